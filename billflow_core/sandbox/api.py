@@ -1,0 +1,293 @@
+"""The Stripe API as a plain function: a request in, a response out.
+
+Order matters and follows Stripe: the route, then the key, then injected faults, then the
+parameters, then the idempotency key, and only then the handler, under the state lock. A
+request that fails before the handler runs leaves nothing behind, not even an idempotent
+answer, as Stripe documents.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .context import Context
+from .controls import Controls, LoggedRequest
+from .errors import StripeError, authentication_failed
+from .formdata import decode
+from .params import check
+from .render import expand, render
+from .routing import Route, match
+from .state import API_VERSION, State, random_token
+
+log = logging.getLogger(__name__)
+
+JSON = dict[str, Any]
+__all__ = ["API_VERSION", "Api", "Response"]
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+    delay: float = 0.0
+
+
+def _json_response(status: int, body: JSON, headers: dict[str, str] | None = None) -> Response:
+    payload = json.dumps(body, indent=2).encode()
+    return Response(status, payload, {"Content-Type": "application/json", **(headers or {})})
+
+
+def _api_key(headers: dict[str, str]) -> str | None:
+    auth = headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    if scheme.lower() == "basic":
+        try:
+            return base64.b64decode(value).decode().partition(":")[0]
+        except ValueError:
+            return None
+    return None
+
+
+class Api:
+    """Dispatches requests to the handlers of `routes` over one `State`."""
+
+    def __init__(
+        self,
+        state: State,
+        controls: Controls,
+        routes: list[Route],
+        *,
+        secret_key: str,
+        publishable_key: str,
+        on_events: Callable[[list[JSON]], None] | None = None,
+    ) -> None:
+        self.state = state
+        self.controls = controls
+        self.routes = routes
+        self.secret_key = secret_key
+        self.publishable_key = publishable_key
+        self.on_events = on_events
+
+    def handle(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        body: bytes,
+        headers: dict[str, str],
+        base_url: str,
+    ) -> Response:
+        headers = {k.lower(): v for k, v in headers.items()}
+        request_id = "req_" + random_token(14)
+        found = match(self.routes, method, path)
+        if found is None:
+            error = StripeError(
+                f"Unrecognized request URL ({method}: {path}). Please see "
+                "https://docs.stripe.com or we can help at https://support.stripe.com/.",
+                status=404,
+            )
+            return self._finish(method, path, f"{method} (unmatched)", error, {}, None, request_id)
+        route, args = found
+        raw_query = query if method in ("GET", "DELETE") else body.decode("utf-8", "replace")
+        idempotency_key = headers.get("idempotency-key") if method == "POST" else None
+        logged: JSON = {}
+        try:
+            key = _api_key(headers)
+            if key != self.secret_key and not (route.publishable and key == self.publishable_key):
+                if key is None:
+                    raise StripeError(
+                        "You did not provide an API key. You need to provide your API key in "
+                        "the Authorization header, using Bearer auth "
+                        "(e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
+                        status=401,
+                    )
+                raise authentication_failed(key)
+            fault = self.controls.take_fault(route.name, method, path)
+            delay = self.controls.latency
+            if fault is not None:
+                response = self._fault_response(fault.kind, fault.seconds)
+                if fault.kind != "slow":
+                    response.delay += delay
+                    self._log(
+                        method,
+                        path,
+                        route.name,
+                        response.status,
+                        {},
+                        idempotency_key,
+                        False,
+                        fault.kind,
+                    )
+                    return response
+                delay += fault.seconds
+            params = decode(raw_query)
+            logged = params
+            checked = check(route.params, params) if route.params is not None else params
+            response = self._run(
+                route,
+                args,
+                checked,
+                idempotency_key,
+                key == self.publishable_key,
+                base_url,
+                request_id,
+                method,
+                path,
+            )
+            response.delay += delay
+            response.headers["Request-Id"] = request_id
+            self._log(
+                method,
+                path,
+                route.name,
+                response.status,
+                logged,
+                idempotency_key,
+                response.headers.get("Idempotent-Replayed") == "true",
+            )
+            return response
+        except StripeError as error:
+            return self._finish(
+                method, path, route.name, error, logged, idempotency_key, request_id
+            )
+        except Exception:
+            # A bug in the sandbox, not a Stripe behaviour: say so loudly, answer as Stripe
+            # answers its own failures.
+            log.exception("sandbox failure on %s %s", method, path)
+            error = StripeError(
+                "An unknown error occurred in the sandbox.", status=500, type="api_error"
+            )
+            return self._finish(
+                method, path, route.name, error, logged, idempotency_key, request_id
+            )
+
+    # -------------------------------------------------------------------------------------
+    def _run(
+        self,
+        route: Route,
+        args: dict[str, str],
+        params: JSON,
+        idempotency_key: str | None,
+        publishable: bool,
+        base_url: str,
+        request_id: str,
+        method: str,
+        path: str,
+    ) -> Response:
+        fingerprint = hashlib.sha256(
+            json.dumps([method, path, params], sort_keys=True, default=str).encode()
+        ).hexdigest()
+        with self.state.lock:
+            if idempotency_key is not None:
+                stored = self.state.idempotency.get(idempotency_key)
+                if stored is not None:
+                    if stored["fingerprint"] != fingerprint:
+                        raise StripeError(
+                            "Keys for idempotent requests can only be used with the same "
+                            "parameters they were first used with. Try using a key other than "
+                            f"'{idempotency_key}' if you meant to execute a different request.",
+                            type="idempotency_error",
+                        )
+                    return Response(
+                        stored["status"],
+                        stored["body"].encode(),
+                        {
+                            "Content-Type": "application/json",
+                            "Idempotent-Replayed": "true",
+                            "Original-Request": stored["request_id"],
+                        },
+                    )
+            ctx = Context(self.state, args, base_url, request_id, idempotency_key, publishable)
+            try:
+                result = route.handler(ctx, params)
+                shown = expand(self.state, render(self.state, result), params.get("expand", []))
+                response = _json_response(200, shown)
+            except StripeError as error:
+                if error.status >= 500 or error.code == "parameter_unknown":
+                    raise
+                response = _json_response(error.status, error.body())
+                ctx.events.clear()
+            if idempotency_key is not None:
+                self.state.idempotency[idempotency_key] = {
+                    "fingerprint": fingerprint,
+                    "status": response.status,
+                    "body": response.body.decode(),
+                    "request_id": request_id,
+                    "created": int(time.time()),
+                }
+            events = self.publish(ctx) if response.status == 200 else []
+            if method != "GET":
+                self.state.save()
+        if events and self.on_events is not None:
+            self.on_events(events)
+        return response
+
+    def publish(self, ctx: Context) -> list[JSON]:
+        """Record the events a successful request queued; returns them for delivery."""
+        from .resources.events import record_event
+
+        return [
+            record_event(self.state, pending, ctx.request_id, ctx.idempotency_key)
+            for pending in ctx.events
+        ]
+
+    def _fault_response(self, kind: str, seconds: float) -> Response:
+        if kind == "500":
+            return _json_response(
+                500, StripeError("An unknown error occurred", status=500, type="api_error").body()
+            )
+        if kind == "429":
+            return _json_response(
+                429,
+                StripeError(
+                    "Request rate limit exceeded. Learn more about rate limits here "
+                    "https://docs.stripe.com/rate-limits.",
+                    status=429,
+                    code="rate_limit",
+                ).body(),
+                {"Stripe-Rate-Limited-Reason": "global-rate"},
+            )
+        if kind == "drop":
+            return Response(0, b"", drop=True)
+        return Response(200, b"", delay=seconds)
+
+    def _finish(
+        self,
+        method: str,
+        path: str,
+        route_name: str,
+        error: StripeError,
+        params: JSON,
+        idempotency_key: str | None,
+        request_id: str,
+    ) -> Response:
+        self._log(method, path, route_name, error.status, params, idempotency_key, False)
+        body = error.body()
+        body["error"]["request_log_url"] = f"https://dashboard.stripe.com/test/logs/{request_id}"
+        return _json_response(error.status, body, {"Request-Id": request_id})
+
+    def _log(
+        self,
+        method: str,
+        path: str,
+        route: str,
+        status: int,
+        params: JSON,
+        idempotency_key: str | None,
+        replayed: bool,
+        fault: str | None = None,
+    ) -> None:
+        self.controls.record(
+            LoggedRequest(method, path, route, status, params, idempotency_key, replayed, fault)
+        )

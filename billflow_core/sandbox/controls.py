@@ -1,0 +1,93 @@
+"""Knobs for tests and benchmarks: latency, injected faults, and what each route received."""
+
+from __future__ import annotations
+
+import fnmatch
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+FaultKind = Literal["500", "429", "drop", "slow"]
+FAULT_KINDS: tuple[str, ...] = ("500", "429", "drop", "slow")
+
+
+@dataclass
+class Fault:
+    """`pattern` is matched (shell-style) against `METHOD /path` and the route's name, so
+    `POST /v1/subscriptions/*` and `POST /v1/subscriptions/{id}` both work."""
+
+    pattern: str
+    kind: FaultKind
+    remaining: int
+    seconds: float = 0.0
+
+    def matches(self, route_name: str, method: str, path: str) -> bool:
+        return fnmatch.fnmatchcase(route_name, self.pattern) or fnmatch.fnmatchcase(
+            f"{method} {path}", self.pattern
+        )
+
+
+@dataclass
+class LoggedRequest:
+    method: str
+    path: str
+    route: str
+    status: int
+    params: dict[str, Any]
+    idempotency_key: str | None
+    replayed: bool
+    fault: str | None = None
+
+    @property
+    def is_write(self) -> bool:
+        """A request that changed Stripe's state: a successful, non-replayed POST or DELETE."""
+        return (
+            self.method in ("POST", "DELETE")
+            and self.status == 200
+            and not self.replayed
+            and self.path.startswith("/v1/")
+        )
+
+
+@dataclass
+class Controls:
+    latency: float = 0.0
+    faults: list[Fault] = field(default_factory=list)
+    log: list[LoggedRequest] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add_fault(self, pattern: str, kind: str, *, times: int = 1, seconds: float = 0.0) -> Fault:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"fault kind must be one of {', '.join(FAULT_KINDS)}, not {kind!r}")
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        fault = Fault(pattern, kind, times, seconds)  # type: ignore[arg-type]
+        with self.lock:
+            self.faults.append(fault)
+        return fault
+
+    def take_fault(self, route_name: str, method: str, path: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.matches(route_name, method, path):
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
+
+    def record(self, entry: LoggedRequest) -> None:
+        with self.lock:
+            self.log.append(entry)
+
+    def counts(self) -> Counter[str]:
+        """Requests received per route name (`GET /v1/customers/{id}`), faults included."""
+        with self.lock:
+            return Counter(entry.route for entry in self.log)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.latency = 0.0
+            self.faults.clear()
+            self.log.clear()

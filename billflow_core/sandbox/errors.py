@@ -1,0 +1,79 @@
+"""Stripe's error shapes, raised by any part of the sandbox and turned into a response once.
+
+Stripe answers every failure with `{"error": {...}}` and a status that stripe-python maps onto
+its own exception classes, so the sandbox keeps the same `type`, `code` and `param` fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_DOC_BASE = "https://docs.stripe.com/error-codes/"
+
+
+class StripeError(Exception):
+    """An error answered with Stripe's body shape and status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 400,
+        type: str = "invalid_request_error",
+        code: str | None = None,
+        param: str | None = None,
+        decline_code: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.type = type
+        self.code = code
+        self.param = param
+        self.decline_code = decline_code
+        self.extra = extra or {}
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"message": self.message, "type": self.type}
+        if self.code:
+            error["code"] = self.code
+            error["doc_url"] = _DOC_BASE + self.code.replace("_", "-")
+        if self.param:
+            error["param"] = self.param
+        if self.decline_code:
+            error["decline_code"] = self.decline_code
+        error.update(self.extra)
+        return {"error": error}
+
+
+def invalid(message: str, *, param: str | None = None, code: str | None = None) -> StripeError:
+    return StripeError(message, param=param, code=code)
+
+
+def missing(kind: str, object_id: str, *, param: str = "id") -> StripeError:
+    """Stripe's 404 for an id that names nothing (or an object of another account)."""
+    return StripeError(
+        f"No such {kind}: '{object_id}'", status=404, code="resource_missing", param=param
+    )
+
+
+def card_declined(
+    message: str = "Your card was declined.",
+    *,
+    decline_code: str = "generic_decline",
+    extra: dict[str, Any] | None = None,
+) -> StripeError:
+    return StripeError(
+        message,
+        status=402,
+        type="card_error",
+        code="card_declined",
+        decline_code=decline_code,
+        extra=extra,
+    )
+
+
+def authentication_failed(key: str) -> StripeError:
+    shown = key[:8] + "*" * 4 + key[-4:] if len(key) > 12 else "****"
+    return StripeError(f"Invalid API Key provided: {shown}", status=401)

@@ -1,0 +1,34 @@
+"""pytest fixtures for testing against the sandbox, installed with Billflow.
+
+    def test_subscribe(stripe_sandbox, stripe_client):
+        customer = stripe_client.v1.customers.create({"email": "ada@example.com"})
+        ...
+        assert stripe_sandbox.writes() == [...]
+
+`stripe_sandbox` is a fresh, running `Sandbox` per test (no state leaks between tests);
+`stripe_client` is a `stripe.StripeClient` pointed at it, with retries off so injected
+faults surface as they happen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from .server import Sandbox
+
+if TYPE_CHECKING:
+    import stripe
+
+
+@pytest.fixture
+def stripe_sandbox() -> Iterator[Sandbox]:
+    with Sandbox(webhook_retry_delays=(0.05, 0.1, 0.2)) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def stripe_client(stripe_sandbox: Sandbox) -> stripe.StripeClient:
+    return stripe_sandbox.client(max_network_retries=0)

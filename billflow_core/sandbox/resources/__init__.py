@@ -1,0 +1,32 @@
+"""Stripe's resources as the sandbox serves them, one module per family."""
+
+from __future__ import annotations
+
+from ..routing import Route
+
+
+def all_routes() -> list[Route]:
+    from . import (
+        catalog,
+        clocks,
+        coupons,
+        customers,
+        events,
+        invoices,
+        payments,
+        subscription_updates,
+        subscriptions,
+    )
+
+    modules = (
+        catalog,
+        clocks,
+        coupons,
+        customers,
+        events,
+        invoices,
+        payments,
+        subscriptions,
+        subscription_updates,
+    )
+    return [route for module in modules for route in module.ROUTES.routes]

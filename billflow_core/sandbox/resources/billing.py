@@ -1,0 +1,398 @@
+"""Invoices as subscriptions make them: lines, prorations, discounts, the customer's credit
+balance, finalization and payment.
+
+Prorations follow Stripe's arithmetic: for a change at time t within a period [start, end),
+the old item is credited `amount × (end − t) / (end − start)` and the new one charged the
+same fraction of its amount, each rounded to the nearest minor unit.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from .. import shapes
+from ..context import Context
+from ..state import random_token
+from .coupons import discount_amount
+from .payments import attempt, new_payment_intent
+from .periods import prorated
+
+JSON = dict[str, Any]
+
+
+@dataclass
+class Charge:
+    """One line before it is an invoice line: what, for how many, for which period."""
+
+    amount: int
+    description: str
+    quantity: int
+    price: JSON
+    period_start: int
+    period_end: int
+    subscription_item: str | None
+    proration: bool
+
+
+def _day(at: int) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%-d %b %Y")
+
+
+def _product_name(ctx: Context, price: JSON) -> str:
+    product = ctx.state.find("product", price["product"])
+    return product["name"] if product else price["product"]
+
+
+def _money(price: JSON) -> str:
+    amount = price["unit_amount"]
+    interval = price["recurring"]["interval"] if price["recurring"] else None
+    shown = f"{price['currency'].upper()} {amount / 100:.2f}"
+    return f"{shown} / {interval}" if interval else shown
+
+
+def period_charge(
+    ctx: Context, item: JSON, price: JSON, quantity: int, start: int, end: int
+) -> Charge:
+    name = _product_name(ctx, price)
+    return Charge(
+        price["unit_amount"] * quantity,
+        f"{quantity} × {name} (at {_money(price)})",
+        quantity,
+        price,
+        start,
+        end,
+        item["id"],
+        False,
+    )
+
+
+def proration_charges(
+    ctx: Context,
+    item: JSON,
+    old_price: JSON,
+    old_quantity: int,
+    new_price: JSON | None,
+    new_quantity: int,
+    at: int,
+    end: int | None = None,
+) -> list[Charge]:
+    """The credit for unused time on the old plan and the charge for the rest of the period
+    on the new one (no charge when `new_price` is None: the item goes away)."""
+    start, period_end = item["current_period_start"], item["current_period_end"]
+    charges = []
+    credit = prorated(old_price["unit_amount"] * old_quantity, start, period_end, at)
+    if credit:
+        charges.append(
+            Charge(
+                -credit,
+                f"Unused time on {_quantity_label(old_quantity)}{_product_name(ctx, old_price)}"
+                f" after {_day(at)}",
+                old_quantity,
+                old_price,
+                at,
+                period_end,
+                item["id"],
+                True,
+            )
+        )
+    if new_price is not None and end is None:
+        debit = prorated(new_price["unit_amount"] * new_quantity, start, period_end, at)
+        if debit:
+            charges.append(
+                Charge(
+                    debit,
+                    f"Remaining time on {_quantity_label(new_quantity)}"
+                    f"{_product_name(ctx, new_price)} after {_day(at)}",
+                    new_quantity,
+                    new_price,
+                    at,
+                    period_end,
+                    item["id"],
+                    True,
+                )
+            )
+    return charges
+
+
+def _quantity_label(quantity: int) -> str:
+    return f"{quantity} × " if quantity != 1 else ""
+
+
+def pending_item(ctx: Context, sub: JSON, charge: Charge) -> JSON:
+    """A proration kept for the subscription's next invoice (`create_prorations`)."""
+    item = shapes.invoice_item(
+        id=ctx.state.new_id("invoiceitem"),
+        created=ctx.now(sub["customer"]),
+        customer=sub["customer"],
+        amount=charge.amount,
+        currency=charge.price["currency"],
+        description=charge.description,
+        period_start=charge.period_start,
+        period_end=charge.period_end,
+        quantity=charge.quantity,
+        price=charge.price["id"],
+        product=charge.price["product"],
+        subscription=sub["id"],
+        subscription_item=charge.subscription_item,
+        proration=charge.proration,
+        test_clock=sub["test_clock"],
+    )
+    ctx.state.put(item)
+    ctx.emit("invoiceitem.created", item)
+    return item
+
+
+def _details(item: JSON) -> JSON:
+    """An invoice item's `parent.subscription_details` ({} for a standalone item)."""
+    return dict((item["parent"] or {}).get("subscription_details") or {})
+
+
+def pending_items(ctx: Context, customer: str, subscription: str | None) -> list[JSON]:
+    """The customer's uninvoiced items: those of `subscription` and standalone ones."""
+    return [
+        item
+        for item in ctx.state.all("invoiceitem")
+        if item["customer"] == customer
+        and item["invoice"] is None
+        and (subscription is None or _details(item).get("subscription") in (subscription, None))
+    ]
+
+
+def _charge_of_item(item: JSON, ctx: Context) -> Charge:
+    price = ctx.state.get("price", item["pricing"]["price_details"]["price"])
+    return Charge(
+        item["amount"],
+        item["description"],
+        item["quantity"],
+        price,
+        item["period"]["start"],
+        item["period"]["end"],
+        _details(item).get("subscription_item"),
+        item["proration"],
+    )
+
+
+def build_invoice(
+    ctx: Context,
+    *,
+    sub: JSON | None,
+    customer: str,
+    billing_reason: str,
+    charges: list[Charge],
+    period_start: int,
+    period_end: int,
+    include_pending: bool = True,
+    preview: bool = False,
+    extra_pending: list[Charge] | None = None,
+    discounts: list[str] | None = None,
+) -> JSON:
+    """A draft invoice with its lines and totals. With `preview`, nothing is stored."""
+    state = ctx.state
+    owner = state.get("customer", customer)
+    invoice_id = ("upcoming_in_" + random_token(20)) if preview else state.new_id("invoice")
+    lines_from: list[tuple[Charge, str | None]] = [(c, None) for c in charges]
+    pending = pending_items(ctx, customer, sub["id"] if sub else None) if include_pending else []
+    lines_from += [(_charge_of_item(item, ctx), item["id"]) for item in pending]
+    lines_from += [(c, None) for c in extra_pending or []]
+    currency = (
+        charges[0].price["currency"]
+        if charges
+        else lines_from[0][0].price["currency"]
+        if lines_from
+        else "usd"
+    )
+    invoice = shapes.invoice(
+        id=invoice_id,
+        created=ctx.now(customer),
+        customer=customer,
+        currency=currency,
+        subscription=sub["id"] if sub else None,
+        subscription_metadata=sub["metadata"] if sub else None,
+        billing_reason=billing_reason,
+        period_start=period_start,
+        period_end=period_end,
+        customer_email=owner["email"],
+        customer_name=owner["name"],
+        test_clock=owner["test_clock"],
+        default_payment_method=None,
+        lines=[
+            shapes.line_item(
+                id="il_" + ("tmp_" if preview else "") + "1" + random_token(23),
+                invoice=invoice_id,
+                amount=charge.amount,
+                currency=charge.price["currency"],
+                description=charge.description,
+                period_start=charge.period_start,
+                period_end=charge.period_end,
+                quantity=charge.quantity,
+                price=charge.price["id"],
+                product=charge.price["product"],
+                subscription=sub["id"] if sub else None,
+                subscription_item=charge.subscription_item,
+                proration=charge.proration,
+                invoice_item=item_id,
+            )
+            for charge, item_id in lines_from
+        ],
+    )
+    invoice["lines"]["url"] = f"/v1/invoices/{invoice_id}/lines"
+    active_discounts = discounts if discounts is not None else (sub["discounts"] if sub else [])
+    applied = _total(ctx, invoice, owner, active_discounts)
+    if not preview:
+        state.secret(invoice_id)["balance_applied"] = applied
+        for item in pending:
+            item["invoice"] = invoice_id
+        invoice["discounts"] = list(active_discounts)
+        state.put(invoice)
+        ctx.emit("invoice.created", invoice)
+    return invoice
+
+
+def _total(ctx: Context, invoice: JSON, owner: JSON, discount_ids: list[str]) -> int:
+    """Fill the invoice's amounts; returns the customer balance it would use (negative)."""
+    subtotal = sum(line["amount"] for line in invoice["lines"]["data"])
+    discountable = max(
+        0, sum(line["amount"] for line in invoice["lines"]["data"] if line["discountable"])
+    )
+    discount_amounts = []
+    remaining = discountable
+    for discount_id in discount_ids:
+        off = discount_amount(ctx, discount_id, remaining, invoice["created"])
+        if off:
+            discount_amounts.append({"amount": off, "discount": discount_id})
+            remaining -= off
+    total = subtotal - (discountable - remaining)
+    balance = owner["balance"]
+    if total <= 0:
+        applied = total
+        amount_due = 0
+    else:
+        applied = max(balance, -total) if balance < 0 else 0
+        amount_due = total + applied
+    invoice.update(
+        subtotal=subtotal,
+        subtotal_excluding_tax=subtotal,
+        total=total,
+        total_excluding_tax=total,
+        total_discount_amounts=discount_amounts,
+        amount_due=amount_due,
+        amount_remaining=amount_due,
+        starting_balance=balance,
+        ending_balance=None,
+    )
+    return applied
+
+
+def finalize(ctx: Context, invoice: JSON) -> JSON:
+    """Number the invoice, settle the customer's balance, open it for payment."""
+    owner = ctx.state.get("customer", invoice["customer"])
+    applied = ctx.state.secret(invoice["id"]).pop("balance_applied", 0)
+    if invoice["total"] < 0:
+        # A negative total (a downgrade's credit) becomes credit for the next invoices.
+        applied = invoice["total"]
+        owner["balance"] += applied
+    else:
+        owner["balance"] -= applied
+    invoice["ending_balance"] = owner["balance"]
+    invoice["number"] = f"{owner['invoice_prefix']}-{owner['next_invoice_sequence']:04d}"
+    owner["next_invoice_sequence"] += 1
+    now = ctx.now(invoice["customer"])
+    invoice["status"] = "open"
+    invoice["effective_at"] = now
+    invoice["status_transitions"]["finalized_at"] = now
+    invoice["hosted_invoice_url"] = f"{ctx.base_url}/invoices/{invoice['id']}"
+    invoice["invoice_pdf"] = f"{ctx.base_url}/invoices/{invoice['id']}/pdf"
+    _spend_once_discounts(ctx, invoice)
+    ctx.emit("invoice.finalized", invoice)
+    return invoice
+
+
+def _spend_once_discounts(ctx: Context, invoice: JSON) -> None:
+    """A `duration=once` coupon covers one invoice, then the discount ends."""
+    for entry in invoice["total_discount_amounts"]:
+        discount = ctx.state.find("discount", entry["discount"])
+        coupon = ctx.state.find("coupon", discount["source"]["coupon"]) if discount else None
+        if discount and coupon and coupon["duration"] == "once":
+            discount["end"] = invoice["created"]
+            sub = ctx.state.find("subscription", discount["subscription"] or "")
+            if sub and discount["id"] in sub["discounts"]:
+                sub["discounts"].remove(discount["id"])
+
+
+def collect(ctx: Context, invoice: JSON, pm_id: str | None, *, try_now: bool = True) -> str:
+    """Open a payment for the invoice and, with `try_now`, charge it: returns "succeeded",
+    "failed", "requires_action" or "requires_payment_method"."""
+    if invoice["amount_due"] == 0:
+        invoice_paid(ctx, invoice, None)
+        return "succeeded"
+    intent = new_payment_intent(
+        ctx,
+        amount=invoice["amount_due"],
+        currency=invoice["currency"],
+        customer=invoice["customer"],
+        description="Subscription update"
+        if invoice["billing_reason"] == "subscription_update"
+        else "Subscription creation",
+    )
+    facts = ctx.state.secret(invoice["id"])
+    facts["confirmation_secret"] = {
+        "client_secret": intent["client_secret"],
+        "type": "payment_intent",
+    }
+    payment = shapes.invoice_payment(
+        id=ctx.state.new_id("invoice_payment"),
+        created=intent["created"],
+        invoice=invoice["id"],
+        amount_requested=invoice["amount_due"],
+        currency=invoice["currency"],
+        payment_intent=intent["id"],
+        status="open",
+    )
+    ctx.state.put(payment)
+    facts.setdefault("payments", []).append(payment["id"])
+    ctx.state.secret(intent["id"])["invoice"] = invoice["id"]
+    if not try_now:
+        return "requires_payment_method"
+    outcome = attempt(ctx, intent, pm_id)
+    if outcome != "succeeded":
+        invoice["attempted"] = True
+        invoice["attempt_count"] += 1
+        ctx.emit("invoice.payment_failed", invoice)
+    return outcome
+
+
+def mark_paid(ctx: Context, invoice: JSON, intent: JSON | None = None) -> None:
+    now = ctx.now(invoice["customer"])
+    invoice.update(
+        status="paid",
+        amount_paid=invoice["amount_due"],
+        amount_remaining=0,
+        attempted=True,
+        next_payment_attempt=None,
+    )
+    invoice["attempt_count"] += 1 if intent is not None else 0
+    invoice["status_transitions"]["paid_at"] = now
+    for payment_id in ctx.state.secret(invoice["id"]).get("payments", []):
+        payment = ctx.state.get("invoice_payment", payment_id)
+        if intent is not None and payment["payment"]["payment_intent"] == intent["id"]:
+            payment.update(status="paid", amount_paid=intent["amount"])
+            payment["status_transitions"]["paid_at"] = now
+    ctx.emit("invoice.paid", invoice)
+    ctx.emit("invoice.payment_succeeded", invoice)
+
+
+def invoice_paid(ctx: Context, invoice: JSON, intent: JSON | None) -> None:
+    """A payment succeeded: the invoice is paid and its subscription, if it waited on this
+    payment, becomes active."""
+    mark_paid(ctx, invoice, intent)
+    sub_id = (invoice["parent"] or {}).get("subscription_details", {}).get("subscription")
+    sub = ctx.state.find("subscription", sub_id) if sub_id else None
+    if sub is not None and sub["status"] in ("incomplete", "past_due", "unpaid"):
+        before = copy.deepcopy(sub)
+        sub["status"] = (
+            "trialing" if (sub["trial_end"] or 0) > ctx.now(sub["customer"]) else "active"
+        )
+        ctx.emit("customer.subscription.updated", sub, {"status": before["status"]})

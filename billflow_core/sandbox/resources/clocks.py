@@ -1,0 +1,95 @@
+"""Test clocks: frozen time for a group of customers, advanced on request.
+
+Advancing walks time forward one due moment at a time (a renewal, a trial end, a scheduled
+cancellation, a pause that resumes), so a year's advance makes a year of invoices in order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stripe.params import test_helpers as tp
+
+from .. import shapes
+from ..context import Context
+from ..errors import StripeError, invalid
+from ..routing import Routes
+from .lifecycle import advance, next_due
+from .listing import page
+
+JSON = dict[str, Any]
+ROUTES = Routes()
+
+_KIND = "test_helpers.test_clock"
+_LIFETIME = 30 * 86400
+_MAX_STEPS = 10_000
+
+
+@ROUTES.route("POST", "/v1/test_helpers/test_clocks", tp.TestClockCreateParams)
+def create_clock(ctx: Context, params: JSON) -> JSON:
+    now = ctx.now()
+    clock = shapes.test_clock(
+        id=ctx.state.new_id(_KIND),
+        created=now,
+        frozen_time=params["frozen_time"],
+        name=params.get("name"),
+        deletes_after=now + _LIFETIME,
+    )
+    ctx.state.put(clock, _KIND)
+    ctx.emit("test_helpers.test_clock.created", clock)
+    return clock
+
+
+@ROUTES.route("GET", "/v1/test_helpers/test_clocks/{id}", tp.TestClockRetrieveParams)
+def retrieve_clock(ctx: Context, params: JSON) -> JSON:
+    return ctx.state.get(_KIND, ctx.args["id"], param="test_clock")
+
+
+@ROUTES.route("GET", "/v1/test_helpers/test_clocks", tp.TestClockListParams)
+def list_clocks(ctx: Context, params: JSON) -> JSON:
+    return page(ctx.state.all(_KIND), params, "/v1/test_helpers/test_clocks")
+
+
+@ROUTES.route("DELETE", "/v1/test_helpers/test_clocks/{id}", tp.TestClockDeleteParams)
+def delete_clock(ctx: Context, params: JSON) -> JSON:
+    """Deleting a clock deletes its customers, as Stripe does."""
+    clock = ctx.state.get(_KIND, ctx.args["id"], param="test_clock")
+    for customer in list(ctx.state.all("customer")):
+        if customer["test_clock"] == clock["id"]:
+            ctx.state.delete("customer", customer["id"])
+    ctx.state.delete(_KIND, clock["id"])
+    ctx.emit("test_helpers.test_clock.deleted", clock)
+    return shapes.deleted(object=_KIND, id=clock["id"])
+
+
+@ROUTES.route("POST", "/v1/test_helpers/test_clocks/{id}/advance", tp.TestClockAdvanceParams)
+def advance_clock(ctx: Context, params: JSON) -> JSON:
+    clock = ctx.state.get(_KIND, ctx.args["id"], param="test_clock")
+    target = params["frozen_time"]
+    if target <= clock["frozen_time"]:
+        raise invalid(
+            "Cannot advance a test clock to a time earlier than or equal to its "
+            "current frozen time.",
+            param="frozen_time",
+        )
+    customers = {c["id"] for c in ctx.state.all("customer") if c["test_clock"] == clock["id"]}
+    for _ in range(_MAX_STEPS):
+        subs = [s for s in ctx.state.all("subscription") if s["customer"] in customers]
+        due = [
+            (when, sub)
+            for sub in subs
+            if (when := next_due(sub, ctx)) is not None and when <= target
+        ]
+        if not due:
+            break
+        when, sub = min(due, key=lambda pair: (pair[0], pair[1]["created"]))
+        clock["frozen_time"] = max(clock["frozen_time"], when)
+        advance(ctx, sub, when)
+    else:
+        raise StripeError(
+            "The advance covers too many billing periods; advance in steps.", param="frozen_time"
+        )
+    clock["frozen_time"] = target
+    clock["status"] = "ready"
+    ctx.emit("test_helpers.test_clock.ready", clock)
+    return clock

@@ -1,0 +1,278 @@
+"""Coupons, promotion codes, and the discounts they become when redeemed."""
+
+from __future__ import annotations
+
+import copy
+import secrets
+import string
+from typing import Any
+
+from stripe import params as sp
+
+from .. import shapes
+from ..context import Context
+from ..errors import StripeError, invalid
+from ..routing import Routes
+from .listing import created_filter, merge_metadata, page
+
+JSON = dict[str, Any]
+ROUTES = Routes()
+
+
+# -- coupons -------------------------------------------------------------------------------
+@ROUTES.route("POST", "/v1/coupons", sp.CouponCreateParams)
+def create_coupon(ctx: Context, params: JSON) -> JSON:
+    state = ctx.state
+    percent, amount = params.get("percent_off"), params.get("amount_off")
+    if (percent is None) == (amount is None):
+        raise invalid(
+            "You must pass exactly one of percent_off or amount_off.",
+            param="percent_off" if percent is None else "amount_off",
+        )
+    if percent is not None and not 0 < percent <= 100:
+        raise invalid("Percent off must be greater than 0 and at most 100.", param="percent_off")
+    if amount is not None and not params.get("currency"):
+        raise invalid("You must pass currency when passing amount_off.", param="currency")
+    duration = params.get("duration", "once")
+    months = params.get("duration_in_months")
+    if duration == "repeating" and not months:
+        raise invalid(
+            "You must pass duration_in_months when duration is repeating.",
+            param="duration_in_months",
+        )
+    if duration != "repeating" and months is not None:
+        raise invalid(
+            "duration_in_months is only allowed when duration is repeating.",
+            param="duration_in_months",
+        )
+    coupon_id = params.get("id") or "".join(
+        secrets.choice(string.ascii_letters + string.digits) for _ in range(8)
+    )
+    if state.find("coupon", coupon_id):
+        raise invalid("Coupon already exists.", param="id", code="resource_already_exists")
+    coupon = shapes.coupon(
+        id=coupon_id,
+        created=ctx.now(),
+        percent_off=percent,
+        amount_off=amount,
+        currency=params.get("currency", "").lower() or None,
+        duration=duration,
+        duration_in_months=months,
+        name=params.get("name") or None,
+        max_redemptions=params.get("max_redemptions"),
+        redeem_by=params.get("redeem_by"),
+        metadata=merge_metadata({}, params.get("metadata", {})),
+    )
+    state.put(coupon, "coupon")
+    ctx.emit("coupon.created", coupon)
+    return coupon
+
+
+@ROUTES.route("GET", "/v1/coupons/{id}", sp.CouponRetrieveParams)
+def retrieve_coupon(ctx: Context, params: JSON) -> JSON:
+    return refresh_coupon(ctx, ctx.state.get("coupon", ctx.args["id"]))
+
+
+@ROUTES.route("POST", "/v1/coupons/{id}", sp.CouponUpdateParams)
+def update_coupon(ctx: Context, params: JSON) -> JSON:
+    coupon = ctx.state.get("coupon", ctx.args["id"])
+    metadata = (
+        merge_metadata(coupon["metadata"], params["metadata"]) if "metadata" in params else None
+    )
+    before = copy.deepcopy(coupon)
+    if "name" in params:
+        coupon["name"] = params["name"] or None
+    if metadata is not None:
+        coupon["metadata"] = metadata
+    ctx.emit("coupon.updated", coupon, {k: v for k, v in before.items() if coupon[k] != v})
+    return coupon
+
+
+@ROUTES.route("DELETE", "/v1/coupons/{id}", sp.CouponDeleteParams)
+def delete_coupon(ctx: Context, params: JSON) -> JSON:
+    coupon = ctx.state.delete("coupon", ctx.args["id"])
+    ctx.emit("coupon.deleted", coupon)
+    return shapes.deleted(object="coupon", id=coupon["id"])
+
+
+@ROUTES.route("GET", "/v1/coupons", sp.CouponListParams)
+def list_coupons(ctx: Context, params: JSON) -> JSON:
+    keep = created_filter(params)
+    found = [refresh_coupon(ctx, c) for c in ctx.state.all("coupon") if keep(c)]
+    return page(found, params, "/v1/coupons")
+
+
+def refresh_coupon(ctx: Context, coupon: JSON) -> JSON:
+    """`valid` goes false once `redeem_by` passes or `max_redemptions` is reached."""
+    expired = coupon["redeem_by"] is not None and ctx.now() >= coupon["redeem_by"]
+    used_up = (
+        coupon["max_redemptions"] is not None
+        and coupon["times_redeemed"] >= coupon["max_redemptions"]
+    )
+    coupon["valid"] = not (expired or used_up)
+    return coupon
+
+
+# -- promotion codes -----------------------------------------------------------------------
+@ROUTES.route("POST", "/v1/promotion_codes", sp.PromotionCodeCreateParams)
+def create_promotion_code(ctx: Context, params: JSON) -> JSON:
+    state = ctx.state
+    coupon_id = (
+        params["promotion"]["coupon"] if params["promotion"].get("type") == "coupon" else None
+    )
+    if not coupon_id:
+        raise invalid(
+            "Missing required param: promotion[coupon].",
+            param="promotion[coupon]",
+            code="parameter_missing",
+        )
+    state.get("coupon", coupon_id, param="promotion[coupon]")
+    code = params.get("code") or "".join(
+        secrets.choice(string.ascii_uppercase + string.digits) for _ in range(8)
+    )
+    if any(p["code"].lower() == code.lower() and p["active"] for p in state.all("promotion_code")):
+        raise invalid("An active promotion code with `code` already exists.", param="code")
+    if params.get("customer"):
+        state.get("customer", params["customer"], param="customer")
+    promo = shapes.promotion_code(
+        id=state.new_id("promotion_code"),
+        created=ctx.now(),
+        code=code,
+        coupon=coupon_id,
+        active=params.get("active", True),
+        expires_at=params.get("expires_at"),
+        max_redemptions=params.get("max_redemptions"),
+        customer=params.get("customer"),
+        metadata=merge_metadata({}, params.get("metadata", {})),
+    )
+    restrictions = params.get("restrictions") or {}
+    promo["restrictions"]["first_time_transaction"] = restrictions.get(
+        "first_time_transaction", False
+    )
+    if "minimum_amount" in restrictions:
+        promo["restrictions"]["minimum_amount"] = restrictions["minimum_amount"]
+        promo["restrictions"]["minimum_amount_currency"] = restrictions.get(
+            "minimum_amount_currency"
+        )
+    state.put(promo)
+    ctx.emit("promotion_code.created", promo)
+    return promo
+
+
+@ROUTES.route("GET", "/v1/promotion_codes/{id}", sp.PromotionCodeRetrieveParams)
+def retrieve_promotion_code(ctx: Context, params: JSON) -> JSON:
+    return ctx.state.get("promotion_code", ctx.args["id"])
+
+
+@ROUTES.route("POST", "/v1/promotion_codes/{id}", sp.PromotionCodeUpdateParams)
+def update_promotion_code(ctx: Context, params: JSON) -> JSON:
+    promo = ctx.state.get("promotion_code", ctx.args["id"])
+    metadata = (
+        merge_metadata(promo["metadata"], params["metadata"]) if "metadata" in params else None
+    )
+    before = copy.deepcopy(promo)
+    if "active" in params:
+        promo["active"] = params["active"]
+    if metadata is not None:
+        promo["metadata"] = metadata
+    ctx.emit("promotion_code.updated", promo, {k: v for k, v in before.items() if promo[k] != v})
+    return promo
+
+
+@ROUTES.route("GET", "/v1/promotion_codes", sp.PromotionCodeListParams)
+def list_promotion_codes(ctx: Context, params: JSON) -> JSON:
+    keep = created_filter(params)
+    found = [
+        p
+        for p in ctx.state.all("promotion_code")
+        # Stripe matches codes case-insensitively.
+        if ("code" not in params or p["code"].lower() == params["code"].lower())
+        and ("active" not in params or p["active"] == params["active"])
+        and ("coupon" not in params or p["promotion"]["coupon"] == params["coupon"])
+        and ("customer" not in params or p["customer"] == params["customer"])
+        and keep(p)
+    ]
+    return page(found, params, "/v1/promotion_codes")
+
+
+# -- redemption ----------------------------------------------------------------------------
+def check_discount(ctx: Context, spec: JSON, customer: str, param: str) -> tuple[JSON, JSON | None]:
+    """The coupon (and promotion code) a `discounts[]` entry names, checked as Stripe checks
+    it at redemption. Writes nothing, so a refused request changes nothing."""
+    state = ctx.state
+    now = ctx.now(customer)
+    promo = None
+    if spec.get("promotion_code"):
+        promo = state.get(
+            "promotion_code", spec["promotion_code"], param=f"{param}[promotion_code]"
+        )
+        reason = None
+        if not promo["active"]:
+            reason = "This promotion code is inactive."
+        elif promo["expires_at"] is not None and now >= promo["expires_at"]:
+            reason = "This promotion code has expired."
+        elif (
+            promo["max_redemptions"] is not None
+            and promo["times_redeemed"] >= promo["max_redemptions"]
+        ):
+            reason = "This promotion code has reached its maximum number of redemptions."
+        elif promo["customer"] is not None and promo["customer"] != customer:
+            reason = "This promotion code cannot be redeemed by this customer."
+        if reason:
+            raise StripeError(reason, param=f"{param}[promotion_code]")
+        coupon = state.get("coupon", promo["promotion"]["coupon"], param=f"{param}[promotion_code]")
+    elif spec.get("coupon"):
+        coupon = state.get("coupon", spec["coupon"], param=f"{param}[coupon]")
+    else:
+        raise invalid("A discount needs a coupon or a promotion_code.", param=param)
+    refresh_coupon(ctx, coupon)
+    if not coupon["valid"]:
+        raise StripeError(
+            f"Coupon expired: {coupon['id']}", param=f"{param}[coupon]", code="coupon_expired"
+        )
+    return coupon, promo
+
+
+def redeem(
+    ctx: Context,
+    coupon: JSON,
+    promo: JSON | None,
+    *,
+    customer: str,
+    subscription: str | None,
+    start: int,
+) -> JSON:
+    """Create the discount object and count the redemption."""
+    end = None
+    if coupon["duration"] == "repeating":
+        from .periods import add_interval
+
+        end = add_interval(start, "month", coupon["duration_in_months"])
+    discount = shapes.discount(
+        id=ctx.state.new_id("discount"),
+        start=start,
+        end=end,
+        coupon=coupon["id"],
+        customer=customer,
+        subscription=subscription,
+        promotion_code=promo["id"] if promo else None,
+    )
+    ctx.state.put(discount)
+    coupon["times_redeemed"] += 1
+    refresh_coupon(ctx, coupon)
+    if promo is not None:
+        promo["times_redeemed"] += 1
+    return discount
+
+
+def discount_amount(ctx: Context, discount_id: str, subtotal: int, at: int) -> int:
+    """What one discount takes off `subtotal` (minor units) at time `at`; never below zero."""
+    discount = ctx.state.find("discount", discount_id)
+    if discount is None or (discount["end"] is not None and at >= discount["end"]):
+        return 0
+    coupon = ctx.state.find("coupon", discount["source"]["coupon"])
+    if coupon is None:
+        return 0
+    if coupon["percent_off"] is not None:
+        return min(subtotal, round(subtotal * coupon["percent_off"] / 100))
+    return min(subtotal, coupon["amount_off"])

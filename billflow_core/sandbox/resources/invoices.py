@@ -1,0 +1,156 @@
+"""Invoices: list, retrieve, lines, pay, void, and the preview of a proposed change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stripe import params as sp
+
+from ..context import Context
+from ..errors import StripeError, card_declined, invalid
+from ..routing import Routes
+from .billing import collect, pending_items
+from .lifecycle import items_of, payment_method_for
+from .listing import created_filter, page
+from .payments import resolve
+from .subscription_updates import plan_update, preview_invoice
+
+JSON = dict[str, Any]
+ROUTES = Routes()
+
+
+def _subscription_of(invoice: JSON) -> str | None:
+    parent = invoice["parent"] or {}
+    return (parent.get("subscription_details") or {}).get("subscription")
+
+
+@ROUTES.route("POST", "/v1/invoices/create_preview", sp.InvoiceCreatePreviewParams)
+def create_preview(ctx: Context, params: JSON) -> JSON:
+    """What the invoice for a proposed subscription change would be. Writes nothing."""
+    state = ctx.state
+    details = params.get("subscription_details") or {}
+    if not params.get("subscription"):
+        raise invalid(
+            "The sandbox previews changes to an existing subscription: pass `subscription`.",
+            param="subscription",
+            code="parameter_missing",
+        )
+    sub = state.get("subscription", params["subscription"], param="subscription")
+    if params.get("customer") and params["customer"] != sub["customer"]:
+        raise invalid("The subscription does not belong to this customer.", param="customer")
+    if sub["status"] in ("canceled", "incomplete_expired"):
+        raise invalid(
+            "You cannot preview an update to a canceled subscription.", param="subscription"
+        )
+    behavior = details.get("proration_behavior", "create_prorations")
+    at = details.get("proration_date") or ctx.now(sub["customer"])
+    plan = plan_update(ctx, sub, details.get("items") or [], behavior, at)
+    return preview_invoice(ctx, sub, plan, behavior)
+
+
+@ROUTES.route("GET", "/v1/invoices/{id}", sp.InvoiceRetrieveParams)
+def retrieve_invoice(ctx: Context, params: JSON) -> JSON:
+    return ctx.state.get("invoice", ctx.args["id"])
+
+
+@ROUTES.route("GET", "/v1/invoices/{id}/lines", sp.InvoiceListLinesParams)
+def list_invoice_lines(ctx: Context, params: JSON) -> JSON:
+    invoice = ctx.state.get("invoice", ctx.args["id"])
+    return page(invoice["lines"]["data"], params, f"/v1/invoices/{invoice['id']}/lines")
+
+
+@ROUTES.route("GET", "/v1/invoices", sp.InvoiceListParams)
+def list_invoices(ctx: Context, params: JSON) -> JSON:
+    keep = created_filter(params)
+    found = [
+        i
+        for i in ctx.state.all("invoice")
+        if keep(i)
+        and ("customer" not in params or i["customer"] == params["customer"])
+        and ("subscription" not in params or _subscription_of(i) == params["subscription"])
+        and ("status" not in params or i["status"] == params["status"])
+        and (
+            "collection_method" not in params
+            or i["collection_method"] == params["collection_method"]
+        )
+    ]
+    return page(found, params, "/v1/invoices")
+
+
+@ROUTES.route("POST", "/v1/invoices/{id}/pay", sp.InvoicePayParams)
+def pay_invoice(ctx: Context, params: JSON) -> JSON:
+    invoice = ctx.state.get("invoice", ctx.args["id"])
+    if invoice["status"] != "open":
+        raise StripeError(
+            f"Invoice is already {invoice['status']}.",
+            code="invoice_not_editable"
+            if invoice["status"] == "draft"
+            else "invoice_already_paid"
+            if invoice["status"] == "paid"
+            else None,
+        )
+    if params.get("paid_out_of_band"):
+        from .billing import mark_paid
+
+        mark_paid(ctx, invoice)
+        return invoice
+    sub_id = _subscription_of(invoice)
+    sub = ctx.state.find("subscription", sub_id) if sub_id else None
+    pm_id = params.get("payment_method")
+    if pm_id:
+        pm_id = resolve(ctx, pm_id, "payment_method")["id"]
+    else:
+        pm_id = payment_method_for(ctx, sub) if sub else None
+    if pm_id is None:
+        raise StripeError(
+            "This customer has no attached payment source or default payment method.",
+            param="payment_method",
+        )
+    intents = [
+        ctx.state.get("invoice_payment", p)["payment"]["payment_intent"]
+        for p in ctx.state.secret(invoice["id"]).get("payments", [])
+    ]
+    intent = ctx.state.find("payment_intent", intents[-1]) if intents else None
+    if intent is not None and intent["status"] != "succeeded":
+        from .payments import attempt
+
+        outcome = attempt(ctx, intent, pm_id)
+    else:
+        outcome = collect(ctx, invoice, pm_id)
+    if outcome == "failed":
+        invoice["attempted"] = True
+        raise card_declined(extra={"invoice": invoice["id"]})
+    if outcome == "requires_action":
+        raise StripeError(
+            "This payment requires additional user action before it can be completed successfully.",
+            status=402,
+            type="card_error",
+            code="invoice_payment_intent_requires_action",
+        )
+    return invoice
+
+
+@ROUTES.route("POST", "/v1/invoices/{id}/void", sp.InvoiceVoidInvoiceParams)
+def void_invoice(ctx: Context, params: JSON) -> JSON:
+    invoice = ctx.state.get("invoice", ctx.args["id"])
+    if invoice["status"] != "open":
+        raise StripeError(f"You can only void an open invoice (this one is {invoice['status']}).")
+    invoice["status"] = "void"
+    invoice["status_transitions"]["voided_at"] = ctx.now(invoice["customer"])
+    ctx.emit("invoice.voided", invoice)
+    return invoice
+
+
+@ROUTES.route("GET", "/v1/invoiceitems", sp.InvoiceItemListParams)
+def list_invoice_items(ctx: Context, params: JSON) -> JSON:
+    found = [
+        item
+        for item in ctx.state.all("invoiceitem")
+        if ("customer" not in params or item["customer"] == params["customer"])
+        and ("pending" not in params or (item["invoice"] is None) == params["pending"])
+        and ("invoice" not in params or item["invoice"] == params["invoice"])
+    ]
+    return page(found, params, "/v1/invoiceitems")
+
+
+__all__ = ["ROUTES", "items_of", "pending_items"]

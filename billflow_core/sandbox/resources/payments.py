@@ -1,0 +1,419 @@
+"""Payment methods, setup intents and payment intents, with the test cards' outcomes."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from typing import Any
+
+from stripe import params as sp
+
+from .. import shapes
+from ..context import Context
+from ..errors import StripeError, card_declined, invalid
+from ..routing import Routes
+from ..state import random_token
+from .listing import merge_metadata, page
+from .testcards import BY_ID, BY_NUMBER, BY_TOKEN, TestCard
+
+JSON = dict[str, Any]
+ROUTES = Routes()
+
+
+def card_of(ctx: Context, pm: JSON) -> TestCard:
+    return BY_ID[ctx.state.secret(pm["id"])["test_card"]]
+
+
+def _new_payment_method(
+    ctx: Context, test_id: str, *, exp_month: int = 12, exp_year: int | None = None
+) -> JSON:
+    card = BY_ID[test_id]
+    created = ctx.now()
+    pm = shapes.payment_method(
+        id=ctx.state.new_id("payment_method"),
+        created=created,
+        brand=card.brand,
+        last4=card.last4,
+        exp_month=exp_month,
+        exp_year=exp_year or 2034,
+        funding=card.funding,
+        country=card.country,
+        fingerprint=hashlib.sha256(test_id.encode()).hexdigest()[:16],
+    )
+    ctx.state.put(pm)
+    ctx.state.secret(pm["id"])["test_card"] = test_id
+    return pm
+
+
+def resolve(ctx: Context, pm_id: str, param: str) -> JSON:
+    """A payment method by id; a test id such as `pm_card_visa` makes a fresh one, as
+    Stripe does each time a test id is used."""
+    if pm_id in BY_ID:
+        return _new_payment_method(ctx, pm_id)
+    pm = ctx.state.get("payment_method", pm_id, param=param)
+    return pm
+
+
+def attach(
+    ctx: Context, pm_id: str, customer_id: str, *, param: str, customer: JSON | None = None
+) -> JSON:
+    """Attach a payment method to a customer; a card that Stripe declines on attach raises
+    402 `card_declined` and leaves nothing attached."""
+    if pm_id in BY_ID and BY_ID[pm_id].outcome == "decline":
+        raise card_declined(
+            decline_code=BY_ID[pm_id].decline_code, extra={"param": param} if param else None
+        )
+    owner = customer or ctx.state.get("customer", customer_id, param="customer")
+    pm = resolve(ctx, pm_id, param)
+    if card_of(ctx, pm).outcome == "decline":
+        raise card_declined(decline_code=card_of(ctx, pm).decline_code)
+    if pm["customer"] is not None and pm["customer"] != owner["id"]:
+        raise invalid(
+            "The payment method you provided has already been attached to a customer.", param=param
+        )
+    if pm["customer"] is None:
+        pm["customer"] = owner["id"]
+        ctx.emit("payment_method.attached", pm)
+    return pm
+
+
+# -- payment methods -----------------------------------------------------------------------
+@ROUTES.route("POST", "/v1/payment_methods", sp.PaymentMethodCreateParams, publishable=True)
+def create_payment_method(ctx: Context, params: JSON) -> JSON:
+    if params.get("type", "card") != "card":
+        raise invalid("The sandbox supports card payment methods only.", param="type")
+    card = params.get("card") or {}
+    test_id = None
+    if "token" in card:
+        test_id = BY_TOKEN.get(card["token"])
+        if test_id is None:
+            raise StripeError(
+                f"No such token: '{card['token']}'",
+                status=404,
+                code="resource_missing",
+                param="card[token]",
+            )
+    elif "number" in card:
+        number = card["number"].replace(" ", "")
+        test_id = BY_NUMBER.get(number)
+        if test_id is None:
+            raise StripeError(
+                "Your card number is incorrect.",
+                status=402,
+                type="card_error",
+                code="incorrect_number",
+                param="card[number]",
+            )
+    else:
+        raise invalid("Missing required param: card.", param="card", code="parameter_missing")
+    exp_month, exp_year = card.get("exp_month", 12), card.get("exp_year", 2034)
+    if exp_year < 100:
+        exp_year += 2000
+    if not 1 <= exp_month <= 12:
+        raise StripeError(
+            "Your card's expiration month is invalid.",
+            status=402,
+            type="card_error",
+            code="invalid_expiry_month",
+            param="card[exp_month]",
+        )
+    pm = _new_payment_method(ctx, test_id, exp_month=exp_month, exp_year=exp_year)
+    if "metadata" in params:
+        pm["metadata"] = merge_metadata({}, params["metadata"])
+    if params.get("billing_details"):
+        pm["billing_details"].update(
+            {k: v for k, v in params["billing_details"].items() if k in pm["billing_details"]}
+        )
+    return pm
+
+
+@ROUTES.route("GET", "/v1/payment_methods/{id}", sp.PaymentMethodRetrieveParams)
+def retrieve_payment_method(ctx: Context, params: JSON) -> JSON:
+    return ctx.state.get("payment_method", ctx.args["id"])
+
+
+@ROUTES.route("POST", "/v1/payment_methods/{id}/attach", sp.PaymentMethodAttachParams)
+def attach_payment_method(ctx: Context, params: JSON) -> JSON:
+    if not params.get("customer"):
+        raise invalid(
+            "Missing required param: customer.", param="customer", code="parameter_missing"
+        )
+    return attach(ctx, ctx.args["id"], params["customer"], param="payment_method")
+
+
+@ROUTES.route("POST", "/v1/payment_methods/{id}/detach", sp.PaymentMethodDetachParams)
+def detach_payment_method(ctx: Context, params: JSON) -> JSON:
+    pm = ctx.state.get("payment_method", ctx.args["id"])
+    if pm["customer"] is None:
+        raise invalid(
+            "The payment method you provided is not attached to a customer so "
+            "detachment is impossible.",
+            param="payment_method",
+        )
+    customer = ctx.state.find("customer", pm["customer"])
+    if customer and customer["invoice_settings"]["default_payment_method"] == pm["id"]:
+        customer["invoice_settings"]["default_payment_method"] = None
+    for sub in ctx.state.all("subscription"):
+        if sub["default_payment_method"] == pm["id"]:
+            sub["default_payment_method"] = None
+    previous = {"customer": pm["customer"]}
+    pm["customer"] = None
+    ctx.emit("payment_method.detached", pm, previous)
+    return pm
+
+
+@ROUTES.route("GET", "/v1/payment_methods", sp.PaymentMethodListParams)
+def list_payment_methods(ctx: Context, params: JSON) -> JSON:
+    found = [
+        pm
+        for pm in ctx.state.all("payment_method")
+        if pm["customer"] is not None
+        and ("customer" not in params or pm["customer"] == params["customer"])
+        and ("type" not in params or pm["type"] == params["type"])
+    ]
+    return page(found, params, "/v1/payment_methods")
+
+
+# -- intents, shared -----------------------------------------------------------------------
+def _check_client_secret(ctx: Context, intent: JSON, params: JSON) -> None:
+    """Stripe.js calls with the publishable key must prove the intent with its secret."""
+    if ctx.publishable and params.get("client_secret") != intent["client_secret"]:
+        raise StripeError(
+            "The client_secret provided does not match any associated "
+            f"{'SetupIntent' if intent['object'] == 'setup_intent' else 'PaymentIntent'} "
+            "on this account.",
+            param="client_secret",
+        )
+
+
+def _requires_action(intent: JSON) -> None:
+    intent["status"] = "requires_action"
+    intent["next_action"] = {
+        "type": "use_stripe_sdk",
+        "use_stripe_sdk": {"type": "three_d_secure_redirect", "stripe_js": "sandbox"},
+    }
+
+
+def _card_error(card: TestCard, pm: JSON) -> JSON:
+    return {
+        "code": "card_declined",
+        "decline_code": card.decline_code,
+        "doc_url": "https://docs.stripe.com/error-codes/card-declined",
+        "message": "Your card was declined.",
+        "payment_method": copy.deepcopy(pm),
+        "type": "card_error",
+    }
+
+
+# -- setup intents -------------------------------------------------------------------------
+@ROUTES.route("POST", "/v1/setup_intents", sp.SetupIntentCreateParams)
+def create_setup_intent(ctx: Context, params: JSON) -> JSON:
+    customer = params.get("customer")
+    if customer:
+        ctx.state.get("customer", customer, param="customer")
+    intent_id = ctx.state.new_id("setup_intent")
+    intent = shapes.setup_intent(
+        id=intent_id,
+        created=ctx.now(customer),
+        client_secret=f"{intent_id}_secret_{random_token(24)}",
+        customer=customer,
+        usage=params.get("usage", "off_session"),
+        metadata=merge_metadata({}, params.get("metadata", {})),
+        description=params.get("description"),
+    )
+    ctx.state.put(intent)
+    ctx.emit("setup_intent.created", intent)
+    if params.get("payment_method"):
+        intent["payment_method"] = resolve(ctx, params["payment_method"], "payment_method")["id"]
+        intent["status"] = "requires_confirmation"
+    if params.get("confirm"):
+        _confirm_setup(ctx, intent, params)
+    return intent
+
+
+@ROUTES.route("GET", "/v1/setup_intents/{id}", sp.SetupIntentRetrieveParams, publishable=True)
+def retrieve_setup_intent(ctx: Context, params: JSON) -> JSON:
+    intent = ctx.state.get("setup_intent", ctx.args["id"], param="intent")
+    _check_client_secret(ctx, intent, params)
+    return intent
+
+
+@ROUTES.route(
+    "POST", "/v1/setup_intents/{id}/confirm", sp.SetupIntentConfirmParams, publishable=True
+)
+def confirm_setup_intent(ctx: Context, params: JSON) -> JSON:
+    intent = ctx.state.get("setup_intent", ctx.args["id"], param="intent")
+    _check_client_secret(ctx, intent, params)
+    if intent["status"] in ("succeeded", "canceled"):
+        raise StripeError(
+            f"You cannot confirm this SetupIntent because it has a status of {intent['status']}.",
+            code="setup_intent_unexpected_state",
+        )
+    return _confirm_setup(ctx, intent, params)
+
+
+def _confirm_setup(ctx: Context, intent: JSON, params: JSON) -> JSON:
+    pm_id = params.get("payment_method") or intent["payment_method"]
+    if not pm_id:
+        raise invalid(
+            "You must provide a payment method to confirm this SetupIntent.", param="payment_method"
+        )
+    test_id = pm_id if pm_id in BY_ID else None
+    pm = resolve(ctx, pm_id, "payment_method")
+    card = BY_ID[test_id] if test_id else card_of(ctx, pm)
+    intent["payment_method"] = pm["id"]
+    if card.outcome == "decline":
+        intent["status"] = "requires_payment_method"
+        intent["last_setup_error"] = _card_error(card, pm)
+        intent["payment_method"] = None
+        raise card_declined(
+            decline_code=card.decline_code, extra={"setup_intent": copy.deepcopy(intent)}
+        )
+    if card.outcome == "authenticate":
+        _requires_action(intent)
+        ctx.emit("setup_intent.requires_action", intent)
+        return intent
+    return _setup_succeeded(ctx, intent, pm)
+
+
+def _setup_succeeded(ctx: Context, intent: JSON, pm: JSON) -> JSON:
+    intent["status"] = "succeeded"
+    intent["next_action"] = None
+    intent["last_setup_error"] = None
+    if intent["customer"]:
+        attach(ctx, pm["id"], intent["customer"], param="payment_method")
+    ctx.emit("setup_intent.succeeded", intent)
+    return intent
+
+
+@ROUTES.route("POST", "/v1/setup_intents/{id}/cancel", sp.SetupIntentCancelParams)
+def cancel_setup_intent(ctx: Context, params: JSON) -> JSON:
+    intent = ctx.state.get("setup_intent", ctx.args["id"], param="intent")
+    if intent["status"] == "succeeded":
+        raise StripeError(
+            "You cannot cancel this SetupIntent because it has a status of succeeded.",
+            code="setup_intent_unexpected_state",
+        )
+    intent["status"] = "canceled"
+    intent["cancellation_reason"] = params.get("cancellation_reason")
+    ctx.emit("setup_intent.canceled", intent)
+    return intent
+
+
+# -- payment intents -----------------------------------------------------------------------
+def new_payment_intent(
+    ctx: Context,
+    *,
+    amount: int,
+    currency: str,
+    customer: str | None,
+    description: str | None = None,
+) -> JSON:
+    intent_id = ctx.state.new_id("payment_intent")
+    intent = shapes.payment_intent(
+        id=intent_id,
+        created=ctx.now(customer),
+        amount=amount,
+        currency=currency,
+        client_secret=f"{intent_id}_secret_{random_token(24)}",
+        customer=customer,
+        description=description,
+    )
+    ctx.state.put(intent)
+    ctx.emit("payment_intent.created", intent)
+    return intent
+
+
+def attempt(ctx: Context, intent: JSON, pm_id: str | None) -> str:
+    """Charge `pm_id` for the intent: "succeeded", "failed" or "requires_action"."""
+    if pm_id is None:
+        return "requires_payment_method"
+    pm = ctx.state.get("payment_method", pm_id, param="payment_method")
+    card = card_of(ctx, pm)
+    intent["payment_method"] = pm["id"]
+    if card.outcome in ("decline", "fail_charges"):
+        intent["status"] = "requires_payment_method"
+        intent["last_payment_error"] = _card_error(card, pm)
+        ctx.emit("payment_intent.payment_failed", intent)
+        return "failed"
+    if card.outcome == "authenticate":
+        _requires_action(intent)
+        ctx.emit("payment_intent.requires_action", intent)
+        return "requires_action"
+    _payment_succeeded(ctx, intent)
+    return "succeeded"
+
+
+def _payment_succeeded(ctx: Context, intent: JSON) -> None:
+    intent["status"] = "succeeded"
+    intent["amount_received"] = intent["amount"]
+    intent["next_action"] = None
+    intent["last_payment_error"] = None
+    ctx.emit("payment_intent.succeeded", intent)
+    invoice_id = ctx.state.secret(intent["id"]).get("invoice")
+    if invoice_id:
+        from .billing import invoice_paid
+
+        invoice_paid(ctx, ctx.state.get("invoice", invoice_id), intent)
+
+
+@ROUTES.route("GET", "/v1/payment_intents/{id}", sp.PaymentIntentRetrieveParams, publishable=True)
+def retrieve_payment_intent(ctx: Context, params: JSON) -> JSON:
+    intent = ctx.state.get("payment_intent", ctx.args["id"], param="intent")
+    _check_client_secret(ctx, intent, params)
+    return intent
+
+
+@ROUTES.route(
+    "POST", "/v1/payment_intents/{id}/confirm", sp.PaymentIntentConfirmParams, publishable=True
+)
+def confirm_payment_intent(ctx: Context, params: JSON) -> JSON:
+    intent = ctx.state.get("payment_intent", ctx.args["id"], param="intent")
+    _check_client_secret(ctx, intent, params)
+    if intent["status"] in ("succeeded", "canceled"):
+        raise StripeError(
+            f"You cannot confirm this PaymentIntent because it has a status of {intent['status']}.",
+            code="payment_intent_unexpected_state",
+        )
+    pm_id = params.get("payment_method") or intent["payment_method"]
+    if pm_id and pm_id in BY_ID:
+        pm_id = resolve(ctx, pm_id, "payment_method")["id"]
+    if pm_id and intent["customer"] and params.get("setup_future_usage"):
+        attach(ctx, pm_id, intent["customer"], param="payment_method")
+    outcome = attempt(ctx, intent, pm_id)
+    if outcome == "failed":
+        raise card_declined(
+            decline_code=intent["last_payment_error"]["decline_code"],
+            extra={"payment_intent": copy.deepcopy(intent)},
+        )
+    return intent
+
+
+@ROUTES.route("POST", "/_sandbox/authenticate/{id}", None, publishable=True)
+def authenticate(ctx: Context, params: JSON) -> JSON:
+    """The stand-in for the 3D Secure page: `outcome=complete` or `outcome=fail`."""
+    intent_id = ctx.args["id"]
+    kind = "setup_intent" if intent_id.startswith("seti_") else "payment_intent"
+    intent = ctx.state.get(kind, intent_id, param="intent")
+    _check_client_secret(ctx, intent, params)
+    if intent["status"] != "requires_action":
+        raise StripeError(f"This intent does not need authentication (status {intent['status']}).")
+    outcome = params.get("outcome")
+    if outcome not in ("complete", "fail"):
+        raise invalid("outcome must be 'complete' or 'fail'", param="outcome")
+    pm = ctx.state.get("payment_method", intent["payment_method"])
+    if outcome == "fail":
+        intent["status"] = "requires_payment_method"
+        intent["next_action"] = None
+        error = {
+            **_card_error(card_of(ctx, pm), pm),
+            "code": "payment_intent_authentication_failure",
+            "message": "The provided payment method has failed authentication.",
+        }
+        error.pop("decline_code", None)
+        intent["last_setup_error" if kind == "setup_intent" else "last_payment_error"] = error
+        return intent
+    if kind == "setup_intent":
+        return _setup_succeeded(ctx, intent, pm)
+    _payment_succeeded(ctx, intent)
+    return intent

@@ -1,0 +1,61 @@
+"""The route table: which handler answers a method and path, and which stripe-python
+parameter definition its request is checked against."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .context import Context
+
+JSON = dict[str, Any]
+Handler = Callable[["Context", JSON], JSON]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str
+    params: type | None
+    handler: Handler
+    publishable: bool
+    pattern: re.Pattern[str]
+
+    @property
+    def name(self) -> str:
+        """How request counts name the route: `POST /v1/subscriptions/{id}`."""
+        return f"{self.method} {self.template}"
+
+
+class Routes:
+    """A resource module's routes, added with the `route` decorator."""
+
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+
+    def route(
+        self, method: str, template: str, params: type | None, *, publishable: bool = False
+    ) -> Callable[[Handler], Handler]:
+        """Register a handler. `publishable` routes also accept the `pk_` key, as the calls
+        Stripe.js makes from a browser do."""
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
+
+        def register(handler: Handler) -> Handler:
+            self.routes.append(
+                Route(method, template, params, handler, publishable, re.compile(f"^{regex}$"))
+            )
+            return handler
+
+        return register
+
+
+def match(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    for route in routes:
+        if route.method == method:
+            found = route.pattern.match(path)
+            if found:
+                return route, found.groupdict()
+    return None

@@ -1,0 +1,240 @@
+"""The sandbox as a real HTTP server on loopback, and the `Sandbox` object tests hold."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from .api import API_VERSION, Api, Response
+from .controls import Controls, LoggedRequest
+from .pages import page_for
+from .resources import all_routes
+from .state import State, random_token
+from .webhooks import Deliverer
+
+if TYPE_CHECKING:
+    import stripe
+
+log = logging.getLogger(__name__)
+
+JSON = dict[str, Any]
+_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key, Stripe-Version",
+    "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
+    "Access-Control-Max-Age": "600",
+}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s " + format, self.address_string(), *args)
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def do_OPTIONS(self) -> None:
+        self._write(Response(204, b"", dict(_CORS)))
+
+    def _serve(self) -> None:
+        sandbox = self.server.sandbox
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        if parts.path.startswith("/_sandbox/"):
+            response = sandbox._control(self.command, parts.path, body, dict(self.headers.items()))
+        elif parts.path.startswith("/v1/"):
+            response = sandbox.api.handle(
+                self.command, parts.path, parts.query, body, dict(self.headers.items()), sandbox.url
+            )
+        else:
+            response = page_for(sandbox, self.command, parts.path)
+        if response.delay:
+            time.sleep(response.delay)
+        if response.drop:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self._write(response)
+
+    def _write(self, response: Response) -> None:
+        self.send_response(response.status)
+        headers = {**_CORS, "Stripe-Version": API_VERSION, **response.headers}
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    sandbox: Sandbox
+
+
+class Sandbox:
+    """A stateful, Stripe-compatible HTTP server for tests, demos and benchmarks.
+
+    Use it as a context manager; it listens on a free loopback port unless told otherwise::
+
+        with Sandbox() as sb:
+            client = sb.client()
+            customer = client.v1.customers.create({"email": "ada@example.com"})
+
+    It is a test double: nothing in Billflow's runtime path imports it.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        state_file: str | Path | None = None,
+        secret_key: str | None = None,
+        publishable_key: str | None = None,
+        webhook_retry_delays: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0),
+    ) -> None:
+        token = random_token(24)
+        self.secret_key = secret_key or f"sk_test_sandbox{token}"
+        self.publishable_key = publishable_key or f"pk_test_sandbox{token}"
+        for name, key, prefix in (
+            ("secret_key", self.secret_key, "sk_test_"),
+            ("publishable_key", self.publishable_key, "pk_test_"),
+        ):
+            if not key.startswith(prefix):
+                raise ValueError(f"{name} must start with {prefix!r}: the sandbox is test mode")
+        self.state = State(Path(state_file) if state_file else None)
+        self.controls = Controls()
+        self.deliverer = Deliverer(self.state, retry_delays=webhook_retry_delays)
+        self.api = Api(
+            self.state,
+            self.controls,
+            all_routes(),
+            secret_key=self.secret_key,
+            publishable_key=self.publishable_key,
+            on_events=self.deliverer.enqueue,
+        )
+        self._host = host
+        self._port = port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> Sandbox:
+        server = _Server((self._host, self._port), _Handler)
+        server.sandbox = self
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, name="billflow-sandbox", daemon=True
+        )
+        self._thread.start()
+        self.deliverer.start()
+        return self
+
+    def stop(self) -> None:
+        self.deliverer.stop()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        with self.state.lock:
+            self.state.save()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """`http://127.0.0.1:PORT`, the address to give stripe-python as its API base."""
+        if self._server is None:
+            raise RuntimeError("the sandbox is not running; call start() or use `with`")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def client(self, **options: Any) -> stripe.StripeClient:
+        """A `stripe.StripeClient` pointed at this sandbox (options pass through)."""
+        import stripe
+
+        base = self.url
+        options.setdefault("base_addresses", {"api": base, "files": base, "connect": base})
+        return stripe.StripeClient(self.secret_key, **options)
+
+    # -- controls -------------------------------------------------------------------------
+    @property
+    def latency(self) -> float:
+        return self.controls.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        """Seconds added before every API answer, so benchmarks can tell Stripe time apart."""
+        if seconds < 0:
+            raise ValueError("latency must be zero or more seconds")
+        self.controls.latency = seconds
+
+    def fault(self, pattern: str, kind: str, *, times: int = 1, seconds: float = 0.0) -> None:
+        """Answer the next `times` requests matching `pattern` with a fault: "500", "429",
+        "drop" (close the connection unanswered) or "slow" (wait `seconds`, then answer)."""
+        self.controls.add_fault(pattern, kind, times=times, seconds=seconds)
+
+    @property
+    def requests(self) -> list[LoggedRequest]:
+        with self.controls.lock:
+            return list(self.controls.log)
+
+    def writes(self) -> list[LoggedRequest]:
+        """Requests that changed state: what a refusal test asserts is empty."""
+        return [entry for entry in self.requests if entry.is_write]
+
+    def counts(self) -> dict[str, int]:
+        return dict(self.controls.counts())
+
+    def reset(self, *, state: bool = False) -> None:
+        """Forget the request log, faults and latency; with `state=True`, every object too."""
+        self.controls.reset()
+        if state:
+            with self.state.lock:
+                self.state.restore({"objects": {}, "private": {}, "order": {}, "idempotency": {}})
+
+    def seed(self, name: str = "demo") -> JSON:
+        """Create a named catalog through the API itself; returns the ids it made."""
+        from .seed import seed
+
+        return seed(self, name)
+
+    def _control(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> Response:
+        from .control_api import handle_control
+
+        return handle_control(self, method, path, body, headers)
+
+
+def _dump(obj: JSON) -> bytes:
+    return json.dumps(obj).encode()

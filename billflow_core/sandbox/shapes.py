@@ -1,0 +1,49 @@
+"""Stripe API objects as plain dicts, in the shape of the current API.
+
+Callers write `from billflow_core.sandbox import shapes` and `shapes.customer(...)`. Every
+builder takes keyword-only arguments, returns a fresh dict with exactly the fields Stripe
+returns by default (includable fields such as `invoice.payments` are the server's business),
+and never keeps a reference to a mutable argument. The builders live in themed modules:
+
+- `shapes_common`: list and search envelopes, deleted stubs, shared helpers
+- `shapes_catalog`: product, price, plan, coupon, promotion code, discount
+- `shapes_subscriptions`: customer, subscription, subscription item
+- `shapes_invoices`: invoice, line item, invoice item, invoice payment
+- `shapes_payments`: payment method, SetupIntent, PaymentIntent
+- `shapes_platform`: event, webhook endpoint, test clock
+"""
+
+from __future__ import annotations
+
+from .shapes_catalog import coupon, discount, plan_from_price, price, product, promotion_code
+from .shapes_common import JSON, deleted, list_object, search_result
+from .shapes_invoices import invoice, invoice_item, invoice_payment, line_item
+from .shapes_payments import payment_intent, payment_method, setup_intent
+from .shapes_platform import event, test_clock, webhook_endpoint
+from .shapes_subscriptions import customer, subscription, subscription_item
+
+__all__ = [
+    "JSON",
+    "coupon",
+    "customer",
+    "deleted",
+    "discount",
+    "event",
+    "invoice",
+    "invoice_item",
+    "invoice_payment",
+    "line_item",
+    "list_object",
+    "payment_intent",
+    "payment_method",
+    "plan_from_price",
+    "price",
+    "product",
+    "promotion_code",
+    "search_result",
+    "setup_intent",
+    "subscription",
+    "subscription_item",
+    "test_clock",
+    "webhook_endpoint",
+]
