@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 JSON = dict[str, Any]
 __all__ = ["API_VERSION", "Api", "Response"]
 
+IDEMPOTENCY_KEY_LIFETIME = 24 * 3600
+
 
 @dataclass
 class Response:
@@ -44,6 +46,13 @@ class Response:
 def _json_response(status: int, body: JSON, headers: dict[str, str] | None = None) -> Response:
     payload = json.dumps(body, indent=2).encode()
     return Response(status, payload, {"Content-Type": "application/json", **(headers or {})})
+
+
+def _error_body(error: StripeError, request_id: str) -> JSON:
+    """Stripe's error body, which links every failure to its request log."""
+    body = error.body()
+    body["error"]["request_log_url"] = f"https://dashboard.stripe.com/test/logs/{request_id}"
+    return body
 
 
 def _api_key(headers: dict[str, str]) -> str | None:
@@ -116,7 +125,7 @@ class Api:
             fault = self.controls.take_fault(route.name, method, path)
             delay = self.controls.latency
             if fault is not None:
-                response = self._fault_response(fault.kind, fault.seconds)
+                response = self._fault_response(fault.kind, fault.seconds, request_id)
                 if fault.kind != "slow":
                     response.delay += delay
                     self._log(
@@ -165,11 +174,11 @@ class Api:
             # A bug in the sandbox, not a Stripe behaviour: say so loudly, answer as Stripe
             # answers its own failures.
             log.exception("sandbox failure on %s %s", method, path)
-            error = StripeError(
+            failure = StripeError(
                 "An unknown error occurred in the sandbox.", status=500, type="api_error"
             )
             return self._finish(
-                method, path, route.name, error, logged, idempotency_key, request_id
+                method, path, route.name, failure, logged, idempotency_key, request_id
             )
 
     # -------------------------------------------------------------------------------------
@@ -216,9 +225,10 @@ class Api:
             except StripeError as error:
                 if error.status >= 500 or error.code == "parameter_unknown":
                     raise
-                response = _json_response(error.status, error.body())
+                response = _json_response(error.status, _error_body(error, request_id))
                 ctx.events.clear()
             if idempotency_key is not None:
+                self._forget_expired_keys()
                 self.state.idempotency[idempotency_key] = {
                     "fingerprint": fingerprint,
                     "status": response.status,
@@ -233,6 +243,15 @@ class Api:
             self.on_events(events)
         return response
 
+    def _forget_expired_keys(self) -> None:
+        """Stripe keeps idempotency keys for 24 hours; stripe-python sends one with every
+        POST, so without expiry a long benchmark would hold every answer forever."""
+        cutoff = int(time.time()) - IDEMPOTENCY_KEY_LIFETIME
+        stored = self.state.idempotency
+        if stored and next(iter(stored.values()))["created"] < cutoff:
+            for key in [k for k, v in stored.items() if v["created"] < cutoff]:
+                del stored[key]
+
     def publish(self, ctx: Context) -> list[JSON]:
         """Record the events a successful request queued; returns them for delivery."""
         from .resources.events import record_event
@@ -242,21 +261,23 @@ class Api:
             for pending in ctx.events
         ]
 
-    def _fault_response(self, kind: str, seconds: float) -> Response:
+    def _fault_response(self, kind: str, seconds: float, request_id: str) -> Response:
         if kind == "500":
+            error = StripeError("An unknown error occurred", status=500, type="api_error")
             return _json_response(
-                500, StripeError("An unknown error occurred", status=500, type="api_error").body()
+                500, _error_body(error, request_id), {"Request-Id": request_id}
             )
         if kind == "429":
+            error = StripeError(
+                "Request rate limit exceeded. Learn more about rate limits here "
+                "https://docs.stripe.com/rate-limits.",
+                status=429,
+                code="rate_limit",
+            )
             return _json_response(
                 429,
-                StripeError(
-                    "Request rate limit exceeded. Learn more about rate limits here "
-                    "https://docs.stripe.com/rate-limits.",
-                    status=429,
-                    code="rate_limit",
-                ).body(),
-                {"Stripe-Rate-Limited-Reason": "global-rate"},
+                _error_body(error, request_id),
+                {"Request-Id": request_id, "Stripe-Rate-Limited-Reason": "global-rate"},
             )
         if kind == "drop":
             return Response(0, b"", drop=True)
@@ -273,9 +294,9 @@ class Api:
         request_id: str,
     ) -> Response:
         self._log(method, path, route_name, error.status, params, idempotency_key, False)
-        body = error.body()
-        body["error"]["request_log_url"] = f"https://dashboard.stripe.com/test/logs/{request_id}"
-        return _json_response(error.status, body, {"Request-Id": request_id})
+        return _json_response(
+            error.status, _error_body(error, request_id), {"Request-Id": request_id}
+        )
 
     def _log(
         self,

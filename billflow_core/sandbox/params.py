@@ -84,11 +84,9 @@ def _members(tp: Any) -> list[Any]:
 
 def _type_error(path: str, value: Any, what: str) -> StripeError:
     shown = value if isinstance(value, str) else type(value).__name__
-    code = {
-        "integer": "parameter_invalid_integer",
-        "boolean": "parameter_invalid_string",
-        "string": "parameter_invalid_string",
-    }.get(what, "parameter_invalid_string")
+    # Of the type errors, only a bad integer has an error code in Stripe's list
+    # (`parameter_invalid_integer`); Stripe answers the others with a message and param alone.
+    code = "parameter_invalid_integer" if what == "integer" else None
     return StripeError(f"Invalid {what}: {shown}", param=path, code=code)
 
 
@@ -97,7 +95,7 @@ def _as_list(value: Any, path: str) -> list[Any]:
         return value
     if isinstance(value, dict) and all(k.isdigit() for k in value):
         return [value[k] for k in sorted(value, key=int)]
-    raise StripeError(f"Invalid array: {path}", param=path, code="parameter_invalid_string")
+    raise StripeError(f"Invalid array: {path}", param=path)
 
 
 def _coerce_one(value: Any, tp: Any, path: str) -> Any:
@@ -111,11 +109,7 @@ def _coerce_one(value: Any, tp: Any, path: str) -> Any:
         if value in allowed:
             return value
         choices = ", ".join(repr(a) if a == "" else str(a) for a in allowed)
-        raise StripeError(
-            f"Invalid {path}: must be one of {choices}",
-            param=path,
-            code="parameter_invalid_string",
-        )
+        raise StripeError(f"Invalid {path}: must be one of {choices}", param=path)
     if tp is str:
         if isinstance(value, str):
             return value
@@ -149,9 +143,7 @@ def _coerce_one(value: Any, tp: Any, path: str) -> Any:
         return [_coerce(v, item_tp, f"{path}[{i}]") for i, v in enumerate(_as_list(value, path))]
     if origin in (dict, typing.Dict) or getattr(tp, "__name__", "") == "UntypedStripeObject":  # noqa: UP006
         if not isinstance(value, dict):
-            raise StripeError(
-                f"Invalid object: {path}", param=path, code="parameter_invalid_string"
-            )
+            raise StripeError(f"Invalid object: {path}", param=path)
         for key, item in value.items():
             if not isinstance(item, str):
                 raise _type_error(_bracket(path, key), item, "string")
@@ -163,9 +155,7 @@ def _coerce_one(value: Any, tp: Any, path: str) -> Any:
         return _coerce_one(value, dict[str, str], path)
     if _is_typeddict(tp):
         if not isinstance(value, dict):
-            raise StripeError(
-                f"Invalid object: {path}", param=path, code="parameter_invalid_string"
-            )
+            raise StripeError(f"Invalid object: {path}", param=path)
         return check(tp, value, path)
     raise StripeError(f"Unsupported parameter type at {path}", param=path)
 

@@ -68,12 +68,14 @@ _MAX_DEPTH = 4
 
 def render(state: State, obj: JSON) -> JSON:
     """A response copy of a stored object, with what Stripe always embeds filled in."""
+    kind = obj.get("object")
+    if kind in ("list", "search_result"):
+        return {**obj, "data": [render(state, item) for item in obj["data"]]}
     shown = copy.deepcopy(obj)
-    kind = shown.get("object")
     if kind == "subscription":
+        # Stripe adds `total_count` to a list only when asked to.
         items = [render(state, state.get("subscription_item", i)) for i in obj["items"]["data"]]
         shown["items"]["data"] = items
-        shown["items"]["total_count"] = len(items)
     elif kind == "subscription_item":
         price = state.find("price", obj["price"]["id"])
         if price is not None:

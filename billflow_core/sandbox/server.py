@@ -37,6 +37,9 @@ _CORS = {
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm on, the second waits
+    # for the client's delayed ACK and every answer takes 40 ms.
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -74,7 +77,12 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
-        self._write(response)
+        try:
+            self._write(response)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client stopped waiting (a `slow` fault beyond its timeout): as with Stripe,
+            # the request was still carried out; only the answer is lost.
+            self.close_connection = True
 
     def _write(self, response: Response) -> None:
         self.send_response(response.status)
@@ -178,7 +186,7 @@ class Sandbox:
         if self._server is None:
             raise RuntimeError("the sandbox is not running; call start() or use `with`")
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def client(self, **options: Any) -> stripe.StripeClient:
         """A `stripe.StripeClient` pointed at this sandbox (options pass through)."""

@@ -43,7 +43,7 @@ def _day(at: int) -> str:
 
 def _product_name(ctx: Context, price: JSON) -> str:
     product = ctx.state.find("product", price["product"])
-    return product["name"] if product else price["product"]
+    return str(product["name"] if product else price["product"])
 
 
 def _money(price: JSON) -> str:
@@ -283,7 +283,7 @@ def _total(ctx: Context, invoice: JSON, owner: JSON, discount_ids: list[str]) ->
         starting_balance=balance,
         ending_balance=None,
     )
-    return applied
+    return int(applied)
 
 
 def finalize(ctx: Context, invoice: JSON) -> JSON:

@@ -274,5 +274,5 @@ def discount_amount(ctx: Context, discount_id: str, subtotal: int, at: int) -> i
     if coupon is None:
         return 0
     if coupon["percent_off"] is not None:
-        return min(subtotal, round(subtotal * coupon["percent_off"] / 100))
-    return min(subtotal, coupon["amount_off"])
+        return min(subtotal, round(subtotal * float(coupon["percent_off"]) / 100))
+    return min(subtotal, int(coupon["amount_off"]))

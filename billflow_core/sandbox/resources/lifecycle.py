@@ -50,8 +50,8 @@ def next_due(sub: JSON, ctx: Context) -> int | None:
     if status in ("canceled", "incomplete_expired"):
         return None
     if status == "incomplete":
-        return sub["created"] + INCOMPLETE_EXPIRES_AFTER
-    times = [items_of(ctx, sub)[0]["current_period_end"]]
+        return int(sub["created"]) + INCOMPLETE_EXPIRES_AFTER
+    times: list[int] = [items_of(ctx, sub)[0]["current_period_end"]]
     if sub["cancel_at"]:
         times.append(sub["cancel_at"])
     resumes = (sub["pause_collection"] or {}).get("resumes_at")

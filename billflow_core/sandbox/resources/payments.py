@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from typing import Any
+from typing import Any, NotRequired
 
 from stripe import params as sp
 
@@ -75,6 +75,20 @@ def attach(
         pm["customer"] = owner["id"]
         ctx.emit("payment_method.attached", pm)
     return pm
+
+
+def _from_browser(definition: type) -> type:
+    """`definition` plus `client_secret`: Stripe.js confirms an intent with the publishable
+    key and proves it with the intent's secret, a parameter stripe-python's server-side
+    definitions leave out. The subclass claims the original's module because the parameter
+    checker resolves a definition's names there."""
+
+    class Browser(definition):  # type: ignore[misc, valid-type]
+        client_secret: NotRequired[str]
+
+    Browser.__module__ = definition.__module__
+    Browser.__name__ = Browser.__qualname__ = definition.__name__
+    return Browser
 
 
 # -- payment methods -----------------------------------------------------------------------
@@ -239,7 +253,10 @@ def retrieve_setup_intent(ctx: Context, params: JSON) -> JSON:
 
 
 @ROUTES.route(
-    "POST", "/v1/setup_intents/{id}/confirm", sp.SetupIntentConfirmParams, publishable=True
+    "POST",
+    "/v1/setup_intents/{id}/confirm",
+    _from_browser(sp.SetupIntentConfirmParams),
+    publishable=True,
 )
 def confirm_setup_intent(ctx: Context, params: JSON) -> JSON:
     intent = ctx.state.get("setup_intent", ctx.args["id"], param="intent")
@@ -365,7 +382,10 @@ def retrieve_payment_intent(ctx: Context, params: JSON) -> JSON:
 
 
 @ROUTES.route(
-    "POST", "/v1/payment_intents/{id}/confirm", sp.PaymentIntentConfirmParams, publishable=True
+    "POST",
+    "/v1/payment_intents/{id}/confirm",
+    _from_browser(sp.PaymentIntentConfirmParams),
+    publishable=True,
 )
 def confirm_payment_intent(ctx: Context, params: JSON) -> JSON:
     intent = ctx.state.get("payment_intent", ctx.args["id"], param="intent")
@@ -376,7 +396,12 @@ def confirm_payment_intent(ctx: Context, params: JSON) -> JSON:
             code="payment_intent_unexpected_state",
         )
     pm_id = params.get("payment_method") or intent["payment_method"]
-    if pm_id and pm_id in BY_ID:
+    if not pm_id:
+        raise invalid(
+            "You cannot confirm this PaymentIntent because it's missing a payment method.",
+            param="payment_method",
+        )
+    if pm_id in BY_ID:
         pm_id = resolve(ctx, pm_id, "payment_method")["id"]
     if pm_id and intent["customer"] and params.get("setup_future_usage"):
         attach(ctx, pm_id, intent["customer"], param="payment_method")
@@ -387,6 +412,14 @@ def confirm_payment_intent(ctx: Context, params: JSON) -> JSON:
             extra={"payment_intent": copy.deepcopy(intent)},
         )
     return intent
+
+
+_AUTHENTICATION_FAILED = {
+    "setup_intent": "The latest attempt to set up the payment method has failed because "
+    "authentication failed.",
+    "payment_intent": "The provided PaymentMethod has failed authentication. You can provide "
+    "payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.",
+}
 
 
 @ROUTES.route("POST", "/_sandbox/authenticate/{id}", None, publishable=True)
@@ -403,15 +436,25 @@ def authenticate(ctx: Context, params: JSON) -> JSON:
         raise invalid("outcome must be 'complete' or 'fail'", param="outcome")
     pm = ctx.state.get("payment_method", intent["payment_method"])
     if outcome == "fail":
+        # As Stripe: the intent wants a new payment method, and the error it keeps is an
+        # invalid_request_error (not a card_error) whose code names the kind of intent.
         intent["status"] = "requires_payment_method"
         intent["next_action"] = None
+        intent["payment_method"] = None
+        code = f"{kind}_authentication_failure"
         error = {
-            **_card_error(card_of(ctx, pm), pm),
-            "code": "payment_intent_authentication_failure",
-            "message": "The provided payment method has failed authentication.",
+            "code": code,
+            "doc_url": "https://docs.stripe.com/error-codes/" + code.replace("_", "-"),
+            "message": _AUTHENTICATION_FAILED[kind],
+            "payment_method": copy.deepcopy(pm),
+            "type": "invalid_request_error",
         }
-        error.pop("decline_code", None)
-        intent["last_setup_error" if kind == "setup_intent" else "last_payment_error"] = error
+        if kind == "setup_intent":
+            intent["last_setup_error"] = error
+            ctx.emit("setup_intent.setup_failed", intent)
+        else:
+            intent["last_payment_error"] = error
+            ctx.emit("payment_intent.payment_failed", intent)
         return intent
     if kind == "setup_intent":
         return _setup_succeeded(ctx, intent, pm)

@@ -213,22 +213,24 @@ def update_subscription(ctx: Context, params: JSON) -> JSON:
     plan = plan_update(ctx, sub, params["items"], behavior, at) if params.get("items") else None
     if params.get("default_payment_method"):
         _check_payment_method(ctx, params["default_payment_method"], customer)
-    discounts = None
+    # `discounts[]` replaces the list: entries name a discount to keep or a coupon or
+    # promotion code to redeem.
+    kept_discounts: list[str] | None = None
+    new_discounts: list[tuple[JSON, JSON | None]] = []
     if "discounts" in params:
-        discounts = [
-            (None, None, d["discount"])
-            if d.get("discount")
-            else (*check_discount(ctx, d, customer, f"discounts[{i}]"), None)
-            for i, d in enumerate(params["discounts"] or [])
-        ]
-        for _c, _p, existing in discounts:
-            if existing and existing not in sub["discounts"]:
-                raise StripeError(
-                    f"No such discount: '{existing}'",
-                    status=404,
-                    code="resource_missing",
-                    param="discounts",
-                )
+        kept_discounts = []
+        for index, spec in enumerate(params["discounts"] or []):
+            if spec.get("discount"):
+                if spec["discount"] not in sub["discounts"]:
+                    raise StripeError(
+                        f"No such discount: '{spec['discount']}'",
+                        status=404,
+                        code="resource_missing",
+                        param=f"discounts[{index}][discount]",
+                    )
+                kept_discounts.append(spec["discount"])
+            else:
+                new_discounts.append(check_discount(ctx, spec, customer, f"discounts[{index}]"))
     pause = params.get("pause_collection")
     if pause and pause.get("resumes_at") is not None and pause["resumes_at"] <= ctx.now(customer):
         raise invalid("resumes_at must be in the future.", param="pause_collection[resumes_at]")
@@ -272,14 +274,12 @@ def update_subscription(ctx: Context, params: JSON) -> JSON:
     for field in ("description", "default_payment_method"):
         if field in params:
             sub[field] = params[field] or None
-    if discounts is not None:
-        sub["discounts"] = [
-            existing
-            or redeem(ctx, coupon, promo, customer=customer, subscription=sub["id"], start=now)[
-                "id"
-            ]
-            for coupon, promo, existing in discounts
+    if kept_discounts is not None:
+        redeemed = [
+            redeem(ctx, coupon, promo, customer=customer, subscription=sub["id"], start=now)
+            for coupon, promo in new_discounts
         ]
+        sub["discounts"] = kept_discounts + [discount["id"] for discount in redeemed]
     if pause is not None:
         sub["pause_collection"] = (
             None

@@ -259,7 +259,7 @@ def list_subscriptions(ctx: Context, params: JSON) -> JSON:
             return sub["status"] not in ("canceled", "incomplete_expired")
         if status == "ended":
             return sub["status"] in ("canceled", "incomplete_expired")
-        return status == "all" or sub["status"] == status
+        return status == "all" or bool(sub["status"] == status)
 
     found = [
         s
@@ -342,6 +342,7 @@ def delete_subscription_discount(ctx: Context, params: JSON) -> JSON:
             code="resource_missing",
         )
     before = render(ctx.state, sub)
-    removed = sub["discounts"].pop(0)
+    removed = ctx.state.get("discount", sub["discounts"].pop(0))
     emit_updated(ctx, sub, before)
-    return shapes.deleted(object="discount", id=removed)
+    # Stripe answers with the whole discount marked deleted (without its `end`), not a stub.
+    return {**{k: v for k, v in removed.items() if k != "end"}, "deleted": True}

@@ -1,0 +1,48 @@
+"""The house rules of DESIGN.md, checked by the tools that own them.
+
+They run in the test suite so that the one test command the README gives checks them too:
+the architecture contracts (import-linter), lint and formatting (ruff) and strict typing of
+the core (mypy).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _run(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
+    executable = shutil.which(tool, path=str(BIN)) or shutil.which(tool)
+    if executable is None:
+        pytest.fail(f"{tool} is not installed: pip install -e '.[dev]'")
+    return subprocess.run(
+        [executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_architecture_contracts_hold() -> None:
+    result = _run("lint-imports")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_code_passes_ruff() -> None:
+    result = _run("ruff", "check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_code_is_formatted() -> None:
+    result = _run("ruff", "format", "--check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_core_is_strictly_typed() -> None:
+    result = _run("mypy")
+    assert result.returncode == 0, result.stdout + result.stderr
