@@ -31,9 +31,10 @@ def _measure(name: str, seconds: float, call: Callable[[int], object]) -> None:
         count += 1
     total = sum(timings)
     cut = statistics.quantiles(timings, n=20)
+    median_ms, p95_ms = statistics.median(timings) * 1000, cut[18] * 1000
     print(
-        f"{name:<24} {count / total:8.0f} req/s   median {statistics.median(timings) * 1000:6.2f} ms"
-        f"   p95 {cut[18] * 1000:6.2f} ms   ({count} requests)"
+        f"{name:<24} {count / total:8.0f} req/s   median {median_ms:6.2f} ms"
+        f"   p95 {p95_ms:6.2f} ms   ({count} requests)"
     )
 
 

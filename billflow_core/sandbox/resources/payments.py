@@ -25,7 +25,12 @@ def card_of(ctx: Context, pm: JSON) -> TestCard:
 
 
 def _new_payment_method(
-    ctx: Context, test_id: str, *, exp_month: int = 12, exp_year: int | None = None
+    ctx: Context,
+    test_id: str,
+    *,
+    exp_month: int = 12,
+    exp_year: int | None = None,
+    last4: str | None = None,
 ) -> JSON:
     card = BY_ID[test_id]
     created = ctx.now()
@@ -33,7 +38,7 @@ def _new_payment_method(
         id=ctx.state.new_id("payment_method"),
         created=created,
         brand=card.brand,
-        last4=card.last4,
+        last4=last4 or card.last4,
         exp_month=exp_month,
         exp_year=exp_year or 2034,
         funding=card.funding,
@@ -77,18 +82,23 @@ def attach(
     return pm
 
 
-def _from_browser(definition: type) -> type:
-    """`definition` plus `client_secret`: Stripe.js confirms an intent with the publishable
-    key and proves it with the intent's secret, a parameter stripe-python's server-side
-    definitions leave out. The subclass claims the original's module because the parameter
-    checker resolves a definition's names there."""
+class _SetupIntentConfirmFromBrowser(sp.SetupIntentConfirmParams):
+    """Stripe.js confirms an intent with the publishable key and proves it with the intent's
+    `client_secret`, a parameter stripe-python's server-side definitions leave out."""
 
-    class Browser(definition):  # type: ignore[misc, valid-type]
-        client_secret: NotRequired[str]
+    client_secret: NotRequired[str]
 
-    Browser.__module__ = definition.__module__
-    Browser.__name__ = Browser.__qualname__ = definition.__name__
-    return Browser
+
+class _PaymentIntentConfirmFromBrowser(sp.PaymentIntentConfirmParams):
+    """As `_SetupIntentConfirmFromBrowser`, for payment intents."""
+
+    client_secret: NotRequired[str]
+
+
+# The parameter checker resolves a definition's names in the module the definition names as
+# its own; the inherited ones live in stripe-python's.
+_SetupIntentConfirmFromBrowser.__module__ = sp.SetupIntentConfirmParams.__module__
+_PaymentIntentConfirmFromBrowser.__module__ = sp.PaymentIntentConfirmParams.__module__
 
 
 # -- payment methods -----------------------------------------------------------------------
@@ -98,6 +108,7 @@ def create_payment_method(ctx: Context, params: JSON) -> JSON:
         raise invalid("The sandbox supports card payment methods only.", param="type")
     card = params.get("card") or {}
     test_id = None
+    last4 = None
     if "token" in card:
         test_id = BY_TOKEN.get(card["token"])
         if test_id is None:
@@ -118,6 +129,9 @@ def create_payment_method(ctx: Context, params: JSON) -> JSON:
                 code="incorrect_number",
                 param="card[number]",
             )
+        # The card entered, not the test id's own card: 378282246310005 ends in 0005 even
+        # though `pm_card_amex` ends in 8431, and the customer must see the digits they typed.
+        last4 = number[-4:]
     else:
         raise invalid("Missing required param: card.", param="card", code="parameter_missing")
     exp_month, exp_year = card.get("exp_month", 12), card.get("exp_year", 2034)
@@ -131,7 +145,7 @@ def create_payment_method(ctx: Context, params: JSON) -> JSON:
             code="invalid_expiry_month",
             param="card[exp_month]",
         )
-    pm = _new_payment_method(ctx, test_id, exp_month=exp_month, exp_year=exp_year)
+    pm = _new_payment_method(ctx, test_id, exp_month=exp_month, exp_year=exp_year, last4=last4)
     if "metadata" in params:
         pm["metadata"] = merge_metadata({}, params["metadata"])
     if params.get("billing_details"):
@@ -255,7 +269,7 @@ def retrieve_setup_intent(ctx: Context, params: JSON) -> JSON:
 @ROUTES.route(
     "POST",
     "/v1/setup_intents/{id}/confirm",
-    _from_browser(sp.SetupIntentConfirmParams),
+    _SetupIntentConfirmFromBrowser,
     publishable=True,
 )
 def confirm_setup_intent(ctx: Context, params: JSON) -> JSON:
@@ -384,7 +398,7 @@ def retrieve_payment_intent(ctx: Context, params: JSON) -> JSON:
 @ROUTES.route(
     "POST",
     "/v1/payment_intents/{id}/confirm",
-    _from_browser(sp.PaymentIntentConfirmParams),
+    _PaymentIntentConfirmFromBrowser,
     publishable=True,
 )
 def confirm_payment_intent(ctx: Context, params: JSON) -> JSON:

@@ -1,0 +1,73 @@
+"""Fixtures for the end-to-end tests in Chromium.
+
+The machines have no internet, so Playwright cannot download its own browser builds: the tests
+drive the system's Chromium (Debian's `chromium` package) by its path instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+# Flags that keep a headless Chromium from reaching for the network on its own (updates,
+# sync, QUIC probes) on machines that have none, and let it run as root in containers.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Chromium's executable: `BILLFLOW_CHROMIUM`, else `/usr/bin/chromium`.
+
+    A missing browser skips the browser tests on a developer's machine but fails them in CI
+    (`CI=true`), so CI cannot go green without having run them.
+    """
+    path = os.environ.get("BILLFLOW_CHROMIUM", "/usr/bin/chromium")
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        reason = (
+            f"Chromium not found at {path}: install it (apt-get install chromium) "
+            "or point BILLFLOW_CHROMIUM at its executable"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[Browser]:
+    """One Chromium for the whole session: launching it is the slow part of a browser test."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A page in a fresh browser context (no cookies or storage shared between tests).
+
+    Uncaught script errors fail the test at teardown: a broken script can otherwise leave a
+    page that merely looks idle.
+    """
+    context = browser.new_context()
+    context.set_default_timeout(5_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
