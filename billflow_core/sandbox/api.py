@@ -218,15 +218,25 @@ class Api:
                         },
                     )
             ctx = Context(self.state, args, base_url, request_id, idempotency_key, publishable)
+            paths = params.get("expand", [])
+            # Stripe refuses a write whose `expand[]` it cannot honour before acting on it;
+            # the sandbox only finds out afterwards, so it keeps the state to put back.
+            undo = self.state.checkpoint() if paths and method != "GET" else None
             try:
                 result = route.handler(ctx, params)
-                shown = expand(self.state, render(self.state, result), params.get("expand", []))
-                response = _json_response(200, shown)
             except StripeError as error:
                 if error.status >= 500 or error.code == "parameter_unknown":
                     raise
                 response = _json_response(error.status, _error_body(error, request_id))
                 ctx.events.clear()
+            else:
+                try:
+                    shown = expand(self.state, render(self.state, result), paths)
+                except StripeError:
+                    if undo is not None:
+                        self.state.rollback(undo)
+                    raise  # refused as a bad parameter: no event, no idempotent answer
+                response = _json_response(200, shown)
             if idempotency_key is not None:
                 self._forget_expired_keys()
                 self.state.idempotency[idempotency_key] = {
@@ -264,9 +274,7 @@ class Api:
     def _fault_response(self, kind: str, seconds: float, request_id: str) -> Response:
         if kind == "500":
             error = StripeError("An unknown error occurred", status=500, type="api_error")
-            return _json_response(
-                500, _error_body(error, request_id), {"Request-Id": request_id}
-            )
+            return _json_response(500, _error_body(error, request_id), {"Request-Id": request_id})
         if kind == "429":
             error = StripeError(
                 "Request rate limit exceeded. Learn more about rate limits here "

@@ -127,14 +127,14 @@ def _get_path(obj: JSON, dotted: str) -> tuple[JSON, str] | None:
 
 
 def _expand_path(state: State, value: Any, parts: list[str], full: str, depth: int) -> None:
-    if not parts:
-        return
+    if not parts or value is None:
+        return  # a null on the way (no default card yet) stays null, as with Stripe
     if isinstance(value, list):
         for item in value:
             _expand_path(state, item, parts, full, depth)
         return
     if not isinstance(value, dict):
-        raise StripeError(f"This property cannot be expanded ({full}).", param="expand")
+        raise _not_expandable(full)
     if value.get("object") in ("list", "search_result") and parts[0] == "data":
         _expand_path(state, value["data"], parts[1:], full, depth)
         return
@@ -163,7 +163,12 @@ def _expand_path(state: State, value: Any, parts: list[str], full: str, depth: i
     if isinstance(inner, (dict, list)) and parts[0] not in ("metadata",):
         _expand_path(state, inner, parts[1:], full, depth)
         return
-    raise StripeError(f"This property cannot be expanded ({full}).", param="expand")
+    raise _not_expandable(full)
+
+
+def _not_expandable(path: str) -> StripeError:
+    # Stripe's answer names the path in its message and sets no `param`.
+    return StripeError(f"This property cannot be expanded ({path}).")
 
 
 def expand(state: State, response: JSON, paths: list[str]) -> JSON:

@@ -153,8 +153,13 @@ class Sandbox:
         server = _Server((self._host, self._port), _Handler)
         server.sandbox = self
         self._server = server
+        # `stop()` waits for the serving loop to notice; the default half-second poll would
+        # add that much to every test's teardown.
         self._thread = threading.Thread(
-            target=server.serve_forever, name="billflow-sandbox", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name="billflow-sandbox",
+            daemon=True,
         )
         self._thread.start()
         self.deliverer.start()

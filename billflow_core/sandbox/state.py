@@ -154,6 +154,24 @@ class State:
         self.idempotency = data["idempotency"]
         self._sequence = itertools.count(max(self.order.values(), default=0) + 1)
 
+    def checkpoint(self) -> JSON:
+        """What `rollback` needs to undo a request's writes. Events are left out (and kept):
+        they are recorded only after a request succeeds and never change, and they are most
+        of what a long session holds."""
+        return {
+            "objects": copy.deepcopy({k: v for k, v in self.objects.items() if k != "event"}),
+            "private": copy.deepcopy(self.private),
+            "order": dict(self.order),
+        }
+
+    def rollback(self, checkpoint: JSON) -> None:
+        events = self.objects.get("event")
+        self.objects = checkpoint["objects"]
+        if events is not None:
+            self.objects["event"] = events
+        self.private = checkpoint["private"]
+        self.order = checkpoint["order"]
+
     def save(self) -> None:
         """Write the state atomically, so a crash mid-write never leaves half a file."""
         if self.path is None:

@@ -8,13 +8,10 @@ refused, webhooks signed so `construct_event` accepts them, and replays answered
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 import stripe
+from webhook_receiver import Receiver
 
 from billflow_core.sandbox import Sandbox
 
@@ -24,49 +21,13 @@ FEB_1 = JAN_1 + 31 * DAY
 MAR_1 = FEB_1 + 28 * DAY
 
 
-class _Receiver(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _ReceiverHandler)
-        self.received: list[tuple[bytes, str]] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hooks"
-
-
-class _ReceiverHandler(BaseHTTPRequestHandler):
-    server: _Receiver
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.received.append((body, self.headers["Stripe-Signature"]))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def receiver() -> Iterator[_Receiver]:
-    server = _Receiver()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
 def _expected_proration(amount: int, start: int, end: int, at: int) -> int:
     """Stripe's figure: the amount times the share of the period left, to the second."""
     return round(amount * (end - at) / (end - start))
 
 
 def test_customer_lifecycle_matches_stripe_behaviour(
-    stripe_sandbox: Sandbox, receiver: _Receiver
+    stripe_sandbox: Sandbox, receiver: Receiver
 ) -> None:
     client = stripe_sandbox.client(max_network_retries=0)
     v1 = client.v1
@@ -244,11 +205,7 @@ def test_customer_lifecycle_matches_stripe_behaviour(
 
     # Every event arrived signed; construct_event accepts each one.
     assert stripe_sandbox.deliverer.idle()
-    secret = endpoint.secret
-    events = [
-        stripe.Webhook.construct_event(body, signature, secret)
-        for body, signature in receiver.received
-    ]
+    events = receiver.events(endpoint.secret)
     types = [event.type for event in events]
     for expected in (
         "customer.subscription.created",

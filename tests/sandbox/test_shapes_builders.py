@@ -1,19 +1,14 @@
 """Every object builder returns exactly the key structure of Stripe's published fixture of that
-resource (`../shared/stripe/fixtures3.json`, read at test time and never copied)."""
+resource (the `resources` fixture of conftest.py)."""
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 from shape_compare import shape_differences
 
 from billflow_core.sandbox import shapes
-
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "stripe" / "fixtures3.json"
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 MONTH = 31 * 86_400
@@ -26,17 +21,6 @@ CARD_OPTIONS = frozenset({"payment_method_options.card"})
 SUBSCRIPTION_ITEM_OF_PARENT = frozenset({"parent.subscription_details.subscription_item"})
 FLEXIBLE_SETTINGS = frozenset({"billing_mode.flexible.proration_discounts"})
 WEBHOOK_SECRET = frozenset({"secret"})
-
-
-@pytest.fixture(scope="module")
-def resources() -> dict[str, Any]:
-    if not FIXTURES.is_file():
-        reason = f"Stripe's fixtures are not at {FIXTURES} (a clone without ../shared)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI must run the shape tests")
-        pytest.skip(reason)
-    data: dict[str, Any] = json.loads(FIXTURES.read_text(encoding="utf-8"))["resources"]
-    return data
 
 
 def recurring_price(**overrides: Any) -> dict[str, Any]:

@@ -1,0 +1,498 @@
+"""Every object the sandbox serves over HTTP has the key structure of Stripe's published fixture
+of its resource (`resources`, from conftest.py), field by field and at every level of nesting.
+
+A world of customers, a catalog, subscriptions in several states, invoices, payments, a test
+clock and webhook endpoints is made once through stripe-python; each object is then compared
+as the sandbox sent it (the raw JSON body stripe-python received), not as any builder made it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import stripe
+from shape_compare import shape_differences
+
+from billflow_core.sandbox import Sandbox
+
+JSON = dict[str, Any]
+
+JAN_1 = 1_767_225_600  # 2026-01-01T00:00:00Z
+DAY = 86_400
+
+# Fields Stripe returns that the fixture leaves out because they hang off a `type`
+# discriminator (the fixture shows only the discriminator) or come with one response only.
+PRICE_DETAILS = frozenset({"pricing.price_details"})
+CARD_OPTIONS = frozenset({"payment_method_options.card"})
+SDK_ACTION = frozenset({"next_action.use_stripe_sdk"})
+
+
+def _error_details(field: str) -> frozenset[str]:
+    # The fixture's error object shows only its required `type`; a card decline also says why.
+    details = ("code", "decline_code", "doc_url", "message", "payment_method")
+    return frozenset(f"{field}.{key}" for key in details)
+
+
+ALLOWED_EXTRA: dict[str, frozenset[str]] = {
+    "invoice": frozenset({"lines.data[].pricing.price_details"}),
+    "line_item": PRICE_DETAILS,
+    "invoiceitem": PRICE_DETAILS | {"parent.subscription_details.subscription_item"},
+    "invoice_payment": frozenset({"payment.payment_intent"}),
+    "setup_intent": CARD_OPTIONS | SDK_ACTION | _error_details("last_setup_error"),
+    "payment_intent": CARD_OPTIONS | SDK_ACTION | _error_details("last_payment_error"),
+}
+
+
+def raw(obj: stripe.StripeObject) -> JSON:
+    """The JSON body the sandbox answered with, exactly as stripe-python received it."""
+    response = obj.last_response
+    assert response is not None
+    data: JSON = response.data
+    return data
+
+
+def raw_get(client: stripe.StripeClient, path: str, **params: Any) -> JSON:
+    data: JSON = client.raw_request("get", path, **params).data
+    return data
+
+
+def every_page(client: stripe.StripeClient, path: str, **params: Any) -> list[JSON]:
+    """All objects of a list endpoint, page by page, as raw JSON."""
+    found: list[JSON] = []
+    while True:
+        page = raw_get(client, path, limit=100, **params)
+        found += page["data"]
+        if not page["has_more"]:
+            return found
+        params["starting_after"] = page["data"][-1]["id"]
+
+
+@dataclass
+class World:
+    sandbox: Sandbox
+    client: stripe.StripeClient
+    served: dict[str, tuple[str, JSON]]  # case -> (resource name in the fixture, raw object)
+    ids: dict[str, str]
+
+
+def _build(sandbox: Sandbox) -> World:
+    client = sandbox.client(max_network_retries=0)
+    v1 = client.v1
+    served: dict[str, tuple[str, JSON]] = {}
+    ids: dict[str, str] = {}
+
+    def serve(case: str, kind: str, obj: stripe.StripeObject | JSON) -> JSON:
+        body = obj if isinstance(obj, dict) else raw(obj)
+        served[case] = (kind, body)
+        return body
+
+    endpoint = v1.webhook_endpoints.create(
+        {"url": "http://127.0.0.1:9/hooks", "enabled_events": ["*"], "description": "shapes"}
+    )
+    serve("webhook_endpoint as created (with its secret)", "webhook_endpoint", endpoint)
+    serve("webhook_endpoint", "webhook_endpoint", v1.webhook_endpoints.retrieve(endpoint.id))
+
+    ada = v1.customers.create({"email": "ada@example.com", "name": "Ada", "metadata": {"n": "1"}})
+    card = v1.payment_methods.attach("pm_card_visa", {"customer": ada.id})
+    v1.customers.update(ada.id, {"invoice_settings": {"default_payment_method": card.id}})
+    serve("customer", "customer", v1.customers.retrieve(ada.id))
+    serve("payment_method", "payment_method", v1.payment_methods.retrieve(card.id))
+
+    product = v1.products.create({"name": "Basic", "description": "The basic plan"})
+    monthly = v1.prices.create(
+        {
+            "product": product.id,
+            "currency": "usd",
+            "unit_amount": 1500,
+            "recurring": {"interval": "month"},
+            "lookup_key": "basic_monthly",
+        }
+    )
+    premium = v1.prices.create(
+        {
+            "product": product.id,
+            "currency": "usd",
+            "unit_amount": 4500,
+            "recurring": {"interval": "month"},
+        }
+    )
+    one_time = v1.prices.create({"product": product.id, "currency": "usd", "unit_amount": 900})
+    v1.products.update(product.id, {"default_price": monthly.id})
+    serve("product", "product", v1.products.retrieve(product.id))
+    serve("price (recurring)", "price", v1.prices.retrieve(monthly.id))
+    serve("price (one-time)", "price", v1.prices.retrieve(one_time.id))
+
+    coupon = v1.coupons.create(
+        {"id": "SPRING", "percent_off": 20, "duration": "repeating", "duration_in_months": 3}
+    )
+    promo = v1.promotion_codes.create(
+        {"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "SPRING20"}
+    )
+    serve("coupon", "coupon", v1.coupons.retrieve(coupon.id))
+    serve("promotion_code", "promotion_code", v1.promotion_codes.retrieve(promo.id))
+
+    sub = v1.subscriptions.create(
+        {
+            "customer": ada.id,
+            "items": [{"price": monthly.id, "quantity": 2}],
+            "discounts": [{"promotion_code": promo.id}],
+            "metadata": {"plan": "basic"},
+        }
+    )
+    ids["subscription"] = sub.id
+    item_id = sub["items"].data[0].id
+    expanded = raw(v1.subscriptions.retrieve(sub.id, {"expand": ["discounts"]}))
+    serve("discount (expanded on a subscription)", "discount", expanded["discounts"][0])
+    serve("subscription_item", "subscription_item", v1.subscription_items.retrieve(item_id))
+
+    first_invoice = v1.invoices.retrieve(str(sub.latest_invoice))
+    ids["invoice"] = first_invoice.id
+    serve("invoice (paid)", "invoice", first_invoice)
+    serve("line_item (invoice lines)", "line_item", raw(first_invoice)["lines"]["data"][0])
+    with_payments = raw(v1.invoices.retrieve(first_invoice.id, {"expand": ["payments"]}))
+    payment = serve(
+        "invoice_payment (expanded on an invoice)",
+        "invoice_payment",
+        with_payments["payments"]["data"][0],
+    )
+    serve(
+        "payment_intent (succeeded)",
+        "payment_intent",
+        v1.payment_intents.retrieve(payment["payment"]["payment_intent"]),
+    )
+
+    preview = v1.invoices.create_preview(
+        {
+            "subscription": sub.id,
+            "subscription_details": {"items": [{"id": item_id, "price": premium.id}]},
+        }
+    )
+    serve("invoice (preview of a change)", "invoice", preview)
+
+    v1.subscriptions.update(
+        sub.id,
+        {
+            "items": [{"id": item_id, "price": premium.id}],
+            "proration_behavior": "create_prorations",
+        },
+    )
+    pending = raw_get(client, "/v1/invoiceitems", pending=True)["data"]
+    serve("invoiceitem (pending proration)", "invoiceitem", pending[0])
+    v1.subscriptions.update(
+        sub.id,
+        {
+            "items": [{"id": item_id, "quantity": 3}],
+            "proration_behavior": "always_invoice",
+            "cancel_at_period_end": True,
+            "cancellation_details": {"feedback": "too_expensive"},
+            "pause_collection": {"behavior": "void"},
+        },
+    )
+    updated = v1.subscriptions.retrieve(sub.id)
+    serve("subscription (discounted, prorated, canceling, paused)", "subscription", updated)
+    proration_invoice = v1.invoices.retrieve(str(updated.latest_invoice))
+    serve("invoice (proration)", "invoice", proration_invoice)
+    serve("line_item (proration)", "line_item", raw(proration_invoice)["lines"]["data"][0])
+    serve(
+        "deleted_discount",
+        "deleted_discount",
+        v1.subscriptions.delete_discount(sub.id),
+    )
+
+    # A card that attaches but fails every charge, and one that always asks for 3-D Secure.
+    grace = v1.customers.create({"email": "grace@example.com"})
+    failing = v1.payment_methods.attach("pm_card_chargeCustomerFail", {"customer": grace.id})
+    unpaid = v1.subscriptions.create(
+        {
+            "customer": grace.id,
+            "items": [{"price": monthly.id}],
+            "default_payment_method": failing.id,
+        }
+    )
+    serve("subscription (incomplete)", "subscription", v1.subscriptions.retrieve(unpaid.id))
+    serve(
+        "invoice (open, payment failed)",
+        "invoice",
+        v1.invoices.retrieve(str(unpaid.latest_invoice)),
+    )
+    secure = v1.payment_methods.attach("pm_card_authenticationRequired", {"customer": grace.id})
+    needs_action = v1.subscriptions.create(
+        {
+            "customer": grace.id,
+            "items": [{"price": premium.id}],
+            "default_payment_method": secure.id,
+        }
+    )
+    action_invoice = raw(
+        v1.invoices.retrieve(str(needs_action.latest_invoice), {"expand": ["payments"]})
+    )
+    serve(
+        "payment_intent (requires_action)",
+        "payment_intent",
+        v1.payment_intents.retrieve(
+            action_invoice["payments"]["data"][0]["payment"]["payment_intent"]
+        ),
+    )
+    serve("subscription (canceled)", "subscription", v1.subscriptions.cancel(needs_action.id))
+
+    setup = v1.setup_intents.create({"customer": grace.id})
+    serve("setup_intent (requires_payment_method)", "setup_intent", setup)
+    confirmed = v1.setup_intents.confirm(setup.id, {"payment_method": "pm_card_visa"})
+    serve("setup_intent (succeeded)", "setup_intent", confirmed)
+    challenged = v1.setup_intents.create(
+        {"customer": grace.id, "payment_method": "pm_card_authenticationRequired", "confirm": True}
+    )
+    serve("setup_intent (requires_action)", "setup_intent", challenged)
+    serve(
+        "payment_method (detached)",
+        "payment_method",
+        v1.payment_methods.detach(failing.id),
+    )
+
+    # A test clock's customer, trialing, then renewed a month later.
+    clock = v1.test_helpers.test_clocks.create({"frozen_time": JAN_1, "name": "shapes"})
+    ids["clock"] = clock.id
+    ticking = v1.customers.create(
+        {"email": "clock@example.com", "test_clock": clock.id, "payment_method": "pm_card_visa"}
+    )
+    trial = v1.subscriptions.create(
+        {
+            "customer": ticking.id,
+            "items": [{"price": monthly.id}],
+            "trial_period_days": 7,
+            "default_payment_method": v1.customers.payment_methods.list(ticking.id).data[0].id,
+        }
+    )
+    serve("subscription (trialing)", "subscription", v1.subscriptions.retrieve(trial.id))
+    serve("customer (on a test clock)", "customer", v1.customers.retrieve(ticking.id))
+    advanced = v1.test_helpers.test_clocks.advance(clock.id, {"frozen_time": JAN_1 + 40 * DAY})
+    serve("test_helpers.test_clock", "test_helpers.test_clock", advanced)
+    renewed = v1.subscriptions.retrieve(trial.id)
+    serve("subscription (renewed on a test clock)", "subscription", renewed)
+    serve("invoice (renewal)", "invoice", v1.invoices.retrieve(str(renewed.latest_invoice)))
+
+    updates = raw_get(client, "/v1/events", type="customer.subscription.updated")
+    serve("event", "event", updates["data"][0])
+
+    # Deletions, each answered with Stripe's deleted object.
+    gone = v1.customers.create({"email": "gone@example.com"})
+    serve("deleted_customer", "deleted_customer", v1.customers.delete(gone.id))
+    spare = v1.products.create({"name": "Spare"})
+    serve("deleted_product", "deleted_product", v1.products.delete(spare.id))
+    once = v1.coupons.create({"percent_off": 5, "duration": "once"})
+    serve("deleted_coupon", "deleted_coupon", v1.coupons.delete(once.id))
+    serve(
+        "deleted_webhook_endpoint",
+        "deleted_webhook_endpoint",
+        v1.webhook_endpoints.delete(endpoint.id),
+    )
+    spare_clock = v1.test_helpers.test_clocks.create({"frozen_time": JAN_1})
+    serve(
+        "deleted_test_helpers.test_clock",
+        "deleted_test_helpers.test_clock",
+        v1.test_helpers.test_clocks.delete(spare_clock.id),
+    )
+    ids["customer"], ids["product"] = ada.id, product.id
+    return World(sandbox, client, served, ids)
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[World]:
+    with Sandbox(webhook_retry_delays=(0.05,)) as sandbox:
+        yield _build(sandbox)
+
+
+CASES = [
+    "customer",
+    "customer (on a test clock)",
+    "product",
+    "price (recurring)",
+    "price (one-time)",
+    "coupon",
+    "promotion_code",
+    "discount (expanded on a subscription)",
+    "subscription (discounted, prorated, canceling, paused)",
+    "subscription (incomplete)",
+    "subscription (trialing)",
+    "subscription (renewed on a test clock)",
+    "subscription (canceled)",
+    "subscription_item",
+    "invoice (paid)",
+    "invoice (proration)",
+    "invoice (open, payment failed)",
+    "invoice (renewal)",
+    "invoice (preview of a change)",
+    "line_item (invoice lines)",
+    "line_item (proration)",
+    "invoiceitem (pending proration)",
+    "invoice_payment (expanded on an invoice)",
+    "payment_method",
+    "payment_method (detached)",
+    "setup_intent (requires_payment_method)",
+    "setup_intent (succeeded)",
+    "setup_intent (requires_action)",
+    "payment_intent (succeeded)",
+    "payment_intent (requires_action)",
+    "webhook_endpoint",
+    "test_helpers.test_clock",
+    "deleted_customer",
+    "deleted_product",
+    "deleted_coupon",
+    "deleted_discount",
+    "deleted_webhook_endpoint",
+    "deleted_test_helpers.test_clock",
+]
+
+
+def test_every_case_was_served(world: World) -> None:
+    assert sorted(world.served) == sorted(
+        [*CASES, "webhook_endpoint as created (with its secret)", "event"]
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_served_object_matches_stripes_fixture(
+    world: World, resources: dict[str, Any], case: str
+) -> None:
+    kind, body = world.served[case]
+    assert body["object"] == kind.removeprefix("deleted_")
+    allowed = ALLOWED_EXTRA.get(kind, frozenset())
+    assert shape_differences(resources[kind], body, allow_extra=allowed) == []
+
+
+def test_webhook_endpoint_shows_its_secret_only_when_created(
+    world: World, resources: dict[str, Any]
+) -> None:
+    _, created = world.served["webhook_endpoint as created (with its secret)"]
+    _, fetched = world.served["webhook_endpoint"]
+    assert created["secret"].startswith("whsec_")
+    assert "secret" not in fetched
+    allowed = frozenset({"secret"})
+    assert shape_differences(resources["webhook_endpoint"], created, allow_extra=allowed) == []
+
+
+def test_every_event_and_the_object_it_carries_match_the_fixtures(
+    world: World, resources: dict[str, Any]
+) -> None:
+    events = every_page(world.client, "/v1/events")
+    types = {event["type"] for event in events}
+    # The world above must have produced events of every family the portal listens to.
+    assert {
+        "customer.created",
+        "customer.updated",
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "invoice.created",
+        "invoice.finalized",
+        "invoice.paid",
+        "invoice.payment_failed",
+        "invoiceitem.created",
+        "payment_intent.succeeded",
+        "payment_method.attached",
+        "payment_method.detached",
+        "setup_intent.succeeded",
+        "product.created",
+        "price.created",
+        "test_helpers.test_clock.ready",
+    } <= types
+    for event in events:
+        where = f"{event['type']} ({event['id']})"
+        envelope = shape_differences(
+            resources["event"],
+            event,
+            allow_extra=frozenset({"data.previous_attributes"}),
+            skip=frozenset({"data.object"}),
+        )
+        assert envelope == [], where
+        carried = event["data"]["object"]
+        kind = carried["object"]
+        allowed = ALLOWED_EXTRA.get(kind, frozenset())
+        assert shape_differences(resources[kind], carried, allow_extra=allowed) == [], where
+
+
+LISTS = [
+    ("/v1/customers", {}, "customer"),
+    ("/v1/products", {}, "product"),
+    ("/v1/prices", {}, "price"),
+    ("/v1/coupons", {}, "coupon"),
+    ("/v1/promotion_codes", {}, "promotion_code"),
+    ("/v1/subscriptions", {"status": "all"}, "subscription"),
+    ("/v1/subscription_items", {"subscription": "{subscription}"}, "subscription_item"),
+    ("/v1/invoices", {}, "invoice"),
+    ("/v1/invoices/{invoice}/lines", {}, "line_item"),
+    ("/v1/invoiceitems", {}, "invoiceitem"),
+    ("/v1/payment_methods", {"customer": "{customer}"}, "payment_method"),
+    ("/v1/customers/{customer}/payment_methods", {}, "payment_method"),
+    ("/v1/events", {}, "event"),
+    ("/v1/test_helpers/test_clocks", {}, "test_helpers.test_clock"),
+]
+
+
+@pytest.mark.parametrize(("path", "params", "kind"), LISTS, ids=[path for path, _, _ in LISTS])
+def test_list_envelope_and_its_objects_match_the_fixtures(
+    world: World, resources: dict[str, Any], path: str, params: dict[str, str], kind: str
+) -> None:
+    page = raw_get(
+        world.client,
+        path.format(**world.ids),
+        **{name: value.format(**world.ids) for name, value in params.items()},
+    )
+    # Stripe's fixtures hold no bare list; a subscription's `items` is one, envelope and all.
+    envelope = resources["subscription"]["items"]
+    assert shape_differences(envelope, page, skip=frozenset({"data"})) == []
+    assert page["object"] == "list" and page["url"] == path.format(**world.ids)
+    assert page["data"], f"{path} listed nothing"
+    allowed = ALLOWED_EXTRA.get(kind, frozenset())
+    if kind == "event":  # what an event carries is checked against its own resource above
+        allowed, skip = frozenset({"data.previous_attributes"}), frozenset({"data.object"})
+    else:
+        skip = frozenset()
+    for obj in page["data"]:
+        assert shape_differences(resources[kind], obj, allow_extra=allowed, skip=skip) == []
+
+
+# Includable fields: absent unless asked for with `expand[]`.
+
+
+def test_invoice_includable_fields_appear_only_when_expanded(
+    world: World, resources: dict[str, Any]
+) -> None:
+    v1 = world.client.v1
+    plain = raw(v1.invoices.retrieve(world.ids["invoice"]))
+    assert "confirmation_secret" not in plain and "payments" not in plain
+    listed = raw(v1.invoices.list({"limit": 100}))["data"]
+    assert all("confirmation_secret" not in i and "payments" not in i for i in listed)
+
+    asked = raw(
+        v1.invoices.retrieve(world.ids["invoice"], {"expand": ["confirmation_secret", "payments"]})
+    )
+    assert asked["confirmation_secret"]["type"] == "payment_intent"
+    assert asked["confirmation_secret"]["client_secret"].startswith("pi_")
+    assert asked["payments"]["object"] == "list"
+    extra = frozenset({"confirmation_secret", "payments"}) | ALLOWED_EXTRA["invoice"]
+    assert shape_differences(resources["invoice"], asked, allow_extra=extra) == []
+    payment = asked["payments"]["data"][0]
+    assert payment["invoice"] == world.ids["invoice"] and payment["status"] == "paid"
+    assert (
+        shape_differences(
+            resources["invoice_payment"], payment, allow_extra=ALLOWED_EXTRA["invoice_payment"]
+        )
+        == []
+    )
+
+    expanded_in_list = raw(v1.invoices.list({"limit": 100, "expand": ["data.payments"]}))["data"]
+    assert all("payments" in i and "confirmation_secret" not in i for i in expanded_in_list)
+
+
+def test_includable_fields_stay_out_of_event_payloads(world: World) -> None:
+    invoice_events = [
+        e for e in every_page(world.client, "/v1/events") if e["type"].startswith("invoice.")
+    ]
+    assert invoice_events
+    for event in invoice_events:
+        assert "payments" not in event["data"]["object"]
+        assert "confirmation_secret" not in event["data"]["object"]
