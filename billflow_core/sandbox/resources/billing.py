@@ -16,7 +16,7 @@ from typing import Any
 from .. import shapes
 from ..context import Context
 from ..state import random_token
-from .coupons import discount_amount
+from .coupons import coupon_amount, discount_amount
 from .payments import attempt, new_payment_intent
 from .periods import prorated
 
@@ -188,8 +188,12 @@ def build_invoice(
     preview: bool = False,
     extra_pending: list[Charge] | None = None,
     discounts: list[str] | None = None,
+    coupons: list[JSON] | None = None,
 ) -> JSON:
-    """A draft invoice with its lines and totals. With `preview`, nothing is stored."""
+    """A draft invoice with its lines and totals. With `preview`, nothing is stored.
+
+    `discounts` are discount ids (default: the subscription's); `coupons` are coupons not
+    redeemed yet, which a preview of a new subscription takes off too."""
     state = ctx.state
     owner = state.get("customer", customer)
     invoice_id = ("upcoming_in_" + random_token(20)) if preview else state.new_id("invoice")
@@ -240,7 +244,7 @@ def build_invoice(
     )
     invoice["lines"]["url"] = f"/v1/invoices/{invoice_id}/lines"
     active_discounts = discounts if discounts is not None else (sub["discounts"] if sub else [])
-    applied = _total(ctx, invoice, owner, active_discounts)
+    applied = _total(ctx, invoice, owner, active_discounts, coupons or [])
     if not preview:
         state.secret(invoice_id)["balance_applied"] = applied
         for item in pending:
@@ -251,7 +255,9 @@ def build_invoice(
     return invoice
 
 
-def _total(ctx: Context, invoice: JSON, owner: JSON, discount_ids: list[str]) -> int:
+def _total(
+    ctx: Context, invoice: JSON, owner: JSON, discount_ids: list[str], coupons: list[JSON]
+) -> int:
     """Fill the invoice's amounts; returns the customer balance it would use (negative)."""
     subtotal = sum(line["amount"] for line in invoice["lines"]["data"])
     discountable = max(
@@ -264,6 +270,8 @@ def _total(ctx: Context, invoice: JSON, owner: JSON, discount_ids: list[str]) ->
         if off:
             discount_amounts.append({"amount": off, "discount": discount_id})
             remaining -= off
+    for coupon in coupons:
+        remaining -= coupon_amount(coupon, remaining)
     total = subtotal - (discountable - remaining)
     balance = owner["balance"]
     if total <= 0:

@@ -161,12 +161,10 @@ def create_price(ctx: Context, params: JSON) -> JSON:
 def _new_price(ctx: Context, params: JSON) -> JSON:
     state = ctx.state
     product_id = params.get("product")
-    if product_id is None and "product_data" in params:
-        product = create_product(ctx, params["product_data"])
-        product_id = product["id"]
-    if product_id is None:
+    if product_id is None and "product_data" not in params:
         raise invalid("Missing required param: product.", param="product", code="parameter_missing")
-    state.get("product", product_id, param="product")
+    if product_id is not None:
+        state.get("product", product_id, param="product")
     unit_amount = params.get("unit_amount")
     if unit_amount is None and "unit_amount_decimal" in params:
         unit_amount = int(float(params["unit_amount_decimal"]))
@@ -191,17 +189,21 @@ def _new_price(ctx: Context, params: JSON) -> JSON:
             "trial_period_days": recurring.get("trial_period_days"),
         }
     lookup_key = params.get("lookup_key")
+    holder = None
     if lookup_key:
         holder = next((p for p in state.all("price") if p["lookup_key"] == lookup_key), None)
-        if holder is not None:
-            if not params.get("transfer_lookup_key"):
-                raise invalid(
-                    f"A price (`{holder['id']}`) already uses that lookup key.",
-                    param="lookup_key",
-                )
-            before = copy.deepcopy(holder)
-            holder["lookup_key"] = None
-            ctx.emit("price.updated", holder, _changes(before, holder))
+        if holder is not None and not params.get("transfer_lookup_key"):
+            raise invalid(
+                f"A price (`{holder['id']}`) already uses that lookup key.", param="lookup_key"
+            )
+    metadata = merge_metadata({}, params.get("metadata", {}))
+    # Everything is checked: only now may the request write (a product from product_data).
+    if product_id is None:
+        product_id = create_product(ctx, params["product_data"])["id"]
+    if holder is not None:
+        before = copy.deepcopy(holder)
+        holder["lookup_key"] = None
+        ctx.emit("price.updated", holder, _changes(before, holder))
     price = shapes.price(
         id=state.new_id("price"),
         created=ctx.now(),
@@ -212,7 +214,7 @@ def _new_price(ctx: Context, params: JSON) -> JSON:
         active=params.get("active", True),
         lookup_key=lookup_key or None,
         nickname=params.get("nickname") or None,
-        metadata=merge_metadata({}, params.get("metadata", {})),
+        metadata=metadata,
     )
     state.put(price)
     ctx.emit("price.created", price)

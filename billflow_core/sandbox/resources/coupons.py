@@ -265,14 +265,19 @@ def redeem(
     return discount
 
 
-def discount_amount(ctx: Context, discount_id: str, subtotal: int, at: int) -> int:
-    """What one discount takes off `subtotal` (minor units) at time `at`; never below zero."""
-    discount = ctx.state.find("discount", discount_id)
-    if discount is None or (discount["end"] is not None and at >= discount["end"]):
-        return 0
-    coupon = ctx.state.find("coupon", discount["source"]["coupon"])
-    if coupon is None:
+def coupon_amount(coupon: JSON, subtotal: int) -> int:
+    """What a coupon takes off `subtotal` (minor units); never more than the subtotal."""
+    if subtotal <= 0:
         return 0
     if coupon["percent_off"] is not None:
         return min(subtotal, round(subtotal * float(coupon["percent_off"]) / 100))
     return min(subtotal, int(coupon["amount_off"]))
+
+
+def discount_amount(ctx: Context, discount_id: str, subtotal: int, at: int) -> int:
+    """What one discount takes off `subtotal` at time `at` (0 once it has ended)."""
+    discount = ctx.state.find("discount", discount_id)
+    if discount is None or (discount["end"] is not None and at >= discount["end"]):
+        return 0
+    coupon = ctx.state.find("coupon", discount["source"]["coupon"])
+    return coupon_amount(coupon, subtotal) if coupon is not None else 0

@@ -10,10 +10,13 @@ from ..context import Context
 from ..errors import StripeError, card_declined, invalid
 from ..routing import Routes
 from .billing import collect, pending_items
+from .catalog import require_price
+from .coupons import check_discount
 from .lifecycle import items_of, payment_method_for
 from .listing import created_filter, page
 from .payments import resolve
 from .subscription_updates import plan_update, preview_invoice
+from .subscriptions import check_currency, first_invoice, quantity_of, same_billing
 
 JSON = dict[str, Any]
 ROUTES = Routes()
@@ -30,11 +33,7 @@ def create_preview(ctx: Context, params: JSON) -> JSON:
     state = ctx.state
     details = params.get("subscription_details") or {}
     if not params.get("subscription"):
-        raise invalid(
-            "The sandbox previews changes to an existing subscription: pass `subscription`.",
-            param="subscription",
-            code="parameter_missing",
-        )
+        return _preview_new_subscription(ctx, params, details)
     sub = state.get("subscription", params["subscription"], param="subscription")
     if params.get("customer") and params["customer"] != sub["customer"]:
         raise invalid("The subscription does not belong to this customer.", param="customer")
@@ -46,6 +45,40 @@ def create_preview(ctx: Context, params: JSON) -> JSON:
     at = details.get("proration_date") or ctx.now(sub["customer"])
     plan = plan_update(ctx, sub, details.get("items") or [], behavior, at)
     return preview_invoice(ctx, sub, plan, behavior)
+
+
+def _preview_new_subscription(ctx: Context, params: JSON, details: JSON) -> JSON:
+    """The first invoice of a subscription the customer does not have yet."""
+    if not params.get("customer"):
+        raise invalid(
+            "Pass `customer` with `subscription_details[items]` to preview a new subscription, "
+            "or `subscription` to preview a change.",
+            param="customer",
+            code="parameter_missing",
+        )
+    customer = ctx.state.get("customer", params["customer"], param="customer")
+    specs = details.get("items") or []
+    if not specs:
+        raise invalid(
+            "Missing required param: subscription_details[items].",
+            param="subscription_details[items]",
+            code="parameter_missing",
+        )
+    prices = [
+        require_price(ctx, spec.get("price") or "", f"subscription_details[items][{i}][price]")
+        for i, spec in enumerate(specs)
+    ]
+    quantities = [
+        quantity_of(spec, f"subscription_details[items][{i}]") for i, spec in enumerate(specs)
+    ]
+    same_billing(prices, "subscription_details[items]")
+    check_currency(customer, prices[0]["currency"], "subscription_details[items][0][price]")
+    coupons = [
+        check_discount(ctx, spec, customer["id"], f"discounts[{i}]")[0]
+        for i, spec in enumerate(params.get("discounts") or [])
+    ]
+    now = ctx.now(customer["id"])
+    return first_invoice(ctx, None, customer["id"], prices, quantities, now, [], coupons=coupons)
 
 
 @ROUTES.route("GET", "/v1/invoices/{id}", sp.InvoiceRetrieveParams)

@@ -31,11 +31,11 @@ from .lifecycle import emit_updated, items_of, payment_method_for, price_of
 from .listing import merge_metadata
 from .periods import add_interval
 from .subscriptions import (
-    _check_payment_method,
-    _interval,
-    _quantity,
-    _refuse_unpayable,
-    _same_billing,
+    check_payment_method,
+    interval_of,
+    quantity_of,
+    refuse_unpayable,
+    same_billing,
 )
 
 JSON = dict[str, Any]
@@ -76,7 +76,7 @@ def plan_items(ctx: Context, sub: JSON, specs: list[JSON]) -> list[ItemChange]:
                 change.price = require_price(
                     ctx, spec.get("price") or spec["plan"], f"{param}[price]"
                 )
-            change.quantity = _quantity(spec, param, change.quantity)
+            change.quantity = quantity_of(spec, param, change.quantity)
             change.deleted = bool(spec.get("deleted"))
             change.metadata = spec.get("metadata")
         else:
@@ -93,13 +93,13 @@ def plan_items(ctx: Context, sub: JSON, specs: list[JSON]) -> list[ItemChange]:
                     param=f"{param}[price]",
                 )
             added.append(
-                ItemChange(None, price, _quantity(spec, param), False, spec.get("metadata"))
+                ItemChange(None, price, quantity_of(spec, param), False, spec.get("metadata"))
             )
     result = [*changes.values(), *added]
     kept = [c for c in result if not c.deleted]
     if not kept:
         raise invalid("A subscription must have at least one active item.", param="items")
-    _same_billing([c.price for c in kept], "items")
+    same_billing([c.price for c in kept], "items")
     return result
 
 
@@ -115,9 +115,9 @@ class Plan:
 
 def plan_update(ctx: Context, sub: JSON, specs: list[JSON], behavior: str, at: int) -> Plan:
     changes = plan_items(ctx, sub, specs)
-    old_interval = _interval(price_of(ctx, items_of(ctx, sub)[0]))
+    old_interval = interval_of(price_of(ctx, items_of(ctx, sub)[0]))
     kept = [c for c in changes if not c.deleted]
-    resets = _interval(kept[0].price) != old_interval
+    resets = interval_of(kept[0].price) != old_interval
     charges: list[Charge] = []
     trialing = sub["status"] == "trialing"
     for change in changes:
@@ -183,7 +183,7 @@ def _cycle_charges(ctx: Context, plan: Plan, start: int) -> list[Charge]:
     for change in plan.changes:
         if change.deleted or not change.quantity:
             continue
-        interval, count = _interval(change.price)
+        interval, count = interval_of(change.price)
         begin = plan.at if plan.resets_cycle else start
         charges.append(
             period_charge(
@@ -212,7 +212,7 @@ def update_subscription(ctx: Context, params: JSON) -> JSON:
     behavior = params.get("proration_behavior", "create_prorations")
     plan = plan_update(ctx, sub, params["items"], behavior, at) if params.get("items") else None
     if params.get("default_payment_method"):
-        _check_payment_method(ctx, params["default_payment_method"], customer)
+        check_payment_method(ctx, params["default_payment_method"], customer)
     # `discounts[]` replaces the list: entries name a discount to keep or a coupon or
     # promotion code to redeem.
     kept_discounts: list[str] | None = None
@@ -244,7 +244,7 @@ def update_subscription(ctx: Context, params: JSON) -> JSON:
     if bills_now and payment == "error_if_incomplete":
         assert plan is not None
         if preview_invoice(ctx, sub, plan, "always_invoice")["amount_due"] > 0:
-            _refuse_unpayable(ctx, pm_id)
+            refuse_unpayable(ctx, pm_id)
 
     before = render(state, sub)
     now = ctx.now(customer)
@@ -300,7 +300,7 @@ def _apply_items(ctx: Context, sub: JSON, plan: Plan, behavior: str) -> None:
     template = items_of(ctx, sub)[0]
     start, end = template["current_period_start"], template["current_period_end"]
     if plan.resets_cycle:
-        interval, count = _interval(next(c.price for c in plan.changes if not c.deleted))
+        interval, count = interval_of(next(c.price for c in plan.changes if not c.deleted))
         start, end = plan.at, add_interval(plan.at, interval, count)
         sub["billing_cycle_anchor"] = plan.at
     elif behavior == "create_prorations":

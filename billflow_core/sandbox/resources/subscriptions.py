@@ -26,14 +26,14 @@ ROUTES = Routes()
 __all__ = ["ROUTES", "end_subscription"]
 
 
-def _interval(price: JSON) -> tuple[str, int]:
+def interval_of(price: JSON) -> tuple[str, int]:
     return price["recurring"]["interval"], price["recurring"]["interval_count"]
 
 
-def _same_billing(prices: list[JSON], param: str) -> None:
+def same_billing(prices: list[JSON], param: str) -> None:
     if len({p["currency"] for p in prices}) > 1:
         raise invalid("All prices on a subscription must have the same currency.", param=param)
-    if len({_interval(p) for p in prices}) > 1:
+    if len({interval_of(p) for p in prices}) > 1:
         raise invalid(
             "All prices on a subscription must have the same recurring interval and "
             "interval_count.",
@@ -41,14 +41,14 @@ def _same_billing(prices: list[JSON], param: str) -> None:
         )
 
 
-def _quantity(spec: JSON, param: str, default: int = 1) -> int:
+def quantity_of(spec: JSON, param: str, default: int = 1) -> int:
     quantity = spec.get("quantity", default)
     if quantity < 0:
         raise invalid("This value must be greater than or equal to 0.", param=f"{param}[quantity]")
     return int(quantity)
 
 
-def _check_payment_method(ctx: Context, pm_id: str, customer: str) -> None:
+def check_payment_method(ctx: Context, pm_id: str, customer: str) -> None:
     pm = ctx.state.get("payment_method", pm_id, param="default_payment_method")
     if pm["customer"] != customer:
         raise invalid(
@@ -58,7 +58,7 @@ def _check_payment_method(ctx: Context, pm_id: str, customer: str) -> None:
         )
 
 
-def _refuse_unpayable(ctx: Context, pm_id: str | None) -> None:
+def refuse_unpayable(ctx: Context, pm_id: str | None) -> None:
     """`error_if_incomplete`: refuse, before anything is written, a payment that would not
     go through now."""
     if pm_id is None:
@@ -77,6 +77,17 @@ def _refuse_unpayable(ctx: Context, pm_id: str | None) -> None:
             status=402,
             type="card_error",
             code="subscription_payment_intent_requires_action",
+        )
+
+
+def check_currency(customer: JSON, currency: str, param: str) -> None:
+    """A customer bills in one currency, set by their first subscription, as on Stripe."""
+    if customer["currency"] not in (None, currency):
+        raise invalid(
+            f"You cannot combine currencies on a single customer. This customer has had a "
+            f"subscription or payment in {customer['currency']}, but you are trying to pay "
+            f"in {currency}.",
+            param=param,
         )
 
 
@@ -112,10 +123,11 @@ def create_subscription(ctx: Context, params: JSON) -> JSON:
         require_price(ctx, s.get("price") or s.get("plan") or "", f"items[{i}][price]")
         for i, s in enumerate(specs)
     ]
-    quantities = [_quantity(s, f"items[{i}]") for i, s in enumerate(specs)]
-    _same_billing(prices, "items")
+    quantities = [quantity_of(s, f"items[{i}]") for i, s in enumerate(specs)]
+    same_billing(prices, "items")
+    check_currency(customer, prices[0]["currency"], "items[0][price]")
     if params.get("default_payment_method"):
-        _check_payment_method(ctx, params["default_payment_method"], customer["id"])
+        check_payment_method(ctx, params["default_payment_method"], customer["id"])
     discounts = [
         check_discount(ctx, d, customer["id"], f"discounts[{i}]")
         for i, d in enumerate(params.get("discounts") or [])
@@ -128,7 +140,7 @@ def create_subscription(ctx: Context, params: JSON) -> JSON:
         or customer["invoice_settings"]["default_payment_method"]
     )
     if behavior == "error_if_incomplete" and trial_end is None:
-        preview = _first_invoice(
+        preview = first_invoice(
             ctx,
             None,
             customer["id"],
@@ -136,13 +148,14 @@ def create_subscription(ctx: Context, params: JSON) -> JSON:
             quantities,
             now,
             [],
-            discounts_preview=[c for c, _ in discounts],
+            coupons=[coupon for coupon, _ in discounts],
         )
         if preview["amount_due"] > 0:
-            _refuse_unpayable(ctx, pm_id)
+            refuse_unpayable(ctx, pm_id)
 
+    customer["currency"] = prices[0]["currency"]
     sub_id = state.new_id("subscription")
-    interval, count = _interval(prices[0])
+    interval, count = interval_of(prices[0])
     period_end = trial_end or add_interval(now, interval, count)
     sub = shapes.subscription(
         id=sub_id,
@@ -182,7 +195,7 @@ def create_subscription(ctx: Context, params: JSON) -> JSON:
     state.put(sub)
     ctx.emit("customer.subscription.created", sub)
 
-    invoice = _first_invoice(
+    invoice = first_invoice(
         ctx, sub, customer["id"], prices, quantities, now, items_of(ctx, sub), trial_end=trial_end
     )
     sub["latest_invoice"] = invoice["id"]
@@ -193,7 +206,7 @@ def create_subscription(ctx: Context, params: JSON) -> JSON:
     return sub
 
 
-def _first_invoice(
+def first_invoice(
     ctx: Context,
     sub: JSON | None,
     customer: str,
@@ -203,22 +216,21 @@ def _first_invoice(
     items: list[JSON],
     *,
     trial_end: int | None = None,
-    discounts_preview: list[JSON] | None = None,
+    coupons: list[JSON] | None = None,
 ) -> JSON:
+    """The invoice that starts a subscription; with `sub` None, a preview of it (the
+    `coupons` to redeem taken off), written nowhere."""
     charges: list[Charge] = []
     for index, (price, quantity) in enumerate(zip(prices, quantities, strict=True)):
         item = items[index] if items else {"id": None}
-        interval, count = _interval(price)
+        interval, count = interval_of(price)
         end = trial_end or add_interval(now, interval, count)
         charge = period_charge(ctx, item, price, quantity, now, end)
         if trial_end:
             charge.amount, charge.description = 0, f"Trial period for {charge.description[4:]}"
         charges.append(charge)
     preview = sub is None
-    discount_ids: list[str] | None = None
-    if preview and discounts_preview:
-        discount_ids = []  # previews of coupons are totalled below instead
-    invoice = build_invoice(
+    return build_invoice(
         ctx,
         sub=sub,
         customer=customer,
@@ -228,19 +240,8 @@ def _first_invoice(
         period_end=now,
         include_pending=not preview,
         preview=preview,
-        discounts=discount_ids,
+        coupons=coupons,
     )
-    if preview and discounts_preview:
-        off = 0
-        for coupon in discounts_preview:
-            base = invoice["total"] - off
-            off += (
-                round(base * coupon["percent_off"] / 100)
-                if coupon["percent_off"]
-                else min(base, coupon["amount_off"])
-            )
-        invoice["amount_due"] = max(0, invoice["amount_due"] - off)
-    return invoice
 
 
 # -- read ----------------------------------------------------------------------------------
