@@ -17,7 +17,7 @@ from .. import shapes
 from ..context import Context
 from ..state import random_token
 from .coupons import coupon_amount, discount_amount
-from .payments import attempt, new_payment_intent
+from .intents import attempt, new_payment_intent
 from .periods import prorated
 
 JSON = dict[str, Any]

@@ -145,7 +145,7 @@ def pay_invoice(ctx: Context, params: JSON) -> JSON:
     ]
     intent = ctx.state.find("payment_intent", intents[-1]) if intents else None
     if intent is not None and intent["status"] != "succeeded":
-        from .payments import attempt
+        from .intents import attempt
 
         outcome = attempt(ctx, intent, pm_id)
     else:
