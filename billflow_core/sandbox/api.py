@@ -220,12 +220,13 @@ class Api:
             ctx = Context(self.state, args, base_url, request_id, idempotency_key, publishable)
             paths = params.get("expand", [])
             # Stripe refuses a write whose `expand[]` it cannot honour before acting on it;
-            # the sandbox only finds out afterwards, so it keeps the state to put back.
+            # the sandbox only finds out afterwards, so it keeps the state to put back. (Other
+            # refusals need no undo: handlers check everything before they write.)
             undo = self.state.checkpoint() if paths and method != "GET" else None
             try:
                 result = route.handler(ctx, params)
             except StripeError as error:
-                if error.status >= 500 or error.code == "parameter_unknown":
+                if error.status >= 500:
                     raise
                 response = _json_response(error.status, _error_body(error, request_id))
                 ctx.events.clear()
