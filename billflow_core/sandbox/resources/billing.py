@@ -16,7 +16,7 @@ from typing import Any
 from .. import shapes
 from ..context import Context
 from ..state import random_token
-from .coupons import coupon_amount, discount_amount
+from .coupons import coupon_amount, discount_amount, in_effect, spend_once_discounts
 from .intents import attempt, new_payment_intent
 from .periods import prorated
 
@@ -201,13 +201,8 @@ def build_invoice(
     pending = pending_items(ctx, customer, sub["id"] if sub else None) if include_pending else []
     lines_from += [(_charge_of_item(item, ctx), item["id"]) for item in pending]
     lines_from += [(c, None) for c in extra_pending or []]
-    currency = (
-        charges[0].price["currency"]
-        if charges
-        else lines_from[0][0].price["currency"]
-        if lines_from
-        else "usd"
-    )
+    first = charges[0] if charges else lines_from[0][0] if lines_from else None
+    currency = first.price["currency"] if first else "usd"
     invoice = shapes.invoice(
         id=invoice_id,
         created=ctx.now(customer),
@@ -243,7 +238,8 @@ def build_invoice(
         ],
     )
     invoice["lines"]["url"] = f"/v1/invoices/{invoice_id}/lines"
-    active_discounts = discounts if discounts is not None else (sub["discounts"] if sub else [])
+    named = discounts if discounts is not None else (sub["discounts"] if sub else [])
+    active_discounts = [d for d in named if in_effect(ctx, d, invoice["created"])]
     applied = _total(ctx, invoice, owner, active_discounts, coupons or [])
     if not preview:
         state.secret(invoice_id)["balance_applied"] = applied
@@ -313,21 +309,20 @@ def finalize(ctx: Context, invoice: JSON) -> JSON:
     invoice["status_transitions"]["finalized_at"] = now
     invoice["hosted_invoice_url"] = f"{ctx.base_url}/invoices/{invoice['id']}"
     invoice["invoice_pdf"] = f"{ctx.base_url}/invoices/{invoice['id']}/pdf"
-    _spend_once_discounts(ctx, invoice)
+    spend_once_discounts(ctx, invoice)
     ctx.emit("invoice.finalized", invoice)
     return invoice
 
 
-def _spend_once_discounts(ctx: Context, invoice: JSON) -> None:
-    """A `duration=once` coupon covers one invoice, then the discount ends."""
-    for entry in invoice["total_discount_amounts"]:
-        discount = ctx.state.find("discount", entry["discount"])
-        coupon = ctx.state.find("coupon", discount["source"]["coupon"]) if discount else None
-        if discount and coupon and coupon["duration"] == "once":
-            discount["end"] = invoice["created"]
-            sub = ctx.state.find("subscription", discount["subscription"] or "")
-            if sub and discount["id"] in sub["discounts"]:
-                sub["discounts"].remove(discount["id"])
+def void(ctx: Context, invoice: JSON, at: int) -> None:
+    """Void a finalized invoice. The customer balance it applied goes back to the customer,
+    as Stripe has done since API version 2019-12-03."""
+    owner = ctx.state.find("customer", invoice["customer"])
+    if owner is not None and invoice["ending_balance"] is not None:
+        owner["balance"] += invoice["starting_balance"] - invoice["ending_balance"]
+    invoice["status"] = "void"
+    invoice["status_transitions"]["voided_at"] = at
+    ctx.emit("invoice.voided", invoice)
 
 
 def collect(ctx: Context, invoice: JSON, pm_id: str | None, *, try_now: bool = True) -> str:

@@ -104,13 +104,17 @@ def list_coupons(ctx: Context, params: JSON) -> JSON:
 
 def refresh_coupon(ctx: Context, coupon: JSON) -> JSON:
     """`valid` goes false once `redeem_by` passes or `max_redemptions` is reached."""
-    expired = coupon["redeem_by"] is not None and ctx.now() >= coupon["redeem_by"]
+    coupon["valid"] = _redeemable(coupon, ctx.now())
+    return coupon
+
+
+def _redeemable(coupon: JSON, at: int) -> bool:
+    expired = coupon["redeem_by"] is not None and at >= coupon["redeem_by"]
     used_up = (
         coupon["max_redemptions"] is not None
         and coupon["times_redeemed"] >= coupon["max_redemptions"]
     )
-    coupon["valid"] = not (expired or used_up)
-    return coupon
+    return not (expired or used_up)
 
 
 # -- promotion codes -----------------------------------------------------------------------
@@ -196,9 +200,12 @@ def list_promotion_codes(ctx: Context, params: JSON) -> JSON:
 
 
 # -- redemption ----------------------------------------------------------------------------
-def check_discount(ctx: Context, spec: JSON, customer: str, param: str) -> tuple[JSON, JSON | None]:
+def check_discount(
+    ctx: Context, spec: JSON, customer: str, param: str, currency: str
+) -> tuple[JSON, JSON | None]:
     """The coupon (and promotion code) a `discounts[]` entry names, checked as Stripe checks
-    it at redemption. Writes nothing, so a refused request changes nothing."""
+    it at redemption — at the customer's time, which a test clock sets — for a subscription
+    billed in `currency`. Writes nothing, so a refused request changes nothing."""
     state = ctx.state
     now = ctx.now(customer)
     promo = None
@@ -225,10 +232,16 @@ def check_discount(ctx: Context, spec: JSON, customer: str, param: str) -> tuple
         coupon = state.get("coupon", spec["coupon"], param=f"{param}[coupon]")
     else:
         raise invalid("A discount needs a coupon or a promotion_code.", param=param)
-    refresh_coupon(ctx, coupon)
-    if not coupon["valid"]:
+    if not _redeemable(coupon, now):
         raise StripeError(
             f"Coupon expired: {coupon['id']}", param=f"{param}[coupon]", code="coupon_expired"
+        )
+    if coupon["amount_off"] is not None and coupon["currency"] != currency:
+        # An amount off is money in one currency; it cannot come off a bill in another.
+        raise invalid(
+            f"The coupon's currency ({coupon['currency']}) must match the currency of the "
+            f"subscription ({currency}).",
+            param=f"{param}[coupon]",
         )
     return coupon, promo
 
@@ -274,10 +287,33 @@ def coupon_amount(coupon: JSON, subtotal: int) -> int:
     return min(subtotal, int(coupon["amount_off"]))
 
 
+def in_effect(ctx: Context, discount_id: str, at: int) -> bool:
+    """Whether a discount still applies at time `at` (a repeating one ends after its months)."""
+    discount = ctx.state.find("discount", discount_id)
+    return discount is not None and (discount["end"] is None or at < discount["end"])
+
+
 def discount_amount(ctx: Context, discount_id: str, subtotal: int, at: int) -> int:
     """What one discount takes off `subtotal` at time `at` (0 once it has ended)."""
-    discount = ctx.state.find("discount", discount_id)
-    if discount is None or (discount["end"] is not None and at >= discount["end"]):
+    if not in_effect(ctx, discount_id, at):
         return 0
+    discount = ctx.state.get("discount", discount_id)
     coupon = ctx.state.find("coupon", discount["source"]["coupon"])
     return coupon_amount(coupon, subtotal) if coupon is not None else 0
+
+
+def end_discounts(ctx: Context, sub: JSON, at: int) -> None:
+    """Discounts whose duration has run out by `at` come off the subscription, as on Stripe."""
+    sub["discounts"] = [d for d in sub["discounts"] if in_effect(ctx, d, at)]
+
+
+def spend_once_discounts(ctx: Context, invoice: JSON) -> None:
+    """A `duration=once` coupon covers one invoice, then the discount ends."""
+    for entry in invoice["total_discount_amounts"]:
+        discount = ctx.state.find("discount", entry["discount"])
+        coupon = ctx.state.find("coupon", discount["source"]["coupon"]) if discount else None
+        if discount and coupon and coupon["duration"] == "once":
+            discount["end"] = invoice["created"]
+            sub = ctx.state.find("subscription", discount["subscription"] or "")
+            if sub and discount["id"] in sub["discounts"]:
+                sub["discounts"].remove(discount["id"])

@@ -9,7 +9,7 @@ from stripe import params as sp
 from ..context import Context
 from ..errors import StripeError, card_declined, invalid
 from ..routing import Routes
-from .billing import collect, pending_items
+from .billing import collect, pending_items, void
 from .catalog import require_price
 from .coupons import check_discount
 from .lifecycle import items_of, payment_method_for
@@ -74,7 +74,7 @@ def _preview_new_subscription(ctx: Context, params: JSON, details: JSON) -> JSON
     same_billing(prices, "subscription_details[items]")
     check_currency(customer, prices[0]["currency"], "subscription_details[items][0][price]")
     coupons = [
-        check_discount(ctx, spec, customer["id"], f"discounts[{i}]")[0]
+        check_discount(ctx, spec, customer["id"], f"discounts[{i}]", prices[0]["currency"])[0]
         for i, spec in enumerate(params.get("discounts") or [])
     ]
     now = ctx.now(customer["id"])
@@ -168,9 +168,7 @@ def void_invoice(ctx: Context, params: JSON) -> JSON:
     invoice = ctx.state.get("invoice", ctx.args["id"])
     if invoice["status"] != "open":
         raise StripeError(f"You can only void an open invoice (this one is {invoice['status']}).")
-    invoice["status"] = "void"
-    invoice["status_transitions"]["voided_at"] = ctx.now(invoice["customer"])
-    ctx.emit("invoice.voided", invoice)
+    void(ctx, invoice, ctx.now(invoice["customer"]))
     return invoice
 
 

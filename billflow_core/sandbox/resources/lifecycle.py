@@ -8,7 +8,8 @@ from typing import Any
 
 from ..context import Context
 from ..render import render
-from .billing import build_invoice, collect, finalize, period_charge
+from .billing import build_invoice, collect, finalize, period_charge, void
+from .coupons import end_discounts
 from .periods import add_interval
 
 JSON = dict[str, Any]
@@ -67,9 +68,7 @@ def advance(ctx: Context, sub: JSON, at: int) -> None:
         sub["status"] = "incomplete_expired"
         invoice = ctx.state.find("invoice", sub["latest_invoice"] or "")
         if invoice and invoice["status"] == "open":
-            invoice["status"] = "void"
-            invoice["status_transitions"]["voided_at"] = at
-            ctx.emit("invoice.voided", invoice)
+            void(ctx, invoice, at)
         emit_updated(ctx, sub, before)
         return
     pause = sub["pause_collection"]
@@ -95,6 +94,7 @@ def renew(ctx: Context, sub: JSON, at: int) -> None:
         item["current_period_start"], item["current_period_end"] = end, new_end
     if sub["status"] == "trialing" and (sub["trial_end"] or 0) <= at:
         sub["status"] = "active"
+    end_discounts(ctx, sub, end)
     charges = [
         period_charge(ctx, item, price_of(ctx, item), item["quantity"], end, new_end)
         for item in items
@@ -114,10 +114,11 @@ def renew(ctx: Context, sub: JSON, at: int) -> None:
         # Paused collection: the invoice is kept as a draft, voided, or written off.
         if pause["behavior"] != "keep_as_draft":
             finalize(ctx, invoice)
-            invoice["status"] = "void" if pause["behavior"] == "void" else "uncollectible"
-            invoice["status_transitions"][
-                "voided_at" if pause["behavior"] == "void" else "marked_uncollectible_at"
-            ] = at
+        if pause["behavior"] == "void":
+            void(ctx, invoice, at)
+        elif pause["behavior"] == "mark_uncollectible":
+            invoice["status"] = "uncollectible"
+            invoice["status_transitions"]["marked_uncollectible_at"] = at
         return
     finalize(ctx, invoice)
     outcome = collect(ctx, invoice, payment_method_for(ctx, sub))

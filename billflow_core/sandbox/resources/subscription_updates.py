@@ -230,7 +230,9 @@ def update_subscription(ctx: Context, params: JSON) -> JSON:
                     )
                 kept_discounts.append(spec["discount"])
             else:
-                new_discounts.append(check_discount(ctx, spec, customer, f"discounts[{index}]"))
+                new_discounts.append(
+                    check_discount(ctx, spec, customer, f"discounts[{index}]", sub["currency"])
+                )
     pause = params.get("pause_collection")
     if pause and pause.get("resumes_at") is not None and pause["resumes_at"] <= ctx.now(customer):
         raise invalid("resumes_at must be in the future.", param="pause_collection[resumes_at]")

@@ -129,7 +129,7 @@ def create_subscription(ctx: Context, params: JSON) -> JSON:
     if params.get("default_payment_method"):
         check_payment_method(ctx, params["default_payment_method"], customer["id"])
     discounts = [
-        check_discount(ctx, d, customer["id"], f"discounts[{i}]")
+        check_discount(ctx, d, customer["id"], f"discounts[{i}]", prices[0]["currency"])
         for i, d in enumerate(params.get("discounts") or [])
     ]
     now = ctx.now(customer["id"])
