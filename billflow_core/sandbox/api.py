@@ -128,15 +128,16 @@ class Api:
                 response = self._fault_response(fault.kind, fault.seconds, request_id)
                 if fault.kind != "slow":
                     response.delay += delay
-                    self._log(
-                        method,
-                        path,
-                        route.name,
-                        response.status,
-                        {},
-                        idempotency_key,
-                        False,
-                        fault.kind,
+                    self.controls.record(
+                        LoggedRequest(
+                            method,
+                            path,
+                            route.name,
+                            response.status,
+                            {},
+                            idempotency_key,
+                            fault=fault.kind,
+                        )
                     )
                     return response
                 delay += fault.seconds
@@ -156,14 +157,18 @@ class Api:
             )
             response.delay += delay
             response.headers["Request-Id"] = request_id
-            self._log(
-                method,
-                path,
-                route.name,
-                response.status,
-                logged,
-                idempotency_key,
-                response.headers.get("Idempotent-Replayed") == "true",
+            replayed = response.headers.get("Idempotent-Replayed") == "true"
+            self.controls.record(
+                LoggedRequest(
+                    method,
+                    path,
+                    route.name,
+                    response.status,
+                    logged,
+                    idempotency_key,
+                    replayed,
+                    reads_only=route.reads_only,
+                )
             )
             return response
         except StripeError as error:
@@ -302,22 +307,9 @@ class Api:
         idempotency_key: str | None,
         request_id: str,
     ) -> Response:
-        self._log(method, path, route_name, error.status, params, idempotency_key, False)
+        self.controls.record(
+            LoggedRequest(method, path, route_name, error.status, params, idempotency_key)
+        )
         return _json_response(
             error.status, _error_body(error, request_id), {"Request-Id": request_id}
-        )
-
-    def _log(
-        self,
-        method: str,
-        path: str,
-        route: str,
-        status: int,
-        params: JSON,
-        idempotency_key: str | None,
-        replayed: bool,
-        fault: str | None = None,
-    ) -> None:
-        self.controls.record(
-            LoggedRequest(method, path, route, status, params, idempotency_key, replayed, fault)
         )

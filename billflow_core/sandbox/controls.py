@@ -36,16 +36,19 @@ class LoggedRequest:
     status: int
     params: dict[str, Any]
     idempotency_key: str | None
-    replayed: bool
+    replayed: bool = False
     fault: str | None = None
+    reads_only: bool = False
 
     @property
     def is_write(self) -> bool:
-        """A request that changed Stripe's state: a successful, non-replayed POST or DELETE."""
+        """A request that changed Stripe's state: a successful, non-replayed POST or DELETE
+        (a preview, though a POST, changes nothing)."""
         return (
             self.method in ("POST", "DELETE")
             and self.status == 200
             and not self.replayed
+            and not self.reads_only
             and self.path.startswith("/v1/")
         )
 

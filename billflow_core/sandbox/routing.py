@@ -23,6 +23,7 @@ class Route:
     handler: Handler
     publishable: bool
     pattern: re.Pattern[str]
+    reads_only: bool = False
 
     @property
     def name(self) -> str:
@@ -37,15 +38,23 @@ class Routes:
         self.routes: list[Route] = []
 
     def route(
-        self, method: str, template: str, params: type | None, *, publishable: bool = False
+        self,
+        method: str,
+        template: str,
+        params: type | None,
+        *,
+        publishable: bool = False,
+        reads_only: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Register a handler. `publishable` routes also accept the `pk_` key, as the calls
-        Stripe.js makes from a browser do."""
+        Stripe.js makes from a browser do; `reads_only` marks a POST that changes nothing
+        (a preview), so the request log does not count it as a write."""
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
 
         def register(handler: Handler) -> Handler:
+            pattern = re.compile(f"^{regex}$")
             self.routes.append(
-                Route(method, template, params, handler, publishable, re.compile(f"^{regex}$"))
+                Route(method, template, params, handler, publishable, pattern, reads_only)
             )
             return handler
 

@@ -54,19 +54,23 @@ def _money(price: JSON) -> str:
 
 
 def period_charge(
-    ctx: Context, item: JSON, price: JSON, quantity: int, start: int, end: int
+    ctx: Context,
+    item: JSON,
+    price: JSON,
+    quantity: int,
+    start: int,
+    end: int,
+    *,
+    trial: bool = False,
 ) -> Charge:
+    """A whole period of an item; free, and described as such, during a trial."""
     name = _product_name(ctx, price)
-    return Charge(
-        price["unit_amount"] * quantity,
-        f"{quantity} × {name} (at {_money(price)})",
-        quantity,
-        price,
-        start,
-        end,
-        item["id"],
-        False,
-    )
+    if trial:
+        amount, description = 0, f"Trial period for {_quantity_label(quantity)}{name}"
+    else:
+        amount = price["unit_amount"] * quantity
+        description = f"{quantity} × {name} (at {_money(price)})"
+    return Charge(amount, description, quantity, price, start, end, item["id"], False)
 
 
 def proration_charges(

@@ -27,7 +27,7 @@ def _subscription_of(invoice: JSON) -> str | None:
     return (parent.get("subscription_details") or {}).get("subscription")
 
 
-@ROUTES.route("POST", "/v1/invoices/create_preview", sp.InvoiceCreatePreviewParams)
+@ROUTES.route("POST", "/v1/invoices/create_preview", sp.InvoiceCreatePreviewParams, reads_only=True)
 def create_preview(ctx: Context, params: JSON) -> JSON:
     """What the invoice for a proposed subscription change would be. Writes nothing."""
     state = ctx.state

@@ -233,6 +233,18 @@ def update_subscription(ctx: Context, params: JSON) -> JSON:
                 new_discounts.append(
                     check_discount(ctx, spec, customer, f"discounts[{index}]", sub["currency"])
                 )
+    trial_end = params.get("trial_end")
+    if trial_end is not None:
+        if sub["status"] != "trialing":
+            raise invalid(
+                "The sandbox changes `trial_end` only while the subscription is trialing.",
+                param="trial_end",
+            )
+        if trial_end != "now" and trial_end <= ctx.now(customer):
+            raise invalid(
+                "Invalid timestamp: must be an integer Unix timestamp in the future.",
+                param="trial_end",
+            )
     pause = params.get("pause_collection")
     if pause and pause.get("resumes_at") is not None and pause["resumes_at"] <= ctx.now(customer):
         raise invalid("resumes_at must be in the future.", param="pause_collection[resumes_at]")
@@ -288,13 +300,48 @@ def update_subscription(ctx: Context, params: JSON) -> JSON:
             if pause == ""
             else {"behavior": pause["behavior"], "resumes_at": pause.get("resumes_at")}
         )
-    if params.get("trial_end") == "now" and sub["status"] == "trialing":
-        sub["trial_end"] = now
+    if trial_end is not None:
+        _move_trial_end(ctx, sub, trial_end, now, pm_id, payment)
     if bills_now:
         assert plan is not None
         _invoice_now(ctx, sub, plan, pm_id, payment)
     emit_updated(ctx, sub, before)
     return sub
+
+
+def _move_trial_end(
+    ctx: Context, sub: JSON, trial_end: int | str, now: int, pm_id: str | None, payment: str
+) -> None:
+    """Extend a trial, or end it now: then, as Stripe does, the cycle restarts today and the
+    first paid period is invoiced and charged at once."""
+    items = items_of(ctx, sub)
+    if trial_end != "now":
+        assert isinstance(trial_end, int)
+        sub.update(trial_end=trial_end, billing_cycle_anchor=trial_end)
+        for item in items:
+            item["current_period_end"] = trial_end
+        return
+    interval, count = interval_of(price_of(ctx, items[0]))
+    end = add_interval(now, interval, count)
+    sub.update(trial_end=now, billing_cycle_anchor=now, status="active")
+    for item in items:
+        item["current_period_start"], item["current_period_end"] = now, end
+    charges = [
+        period_charge(ctx, item, price_of(ctx, item), item["quantity"], now, end) for item in items
+    ]
+    invoice = build_invoice(
+        ctx,
+        sub=sub,
+        customer=sub["customer"],
+        billing_reason="subscription_update",
+        charges=charges,
+        period_start=now,
+        period_end=now,
+    )
+    sub["latest_invoice"] = invoice["id"]
+    finalize(ctx, invoice)
+    if collect(ctx, invoice, pm_id, try_now=payment != "default_incomplete") != "succeeded":
+        sub["status"] = "past_due"
 
 
 def _apply_items(ctx: Context, sub: JSON, plan: Plan, behavior: str) -> None:

@@ -225,10 +225,7 @@ def first_invoice(
         item = items[index] if items else {"id": None}
         interval, count = interval_of(price)
         end = trial_end or add_interval(now, interval, count)
-        charge = period_charge(ctx, item, price, quantity, now, end)
-        if trial_end:
-            charge.amount, charge.description = 0, f"Trial period for {charge.description[4:]}"
-        charges.append(charge)
+        charges.append(period_charge(ctx, item, price, quantity, now, end, trial=bool(trial_end)))
     preview = sub is None
     return build_invoice(
         ctx,
