@@ -9,8 +9,9 @@ from stripe import params as sp
 from ..context import Context
 from ..errors import StripeError, card_declined, invalid
 from ..routing import Routes
-from .billing import collect, pending_items, void
+from .billing import collect, void
 from .catalog import require_price
+from .charges import pending_items
 from .coupons import check_discount
 from .lifecycle import items_of, payment_method_for
 from .listing import created_filter, page

@@ -8,7 +8,8 @@ from typing import Any
 
 from ..context import Context
 from ..render import render
-from .billing import build_invoice, collect, finalize, period_charge, void
+from .billing import build_invoice, collect, finalize, void
+from .charges import period_charge
 from .coupons import end_discounts
 from .periods import add_interval
 

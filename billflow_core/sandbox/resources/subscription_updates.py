@@ -16,16 +16,9 @@ from ..context import Context
 from ..errors import StripeError, invalid
 from ..render import render
 from ..routing import Routes
-from .billing import (
-    Charge,
-    build_invoice,
-    collect,
-    finalize,
-    pending_item,
-    period_charge,
-    proration_charges,
-)
+from .billing import build_invoice, invoice_now
 from .catalog import require_price
+from .charges import Charge, pending_item, period_charge, proration_charges
 from .coupons import check_discount, redeem
 from .lifecycle import emit_updated, items_of, payment_method_for, price_of
 from .listing import merge_metadata
@@ -329,18 +322,17 @@ def _move_trial_end(
     charges = [
         period_charge(ctx, item, price_of(ctx, item), item["quantity"], now, end) for item in items
     ]
-    invoice = build_invoice(
+    outcome = invoice_now(
         ctx,
-        sub=sub,
-        customer=sub["customer"],
+        sub,
+        charges,
         billing_reason="subscription_update",
-        charges=charges,
         period_start=now,
         period_end=now,
+        pm_id=pm_id,
+        try_now=payment != "default_incomplete",
     )
-    sub["latest_invoice"] = invoice["id"]
-    finalize(ctx, invoice)
-    if collect(ctx, invoice, pm_id, try_now=payment != "default_incomplete") != "succeeded":
+    if outcome != "succeeded":
         sub["status"] = "past_due"
 
 
@@ -388,17 +380,15 @@ def _invoice_now(ctx: Context, sub: JSON, plan: Plan, pm_id: str | None, payment
     charges = list(plan.charges)
     if plan.resets_cycle:
         charges += _cycle_charges(ctx, plan, plan.at)
-    invoice = build_invoice(
+    outcome = invoice_now(
         ctx,
-        sub=sub,
-        customer=sub["customer"],
+        sub,
+        charges,
         billing_reason="subscription_update",
-        charges=charges,
         period_start=plan.at,
         period_end=plan.at,
+        pm_id=pm_id,
+        try_now=payment != "default_incomplete",
     )
-    sub["latest_invoice"] = invoice["id"]
-    finalize(ctx, invoice)
-    outcome = collect(ctx, invoice, pm_id, try_now=payment != "default_incomplete")
     if outcome != "succeeded" and sub["status"] == "active":
         sub["status"] = "past_due"

@@ -12,8 +12,9 @@ from ..context import Context
 from ..errors import StripeError, card_declined, invalid
 from ..render import render
 from ..routing import Routes
-from .billing import Charge, build_invoice, collect, finalize, period_charge, proration_charges
+from .billing import build_invoice, collect, finalize, invoice_now
 from .catalog import require_price
+from .charges import Charge, pending_item, period_charge, proration_charges
 from .coupons import check_discount, redeem
 from .lifecycle import emit_updated, end_subscription, items_of, payment_method_for, price_of
 from .listing import created_filter, merge_metadata, page
@@ -306,8 +307,6 @@ def cancel_subscription(ctx: Context, params: JSON) -> JSON:
     )
     credits = []
     if params.get("prorate"):
-        from .billing import pending_item
-
         for item in items_of(ctx, sub):
             for charge in proration_charges(
                 ctx, item, price_of(ctx, item), item["quantity"], None, 0, now
@@ -315,18 +314,15 @@ def cancel_subscription(ctx: Context, params: JSON) -> JSON:
                 credits.append(pending_item(ctx, sub, charge))
     end_subscription(ctx, sub, now)
     if params.get("invoice_now") and credits:
-        invoice = build_invoice(
+        invoice_now(
             ctx,
-            sub=sub,
-            customer=sub["customer"],
+            sub,
+            [],
             billing_reason="manual",
-            charges=[],
             period_start=now,
             period_end=now,
+            pm_id=payment_method_for(ctx, sub),
         )
-        sub["latest_invoice"] = invoice["id"]
-        finalize(ctx, invoice)
-        collect(ctx, invoice, payment_method_for(ctx, sub))
     return sub
 
 
