@@ -19,7 +19,7 @@ from typing import Any
 
 from .context import Context
 from .controls import Controls, LoggedRequest
-from .errors import StripeError, authentication_failed
+from .errors import StripeError, authentication_failed, refuse_unimplemented
 from .formdata import decode
 from .params import check
 from .render import expand, render
@@ -144,6 +144,8 @@ class Api:
             params = decode(raw_query)
             logged = params
             checked = check(route.params, params) if route.params is not None else params
+            if route.implemented is not None:
+                refuse_unimplemented(checked, route.implemented)
             response = self._run(
                 route,
                 args,
@@ -224,24 +226,32 @@ class Api:
                     )
             ctx = Context(self.state, args, base_url, request_id, idempotency_key, publishable)
             paths = params.get("expand", [])
-            # Stripe refuses a write whose `expand[]` it cannot honour before acting on it;
-            # the sandbox only finds out afterwards, so it keeps the state to put back. (Other
-            # refusals need no undo: handlers check everything before they write.)
-            undo = self.state.checkpoint() if paths and method != "GET" else None
+            # A refused write changes nothing: the state is kept to put back. Card errors
+            # (402) are the exception, as on Stripe: the failed attempt stays recorded on the
+            # intent and the invoice, and its events are sent.
+            undo = self.state.checkpoint() if method != "GET" else None
             try:
                 result = route.handler(ctx, params)
             except StripeError as error:
+                if error.status != 402:
+                    ctx.events.clear()
+                    if undo is not None:
+                        self.state.rollback(undo)
                 if error.status >= 500:
                     raise
                 response = _json_response(error.status, _error_body(error, request_id))
-                ctx.events.clear()
+            except Exception:
+                if undo is not None:
+                    self.state.rollback(undo)
+                raise
             else:
                 try:
                     shown = expand(self.state, render(self.state, result), paths)
                 except StripeError:
+                    # Stripe refuses an impossible `expand[]` before acting on the request.
                     if undo is not None:
                         self.state.rollback(undo)
-                    raise  # refused as a bad parameter: no event, no idempotent answer
+                    raise  # a bad parameter: no event, no idempotent answer
                 response = _json_response(200, shown)
             if idempotency_key is not None:
                 self._forget_expired_keys()
@@ -252,7 +262,7 @@ class Api:
                     "request_id": request_id,
                     "created": int(time.time()),
                 }
-            events = self.publish(ctx) if response.status == 200 else []
+            events = self.publish(ctx)
             if method != "GET":
                 self.state.save()
         if events and self.on_events is not None:

@@ -77,3 +77,20 @@ def card_declined(
 def authentication_failed(key: str) -> StripeError:
     shown = key[:8] + "*" * 4 + key[-4:] if len(key) > 12 else "****"
     return StripeError(f"Invalid API Key provided: {shown}", status=401)
+
+
+def not_implemented(param: str, value: object = None) -> StripeError:
+    """A valid Stripe parameter the sandbox does not act on. Refusing it beats ignoring it:
+    a test that passed here would otherwise show behaviour Stripe does not have."""
+    shown = f"`{param}`" if value is None else f"`{param}={value}`"
+    return StripeError(
+        f"The Billflow sandbox does not implement {shown}. It covers what a subscription "
+        "portal uses; see the sandbox section of Billflow's README.",
+        param=param,
+    )
+
+
+def refuse_unimplemented(params: dict[str, Any], implemented: frozenset[str]) -> None:
+    """Refuse the first parameter of `params` the sandbox does not act on."""
+    for name in sorted(params.keys() - implemented - {"expand"}):
+        raise not_implemented(name)

@@ -24,6 +24,7 @@ class Route:
     publishable: bool
     pattern: re.Pattern[str]
     reads_only: bool = False
+    implemented: frozenset[str] | None = None
 
     @property
     def name(self) -> str:
@@ -45,16 +46,28 @@ class Routes:
         *,
         publishable: bool = False,
         reads_only: bool = False,
+        implemented: frozenset[str] | None = None,
     ) -> Callable[[Handler], Handler]:
         """Register a handler. `publishable` routes also accept the `pk_` key, as the calls
         Stripe.js makes from a browser do; `reads_only` marks a POST that changes nothing
-        (a preview), so the request log does not count it as a write."""
+        (a preview), so the request log does not count it as a write. `implemented` lists
+        the parameters the handler acts on; other valid Stripe parameters are refused rather
+        than silently ignored."""
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
 
         def register(handler: Handler) -> Handler:
             pattern = re.compile(f"^{regex}$")
             self.routes.append(
-                Route(method, template, params, handler, publishable, pattern, reads_only)
+                Route(
+                    method,
+                    template,
+                    params,
+                    handler,
+                    publishable,
+                    pattern,
+                    reads_only,
+                    implemented,
+                )
             )
             return handler
 

@@ -194,11 +194,33 @@ def void(ctx: Context, invoice: JSON, at: int) -> None:
 
 
 def collect(ctx: Context, invoice: JSON, pm_id: str | None, *, try_now: bool = True) -> str:
-    """Open a payment for the invoice and, with `try_now`, charge it: returns "succeeded",
-    "failed", "requires_action" or "requires_payment_method"."""
+    """Charge the invoice (with `try_now`): returns "succeeded", "failed", "requires_action"
+    or "requires_payment_method". The invoice's open payment intent is reused, as Stripe
+    retries on the same one; a failure counts an attempt and sends `invoice.payment_failed`."""
     if invoice["amount_due"] == 0:
         invoice_paid(ctx, invoice, None)
         return "succeeded"
+    intent = _open_intent(ctx, invoice) or _new_intent(ctx, invoice)
+    if not try_now:
+        return "requires_payment_method"
+    outcome = attempt(ctx, intent, pm_id)
+    if outcome != "succeeded":
+        invoice["attempted"] = True
+        invoice["attempt_count"] += 1
+        ctx.emit("invoice.payment_failed", invoice)
+    return outcome
+
+
+def _open_intent(ctx: Context, invoice: JSON) -> JSON | None:
+    for payment_id in reversed(ctx.state.secret(invoice["id"]).get("payments", [])):
+        payment = ctx.state.get("invoice_payment", payment_id)
+        intent = ctx.state.find("payment_intent", payment["payment"]["payment_intent"])
+        if intent is not None and intent["status"] not in ("succeeded", "canceled"):
+            return intent
+    return None
+
+
+def _new_intent(ctx: Context, invoice: JSON) -> JSON:
     intent = new_payment_intent(
         ctx,
         amount=invoice["amount_due"],
@@ -225,14 +247,7 @@ def collect(ctx: Context, invoice: JSON, pm_id: str | None, *, try_now: bool = T
     ctx.state.put(payment)
     facts.setdefault("payments", []).append(payment["id"])
     ctx.state.secret(intent["id"])["invoice"] = invoice["id"]
-    if not try_now:
-        return "requires_payment_method"
-    outcome = attempt(ctx, intent, pm_id)
-    if outcome != "succeeded":
-        invoice["attempted"] = True
-        invoice["attempt_count"] += 1
-        ctx.emit("invoice.payment_failed", invoice)
-    return outcome
+    return intent
 
 
 def mark_paid(ctx: Context, invoice: JSON, intent: JSON | None = None) -> None:
@@ -261,9 +276,26 @@ def invoice_paid(ctx: Context, invoice: JSON, intent: JSON | None) -> None:
     mark_paid(ctx, invoice, intent)
     sub_id = (invoice["parent"] or {}).get("subscription_details", {}).get("subscription")
     sub = ctx.state.find("subscription", sub_id) if sub_id else None
+    if sub is not None and intent is not None and intent["payment_method"]:
+        _save_default_card(ctx, sub, intent["payment_method"])
     if sub is not None and sub["status"] in ("incomplete", "past_due", "unpaid"):
         before = copy.deepcopy(sub)
         sub["status"] = (
             "trialing" if (sub["trial_end"] or 0) > ctx.now(sub["customer"]) else "active"
         )
         ctx.emit("customer.subscription.updated", sub, {"status": before["status"]})
+
+
+def _save_default_card(ctx: Context, sub: JSON, pm_id: str) -> None:
+    """`payment_settings.save_default_payment_method=on_subscription`: the card that paid
+    becomes the subscription's default, attached to the customer, so renewals use it."""
+    if sub["payment_settings"]["save_default_payment_method"] != "on_subscription":
+        return
+    pm = ctx.state.get("payment_method", pm_id)
+    if pm["customer"] is None:
+        pm["customer"] = sub["customer"]
+        ctx.emit("payment_method.attached", pm)
+    if sub["default_payment_method"] != pm_id:
+        previous = {"default_payment_method": sub["default_payment_method"]}
+        sub["default_payment_method"] = pm_id
+        ctx.emit("customer.subscription.updated", sub, previous)

@@ -11,7 +11,7 @@ from stripe import params as sp
 
 from .. import shapes
 from ..context import Context
-from ..errors import StripeError, invalid
+from ..errors import StripeError, invalid, not_implemented
 from ..routing import Routes
 from .listing import created_filter, merge_metadata, page
 
@@ -20,7 +20,15 @@ ROUTES = Routes()
 
 
 # -- coupons -------------------------------------------------------------------------------
-@ROUTES.route("POST", "/v1/coupons", sp.CouponCreateParams)
+@ROUTES.route(
+    "POST",
+    "/v1/coupons",
+    sp.CouponCreateParams,
+    implemented=frozenset(
+        {"id", "percent_off", "amount_off", "currency", "duration", "duration_in_months",
+         "name", "max_redemptions", "redeem_by", "metadata"}
+    ),
+)  # fmt: skip
 def create_coupon(ctx: Context, params: JSON) -> JSON:
     state = ctx.state
     percent, amount = params.get("percent_off"), params.get("amount_off")
@@ -121,6 +129,9 @@ def _redeemable(coupon: JSON, at: int) -> bool:
 @ROUTES.route("POST", "/v1/promotion_codes", sp.PromotionCodeCreateParams)
 def create_promotion_code(ctx: Context, params: JSON) -> JSON:
     state = ctx.state
+    restrictions = params.get("restrictions") or {}
+    if restrictions.get("first_time_transaction") or "minimum_amount" in restrictions:
+        raise not_implemented("restrictions")
     coupon_id = (
         params["promotion"]["coupon"] if params["promotion"].get("type") == "coupon" else None
     )
@@ -149,15 +160,6 @@ def create_promotion_code(ctx: Context, params: JSON) -> JSON:
         customer=params.get("customer"),
         metadata=merge_metadata({}, params.get("metadata", {})),
     )
-    restrictions = params.get("restrictions") or {}
-    promo["restrictions"]["first_time_transaction"] = restrictions.get(
-        "first_time_transaction", False
-    )
-    if "minimum_amount" in restrictions:
-        promo["restrictions"]["minimum_amount"] = restrictions["minimum_amount"]
-        promo["restrictions"]["minimum_amount_currency"] = restrictions.get(
-            "minimum_amount_currency"
-        )
     state.put(promo)
     ctx.emit("promotion_code.created", promo)
     return promo
@@ -271,6 +273,11 @@ def redeem(
         promotion_code=promo["id"] if promo else None,
     )
     ctx.state.put(discount)
+    # The discount keeps the coupon's terms: deleting a coupon does not affect customers
+    # who already redeemed it, as Stripe documents.
+    ctx.state.secret(discount["id"])["coupon"] = {
+        key: coupon[key] for key in ("id", "percent_off", "amount_off", "currency", "duration")
+    }
     coupon["times_redeemed"] += 1
     refresh_coupon(ctx, coupon)
     if promo is not None:
@@ -297,9 +304,13 @@ def discount_amount(ctx: Context, discount_id: str, subtotal: int, at: int) -> i
     """What one discount takes off `subtotal` at time `at` (0 once it has ended)."""
     if not in_effect(ctx, discount_id, at):
         return 0
-    discount = ctx.state.get("discount", discount_id)
-    coupon = ctx.state.find("coupon", discount["source"]["coupon"])
-    return coupon_amount(coupon, subtotal) if coupon is not None else 0
+    return coupon_amount(coupon_of(ctx, discount_id), subtotal)
+
+
+def coupon_of(ctx: Context, discount_id: str) -> JSON:
+    """The terms of the coupon a discount was redeemed from."""
+    terms: JSON = ctx.state.secret(discount_id)["coupon"]
+    return terms
 
 
 def end_discounts(ctx: Context, sub: JSON, at: int) -> None:
@@ -311,8 +322,7 @@ def spend_once_discounts(ctx: Context, invoice: JSON) -> None:
     """A `duration=once` coupon covers one invoice, then the discount ends."""
     for entry in invoice["total_discount_amounts"]:
         discount = ctx.state.find("discount", entry["discount"])
-        coupon = ctx.state.find("coupon", discount["source"]["coupon"]) if discount else None
-        if discount and coupon and coupon["duration"] == "once":
+        if discount and coupon_of(ctx, discount["id"])["duration"] == "once":
             discount["end"] = invoice["created"]
             sub = ctx.state.find("subscription", discount["subscription"] or "")
             if sub and discount["id"] in sub["discounts"]:

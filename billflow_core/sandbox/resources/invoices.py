@@ -7,17 +7,17 @@ from typing import Any
 from stripe import params as sp
 
 from ..context import Context
-from ..errors import StripeError, card_declined, invalid
+from ..errors import StripeError, card_declined, invalid, not_implemented
 from ..routing import Routes
-from .billing import collect, void
+from .billing import collect, invoice_paid, void
 from .catalog import require_price
 from .charges import pending_items
 from .coupons import check_discount
 from .lifecycle import items_of, payment_method_for
 from .listing import created_filter, page
 from .payments import resolve
-from .subscription_updates import plan_update, preview_invoice
 from .subscriptions import check_currency, first_invoice, quantity_of, same_billing
+from .update_plans import plan_update, preview_invoice
 
 JSON = dict[str, Any]
 ROUTES = Routes()
@@ -28,13 +28,23 @@ def _subscription_of(invoice: JSON) -> str | None:
     return (parent.get("subscription_details") or {}).get("subscription")
 
 
-@ROUTES.route("POST", "/v1/invoices/create_preview", sp.InvoiceCreatePreviewParams, reads_only=True)
+@ROUTES.route(
+    "POST",
+    "/v1/invoices/create_preview",
+    sp.InvoiceCreatePreviewParams,
+    reads_only=True,
+    implemented=frozenset({"customer", "subscription", "subscription_details", "discounts"}),
+)
 def create_preview(ctx: Context, params: JSON) -> JSON:
     """What the invoice for a proposed subscription change would be. Writes nothing."""
     state = ctx.state
     details = params.get("subscription_details") or {}
+    for key in sorted(details.keys() - {"items", "proration_behavior", "proration_date"}):
+        raise not_implemented(f"subscription_details[{key}]")
     if not params.get("subscription"):
         return _preview_new_subscription(ctx, params, details)
+    if "discounts" in params:
+        raise not_implemented("discounts")
     sub = state.get("subscription", params["subscription"], param="subscription")
     if params.get("customer") and params["customer"] != sub["customer"]:
         raise invalid("The subscription does not belong to this customer.", param="customer")
@@ -124,9 +134,7 @@ def pay_invoice(ctx: Context, params: JSON) -> JSON:
             else None,
         )
     if params.get("paid_out_of_band"):
-        from .billing import mark_paid
-
-        mark_paid(ctx, invoice)
+        invoice_paid(ctx, invoice, None)
         return invoice
     sub_id = _subscription_of(invoice)
     sub = ctx.state.find("subscription", sub_id) if sub_id else None
@@ -140,19 +148,8 @@ def pay_invoice(ctx: Context, params: JSON) -> JSON:
             "This customer has no attached payment source or default payment method.",
             param="payment_method",
         )
-    intents = [
-        ctx.state.get("invoice_payment", p)["payment"]["payment_intent"]
-        for p in ctx.state.secret(invoice["id"]).get("payments", [])
-    ]
-    intent = ctx.state.find("payment_intent", intents[-1]) if intents else None
-    if intent is not None and intent["status"] != "succeeded":
-        from .intents import attempt
-
-        outcome = attempt(ctx, intent, pm_id)
-    else:
-        outcome = collect(ctx, invoice, pm_id)
+    outcome = collect(ctx, invoice, pm_id)
     if outcome == "failed":
-        invoice["attempted"] = True
         raise card_declined(extra={"invoice": invoice["id"]})
     if outcome == "requires_action":
         raise StripeError(

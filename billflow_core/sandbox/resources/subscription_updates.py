@@ -6,7 +6,6 @@ Everything is checked before anything is written: a refused update changes nothi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from stripe import params as sp
@@ -16,20 +15,19 @@ from ..context import Context
 from ..errors import StripeError, invalid
 from ..render import render
 from ..routing import Routes
-from .billing import build_invoice, invoice_now
-from .catalog import require_price
-from .charges import Charge, pending_item, period_charge, proration_charges
+from .billing import invoice_now
+from .charges import pending_item, period_charge
 from .coupons import check_discount, redeem
 from .lifecycle import emit_updated, items_of, payment_method_for, price_of
 from .listing import merge_metadata
 from .periods import add_interval
 from .subscriptions import (
     check_payment_method,
+    check_payment_options,
     interval_of,
-    quantity_of,
     refuse_unpayable,
-    same_billing,
 )
+from .update_plans import Plan, cycle_charges, plan_update, preview_invoice
 
 JSON = dict[str, Any]
 ROUTES = Routes()
@@ -37,161 +35,16 @@ ROUTES = Routes()
 _ENDED = ("canceled", "incomplete_expired")
 
 
-@dataclass
-class ItemChange:
-    item: JSON | None
-    price: JSON
-    quantity: int
-    deleted: bool
-    metadata: JSON | str | None
+_UPDATE_IMPLEMENTED = frozenset(
+    {"items", "proration_behavior", "proration_date", "cancel_at_period_end", "cancel_at",
+     "cancellation_details", "metadata", "description", "default_payment_method", "discounts",
+     "pause_collection", "trial_end", "payment_behavior", "payment_settings", "off_session"}
+)  # fmt: skip
 
 
-def plan_items(ctx: Context, sub: JSON, specs: list[JSON]) -> list[ItemChange]:
-    """The subscription's items after `items[]`, checked; writes nothing."""
-    current = {item["id"]: item for item in items_of(ctx, sub)}
-    changes = {
-        item_id: ItemChange(item, price_of(ctx, item), item["quantity"], False, None)
-        for item_id, item in current.items()
-    }
-    added: list[ItemChange] = []
-    for index, spec in enumerate(specs):
-        param = f"items[{index}]"
-        if "id" in spec:
-            if spec["id"] not in current:
-                raise StripeError(
-                    f"No such subscription item: '{spec['id']}'",
-                    status=404,
-                    code="resource_missing",
-                    param=f"{param}[id]",
-                )
-            change = changes[spec["id"]]
-            if spec.get("price") or spec.get("plan"):
-                change.price = require_price(
-                    ctx, spec.get("price") or spec["plan"], f"{param}[price]"
-                )
-            change.quantity = quantity_of(spec, param, change.quantity)
-            change.deleted = bool(spec.get("deleted"))
-            change.metadata = spec.get("metadata")
-        else:
-            if not (spec.get("price") or spec.get("plan")):
-                raise invalid(
-                    "Missing required param: price.",
-                    param=f"{param}[price]",
-                    code="parameter_missing",
-                )
-            price = require_price(ctx, spec.get("price") or spec["plan"], f"{param}[price]")
-            if any(c.price["id"] == price["id"] and not c.deleted for c in changes.values()):
-                raise invalid(
-                    "Cannot add multiple subscription items with the same price.",
-                    param=f"{param}[price]",
-                )
-            added.append(
-                ItemChange(None, price, quantity_of(spec, param), False, spec.get("metadata"))
-            )
-    result = [*changes.values(), *added]
-    kept = [c for c in result if not c.deleted]
-    if not kept:
-        raise invalid("A subscription must have at least one active item.", param="items")
-    same_billing([c.price for c in kept], "items")
-    return result
-
-
-@dataclass
-class Plan:
-    """What an update will bill: proration charges now, and whether the cycle resets."""
-
-    changes: list[ItemChange]
-    charges: list[Charge]
-    resets_cycle: bool
-    at: int
-
-
-def plan_update(ctx: Context, sub: JSON, specs: list[JSON], behavior: str, at: int) -> Plan:
-    changes = plan_items(ctx, sub, specs)
-    old_interval = interval_of(price_of(ctx, items_of(ctx, sub)[0]))
-    kept = [c for c in changes if not c.deleted]
-    resets = interval_of(kept[0].price) != old_interval
-    charges: list[Charge] = []
-    trialing = sub["status"] == "trialing"
-    for change in changes:
-        if change.item is None:
-            continue
-        same = (
-            change.price["id"] == change.item["price"]["id"]
-            and change.quantity == change.item["quantity"]
-            and not change.deleted
-        )
-        if same or behavior == "none" or trialing:
-            continue
-        charges += proration_charges(
-            ctx,
-            change.item,
-            price_of(ctx, change.item),
-            change.item["quantity"],
-            None if change.deleted or resets else change.price,
-            change.quantity,
-            at,
-        )
-    if not trialing and behavior != "none" and not resets:
-        template = items_of(ctx, sub)[0]
-        for change in changes:
-            if change.item is None and change.quantity:
-                charges += proration_charges(
-                    ctx, template, change.price, 0, change.price, change.quantity, at
-                )
-    return Plan(changes, charges, resets, at)
-
-
-def preview_invoice(ctx: Context, sub: JSON, plan: Plan, behavior: str) -> JSON:
-    """The invoice the update would create now, or, for `create_prorations`, the next one."""
-    period_end = items_of(ctx, sub)[0]["current_period_end"]
-    cycle = _cycle_charges(ctx, plan, period_end)
-    if plan.resets_cycle or behavior == "always_invoice":
-        return build_invoice(
-            ctx,
-            sub=sub,
-            customer=sub["customer"],
-            billing_reason="subscription_update",
-            charges=plan.charges + cycle if plan.resets_cycle else plan.charges,
-            period_start=plan.at,
-            period_end=plan.at,
-            preview=True,
-        )
-    return build_invoice(
-        ctx,
-        sub=sub,
-        customer=sub["customer"],
-        billing_reason="upcoming",
-        charges=cycle,
-        period_start=plan.at,
-        period_end=period_end,
-        preview=True,
-        extra_pending=plan.charges,
-    )
-
-
-def _cycle_charges(ctx: Context, plan: Plan, start: int) -> list[Charge]:
-    """Full-period charges for the items the update leaves, from `start`."""
-    charges = []
-    for change in plan.changes:
-        if change.deleted or not change.quantity:
-            continue
-        interval, count = interval_of(change.price)
-        begin = plan.at if plan.resets_cycle else start
-        charges.append(
-            period_charge(
-                ctx,
-                change.item or {"id": None},
-                change.price,
-                change.quantity,
-                begin,
-                add_interval(begin, interval, count),
-            )
-        )
-    return charges
-
-
-@ROUTES.route("POST", "/v1/subscriptions/{id}", sp.SubscriptionUpdateParams)
+@ROUTES.route(
+    "POST", "/v1/subscriptions/{id}", sp.SubscriptionUpdateParams, implemented=_UPDATE_IMPLEMENTED
+)
 def update_subscription(ctx: Context, params: JSON) -> JSON:
     state = ctx.state
     sub = state.get("subscription", ctx.args["id"])
@@ -201,7 +54,18 @@ def update_subscription(ctx: Context, params: JSON) -> JSON:
             "A canceled subscription can only update its cancellation_details and metadata.",
             param=sorted(set(params) - {"metadata", "expand"})[0],
         )
-    at = params.get("proration_date") or ctx.now(customer)
+    check_payment_options(params)
+    now = ctx.now(customer)
+    at = params.get("proration_date") or now
+    period = items_of(ctx, sub)[0]
+    if not period["current_period_start"] <= at <= period["current_period_end"]:
+        raise invalid(
+            "proration_date must be within the subscription's current billing period.",
+            param="proration_date",
+        )
+    cancel_at = params.get("cancel_at")
+    if isinstance(cancel_at, int) and cancel_at <= now:
+        raise invalid("cancel_at must be in the future.", param="cancel_at")
     behavior = params.get("proration_behavior", "create_prorations")
     plan = plan_update(ctx, sub, params["items"], behavior, at) if params.get("items") else None
     if params.get("default_payment_method"):
@@ -241,20 +105,21 @@ def update_subscription(ctx: Context, params: JSON) -> JSON:
     pause = params.get("pause_collection")
     if pause and pause.get("resumes_at") is not None and pause["resumes_at"] <= ctx.now(customer):
         raise invalid("resumes_at must be in the future.", param="pause_collection[resumes_at]")
-    cancel_at = params.get("cancel_at")
     metadata = merge_metadata(sub["metadata"], params["metadata"]) if "metadata" in params else None
     bills_now = plan is not None and (
         plan.resets_cycle or (behavior == "always_invoice" and plan.charges)
     )
     payment = params.get("payment_behavior", "allow_incomplete")
     pm_id = params.get("default_payment_method") or payment_method_for(ctx, sub)
-    if bills_now and payment == "error_if_incomplete":
-        assert plan is not None
-        if preview_invoice(ctx, sub, plan, "always_invoice")["amount_due"] > 0:
+    if payment == "error_if_incomplete":
+        if bills_now:
+            assert plan is not None
+            if preview_invoice(ctx, sub, plan, "always_invoice")["amount_due"] > 0:
+                refuse_unpayable(ctx, pm_id)
+        elif trial_end == "now":
             refuse_unpayable(ctx, pm_id)
 
     before = render(state, sub)
-    now = ctx.now(customer)
     if plan is not None:
         _apply_items(ctx, sub, plan, behavior)
     period_end = items_of(ctx, sub)[0]["current_period_end"]
@@ -379,7 +244,7 @@ def _apply_items(ctx: Context, sub: JSON, plan: Plan, behavior: str) -> None:
 def _invoice_now(ctx: Context, sub: JSON, plan: Plan, pm_id: str | None, payment: str) -> None:
     charges = list(plan.charges)
     if plan.resets_cycle:
-        charges += _cycle_charges(ctx, plan, plan.at)
+        charges += cycle_charges(ctx, plan, plan.at)
     outcome = invoice_now(
         ctx,
         sub,

@@ -9,12 +9,12 @@ from stripe import params as sp
 
 from .. import shapes
 from ..context import Context
-from ..errors import StripeError, card_declined, invalid
+from ..errors import StripeError, card_declined, invalid, not_implemented
 from ..render import render
 from ..routing import Routes
 from .billing import build_invoice, collect, finalize, invoice_now
 from .catalog import require_price
-from .charges import Charge, pending_item, period_charge, proration_charges
+from .charges import Charge, pending_item, pending_items, period_charge, proration_charges
 from .coupons import check_discount, redeem
 from .lifecycle import emit_updated, end_subscription, items_of, payment_method_for, price_of
 from .listing import created_filter, merge_metadata, page
@@ -109,7 +109,30 @@ def _trial_end(params: JSON, now: int, prices: list[JSON]) -> int | None:
 
 
 # -- create --------------------------------------------------------------------------------
-@ROUTES.route("POST", "/v1/subscriptions", sp.SubscriptionCreateParams)
+_CREATE_IMPLEMENTED = frozenset(
+    {"customer", "items", "default_payment_method", "payment_behavior", "payment_settings",
+     "trial_period_days", "trial_end", "trial_from_plan", "discounts", "metadata",
+     "cancel_at_period_end", "collection_method", "description", "off_session",
+     "proration_behavior"}
+)  # fmt: skip
+
+
+def check_payment_options(params: JSON) -> None:
+    """Refuse the payment options the sandbox does not act on."""
+    if params.get("payment_behavior") == "pending_if_incomplete":
+        raise not_implemented("payment_behavior", "pending_if_incomplete")
+    if params.get("collection_method", "charge_automatically") != "charge_automatically":
+        raise not_implemented("collection_method", params["collection_method"])
+    settings = params.get("payment_settings") or {}
+    for key in sorted(settings.keys() - {"save_default_payment_method", "payment_method_types"}):
+        raise not_implemented(f"payment_settings[{key}]")
+    if settings.get("payment_method_types") not in (None, "", ["card"]):
+        raise not_implemented("payment_settings[payment_method_types]")
+
+
+@ROUTES.route(
+    "POST", "/v1/subscriptions", sp.SubscriptionCreateParams, implemented=_CREATE_IMPLEMENTED
+)
 def create_subscription(ctx: Context, params: JSON) -> JSON:
     state = ctx.state
     if not params.get("customer"):
@@ -125,6 +148,10 @@ def create_subscription(ctx: Context, params: JSON) -> JSON:
         for i, s in enumerate(specs)
     ]
     quantities = [quantity_of(s, f"items[{i}]") for i, s in enumerate(specs)]
+    for index, spec in enumerate(specs):
+        for field in sorted(spec.keys() - {"price", "plan", "quantity", "metadata"}):
+            raise not_implemented(f"items[{index}][{field}]")
+    check_payment_options(params)
     same_billing(prices, "items")
     check_currency(customer, prices[0]["currency"], "items[0][price]")
     if params.get("default_payment_method"):
@@ -173,6 +200,9 @@ def create_subscription(ctx: Context, params: JSON) -> JSON:
         trial_end=trial_end,
         test_clock=customer["test_clock"],
         description=params.get("description"),
+        save_default_payment_method=(params.get("payment_settings") or {}).get(
+            "save_default_payment_method", "off"
+        ),
     )
     for price, quantity, spec in zip(prices, quantities, specs, strict=True):
         item = shapes.subscription_item(
@@ -305,15 +335,17 @@ def cancel_subscription(ctx: Context, params: JSON) -> JSON:
     sub["cancellation_details"].update(
         {k: (details[k] or None) for k in ("comment", "feedback") if k in details}
     )
-    credits = []
-    if params.get("prorate"):
+    # A trial was never paid for, so there is nothing to credit.
+    if params.get("prorate") and sub["status"] != "trialing":
         for item in items_of(ctx, sub):
             for charge in proration_charges(
                 ctx, item, price_of(ctx, item), item["quantity"], None, 0, now
             ):
-                credits.append(pending_item(ctx, sub, charge))
+                pending_item(ctx, sub, charge)
     end_subscription(ctx, sub, now)
-    if params.get("invoice_now") and credits:
+    # `invoice_now` bills what is pending for the subscription: this credit and earlier
+    # prorations alike.
+    if params.get("invoice_now") and pending_items(ctx, sub["customer"], sub["id"]):
         invoice_now(
             ctx,
             sub,

@@ -1,0 +1,204 @@
+"""A refused request changes nothing, whichever check refuses it, and a valid Stripe
+parameter the sandbox does not act on is refused by name rather than silently ignored."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import stripe
+
+from billflow_core.sandbox import Sandbox
+
+JAN_1 = 1767225600  # 2026-01-01T00:00:00Z
+DAY = 86400
+
+
+def _paying_subscription(client: stripe.StripeClient) -> tuple[stripe.Subscription, str]:
+    v1 = client.v1
+    product = v1.products.create({"name": "Team"})
+    price = v1.prices.create(
+        {
+            "product": product.id,
+            "currency": "usd",
+            "unit_amount": 2900,
+            "recurring": {"interval": "month"},
+        }
+    )
+    clock = v1.test_helpers.test_clocks.create({"frozen_time": JAN_1})
+    customer = v1.customers.create({"email": "ines@example.com", "test_clock": clock.id})
+    card = v1.payment_methods.attach("pm_card_visa", {"customer": customer.id})
+    v1.customers.update(customer.id, {"invoice_settings": {"default_payment_method": card.id}})
+    sub = v1.subscriptions.create({"customer": customer.id, "items": [{"price": price.id}]})
+    return sub, price.id
+
+
+def _refused(
+    sandbox: Sandbox, call: Callable[[], Any], param: str, message: str = "does not implement"
+) -> None:
+    before = sandbox.fingerprint()
+    writes = len(sandbox.writes())
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        call()
+    assert (refused.value.http_status, refused.value.param) == (400, param)
+    assert message in str(refused.value.user_message)
+    assert sandbox.fingerprint() == before
+    assert len(sandbox.writes()) == writes
+
+
+def test_parameters_the_sandbox_does_not_act_on_are_refused_by_name(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient
+) -> None:
+    sub, price = _paying_subscription(stripe_client)
+    v1 = stripe_client.v1
+    item = sub["items"].data[0].id
+    create = {"customer": sub.customer, "items": [{"price": price}]}
+
+    _refused(
+        stripe_sandbox,
+        lambda: v1.subscriptions.create({**create, "collection_method": "send_invoice"}),
+        "collection_method",
+    )
+    _refused(
+        stripe_sandbox,
+        lambda: v1.subscriptions.create({**create, "billing_cycle_anchor": JAN_1 + 5 * DAY}),
+        "billing_cycle_anchor",
+    )
+    _refused(
+        stripe_sandbox,
+        lambda: v1.subscriptions.create({**create, "payment_behavior": "pending_if_incomplete"}),
+        "payment_behavior",
+    )
+    _refused(
+        stripe_sandbox,
+        lambda: v1.subscriptions.create(
+            {**create, "payment_settings": {"payment_method_types": ["sepa_debit"]}}
+        ),
+        "payment_settings[payment_method_types]",
+    )
+    _refused(
+        stripe_sandbox,
+        lambda: v1.subscriptions.update(
+            sub.id,
+            {
+                "items": [
+                    {
+                        "id": item,
+                        "price_data": {
+                            "currency": "usd",
+                            "product": "prod_x",
+                            "unit_amount": 5,
+                            "recurring": {"interval": "month"},
+                        },
+                    }
+                ]
+            },
+        ),
+        "items[0][price_data]",
+    )
+    _refused(
+        stripe_sandbox,
+        lambda: v1.subscriptions.update(sub.id, {"add_invoice_items": [{"price": price}]}),
+        "add_invoice_items",
+    )
+    _refused(
+        stripe_sandbox,
+        lambda: v1.invoices.create_preview(
+            {"subscription": sub.id, "subscription_details": {"trial_end": "now"}}
+        ),
+        "subscription_details[trial_end]",
+    )
+    _refused(
+        stripe_sandbox,
+        lambda: v1.coupons.create(
+            {"percent_off": 10, "duration": "once", "applies_to": {"products": ["prod_x"]}}
+        ),
+        "applies_to",
+    )
+
+
+def test_a_proration_date_outside_the_period_and_a_past_cancel_at_are_refused(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient
+) -> None:
+    sub, _ = _paying_subscription(stripe_client)
+    item = sub["items"].data[0].id
+    update = stripe_client.v1.subscriptions.update
+
+    _refused(
+        stripe_sandbox,
+        lambda: update(
+            sub.id, {"items": [{"id": item, "quantity": 2}], "proration_date": JAN_1 - DAY}
+        ),
+        "proration_date",
+        "current billing period",
+    )
+    _refused(
+        stripe_sandbox,
+        lambda: update(sub.id, {"cancel_at": JAN_1 - 60}),
+        "cancel_at",
+        "in the future",
+    )
+
+
+def test_a_refusal_after_the_handler_began_leaves_nothing_behind(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient
+) -> None:
+    """Even where a handler has written before it finds a problem, the request is undone."""
+    before = stripe_sandbox.fingerprint()
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        stripe_client.v1.products.create(
+            {
+                "name": "Half made",
+                "default_price_data": {
+                    "currency": "usd",
+                    "unit_amount": 100,
+                    "recurring": {"interval": "month", "interval_count": 99},
+                },
+            }
+        )
+    assert refused.value.param == "recurring[interval_count]"
+    assert stripe_sandbox.fingerprint() == before
+    assert stripe_client.v1.products.list().data == []
+    assert stripe_client.v1.events.list().data == []
+
+
+def test_any_handler_that_fails_after_writing_is_undone_but_card_errors_keep_the_attempt() -> None:
+    """The undo is the API's, not each handler's: a handler that writes and then refuses
+    leaves nothing, while a 402 keeps what it wrote, as Stripe keeps a failed attempt."""
+    from billflow_core.sandbox.api import Api
+    from billflow_core.sandbox.controls import Controls
+    from billflow_core.sandbox.errors import StripeError, card_declined
+    from billflow_core.sandbox.routing import Routes
+    from billflow_core.sandbox.state import State
+
+    routes = Routes()
+
+    @routes.route("POST", "/v1/things/{outcome}", None)
+    def write_then_fail(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
+        ctx.state.put({"id": f"thing_{ctx.args['outcome']}", "object": "thing", "created": 0})
+        ctx.emit("thing.created", {"id": "thing", "object": "thing"})
+        if ctx.args["outcome"] == "refused":
+            raise StripeError("No.", param="outcome")
+        if ctx.args["outcome"] == "declined":
+            raise card_declined()
+        raise RuntimeError("a bug")
+
+    state = State()
+    published: list[dict[str, Any]] = []
+    api = Api(
+        state,
+        Controls(),
+        routes.routes,
+        secret_key="sk_test_x",
+        publishable_key="pk_test_x",
+        on_events=published.extend,
+    )
+    headers = {"Authorization": "Bearer sk_test_x"}
+
+    for outcome, status in (("refused", 400), ("broken", 500), ("declined", 402)):
+        response = api.handle("POST", f"/v1/things/{outcome}", "", b"", headers, "http://x")
+        assert response.status == status
+
+    assert list(state.objects["thing"]) == ["thing_declined"]
+    assert [event["type"] for event in published] == ["thing.created"]
