@@ -226,33 +226,33 @@ class Api:
                     )
             ctx = Context(self.state, args, base_url, request_id, idempotency_key, publishable)
             paths = params.get("expand", [])
-            # A refused write changes nothing: the state is kept to put back. Card errors
-            # (402) are the exception, as on Stripe: the failed attempt stays recorded on the
-            # intent and the invoice, and its events are sent.
-            undo = self.state.checkpoint() if method != "GET" else None
+            # A refused write changes nothing: the state records what the request touches
+            # so it can be put back. Card errors (402) are the exception, as on Stripe: the
+            # failed attempt stays recorded on the intent and the invoice, and is announced.
+            if method != "GET":
+                self.state.begin()
             try:
                 result = route.handler(ctx, params)
             except StripeError as error:
                 if error.status != 402:
                     ctx.events.clear()
-                    if undo is not None:
-                        self.state.rollback(undo)
+                    self.state.rollback()
                 if error.status >= 500:
                     raise
                 response = _json_response(error.status, _error_body(error, request_id))
             except Exception:
-                if undo is not None:
-                    self.state.rollback(undo)
+                self.state.rollback()
                 raise
             else:
                 try:
                     shown = expand(self.state, render(self.state, result), paths)
                 except StripeError:
                     # Stripe refuses an impossible `expand[]` before acting on the request.
-                    if undo is not None:
-                        self.state.rollback(undo)
+                    self.state.rollback()
                     raise  # a bad parameter: no event, no idempotent answer
                 response = _json_response(200, shown)
+            finally:
+                self.state.commit()
             if idempotency_key is not None:
                 self._forget_expired_keys()
                 self.state.idempotency[idempotency_key] = {

@@ -9,6 +9,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from .api import Response
+from .resources.catalog import is_zero_decimal
 
 if TYPE_CHECKING:
     from .server import Sandbox
@@ -56,7 +57,10 @@ def page_for(sandbox: Sandbox, method: str, path: str) -> Response:
 
 
 def _amount(minor: int, currency: str) -> str:
-    return f"{minor / 100:,.2f} {currency.upper()}"
+    """An amount in minor units as the page shows it: 1500 is 15.00 USD but 1,500 JPY (a
+    zero-decimal currency has no unit below its major one)."""
+    figure = f"{minor:,}" if is_zero_decimal(currency) else f"{minor / 100:,.2f}"
+    return f"{figure} {currency.upper()}"
 
 
 def invoice_html(invoice: dict[str, object]) -> str:

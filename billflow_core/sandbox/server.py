@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -33,6 +35,7 @@ _CORS = {
     "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
     "Access-Control-Max-Age": "600",
 }
+_QUERY = re.compile(r"\?[^\s'\"]*")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -42,8 +45,16 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: _Server
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # The method, path and status only: a query string can carry a secret (Stripe.js
+        # sends `?client_secret=…`).
+        path = urlsplit(getattr(self, "path", None) or "").path
+        status = getattr(code, "value", code)
+        log.debug("%s %s %s %s", self.address_string(), self.command, path, status)
+
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s " + format, self.address_string(), *args)
+        # What else http.server logs (a malformed request, say) can quote the request line.
+        log.debug("%s %s", self.address_string(), _QUERY.sub("", format % args))
 
     def do_GET(self) -> None:
         self._serve()
@@ -227,6 +238,15 @@ class Sandbox:
         """Requests that changed state: what a refusal test asserts is empty."""
         return [entry for entry in self.requests if entry.is_write]
 
+    def fingerprint(self) -> str:
+        """A digest of every object and private fact (events aside): equal before and after
+        a request exactly when the request changed nothing. Refusal tests compare it."""
+        with self.state.lock:
+            objects = {k: v for k, v in self.state.objects.items() if k != "event" and v}
+            facts = {k: v for k, v in self.state.private.items() if v}
+            text = json.dumps([objects, facts], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
     def counts(self) -> dict[str, int]:
         return dict(self.controls.counts())
 
@@ -247,7 +267,3 @@ class Sandbox:
         from .control_api import handle_control
 
         return handle_control(self, method, path, body, headers)
-
-
-def _dump(obj: JSON) -> bytes:
-    return json.dumps(obj).encode()

@@ -18,7 +18,7 @@ import string
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,10 @@ _SPOKEN = {
 }
 
 
+# The journal's name for private facts (they are keyed by the id of their object).
+_PRIVATE = "~private"
+
+
 def random_token(length: int) -> str:
     return "".join(secrets.choice(_ALPHABET) for _ in range(length))
 
@@ -81,7 +85,9 @@ class State:
         self.order: dict[str, int] = {}
         self.idempotency: dict[str, JSON] = {}
         self._sequence = itertools.count(1)
-        self.on_event: Callable[[JSON], None] | None = None
+        # While a request writes: each object's state before the request first touched it
+        # (None: it did not exist), so a refused request can be undone. See `begin`.
+        self._journal: dict[tuple[str, str], bytes | None] | None = None
         if path is not None and path.exists():
             self._load(path)
 
@@ -103,18 +109,22 @@ class State:
     # -- objects ------------------------------------------------------------------------------
     def put(self, obj: JSON, kind: str | None = None) -> JSON:
         kind = kind or obj["object"]
+        self._touch(kind, obj["id"])
         self.objects.setdefault(kind, {})[obj["id"]] = obj
         self.order.setdefault(obj["id"], next(self._sequence))
         return obj
 
     def get(self, kind: str, object_id: str, *, param: str = "id") -> JSON:
-        found = self.objects.get(kind, {}).get(object_id)
+        found = self.find(kind, object_id)
         if found is None:
             raise missing(_SPOKEN.get(kind, kind), object_id, param=param)
         return found
 
     def find(self, kind: str, object_id: str) -> JSON | None:
-        return self.objects.get(kind, {}).get(object_id)
+        found = self.objects.get(kind, {}).get(object_id)
+        if found is not None:
+            self._touch(kind, object_id)
+        return found
 
     def lookup(self, object_id: str) -> JSON | None:
         """The object an id names, whatever its type (coupons have free-form ids)."""
@@ -130,12 +140,54 @@ class State:
 
     def all(self, kind: str) -> Iterator[JSON]:
         """Objects of `kind`, newest first, as Stripe lists them."""
-        found = self.objects.get(kind, {}).values()
-        return iter(sorted(found, key=lambda o: (-o.get("created", 0), -self.order[o["id"]])))
+        found = sorted(
+            self.objects.get(kind, {}).values(),
+            key=lambda o: (-o.get("created", 0), -self.order[o["id"]]),
+        )
+        for obj in found:
+            self._touch(kind, obj["id"])
+        return iter(found)
 
     def secret(self, object_id: str) -> JSON:
         """Facts about an object that Stripe never returns (a test card's outcome...)."""
+        self._touch(_PRIVATE, object_id)
         return self.private.setdefault(object_id, {})
+
+    # -- undo ---------------------------------------------------------------------------------
+    def begin(self) -> None:
+        """Start recording what a request changes, so `rollback` can undo it.
+
+        Handlers change objects in place, so each object is copied the first time the
+        request reaches it (through `get`, `find`, `all`, `put`, `delete` or `secret`): the
+        cost follows what a request touches, not how much the sandbox holds. `marshal`
+        copies plain JSON data several times faster than `copy.deepcopy`.
+        """
+        self._journal = {}
+
+    def commit(self) -> None:
+        self._journal = None
+
+    def rollback(self) -> None:
+        """Put back every object the request touched as it was before; forget new ones."""
+        journal, self._journal = self._journal, None
+        for (kind, object_id), saved in (journal or {}).items():
+            table = self.private if kind == _PRIVATE else self.objects.setdefault(kind, {})
+            if saved is None:
+                table.pop(object_id, None)
+                if kind != _PRIVATE:
+                    self.order.pop(object_id, None)
+            else:
+                table[object_id] = marshal.loads(saved)
+
+    def _touch(self, kind: str, object_id: str) -> None:
+        journal = self._journal
+        if journal is None or (kind, object_id) in journal:
+            return
+        if kind == _PRIVATE:
+            found = self.private.get(object_id)
+        else:
+            found = self.objects.get(kind, {}).get(object_id)
+        journal[(kind, object_id)] = None if found is None else marshal.dumps(found)
 
     # -- persistence --------------------------------------------------------------------------
     def snapshot(self) -> JSON:
@@ -154,22 +206,6 @@ class State:
         self.order = data["order"]
         self.idempotency = data["idempotency"]
         self._sequence = itertools.count(max(self.order.values(), default=0) + 1)
-
-    def checkpoint(self) -> bytes:
-        """What `rollback` needs to undo a request's writes.
-
-        Events are left out (and kept): they are recorded only after a request succeeds and
-        never change, and they are most of what a long session holds. The state is plain
-        JSON data, so `marshal` copies it about five times faster than `copy.deepcopy`.
-        """
-        objects = {kind: found for kind, found in self.objects.items() if kind != "event"}
-        return marshal.dumps((objects, self.private, self.order))
-
-    def rollback(self, checkpoint: bytes) -> None:
-        events = self.objects.get("event")
-        self.objects, self.private, self.order = marshal.loads(checkpoint)
-        if events is not None:
-            self.objects["event"] = events
 
     def save(self) -> None:
         """Write the state atomically, so a crash mid-write never leaves half a file."""

@@ -127,11 +127,25 @@ class Deliverer:
                 self._sending = False
 
     def _deliver(self, delivery: _Delivery) -> None:
+        """One attempt. Nothing an endpoint holds (a URL urllib refuses, say) may escape: an
+        exception here would end the thread, and with it every later delivery."""
+        try:
+            outcome = self._post(delivery)
+        except Exception as failure:
+            log.exception(
+                "webhook %s to %s could not be sent", delivery.event["id"], delivery.endpoint_id
+            )
+            outcome = None, f"{type(failure).__name__}: {failure}"
+        if outcome is not None:
+            self._settle(delivery, *outcome)
+
+    def _post(self, delivery: _Delivery) -> tuple[int | None, str | None] | None:
+        """Post the event; returns the status and error, or None when the endpoint is gone."""
         with self.state.lock:
             endpoint = self.state.find("webhook_endpoint", delivery.endpoint_id)
             secret = self.state.secret(delivery.endpoint_id).get("secret") if endpoint else None
         if endpoint is None or secret is None:
-            return
+            return None
         payload = json.dumps(delivery.event, indent=2).encode()
         request = urllib.request.Request(
             endpoint["url"],
@@ -143,15 +157,16 @@ class Deliverer:
                 "Stripe-Signature": sign(payload, secret, int(time.time())),
             },
         )
-        status: int | None = None
-        error: str | None = None
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                status = response.status
+                return response.status, None
         except urllib.error.HTTPError as failure:
-            status, error = failure.code, f"HTTP {failure.code}"
+            return failure.code, f"HTTP {failure.code}"
         except (OSError, ValueError) as failure:
-            error = str(failure)
+            return None, str(failure)
+
+    def _settle(self, delivery: _Delivery, status: int | None, error: str | None) -> None:
+        """Record an attempt and, unless it succeeded, schedule the next one."""
         self.history.append(
             DeliveryRecord(
                 delivery.event["id"],
@@ -164,7 +179,8 @@ class Deliverer:
         )
         if status is not None and 200 <= status < 300:
             return
-        log.info("webhook %s to %s failed (%s)", delivery.event["id"], endpoint["url"], error)
+        # The endpoint's id, not its URL: a URL can carry a token.
+        log.info("webhook %s to %s failed (%s)", delivery.event["id"], delivery.endpoint_id, error)
         if delivery.attempt < len(self.retry_delays):
             with self._wake:
                 heapq.heappush(

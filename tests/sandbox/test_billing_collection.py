@@ -344,6 +344,27 @@ def test_invoices_are_numbered_in_order_served_as_pages_and_listed_by_filters(
     assert renewal.hosted_invoice_url.startswith(stripe_sandbox.url)
 
 
+def test_zero_decimal_currency_amounts_are_shown_whole_on_lines_and_pages(shop: Shop) -> None:
+    yen = shop.v1.prices.create(
+        {
+            "product_data": {"name": "Pro"},
+            "currency": "jpy",
+            "unit_amount": 1500,
+            "recurring": {"interval": "month"},
+        }
+    )
+    _, customer = _customer(shop)
+
+    invoice = _subscribe(shop, customer, items=[{"price": yen.id}]).latest_invoice
+
+    assert (invoice.currency, invoice.amount_paid) == ("jpy", 1500)
+    assert invoice.lines.data[0].description == "1 × Pro (at JPY 1500 / month)"
+    page = requests.get(invoice.hosted_invoice_url, timeout=5).text
+    assert "Total: 1,500 JPY" in page and "15.00" not in page
+    pdf = requests.get(invoice.invoice_pdf, timeout=5).content
+    assert b"Total: 1,500 JPY" in pdf and b"15.00" not in pdf
+
+
 def test_preview_of_a_new_subscription_takes_the_promotion_code_off_and_writes_nothing(
     shop: Shop, stripe_sandbox: Sandbox
 ) -> None:

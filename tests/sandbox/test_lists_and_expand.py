@@ -174,6 +174,50 @@ def test_promotion_codes_list_by_code(stripe_client: stripe.StripeClient) -> Non
     assert stripe_client.v1.promotion_codes.list({"code": "AUTUMN"}).data == []
 
 
+def test_subscriptions_search_by_status_metadata_and_created(
+    stripe_client: stripe.StripeClient, catalog: Catalog
+) -> None:
+    v1 = stripe_client.v1
+    jan_1 = 1767225600  # 2026-01-01T00:00:00Z, long before the wall clock
+
+    def subscribe(metadata: dict[str, str], clock: str | None = None) -> str:
+        params: Any = {"email": "ada@example.com"} | ({"test_clock": clock} if clock else {})
+        customer = v1.customers.create(params)
+        card = v1.payment_methods.attach("pm_card_visa", {"customer": customer.id})
+        return v1.subscriptions.create(
+            {
+                "customer": customer.id,
+                "items": [{"price": catalog.monthly}],
+                "default_payment_method": card.id,
+                "metadata": metadata,
+            }
+        ).id
+
+    old = subscribe(
+        {"site_user": "17"}, v1.test_helpers.test_clocks.create({"frozen_time": jan_1}).id
+    )
+    ada = subscribe({"site_user": "17"})
+    grace = subscribe({"site_user": "18"})
+    v1.subscriptions.cancel(grace)
+
+    def found(query: str, **params: Any) -> list[str]:
+        result = v1.subscriptions.search({"query": query, **params})
+        assert (result.object, result.url) == ("search_result", "/v1/subscriptions/search")
+        return ids(result.data)
+
+    assert found("metadata['site_user']:'17'") == [ada, old]
+    assert found("status:'canceled'") == [grace]
+    assert found("status:'active' AND metadata['site_user']:'17'") == [ada, old]
+    assert found(f"created<{jan_1 + 1}") == [old]
+    assert found(f"created>{jan_1} AND -status:'canceled'") == [ada]
+    first = v1.subscriptions.search({"query": "status:'active'", "limit": 1})
+    assert (ids(first.data), first.has_more, first.next_page) == ([ada], True, "1")
+    assert found("status:'active'", limit=1, page=first.next_page) == [old]
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        v1.subscriptions.search({"query": "price:'x'"})
+    assert (raised.value.http_status, raised.value.param) == (400, "query")
+
+
 # -- expand --------------------------------------------------------------------------------
 
 

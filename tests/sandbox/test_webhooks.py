@@ -13,6 +13,7 @@ import stripe
 from webhook_receiver import Receiver
 
 from billflow_core.sandbox import Sandbox
+from billflow_core.sandbox.webhooks import DeliveryRecord
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -303,6 +304,51 @@ def test_failed_delivery_is_retried_until_the_receiver_accepts_it(
     assert events[0].data.object.id == customer.id
     history = [(r.attempt, r.status) for r in stripe_sandbox.deliverer.history]
     assert history == [(0, 500), (1, 500), (2, 200)]
+
+
+def test_an_endpoint_that_cannot_be_posted_to_is_retried_and_others_still_get_events(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, receiver: Receiver
+) -> None:
+    secret = endpoint_for(stripe_client, receiver, ["customer.created"])
+    broken = stripe_client.v1.webhook_endpoints.create(
+        {"url": "https://example.invalid/hook", "enabled_events": ["customer.created"]}
+    )
+    # An endpoint stored without a usable URL (as a state file from an older sandbox can
+    # hold): building the request for it raises before anything is sent.
+    with stripe_sandbox.state.lock:
+        stripe_sandbox.state.get("webhook_endpoint", broken.id)["url"] = None
+
+    first = stripe_client.v1.customers.create({"email": "ada@example.com"})
+    wait_until(lambda: len(attempts_for(stripe_sandbox, broken.id)) == 4)
+    second = stripe_client.v1.customers.create({"email": "grace@example.com"})
+
+    events = delivered(stripe_sandbox, receiver, secret)
+    assert [e.data.object.id for e in events] == [first.id, second.id]
+    tried = attempts_for(stripe_sandbox, broken.id)[:4]
+    assert [(r.attempt, r.status) for r in tried] == [(0, None), (1, None), (2, None), (3, None)]
+    assert all(r.event_type == "customer.created" and r.error for r in tried)
+
+
+def attempts_for(sandbox: Sandbox, endpoint_id: str) -> list[DeliveryRecord]:
+    return [r for r in list(sandbox.deliverer.history) if r.endpoint_id == endpoint_id]
+
+
+@pytest.mark.parametrize("url", ["", "ftp://example.com/hook", "example.com/hook"])
+def test_updating_an_endpoint_to_a_url_stripe_cannot_post_to_is_refused(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, receiver: Receiver, url: str
+) -> None:
+    endpoint = stripe_client.v1.webhook_endpoints.create(
+        {"url": receiver.url, "enabled_events": ["customer.created"]}
+    )
+    stripe_sandbox.reset()
+
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        stripe_client.v1.webhook_endpoints.update(endpoint.id, {"url": url, "description": "moved"})
+
+    assert (raised.value.http_status, raised.value.param) == (400, "url")
+    assert stripe_sandbox.writes() == []
+    kept = stripe_client.v1.webhook_endpoints.retrieve(endpoint.id)
+    assert (kept.url, kept.description) == (receiver.url, None)
 
 
 # -- the event log -------------------------------------------------------------------------

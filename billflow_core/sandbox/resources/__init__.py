@@ -15,11 +15,14 @@ def all_routes() -> list[Route]:
         intents,
         invoices,
         payments,
+        search,
         subscription_updates,
         subscriptions,
     )
 
+    # `search` first: its routes must match before the `{id}` routes of the same paths.
     modules = (
+        search,
         catalog,
         clocks,
         coupons,

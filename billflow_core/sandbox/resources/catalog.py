@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from stripe import params as sp
@@ -60,6 +62,9 @@ def create_product(ctx: Context, params: JSON) -> JSON:
     product_id = params.get("id") or state.new_id("product")
     if state.find("product", product_id):
         raise invalid("Product already exists.", param="id", code="resource_already_exists")
+    price_data = params.get("default_price_data")
+    # The price is checked before the product is written: a refused price refuses it all.
+    checked = _check_price(ctx, price_data) if price_data else None
     product = shapes.product(
         id=product_id,
         created=ctx.now(),
@@ -71,9 +76,8 @@ def create_product(ctx: Context, params: JSON) -> JSON:
     )
     state.put(product)
     ctx.emit("product.created", product)
-    price_data = params.get("default_price_data")
-    if price_data:
-        price = _new_price(ctx, {**price_data, "product": product_id})
+    if checked is not None:
+        price = _write_price(ctx, checked, product_id)
         before = copy.deepcopy(product)
         product["default_price"] = price["id"]
         ctx.emit("product.updated", product, _changes(before, product))
@@ -155,25 +159,46 @@ def search_prices(ctx: Context, params: JSON) -> JSON:
 
 @ROUTES.route("POST", "/v1/prices", sp.PriceCreateParams)
 def create_price(ctx: Context, params: JSON) -> JSON:
-    return _new_price(ctx, params)
-
-
-def _new_price(ctx: Context, params: JSON) -> JSON:
-    state = ctx.state
     product_id = params.get("product")
     if product_id is None and "product_data" not in params:
         raise invalid("Missing required param: product.", param="product", code="parameter_missing")
     if product_id is not None:
-        state.get("product", product_id, param="product")
+        ctx.state.get("product", product_id, param="product")
+    checked = _check_price(ctx, params)
+    # Everything is checked: only now may the request write (a product from product_data).
+    if product_id is None:
+        product_id = create_product(ctx, params["product_data"])["id"]
+    return _write_price(ctx, checked, product_id)
+
+
+@dataclass
+class _CheckedPrice:
+    """What `_check_price` found acceptable, for `_write_price` to store."""
+
+    currency: str
+    unit_amount: int
+    recurring: JSON | None
+    lookup_key: str | None
+    holder: JSON | None  # the price whose lookup key moves to this one
+    metadata: JSON
+    active: bool
+    nickname: str | None
+
+
+def _check_price(ctx: Context, params: JSON) -> _CheckedPrice:
+    """Check a price's own parameters (not its product) without writing anything."""
     unit_amount = params.get("unit_amount")
     if unit_amount is None and "unit_amount_decimal" in params:
-        unit_amount = int(float(params["unit_amount_decimal"]))
+        unit_amount = _whole_minor_units(params["unit_amount_decimal"])
     if unit_amount is None:
         raise invalid(
             "Missing required param: unit_amount.", param="unit_amount", code="parameter_missing"
         )
     if unit_amount < 0:
-        raise invalid("This value must be greater than or equal to 0.", param="unit_amount")
+        raise invalid(
+            "This value must be greater than or equal to 0.",
+            param="unit_amount" if "unit_amount" in params else "unit_amount_decimal",
+        )
     recurring = params.get("recurring")
     if recurring is not None:
         count = recurring.get("interval_count", 1)
@@ -188,35 +213,62 @@ def _new_price(ctx: Context, params: JSON) -> JSON:
             "interval_count": count,
             "trial_period_days": recurring.get("trial_period_days"),
         }
-    lookup_key = params.get("lookup_key")
+    lookup_key = params.get("lookup_key") or None
     holder = None
     if lookup_key:
-        holder = next((p for p in state.all("price") if p["lookup_key"] == lookup_key), None)
+        holder = next((p for p in ctx.state.all("price") if p["lookup_key"] == lookup_key), None)
         if holder is not None and not params.get("transfer_lookup_key"):
             raise invalid(
                 f"A price (`{holder['id']}`) already uses that lookup key.", param="lookup_key"
             )
     metadata = merge_metadata({}, params.get("metadata", {}))
-    # Everything is checked: only now may the request write (a product from product_data).
-    if product_id is None:
-        product_id = create_product(ctx, params["product_data"])["id"]
+    return _CheckedPrice(
+        currency=params["currency"].lower(),
+        unit_amount=unit_amount,
+        recurring=recurring,
+        lookup_key=lookup_key,
+        holder=holder,
+        metadata=metadata,
+        active=params.get("active", True),
+        nickname=params.get("nickname") or None,
+    )
+
+
+def _whole_minor_units(value: str) -> int:
+    """`unit_amount_decimal` as an integer amount. Stripe keeps fractions of a minor unit
+    and rounds each invoice; the sandbox bills whole minor units, so it refuses them."""
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount != amount.to_integral_value():
+        raise invalid(
+            f"Invalid unit_amount_decimal: {value}. The sandbox bills whole minor units, so "
+            "this must be a whole number of them (e.g. 1500 for 15.00 USD); use unit_amount.",
+            param="unit_amount_decimal",
+        )
+    return int(amount)
+
+
+def _write_price(ctx: Context, checked: _CheckedPrice, product_id: str) -> JSON:
+    holder = checked.holder
     if holder is not None:
         before = copy.deepcopy(holder)
         holder["lookup_key"] = None
         ctx.emit("price.updated", holder, _changes(before, holder))
     price = shapes.price(
-        id=state.new_id("price"),
+        id=ctx.state.new_id("price"),
         created=ctx.now(),
         product=product_id,
-        currency=params["currency"].lower(),
-        unit_amount=unit_amount,
-        recurring=recurring,
-        active=params.get("active", True),
-        lookup_key=lookup_key or None,
-        nickname=params.get("nickname") or None,
-        metadata=metadata,
+        currency=checked.currency,
+        unit_amount=checked.unit_amount,
+        recurring=checked.recurring,
+        active=checked.active,
+        lookup_key=checked.lookup_key,
+        nickname=checked.nickname,
+        metadata=checked.metadata,
     )
-    state.put(price)
+    ctx.state.put(price)
     ctx.emit("price.created", price)
     return price
 

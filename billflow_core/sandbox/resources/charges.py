@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import shapes
 from ..context import Context
+from .catalog import is_zero_decimal
 from .periods import prorated
 
 JSON = dict[str, Any]
@@ -43,9 +44,11 @@ def _product_name(ctx: Context, price: JSON) -> str:
 
 
 def _money(price: JSON) -> str:
-    amount = price["unit_amount"]
+    amount, currency = price["unit_amount"], price["currency"]
     interval = price["recurring"]["interval"] if price["recurring"] else None
-    shown = f"{price['currency'].upper()} {amount / 100:.2f}"
+    # A zero-decimal currency's minor unit is its major one: 1500 JPY is ¥1500, not ¥15.00.
+    figure = str(amount) if is_zero_decimal(currency) else f"{amount / 100:.2f}"
+    shown = f"{currency.upper()} {figure}"
     return f"{shown} / {interval}" if interval else shown
 
 

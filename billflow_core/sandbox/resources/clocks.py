@@ -14,6 +14,7 @@ from .. import shapes
 from ..context import Context
 from ..errors import StripeError, invalid
 from ..routing import Routes
+from .customers import remove_customer
 from .lifecycle import advance, next_due
 from .listing import page
 
@@ -23,6 +24,16 @@ ROUTES = Routes()
 _KIND = "test_helpers.test_clock"
 _LIFETIME = 30 * 86400
 _MAX_STEPS = 10_000
+# What carries a `customer` field and goes with a clock's customer.
+_CUSTOMERS_OBJECTS = (
+    "subscription",
+    "invoice",
+    "invoiceitem",
+    "payment_method",
+    "setup_intent",
+    "payment_intent",
+    "discount",
+)
 
 
 @ROUTES.route("POST", "/v1/test_helpers/test_clocks", tp.TestClockCreateParams)
@@ -52,14 +63,31 @@ def list_clocks(ctx: Context, params: JSON) -> JSON:
 
 @ROUTES.route("DELETE", "/v1/test_helpers/test_clocks/{id}", tp.TestClockDeleteParams)
 def delete_clock(ctx: Context, params: JSON) -> JSON:
-    """Deleting a clock deletes its customers, as Stripe does."""
+    """Deleting a clock deletes its customers and everything attached to them, as Stripe
+    does: a simulation leaves nothing behind."""
     clock = ctx.state.get(_KIND, ctx.args["id"], param="test_clock")
     for customer in list(ctx.state.all("customer")):
         if customer["test_clock"] == clock["id"]:
-            ctx.state.delete("customer", customer["id"])
+            remove_customer(ctx, customer)
+            _delete_attached(ctx, customer["id"])
     ctx.state.delete(_KIND, clock["id"])
     ctx.emit("test_helpers.test_clock.deleted", clock)
     return shapes.deleted(object=_KIND, id=clock["id"])
+
+
+def _delete_attached(ctx: Context, customer_id: str) -> None:
+    state = ctx.state
+    gone: set[str] = set()
+    for kind in _CUSTOMERS_OBJECTS:
+        for obj in list(state.all(kind)):
+            if obj["customer"] == customer_id:
+                state.delete(kind, obj["id"])
+                gone.add(obj["id"])
+    # These name their subscription or invoice, not the customer.
+    for kind, owner in (("subscription_item", "subscription"), ("invoice_payment", "invoice")):
+        for obj in list(state.all(kind)):
+            if obj[owner] in gone:
+                state.delete(kind, obj["id"])
 
 
 @ROUTES.route("POST", "/v1/test_helpers/test_clocks/{id}/advance", tp.TestClockAdvanceParams)

@@ -11,12 +11,14 @@ from .. import shapes
 from ..context import Context
 from ..errors import invalid
 from ..routing import Routes
+from .lifecycle import end_subscription
 from .listing import created_filter, merge_metadata, page, search
 
 JSON = dict[str, Any]
 ROUTES = Routes()
 
 _SIMPLE_FIELDS = ("email", "name", "description", "phone")
+_ENDED = ("canceled", "incomplete_expired")
 
 
 @ROUTES.route("GET", "/v1/customers/search", sp.CustomerSearchParams)
@@ -90,14 +92,19 @@ def update_customer(ctx: Context, params: JSON) -> JSON:
 @ROUTES.route("DELETE", "/v1/customers/{id}", sp.CustomerDeleteParams)
 def delete_customer(ctx: Context, params: JSON) -> JSON:
     customer = ctx.state.get("customer", ctx.args["id"])
-    for subscription in list(ctx.state.all("subscription")):
-        if subscription["customer"] == customer["id"] and subscription["status"] != "canceled":
-            from .subscriptions import end_subscription
+    remove_customer(ctx, customer)
+    return shapes.deleted(object="customer", id=customer["id"])
 
-            end_subscription(ctx, subscription, ctx.now(customer["id"]))
+
+def remove_customer(ctx: Context, customer: JSON) -> None:
+    """Delete a customer as Stripe does: its live subscriptions end now (ended ones keep
+    their status and end time), then the customer goes, with `customer.deleted`."""
+    at = ctx.now(customer["id"])
+    for subscription in list(ctx.state.all("subscription")):
+        if subscription["customer"] == customer["id"] and subscription["status"] not in _ENDED:
+            end_subscription(ctx, subscription, at)
     ctx.state.delete("customer", customer["id"])
     ctx.emit("customer.deleted", customer)
-    return shapes.deleted(object="customer", id=customer["id"])
 
 
 @ROUTES.route("GET", "/v1/customers", sp.CustomerListParams)

@@ -67,16 +67,15 @@ def list_events(ctx: Context, params: JSON) -> JSON:
 
 @ROUTES.route("POST", "/v1/webhook_endpoints", sp.WebhookEndpointCreateParams)
 def create_webhook_endpoint(ctx: Context, params: JSON) -> JSON:
-    url = params["url"]
-    if not url.startswith(("http://", "https://")):
-        raise invalid("Invalid URL: must be an http or https URL.", param="url")
+    url = _check_url(params["url"])
+    enabled_events = _check_enabled_events(params["enabled_events"])
     endpoint_id = ctx.state.new_id("webhook_endpoint")
     secret = "whsec_" + random_token(32)
     endpoint = shapes.webhook_endpoint(
         id=endpoint_id,
         created=ctx.now(),
         url=url,
-        enabled_events=params["enabled_events"],
+        enabled_events=enabled_events,
         description=params.get("description") or None,
         metadata=merge_metadata({}, params.get("metadata", {})),
         api_version=params.get("api_version"),
@@ -87,6 +86,21 @@ def create_webhook_endpoint(ctx: Context, params: JSON) -> JSON:
     return {**endpoint, "secret": secret}
 
 
+def _check_url(url: str) -> str:
+    # Deliveries go to this URL: anything but http(s) could never be delivered.
+    if not url or not url.startswith(("http://", "https://")):
+        raise invalid("Invalid URL: must be an http or https URL.", param="url")
+    return url
+
+
+def _check_enabled_events(enabled: list[str]) -> list[str]:
+    if not enabled:
+        raise invalid(
+            "enabled_events must list at least one event type (or '*').", param="enabled_events"
+        )
+    return enabled
+
+
 @ROUTES.route("GET", "/v1/webhook_endpoints/{id}", sp.WebhookEndpointRetrieveParams)
 def retrieve_webhook_endpoint(ctx: Context, params: JSON) -> JSON:
     return ctx.state.get("webhook_endpoint", ctx.args["id"])
@@ -95,12 +109,19 @@ def retrieve_webhook_endpoint(ctx: Context, params: JSON) -> JSON:
 @ROUTES.route("POST", "/v1/webhook_endpoints/{id}", sp.WebhookEndpointUpdateParams)
 def update_webhook_endpoint(ctx: Context, params: JSON) -> JSON:
     endpoint = ctx.state.get("webhook_endpoint", ctx.args["id"])
+    # Every check before the first write: a refused update leaves the endpoint as it was.
+    if "url" in params:
+        _check_url(params["url"])
+    if "enabled_events" in params:
+        _check_enabled_events(params["enabled_events"])
     metadata = (
         merge_metadata(endpoint["metadata"], params["metadata"]) if "metadata" in params else None
     )
-    for field in ("url", "enabled_events", "description"):
+    for field in ("url", "enabled_events"):
         if field in params:
-            endpoint[field] = params[field] or None
+            endpoint[field] = params[field]
+    if "description" in params:
+        endpoint["description"] = params["description"] or None
     if "disabled" in params:
         endpoint["status"] = "disabled" if params["disabled"] else "enabled"
     if metadata is not None:
