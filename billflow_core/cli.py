@@ -64,6 +64,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `billflow` command line, one subcommand per job."""
     parser = argparse.ArgumentParser(
         prog="billflow", description="Billflow: a self-hosted customer portal for Stripe."
     )
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run `billflow`; returns the exit status."""
     args = build_parser().parse_args(argv)
     code: int = args.run(args)
     return code

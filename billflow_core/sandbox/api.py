@@ -36,6 +36,8 @@ IDEMPOTENCY_KEY_LIFETIME = 24 * 3600
 
 @dataclass
 class Response:
+    """An answer for the HTTP layer; `drop` closes the connection unanswered."""
+
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
@@ -97,6 +99,7 @@ class Api:
         headers: dict[str, str],
         base_url: str,
     ) -> Response:
+        """Answer one request; never raises (a failure of the sandbox itself is a 500)."""
         headers = {k.lower(): v for k, v in headers.items()}
         request_id = "req_" + random_token(14)
         found = match(self.routes, method, path)

@@ -30,6 +30,8 @@ class Fault:
 
 @dataclass
 class LoggedRequest:
+    """One API request as the sandbox received and answered it."""
+
     method: str
     path: str
     route: str
@@ -55,6 +57,8 @@ class LoggedRequest:
 
 @dataclass
 class Controls:
+    """Latency, faults and the request log of one sandbox."""
+
     latency: float = 0.0
     faults: list[Fault] = field(default_factory=list)
     log: list[LoggedRequest] = field(default_factory=list)

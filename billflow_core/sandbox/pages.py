@@ -18,6 +18,7 @@ _INVOICE = re.compile(r"^/invoices/(?P<id>in_[A-Za-z0-9]+)(?P<pdf>/pdf)?$")
 
 
 def page_for(sandbox: Sandbox, method: str, path: str) -> Response:
+    """Answer a non-API GET: the Stripe.js stand-in or an invoice's page or PDF."""
     if method != "GET":
         return Response(405, b"Method not allowed", {"Content-Type": "text/plain"})
     if path in ("/v3", "/v3/", "/v3/stripe.js", "/stripe.js"):

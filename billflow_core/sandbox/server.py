@@ -161,6 +161,7 @@ class Sandbox:
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> Sandbox:
+        """Listen and serve in a background thread; returns the sandbox for chaining."""
         server = _Server((self._host, self._port), _Handler)
         server.sandbox = self
         self._server = server
@@ -177,6 +178,7 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
+        """Stop serving and delivering webhooks, and save the state file if there is one."""
         self.deliverer.stop()
         if self._server is not None:
             self._server.shutdown()
@@ -215,6 +217,7 @@ class Sandbox:
     # -- controls -------------------------------------------------------------------------
     @property
     def latency(self) -> float:
+        """Seconds added before every API answer (0 by default)."""
         return self.controls.latency
 
     @latency.setter
@@ -231,6 +234,7 @@ class Sandbox:
 
     @property
     def requests(self) -> list[LoggedRequest]:
+        """Every API request received so far, oldest first, with its status and parameters."""
         with self.controls.lock:
             return list(self.controls.log)
 
@@ -248,6 +252,7 @@ class Sandbox:
         return hashlib.sha256(text.encode()).hexdigest()
 
     def counts(self) -> dict[str, int]:
+        """Requests received per route name, such as `GET /v1/customers/{id}`."""
         return dict(self.controls.counts())
 
     def reset(self, *, state: bool = False) -> None:

@@ -93,6 +93,7 @@ class State:
 
     # -- ids and time -------------------------------------------------------------------------
     def new_id(self, kind: str) -> str:
+        """A fresh id with Stripe's prefix for `kind` (`cus_…`)."""
         return f"{PREFIXES[kind]}_{'1' + random_token(23)}"
 
     def now(self, customer: str | None = None) -> int:
@@ -108,6 +109,7 @@ class State:
 
     # -- objects ------------------------------------------------------------------------------
     def put(self, obj: JSON, kind: str | None = None) -> JSON:
+        """Store `obj` under its type (or `kind`), keeping its place in list order."""
         kind = kind or obj["object"]
         self._touch(kind, obj["id"])
         self.objects.setdefault(kind, {})[obj["id"]] = obj
@@ -115,12 +117,14 @@ class State:
         return obj
 
     def get(self, kind: str, object_id: str, *, param: str = "id") -> JSON:
+        """The object, or Stripe's 404 naming `param`."""
         found = self.find(kind, object_id)
         if found is None:
             raise missing(_SPOKEN.get(kind, kind), object_id, param=param)
         return found
 
     def find(self, kind: str, object_id: str) -> JSON | None:
+        """The object, or None."""
         found = self.objects.get(kind, {}).get(object_id)
         if found is not None:
             self._touch(kind, object_id)
@@ -134,6 +138,7 @@ class State:
         return self.find("coupon", object_id)
 
     def delete(self, kind: str, object_id: str) -> JSON:
+        """Remove and return the object, or raise Stripe's 404."""
         obj = self.get(kind, object_id)
         del self.objects[kind][object_id]
         return obj
@@ -165,6 +170,7 @@ class State:
         self._journal = {}
 
     def commit(self) -> None:
+        """Keep what the request changed and stop recording."""
         self._journal = None
 
     def rollback(self) -> None:

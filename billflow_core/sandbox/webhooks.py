@@ -29,6 +29,7 @@ JSON = dict[str, Any]
 
 
 def sign(payload: bytes, secret: str, timestamp: int) -> str:
+    """The `Stripe-Signature` header Stripe would send for `payload` at `timestamp`."""
     signed = f"{timestamp}.".encode() + payload
     digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
@@ -45,6 +46,8 @@ class _Delivery:
 
 @dataclass
 class DeliveryRecord:
+    """One attempt to deliver an event to an endpoint (`status` None: no answer)."""
+
     event_id: str
     event_type: str
     endpoint_id: str
@@ -70,6 +73,7 @@ class Deliverer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        """Start the delivery thread."""
         self._stopping = False
         self._thread = threading.Thread(
             target=self._run, name="billflow-sandbox-webhooks", daemon=True
@@ -77,6 +81,7 @@ class Deliverer:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop the delivery thread; deliveries still queued are dropped."""
         with self._wake:
             self._stopping = True
             self._wake.notify_all()
@@ -84,6 +89,7 @@ class Deliverer:
             self._thread.join(timeout=5)
 
     def enqueue(self, events: list[JSON]) -> None:
+        """Queue `events` for every enabled endpoint that wants their type."""
         with self.state.lock:
             endpoints = list(self.state.all("webhook_endpoint"))
         with self._wake:

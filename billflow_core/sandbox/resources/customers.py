@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import secrets
 from typing import Any
 
@@ -71,7 +72,7 @@ def retrieve_customer(ctx: Context, params: JSON) -> JSON:
 @ROUTES.route("POST", "/v1/customers/{id}", sp.CustomerUpdateParams)
 def update_customer(ctx: Context, params: JSON) -> JSON:
     customer = ctx.state.get("customer", ctx.args["id"])
-    before = shapes_copy(customer)
+    before = copy.deepcopy(customer)
     settings = params.get("invoice_settings")
     metadata = (
         merge_metadata(customer["metadata"], params["metadata"]) if "metadata" in params else None
@@ -156,9 +157,3 @@ def _apply_invoice_settings(
             customer["invoice_settings"]["default_payment_method"] = pm_id or None
     if not dry_run and "footer" in settings:
         customer["invoice_settings"]["footer"] = settings["footer"] or None
-
-
-def shapes_copy(obj: JSON) -> JSON:
-    import copy
-
-    return copy.deepcopy(obj)
