@@ -9,11 +9,9 @@ from typing import Any
 
 import pytest
 import stripe
+from scenes import DAY, HOUR, JAN_1, customer_on_clock, price
 
-JAN_1 = 1767225600  # 2026-01-01T00:00:00Z
-DAY = 86400
 FEB_1 = JAN_1 + 31 * DAY
-HOUR = 3600
 
 
 @dataclass
@@ -28,26 +26,8 @@ class Account:
 @pytest.fixture
 def account(stripe_client: stripe.StripeClient) -> Account:
     v1 = stripe_client.v1
-    product = v1.products.create({"name": "Studio"})
-    monthly = v1.prices.create(
-        {
-            "product": product.id,
-            "currency": "usd",
-            "unit_amount": 1000,
-            "recurring": {"interval": "month"},
-        }
-    )
-    yearly = v1.prices.create(
-        {
-            "product": product.id,
-            "currency": "usd",
-            "unit_amount": 10000,
-            "recurring": {"interval": "year"},
-        }
-    )
-    clock = v1.test_helpers.test_clocks.create({"frozen_time": JAN_1})
-    customer = v1.customers.create({"email": "noor@example.com", "test_clock": clock.id})
-    return Account(v1, monthly.id, yearly.id, clock.id, customer.id)
+    clock, customer = customer_on_clock(v1, "noor@example.com", card=None)
+    return Account(v1, price(v1, 1000), price(v1, 10000, "year"), clock, customer)
 
 
 def _card(account: Account, test_id: str = "pm_card_visa", *, default: bool = True) -> str:

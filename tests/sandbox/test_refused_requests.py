@@ -8,30 +8,16 @@ from typing import Any
 
 import pytest
 import stripe
+from scenes import DAY, JAN_1, customer_on_clock, price
 
 from billflow_core.sandbox import Sandbox
-
-JAN_1 = 1767225600  # 2026-01-01T00:00:00Z
-DAY = 86400
 
 
 def _paying_subscription(client: stripe.StripeClient) -> tuple[stripe.Subscription, str]:
     v1 = client.v1
-    product = v1.products.create({"name": "Team"})
-    price = v1.prices.create(
-        {
-            "product": product.id,
-            "currency": "usd",
-            "unit_amount": 2900,
-            "recurring": {"interval": "month"},
-        }
-    )
-    clock = v1.test_helpers.test_clocks.create({"frozen_time": JAN_1})
-    customer = v1.customers.create({"email": "ines@example.com", "test_clock": clock.id})
-    card = v1.payment_methods.attach("pm_card_visa", {"customer": customer.id})
-    v1.customers.update(customer.id, {"invoice_settings": {"default_payment_method": card.id}})
-    sub = v1.subscriptions.create({"customer": customer.id, "items": [{"price": price.id}]})
-    return sub, price.id
+    _, customer = customer_on_clock(v1, "ines@example.com")
+    monthly = price(v1, 2900)
+    return v1.subscriptions.create({"customer": customer, "items": [{"price": monthly}]}), monthly
 
 
 def _refused(

@@ -5,30 +5,16 @@ from __future__ import annotations
 
 import pytest
 import stripe
+from scenes import DAY, JAN_1, customer_on_clock, price
 
 from billflow_core.sandbox import Sandbox
-
-JAN_1 = 1767225600  # 2026-01-01T00:00:00Z
-DAY = 86400
 
 
 def _trialing(client: stripe.StripeClient, card: str = "pm_card_visa") -> stripe.Subscription:
     v1 = client.v1
-    product = v1.products.create({"name": "Team"})
-    price = v1.prices.create(
-        {
-            "product": product.id,
-            "currency": "usd",
-            "unit_amount": 2900,
-            "recurring": {"interval": "month"},
-        }
-    )
-    clock = v1.test_helpers.test_clocks.create({"frozen_time": JAN_1})
-    customer = v1.customers.create({"email": "lin@example.com", "test_clock": clock.id})
-    pm = v1.payment_methods.attach(card, {"customer": customer.id})
-    v1.customers.update(customer.id, {"invoice_settings": {"default_payment_method": pm.id}})
+    _, customer = customer_on_clock(v1, "lin@example.com", card)
     return v1.subscriptions.create(
-        {"customer": customer.id, "items": [{"price": price.id}], "trial_period_days": 14}
+        {"customer": customer, "items": [{"price": price(v1, 2900)}], "trial_period_days": 14}
     )
 
 

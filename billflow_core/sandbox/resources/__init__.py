@@ -2,36 +2,29 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from ..routing import Route
+
+# Routes match in this order: `search` comes first so that `/v1/subscriptions/search` is not
+# taken for the subscription with id "search".
+_MODULES = (
+    "search",
+    "catalog",
+    "clocks",
+    "coupons",
+    "customers",
+    "events",
+    "intents",
+    "invoices",
+    "payments",
+    "subscriptions",
+    "subscription_updates",
+)
 
 
 def all_routes() -> list[Route]:
-    from . import (
-        catalog,
-        clocks,
-        coupons,
-        customers,
-        events,
-        intents,
-        invoices,
-        payments,
-        search,
-        subscription_updates,
-        subscriptions,
-    )
-
-    # `search` first: its routes must match before the `{id}` routes of the same paths.
-    modules = (
-        search,
-        catalog,
-        clocks,
-        coupons,
-        customers,
-        events,
-        intents,
-        invoices,
-        payments,
-        subscriptions,
-        subscription_updates,
-    )
-    return [route for module in modules for route in module.ROUTES.routes]
+    """Every route the sandbox serves, in matching order."""
+    return [
+        route for name in _MODULES for route in import_module(f"{__name__}.{name}").ROUTES.routes
+    ]
