@@ -323,6 +323,8 @@ class Api:
         self.controls.record(
             LoggedRequest(method, path, route_name, error.status, params, idempotency_key)
         )
-        return _json_response(
+        response = _json_response(
             error.status, _error_body(error, request_id), {"Request-Id": request_id}
         )
+        response.delay = self.controls.latency  # refusals take Stripe's time too
+        return response

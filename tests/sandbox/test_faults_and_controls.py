@@ -173,6 +173,12 @@ def test_latency_delays_every_answer(
     slow = timed(five_reads)
     assert slow >= 5 * 0.08
     assert slow > 2 * quick
+
+    def refused() -> None:
+        with pytest.raises(stripe.InvalidRequestError):
+            stripe_client.v1.customers.retrieve("cus_missing")
+
+    assert timed(refused) >= 0.08  # errors take the latency too
     stripe_sandbox.latency = 0
     assert timed(five_reads) < slow / 2
 
