@@ -127,22 +127,18 @@ class Api:
                 raise authentication_failed(key)
             fault = self.controls.take_fault(route.name, method, path)
             delay = self.controls.latency
-            if fault is not None:
-                response = self._fault_response(fault.kind, fault.seconds, request_id)
-                if fault.kind != "slow":
-                    response.delay += delay
-                    self.controls.record(
-                        LoggedRequest(
-                            method,
-                            path,
-                            route.name,
-                            response.status,
-                            {},
-                            idempotency_key,
-                            fault=fault.kind,
-                        )
+            # "slow" and "drop_answer" let the request through, then spoil its answer.
+            if fault is not None and fault.kind not in ("slow", "drop_answer"):
+                response = self._fault_response(fault.kind, request_id)
+                response.delay += delay
+                self.controls.record(
+                    LoggedRequest(
+                        method, path, route.name, response.status, {}, idempotency_key,
+                        fault=fault.kind,
                     )
-                    return response
+                )  # fmt: skip
+                return response
+            if fault is not None:
                 delay += fault.seconds
             params = decode(raw_query)
             logged = params
@@ -162,6 +158,8 @@ class Api:
             )
             response.delay += delay
             response.headers["Request-Id"] = request_id
+            # The request was carried out; only its answer is lost on the way back.
+            response.drop = fault is not None and fault.kind == "drop_answer"
             replayed = response.headers.get("Idempotent-Replayed") == "true"
             self.controls.record(
                 LoggedRequest(
@@ -172,6 +170,7 @@ class Api:
                     logged,
                     idempotency_key,
                     replayed,
+                    fault=fault.kind if fault is not None else None,
                     reads_only=route.reads_only,
                 )
             )
@@ -290,7 +289,7 @@ class Api:
             for pending in ctx.events
         ]
 
-    def _fault_response(self, kind: str, seconds: float, request_id: str) -> Response:
+    def _fault_response(self, kind: str, request_id: str) -> Response:
         if kind == "500":
             error = StripeError("An unknown error occurred", status=500, type="api_error")
             return _json_response(500, _error_body(error, request_id), {"Request-Id": request_id})
@@ -306,9 +305,7 @@ class Api:
                 _error_body(error, request_id),
                 {"Request-Id": request_id, "Stripe-Rate-Limited-Reason": "global-rate"},
             )
-        if kind == "drop":
-            return Response(0, b"", drop=True)
-        return Response(200, b"", delay=seconds)
+        return Response(0, b"", drop=True)  # "drop": the request never arrives
 
     def _finish(
         self,

@@ -8,8 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-FaultKind = Literal["500", "429", "drop", "slow"]
-FAULT_KINDS: tuple[str, ...] = ("500", "429", "drop", "slow")
+FaultKind = Literal["500", "429", "drop", "drop_answer", "slow"]
+FAULT_KINDS: tuple[str, ...] = ("500", "429", "drop", "drop_answer", "slow")
 
 
 @dataclass

@@ -229,7 +229,9 @@ class Sandbox:
 
     def fault(self, pattern: str, kind: str, *, times: int = 1, seconds: float = 0.0) -> None:
         """Answer the next `times` requests matching `pattern` with a fault: "500", "429",
-        "drop" (close the connection unanswered) or "slow" (wait `seconds`, then answer)."""
+        "drop" (close the connection before acting), "drop_answer" (act, then close the
+        connection unanswered: the lost answer a retry must not repeat) or "slow" (act,
+        then wait `seconds` before answering)."""
         self.controls.add_fault(pattern, kind, times=times, seconds=seconds)
 
     @property

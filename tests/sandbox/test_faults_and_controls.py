@@ -113,6 +113,25 @@ def test_dropped_connection_is_a_connection_error_without_retries_and_heals_with
     assert customer_ids(stripe_client) == [created.id]
 
 
+def test_a_lost_answer_is_retried_with_the_same_key_and_the_change_is_made_once(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient
+) -> None:
+    stripe_sandbox.fault("POST /v1/customers", "drop_answer")
+    with pytest.raises(stripe.APIConnectionError):
+        stripe_client.v1.customers.create({"email": "lost@example.com"})
+    assert len(customer_ids(stripe_client)) == 1  # carried out, though unanswered
+
+    stripe_sandbox.fault("POST /v1/customers", "drop_answer")
+    retrying = stripe_sandbox.client(max_network_retries=2)
+    created = retrying.v1.customers.create({"email": "ada@example.com"})
+
+    assert created.id in customer_ids(stripe_client)
+    assert len(customer_ids(stripe_client)) == 2
+    first, retry = [r for r in stripe_sandbox.requests if r.method == "POST"][-2:]
+    assert (first.fault, first.replayed, retry.replayed) == ("drop_answer", False, True)
+    assert first.idempotency_key == retry.idempotency_key
+
+
 def test_slow_answer_beyond_the_client_timeout_is_a_connection_error(
     stripe_sandbox: Sandbox,
 ) -> None:
