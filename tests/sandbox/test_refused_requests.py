@@ -97,6 +97,18 @@ def test_parameters_the_sandbox_does_not_act_on_are_refused_by_name(
     )
     _refused(
         stripe_sandbox,
+        lambda: v1.customers.update(sub.customer, {"preferred_locales": ["fr"]}),
+        "preferred_locales",
+    )
+    _refused(
+        stripe_sandbox,
+        lambda: v1.customers.create(
+            {"email": "x@example.com", "invoice_settings": {"custom_fields": ""}}
+        ),
+        "invoice_settings[custom_fields]",
+    )
+    _refused(
+        stripe_sandbox,
         lambda: v1.coupons.create(
             {"percent_off": 10, "duration": "once", "applies_to": {"products": ["prod_x"]}}
         ),

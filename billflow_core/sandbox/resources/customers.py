@@ -10,7 +10,7 @@ from stripe import params as sp
 
 from .. import shapes
 from ..context import Context
-from ..errors import invalid
+from ..errors import invalid, not_implemented
 from ..routing import Routes
 from .lifecycle import end_subscription
 from .listing import created_filter, merge_metadata, page, search
@@ -33,7 +33,17 @@ def search_customers(ctx: Context, params: JSON) -> JSON:
     )
 
 
-@ROUTES.route("POST", "/v1/customers", sp.CustomerCreateParams)
+_FIELDS = frozenset(
+    {"email", "name", "description", "phone", "metadata", "invoice_settings"}
+)  # fmt: skip
+
+
+@ROUTES.route(
+    "POST",
+    "/v1/customers",
+    sp.CustomerCreateParams,
+    implemented=_FIELDS | {"payment_method", "test_clock"},
+)
 def create_customer(ctx: Context, params: JSON) -> JSON:
     state = ctx.state
     clock = params.get("test_clock")
@@ -69,7 +79,7 @@ def retrieve_customer(ctx: Context, params: JSON) -> JSON:
     return ctx.state.get("customer", ctx.args["id"])
 
 
-@ROUTES.route("POST", "/v1/customers/{id}", sp.CustomerUpdateParams)
+@ROUTES.route("POST", "/v1/customers/{id}", sp.CustomerUpdateParams, implemented=_FIELDS)
 def update_customer(ctx: Context, params: JSON) -> JSON:
     customer = ctx.state.get("customer", ctx.args["id"])
     before = copy.deepcopy(customer)
@@ -141,6 +151,8 @@ def _apply_invoice_settings(
 ) -> None:
     if not settings:
         return
+    for key in sorted(settings.keys() - {"default_payment_method", "footer"}):
+        raise not_implemented(f"invoice_settings[{key}]")
     if "default_payment_method" in settings:
         pm_id = settings["default_payment_method"]
         if pm_id:
