@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 
 from . import __version__
@@ -63,6 +65,55 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _secret_key() -> str:
+    """The secret from BILLFLOW_SECRET_KEY, else asked for without echo. Never from the
+    command line, where other users of the machine can read it."""
+    secret = os.environ.get("BILLFLOW_SECRET_KEY", "")
+    if not secret and sys.stdin.isatty():
+        secret = getpass.getpass("BILLFLOW_SECRET_KEY: ")
+    return secret
+
+
+def _hash(args: argparse.Namespace) -> int:
+    from .hashing import expiring_hash, hash_problem, user_hash
+
+    secret = _secret_key()
+    if not secret:
+        print(
+            "billflow hash: set BILLFLOW_SECRET_KEY (or run in a terminal to be asked)",
+            file=sys.stderr,
+        )
+        return 2
+    if args.check is not None:
+        problem = hash_problem(secret, args.identity, args.check)
+        if problem is None:
+            print(f"valid for {args.identity!r}")
+            return 0
+        print(f"not valid for {args.identity!r}: {_HASH_PROBLEMS[problem]}")
+        return 1
+    if args.expires_in is not None:
+        print(expiring_hash(secret, args.identity, int(time.time()) + args.expires_in))
+    else:
+        print(user_hash(secret, args.identity))
+    return 0
+
+
+_HASH_PROBLEMS = {
+    "malformed": "it is neither a 64-digit hex hash nor an '<expiry>.<hash>' expiring hash",
+    "mismatch": "it was made with another secret key or for another identity "
+    "(identities must match exactly, case included)",
+    "expired": "it has expired",
+    "expiring_required": "it is a plain hash, and the site requires the expiring form",
+}
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `billflow` command line, one subcommand per job."""
     parser = argparse.ArgumentParser(
@@ -96,6 +147,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="load state from FILE if it exists, and save every change to it",
     )
     sandbox.set_defaults(run=_sandbox)
+
+    hashing = commands.add_parser(
+        "hash",
+        help="print or check the identity hash of an email or customer id",
+        description="Print the identity hash a page needs for IDENTITY, or check one when "
+        "debugging a 403. The secret key comes from BILLFLOW_SECRET_KEY, or a prompt.",
+    )
+    hashing.add_argument("identity", help="the customer's email or Stripe customer id (cus_...)")
+    form = hashing.add_mutually_exclusive_group()
+    form.add_argument(
+        "--expires-in",
+        type=_positive,
+        metavar="SECONDS",
+        help="print the expiring form, valid for SECONDS from now",
+    )
+    form.add_argument("--check", metavar="HASH", help="check HASH instead of printing one")
+    hashing.set_defaults(run=_hash)
     return parser
 
 
