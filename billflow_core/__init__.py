@@ -6,8 +6,32 @@ The framework-free core. Plugins for Wagtail, Flask and no-code builders sit on 
 
 from __future__ import annotations
 
+from .errors import (
+    BadInput,
+    BillflowError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PaymentFailed,
+    RateLimited,
+    StripeUnavailable,
+)
 from .hashing import expiring_hash, hash_problem, user_hash, verify_hash
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "expiring_hash", "hash_problem", "user_hash", "verify_hash"]
+__all__ = [
+    "BadInput",
+    "BillflowError",
+    "Conflict",
+    "Forbidden",
+    "NotFound",
+    "PaymentFailed",
+    "RateLimited",
+    "StripeUnavailable",
+    "__version__",
+    "expiring_hash",
+    "hash_problem",
+    "user_hash",
+    "verify_hash",
+]

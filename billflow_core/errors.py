@@ -1,0 +1,92 @@
+"""Billflow's errors: one hierarchy, each with a stable `code` and the HTTP status the
+portal API answers with, so every plugin turns them into the same JSON in one place.
+
+    {"error": {"code": "plan_not_offered", "message": "...", "field": "price"}}
+
+Messages are for people and never hold a secret; codes are for code and never change.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "BadInput",
+    "BillflowError",
+    "Conflict",
+    "Forbidden",
+    "NotFound",
+    "PaymentFailed",
+    "RateLimited",
+    "StripeUnavailable",
+]
+
+
+class BillflowError(Exception):
+    """Base of every error the portal answers with. `code` names the case; `status` is the
+    HTTP status; `field` names the input at fault, where there is one."""
+
+    status: ClassVar[int] = 500
+    default_code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.field = field
+
+    def to_dict(self) -> dict[str, Any]:
+        """The portal API's JSON body for this error."""
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field is not None:
+            error["field"] = self.field
+        return {"error": error}
+
+
+class BadInput(BillflowError):
+    """400: the request is malformed or a value is out of bounds; `field` says which."""
+
+    status = 400
+    default_code = "bad_input"
+
+
+class PaymentFailed(BillflowError):
+    """402: the card was declined or needs the customer to authenticate."""
+
+    status = 402
+    default_code = "payment_failed"
+
+
+class Forbidden(BillflowError):
+    """403: a bad or expired hash, or a feature the site switched off."""
+
+    status = 403
+    default_code = "forbidden"
+
+
+class NotFound(BillflowError):
+    """404: no such subscription (or invoice...) for this customer."""
+
+    status = 404
+    default_code = "not_found"
+
+
+class Conflict(BillflowError):
+    """409: the action does not fit the current state (already canceled...)."""
+
+    status = 409
+    default_code = "conflict"
+
+
+class RateLimited(BillflowError):
+    """429: too many requests, from this visitor or to Stripe."""
+
+    status = 429
+    default_code = "rate_limited"
+
+
+class StripeUnavailable(BillflowError):
+    """503: Stripe could not be reached or kept failing after retries."""
+
+    status = 503
+    default_code = "stripe_unavailable"
