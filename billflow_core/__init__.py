@@ -17,6 +17,7 @@ from .errors import (
     StripeUnavailable,
 )
 from .hashing import expiring_hash, hash_problem, user_hash, verify_hash
+from .settings import PortalSettings, RetentionOffer, SettingsError
 
 __version__ = "0.1.0"
 
@@ -27,7 +28,10 @@ __all__ = [
     "Forbidden",
     "NotFound",
     "PaymentFailed",
+    "PortalSettings",
     "RateLimited",
+    "RetentionOffer",
+    "SettingsError",
     "StripeUnavailable",
     "__version__",
     "expiring_hash",
