@@ -1,0 +1,254 @@
+"""The Stripe gateway: the only module that talks to Stripe.
+
+Everything goes through one `stripe.StripeClient` that the host's Billflow object owns. The
+gateway asks for what the portal needs in as few requests as Stripe allows (`expand` rather
+than one request per object), derives Stripe idempotency keys from the action's own key so a
+retried action writes once, and turns Stripe's errors into Billflow's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import stripe
+from stripe import params as sp
+
+from . import __version__
+from .errors import (
+    BadInput,
+    BillflowError,
+    NotFound,
+    PaymentFailed,
+    RateLimited,
+    StripeUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = ["StripeGateway", "is_live_key"]
+
+T = TypeVar("T")
+
+_APP = {"name": "Billflow", "version": __version__, "url": "https://github.com/billflow"}
+
+
+def is_live_key(api_key: str) -> bool:
+    """Whether `api_key` acts on real money (a live secret or restricted key)."""
+    return api_key.startswith(("sk_live_", "rk_live_"))
+
+
+def _options(key: str) -> stripe.RequestOptions:
+    return {"idempotency_key": key}
+
+
+def _redact(key: str) -> str:
+    return key[:8] + "…" + key[-4:] if len(key) > 16 else "…"
+
+
+class StripeGateway:
+    """Stripe, as the portal uses it.
+
+    `api_base` points the client elsewhere than Stripe (the sandbox, in tests and demos);
+    `max_network_retries` retries connection errors, 409s, 429s and 5xx answers with the
+    same idempotency key, as stripe-python does. Methods raise `BillflowError` subclasses.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        api_base: str | None = None,
+        max_network_retries: int = 2,
+        timeout: float = 20.0,
+        client: stripe.StripeClient | None = None,
+    ) -> None:
+        if not api_key.startswith(("sk_", "rk_")):
+            raise ValueError(
+                "BILLFLOW_STRIPE_API_KEY must be a secret (sk_) or restricted (rk_) key, "
+                f"not {_redact(api_key)}"
+            )
+        self.livemode = is_live_key(api_key)
+        if stripe.app_info is None:  # a host that names itself keeps its name
+            stripe.set_app_info(**_APP)
+        if client is None:
+            options: dict[str, Any] = {
+                "max_network_retries": max_network_retries,
+                "http_client": stripe.new_default_http_client(timeout=timeout),
+            }
+            if api_base is not None:
+                options["base_addresses"] = {"api": api_base}
+            client = stripe.StripeClient(api_key, **options)
+        self._client = client
+        self._key_hint = _redact(api_key)
+
+    # -- reads -----------------------------------------------------------------------------
+    def customer_by_email(self, email: str) -> stripe.Customer | None:
+        """The newest customer with exactly this email (Stripe matches case-sensitively),
+        with their default card expanded; None when there is none."""
+        params: sp.CustomerListParams = {
+            "email": email,
+            "limit": 1,
+            "expand": ["data.invoice_settings.default_payment_method"],
+        }
+        found = self._call(self._client.v1.customers.list, params)
+        return found.data[0] if found.data else None
+
+    def customer(self, customer_id: str) -> stripe.Customer | None:
+        """The customer with their default card expanded; None when the id names no live
+        customer (deleted customers included)."""
+        params: sp.CustomerRetrieveParams = {"expand": ["invoice_settings.default_payment_method"]}
+        try:
+            found = self._call(self._client.v1.customers.retrieve, customer_id, params)
+        except NotFound:
+            return None
+        return None if getattr(found, "deleted", False) else found
+
+    def subscriptions(self, customer_id: str) -> list[stripe.Subscription]:
+        """Every subscription of the customer, canceled ones included, with their discounts
+        and latest invoice in the same request."""
+        params: sp.SubscriptionListParams = {
+            "customer": customer_id,
+            "status": "all",
+            "limit": 100,
+            "expand": ["data.discounts", "data.latest_invoice"],
+        }
+        return list(self._call(self._client.v1.subscriptions.list, params).data)
+
+    def active_prices(self) -> list[stripe.Price]:
+        """Every active recurring price with its product, in as few pages as Stripe allows:
+        the catalog is built from this, then cached."""
+        prices: list[stripe.Price] = []
+        params: sp.PriceListParams = {
+            "active": True,
+            "type": "recurring",
+            "limit": 100,
+            "expand": ["data.product"],
+        }
+        while True:
+            page = self._call(self._client.v1.prices.list, params)
+            prices.extend(page.data)
+            if not page.has_more:
+                return prices
+            params = {**params, "starting_after": page.data[-1].id}
+
+    def invoices(
+        self, customer_id: str, *, subscription_id: str | None = None, limit: int = 24
+    ) -> list[stripe.Invoice]:
+        """The customer's invoices, newest first (only one subscription's, when given)."""
+        params: sp.InvoiceListParams = {"customer": customer_id, "limit": limit}
+        if subscription_id is not None:
+            params["subscription"] = subscription_id
+        return list(self._call(self._client.v1.invoices.list, params).data)
+
+    def promotion_code(self, code: str) -> stripe.PromotionCode | None:
+        """The active promotion code a customer typed (Stripe matches case-insensitively)."""
+        params: sp.PromotionCodeListParams = {
+            "code": code,
+            "active": True,
+            "limit": 1,
+            "expand": ["data.promotion.coupon"],
+        }
+        found = self._call(self._client.v1.promotion_codes.list, params)
+        return found.data[0] if found.data else None
+
+    def coupon(self, coupon_id: str) -> stripe.Coupon | None:
+        """The coupon, or None when there is no such coupon."""
+        try:
+            return self._call(self._client.v1.coupons.retrieve, coupon_id)
+        except NotFound:
+            return None
+
+    def preview_change(
+        self,
+        customer_id: str,
+        subscription_id: str,
+        details: sp.InvoiceCreatePreviewParamsSubscriptionDetails,
+    ) -> stripe.Invoice:
+        """The invoice a proposed change would make. Writes nothing."""
+        params: sp.InvoiceCreatePreviewParams = {
+            "customer": customer_id,
+            "subscription": subscription_id,
+            "subscription_details": details,
+        }
+        return self._call(self._client.v1.invoices.create_preview, params)
+
+    # -- writes: each takes the idempotency key of its step (see `idempotency_key`) --------
+    def update_subscription(
+        self, subscription_id: str, params: sp.SubscriptionUpdateParams, *, key: str
+    ) -> stripe.Subscription:
+        return self._call(
+            self._client.v1.subscriptions.update, subscription_id, params, _options(key)
+        )
+
+    def create_subscription(
+        self, params: sp.SubscriptionCreateParams, *, key: str
+    ) -> stripe.Subscription:
+        return self._call(self._client.v1.subscriptions.create, params, _options(key))
+
+    def cancel_subscription(
+        self, subscription_id: str, params: sp.SubscriptionCancelParams, *, key: str
+    ) -> stripe.Subscription:
+        return self._call(
+            self._client.v1.subscriptions.cancel, subscription_id, params, _options(key)
+        )
+
+    def create_setup_intent(self, customer_id: str, *, key: str) -> stripe.SetupIntent:
+        """A setup intent for a new card; the page confirms it with Stripe.js."""
+        params: sp.SetupIntentCreateParams = {"customer": customer_id, "usage": "off_session"}
+        return self._call(self._client.v1.setup_intents.create, params, _options(key))
+
+    def set_default_card(self, customer_id: str, payment_method_id: str, *, key: str) -> None:
+        params: sp.CustomerUpdateParams = {
+            "invoice_settings": {"default_payment_method": payment_method_id}
+        }
+        self._call(self._client.v1.customers.update, customer_id, params, _options(key))
+
+    # -- plumbing --------------------------------------------------------------------------
+    @staticmethod
+    def idempotency_key(customer_id: str, action_key: str, step: str) -> str:
+        """The Stripe idempotency key of one write of an action: the same for every retry
+        of that action, and bound to the customer so one customer's key can never answer
+        for another's request."""
+        material = f"{customer_id}\x00{action_key}\x00{step}".encode()
+        return "billflow-" + hashlib.sha256(material).hexdigest()
+
+    def _call(self, request: Callable[..., T], *args: Any) -> T:
+        with self._translated():
+            return request(*args)
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Stripe's errors as Billflow's, with no key or secret in any message."""
+        try:
+            yield
+        except stripe.CardError as error:
+            raise PaymentFailed(
+                error.user_message or "The card was declined.",
+                code=error.code or "card_declined",
+            ) from None
+        except stripe.RateLimitError:
+            raise RateLimited("Stripe is busy; try again in a moment.") from None
+        except stripe.AuthenticationError:
+            log.error("Stripe refused the API key %s", self._key_hint)
+            raise StripeUnavailable(
+                "The site's Stripe key was refused.", code="stripe_key_refused"
+            ) from None
+        except stripe.InvalidRequestError as error:
+            if error.http_status == 404:
+                raise NotFound("No such object in Stripe.", code="stripe_not_found") from None
+            log.warning("Stripe refused a request: %s (param %s)", error.code, error.param)
+            raise BadInput(
+                error.user_message or "Stripe refused the request.",
+                code=error.code or "stripe_invalid_request",
+                field=error.param,
+            ) from None
+        except (stripe.APIConnectionError, stripe.APIError) as error:
+            log.warning("Stripe unavailable: %s", type(error).__name__)
+            raise StripeUnavailable("Stripe cannot be reached; try again in a moment.") from None
+        except stripe.StripeError as error:
+            log.error("Stripe error %s", type(error).__name__)
+            raise BillflowError("Stripe answered with an error.", code="stripe_error") from None
