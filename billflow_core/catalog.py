@@ -1,0 +1,204 @@
+"""The plans a portal offers, read from Stripe once and kept for a while.
+
+A *service* is the set of plans a customer may move between: the prices of products whose
+`sb_service` metadata share a value (as hosted Billflow reads it), or exactly the price ids
+a site lists. Quantity changes are on for a product with `sb_quantity_enabled=true`; its
+`unit_label` names the unit, and `sb_quantity_min` / `sb_quantity_max` bound it (1 and
+10,000 when unset).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .settings import PortalSettings
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Catalog", "CatalogCache", "Plan", "QuantityRule"]
+
+SERVICE_KEY = "sb_service"
+QUANTITY_ENABLED_KEY = "sb_quantity_enabled"
+QUANTITY_MIN_KEY = "sb_quantity_min"
+QUANTITY_MAX_KEY = "sb_quantity_max"
+DEFAULT_MAX_QUANTITY = 10_000
+
+# Days per interval, only to put plans of different intervals in one price order.
+_DAYS = {"day": 1, "week": 7, "month": 30.4375, "year": 365.25}
+
+
+class PriceSource(Protocol):
+    """Where the catalog comes from: the gateway's `active_prices` (or a stand-in)."""
+
+    def active_prices(self) -> list[Any]: ...
+
+
+@dataclass(frozen=True)
+class QuantityRule:
+    """How many units a customer may choose, and what a unit is called."""
+
+    minimum: int
+    maximum: int
+    unit_label: str | None
+
+    def allows(self, quantity: int) -> bool:
+        return self.minimum <= quantity <= self.maximum
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One price a customer may choose, with what the page shows of its product."""
+
+    price_id: str
+    product_id: str
+    name: str
+    description: str | None
+    nickname: str | None
+    amount: int  # per unit, in the currency's minor unit
+    currency: str
+    interval: str
+    interval_count: int
+    service: str | None
+    quantity: QuantityRule | None  # None: quantity changes are off for this product
+
+    @property
+    def daily_amount(self) -> float:
+        """The price per day, to order plans of different billing intervals."""
+        return self.amount / (_DAYS[self.interval] * self.interval_count)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every plan the portal may offer, cheapest first within each service."""
+
+    plans: tuple[Plan, ...]
+
+    def plan(self, price_id: str) -> Plan | None:
+        return next((p for p in self.plans if p.price_id == price_id), None)
+
+    def service_plans(self, service: str | None) -> tuple[Plan, ...]:
+        """The plans of one service (all plans, for a site that lists its price ids)."""
+        return tuple(p for p in self.plans if p.service == service)
+
+    def alternatives(self, price_id: str) -> tuple[Plan, ...]:
+        """The plans a subscriber of `price_id` may move to, itself included; none when the
+        price is not offered at all."""
+        current = self.plan(price_id)
+        return () if current is None else self.service_plans(current.service)
+
+
+def build_catalog(prices: Iterable[Any], settings: PortalSettings) -> Catalog:
+    """The catalog the settings offer, from Stripe prices with their products expanded."""
+    plans = []
+    for price in prices:
+        product = price.product
+        if not price.active or price.recurring is None or not getattr(product, "active", False):
+            continue
+        service = _metadata(product).get(SERVICE_KEY)
+        if settings.price_ids:
+            if price.id not in settings.price_ids:
+                continue
+            service = None  # the listed prices are one service
+        elif service is None or (settings.service is not None and service != settings.service):
+            continue
+        plans.append(
+            Plan(
+                price_id=price.id,
+                product_id=product.id,
+                name=product.name,
+                description=product.description,
+                nickname=price.nickname,
+                amount=price.unit_amount,
+                currency=price.currency,
+                interval=price.recurring.interval,
+                interval_count=price.recurring.interval_count,
+                service=service,
+                quantity=_quantity_rule(product),
+            )
+        )
+    plans.sort(key=lambda p: (p.service or "", p.daily_amount, p.interval, p.price_id))
+    return Catalog(tuple(plans))
+
+
+def _metadata(obj: Any) -> dict[str, str]:
+    metadata = getattr(obj, "metadata", None)
+    if metadata is None:
+        return {}
+    return dict(metadata.to_dict() if hasattr(metadata, "to_dict") else metadata)
+
+
+def _quantity_rule(product: Any) -> QuantityRule | None:
+    metadata = _metadata(product)
+    if metadata.get(QUANTITY_ENABLED_KEY, "").strip().lower() != "true":
+        return None
+    minimum = _bound(product, metadata, QUANTITY_MIN_KEY, 1)
+    maximum = _bound(product, metadata, QUANTITY_MAX_KEY, DEFAULT_MAX_QUANTITY)
+    if minimum > maximum:
+        log.warning("product %s: %s > %s; quantity changes are off", product.id,
+                    QUANTITY_MIN_KEY, QUANTITY_MAX_KEY)  # fmt: skip
+        return None
+    return QuantityRule(minimum, maximum, product.unit_label)
+
+
+def _bound(product: Any, metadata: dict[str, str], key: str, default: int) -> int:
+    raw = metadata.get(key)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 1:
+        log.warning("product %s: %s=%r is not a whole number of at least 1; using %d",
+                    product.id, key, raw, default)  # fmt: skip
+        return default
+    return value
+
+
+class CatalogCache:
+    """The catalog, read from Stripe at most once per `ttl` seconds and again after
+    `invalidate()` (which a `product.*` or `price.*` webhook calls).
+
+    Owned by the host's Billflow object, never shared between apps. Thread-safe: one
+    thread refreshes while the others wait for its result.
+    """
+
+    def __init__(
+        self,
+        source: PriceSource,
+        settings: PortalSettings,
+        *,
+        ttl: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._source = source
+        self._settings = settings
+        self._ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._catalog: Catalog | None = None
+        self._fetched_at = 0.0
+
+    def get(self) -> Catalog:
+        """The catalog, fresh enough; costs Stripe requests only when it is not."""
+        with self._lock:
+            now = self._clock()
+            if self._catalog is None or now - self._fetched_at >= self._ttl:
+                self._catalog = build_catalog(self._source.active_prices(), self._settings)
+                self._fetched_at = now
+            return self._catalog
+
+    def is_warm(self) -> bool:
+        """Whether `get()` would answer without asking Stripe."""
+        with self._lock:
+            return self._catalog is not None and self._clock() - self._fetched_at < self._ttl
+
+    def invalidate(self) -> None:
+        """Forget the catalog: the next `get()` reads Stripe again."""
+        with self._lock:
+            self._catalog = None
