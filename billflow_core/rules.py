@@ -1,0 +1,269 @@
+"""Every check of what a customer may do, in one place, whatever the page sends.
+
+Rules are pure: they look at the settings, the catalog and the facts of a subscription, and
+either say what is allowed or raise the `BillflowError` a refusal answers with. Actions call
+them before any Stripe write, so a refused action writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .catalog import Catalog, Plan
+from .errors import BadInput, Conflict, Forbidden, NotFound
+from .settings import PortalSettings
+
+__all__ = [
+    "ACTIONS",
+    "SubscriptionFacts",
+    "allowed_actions",
+    "check_cancel",
+    "check_change_plan",
+    "check_change_quantity",
+    "check_feature",
+    "check_owner",
+    "check_pause",
+    "check_resubscribe",
+    "check_resume",
+    "check_undo_cancel",
+]
+
+ACTIONS = (
+    "change_plan",
+    "change_quantity",
+    "cancel",
+    "undo_cancel",
+    "resubscribe",
+    "apply_coupon",
+    "update_payment_method",
+    "pause",
+    "resume",
+)
+
+LIVE = frozenset({"active", "trialing", "past_due"})
+ENDED = frozenset({"canceled", "incomplete_expired"})
+MAX_COMMENT = 500
+
+
+@dataclass(frozen=True)
+class SubscriptionFacts:
+    """What the rules need to know of a subscription (one item, as the portal manages)."""
+
+    id: str
+    customer: str
+    status: str
+    price_id: str
+    quantity: int
+    cancel_at_period_end: bool
+    paused: bool
+    items: int = 1
+
+    @classmethod
+    def of(cls, subscription: Any) -> SubscriptionFacts:
+        """The facts of a Stripe subscription object."""
+        items = subscription["items"].data
+        return cls(
+            id=subscription.id,
+            customer=subscription.customer
+            if isinstance(subscription.customer, str)
+            else subscription.customer.id,
+            status=subscription.status,
+            price_id=items[0].price.id,
+            quantity=items[0].quantity or 0,
+            cancel_at_period_end=bool(subscription.cancel_at_period_end or subscription.cancel_at),
+            paused=subscription.pause_collection is not None,
+            items=len(items),
+        )
+
+
+_SETTING_OF = {
+    "change_plan": "change_plan",
+    "change_quantity": "change_quantity",
+    "cancel": "cancel",
+    "undo_cancel": "cancel",
+    "resubscribe": "resubscribe",
+    "apply_coupon": "coupons",
+    "update_payment_method": "update_payment_method",
+    "pause": "pause_instead_of_cancel",
+    "resume": "pause_instead_of_cancel",
+}
+
+
+def check_feature(settings: PortalSettings, action: str) -> None:
+    """Refuse an action the site switched off (the page hides it; the server refuses it)."""
+    if action not in _SETTING_OF:
+        raise NotFound(f"There is no action called {action!r}.", code="unknown_action")
+    if not getattr(settings, _SETTING_OF[action]):
+        raise Forbidden(f"This site does not allow {action.replace('_', ' ')}.",
+                        code="feature_disabled")  # fmt: skip
+    if action == "cancel" and settings.pause_instead_of_cancel:
+        raise Forbidden("This site offers a pause instead of cancelling.", code="feature_disabled")
+
+
+def check_owner(facts: SubscriptionFacts, customer_id: str, only: str | None = None) -> None:
+    """A customer acts only on their own subscriptions (and only on `only` when the page
+    was limited to one). Someone else's subscription is answered as unknown, so its
+    existence is not revealed."""
+    if facts.customer != customer_id or (only is not None and facts.id != only):
+        raise NotFound("No such subscription.", code="subscription_not_found",
+                       field="subscription")  # fmt: skip
+    if facts.items != 1:
+        raise Conflict("This subscription has several items; contact the site to change it.",
+                       code="multiple_items")  # fmt: skip
+
+
+def _live(facts: SubscriptionFacts) -> None:
+    if facts.status in ENDED:
+        raise Conflict("This subscription has ended.", code="subscription_ended")
+    if facts.status not in LIVE:
+        raise Conflict("This subscription is waiting for its first payment.",
+                       code="subscription_incomplete")  # fmt: skip
+
+
+def check_change_plan(
+    settings: PortalSettings, catalog: Catalog, facts: SubscriptionFacts, price_id: Any
+) -> Plan:
+    """The plan to move to: an active price of the subscription's own service, not the
+    current one."""
+    check_feature(settings, "change_plan")
+    _live(facts)
+    if not isinstance(price_id, str) or not price_id:
+        raise BadInput("Choose a plan.", code="price_required", field="price")
+    offered = {plan.price_id: plan for plan in catalog.alternatives(facts.price_id)}
+    if price_id not in offered:
+        raise BadInput("That plan is not offered for this subscription.",
+                       code="plan_not_offered", field="price")  # fmt: skip
+    if price_id == facts.price_id:
+        raise Conflict("This is already the current plan.", code="same_plan", field="price")
+    return offered[price_id]
+
+
+def check_change_quantity(
+    settings: PortalSettings, catalog: Catalog, facts: SubscriptionFacts, quantity: Any
+) -> int:
+    """The new quantity: a whole number within the product's bounds, where enabled."""
+    check_feature(settings, "change_quantity")
+    _live(facts)
+    plan = catalog.plan(facts.price_id)
+    if plan is None or plan.quantity is None:
+        raise Forbidden("The quantity of this plan cannot be changed.",
+                        code="quantity_disabled")  # fmt: skip
+    rule = plan.quantity
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise BadInput("The quantity must be a whole number.", code="quantity_invalid",
+                       field="quantity")  # fmt: skip
+    if not rule.allows(quantity):
+        raise BadInput(f"The quantity must be between {rule.minimum} and {rule.maximum}.",
+                       code="quantity_out_of_bounds", field="quantity")  # fmt: skip
+    if quantity == facts.quantity:
+        raise Conflict("This is already the quantity.", code="same_quantity", field="quantity")
+    return quantity
+
+
+def check_cancel(
+    settings: PortalSettings, facts: SubscriptionFacts, reason: Any, comment: Any
+) -> tuple[str | None, str | None]:
+    """The reason and comment of a cancellation: a reason from the site's list (required
+    when it has one), a comment of at most 500 characters."""
+    check_feature(settings, "cancel")
+    if facts.status in ENDED:
+        raise Conflict("This subscription is already canceled.", code="already_canceled")
+    if facts.cancel_at_period_end and not settings.cancel_immediately:
+        raise Conflict("This subscription is already set to cancel.", code="already_canceling")
+    if settings.cancellation_reasons and reason not in settings.cancellation_reasons:
+        raise BadInput("Choose a reason from the list.", code="reason_invalid", field="reason")
+    if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
+        raise BadInput(f"The comment must be text of at most {MAX_COMMENT} characters.",
+                       code="comment_invalid", field="comment")  # fmt: skip
+    return (reason if isinstance(reason, str) else None), (comment or None)
+
+
+def check_undo_cancel(settings: PortalSettings, facts: SubscriptionFacts) -> None:
+    check_feature(settings, "undo_cancel")
+    if facts.status in ENDED:
+        raise Conflict("This subscription has ended; resubscribe instead.",
+                       code="subscription_ended")  # fmt: skip
+    if not facts.cancel_at_period_end:
+        raise Conflict("This subscription is not set to cancel.", code="not_canceling")
+
+
+def check_resubscribe(
+    settings: PortalSettings,
+    catalog: Catalog,
+    facts: SubscriptionFacts,
+    price_id: Any,
+    coupon: Any,
+) -> str:
+    """The price to resubscribe to: the old one, or another of its service when the site
+    allows choosing; a coupon only where the site allows it."""
+    check_feature(settings, "resubscribe")
+    if facts.status not in ENDED:
+        raise Conflict("This subscription has not ended.", code="subscription_not_ended")
+    if coupon not in (None, "") and not settings.coupons_on_resubscribe:
+        raise Forbidden("This site does not take coupons when resubscribing.",
+                        code="feature_disabled", field="coupon")  # fmt: skip
+    if price_id in (None, "", facts.price_id):
+        if catalog.plan(facts.price_id) is None:
+            raise Conflict("This plan is no longer offered; choose another.",
+                           code="plan_not_offered", field="price")  # fmt: skip
+        return facts.price_id
+    if not settings.change_plan_on_resubscribe:
+        raise Forbidden("This site does not allow another plan when resubscribing.",
+                        code="feature_disabled", field="price")  # fmt: skip
+    if price_id not in {plan.price_id for plan in catalog.alternatives(facts.price_id)}:
+        raise BadInput("That plan is not offered for this subscription.",
+                       code="plan_not_offered", field="price")  # fmt: skip
+    return str(price_id)
+
+
+def check_pause(
+    settings: PortalSettings, facts: SubscriptionFacts, resumes_at: Any, now: int
+) -> int:
+    """The resume date of a pause: in the future, within the site's longest pause."""
+    check_feature(settings, "pause")
+    _live(facts)
+    if facts.paused:
+        raise Conflict("This subscription is already paused.", code="already_paused")
+    latest = now + settings.pause_max_days * 86400
+    if isinstance(resumes_at, bool) or not isinstance(resumes_at, int):
+        raise BadInput("Choose when to resume.", code="resume_date_invalid", field="resumes_at")
+    if not now < resumes_at <= latest:
+        raise BadInput(f"Choose a resume date within {settings.pause_max_days} days.",
+                       code="resume_date_out_of_bounds", field="resumes_at")  # fmt: skip
+    return resumes_at
+
+
+def check_resume(settings: PortalSettings, facts: SubscriptionFacts) -> None:
+    check_feature(settings, "resume")
+    if not facts.paused:
+        raise Conflict("This subscription is not paused.", code="not_paused")
+
+
+def allowed_actions(
+    settings: PortalSettings, catalog: Catalog, facts: SubscriptionFacts
+) -> frozenset[str]:
+    """What the page may offer for this subscription now: each action whose checks pass
+    for some input (the actions re-check the input they get)."""
+    allowed = set()
+    plan = catalog.plan(facts.price_id)
+    live = facts.status in LIVE
+    ended = facts.status in ENDED
+    if settings.change_plan and live and len(catalog.alternatives(facts.price_id)) > 1:
+        allowed.add("change_plan")
+    if settings.change_quantity and live and plan is not None and plan.quantity is not None:
+        allowed.add("change_quantity")
+    may_cancel = settings.cancel and not settings.pause_instead_of_cancel and not ended
+    if may_cancel and (not facts.cancel_at_period_end or settings.cancel_immediately):
+        allowed.add("cancel")
+    if settings.cancel and facts.cancel_at_period_end and not ended:
+        allowed.add("undo_cancel")
+    if settings.resubscribe and ended and plan is not None:
+        allowed.add("resubscribe")
+    if settings.coupons and live:
+        allowed.add("apply_coupon")
+    if settings.update_payment_method and not ended:
+        allowed.add("update_payment_method")
+    if settings.pause_instead_of_cancel and live:
+        allowed.add("resume" if facts.paused else "pause")
+    return frozenset(allowed)
