@@ -114,7 +114,7 @@ class StripeGateway:
             "customer": customer_id,
             "status": "all",
             "limit": 100,
-            "expand": ["data.discounts", "data.latest_invoice"],
+            "expand": ["data.discounts.source.coupon", "data.latest_invoice"],
         }
         return list(self._call(self._client.v1.subscriptions.list, params).data)
 

@@ -67,7 +67,7 @@ def test_every_subscription_with_discounts_and_latest_invoice_costs_one_request(
     subscriptions = {s.id: s for s in gateway.subscriptions(customer_id)}
 
     assert set(subscriptions) == {kept.id, ended.id}  # canceled ones included
-    assert subscriptions[kept.id].discounts[0].source.coupon == coupon.id
+    assert subscriptions[kept.id].discounts[0].source.coupon.percent_off == 10
     assert subscriptions[kept.id].latest_invoice.amount_paid == 1350
     assert stripe_sandbox.counts() == {"GET /v1/subscriptions": 1}
 

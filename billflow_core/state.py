@@ -1,0 +1,180 @@
+"""What a customer's portal shows: who they are, their card, each subscription with what it
+may do next, and the plans on offer. Built from two Stripe requests (three when the catalog
+is cold): the customer with their card, and every subscription with its discounts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .catalog import Catalog, CatalogCache, Plan
+from .errors import BadInput
+from .gateway import StripeGateway
+from .rules import SubscriptionFacts, allowed_actions
+from .settings import PortalSettings
+
+__all__ = ["Card", "Discount", "PortalState", "SubscriptionView", "identity_kind", "load_state"]
+
+
+def identity_kind(identity: str) -> str:
+    """ "customer_id" for a Stripe customer id (`cus_…`), else "email", as hosted Billflow."""
+    return "customer_id" if identity.startswith("cus_") else "email"
+
+
+@dataclass(frozen=True)
+class Card:
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+@dataclass(frozen=True)
+class Discount:
+    """A coupon in force on a subscription: `percent_off` or `amount_off` (minor units)."""
+
+    name: str | None
+    percent_off: float | None
+    amount_off: int | None
+    currency: str | None
+    ends_at: int | None
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    """One subscription as the page shows it; amounts in minor units, times in epoch
+    seconds. `plan` is None for a price the catalog does not offer."""
+
+    id: str
+    status: str
+    price_id: str
+    product_name: str | None
+    plan: Plan | None
+    amount: int
+    currency: str
+    interval: str
+    interval_count: int
+    quantity: int
+    unit_label: str | None
+    discount: Discount | None
+    current_period_end: int
+    cancel_at: int | None
+    canceled_at: int | None
+    ended_at: int | None
+    paused_until: int | None
+    paused: bool
+    allowed: frozenset[str]
+
+
+@dataclass(frozen=True)
+class PortalState:
+    """The whole portal for one identity; `customer_id` None means "not a customer"."""
+
+    identity: str
+    customer_id: str | None
+    name: str | None
+    card: Card | None
+    subscriptions: tuple[SubscriptionView, ...]
+    plans: tuple[Plan, ...]  # what the plan picker offers (empty when it is not shown)
+
+    @property
+    def is_customer(self) -> bool:
+        return self.customer_id is not None
+
+
+def load_state(
+    gateway: StripeGateway,
+    catalog_cache: CatalogCache,
+    settings: PortalSettings,
+    identity: str,
+    *,
+    only_subscription: str | None = None,
+) -> PortalState:
+    """The portal of `identity` (an email or a `cus_` id, as the settings identify
+    customers). With `only_subscription`, the page was limited to that one subscription."""
+    kind = identity_kind(identity)
+    if kind != settings.identify_by:
+        raise BadInput(
+            f"This site identifies customers by {settings.identify_by.replace('_', ' ')}.",
+            code="identity_kind",
+            field="identity",
+        )
+    customer = (
+        gateway.customer(identity) if kind == "customer_id" else gateway.customer_by_email(identity)
+    )
+    catalog = catalog_cache.get()
+    if customer is None:
+        return PortalState(identity, None, None, None, (), _picker(settings, catalog, ()))
+    subscriptions = [
+        s
+        for s in gateway.subscriptions(customer.id)
+        if only_subscription is None or s.id == only_subscription
+    ]
+    views = tuple(_view(settings, catalog, s) for s in subscriptions)
+    return PortalState(
+        identity=identity,
+        customer_id=customer.id,
+        name=customer.name,
+        card=_card(getattr(customer.invoice_settings, "default_payment_method", None)),
+        subscriptions=views,
+        plans=_picker(settings, catalog, views),
+    )
+
+
+def _picker(
+    settings: PortalSettings, catalog: Catalog, views: tuple[SubscriptionView, ...]
+) -> tuple[Plan, ...]:
+    """Plans to subscribe to: for someone with no live subscription, or for everyone when
+    the site shows the picker to subscribers too."""
+    live = any(v.status not in ("canceled", "incomplete_expired") for v in views)
+    if live and not settings.plan_picker:
+        return ()
+    return catalog.service_plans(settings.service) if settings.service else catalog.plans
+
+
+def _card(payment_method: Any) -> Card | None:
+    card = getattr(payment_method, "card", None)
+    if card is None:
+        return None
+    return Card(card.brand, card.last4, card.exp_month, card.exp_year)
+
+
+def _discount(subscription: Any) -> Discount | None:
+    for discount in subscription.discounts or ():
+        coupon = getattr(getattr(discount, "source", None), "coupon", None)
+        if coupon is None or isinstance(coupon, str):
+            continue
+        return Discount(
+            coupon.name, coupon.percent_off, coupon.amount_off, coupon.currency, discount.end
+        )
+    return None
+
+
+def _view(settings: PortalSettings, catalog: Catalog, subscription: Any) -> SubscriptionView:
+    item = subscription["items"].data[0]
+    price = item.price
+    product = price.product
+    pause = subscription.pause_collection
+    plan = catalog.plan(price.id)
+    return SubscriptionView(
+        id=subscription.id,
+        status=subscription.status,
+        price_id=price.id,
+        product_name=plan.name if plan else getattr(product, "name", None),
+        plan=plan,
+        amount=price.unit_amount,
+        currency=price.currency,
+        interval=price.recurring.interval,
+        interval_count=price.recurring.interval_count,
+        quantity=item.quantity,
+        unit_label=plan.quantity.unit_label if plan and plan.quantity else None,
+        discount=_discount(subscription),
+        current_period_end=item.current_period_end,
+        cancel_at=subscription.cancel_at,
+        canceled_at=subscription.canceled_at,
+        ended_at=subscription.ended_at,
+        paused_until=pause.resumes_at if pause is not None else None,
+        paused=pause is not None,
+        allowed=allowed_actions(settings, catalog, SubscriptionFacts.of(subscription)),
+    )
