@@ -1,0 +1,151 @@
+"""What a customer can do to a subscription, each action checked by the rules before its
+first Stripe write, and keyed so that a retry of the same intent writes once.
+
+An action runs in a `Session`: the customer the request was authenticated as, their
+subscriptions (read once, and reused for the refreshed state), and the action's key, which
+the page makes once per user intent and sends as `Idempotency-Key`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .catalog import Catalog
+from .errors import NotFound
+from .gateway import StripeGateway
+from .rules import (
+    SubscriptionFacts,
+    check_cancel,
+    check_change_plan,
+    check_change_quantity,
+    check_owner,
+    check_undo_cancel,
+)
+from .settings import STRIPE_FEEDBACK, PortalSettings
+
+if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe
+    from stripe import params as sp
+
+__all__ = ["Session", "cancel", "change_plan", "change_quantity", "undo_cancel"]
+
+# Where hosted Billflow keeps the cancellation survey's answers on the subscription.
+REASON_KEY = "cancellation_reason"
+COMMENT_KEY = "cancellation_comment"
+
+# What a write returns with the subscription, so the refreshed state needs no other read.
+_EXPAND = ["discounts.source.coupon", "latest_invoice"]
+
+
+@dataclass
+class Session:
+    """One authenticated request: who acts, on what, under which key."""
+
+    gateway: StripeGateway
+    settings: PortalSettings
+    catalog: Catalog
+    customer_id: str
+    action_key: str
+    only_subscription: str | None = None
+    subscriptions: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def open(
+        cls,
+        gateway: StripeGateway,
+        settings: PortalSettings,
+        catalog: Catalog,
+        customer_id: str,
+        action_key: str,
+        *,
+        only_subscription: str | None = None,
+    ) -> Session:
+        """A session with the customer's subscriptions read (one Stripe request)."""
+        found = {s.id: s for s in gateway.subscriptions(customer_id)}
+        return cls(gateway, settings, catalog, customer_id, action_key, only_subscription, found)
+
+    def facts(self, subscription_id: Any) -> tuple[Any, SubscriptionFacts]:
+        """The customer's own subscription and its facts; someone else's is unknown."""
+        if not isinstance(subscription_id, str) or subscription_id not in self.subscriptions:
+            raise NotFound("No such subscription.", code="subscription_not_found",
+                           field="subscription")  # fmt: skip
+        subscription = self.subscriptions[subscription_id]
+        facts = SubscriptionFacts.of(subscription)
+        check_owner(facts, self.customer_id, self.only_subscription)
+        return subscription, facts
+
+    def key(self, step: str) -> str:
+        return self.gateway.idempotency_key(self.customer_id, self.action_key, step)
+
+    def update(self, subscription_id: str, params: sp.SubscriptionUpdateParams) -> Any:
+        """Update the subscription and keep the answer as its new state."""
+        updated = self.gateway.update_subscription(
+            subscription_id, {**params, "expand": _EXPAND}, key=self.key("update")
+        )
+        self.subscriptions[subscription_id] = updated
+        return updated
+
+
+def change_plan(session: Session, subscription_id: Any, price_id: Any) -> Any:
+    """Move the subscription to another plan of its service, keeping its item and quantity,
+    prorated as the site chooses."""
+    subscription, facts = session.facts(subscription_id)
+    plan = check_change_plan(session.settings, session.catalog, facts, price_id)
+    item = subscription["items"].data[0]
+    return session.update(
+        subscription.id,
+        {
+            "items": [{"id": item.id, "price": plan.price_id}],
+            "proration_behavior": session.settings.proration_behavior,
+        },
+    )
+
+
+def change_quantity(session: Session, subscription_id: Any, quantity: Any) -> Any:
+    """Set the number of units, within the product's bounds."""
+    subscription, facts = session.facts(subscription_id)
+    checked = check_change_quantity(session.settings, session.catalog, facts, quantity)
+    item = subscription["items"].data[0]
+    return session.update(
+        subscription.id,
+        {
+            "items": [{"id": item.id, "quantity": checked}],
+            "proration_behavior": session.settings.proration_behavior,
+        },
+    )
+
+
+def cancel(session: Session, subscription_id: Any, reason: Any = None, comment: Any = None) -> Any:
+    """Cancel at the end of the paid period (or now, as the site chooses), keeping the
+    customer's reason and comment in the subscription's metadata, as hosted Billflow does,
+    and in Stripe's `cancellation_details`."""
+    subscription, facts = session.facts(subscription_id)
+    reason, comment = check_cancel(session.settings, facts, reason, comment)
+    details: sp.SubscriptionUpdateParamsCancellationDetails = {"comment": comment or ""}
+    if reason in STRIPE_FEEDBACK:
+        details["feedback"] = reason
+    survey = {REASON_KEY: reason or "", COMMENT_KEY: comment or ""}
+    if not session.settings.cancel_immediately:
+        return session.update(
+            subscription.id,
+            {"cancel_at_period_end": True, "cancellation_details": details, "metadata": survey},
+        )
+    # Stripe's cancel call takes no metadata: the survey is written first, then the end.
+    session.update(subscription.id, {"metadata": survey, "cancellation_details": details})
+    ended = session.gateway.cancel_subscription(
+        subscription.id,
+        {"cancellation_details": details, "expand": _EXPAND},
+        key=session.key("cancel"),
+    )
+    session.subscriptions[subscription.id] = ended
+    return ended
+
+
+def undo_cancel(session: Session, subscription_id: Any) -> Any:
+    """Take back a cancellation scheduled for the period end."""
+    subscription, facts = session.facts(subscription_id)
+    check_undo_cancel(session.settings, facts)
+    return session.update(
+        subscription.id,
+        {"cancel_at_period_end": False, "metadata": {REASON_KEY: "", COMMENT_KEY: ""}},
+    )

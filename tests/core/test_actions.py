@@ -1,0 +1,232 @@
+"""Actions against the sandbox's demo account: each changes what Stripe holds as the
+customer asked, each refusal writes nothing, and a retried intent writes once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import stripe
+
+from billflow_core import actions
+from billflow_core.actions import Session
+from billflow_core.catalog import build_catalog
+from billflow_core.errors import BadInput, BillflowError, Conflict, Forbidden, NotFound
+from billflow_core.gateway import StripeGateway
+from billflow_core.sandbox import Sandbox
+from billflow_core.settings import PortalSettings
+
+
+@pytest.fixture
+def demo(stripe_sandbox: Sandbox) -> dict[str, Any]:
+    return stripe_sandbox.seed("demo")
+
+
+@pytest.fixture
+def gateway(stripe_sandbox: Sandbox, demo: dict[str, Any]) -> StripeGateway:
+    return StripeGateway(stripe_sandbox.secret_key, api_base=stripe_sandbox.url)
+
+
+@pytest.fixture
+def session_for(gateway: StripeGateway, demo: dict[str, Any]) -> Callable[..., Session]:
+    def open_session(key: str = "intent-1", **options: Any) -> Session:
+        settings = PortalSettings(**options)
+        catalog = build_catalog(gateway.active_prices(), settings)
+        return Session.open(gateway, settings, catalog, demo["customer"], key)
+
+    return open_session
+
+
+def _refused(
+    sandbox: Sandbox, error: type[BillflowError], code: str, call: Callable[[], object]
+) -> None:
+    before = sandbox.fingerprint()
+    writes = len(sandbox.writes())
+    with pytest.raises(error) as refused:
+        call()
+    assert refused.value.code == code
+    assert sandbox.fingerprint() == before
+    assert len(sandbox.writes()) == writes
+
+
+def test_a_plan_change_swaps_the_price_on_the_same_item_and_invoices_the_difference(
+    stripe_sandbox: Sandbox,
+    stripe_client: stripe.StripeClient,
+    gateway: StripeGateway,
+    session_for: Callable[..., Session],
+    demo: dict[str, Any],
+) -> None:
+    team = demo["subscriptions"][0]
+    session = session_for()
+    item = session.subscriptions[team]["items"].data[0].id
+    stripe_sandbox.reset()
+
+    gateway.customer_by_email("ada@example.com")  # how a request finds its customer
+    fresh = Session.open(gateway, session.settings, session.catalog, demo["customer"], "k")
+    updated = actions.change_plan(fresh, team, demo["prices"]["business_monthly"])
+
+    assert sum(stripe_sandbox.counts().values()) == 3  # customer, subscriptions, update
+    held = stripe_client.v1.subscriptions.retrieve(team, {"expand": ["latest_invoice"]})
+    assert held["items"].data[0].id == item
+    assert held["items"].data[0].price.id == demo["prices"]["business_monthly"]
+    assert held.latest_invoice.billing_reason == "subscription_update"  # always_invoice
+    assert held.latest_invoice.status == "paid"
+    assert updated.latest_invoice.id == held.latest_invoice.id  # the answer is the new state
+    assert fresh.subscriptions[team] is updated
+
+
+def test_plan_changes_outside_the_rules_write_nothing(
+    stripe_sandbox: Sandbox,
+    stripe_client: stripe.StripeClient,
+    session_for: Callable[..., Session],
+    demo: dict[str, Any],
+) -> None:
+    team = demo["subscriptions"][0]
+    session = session_for()
+    _refused(
+        stripe_sandbox,
+        BadInput,
+        "plan_not_offered",
+        lambda: actions.change_plan(session, team, demo["prices"]["seats_monthly"]),
+    )
+    _refused(
+        stripe_sandbox,
+        NotFound,
+        "subscription_not_found",
+        lambda: actions.change_plan(session, "sub_someone_else", demo["prices"]["team_yearly"]),
+    )
+    off = session_for(change_plan=False)
+    _refused(
+        stripe_sandbox,
+        Forbidden,
+        "feature_disabled",
+        lambda: actions.change_plan(off, team, demo["prices"]["business_monthly"]),
+    )
+
+    other = stripe_client.v1.customers.create({"email": "mallory@example.com"})
+    theirs = stripe_client.v1.subscriptions.create(
+        {
+            "customer": other.id,
+            "items": [{"price": demo["prices"]["team_monthly"]}],
+            "payment_behavior": "default_incomplete",
+        }
+    )
+    session.subscriptions[theirs.id] = theirs  # even if it reached the session somehow
+    _refused(
+        stripe_sandbox,
+        NotFound,
+        "subscription_not_found",
+        lambda: actions.change_plan(session, theirs.id, demo["prices"]["business_monthly"]),
+    )
+
+
+def test_a_plan_change_repeated_after_it_was_made_is_refused_before_any_write(
+    stripe_sandbox: Sandbox, session_for: Callable[..., Session], demo: dict[str, Any]
+) -> None:
+    team = demo["subscriptions"][0]
+    business = demo["prices"]["business_monthly"]
+    actions.change_plan(session_for("intent-7"), team, business)
+    writes = len(stripe_sandbox.writes())
+
+    again = session_for("intent-7")  # the page sends the same intent again
+    with pytest.raises(Conflict) as repeated:  # it is the current plan now
+        actions.change_plan(again, team, business)
+    assert repeated.value.code == "same_plan"
+    assert len(stripe_sandbox.writes()) == writes
+
+
+def test_quantity_changes_within_bounds_and_refuses_outside_them(
+    stripe_sandbox: Sandbox,
+    stripe_client: stripe.StripeClient,
+    session_for: Callable[..., Session],
+    demo: dict[str, Any],
+) -> None:
+    team, seats = demo["subscriptions"]
+    session = session_for()
+    actions.change_quantity(session, seats, 5)
+    assert stripe_client.v1.subscriptions.retrieve(seats)["items"].data[0].quantity == 5
+
+    session = session_for("intent-2")
+    for bad, code in (
+        (51, "quantity_out_of_bounds"),
+        (0, "quantity_out_of_bounds"),
+        ("7", "quantity_invalid"),
+        (2.5, "quantity_invalid"),
+    ):
+        _refused(
+            stripe_sandbox,
+            BadInput,
+            code,
+            lambda bad=bad: actions.change_quantity(session, seats, bad),
+        )
+    _refused(
+        stripe_sandbox,
+        Forbidden,
+        "quantity_disabled",
+        lambda: actions.change_quantity(session, team, 2),
+    )
+
+
+def test_cancel_at_period_end_keeps_the_survey_and_undo_takes_it_back(
+    stripe_sandbox: Sandbox,
+    stripe_client: stripe.StripeClient,
+    session_for: Callable[..., Session],
+    demo: dict[str, Any],
+) -> None:
+    team = demo["subscriptions"][0]
+    actions.cancel(session_for(), team, "too_expensive", "Over budget this year")
+
+    held = stripe_client.v1.subscriptions.retrieve(team)
+    assert (held.status, held.cancel_at_period_end) == ("active", True)
+    assert held.metadata["cancellation_reason"] == "too_expensive"
+    assert held.metadata["cancellation_comment"] == "Over budget this year"
+    assert held.cancellation_details.feedback == "too_expensive"
+    assert held.cancellation_details.comment == "Over budget this year"
+    _refused(
+        stripe_sandbox,
+        Conflict,
+        "already_canceling",
+        lambda: actions.cancel(session_for("intent-2"), team, "other", None),
+    )
+
+    actions.undo_cancel(session_for("intent-3"), team)
+    held = stripe_client.v1.subscriptions.retrieve(team)
+    assert (held.cancel_at_period_end, held.cancel_at) == (False, None)
+    assert "cancellation_reason" not in held.metadata.to_dict()
+    _refused(
+        stripe_sandbox,
+        Conflict,
+        "not_canceling",
+        lambda: actions.undo_cancel(session_for("intent-4"), team),
+    )
+
+
+def test_a_reason_of_the_sites_own_goes_to_metadata_only_and_cancel_now_ends_it(
+    stripe_client: stripe.StripeClient,
+    session_for: Callable[..., Session],
+    demo: dict[str, Any],
+) -> None:
+    seats = demo["subscriptions"][1]
+    session = session_for(
+        cancel_immediately=True, cancellation_reasons=("moving_to_paper", "other")
+    )
+    actions.cancel(session, seats, "moving_to_paper", None)
+
+    held = stripe_client.v1.subscriptions.retrieve(seats)
+    assert held.status == "canceled"
+    assert held.metadata["cancellation_reason"] == "moving_to_paper"
+    assert held.cancellation_details.feedback is None
+    assert held.cancellation_details.reason == "cancellation_requested"
+
+
+def test_a_cancel_with_a_reason_off_the_list_writes_nothing(
+    stripe_sandbox: Sandbox, session_for: Callable[..., Session], demo: dict[str, Any]
+) -> None:
+    session = session_for()
+    _refused(
+        stripe_sandbox,
+        BadInput,
+        "reason_invalid",
+        lambda: actions.cancel(session, demo["subscriptions"][0], "bored", None),
+    )
