@@ -12,14 +12,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .catalog import Catalog
-from .errors import NotFound
+from .errors import BadInput, Conflict, NotFound
 from .gateway import StripeGateway
 from .rules import (
     SubscriptionFacts,
     check_cancel,
     check_change_plan,
     check_change_quantity,
+    check_coupon,
+    check_coupon_action,
+    check_feature,
     check_owner,
+    check_pause,
+    check_resume,
     check_undo_cancel,
 )
 from .settings import STRIPE_FEEDBACK, PortalSettings
@@ -27,7 +32,18 @@ from .settings import STRIPE_FEEDBACK, PortalSettings
 if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe
     from stripe import params as sp
 
-__all__ = ["Session", "cancel", "change_plan", "change_quantity", "undo_cancel"]
+__all__ = [
+    "Session",
+    "apply_coupon",
+    "cancel",
+    "change_plan",
+    "change_quantity",
+    "finish_card_update",
+    "pause",
+    "resume",
+    "start_card_update",
+    "undo_cancel",
+]
 
 # Where hosted Billflow keeps the cancellation survey's answers on the subscription.
 REASON_KEY = "cancellation_reason"
@@ -149,3 +165,77 @@ def undo_cancel(session: Session, subscription_id: Any) -> Any:
         subscription.id,
         {"cancel_at_period_end": False, "metadata": {REASON_KEY: "", COMMENT_KEY: ""}},
     )
+
+
+def apply_coupon(session: Session, subscription_id: Any, code: Any) -> Any:
+    """Add a promotion code (as customers type it) or a coupon id to the subscription,
+    keeping the discounts it already has."""
+    subscription, facts = session.facts(subscription_id)
+    typed = check_coupon_action(session.settings, facts, code)
+    promotion = session.gateway.promotion_code(typed)
+    coupon = promotion.promotion.coupon if promotion is not None else session.gateway.coupon(typed)
+    if isinstance(coupon, str):  # not expanded: never with the gateway's own lookup
+        coupon = session.gateway.coupon(coupon)
+    check_coupon(coupon)
+    assert coupon is not None
+    kept: list[sp.SubscriptionUpdateParamsDiscount] = [
+        {"discount": d if isinstance(d, str) else d.id} for d in subscription.discounts or ()
+    ]
+    added: sp.SubscriptionUpdateParamsDiscount = (
+        {"promotion_code": promotion.id} if promotion is not None else {"coupon": coupon.id}
+    )
+    return session.update(subscription.id, {"discounts": [*kept, added]})
+
+
+def pause(session: Session, subscription_id: Any, resumes_at: Any, *, now: int) -> Any:
+    """Pause collecting payments until `resumes_at`, as the site's pause behaviour says."""
+    subscription, facts = session.facts(subscription_id)
+    until = check_pause(session.settings, facts, resumes_at, now)
+    return session.update(
+        subscription.id,
+        {"pause_collection": {"behavior": session.settings.pause_behavior, "resumes_at": until}},
+    )
+
+
+def resume(session: Session, subscription_id: Any) -> Any:
+    """Collect payments again from the next invoice."""
+    subscription, facts = session.facts(subscription_id)
+    check_resume(session.settings, facts)
+    return session.update(subscription.id, {"pause_collection": ""})
+
+
+def start_card_update(session: Session) -> Any:
+    """A setup intent for the page to confirm a new card with Stripe.js."""
+    check_feature(session.settings, "update_payment_method")
+    return session.gateway.create_setup_intent(session.customer_id, key=session.key("setup"))
+
+
+def finish_card_update(session: Session, setup_intent_id: Any) -> str:
+    """Make the card of a succeeded setup intent the customer's default, and the default of
+    each subscription that named its own card, so every renewal uses it. Returns the new
+    card's payment method id."""
+    check_feature(session.settings, "update_payment_method")
+    intent = (
+        session.gateway.setup_intent(setup_intent_id)
+        if isinstance(setup_intent_id, str) and setup_intent_id.startswith("seti_")
+        else None
+    )
+    if intent is None or intent.customer != session.customer_id:
+        raise BadInput("No such card update.", code="setup_intent_invalid", field="setup_intent")
+    if intent.status != "succeeded" or not intent.payment_method:
+        raise Conflict("The card has not been confirmed yet.", code="card_not_confirmed")
+    card = (
+        intent.payment_method
+        if isinstance(intent.payment_method, str)
+        else (intent.payment_method.id)
+    )
+    session.gateway.set_default_card(session.customer_id, card, key=session.key("default"))
+    for subscription in list(session.subscriptions.values()):
+        own = subscription.default_payment_method
+        if own is not None and own != card and subscription.status not in ("canceled",):
+            session.subscriptions[subscription.id] = session.gateway.update_subscription(
+                subscription.id,
+                {"default_payment_method": card, "expand": _EXPAND},
+                key=session.key(f"default-{subscription.id}"),
+            )
+    return card

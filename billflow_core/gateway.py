@@ -162,6 +162,13 @@ class StripeGateway:
         except NotFound:
             return None
 
+    def setup_intent(self, setup_intent_id: str) -> stripe.SetupIntent | None:
+        """The setup intent, or None when there is no such one."""
+        try:
+            return self._call(self._client.v1.setup_intents.retrieve, setup_intent_id)
+        except NotFound:
+            return None
+
     def preview_change(
         self,
         customer_id: str,

@@ -21,6 +21,8 @@ __all__ = [
     "check_cancel",
     "check_change_plan",
     "check_change_quantity",
+    "check_coupon",
+    "check_coupon_action",
     "check_feature",
     "check_owner",
     "check_pause",
@@ -232,6 +234,23 @@ def check_pause(
         raise BadInput(f"Choose a resume date within {settings.pause_max_days} days.",
                        code="resume_date_out_of_bounds", field="resumes_at")  # fmt: skip
     return resumes_at
+
+
+def check_coupon_action(settings: PortalSettings, facts: SubscriptionFacts, code: Any) -> str:
+    """The code a customer typed: text, on a live subscription, where coupons are on."""
+    check_feature(settings, "apply_coupon")
+    _live(facts)
+    if not isinstance(code, str) or not code.strip() or len(code) > 200:
+        raise BadInput("Enter a coupon code.", code="coupon_required", field="coupon")
+    return code.strip()
+
+
+def check_coupon(coupon: Any) -> None:
+    """A coupon the customer may still redeem."""
+    if coupon is None:
+        raise BadInput("That code is not valid.", code="coupon_invalid", field="coupon")
+    if not coupon.valid:
+        raise BadInput("That code has expired.", code="coupon_expired", field="coupon")
 
 
 def check_resume(settings: PortalSettings, facts: SubscriptionFacts) -> None:

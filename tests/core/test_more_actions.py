@@ -1,0 +1,192 @@
+"""Coupons, pauses and card updates against the sandbox's demo account."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import stripe
+
+from billflow_core import actions
+from billflow_core.actions import Session
+from billflow_core.catalog import build_catalog
+from billflow_core.errors import BadInput, BillflowError, Conflict, Forbidden
+from billflow_core.gateway import StripeGateway
+from billflow_core.sandbox import Sandbox
+from billflow_core.settings import PortalSettings
+
+DAY = 86400
+
+
+@pytest.fixture
+def demo(stripe_sandbox: Sandbox) -> dict[str, Any]:
+    return stripe_sandbox.seed("demo")
+
+
+@pytest.fixture
+def session_for(stripe_sandbox: Sandbox, demo: dict[str, Any]) -> Callable[..., Session]:
+    gateway = StripeGateway(stripe_sandbox.secret_key, api_base=stripe_sandbox.url)
+
+    def open_session(key: str = "intent-1", **options: Any) -> Session:
+        settings = PortalSettings(**options)
+        catalog = build_catalog(gateway.active_prices(), settings)
+        return Session.open(gateway, settings, catalog, demo["customer"], key)
+
+    return open_session
+
+
+def _refused(
+    sandbox: Sandbox, error: type[BillflowError], code: str, call: Callable[[], object]
+) -> None:
+    before = sandbox.fingerprint()
+    with pytest.raises(error) as refused:
+        call()
+    assert refused.value.code == code
+    assert sandbox.fingerprint() == before
+
+
+def test_a_promotion_code_as_typed_discounts_the_subscription(
+    stripe_client: stripe.StripeClient,
+    session_for: Callable[..., Session],
+    demo: dict[str, Any],
+) -> None:
+    team = demo["subscriptions"][0]
+    actions.apply_coupon(session_for(coupons=True), team, " welcome20 ")
+
+    held = stripe_client.v1.subscriptions.retrieve(team, {"expand": ["discounts"]})
+    assert [d.promotion_code for d in held.discounts] == [demo["promotion_code"]]
+    assert stripe_client.v1.promotion_codes.retrieve(demo["promotion_code"]).times_redeemed == 1
+
+
+def test_unknown_expired_or_switched_off_coupons_write_nothing(
+    stripe_sandbox: Sandbox,
+    stripe_client: stripe.StripeClient,
+    session_for: Callable[..., Session],
+    demo: dict[str, Any],
+) -> None:
+    team = demo["subscriptions"][0]
+    session = session_for(coupons=True)
+    _refused(
+        stripe_sandbox,
+        BadInput,
+        "coupon_invalid",
+        lambda: actions.apply_coupon(session, team, "NOPE"),
+    )
+    _refused(
+        stripe_sandbox,
+        BadInput,
+        "coupon_required",
+        lambda: actions.apply_coupon(session, team, "  "),
+    )
+    stripe_client.v1.coupons.create(
+        {"id": "GONE", "percent_off": 5, "duration": "once", "max_redemptions": 1}
+    )
+    other = stripe_client.v1.customers.create({"email": "grace@example.com"})
+    stripe_client.v1.subscriptions.create(
+        {
+            "customer": other.id,
+            "items": [{"price": demo["prices"]["starter_monthly"]}],
+            "discounts": [{"coupon": "GONE"}],
+            "payment_behavior": "default_incomplete",
+        }
+    )
+    assert stripe_client.v1.coupons.retrieve("GONE").valid is False  # its one use is spent
+    _refused(
+        stripe_sandbox,
+        BadInput,
+        "coupon_expired",
+        lambda: actions.apply_coupon(session, team, "GONE"),
+    )
+    _refused(
+        stripe_sandbox,
+        Forbidden,
+        "feature_disabled",
+        lambda: actions.apply_coupon(session_for(), team, "WELCOME20"),
+    )
+
+
+def test_a_pause_holds_collection_until_the_chosen_date_and_resume_lifts_it(
+    stripe_sandbox: Sandbox,
+    stripe_client: stripe.StripeClient,
+    session_for: Callable[..., Session],
+    demo: dict[str, Any],
+) -> None:
+    team = demo["subscriptions"][0]
+    now = int(time.time())
+    options = {"pause_instead_of_cancel": True, "pause_max_days": 60}
+    actions.pause(session_for(**options), team, now + 30 * DAY, now=now)
+
+    held = stripe_client.v1.subscriptions.retrieve(team)
+    assert (held.pause_collection.behavior, held.pause_collection.resumes_at) == (
+        "void",
+        now + 30 * DAY,
+    )
+    _refused(
+        stripe_sandbox,
+        Conflict,
+        "already_paused",
+        lambda: actions.pause(session_for("i-2", **options), team, now + DAY, now=now),
+    )
+
+    actions.resume(session_for("i-3", **options), team)
+    assert stripe_client.v1.subscriptions.retrieve(team).pause_collection is None
+    _refused(
+        stripe_sandbox,
+        BadInput,
+        "resume_date_out_of_bounds",
+        lambda: actions.pause(session_for("i-4", **options), team, now + 61 * DAY, now=now),
+    )
+
+
+def test_a_confirmed_card_becomes_the_default_for_the_customer_and_their_subscriptions(
+    stripe_sandbox: Sandbox,
+    stripe_client: stripe.StripeClient,
+    session_for: Callable[..., Session],
+    demo: dict[str, Any],
+) -> None:
+    team = demo["subscriptions"][0]
+    old = stripe_client.v1.payment_methods.attach("pm_card_visa", {"customer": demo["customer"]})
+    stripe_client.v1.subscriptions.update(team, {"default_payment_method": old.id})
+
+    intent = actions.start_card_update(session_for())
+    assert intent.client_secret.startswith(intent.id + "_secret_")
+    _refused(
+        stripe_sandbox,
+        Conflict,
+        "card_not_confirmed",
+        lambda: actions.finish_card_update(session_for("i-2"), intent.id),
+    )
+    stripe_client.v1.setup_intents.confirm(intent.id, {"payment_method": "pm_card_mastercard"})
+
+    card = actions.finish_card_update(session_for("i-3"), intent.id)
+
+    customer = stripe_client.v1.customers.retrieve(demo["customer"])
+    assert customer.invoice_settings.default_payment_method == card
+    assert stripe_client.v1.subscriptions.retrieve(team).default_payment_method == card
+    assert stripe_client.v1.payment_methods.retrieve(card).card.brand == "mastercard"
+
+
+def test_someone_elses_card_update_cannot_be_finished(
+    stripe_sandbox: Sandbox,
+    stripe_client: stripe.StripeClient,
+    session_for: Callable[..., Session],
+) -> None:
+    other = stripe_client.v1.customers.create({"email": "mallory@example.com"})
+    theirs = stripe_client.v1.setup_intents.create(
+        {"customer": other.id, "payment_method": "pm_card_visa", "confirm": True}
+    )
+    for intent_id in (theirs.id, "seti_missing", None, "pm_card_visa"):
+        _refused(
+            stripe_sandbox,
+            BadInput,
+            "setup_intent_invalid",
+            lambda intent_id=intent_id: actions.finish_card_update(session_for(), intent_id),
+        )
+    _refused(
+        stripe_sandbox,
+        Forbidden,
+        "feature_disabled",
+        lambda: actions.start_card_update(session_for(update_payment_method=False)),
+    )
