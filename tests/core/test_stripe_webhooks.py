@@ -1,0 +1,146 @@
+"""Stripe webhooks into the core: the sandbox delivers real signed events; a bad or old
+signature is refused, a redelivered event is acted on once, catalog events refresh it."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import stripe
+
+from billflow_core.catalog import CatalogCache
+from billflow_core.errors import BadInput
+from billflow_core.gateway import StripeGateway
+from billflow_core.sandbox import Sandbox, sign
+from billflow_core.settings import PortalSettings
+from billflow_core.webhooks import StripeWebhooks
+
+SECRET = "whsec_" + "s" * 32
+
+
+class _Site(ThreadingHTTPServer):
+    """A site's webhook route on loopback, handing each delivery to StripeWebhooks."""
+
+    daemon_threads = True
+    webhooks: StripeWebhooks
+    outcomes: list[str]
+
+
+class _Route(BaseHTTPRequestHandler):
+    server: _Site
+
+    def do_POST(self) -> None:
+        payload = self.rfile.read(int(self.headers["Content-Length"]))
+        try:
+            self.server.outcomes.append(
+                self.server.webhooks.handle(payload, self.headers.get("Stripe-Signature"))
+            )
+            status = 200
+        except BadInput:
+            status = 400
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def catalog(stripe_sandbox: Sandbox) -> CatalogCache:
+    gateway = StripeGateway(stripe_sandbox.secret_key, api_base=stripe_sandbox.url)
+    return CatalogCache(gateway, PortalSettings())
+
+
+@pytest.fixture
+def site(catalog: CatalogCache) -> Iterator[_Site]:
+    server = _Site(("127.0.0.1", 0), _Route)
+    server.outcomes = []
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_a_price_change_delivered_by_stripe_refreshes_the_catalog(
+    stripe_sandbox: Sandbox,
+    stripe_client: stripe.StripeClient,
+    catalog: CatalogCache,
+    site: _Site,
+) -> None:
+    endpoint = stripe_client.v1.webhook_endpoints.create(
+        {
+            "url": f"http://127.0.0.1:{site.server_address[1]}/billflow/stripe/webhook",
+            "enabled_events": ["product.created", "price.created", "customer.created"],
+        }
+    )
+    site.webhooks = StripeWebhooks(endpoint.secret, catalog)
+    catalog.get()
+    assert catalog.is_warm()
+
+    stripe_client.v1.customers.create({"email": "ada@example.com"})
+    assert stripe_sandbox.deliverer.idle()
+    assert catalog.is_warm() and site.outcomes == ["ignored"]
+
+    product = stripe_client.v1.products.create({"name": "New", "metadata": {"sb_service": "x"}})
+    stripe_client.v1.prices.create(
+        {
+            "product": product.id,
+            "currency": "usd",
+            "unit_amount": 100,
+            "recurring": {"interval": "month"},
+        }
+    )
+    assert stripe_sandbox.deliverer.idle()
+    assert site.outcomes == ["ignored", "processed", "processed"]
+    assert not catalog.is_warm()
+    assert [p.name for p in catalog.get().plans] == ["New"]
+
+
+def _event(event_id: str = "evt_1", kind: str = "price.updated") -> bytes:
+    body = {"id": event_id, "object": "event", "type": kind, "data": {"object": {}}}
+    return json.dumps(body).encode()
+
+
+def test_a_redelivered_event_is_acted_on_once(catalog: CatalogCache) -> None:
+    webhooks = StripeWebhooks(SECRET, catalog)
+    payload = _event()
+    signature = sign(payload, SECRET, int(time.time()))
+    assert webhooks.handle(payload, signature) == "processed"
+    assert webhooks.handle(payload, signature) == "duplicate"
+
+
+def test_a_missing_wrong_or_old_signature_is_refused(catalog: CatalogCache) -> None:
+    webhooks = StripeWebhooks(SECRET, catalog, tolerance=300)
+    payload = _event()
+    now = int(time.time())
+    cases = {
+        "webhook_signature_missing": (payload, None),
+        "webhook_signature_invalid": (payload, sign(payload, "whsec_" + "x" * 32, now)),
+    }
+    tampered = payload.replace(b"price.updated", b"price.deleted")
+    cases["webhook_signature_invalid "] = (tampered, sign(payload, SECRET, now))
+    cases["webhook_signature_invalid  "] = (payload, sign(payload, SECRET, now - 301))
+    for code, (body, signature) in cases.items():
+        with pytest.raises(BadInput) as refused:
+            webhooks.handle(body, signature)
+        assert refused.value.code == code.strip()
+
+
+def test_the_memory_of_seen_events_is_bounded(catalog: CatalogCache) -> None:
+    webhooks = StripeWebhooks(SECRET, catalog, remember=2)
+    now = int(time.time())
+    for event_id in ("evt_a", "evt_b", "evt_c"):
+        payload = _event(event_id)
+        webhooks.handle(payload, sign(payload, SECRET, now))
+    first = _event("evt_a")
+    assert webhooks.handle(first, sign(first, SECRET, now)) == "processed"  # forgotten
+    last = _event("evt_c")
+    assert webhooks.handle(last, sign(last, SECRET, now)) == "duplicate"
