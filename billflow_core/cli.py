@@ -107,6 +107,29 @@ _HASH_PROBLEMS = {
 }
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from .doctor import run_checks
+    from .gateway import StripeGateway
+    from .settings import PortalSettings, SettingsError
+
+    key = os.environ.get("BILLFLOW_STRIPE_API_KEY") or os.environ.get("STRIPE_API_KEY", "")
+    if not key:
+        print("problem  BILLFLOW_STRIPE_API_KEY (or STRIPE_API_KEY) is not set")
+        return 1
+    try:
+        settings = PortalSettings.from_mapping(os.environ)
+        gateway = StripeGateway(key, api_base=args.api_base, max_network_retries=1)
+    except (SettingsError, ValueError) as error:
+        print(f"problem  {error}")
+        return 1
+    findings = run_checks(
+        gateway, settings, webhook_secret=os.environ.get("BILLFLOW_STRIPE_WEBHOOK_SECRET")
+    )
+    for finding in findings:
+        print(f"{finding.level:<8} {finding.message}")
+    return 1 if any(f.level == "problem" for f in findings) else 0
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -164,6 +187,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     form.add_argument("--check", metavar="HASH", help="check HASH instead of printing one")
     hashing.set_defaults(run=_hash)
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="check the configuration against the Stripe account",
+        description="Check the key's mode, the plans on offer, quantity metadata and the "
+        "webhook endpoint, reading the same BILLFLOW_* environment as the portal. Exits 1 "
+        "when something would break the portal.",
+    )
+    doctor.add_argument(
+        "--api-base",
+        metavar="URL",
+        default=None,
+        help="talk to this Stripe-compatible API (the sandbox) instead of Stripe",
+    )
+    doctor.set_defaults(run=_doctor)
     return parser
 
 

@@ -162,6 +162,11 @@ class StripeGateway:
         except NotFound:
             return None
 
+    def webhook_endpoints(self) -> list[stripe.WebhookEndpoint]:
+        """The account's webhook endpoints (for `billflow doctor`)."""
+        params: sp.WebhookEndpointListParams = {"limit": 100}
+        return list(self._call(self._client.v1.webhook_endpoints.list, params).data)
+
     def setup_intent(self, setup_intent_id: str) -> stripe.SetupIntent | None:
         """The setup intent, or None when there is no such one."""
         try:
