@@ -1,0 +1,52 @@
+"""Who is asking: the identity a page names, proven by its hash.
+
+Live-mode Stripe keys force the hash check on, whatever the settings say: a site in live
+mode never answers for an identity a visitor merely typed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import BadInput, Forbidden
+from .hashing import hash_problem
+from .settings import PortalSettings
+
+__all__ = ["MAX_IDENTITY", "authenticate"]
+
+MAX_IDENTITY = 512
+
+_WHY = {
+    "malformed": "The identity hash is not in a form Billflow knows.",
+    "mismatch": "The identity hash does not match this identity.",
+    "expired": "The identity hash has expired; reload the page.",
+    "expiring_required": "This site needs an expiring identity hash.",
+}
+
+
+def authenticate(
+    settings: PortalSettings,
+    secret: str,
+    identity: Any,
+    hash: Any,
+    *,
+    livemode: bool,
+    now: int | None = None,
+) -> str:
+    """The identity, once its hash proves it; raises `BadInput` for an unusable identity
+    and `Forbidden` (code `hash_missing`, `hash_malformed`, `hash_mismatch`, `hash_expired`
+    or `hash_expiring_required`) for a hash that does not prove it."""
+    if not isinstance(identity, str) or not identity.strip() or len(identity) > MAX_IDENTITY:
+        raise BadInput(
+            "The page did not say who the customer is.", code="identity_required", field="identity"
+        )
+    if not (settings.require_hash or livemode):
+        return identity
+    if not isinstance(hash, str) or not hash:
+        raise Forbidden("This site needs an identity hash.", code="hash_missing", field="hash")
+    problem = hash_problem(
+        secret, identity, hash, now=now, require_expiring=settings.require_expiring_hash
+    )
+    if problem is not None:
+        raise Forbidden(_WHY[problem], code=f"hash_{problem}", field="hash")
+    return identity
