@@ -50,7 +50,7 @@ REASON_KEY = "cancellation_reason"
 COMMENT_KEY = "cancellation_comment"
 
 # What a write returns with the subscription, so the refreshed state needs no other read.
-_EXPAND = ["discounts.source.coupon", "latest_invoice"]
+_EXPAND = ("discounts.source.coupon", "latest_invoice")
 
 
 @dataclass
@@ -93,10 +93,15 @@ class Session:
     def key(self, step: str) -> str:
         return self.gateway.idempotency_key(self.customer_id, self.action_key, step)
 
-    def update(self, subscription_id: str, params: sp.SubscriptionUpdateParams) -> Any:
-        """Update the subscription and keep the answer as its new state."""
+    def update(
+        self, subscription_id: str, params: sp.SubscriptionUpdateParams, *, step: str
+    ) -> Any:
+        """Update the subscription and keep the answer as its new state. `step` names the
+        write within the action, so one key never covers two different writes."""
         updated = self.gateway.update_subscription(
-            subscription_id, {**params, "expand": _EXPAND}, key=self.key("update")
+            subscription_id,
+            {**params, "expand": list(_EXPAND)},
+            key=self.key(f"{step}:{subscription_id}"),
         )
         self.subscriptions[subscription_id] = updated
         return updated
@@ -114,6 +119,7 @@ def change_plan(session: Session, subscription_id: Any, price_id: Any) -> Any:
             "items": [{"id": item.id, "price": plan.price_id}],
             "proration_behavior": session.settings.proration_behavior,
         },
+        step="change_plan",
     )
 
 
@@ -128,6 +134,7 @@ def change_quantity(session: Session, subscription_id: Any, quantity: Any) -> An
             "items": [{"id": item.id, "quantity": checked}],
             "proration_behavior": session.settings.proration_behavior,
         },
+        step="change_quantity",
     )
 
 
@@ -145,13 +152,16 @@ def cancel(session: Session, subscription_id: Any, reason: Any = None, comment: 
         return session.update(
             subscription.id,
             {"cancel_at_period_end": True, "cancellation_details": details, "metadata": survey},
+            step="cancel",
         )
     # Stripe's cancel call takes no metadata: the survey is written first, then the end.
-    session.update(subscription.id, {"metadata": survey, "cancellation_details": details})
+    session.update(
+        subscription.id, {"metadata": survey, "cancellation_details": details}, step="survey"
+    )
     ended = session.gateway.cancel_subscription(
         subscription.id,
-        {"cancellation_details": details, "expand": _EXPAND},
-        key=session.key("cancel"),
+        {"cancellation_details": details, "expand": list(_EXPAND)},
+        key=session.key(f"cancel:{subscription.id}"),
     )
     session.subscriptions[subscription.id] = ended
     return ended
@@ -163,28 +173,33 @@ def undo_cancel(session: Session, subscription_id: Any) -> Any:
     check_undo_cancel(session.settings, facts)
     return session.update(
         subscription.id,
-        {"cancel_at_period_end": False, "metadata": {REASON_KEY: "", COMMENT_KEY: ""}},
+        {
+            "cancel_at_period_end": False,
+            "cancellation_details": {"comment": "", "feedback": ""},
+            "metadata": {REASON_KEY: "", COMMENT_KEY: ""},
+        },
+        step="undo_cancel",
     )
 
 
 def apply_coupon(session: Session, subscription_id: Any, code: Any) -> Any:
-    """Add a promotion code (as customers type it) or a coupon id to the subscription,
-    keeping the discounts it already has."""
+    """Add a promotion code, as customers type it, to the subscription, keeping the
+    discounts it already has."""
     subscription, facts = session.facts(subscription_id)
     typed = check_coupon_action(session.settings, facts, code)
+    # Only promotion codes: a raw coupon id (a staff discount, a retention offer) is not
+    # something a customer may type in.
     promotion = session.gateway.promotion_code(typed)
-    coupon = promotion.promotion.coupon if promotion is not None else session.gateway.coupon(typed)
+    coupon = promotion.promotion.coupon if promotion is not None else None
     if isinstance(coupon, str):  # not expanded: never with the gateway's own lookup
         coupon = session.gateway.coupon(coupon)
     check_coupon(coupon)
-    assert coupon is not None
+    assert promotion is not None
     kept: list[sp.SubscriptionUpdateParamsDiscount] = [
         {"discount": d if isinstance(d, str) else d.id} for d in subscription.discounts or ()
     ]
-    added: sp.SubscriptionUpdateParamsDiscount = (
-        {"promotion_code": promotion.id} if promotion is not None else {"coupon": coupon.id}
-    )
-    return session.update(subscription.id, {"discounts": [*kept, added]})
+    added: sp.SubscriptionUpdateParamsDiscount = {"promotion_code": promotion.id}
+    return session.update(subscription.id, {"discounts": [*kept, added]}, step="apply_coupon")
 
 
 def pause(session: Session, subscription_id: Any, resumes_at: Any, *, now: int) -> Any:
@@ -194,6 +209,7 @@ def pause(session: Session, subscription_id: Any, resumes_at: Any, *, now: int) 
     return session.update(
         subscription.id,
         {"pause_collection": {"behavior": session.settings.pause_behavior, "resumes_at": until}},
+        step="pause",
     )
 
 
@@ -201,7 +217,7 @@ def resume(session: Session, subscription_id: Any) -> Any:
     """Collect payments again from the next invoice."""
     subscription, facts = session.facts(subscription_id)
     check_resume(session.settings, facts)
-    return session.update(subscription.id, {"pause_collection": ""})
+    return session.update(subscription.id, {"pause_collection": ""}, step="resume")
 
 
 def start_card_update(session: Session) -> Any:
@@ -232,10 +248,12 @@ def finish_card_update(session: Session, setup_intent_id: Any) -> str:
     session.gateway.set_default_card(session.customer_id, card, key=session.key("default"))
     for subscription in list(session.subscriptions.values()):
         own = subscription.default_payment_method
-        if own is not None and own != card and subscription.status not in ("canceled",):
+        limited = session.only_subscription not in (None, subscription.id)
+        ended = subscription.status in ("canceled", "incomplete_expired")
+        if own is not None and own != card and not ended and not limited:
             session.subscriptions[subscription.id] = session.gateway.update_subscription(
                 subscription.id,
-                {"default_payment_method": card, "expand": _EXPAND},
+                {"default_payment_method": card, "expand": list(_EXPAND)},
                 key=session.key(f"default-{subscription.id}"),
             )
     return card

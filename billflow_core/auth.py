@@ -36,7 +36,12 @@ def authenticate(
     """The identity, once its hash proves it; raises `BadInput` for an unusable identity
     and `Forbidden` (code `hash_missing`, `hash_malformed`, `hash_mismatch`, `hash_expired`
     or `hash_expiring_required`) for a hash that does not prove it."""
-    if not isinstance(identity, str) or not identity.strip() or len(identity) > MAX_IDENTITY:
+    if (
+        not isinstance(identity, str)
+        or not identity.strip()
+        or len(identity) > MAX_IDENTITY
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in identity)
+    ):
         raise BadInput(
             "The page did not say who the customer is.", code="identity_required", field="identity"
         )

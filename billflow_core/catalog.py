@@ -97,7 +97,7 @@ def build_catalog(prices: Iterable[Any], settings: PortalSettings) -> Catalog:
     plans = []
     for price in prices:
         product = price.product
-        if not price.active or price.recurring is None or not getattr(product, "active", False):
+        if not _offerable(price):
             continue
         service = _metadata(product).get(SERVICE_KEY)
         if settings.price_ids:
@@ -123,6 +123,19 @@ def build_catalog(prices: Iterable[Any], settings: PortalSettings) -> Catalog:
         )
     plans.sort(key=lambda p: (p.service or "", p.daily_amount, p.interval, p.price_id))
     return Catalog(tuple(plans))
+
+
+def _offerable(price: Any) -> bool:
+    """A price a portal can show and bill simply: active, of an active product, recurring,
+    licensed (not metered) and per unit with an amount (not tiered)."""
+    return bool(
+        price.active
+        and getattr(price.product, "active", False)
+        and price.recurring is not None
+        and price.recurring.usage_type == "licensed"
+        and price.billing_scheme == "per_unit"
+        and price.unit_amount is not None
+    )
 
 
 def _metadata(obj: Any) -> dict[str, str]:

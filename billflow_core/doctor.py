@@ -122,7 +122,11 @@ def _webhooks(gateway: StripeGateway, webhook_secret: str | None) -> Iterable[Fi
             "BILLFLOW_STRIPE_WEBHOOK_SECRET is not set: catalog changes "
             "show only when the cache expires (5 minutes)",
         )
-    endpoints = [e for e in gateway.webhook_endpoints() if e.status == "enabled"]
+    try:
+        endpoints = [e for e in gateway.webhook_endpoints() if e.status == "enabled"]
+    except BillflowError as error:
+        yield Finding("problem", f"Stripe refused to list webhook endpoints: {error.message}")
+        return
     covering = [
         e
         for e in endpoints

@@ -21,6 +21,7 @@ from . import __version__
 from .errors import (
     BadInput,
     BillflowError,
+    Conflict,
     NotFound,
     PaymentFailed,
     RateLimited,
@@ -33,7 +34,7 @@ __all__ = ["StripeGateway", "is_live_key"]
 
 T = TypeVar("T")
 
-_APP = {"name": "Billflow", "version": __version__, "url": "https://github.com/billflow"}
+_APP_NAME = "Billflow"
 
 
 def is_live_key(api_key: str) -> bool:
@@ -46,7 +47,13 @@ def _options(key: str) -> stripe.RequestOptions:
 
 
 def _redact(key: str) -> str:
-    return key[:8] + "…" + key[-4:] if len(key) > 16 else "…"
+    """Enough of a key to tell which one it is: Stripe's prefix and, for a Stripe secret
+    key, its last four characters. Anything else (a secret pasted in the wrong setting)
+    shows nothing of itself."""
+    for prefix in ("sk_live_", "sk_test_", "rk_live_", "rk_test_"):
+        if key.startswith(prefix) and len(key) > len(prefix) + 8:
+            return f"{prefix}…{key[-4:]}"
+    return "a value that is not a Stripe secret key"
 
 
 class StripeGateway:
@@ -70,10 +77,10 @@ class StripeGateway:
             raise ValueError(
                 "BILLFLOW_STRIPE_API_KEY must be a secret (sk_) or restricted (rk_) key, "
                 f"not {_redact(api_key)}"
-            )
+            )  # never the value itself: it may be another secret pasted in the wrong place
         self.livemode = is_live_key(api_key)
         if stripe.app_info is None:  # a host that names itself keeps its name
-            stripe.set_app_info(**_APP)
+            stripe.set_app_info(_APP_NAME, version=__version__)
         if client is None:
             options: dict[str, Any] = {
                 "max_network_retries": max_network_retries,
@@ -249,12 +256,24 @@ class StripeGateway:
             raise StripeUnavailable(
                 "The site's Stripe key was refused.", code="stripe_key_refused"
             ) from None
+        except stripe.IdempotencyError:
+            # The same intent's key came with other parameters: the page reused a key.
+            raise Conflict(
+                "This request repeats an earlier one with different details.",
+                code="idempotency_conflict",
+            ) from None
         except stripe.InvalidRequestError as error:
             if error.http_status == 404:
                 raise NotFound("No such object in Stripe.", code="stripe_not_found") from None
-            log.warning("Stripe refused a request: %s (param %s)", error.code, error.param)
+            # Stripe's message is written for developers: logged, not shown to customers.
+            log.warning(
+                "Stripe refused a request: %s (param %s): %s",
+                error.code,
+                error.param,
+                error.user_message,
+            )
             raise BadInput(
-                error.user_message or "Stripe refused the request.",
+                "Stripe refused the request.",
                 code=error.code or "stripe_invalid_request",
                 field=error.param,
             ) from None

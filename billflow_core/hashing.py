@@ -30,6 +30,17 @@ _PLAIN = re.compile(r"[0-9a-f]{64}")
 _EXPIRING = re.compile(r"(?P<expires>[0-9]{1,12})\.(?P<digest>[0-9a-f]{64})")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _identity(identity: str) -> bytes:
+    # A NUL could splice an expiry into a plain hash's message: the expiring form's
+    # separators only keep the forms apart if identities never hold them.
+    if _CONTROL.search(identity):
+        raise ValueError("an identity must not contain control characters")
+    return identity.encode("utf-8")
+
+
 def _key(secret: str | bytes) -> bytes:
     key = secret.encode("utf-8") if isinstance(secret, str) else secret
     if not key:
@@ -40,7 +51,7 @@ def _key(secret: str | bytes) -> bytes:
 def user_hash(secret: str | bytes, identity: str) -> str:
     """The plain hash of `identity` (an email or a `cus_` id, exactly as the page passes
     it), as hosted Billflow computes it. It never expires; prefer `expiring_hash`."""
-    return hmac.new(_key(secret), identity.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(_key(secret), _identity(identity), hashlib.sha256).hexdigest()
 
 
 def expiring_hash(secret: str | bytes, identity: str, expires_at: int) -> str:
@@ -48,9 +59,7 @@ def expiring_hash(secret: str | bytes, identity: str, expires_at: int) -> str:
     seconds), written `"<expires_at>.<64 hex digits>"`."""
     if expires_at < 0:
         raise ValueError("expires_at must be epoch seconds")
-    message = b"\x00".join(
-        (_EXPIRING_LABEL, identity.encode("utf-8"), str(expires_at).encode("ascii"))
-    )
+    message = b"\x00".join((_EXPIRING_LABEL, _identity(identity), str(expires_at).encode("ascii")))
     digest = hmac.new(_key(secret), message, hashlib.sha256).hexdigest()
     return f"{expires_at}.{digest}"
 
@@ -63,13 +72,16 @@ def hash_problem(
     now: int | None = None,
     require_expiring: bool = False,
 ) -> str | None:
-    """Why `hash` does not prove `identity`, or None when it does.
+    """Why `hash` does not prove `identity`, or None when it does. An identity with
+    control characters proves nothing ("malformed").
 
     The reasons are stable codes for error messages and logs: "malformed" (neither form),
     "mismatch" (another secret or another identity), "expired", and "expiring_required"
     (a plain hash where the site requires the expiring form). Comparison is constant-time.
     """
     candidate = hash.strip().lower()
+    if _CONTROL.search(identity):
+        return "malformed"
     if _PLAIN.fullmatch(candidate):
         if not hmac.compare_digest(user_hash(secret, identity), candidate):
             return "mismatch"

@@ -65,14 +65,15 @@ class SubscriptionFacts:
     def of(cls, subscription: Any) -> SubscriptionFacts:
         """The facts of a Stripe subscription object."""
         items = subscription["items"].data
+        first = items[0] if items else None
         return cls(
             id=subscription.id,
             customer=subscription.customer
             if isinstance(subscription.customer, str)
             else subscription.customer.id,
             status=subscription.status,
-            price_id=items[0].price.id,
-            quantity=items[0].quantity or 0,
+            price_id=first.price.id if first is not None else "",
+            quantity=(first.quantity or 0) if first is not None else 0,
             cancel_at_period_end=bool(subscription.cancel_at_period_end or subscription.cancel_at),
             paused=subscription.pause_collection is not None,
             items=len(items),
@@ -205,6 +206,8 @@ def check_resubscribe(
     if coupon not in (None, "") and not settings.coupons_on_resubscribe:
         raise Forbidden("This site does not take coupons when resubscribing.",
                         code="feature_disabled", field="coupon")  # fmt: skip
+    if price_id is not None and not isinstance(price_id, str):
+        raise BadInput("Choose a plan.", code="price_required", field="price")
     if price_id in (None, "", facts.price_id):
         if catalog.plan(facts.price_id) is None:
             raise Conflict("This plan is no longer offered; choose another.",
@@ -264,6 +267,8 @@ def allowed_actions(
 ) -> frozenset[str]:
     """What the page may offer for this subscription now: each action whose checks pass
     for some input (the actions re-check the input they get)."""
+    if facts.items != 1:
+        return frozenset()  # the portal manages one-item subscriptions only
     allowed = set()
     plan = catalog.plan(facts.price_id)
     live = facts.status in LIVE

@@ -51,7 +51,7 @@ class SubscriptionView:
     price_id: str
     product_name: str | None
     plan: Plan | None
-    amount: int
+    amount: int | None  # None for a price the portal cannot show simply (tiered)
     currency: str
     interval: str
     interval_count: int
@@ -111,7 +111,8 @@ def load_state(
         for s in gateway.subscriptions(customer.id)
         if only_subscription is None or s.id == only_subscription
     ]
-    views = tuple(_view(settings, catalog, s) for s in subscriptions)
+    # A subscription without items has nothing the portal can show or change.
+    views = tuple(_view(settings, catalog, s) for s in subscriptions if s["items"].data)
     return PortalState(
         identity=identity,
         customer_id=customer.id,

@@ -104,3 +104,14 @@ def test_a_missing_or_refused_key_is_said_plainly(stripe_sandbox: Sandbox) -> No
     typo = doctor(stripe_sandbox, BILLFLOW_CHANGE_PLNA="true")
     assert typo.returncode == 1
     assert "BILLFLOW_CHANGE_PLNA is not a Billflow option" in typo.stdout
+
+
+def test_an_outage_halfway_through_is_a_finding_not_a_traceback(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient
+) -> None:
+    stripe_sandbox.seed("demo")
+    stripe_sandbox.fault("GET /v1/webhook_endpoints", "500", times=5)
+    result = doctor(stripe_sandbox, BILLFLOW_SERVICE=DEMO_SERVICE)
+    assert result.returncode == 1
+    assert "problem  Stripe refused to list webhook endpoints:" in result.stdout
+    assert "Traceback" not in result.stderr

@@ -52,7 +52,9 @@ def test_live_keys_check_the_hash_even_when_the_site_switched_it_off() -> None:
     assert refused.value.code == "hash_missing"
 
 
-@pytest.mark.parametrize("identity", [None, "", "   ", 42, "x" * 513])
+@pytest.mark.parametrize(
+    "identity", [None, "", "   ", 42, "x" * 513, "ada@example.com\x00cus_1", "a\nb"]
+)
 def test_an_unusable_identity_is_bad_input(identity: Any) -> None:
     with pytest.raises(BadInput) as refused:
         authenticate(PortalSettings(), SECRET, identity, "h", livemode=False)

@@ -8,7 +8,14 @@ import logging
 import pytest
 import stripe
 
-from billflow_core.errors import BadInput, NotFound, PaymentFailed, RateLimited, StripeUnavailable
+from billflow_core.errors import (
+    BadInput,
+    Conflict,
+    NotFound,
+    PaymentFailed,
+    RateLimited,
+    StripeUnavailable,
+)
 from billflow_core.gateway import StripeGateway, is_live_key
 from billflow_core.sandbox import Sandbox
 
@@ -28,9 +35,13 @@ def _customer_with_card(client: stripe.StripeClient, card: str = "pm_card_visa")
 def _monthly(client: stripe.StripeClient, amount: int = 1500) -> str:
     product = client.v1.products.create({"name": "Pro", "metadata": {"sb_service": "app"}})
     price = client.v1.prices.create(
-        {"product": product.id, "currency": "usd", "unit_amount": amount,
-         "recurring": {"interval": "month"}}
-    )  # fmt: skip
+        {
+            "product": product.id,
+            "currency": "usd",
+            "unit_amount": amount,
+            "recurring": {"interval": "month"},
+        }
+    )
     return str(price.id)
 
 
@@ -78,9 +89,13 @@ def test_the_catalog_comes_in_pages_of_a_hundred_with_products_expanded(
     product = stripe_client.v1.products.create({"name": "Seats"})
     for amount in range(101):
         stripe_client.v1.prices.create(
-            {"product": product.id, "currency": "usd", "unit_amount": amount,
-             "recurring": {"interval": "month"}}
-        )  # fmt: skip
+            {
+                "product": product.id,
+                "currency": "usd",
+                "unit_amount": amount,
+                "recurring": {"interval": "month"},
+            }
+        )
     stripe_client.v1.prices.create(
         {"product": product.id, "currency": "usd", "unit_amount": 5}  # one-off: left out
     )
@@ -126,10 +141,13 @@ def test_a_declined_card_is_a_payment_failure(
     customer_id = _customer_with_card(stripe_client, "pm_card_chargeCustomerFail")
     with pytest.raises(PaymentFailed) as failed:
         gateway.create_subscription(
-            {"customer": customer_id, "items": [{"price": _monthly(stripe_client)}],
-             "payment_behavior": "error_if_incomplete"},
+            {
+                "customer": customer_id,
+                "items": [{"price": _monthly(stripe_client)}],
+                "payment_behavior": "error_if_incomplete",
+            },
             key=StripeGateway.idempotency_key(customer_id, "intent-2", "create"),
-        )  # fmt: skip
+        )
     assert (failed.value.status, failed.value.code) == (402, "card_declined")
 
 
@@ -145,8 +163,9 @@ def test_stripe_refusals_and_outages_become_billflows_errors(
         gateway.create_subscription({"customer": customer.id}, key="k2")
     assert (refused.value.status, refused.value.field) == (400, "items")
 
-    quick = StripeGateway(stripe_sandbox.secret_key, api_base=stripe_sandbox.url,
-                          max_network_retries=0)  # fmt: skip
+    quick = StripeGateway(
+        stripe_sandbox.secret_key, api_base=stripe_sandbox.url, max_network_retries=0
+    )
     stripe_sandbox.fault("GET /v1/customers", "500")
     with pytest.raises(StripeUnavailable) as down:
         quick.customer_by_email("ada@example.com")
@@ -173,14 +192,42 @@ def test_a_refused_key_is_reported_without_the_key(
     with caplog.at_level(logging.DEBUG), pytest.raises(StripeUnavailable) as refused:
         gateway.customer_by_email("ada@example.com")
     assert refused.value.code == "stripe_key_refused"
-    assert wrong not in str(refused.value.to_dict())
-    assert wrong not in caplog.text
+    secret_part = wrong[len("sk_test_") : -4]
+    assert secret_part not in str(refused.value.to_dict())
+    assert secret_part[:6] not in caplog.text
 
 
 def test_only_secret_or_restricted_keys_are_accepted_and_live_ones_are_known() -> None:
-    with pytest.raises(ValueError) as publishable:
-        StripeGateway("pk_test_abcdefghijklmnopqrstuvwxyz")
-    assert "pk_test_abcdefghijklmnopqrstuvwxyz" not in str(publishable.value)
+    for pasted in (
+        "pk_test_abcdefghijklmnopqrstuvwxyz",
+        "whsec_abcdefghijklmnopqrstuvwxyz",
+        "my-site-secret-value-123456",
+    ):
+        with pytest.raises(ValueError) as refused:
+            StripeGateway(pasted)
+        shown = str(refused.value)
+        assert not any(pasted[i : i + 8] in shown for i in range(len(pasted) - 8))
     assert is_live_key("sk_live_x") and is_live_key("rk_live_x")
     assert not is_live_key("sk_test_x")
     assert StripeGateway("sk_live_" + "x" * 24).livemode is True
+
+
+def test_a_key_reused_with_other_parameters_is_a_conflict_and_stripes_words_stay_in_the_log(
+    stripe_client: stripe.StripeClient, gateway: StripeGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    customer_id = _customer_with_card(stripe_client)
+    sub = stripe_client.v1.subscriptions.create(
+        {"customer": customer_id, "items": [{"price": _monthly(stripe_client)}]}
+    )
+    gateway.update_subscription(sub.id, {"metadata": {"a": "1"}}, key="same-key")
+    with pytest.raises(Conflict) as reused:
+        gateway.update_subscription(sub.id, {"metadata": {"a": "2"}}, key="same-key")
+    assert (reused.value.status, reused.value.code) == (409, "idempotency_conflict")
+
+    stripe_client.v1.subscriptions.cancel(sub.id)
+    with caplog.at_level(logging.WARNING), pytest.raises(BadInput) as refused:
+        gateway.update_subscription(
+            sub.id, {"items": [{"price": _monthly(stripe_client)}]}, key="k3"
+        )
+    assert refused.value.message == "Stripe refused the request."
+    assert "canceled subscription" in caplog.text  # Stripe's own words, for developers

@@ -84,3 +84,14 @@ def test_malformed_hashes_are_refused_without_error(hash: str) -> None:
 def test_an_empty_secret_is_an_error_not_a_weak_hash() -> None:
     with pytest.raises(ValueError, match="BILLFLOW_SECRET_KEY"):
         user_hash("", "ada@example.com")
+
+
+def test_identities_with_control_characters_get_no_hash_and_prove_nothing() -> None:
+    # Otherwise the site's plain hash of "label NUL victim NUL expiry", for a visitor who
+    # registered that as their email, would pass as the victim's expiring hash.
+    spliced = "billflow-expiring-v1\x00victim@example.com\x009999999999"
+    with pytest.raises(ValueError, match="control characters"):
+        user_hash(SECRET, spliced)
+    assert hash_problem(SECRET, "ada@example.com\n", user_hash(SECRET, "ada@example.com")) == (
+        "malformed"
+    )

@@ -29,10 +29,13 @@ def test_a_service_offers_its_plans_cheapest_first_with_both_intervals(
     catalog = build_catalog(gateway.active_prices(), PortalSettings(service=DEMO_SERVICE))
 
     assert [(p.name, p.interval) for p in catalog.plans] == [
-        ("Starter", "year"), ("Starter", "month"),
-        ("Team", "year"), ("Team", "month"),
-        ("Business", "year"), ("Business", "month"),
-    ]  # fmt: skip
+        ("Starter", "year"),
+        ("Starter", "month"),
+        ("Team", "year"),
+        ("Team", "month"),
+        ("Business", "year"),
+        ("Business", "month"),
+    ]
     assert {p.service for p in catalog.plans} == {DEMO_SERVICE}
     assert all(p.quantity is None for p in catalog.plans)  # not a seat-based product
     team = next(p for p in catalog.plans if p.name == "Team" and p.interval == "month")
@@ -46,8 +49,9 @@ def test_without_a_chosen_service_each_service_keeps_to_itself(gateway: StripeGa
     seats = catalog.service_plans(f"{DEMO_SERVICE}-seats")
     assert [p.name for p in seats] == ["Seats"]
     assert seats[0].quantity == QuantityRule(1, 50, "seat")
-    assert seats[0].price_id not in {p.price_id for p in catalog.alternatives(
-        catalog.service_plans(DEMO_SERVICE)[0].price_id)}  # fmt: skip
+    assert seats[0].price_id not in {
+        p.price_id for p in catalog.alternatives(catalog.service_plans(DEMO_SERVICE)[0].price_id)
+    }
     assert catalog.alternatives("price_unknown") == ()
 
 
@@ -73,8 +77,10 @@ def test_inactive_prices_and_products_are_not_offered(
     catalog = build_catalog(gateway.active_prices(), PortalSettings(service=DEMO_SERVICE))
 
     assert [(p.name, p.interval) for p in catalog.plans] == [
-        ("Starter", "year"), ("Starter", "month"), ("Team", "year")
-    ]  # fmt: skip
+        ("Starter", "year"),
+        ("Starter", "month"),
+        ("Team", "year"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -86,7 +92,7 @@ def test_inactive_prices_and_products_are_not_offered(
         ({"sb_quantity_enabled": "true", "sb_quantity_min": "9", "sb_quantity_max": "3"}, None),
         ({"sb_quantity_enabled": "false", "sb_quantity_max": "3"}, None),
     ],
-)  # fmt: skip
+)
 def test_quantity_rules_come_from_product_metadata_and_bad_bounds_are_not_trusted(
     stripe_client: stripe.StripeClient,
     gateway: StripeGateway,
@@ -95,13 +101,20 @@ def test_quantity_rules_come_from_product_metadata_and_bad_bounds_are_not_truste
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     product = stripe_client.v1.products.create(
-        {"name": "Licences", "unit_label": "licence",
-         "metadata": {"sb_service": "licences", **metadata}}
-    )  # fmt: skip
+        {
+            "name": "Licences",
+            "unit_label": "licence",
+            "metadata": {"sb_service": "licences", **metadata},
+        }
+    )
     stripe_client.v1.prices.create(
-        {"product": product.id, "currency": "usd", "unit_amount": 100,
-         "recurring": {"interval": "month"}}
-    )  # fmt: skip
+        {
+            "product": product.id,
+            "currency": "usd",
+            "unit_amount": 100,
+            "recurring": {"interval": "month"},
+        }
+    )
     with caplog.at_level(logging.WARNING):
         catalog = build_catalog(gateway.active_prices(), PortalSettings(service="licences"))
     assert catalog.plans[0].quantity == rule
@@ -113,8 +126,9 @@ def test_the_cache_reads_stripe_once_per_lifetime_and_again_when_invalidated(
     stripe_sandbox: Sandbox, gateway: StripeGateway
 ) -> None:
     now = [1000.0]
-    cache = CatalogCache(gateway, PortalSettings(service=DEMO_SERVICE), ttl=300,
-                         clock=lambda: now[0])  # fmt: skip
+    cache = CatalogCache(
+        gateway, PortalSettings(service=DEMO_SERVICE), ttl=300, clock=lambda: now[0]
+    )
     stripe_sandbox.reset()
     assert not cache.is_warm()
 
@@ -129,3 +143,41 @@ def test_the_cache_reads_stripe_once_per_lifetime_and_again_when_invalidated(
     assert not cache.is_warm()
     cache.get()
     assert stripe_sandbox.counts() == {"GET /v1/prices": 3}
+
+
+def test_tiered_and_metered_prices_are_not_offered(gateway: StripeGateway) -> None:
+    """The sandbox makes only simple prices, so these two come as Stripe would send them."""
+    product = {
+        "id": "prod_t",
+        "object": "product",
+        "active": True,
+        "name": "Usage",
+        "description": None,
+        "unit_label": None,
+        "metadata": {"sb_service": "usage"},
+    }
+    recurring = {"interval": "month", "interval_count": 1, "usage_type": "licensed"}
+    tiered = {
+        "id": "price_tiered",
+        "object": "price",
+        "active": True,
+        "product": product,
+        "billing_scheme": "tiered",
+        "unit_amount": None,
+        "currency": "usd",
+        "nickname": None,
+        "recurring": recurring,
+    }
+    metered = {
+        **tiered,
+        "id": "price_metered",
+        "billing_scheme": "per_unit",
+        "unit_amount": 5,
+        "recurring": {**recurring, "usage_type": "metered"},
+    }
+    simple = {**metered, "id": "price_simple", "recurring": recurring}
+    prices = [stripe.Price.construct_from(p, "sk_test_x") for p in (tiered, metered, simple)]
+
+    catalog = build_catalog(prices, PortalSettings(service="usage"))
+
+    assert [p.price_id for p in catalog.plans] == ["price_simple"]

@@ -197,6 +197,12 @@ def test_resubscribing_restarts_an_ended_subscription_on_the_same_or_an_allowed_
         "price",
         lambda: check_resubscribe(both, CATALOG, ENDED, "other", None),
     )
+    _refused(
+        BadInput,
+        "price_required",
+        "price",
+        lambda: check_resubscribe(both, CATALOG, ENDED, ["starter"], None),
+    )
     gone = replace(ENDED, price_id="retired")
     _refused(
         Conflict,
@@ -252,3 +258,4 @@ def test_the_page_is_offered_only_the_actions_that_would_pass() -> None:
         "change_plan", "pause", "apply_coupon", "update_payment_method"
     }  # fmt: skip
     assert "resume" in allowed_actions(pausing, CATALOG, replace(TEAM, paused=True))
+    assert allowed_actions(ON, CATALOG, replace(TEAM, items=2)) == frozenset()

@@ -41,10 +41,12 @@ def _refused(
     sandbox: Sandbox, error: type[BillflowError], code: str, call: Callable[[], object]
 ) -> None:
     before = sandbox.fingerprint()
+    writes = len(sandbox.writes())
     with pytest.raises(error) as refused:
         call()
     assert refused.value.code == code
     assert sandbox.fingerprint() == before
+    assert len(sandbox.writes()) == writes
 
 
 def test_a_promotion_code_as_typed_discounts_the_subscription(
@@ -80,8 +82,20 @@ def test_unknown_expired_or_switched_off_coupons_write_nothing(
         "coupon_required",
         lambda: actions.apply_coupon(session, team, "  "),
     )
-    stripe_client.v1.coupons.create(
+    staff = stripe_client.v1.coupons.create(
+        {"id": "STAFF100", "percent_off": 100, "duration": "forever"}
+    )
+    _refused(
+        stripe_sandbox,
+        BadInput,
+        "coupon_invalid",  # a coupon id is not a code
+        lambda: actions.apply_coupon(session, team, staff.id),
+    )
+    gone = stripe_client.v1.coupons.create(
         {"id": "GONE", "percent_off": 5, "duration": "once", "max_redemptions": 1}
+    )
+    stripe_client.v1.promotion_codes.create(
+        {"promotion": {"type": "coupon", "coupon": gone.id}, "code": "LASTONE"}
     )
     other = stripe_client.v1.customers.create({"email": "grace@example.com"})
     stripe_client.v1.subscriptions.create(
@@ -97,7 +111,7 @@ def test_unknown_expired_or_switched_off_coupons_write_nothing(
         stripe_sandbox,
         BadInput,
         "coupon_expired",
-        lambda: actions.apply_coupon(session, team, "GONE"),
+        lambda: actions.apply_coupon(session, team, "lastone"),
     )
     _refused(
         stripe_sandbox,
