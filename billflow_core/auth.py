@@ -6,6 +6,7 @@ mode never answers for an identity a visitor merely typed.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 from .errors import BadInput, Forbidden
@@ -16,12 +17,14 @@ __all__ = ["MAX_IDENTITY", "authenticate"]
 
 MAX_IDENTITY = 512
 
-_WHY = {
-    "malformed": "The identity hash is not in a form Billflow knows.",
-    "mismatch": "The identity hash does not match this identity.",
-    "expired": "The identity hash has expired; reload the page.",
-    "expiring_required": "This site needs an expiring identity hash.",
-}
+_WHY = MappingProxyType(
+    {
+        "malformed": "The identity hash is not in a form Billflow knows.",
+        "mismatch": "The identity hash does not match this identity.",
+        "expired": "The identity hash has expired; reload the page.",
+        "expiring_required": "This site needs an expiring identity hash.",
+    }
+)
 
 
 def authenticate(

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from .settings import PortalSettings
@@ -29,7 +30,7 @@ QUANTITY_MAX_KEY = "sb_quantity_max"
 DEFAULT_MAX_QUANTITY = 10_000
 
 # Days per interval, only to put plans of different intervals in one price order.
-_DAYS = {"day": 1, "week": 7, "month": 30.4375, "year": 365.25}
+_DAYS = MappingProxyType({"day": 1, "week": 7, "month": 30.4375, "year": 365.25})
 
 
 class PriceSource(Protocol):

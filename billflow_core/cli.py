@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from types import MappingProxyType
 
 from . import __version__
 
@@ -98,13 +99,15 @@ def _hash(args: argparse.Namespace) -> int:
     return 0
 
 
-_HASH_PROBLEMS = {
-    "malformed": "it is neither a 64-digit hex hash nor an '<expiry>.<hash>' expiring hash",
-    "mismatch": "it was made with another secret key or for another identity "
-    "(identities must match exactly, case included)",
-    "expired": "it has expired",
-    "expiring_required": "it is a plain hash, and the site requires the expiring form",
-}
+_HASH_PROBLEMS = MappingProxyType(
+    {
+        "malformed": "it is neither a 64-digit hex hash nor an '<expiry>.<hash>' expiring hash",
+        "mismatch": "it was made with another secret key or for another identity "
+        "(identities must match exactly, case included)",
+        "expired": "it has expired",
+        "expiring_required": "it is a plain hash, and the site requires the expiring form",
+    }
+)
 
 
 def _doctor(args: argparse.Namespace) -> int:

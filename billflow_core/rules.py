@@ -8,6 +8,7 @@ them before any Stripe write, so a refused action writes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from .catalog import Catalog, Plan
@@ -80,17 +81,19 @@ class SubscriptionFacts:
         )
 
 
-_SETTING_OF = {
-    "change_plan": "change_plan",
-    "change_quantity": "change_quantity",
-    "cancel": "cancel",
-    "undo_cancel": "cancel",
-    "resubscribe": "resubscribe",
-    "apply_coupon": "coupons",
-    "update_payment_method": "update_payment_method",
-    "pause": "pause_instead_of_cancel",
-    "resume": "pause_instead_of_cancel",
-}
+_SETTING_OF = MappingProxyType(
+    {
+        "change_plan": "change_plan",
+        "change_quantity": "change_quantity",
+        "cancel": "cancel",
+        "undo_cancel": "cancel",
+        "resubscribe": "resubscribe",
+        "apply_coupon": "coupons",
+        "update_payment_method": "update_payment_method",
+        "pause": "pause_instead_of_cancel",
+        "resume": "pause_instead_of_cancel",
+    }
+)
 
 
 def check_feature(settings: PortalSettings, action: str) -> None:
