@@ -8,52 +8,19 @@ from typing import Any
 
 import pytest
 import stripe
+from refusal import assert_refused
 
 from billflow_core import actions
 from billflow_core.actions import Session
-from billflow_core.catalog import build_catalog
-from billflow_core.errors import BadInput, BillflowError, Conflict, Forbidden, NotFound
+from billflow_core.errors import BadInput, Conflict, Forbidden, NotFound
 from billflow_core.gateway import StripeGateway
 from billflow_core.sandbox import Sandbox
-from billflow_core.settings import PortalSettings
-
-
-@pytest.fixture
-def demo(stripe_sandbox: Sandbox) -> dict[str, Any]:
-    return stripe_sandbox.seed("demo")
-
-
-@pytest.fixture
-def gateway(stripe_sandbox: Sandbox, demo: dict[str, Any]) -> StripeGateway:
-    return StripeGateway(stripe_sandbox.secret_key, api_base=stripe_sandbox.url)
-
-
-@pytest.fixture
-def session_for(gateway: StripeGateway, demo: dict[str, Any]) -> Callable[..., Session]:
-    def open_session(key: str = "intent-1", **options: Any) -> Session:
-        settings = PortalSettings(**options)
-        catalog = build_catalog(gateway.active_prices(), settings)
-        return Session.open(gateway, settings, catalog, demo["customer"], key)
-
-    return open_session
-
-
-def _refused(
-    sandbox: Sandbox, error: type[BillflowError], code: str, call: Callable[[], object]
-) -> None:
-    before = sandbox.fingerprint()
-    writes = len(sandbox.writes())
-    with pytest.raises(error) as refused:
-        call()
-    assert refused.value.code == code
-    assert sandbox.fingerprint() == before
-    assert len(sandbox.writes()) == writes
 
 
 def test_a_plan_change_swaps_the_price_on_the_same_item_and_invoices_the_difference(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
-    gateway: StripeGateway,
+    demo_gateway: StripeGateway,
     session_for: Callable[..., Session],
     demo: dict[str, Any],
 ) -> None:
@@ -62,8 +29,8 @@ def test_a_plan_change_swaps_the_price_on_the_same_item_and_invoices_the_differe
     item = session.subscriptions[team]["items"].data[0].id
     stripe_sandbox.reset()
 
-    gateway.customer_by_email("ada@example.com")  # how a request finds its customer
-    fresh = Session.open(gateway, session.settings, session.catalog, demo["customer"], "k")
+    demo_gateway.customer_by_email("ada@example.com")  # how a request finds its customer
+    fresh = Session.open(demo_gateway, session.settings, session.catalog, demo["customer"], "k")
     updated = actions.change_plan(fresh, team, demo["prices"]["business_monthly"])
 
     assert sum(stripe_sandbox.counts().values()) == 3  # customer, subscriptions, update
@@ -84,20 +51,20 @@ def test_plan_changes_outside_the_rules_write_nothing(
 ) -> None:
     team = demo["subscriptions"][0]
     session = session_for()
-    _refused(
+    assert_refused(
         stripe_sandbox,
         BadInput,
         "plan_not_offered",
         lambda: actions.change_plan(session, team, demo["prices"]["seats_monthly"]),
     )
-    _refused(
+    assert_refused(
         stripe_sandbox,
         NotFound,
         "subscription_not_found",
         lambda: actions.change_plan(session, "sub_someone_else", demo["prices"]["team_yearly"]),
     )
     off = session_for(change_plan=False)
-    _refused(
+    assert_refused(
         stripe_sandbox,
         Forbidden,
         "feature_disabled",
@@ -113,7 +80,7 @@ def test_plan_changes_outside_the_rules_write_nothing(
         }
     )
     session.subscriptions[theirs.id] = theirs  # even if it reached the session somehow
-    _refused(
+    assert_refused(
         stripe_sandbox,
         NotFound,
         "subscription_not_found",
@@ -154,13 +121,13 @@ def test_quantity_changes_within_bounds_and_refuses_outside_them(
         ("7", "quantity_invalid"),
         (2.5, "quantity_invalid"),
     ):
-        _refused(
+        assert_refused(
             stripe_sandbox,
             BadInput,
             code,
             lambda bad=bad: actions.change_quantity(session, seats, bad),
         )
-    _refused(
+    assert_refused(
         stripe_sandbox,
         Forbidden,
         "quantity_disabled",
@@ -183,7 +150,7 @@ def test_cancel_at_period_end_keeps_the_survey_and_undo_takes_it_back(
     assert held.metadata["cancellation_comment"] == "Over budget this year"
     assert held.cancellation_details.feedback == "too_expensive"
     assert held.cancellation_details.comment == "Over budget this year"
-    _refused(
+    assert_refused(
         stripe_sandbox,
         Conflict,
         "already_canceling",
@@ -194,7 +161,7 @@ def test_cancel_at_period_end_keeps_the_survey_and_undo_takes_it_back(
     held = stripe_client.v1.subscriptions.retrieve(team)
     assert (held.cancel_at_period_end, held.cancel_at) == (False, None)
     assert "cancellation_reason" not in held.metadata.to_dict()
-    _refused(
+    assert_refused(
         stripe_sandbox,
         Conflict,
         "not_canceling",
@@ -224,7 +191,7 @@ def test_a_cancel_with_a_reason_off_the_list_writes_nothing(
     stripe_sandbox: Sandbox, session_for: Callable[..., Session], demo: dict[str, Any]
 ) -> None:
     session = session_for()
-    _refused(
+    assert_refused(
         stripe_sandbox,
         BadInput,
         "reason_invalid",

@@ -1,0 +1,43 @@
+"""Fixtures the core's action tests share: the sandbox's demo account, a gateway to it, and
+sessions opened as its customer. `refusal.py` beside this file is importable from tests."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from billflow_core.actions import Session
+from billflow_core.catalog import build_catalog
+from billflow_core.gateway import StripeGateway
+from billflow_core.sandbox import Sandbox
+from billflow_core.settings import PortalSettings
+
+_HERE = str(Path(__file__).parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+
+@pytest.fixture
+def demo(stripe_sandbox: Sandbox) -> dict[str, Any]:
+    return stripe_sandbox.seed("demo")
+
+
+@pytest.fixture
+def demo_gateway(stripe_sandbox: Sandbox, demo: dict[str, Any]) -> StripeGateway:
+    return StripeGateway(stripe_sandbox.secret_key, api_base=stripe_sandbox.url)
+
+
+@pytest.fixture
+def session_for(demo_gateway: StripeGateway, demo: dict[str, Any]) -> Callable[..., Session]:
+    """Open a session as the demo customer, with an intent key and portal options."""
+
+    def open_session(key: str = "intent-1", **options: Any) -> Session:
+        settings = PortalSettings(**options)
+        catalog = build_catalog(demo_gateway.active_prices(), settings)
+        return Session.open(demo_gateway, settings, catalog, demo["customer"], key)
+
+    return open_session
