@@ -15,6 +15,8 @@ import statistics
 import time
 from typing import Any
 
+from billflow_core import actions
+from billflow_core.actions import Session
 from billflow_core.catalog import CatalogCache
 from billflow_core.gateway import StripeGateway
 from billflow_core.sandbox import Sandbox
@@ -43,7 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = PortalSettings()
     with Sandbox() as sandbox:
-        sandbox.seed("demo")
+        ids = sandbox.seed("demo")
         gateway = TimedGateway(sandbox.secret_key, api_base=sandbox.url)
         cache = CatalogCache(gateway, settings)
 
@@ -55,8 +57,11 @@ def main() -> None:
         sandbox.latency = args.latency
         load_state(gateway, cache, settings, DEMO_EMAIL)
         warm = sum(sandbox.counts().values())
-        print(f"Stripe requests per portal load: cold {cold} (target <= 3), "
-              f"warm {warm} (target <= 2)")  # fmt: skip
+        print(
+            f"Stripe requests per portal load: cold {cold} (target <= 3), warm {warm} (target <= 2)"
+        )
+
+        _action_costs(sandbox, gateway, cache, settings, ids)
 
         own: list[float] = []
         for _ in range(args.loads):
@@ -66,9 +71,42 @@ def main() -> None:
             own.append(time.perf_counter() - started - gateway.stripe_seconds)
         median = statistics.median(own) * 1000
         p95 = statistics.quantiles(own, n=20)[18] * 1000
-        print(f"core's own time per load (Stripe excluded), {args.loads} loads with "
-              f"{args.latency * 1000:.0f} ms sandbox latency: median {median:.3f} ms, "
-              f"p95 {p95:.3f} ms (target median < 2 ms)")  # fmt: skip
+        print(
+            f"core's own time per load (Stripe excluded), {args.loads} loads with "
+            f"{args.latency * 1000:.0f} ms sandbox latency: median {median:.3f} ms, "
+            f"p95 {p95:.3f} ms (target median < 2 ms)"
+        )
+
+
+def _action_costs(
+    sandbox: Sandbox,
+    gateway: StripeGateway,
+    cache: CatalogCache,
+    settings: PortalSettings,
+    ids: dict[str, Any],
+) -> None:
+    """Stripe requests per action, the customer lookup and refreshed state included."""
+    costs = {}
+    steps = {
+        "change_plan": lambda s, team, seats, ids: actions.change_plan(
+            s, team, ids["prices"]["business_monthly"]
+        ),
+        "change_quantity": lambda s, team, seats, ids: actions.change_quantity(s, seats, 5),
+        "cancel": lambda s, team, seats, ids: actions.cancel(s, team, "other", None),
+        "undo_cancel": lambda s, team, seats, ids: actions.undo_cancel(s, team),
+    }
+    team, seats = ids["subscriptions"]
+    for number, (name, step) in enumerate(steps.items()):
+        sandbox.reset()
+        customer = gateway.customer_by_email(DEMO_EMAIL)
+        assert customer is not None and customer.id == ids["customer"]
+        session = Session.open(gateway, settings, cache.get(), customer.id, f"bench-{number}")
+        step(session, team, seats, ids)
+        costs[name] = sum(sandbox.counts().values())
+    print(
+        "Stripe requests per action (target <= 3): "
+        + ", ".join(f"{name} {count}" for name, count in costs.items())
+    )
 
 
 if __name__ == "__main__":
