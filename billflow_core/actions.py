@@ -22,8 +22,10 @@ from .rules import (
     check_coupon,
     check_coupon_action,
     check_feature,
+    check_not_subscribed,
     check_owner,
     check_pause,
+    check_resubscribe,
     check_resume,
     check_undo_cancel,
 )
@@ -40,6 +42,7 @@ __all__ = [
     "change_quantity",
     "finish_card_update",
     "pause",
+    "resubscribe",
     "resume",
     "start_card_update",
     "undo_cancel",
@@ -200,6 +203,44 @@ def apply_coupon(session: Session, subscription_id: Any, code: Any) -> Any:
     ]
     added: sp.SubscriptionUpdateParamsDiscount = {"promotion_code": promotion.id}
     return session.update(subscription.id, {"discounts": [*kept, added]}, step="apply_coupon")
+
+
+def resubscribe(
+    session: Session, subscription_id: Any, price_id: Any = None, code: Any = None
+) -> Any:
+    """Start a canceled subscription again, as a new subscription on its plan (or another
+    of its service, where the site allows), charged to the customer's card at once.
+
+    The answer is the new subscription. When its first payment needs the customer (a card
+    that asks for authentication, or a decline), it is `incomplete` and its latest invoice
+    carries the `confirmation_secret` the page confirms with Stripe.js.
+    """
+    subscription, facts = session.facts(subscription_id)
+    price = check_resubscribe(session.settings, session.catalog, facts, price_id, code)
+    others = [SubscriptionFacts.of(s) for s in session.subscriptions.values() if s["items"].data]
+    check_not_subscribed(session.catalog, others, price)
+    discounts: list[sp.SubscriptionCreateParamsDiscount] = []
+    if code not in (None, ""):
+        promotion = session.gateway.promotion_code(str(code).strip())
+        check_coupon(promotion.promotion.coupon if promotion is not None else None)
+        assert promotion is not None
+        discounts.append({"promotion_code": promotion.id})
+    plan = session.catalog.plan(price)
+    quantity = (
+        facts.quantity if plan and plan.quantity and plan.quantity.allows(facts.quantity) else 1
+    )
+    created = session.gateway.create_subscription(
+        {
+            "customer": session.customer_id,
+            "items": [{"price": price, "quantity": quantity}],
+            "discounts": discounts,
+            "payment_behavior": "allow_incomplete",
+            "expand": ["latest_invoice.confirmation_secret", "discounts.source.coupon"],
+        },
+        key=session.key(f"resubscribe:{subscription.id}"),
+    )
+    session.subscriptions[created.id] = created
+    return created
 
 
 def pause(session: Session, subscription_id: Any, resumes_at: Any, *, now: int) -> Any:

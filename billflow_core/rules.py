@@ -25,6 +25,7 @@ __all__ = [
     "check_coupon",
     "check_coupon_action",
     "check_feature",
+    "check_not_subscribed",
     "check_owner",
     "check_pause",
     "check_resubscribe",
@@ -223,6 +224,14 @@ def check_resubscribe(
         raise BadInput("That plan is not offered for this subscription.",
                        code="plan_not_offered", field="price")  # fmt: skip
     return str(price_id)
+
+
+def check_not_subscribed(catalog: Catalog, others: list[SubscriptionFacts], price_id: str) -> None:
+    """A customer who already has a live subscription to the service does not start a
+    second one by resubscribing: they change the plan of the one they have."""
+    service = {plan.price_id for plan in catalog.alternatives(price_id)} or {price_id}
+    if any(other.status in LIVE and other.price_id in service for other in others):
+        raise Conflict("You already subscribe to this service.", code="already_subscribed")
 
 
 def check_pause(

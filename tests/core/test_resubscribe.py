@@ -1,0 +1,150 @@
+"""Resubscribing: a canceled subscription starts again as a new one on its plan (or another
+of its service, where allowed), once, and never beside a live one of the same service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import stripe
+from refusal import assert_refused
+
+from billflow_core import actions
+from billflow_core.actions import Session
+from billflow_core.errors import BadInput, Conflict, Forbidden
+from billflow_core.gateway import StripeGateway
+from billflow_core.sandbox import Sandbox
+
+
+def _ended(client: stripe.StripeClient, demo: dict[str, Any], which: int = 0) -> str:
+    subscription_id = str(demo["subscriptions"][which])
+    client.v1.subscriptions.cancel(subscription_id)
+    return subscription_id
+
+
+def test_an_ended_subscription_starts_again_on_its_plan_and_quantity(
+    stripe_sandbox: Sandbox,
+    stripe_client: stripe.StripeClient,
+    demo_gateway: StripeGateway,
+    session_for: Callable[..., Session],
+    demo: dict[str, Any],
+) -> None:
+    seats = _ended(stripe_client, demo, 1)
+    template = session_for()  # settings and catalog, read before counting
+    stripe_sandbox.reset()
+
+    customer = demo_gateway.customer_by_email("ada@example.com")
+    assert customer is not None
+    session = Session.open(demo_gateway, template.settings, template.catalog, customer.id, "k")
+    created = actions.resubscribe(session, seats)
+
+    assert sum(stripe_sandbox.counts().values()) == 3  # customer, subscriptions, create
+    assert created.id != seats and created.status == "active"
+    assert created["items"].data[0].price.id == demo["prices"]["seats_monthly"]
+    assert created["items"].data[0].quantity == 3
+    assert created.latest_invoice.status == "paid"
+    assert stripe_client.v1.subscriptions.retrieve(seats).status == "canceled"
+
+
+def test_the_same_intent_sent_twice_starts_one_subscription(
+    stripe_client: stripe.StripeClient,
+    session_for: Callable[..., Session],
+    demo: dict[str, Any],
+) -> None:
+    team = _ended(stripe_client, demo)
+    first = actions.resubscribe(session_for("intent-9"), team)
+    live = [s.id for s in stripe_client.v1.subscriptions.list({"customer": demo["customer"]})]
+    assert first.id in live
+
+    stale = session_for("intent-9")
+    stale.subscriptions = {team: stale.subscriptions[team]}  # as the first request saw them
+    second = actions.resubscribe(stale, team)  # Stripe answers the stored result
+
+    assert second.id == first.id
+    after = [s.id for s in stripe_client.v1.subscriptions.list({"customer": demo["customer"]})]
+    assert sorted(after) == sorted(live)
+
+
+def test_another_plan_or_a_code_only_where_the_site_allows_them(
+    stripe_sandbox: Sandbox,
+    stripe_client: stripe.StripeClient,
+    session_for: Callable[..., Session],
+    demo: dict[str, Any],
+) -> None:
+    team = _ended(stripe_client, demo)
+    strict = session_for()
+    assert_refused(
+        stripe_sandbox,
+        Forbidden,
+        "feature_disabled",
+        lambda: actions.resubscribe(strict, team, demo["prices"]["starter_monthly"]),
+    )
+    assert_refused(
+        stripe_sandbox,
+        Forbidden,
+        "feature_disabled",
+        lambda: actions.resubscribe(strict, team, None, "WELCOME20"),
+    )
+
+    open_ = session_for(
+        "intent-2", change_plan_on_resubscribe=True, coupons=True, coupons_on_resubscribe=True
+    )
+    assert_refused(
+        stripe_sandbox,
+        BadInput,
+        "plan_not_offered",
+        lambda: actions.resubscribe(open_, team, demo["prices"]["seats_monthly"]),
+    )
+    assert_refused(
+        stripe_sandbox,
+        BadInput,
+        "coupon_invalid",
+        lambda: actions.resubscribe(open_, team, None, "NOPE"),
+    )
+    created = actions.resubscribe(open_, team, demo["prices"]["starter_monthly"], "welcome20")
+
+    assert created["items"].data[0].price.id == demo["prices"]["starter_monthly"]
+    assert created.latest_invoice.amount_paid == 720  # 900 less 20%
+    assert created.discounts[0].source.coupon.id == "WELCOME20"
+
+
+def test_no_second_subscription_beside_a_live_one_of_the_same_service(
+    stripe_sandbox: Sandbox,
+    stripe_client: stripe.StripeClient,
+    session_for: Callable[..., Session],
+    demo: dict[str, Any],
+) -> None:
+    team = _ended(stripe_client, demo)
+    stripe_client.v1.subscriptions.create(
+        {"customer": demo["customer"], "items": [{"price": demo["prices"]["starter_monthly"]}]}
+    )
+    session = session_for()
+    assert_refused(
+        stripe_sandbox, Conflict, "already_subscribed", lambda: actions.resubscribe(session, team)
+    )
+    assert_refused(
+        stripe_sandbox,
+        Conflict,
+        "subscription_not_ended",
+        lambda: actions.resubscribe(session, demo["subscriptions"][1]),
+    )
+
+
+def test_a_first_payment_that_needs_the_customer_leaves_it_incomplete_with_a_secret(
+    stripe_client: stripe.StripeClient,
+    session_for: Callable[..., Session],
+    demo: dict[str, Any],
+) -> None:
+    team = _ended(stripe_client, demo)
+    card = stripe_client.v1.payment_methods.attach(
+        "pm_card_authenticationRequired", {"customer": demo["customer"]}
+    )
+    stripe_client.v1.customers.update(
+        demo["customer"], {"invoice_settings": {"default_payment_method": card.id}}
+    )
+
+    created = actions.resubscribe(session_for(), team)
+
+    assert created.status == "incomplete"
+    secret = created.latest_invoice.confirmation_secret
+    assert secret.type == "payment_intent" and "_secret_" in secret.client_secret
