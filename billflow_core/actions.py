@@ -27,6 +27,7 @@ from .rules import (
     check_pause,
     check_resubscribe,
     check_resume,
+    check_subscribe,
     check_undo_cancel,
 )
 from .settings import STRIPE_FEEDBACK, PortalSettings
@@ -45,6 +46,7 @@ __all__ = [
     "resubscribe",
     "resume",
     "start_card_update",
+    "subscribe",
     "undo_cancel",
 ]
 
@@ -241,6 +243,52 @@ def resubscribe(
     )
     session.subscriptions[created.id] = created
     return created
+
+
+def subscribe(
+    gateway: StripeGateway,
+    settings: PortalSettings,
+    catalog: Catalog,
+    email: str,
+    customer: Any,
+    action_key: str,
+    price_id: Any,
+    code: Any = None,
+) -> Any:
+    """Subscribe from the plan picker: `customer` is the Stripe customer, or None for
+    someone who is not one yet (a customer with `email` is made). The first invoice waits
+    for the page to confirm its payment with Stripe.js (`default_incomplete`): the answer
+    is the new subscription, its latest invoice carrying the `confirmation_secret`."""
+    others = (
+        []
+        if customer is None
+        else [
+            SubscriptionFacts.of(s) for s in gateway.subscriptions(customer.id) if s["items"].data
+        ]
+    )
+    plan = check_subscribe(settings, catalog, others, price_id, code)
+    discounts: list[sp.SubscriptionCreateParamsDiscount] = []
+    if code not in (None, ""):
+        promotion = gateway.promotion_code(str(code).strip())
+        check_coupon(promotion.promotion.coupon if promotion is not None else None)
+        assert promotion is not None
+        discounts.append({"promotion_code": promotion.id})
+    if customer is None:
+        customer = gateway.create_customer(
+            email, key=gateway.idempotency_key(email, action_key, "customer")
+        )
+    minimum = plan.quantity.minimum if plan.quantity is not None else 1
+    return gateway.create_subscription(
+        {
+            "customer": customer.id,
+            "items": [{"price": plan.price_id, "quantity": minimum}],
+            "discounts": discounts,
+            "payment_behavior": "default_incomplete",
+            "payment_settings": {"save_default_payment_method": "on_subscription"},
+            "expand": ["latest_invoice.confirmation_secret", "discounts.source.coupon"],
+        },
+        key=gateway.idempotency_key(customer.id, action_key, "subscribe"),
+    )
 
 
 def pause(session: Session, subscription_id: Any, resumes_at: Any, *, now: int) -> Any:

@@ -215,6 +215,11 @@ class StripeGateway:
             self._client.v1.subscriptions.cancel, subscription_id, params, _options(key)
         )
 
+    def create_customer(self, email: str, *, key: str) -> stripe.Customer:
+        """A new customer for someone who subscribes from the plan picker."""
+        params: sp.CustomerCreateParams = {"email": email}
+        return self._call(self._client.v1.customers.create, params, _options(key))
+
     def create_setup_intent(self, customer_id: str, *, key: str) -> stripe.SetupIntent:
         """A setup intent for a new card; the page confirms it with Stripe.js."""
         params: sp.SetupIntentCreateParams = {"customer": customer_id, "usage": "off_session"}

@@ -30,6 +30,7 @@ __all__ = [
     "check_pause",
     "check_resubscribe",
     "check_resume",
+    "check_subscribe",
     "check_undo_cancel",
 ]
 
@@ -232,6 +233,29 @@ def check_not_subscribed(catalog: Catalog, others: list[SubscriptionFacts], pric
     service = {plan.price_id for plan in catalog.alternatives(price_id)} or {price_id}
     if any(other.status in LIVE and other.price_id in service for other in others):
         raise Conflict("You already subscribe to this service.", code="already_subscribed")
+
+
+def check_subscribe(
+    settings: PortalSettings,
+    catalog: Catalog,
+    others: list[SubscriptionFacts],
+    price_id: Any,
+    code: Any,
+) -> Plan:
+    """The plan someone picks: one the picker offers, not beside a live subscription of
+    its service; a code only where coupons are on."""
+    if others and any(o.status in LIVE for o in others) and not settings.plan_picker:
+        raise Forbidden(
+            "This site does not offer more plans to subscribers.", code="feature_disabled"
+        )
+    if code not in (None, "") and not settings.coupons:
+        raise Forbidden("This site does not take coupons.", code="feature_disabled", field="coupon")
+    offered = catalog.service_plans(settings.service) if settings.service else catalog.plans
+    plan = next((p for p in offered if isinstance(price_id, str) and p.price_id == price_id), None)
+    if plan is None:
+        raise BadInput("That plan is not offered.", code="plan_not_offered", field="price")
+    check_not_subscribed(catalog, others, plan.price_id)
+    return plan
 
 
 def check_pause(

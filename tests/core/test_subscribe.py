@@ -1,0 +1,125 @@
+"""Subscribing from the plan picker: someone new becomes a customer with a subscription
+whose first payment the page confirms; subscribers only where the site shows them plans."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import stripe
+from refusal import assert_refused
+
+from billflow_core import actions
+from billflow_core.catalog import build_catalog
+from billflow_core.errors import BadInput, Conflict, Forbidden
+from billflow_core.gateway import StripeGateway
+from billflow_core.sandbox import Sandbox
+from billflow_core.sandbox.seed import DEMO_EMAIL, DEMO_SERVICE
+from billflow_core.settings import PortalSettings
+
+
+def _subscribe(
+    gateway: StripeGateway,
+    email: str,
+    price: str,
+    key: str = "pick-1",
+    customer: Any = None,
+    **options: Any,
+) -> Any:
+    settings = PortalSettings(**options)
+    catalog = build_catalog(gateway.active_prices(), settings)
+    return actions.subscribe(gateway, settings, catalog, email, customer, key, price)
+
+
+def test_someone_new_becomes_a_customer_and_their_confirmed_card_pays_the_renewals(
+    stripe_client: stripe.StripeClient, demo_gateway: StripeGateway, demo: dict[str, Any]
+) -> None:
+    created = _subscribe(
+        demo_gateway, "new@example.com", demo["prices"]["team_monthly"], service=DEMO_SERVICE
+    )
+    assert created.status == "incomplete"
+    (customer,) = stripe_client.v1.customers.list({"email": "new@example.com"}).data
+    assert created.customer == customer.id
+
+    intent = created.latest_invoice.confirmation_secret.client_secret.split("_secret_")[0]
+    stripe_client.v1.payment_intents.confirm(intent, {"payment_method": "pm_card_visa"})
+
+    active = stripe_client.v1.subscriptions.retrieve(created.id)
+    assert active.status == "active"
+    assert active.default_payment_method is not None  # saved for the renewals
+
+
+def test_a_retried_pick_makes_one_customer_and_one_subscription(
+    stripe_client: stripe.StripeClient, demo_gateway: StripeGateway, demo: dict[str, Any]
+) -> None:
+    price = demo["prices"]["starter_yearly"]
+    first = _subscribe(demo_gateway, "twice@example.com", price, key="pick-7")
+    second = _subscribe(demo_gateway, "twice@example.com", price, key="pick-7")
+    assert second.id == first.id
+    assert len(stripe_client.v1.customers.list({"email": "twice@example.com"}).data) == 1
+
+
+def test_subscribers_pick_only_where_the_site_shows_them_plans_and_not_twice(
+    stripe_sandbox: Sandbox, demo_gateway: StripeGateway, demo: dict[str, Any]
+) -> None:
+    ada = demo_gateway.customer_by_email(DEMO_EMAIL)
+    business = demo["prices"]["business_monthly"]
+    assert_refused(
+        stripe_sandbox,
+        Forbidden,
+        "feature_disabled",
+        lambda: _subscribe(demo_gateway, DEMO_EMAIL, business, customer=ada),
+    )
+    assert_refused(
+        stripe_sandbox,
+        Conflict,
+        "already_subscribed",
+        lambda: _subscribe(demo_gateway, DEMO_EMAIL, business, customer=ada, plan_picker=True),
+    )
+
+
+@pytest.mark.parametrize(
+    ("price_key", "options", "error", "code"),
+    [
+        ("seats_monthly", {"service": DEMO_SERVICE}, BadInput, "plan_not_offered"),
+        (None, {}, BadInput, "plan_not_offered"),
+    ],
+)
+def test_a_plan_the_picker_does_not_offer_is_refused(
+    stripe_sandbox: Sandbox,
+    demo_gateway: StripeGateway,
+    demo: dict[str, Any],
+    price_key: str | None,
+    options: dict[str, Any],
+    error: type[Exception],
+    code: str,
+) -> None:
+    price = demo["prices"][price_key] if price_key else "price_missing"
+    assert_refused(
+        stripe_sandbox,
+        error,
+        code,  # type: ignore[arg-type]
+        lambda: _subscribe(demo_gateway, "new@example.com", price, **options),
+    )
+
+
+def test_a_code_only_where_coupons_are_on(
+    stripe_sandbox: Sandbox, demo_gateway: StripeGateway, demo: dict[str, Any]
+) -> None:
+    settings = PortalSettings()
+    catalog = build_catalog(demo_gateway.active_prices(), settings)
+    assert_refused(
+        stripe_sandbox,
+        Forbidden,
+        "feature_disabled",
+        lambda: actions.subscribe(
+            demo_gateway,
+            settings,
+            catalog,
+            "c@example.com",
+            None,
+            "k",
+            demo["prices"]["team_monthly"],
+            "WELCOME20",
+        ),
+    )
