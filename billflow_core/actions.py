@@ -29,6 +29,7 @@ from .rules import (
     check_resume,
     check_subscribe,
     check_undo_cancel,
+    retention_offer_for,
 )
 from .settings import STRIPE_FEEDBACK, PortalSettings
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe
 
 __all__ = [
     "Session",
+    "accept_retention_offer",
     "apply_coupon",
     "cancel",
     "change_plan",
@@ -289,6 +291,35 @@ def subscribe(
         },
         key=gateway.idempotency_key(customer.id, action_key, "subscribe"),
     )
+
+
+def accept_retention_offer(session: Session, subscription_id: Any, reason: Any) -> Any:
+    """Take the site's retention offer instead of cancelling: its coupon is added to the
+    subscription. Only the coupon the site configured for `reason` can be had this way."""
+    subscription, facts = session.facts(subscription_id)
+    check_feature(session.settings, "cancel")
+    coupon_id = retention_offer_for(session.settings, reason)
+    if coupon_id is None:
+        raise BadInput("There is no offer for that reason.", code="no_offer", field="reason")
+    if facts.status not in ("active", "trialing", "past_due"):
+        raise Conflict("This subscription has ended.", code="subscription_ended")
+    coupon = session.gateway.coupon(coupon_id)
+    check_coupon(coupon)
+    if any(_coupon_of(d) == coupon_id for d in subscription.discounts or ()):
+        raise Conflict("This offer is already applied.", code="offer_already_applied")
+    kept: list[sp.SubscriptionUpdateParamsDiscount] = [
+        {"discount": d if isinstance(d, str) else d.id} for d in subscription.discounts or ()
+    ]
+    return session.update(
+        subscription.id,
+        {"discounts": [*kept, {"coupon": coupon_id}], "cancel_at_period_end": False},
+        step="retention_offer",
+    )
+
+
+def _coupon_of(discount: Any) -> str | None:
+    coupon = getattr(getattr(discount, "source", None), "coupon", None)
+    return coupon if isinstance(coupon, str) or coupon is None else str(coupon.id)
 
 
 def pause(session: Session, subscription_id: Any, resumes_at: Any, *, now: int) -> Any:

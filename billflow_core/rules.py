@@ -32,6 +32,7 @@ __all__ = [
     "check_resume",
     "check_subscribe",
     "check_undo_cancel",
+    "retention_offer_for",
 ]
 
 ACTIONS = (
@@ -256,6 +257,14 @@ def check_subscribe(
         raise BadInput("That plan is not offered.", code="plan_not_offered", field="price")
     check_not_subscribed(catalog, others, plan.price_id)
     return plan
+
+
+def retention_offer_for(settings: PortalSettings, reason: Any) -> str | None:
+    """The coupon to offer a customer who is cancelling for `reason`, if the site has one."""
+    offer = settings.retention_offer
+    if offer is None or not isinstance(reason, str) or reason not in offer.reasons:
+        return None
+    return offer.coupon
 
 
 def check_pause(
