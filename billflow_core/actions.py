@@ -19,6 +19,7 @@ from .rules import (
     check_cancel,
     check_change_plan,
     check_change_quantity,
+    check_code,
     check_coupon,
     check_coupon_action,
     check_feature,
@@ -27,9 +28,9 @@ from .rules import (
     check_pause,
     check_resubscribe,
     check_resume,
+    check_retention_offer,
     check_subscribe,
     check_undo_cancel,
-    retention_offer_for,
 )
 from .settings import STRIPE_FEEDBACK, PortalSettings
 
@@ -193,20 +194,30 @@ def apply_coupon(session: Session, subscription_id: Any, code: Any) -> Any:
     """Add a promotion code, as customers type it, to the subscription, keeping the
     discounts it already has."""
     subscription, facts = session.facts(subscription_id)
-    typed = check_coupon_action(session.settings, facts, code)
-    # Only promotion codes: a raw coupon id (a staff discount, a retention offer) is not
-    # something a customer may type in.
-    promotion = session.gateway.promotion_code(typed)
+    promotion = _promotion_code_id(
+        session.gateway, check_coupon_action(session.settings, facts, code)
+    )
+    discounts = _kept_discounts(subscription)
+    discounts.append({"promotion_code": promotion})
+    return session.update(subscription.id, {"discounts": discounts}, step="apply_coupon")
+
+
+def _promotion_code_id(gateway: StripeGateway, code: Any) -> str:
+    """The id of the redeemable promotion code a customer typed. Only promotion codes: a
+    raw coupon id (a staff discount, a retention offer) is not something to type in."""
+    promotion = gateway.promotion_code(check_code(code))
     coupon = promotion.promotion.coupon if promotion is not None else None
     if isinstance(coupon, str):  # not expanded: never with the gateway's own lookup
-        coupon = session.gateway.coupon(coupon)
+        coupon = gateway.coupon(coupon)
     check_coupon(coupon)
     assert promotion is not None
-    kept: list[sp.SubscriptionUpdateParamsDiscount] = [
-        {"discount": d if isinstance(d, str) else d.id} for d in subscription.discounts or ()
-    ]
-    added: sp.SubscriptionUpdateParamsDiscount = {"promotion_code": promotion.id}
-    return session.update(subscription.id, {"discounts": [*kept, added]}, step="apply_coupon")
+    return str(promotion.id)
+
+
+def _kept_discounts(subscription: Any) -> list[sp.SubscriptionUpdateParamsDiscount]:
+    """The subscription's discounts as `discounts[]` entries that keep them: Stripe's
+    update replaces the whole list."""
+    return [{"discount": d if isinstance(d, str) else d.id} for d in subscription.discounts or ()]
 
 
 def resubscribe(
@@ -225,10 +236,7 @@ def resubscribe(
     check_not_subscribed(session.catalog, others, price)
     discounts: list[sp.SubscriptionCreateParamsDiscount] = []
     if code not in (None, ""):
-        promotion = session.gateway.promotion_code(str(code).strip())
-        check_coupon(promotion.promotion.coupon if promotion is not None else None)
-        assert promotion is not None
-        discounts.append({"promotion_code": promotion.id})
+        discounts.append({"promotion_code": _promotion_code_id(session.gateway, code)})
     plan = session.catalog.plan(price)
     quantity = (
         facts.quantity if plan and plan.quantity and plan.quantity.allows(facts.quantity) else 1
@@ -271,10 +279,7 @@ def subscribe(
     plan = check_subscribe(settings, catalog, others, price_id, code)
     discounts: list[sp.SubscriptionCreateParamsDiscount] = []
     if code not in (None, ""):
-        promotion = gateway.promotion_code(str(code).strip())
-        check_coupon(promotion.promotion.coupon if promotion is not None else None)
-        assert promotion is not None
-        discounts.append({"promotion_code": promotion.id})
+        discounts.append({"promotion_code": _promotion_code_id(gateway, code)})
     if customer is None:
         customer = gateway.create_customer(
             email, key=gateway.idempotency_key(email, action_key, "customer")
@@ -297,22 +302,16 @@ def accept_retention_offer(session: Session, subscription_id: Any, reason: Any) 
     """Take the site's retention offer instead of cancelling: its coupon is added to the
     subscription. Only the coupon the site configured for `reason` can be had this way."""
     subscription, facts = session.facts(subscription_id)
-    check_feature(session.settings, "cancel")
-    coupon_id = retention_offer_for(session.settings, reason)
-    if coupon_id is None:
-        raise BadInput("There is no offer for that reason.", code="no_offer", field="reason")
-    if facts.status not in ("active", "trialing", "past_due"):
-        raise Conflict("This subscription has ended.", code="subscription_ended")
-    coupon = session.gateway.coupon(coupon_id)
-    check_coupon(coupon)
+    coupon_id = check_retention_offer(session.settings, facts, reason)
+    check_coupon(session.gateway.coupon(coupon_id))
     if any(_coupon_of(d) == coupon_id for d in subscription.discounts or ()):
         raise Conflict("This offer is already applied.", code="offer_already_applied")
-    kept: list[sp.SubscriptionUpdateParamsDiscount] = [
-        {"discount": d if isinstance(d, str) else d.id} for d in subscription.discounts or ()
-    ]
     return session.update(
         subscription.id,
-        {"discounts": [*kept, {"coupon": coupon_id}], "cancel_at_period_end": False},
+        {
+            "discounts": [*_kept_discounts(subscription), {"coupon": coupon_id}],
+            "cancel_at_period_end": False,
+        },
         step="retention_offer",
     )
 

@@ -22,6 +22,7 @@ __all__ = [
     "check_cancel",
     "check_change_plan",
     "check_change_quantity",
+    "check_code",
     "check_coupon",
     "check_coupon_action",
     "check_feature",
@@ -30,6 +31,7 @@ __all__ = [
     "check_pause",
     "check_resubscribe",
     "check_resume",
+    "check_retention_offer",
     "check_subscribe",
     "check_undo_cancel",
     "retention_offer_for",
@@ -251,8 +253,10 @@ def check_subscribe(
         )
     if code not in (None, "") and not settings.coupons:
         raise Forbidden("This site does not take coupons.", code="feature_disabled", field="coupon")
-    offered = catalog.service_plans(settings.service) if settings.service else catalog.plans
-    plan = next((p for p in offered if isinstance(price_id, str) and p.price_id == price_id), None)
+    # The catalog holds only what the settings offer (their service, or their price ids).
+    plan = next(
+        (p for p in catalog.plans if isinstance(price_id, str) and p.price_id == price_id), None
+    )
     if plan is None:
         raise BadInput("That plan is not offered.", code="plan_not_offered", field="price")
     check_not_subscribed(catalog, others, plan.price_id)
@@ -265,6 +269,17 @@ def retention_offer_for(settings: PortalSettings, reason: Any) -> str | None:
     if offer is None or not isinstance(reason, str) or reason not in offer.reasons:
         return None
     return offer.coupon
+
+
+def check_retention_offer(settings: PortalSettings, facts: SubscriptionFacts, reason: Any) -> str:
+    """The coupon a cancelling customer may take instead: the one the site set for
+    `reason`, on a subscription that has not ended."""
+    check_feature(settings, "cancel")
+    coupon_id = retention_offer_for(settings, reason)
+    if coupon_id is None:
+        raise BadInput("There is no offer for that reason.", code="no_offer", field="reason")
+    _live(facts)
+    return coupon_id
 
 
 def check_pause(
@@ -284,13 +299,18 @@ def check_pause(
     return resumes_at
 
 
+def check_code(code: Any) -> str:
+    """A promotion code as a customer typed it: short text, spaces trimmed."""
+    if not isinstance(code, str) or not code.strip() or len(code) > 200:
+        raise BadInput("Enter a coupon code.", code="coupon_required", field="coupon")
+    return code.strip()
+
+
 def check_coupon_action(settings: PortalSettings, facts: SubscriptionFacts, code: Any) -> str:
     """The code a customer typed: text, on a live subscription, where coupons are on."""
     check_feature(settings, "apply_coupon")
     _live(facts)
-    if not isinstance(code, str) or not code.strip() or len(code) > 200:
-        raise BadInput("Enter a coupon code.", code="coupon_required", field="coupon")
-    return code.strip()
+    return check_code(code)
 
 
 def check_coupon(coupon: Any) -> None:

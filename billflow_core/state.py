@@ -131,7 +131,7 @@ def _picker(
     live = any(v.status not in ("canceled", "incomplete_expired") for v in views)
     if live and not settings.plan_picker:
         return ()
-    return catalog.service_plans(settings.service) if settings.service else catalog.plans
+    return catalog.plans  # built from the settings: only what they offer
 
 
 def _card(payment_method: Any) -> Card | None:
