@@ -72,6 +72,7 @@ class Session:
     action_key: str
     only_subscription: str | None = None
     subscriptions: dict[str, Any] = field(default_factory=dict)
+    customer: Any = None  # the customer as last read or written, for the refreshed state
 
     @classmethod
     def open(
@@ -255,47 +256,38 @@ def resubscribe(
     return created
 
 
-def subscribe(
-    gateway: StripeGateway,
-    settings: PortalSettings,
-    catalog: Catalog,
-    email: str,
-    customer: Any,
-    action_key: str,
-    price_id: Any,
-    code: Any = None,
-) -> Any:
-    """Subscribe from the plan picker: `customer` is the Stripe customer, or None for
-    someone who is not one yet (a customer with `email` is made). The first invoice waits
-    for the page to confirm its payment with Stripe.js (`default_incomplete`): the answer
-    is the new subscription, its latest invoice carrying the `confirmation_secret`."""
-    others = (
-        []
-        if customer is None
-        else [
-            SubscriptionFacts.of(s) for s in gateway.subscriptions(customer.id) if s["items"].data
-        ]
-    )
-    plan = check_subscribe(settings, catalog, others, price_id, code)
+def subscribe(session: Session, email: str | None, price_id: Any, code: Any = None) -> Any:
+    """Subscribe from the plan picker. A session without a customer is someone who is not
+    one yet: a customer with `email` is made first. The first invoice waits for the page to
+    confirm its payment with Stripe.js (`default_incomplete`): the answer is the new
+    subscription, its latest invoice carrying the `confirmation_secret`."""
+    others = [SubscriptionFacts.of(s) for s in session.subscriptions.values() if s["items"].data]
+    plan = check_subscribe(session.settings, session.catalog, others, price_id, code)
     discounts: list[sp.SubscriptionCreateParamsDiscount] = []
     if code not in (None, ""):
-        discounts.append({"promotion_code": _promotion_code_id(gateway, code)})
-    if customer is None:
-        customer = gateway.create_customer(
-            email, key=gateway.idempotency_key(email, action_key, "customer")
+        discounts.append({"promotion_code": _promotion_code_id(session.gateway, code)})
+    if session.customer is None:
+        if email is None:  # a `cus_` identity that names no customer
+            raise NotFound("No such customer.", code="customer_not_found", field="identity")
+        # Keyed by the email: a retry finds this customer and carries on from here.
+        session.customer = session.gateway.create_customer(
+            email, key=session.gateway.idempotency_key(email, session.action_key, "customer")
         )
+        session.customer_id = session.customer.id
     minimum = plan.quantity.minimum if plan.quantity is not None else 1
-    return gateway.create_subscription(
+    created = session.gateway.create_subscription(
         {
-            "customer": customer.id,
+            "customer": session.customer_id,
             "items": [{"price": plan.price_id, "quantity": minimum}],
             "discounts": discounts,
             "payment_behavior": "default_incomplete",
             "payment_settings": {"save_default_payment_method": "on_subscription"},
             "expand": ["latest_invoice.confirmation_secret", "discounts.source.coupon"],
         },
-        key=gateway.idempotency_key(customer.id, action_key, "subscribe"),
+        key=session.key("subscribe"),
     )
+    session.subscriptions[created.id] = created
+    return created
 
 
 def accept_retention_offer(session: Session, subscription_id: Any, reason: Any) -> Any:
@@ -345,34 +337,35 @@ def start_card_update(session: Session) -> Any:
     return session.gateway.create_setup_intent(session.customer_id, key=session.key("setup"))
 
 
-def finish_card_update(session: Session, setup_intent_id: Any) -> str:
-    """Make the card of a succeeded setup intent the customer's default, and the default of
-    each subscription that named its own card, so every renewal uses it. Returns the new
-    card's payment method id."""
+def finish_card_update(session: Session, payment_method_id: Any) -> Any:
+    """Make the card the page just confirmed (the `payment_method` of its succeeded setup
+    intent) the customer's default, and the default of each subscription that named its own
+    card, so every renewal uses it. Stripe refuses a card not attached to this customer,
+    which a card only is once its setup succeeded. Returns the updated customer."""
     check_feature(session.settings, "update_payment_method")
-    intent = (
-        session.gateway.setup_intent(setup_intent_id)
-        if isinstance(setup_intent_id, str) and setup_intent_id.startswith("seti_")
-        else None
-    )
-    if intent is None or intent.customer != session.customer_id:
-        raise BadInput("No such card update.", code="setup_intent_invalid", field="setup_intent")
-    if intent.status != "succeeded" or not intent.payment_method:
-        raise Conflict("The card has not been confirmed yet.", code="card_not_confirmed")
-    card = (
-        intent.payment_method
-        if isinstance(intent.payment_method, str)
-        else (intent.payment_method.id)
-    )
-    session.gateway.set_default_card(session.customer_id, card, key=session.key("default"))
+    if (
+        not isinstance(payment_method_id, str)
+        or not payment_method_id.startswith("pm_")
+        or len(payment_method_id) > 255
+    ):
+        raise BadInput("No such card.", code="payment_method_invalid", field="payment_method")
+    try:
+        customer = session.gateway.set_default_card(
+            session.customer_id, payment_method_id, key=session.key("default")
+        )
+    except (BadInput, NotFound):
+        raise BadInput(
+            "That card was not confirmed for this customer.",
+            code="payment_method_invalid",
+            field="payment_method",
+        ) from None
+    session.customer = customer
     for subscription in list(session.subscriptions.values()):
         own = subscription.default_payment_method
         limited = session.only_subscription not in (None, subscription.id)
         ended = subscription.status in ("canceled", "incomplete_expired")
-        if own is not None and own != card and not ended and not limited:
-            session.subscriptions[subscription.id] = session.gateway.update_subscription(
-                subscription.id,
-                {"default_payment_method": card, "expand": list(_EXPAND)},
-                key=session.key(f"default-{subscription.id}"),
+        if own is not None and own != payment_method_id and not ended and not limited:
+            session.update(
+                subscription.id, {"default_payment_method": payment_method_id}, step="card"
             )
-    return card
+    return customer

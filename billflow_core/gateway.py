@@ -225,11 +225,16 @@ class StripeGateway:
         params: sp.SetupIntentCreateParams = {"customer": customer_id, "usage": "off_session"}
         return self._call(self._client.v1.setup_intents.create, params, _options(key))
 
-    def set_default_card(self, customer_id: str, payment_method_id: str, *, key: str) -> None:
+    def set_default_card(
+        self, customer_id: str, payment_method_id: str, *, key: str
+    ) -> stripe.Customer:
+        """Make an attached card the customer's default; the answer carries the card, as
+        `customer` and `customer_by_email` do."""
         params: sp.CustomerUpdateParams = {
-            "invoice_settings": {"default_payment_method": payment_method_id}
+            "invoice_settings": {"default_payment_method": payment_method_id},
+            "expand": ["invoice_settings.default_payment_method"],
         }
-        self._call(self._client.v1.customers.update, customer_id, params, _options(key))
+        return self._call(self._client.v1.customers.update, customer_id, params, _options(key))
 
     # -- plumbing --------------------------------------------------------------------------
     @staticmethod

@@ -5,6 +5,7 @@ is cold): the customer with their card, and every subscription with its discount
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,16 @@ from .gateway import StripeGateway
 from .rules import SubscriptionFacts, allowed_actions
 from .settings import PortalSettings
 
-__all__ = ["Card", "Discount", "PortalState", "SubscriptionView", "identity_kind", "load_state"]
+__all__ = [
+    "Card",
+    "Discount",
+    "PortalState",
+    "SubscriptionView",
+    "build_state",
+    "find_customer",
+    "identity_kind",
+    "load_state",
+]
 
 
 def identity_kind(identity: str) -> str:
@@ -93,6 +103,15 @@ def load_state(
 ) -> PortalState:
     """The portal of `identity` (an email or a `cus_` id, as the settings identify
     customers). With `only_subscription`, the page was limited to that one subscription."""
+    customer = find_customer(gateway, settings, identity)
+    catalog = catalog_cache.get()
+    subscriptions = gateway.subscriptions(customer.id) if customer is not None else []
+    return build_state(settings, catalog, identity, customer, subscriptions, only_subscription)
+
+
+def find_customer(gateway: StripeGateway, settings: PortalSettings, identity: str) -> Any:
+    """The Stripe customer `identity` names, with their default card; None for someone who
+    is not a customer. An identity of the other kind than the site's is refused."""
     kind = identity_kind(identity)
     if kind != settings.identify_by:
         raise BadInput(
@@ -100,19 +119,29 @@ def load_state(
             code="identity_kind",
             field="identity",
         )
-    customer = (
+    return (
         gateway.customer(identity) if kind == "customer_id" else gateway.customer_by_email(identity)
     )
-    catalog = catalog_cache.get()
+
+
+def build_state(
+    settings: PortalSettings,
+    catalog: Catalog,
+    identity: str,
+    customer: Any,
+    subscriptions: Iterable[Any],
+    only_subscription: str | None = None,
+) -> PortalState:
+    """The portal from objects already read: an action's answer reuses what it read and
+    wrote instead of asking Stripe again."""
     if customer is None:
         return PortalState(identity, None, None, None, (), _picker(settings, catalog, ()))
-    subscriptions = [
-        s
-        for s in gateway.subscriptions(customer.id)
-        if only_subscription is None or s.id == only_subscription
-    ]
     # A subscription without items has nothing the portal can show or change.
-    views = tuple(_view(settings, catalog, s) for s in subscriptions if s["items"].data)
+    views = tuple(
+        _view(settings, catalog, s)
+        for s in subscriptions
+        if s["items"].data and only_subscription in (None, s.id)
+    )
     return PortalState(
         identity=identity,
         customer_id=customer.id,

@@ -134,18 +134,26 @@ def test_a_confirmed_card_becomes_the_default_for_the_customer_and_their_subscri
 
     intent = actions.start_card_update(session_for())
     assert intent.client_secret.startswith(intent.id + "_secret_")
+    unconfirmed = stripe_client.v1.payment_methods.create(
+        {"type": "card", "card": {"token": "tok_mastercard"}}
+    )
     assert_refused(
         stripe_sandbox,
-        Conflict,
-        "card_not_confirmed",
-        lambda: actions.finish_card_update(session_for("i-2"), intent.id),
+        BadInput,
+        "payment_method_invalid",
+        lambda: actions.finish_card_update(session_for("i-2"), unconfirmed.id),
     )
-    stripe_client.v1.setup_intents.confirm(intent.id, {"payment_method": "pm_card_mastercard"})
+    confirmed = stripe_client.v1.setup_intents.confirm(
+        intent.id, {"payment_method": "pm_card_mastercard"}
+    )
+    card = confirmed.payment_method
+    assert isinstance(card, str)
 
-    card = actions.finish_card_update(session_for("i-3"), intent.id)
+    customer = actions.finish_card_update(session_for("i-3"), card)
 
-    customer = stripe_client.v1.customers.retrieve(demo["customer"])
-    assert customer.invoice_settings.default_payment_method == card
+    assert customer.invoice_settings.default_payment_method.id == card
+    stored = stripe_client.v1.customers.retrieve(demo["customer"])
+    assert stored.invoice_settings.default_payment_method == card
     assert stripe_client.v1.subscriptions.retrieve(team).default_payment_method == card
     assert stripe_client.v1.payment_methods.retrieve(card).card.brand == "mastercard"
 
@@ -159,12 +167,14 @@ def test_someone_elses_card_update_cannot_be_finished(
     theirs = stripe_client.v1.setup_intents.create(
         {"customer": other.id, "payment_method": "pm_card_visa", "confirm": True}
     )
-    for intent_id in (theirs.id, "seti_missing", None, "pm_card_visa"):
+    assert isinstance(theirs.payment_method, str)
+    cards = (theirs.payment_method, "pm_missing", None, 42, theirs.id, "pm_" + "x" * 300)
+    for n, card in enumerate(cards):
         assert_refused(
             stripe_sandbox,
             BadInput,
-            "setup_intent_invalid",
-            lambda intent_id=intent_id: actions.finish_card_update(session_for(), intent_id),
+            "payment_method_invalid",
+            lambda card=card, key=f"i-{n}": actions.finish_card_update(session_for(key), card),
         )
     assert_refused(
         stripe_sandbox,

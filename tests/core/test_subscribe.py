@@ -28,7 +28,11 @@ def _subscribe(
 ) -> Any:
     settings = PortalSettings(**options)
     catalog = build_catalog(gateway.active_prices(), settings)
-    return actions.subscribe(gateway, settings, catalog, email, customer, key, price)
+    session = actions.Session(gateway, settings, catalog, "", key, customer=customer)
+    if customer is not None:
+        session = actions.Session.open(gateway, settings, catalog, customer.id, key)
+        session.customer = customer
+    return actions.subscribe(session, email, price)
 
 
 def test_someone_new_becomes_a_customer_and_their_confirmed_card_pays_the_renewals(
@@ -113,12 +117,8 @@ def test_a_code_only_where_coupons_are_on(
         Forbidden,
         "feature_disabled",
         lambda: actions.subscribe(
-            demo_gateway,
-            settings,
-            catalog,
+            actions.Session(demo_gateway, settings, catalog, "", "k"),
             "c@example.com",
-            None,
-            "k",
             demo["prices"]["team_monthly"],
             "WELCOME20",
         ),
