@@ -58,7 +58,7 @@ REASON_KEY = "cancellation_reason"
 COMMENT_KEY = "cancellation_comment"
 
 # What a write returns with the subscription, so the refreshed state needs no other read.
-_EXPAND = ("discounts.source.coupon", "latest_invoice")
+_EXPAND = ("discounts.source.coupon", "latest_invoice.confirmation_secret")
 
 
 @dataclass

@@ -121,7 +121,7 @@ class StripeGateway:
             "customer": customer_id,
             "status": "all",
             "limit": 100,
-            "expand": ["data.discounts.source.coupon", "data.latest_invoice"],
+            "expand": ["data.discounts.source.coupon", "data.latest_invoice.confirmation_secret"],
         }
         return list(self._call(self._client.v1.subscriptions.list, params).data)
 
@@ -143,13 +143,21 @@ class StripeGateway:
             params = {**params, "starting_after": page.data[-1].id}
 
     def invoices(
-        self, customer_id: str, *, subscription_id: str | None = None, limit: int = 24
-    ) -> list[stripe.Invoice]:
-        """The customer's invoices, newest first (only one subscription's, when given)."""
+        self,
+        customer_id: str,
+        *,
+        subscription_id: str | None = None,
+        limit: int = 24,
+        starting_after: str | None = None,
+    ) -> stripe.ListObject[stripe.Invoice]:
+        """A page of the customer's invoices, newest first (only one subscription's, when
+        given); ask again with `starting_after` while `has_more`."""
         params: sp.InvoiceListParams = {"customer": customer_id, "limit": limit}
         if subscription_id is not None:
             params["subscription"] = subscription_id
-        return list(self._call(self._client.v1.invoices.list, params).data)
+        if starting_after is not None:
+            params["starting_after"] = starting_after
+        return self._call(self._client.v1.invoices.list, params)
 
     def promotion_code(self, code: str) -> stripe.PromotionCode | None:
         """The active promotion code a customer typed (Stripe matches case-insensitively)."""

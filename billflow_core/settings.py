@@ -32,7 +32,8 @@ PREFIX = "BILLFLOW_"
 # and the sandbox and the test tools read their own variables.
 NOT_OPTIONS = frozenset(
     {"SECRET_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_PUBLISHABLE_KEY",
-     "URL_PREFIX", "SANDBOX_SECRET_KEY", "SANDBOX_PUBLISHABLE_KEY", "CHROMIUM"}
+     "STRIPE_API_BASE", "URL_PREFIX", "SANDBOX_SECRET_KEY", "SANDBOX_PUBLISHABLE_KEY",
+     "CHROMIUM"}
 )  # fmt: skip
 
 DEFAULT_CANCELLATION_REASONS: tuple[str, ...] = (

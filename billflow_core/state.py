@@ -24,6 +24,7 @@ __all__ = [
     "find_customer",
     "identity_kind",
     "load_state",
+    "payment_secret",
 ]
 
 
@@ -75,6 +76,9 @@ class SubscriptionView:
     paused_until: int | None
     paused: bool
     allowed: frozenset[str]
+    # The client secret of a payment waiting for the customer (3-D Secure, or a new card
+    # after a decline), which the page confirms with Stripe.js.
+    payment_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,11 +141,9 @@ def build_state(
     if customer is None:
         return PortalState(identity, None, None, None, (), _picker(settings, catalog, ()))
     # A subscription without items has nothing the portal can show or change.
-    views = tuple(
-        _view(settings, catalog, s)
-        for s in subscriptions
-        if s["items"].data and only_subscription in (None, s.id)
-    )
+    shown = [s for s in subscriptions if s["items"].data and only_subscription in (None, s.id)]
+    shown.sort(key=lambda s: s.created, reverse=True)  # newest first, as Stripe lists them
+    views = tuple(_view(settings, catalog, s) for s in shown)
     return PortalState(
         identity=identity,
         customer_id=customer.id,
@@ -207,4 +209,18 @@ def _view(settings: PortalSettings, catalog: Catalog, subscription: Any) -> Subs
         paused_until=pause.resumes_at if pause is not None else None,
         paused=pause is not None,
         allowed=allowed_actions(settings, catalog, SubscriptionFacts.of(subscription)),
+        payment_secret=payment_secret(subscription),
     )
+
+
+def payment_secret(subscription: Any) -> str | None:
+    """The client secret of the payment the subscription waits on the customer for, if any."""
+    if subscription.status not in ("incomplete", "past_due") and not getattr(
+        subscription, "pending_update", None
+    ):
+        return None
+    invoice = subscription.latest_invoice
+    if invoice is None or isinstance(invoice, str) or invoice.status != "open":
+        return None
+    secret = getattr(invoice, "confirmation_secret", None)
+    return None if secret is None else str(secret.client_secret)

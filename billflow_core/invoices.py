@@ -1,0 +1,95 @@
+"""The invoices a customer may read in the portal, a page at a time.
+
+By default only the viewed subscription's invoices are shown, as hosted Billflow does; a site
+that wants one-off invoices too switches `show_all_invoices` on. Stripe filters by customer,
+so a subscription id of someone else's simply finds nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import BadInput
+from .gateway import StripeGateway
+from .settings import PortalSettings
+
+__all__ = ["InvoicePage", "InvoiceView", "list_invoices"]
+
+PAGE_SIZE = 24
+
+
+@dataclass(frozen=True)
+class InvoiceView:
+    """One invoice as the page lists it; amounts in minor units, times in epoch seconds."""
+
+    id: str
+    number: str | None
+    status: str
+    currency: str
+    total: int
+    amount_due: int
+    amount_paid: int
+    created: int
+    subscription: str | None
+    hosted_invoice_url: str | None
+    invoice_pdf: str | None
+
+
+@dataclass(frozen=True)
+class InvoicePage:
+    invoices: tuple[InvoiceView, ...]
+    has_more: bool  # ask again with `starting_after` = the last invoice's id
+
+
+def list_invoices(
+    gateway: StripeGateway,
+    settings: PortalSettings,
+    customer_id: str,
+    *,
+    subscription: Any = None,
+    starting_after: Any = None,
+) -> InvoicePage:
+    """One page of the customer's invoices, newest first. Drafts are not the customer's
+    business until they are finalized, so they are left out."""
+    if subscription is not None and (
+        not isinstance(subscription, str) or not subscription.startswith("sub_")
+    ):
+        raise BadInput("subscription must be a subscription id.", code="subscription_invalid",
+                       field="subscription")  # fmt: skip
+    if subscription is None and not settings.show_all_invoices:
+        raise BadInput(
+            "Say whose invoices: this site shows one subscription's at a time.",
+            code="subscription_required",
+            field="subscription",
+        )
+    if starting_after is not None and (
+        not isinstance(starting_after, str) or not starting_after.startswith("in_")
+    ):
+        raise BadInput("starting_after must be an invoice id.", code="starting_after_invalid",
+                       field="starting_after")  # fmt: skip
+    found = gateway.invoices(
+        customer_id,
+        subscription_id=subscription,
+        limit=PAGE_SIZE,
+        starting_after=starting_after,
+    )
+    views = tuple(_view(invoice) for invoice in found.data if invoice.status != "draft")
+    return InvoicePage(views, bool(found.has_more))
+
+
+def _view(invoice: Any) -> InvoiceView:
+    details = getattr(getattr(invoice, "parent", None), "subscription_details", None)
+    return InvoiceView(
+        id=invoice.id,
+        number=invoice.number,
+        status=invoice.status,
+        currency=invoice.currency,
+        total=invoice.total,
+        amount_due=invoice.amount_due,
+        amount_paid=invoice.amount_paid,
+        created=invoice.created,
+        subscription=getattr(details, "subscription", None),
+        hosted_invoice_url=invoice.hosted_invoice_url,
+        invoice_pdf=invoice.invoice_pdf,
+    )

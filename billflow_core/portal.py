@@ -1,0 +1,372 @@
+"""One site's portal: the object a plugin creates once and asks everything of.
+
+It owns what must live as long as the app does (the Stripe client, the plan catalog's cache,
+the memory of webhook events seen) and ties authentication, state and actions together so a
+plugin only adapts its framework's request::
+
+    portal = Portal.from_config(app.config)
+    visitor = portal.visitor(identity, hash)          # Forbidden for a bad hash
+    portal.state(visitor)                              # PortalState
+    portal.act(visitor, "cancel", {"subscription": "sub_…", "reason": "unused"},
+               idempotency_key=header)                 # ActionResult
+
+Each call costs at most three Stripe requests: the customer, their subscriptions, and the
+one write (the catalog is cached; a refreshed state is built from what was read and written).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Literal
+
+from . import actions
+from .actions import Session
+from .auth import authenticate
+from .catalog import CatalogCache
+from .errors import BadInput, NotFound
+from .gateway import StripeGateway
+from .invoices import InvoicePage, list_invoices
+from .previews import ChangePreview, preview_change
+from .rules import check_feature
+from .settings import PortalSettings, SettingsError
+from .state import PortalState, build_state, find_customer, identity_kind, payment_secret
+from .webhooks import Outcome, StripeWebhooks
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ACTION_FIELDS", "ActionResult", "Confirmation", "Portal", "Visitor"]
+
+MAX_KEY = 255
+MIN_SECRET = 16
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Someone the portal answers for: an identity already proven (by its hash, or by an
+    email-link session), and the one subscription the page was limited to, if any."""
+
+    identity: str
+    only_subscription: str | None = None
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A payment or a card the page must still confirm with Stripe.js (3-D Secure, or a
+    new card), with the client secret Stripe.js needs for it."""
+
+    kind: Literal["payment", "setup"]
+    client_secret: str
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What an action did: Stripe's answer as plain JSON (the page's event carries it), the
+    portal as it is now, and what the page must still confirm."""
+
+    action: str
+    response: dict[str, Any]
+    state: PortalState
+    confirmation: Confirmation | None = None
+
+
+Run = Callable[[Session, Mapping[str, Any], "Visitor", int], Any]
+
+
+def _run_subscribe(session: Session, payload: Mapping[str, Any], visitor: Visitor, _: int) -> Any:
+    email = visitor.identity if identity_kind(visitor.identity) == "email" else None
+    return actions.subscribe(session, email, payload.get("price"), payload.get("coupon"))
+
+
+# Each action: the payload fields it takes, and how it runs. A field not listed is refused,
+# so a page that sends something the server would ignore learns it at once.
+_ACTIONS: Mapping[str, tuple[frozenset[str], Run]] = MappingProxyType(
+    {
+        "change_plan": (
+            frozenset({"subscription", "price"}),
+            lambda s, p, v, now: actions.change_plan(s, p.get("subscription"), p.get("price")),
+        ),
+        "change_quantity": (
+            frozenset({"subscription", "quantity"}),
+            lambda s, p, v, now: actions.change_quantity(
+                s, p.get("subscription"), p.get("quantity")
+            ),
+        ),
+        "cancel": (
+            frozenset({"subscription", "reason", "comment"}),
+            lambda s, p, v, now: actions.cancel(
+                s, p.get("subscription"), p.get("reason"), p.get("comment")
+            ),
+        ),
+        "undo_cancel": (
+            frozenset({"subscription"}),
+            lambda s, p, v, now: actions.undo_cancel(s, p.get("subscription")),
+        ),
+        "accept_retention_offer": (
+            frozenset({"subscription", "reason"}),
+            lambda s, p, v, now: actions.accept_retention_offer(
+                s, p.get("subscription"), p.get("reason")
+            ),
+        ),
+        "resubscribe": (
+            frozenset({"subscription", "price", "coupon"}),
+            lambda s, p, v, now: actions.resubscribe(
+                s, p.get("subscription"), p.get("price"), p.get("coupon")
+            ),
+        ),
+        "apply_coupon": (
+            frozenset({"subscription", "coupon"}),
+            lambda s, p, v, now: actions.apply_coupon(s, p.get("subscription"), p.get("coupon")),
+        ),
+        "subscribe": (frozenset({"price", "coupon"}), _run_subscribe),
+        "pause": (
+            frozenset({"subscription", "resumes_at"}),
+            lambda s, p, v, now: actions.pause(
+                s, p.get("subscription"), p.get("resumes_at"), now=now
+            ),
+        ),
+        "resume": (
+            frozenset({"subscription"}),
+            lambda s, p, v, now: actions.resume(s, p.get("subscription")),
+        ),
+        "setup_payment_method": (
+            frozenset(),
+            lambda s, p, v, now: actions.start_card_update(s),
+        ),
+        "update_payment_method": (
+            frozenset({"payment_method"}),
+            lambda s, p, v, now: actions.finish_card_update(s, p.get("payment_method")),
+        ),
+    }
+)
+
+# The fields each action's payload may carry (for the HTTP API's documentation).
+ACTION_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {name: fields for name, (fields, _) in _ACTIONS.items()}
+)
+
+# The site option that switches each action off, checked before anything is read.
+_FEATURE = MappingProxyType(
+    {
+        "change_plan": "change_plan",
+        "change_quantity": "change_quantity",
+        "cancel": "cancel",
+        "undo_cancel": "undo_cancel",
+        "resubscribe": "resubscribe",
+        "apply_coupon": "apply_coupon",
+        "pause": "pause",
+        "resume": "resume",
+        "setup_payment_method": "update_payment_method",
+        "update_payment_method": "update_payment_method",
+    }
+)
+
+
+class Portal:
+    """The portal of one site. Create it once per app (it holds caches and a Stripe
+    client) and share it between threads."""
+
+    def __init__(
+        self,
+        settings: PortalSettings,
+        *,
+        secret_key: str,
+        stripe_api_key: str,
+        stripe_webhook_secret: str | None = None,
+        stripe_api_base: str | None = None,
+        catalog_ttl: float = 300.0,
+        clock: Callable[[], float] = time.time,
+        gateway: StripeGateway | None = None,
+    ) -> None:
+        if not isinstance(secret_key, str) or len(secret_key) < MIN_SECRET:
+            raise SettingsError(
+                f"BILLFLOW_SECRET_KEY must be a random string of at least {MIN_SECRET} "
+                "characters (python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        self.settings = settings
+        self._secret = secret_key
+        self._clock = clock
+        self.gateway = gateway or StripeGateway(stripe_api_key, api_base=stripe_api_base)
+        self.catalog = CatalogCache(self.gateway, settings, ttl=catalog_ttl)
+        self.webhooks = (
+            StripeWebhooks(stripe_webhook_secret, self.catalog)
+            if stripe_webhook_secret is not None
+            else None
+        )
+        if settings.debug:
+            logging.getLogger("billflow_core").setLevel(logging.DEBUG)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], **options: Any) -> Portal:
+        """A portal from `BILLFLOW_*` keys (a Flask config, `os.environ`): the options, and
+        the secrets `BILLFLOW_SECRET_KEY`, `BILLFLOW_STRIPE_API_KEY` (else
+        `STRIPE_API_KEY`), `BILLFLOW_STRIPE_WEBHOOK_SECRET` and `BILLFLOW_STRIPE_API_BASE`
+        (another address than Stripe's, such as the sandbox). Raises `SettingsError`."""
+        api_key = config.get("BILLFLOW_STRIPE_API_KEY") or config.get("STRIPE_API_KEY")
+        if not api_key:
+            raise SettingsError("BILLFLOW_STRIPE_API_KEY is not set (the Stripe secret key)")
+        try:
+            return cls(
+                PortalSettings.from_mapping(config),
+                secret_key=config.get("BILLFLOW_SECRET_KEY", ""),
+                stripe_api_key=api_key,
+                stripe_webhook_secret=config.get("BILLFLOW_STRIPE_WEBHOOK_SECRET") or None,
+                stripe_api_base=config.get("BILLFLOW_STRIPE_API_BASE") or None,
+                **options,
+            )
+        except ValueError as error:  # the gateway's and the webhooks' own checks
+            raise SettingsError(str(error)) from None
+
+    # -- who asks --------------------------------------------------------------------------
+    def visitor(
+        self, identity: Any, hash: Any, *, subscription: Any = None, now: int | None = None
+    ) -> Visitor:
+        """The visitor a page names, once its hash proves it (`Forbidden` otherwise).
+        `subscription` limits the portal to that one subscription of theirs."""
+        proven = authenticate(
+            self.settings,
+            self._secret,
+            identity,
+            hash,
+            livemode=self.gateway.livemode,
+            now=int(self._clock()) if now is None else now,
+        )
+        if subscription in (None, ""):
+            return Visitor(proven)
+        if not isinstance(subscription, str) or not subscription.startswith("sub_"):
+            raise BadInput(
+                "subscription_id must be a Stripe subscription id (sub_…).",
+                code="subscription_id_invalid",
+                field="subscription_id",
+            )
+        return Visitor(proven, subscription)
+
+    # -- what they see ---------------------------------------------------------------------
+    def state(self, visitor: Visitor) -> PortalState:
+        """Their portal: two Stripe requests, three when the catalog is cold."""
+        customer = find_customer(self.gateway, self.settings, visitor.identity)
+        catalog = self.catalog.get()
+        subscriptions = self.gateway.subscriptions(customer.id) if customer is not None else []
+        return build_state(
+            self.settings,
+            catalog,
+            visitor.identity,
+            customer,
+            subscriptions,
+            visitor.only_subscription,
+        )
+
+    def preview(self, visitor: Visitor, payload: Any) -> ChangePreview:
+        """What a proposed plan or quantity change would cost, checked by the same rules as
+        the change itself. Writes nothing."""
+        payload = _payload(payload, frozenset({"subscription", "price", "quantity"}))
+        return preview_change(self._session(visitor, "preview"), payload)
+
+    def invoices(
+        self, visitor: Visitor, *, subscription: Any = None, starting_after: Any = None
+    ) -> InvoicePage:
+        """Their invoices, newest first: only the viewed subscription's unless the site
+        shows them all."""
+        customer = find_customer(self.gateway, self.settings, visitor.identity)
+        if customer is None:
+            raise NotFound("You are not a customer yet.", code="customer_not_found")
+        return list_invoices(
+            self.gateway,
+            self.settings,
+            customer.id,
+            subscription=visitor.only_subscription or subscription,
+            starting_after=starting_after,
+        )
+
+    # -- what they do ----------------------------------------------------------------------
+    def act(
+        self, visitor: Visitor, action: Any, payload: Any, *, idempotency_key: Any
+    ) -> ActionResult:
+        """Run one action for the visitor. `idempotency_key` is made once per user intent
+        by the page: a retry with the same key writes nothing twice."""
+        if not isinstance(action, str) or action not in _ACTIONS:
+            raise NotFound(f"There is no action called {action!r}.", code="unknown_action")
+        if action in _FEATURE:
+            check_feature(self.settings, _FEATURE[action])
+        fields, run = _ACTIONS[action]
+        checked = _payload(payload, fields)
+        session = self._session(visitor, _key(idempotency_key), may_be_new=action == "subscribe")
+        answer = run(session, checked, visitor, int(self._clock()))
+        state = build_state(
+            self.settings,
+            session.catalog,
+            visitor.identity,
+            session.customer,
+            session.subscriptions.values(),
+            visitor.only_subscription,
+        )
+        log.debug("%s done for %s", action, session.customer_id)
+        return ActionResult(action, answer.to_dict(for_json=True), state, _confirmation(answer))
+
+    def _session(self, visitor: Visitor, key: str, *, may_be_new: bool = False) -> Session:
+        customer = find_customer(self.gateway, self.settings, visitor.identity)
+        catalog = self.catalog.get()
+        if customer is None:
+            if not may_be_new:
+                raise NotFound("You are not a customer yet.", code="customer_not_found")
+            return Session(self.gateway, self.settings, catalog, "", key)
+        session = Session.open(
+            self.gateway,
+            self.settings,
+            catalog,
+            customer.id,
+            key,
+            only_subscription=visitor.only_subscription,
+        )
+        session.customer = customer
+        return session
+
+    # -- Stripe's webhooks -----------------------------------------------------------------
+    def handle_webhook(self, payload: bytes, signature: str | None) -> Outcome:
+        """Check and act on one Stripe webhook delivery (the raw body, as received)."""
+        if self.webhooks is None:
+            raise NotFound(
+                "Stripe webhooks are not set up here: set BILLFLOW_STRIPE_WEBHOOK_SECRET.",
+                code="webhooks_off",
+            )
+        return self.webhooks.handle(payload, signature)
+
+
+def _key(idempotency_key: Any) -> str:
+    if (
+        not isinstance(idempotency_key, str)
+        or not 8 <= len(idempotency_key) <= MAX_KEY
+        or not idempotency_key.isprintable()
+        or not idempotency_key.isascii()
+    ):
+        raise BadInput(
+            "Each action needs an Idempotency-Key of 8 to 255 printable characters, "
+            "made once per intent.",
+            code="idempotency_key_required",
+            field="Idempotency-Key",
+        )
+    return idempotency_key
+
+
+def _payload(payload: Any, fields: frozenset[str]) -> Mapping[str, Any]:
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, Mapping):
+        raise BadInput("The request body must be a JSON object.", code="body_invalid")
+    for name in payload:
+        if name not in fields:
+            raise BadInput(f"Unknown field {name!r}.", code="unknown_field", field=str(name))
+    return payload
+
+
+def _confirmation(answer: Any) -> Confirmation | None:
+    """The Stripe.js step the answer still needs: a new card's setup, or a payment that
+    needs the customer (3-D Secure, or a first payment waiting for a card)."""
+    kind = getattr(answer, "object", None)
+    if kind == "setup_intent" and answer.status != "succeeded":
+        return Confirmation("setup", answer.client_secret)
+    secret = payment_secret(answer) if kind == "subscription" else None
+    return Confirmation("payment", secret) if secret is not None else None

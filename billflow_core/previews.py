@@ -1,0 +1,90 @@
+"""What a plan or quantity change would cost, shown before the customer confirms it.
+
+The preview asks Stripe for the invoice the change would make, with the site's proration
+behaviour, after the same rules as the change itself: a preview can never reveal the price of
+a plan the customer may not move to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .actions import Session
+from .errors import BadInput
+from .rules import check_change_plan, check_change_quantity
+
+if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe
+    from stripe import params as sp
+
+__all__ = ["ChangePreview", "PreviewLine", "preview_change"]
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    description: str | None
+    amount: int  # minor units; negative for a credit
+    proration: bool
+
+
+@dataclass(frozen=True)
+class ChangePreview:
+    """The invoice a change would make. With `due_now` it is charged at once (the site
+    invoices changes immediately); otherwise its prorations join the next invoice."""
+
+    subscription: str
+    currency: str
+    amount_due: int
+    proration: int  # the net of the proration lines: negative is a credit
+    due_now: bool
+    next_payment_at: int | None
+    lines: tuple[PreviewLine, ...]
+
+
+def preview_change(session: Session, payload: Mapping[str, Any]) -> ChangePreview:
+    """Preview the change `payload` proposes: `subscription` with a new `price` or a new
+    `quantity` (one of the two)."""
+    subscription, facts = session.facts(payload.get("subscription"))
+    price, quantity = payload.get("price"), payload.get("quantity")
+    if (price is None) == (quantity is None):
+        raise BadInput(
+            "Say either the new price or the new quantity.", code="change_required", field="price"
+        )
+    item = subscription["items"].data[0]
+    change: sp.InvoiceCreatePreviewParamsSubscriptionDetailsItem = {"id": item.id}
+    if price is not None:
+        change["price"] = check_change_plan(
+            session.settings, session.catalog, facts, price
+        ).price_id
+    else:
+        change["quantity"] = check_change_quantity(
+            session.settings, session.catalog, facts, quantity
+        )
+    behavior = session.settings.proration_behavior
+    invoice = session.gateway.preview_change(
+        session.customer_id,
+        subscription.id,
+        {"items": [change], "proration_behavior": behavior},
+    )
+    lines = tuple(
+        PreviewLine(line.description, line.amount, _is_proration(line))
+        for line in invoice.lines.data
+    )
+    return ChangePreview(
+        subscription=subscription.id,
+        currency=invoice.currency,
+        amount_due=invoice.amount_due,
+        proration=sum(line.amount for line in lines if line.proration),
+        due_now=behavior == "always_invoice",
+        next_payment_at=getattr(invoice, "next_payment_attempt", None),
+        lines=lines,
+    )
+
+
+def _is_proration(line: Any) -> bool:
+    parent = getattr(line, "parent", None)
+    details = getattr(parent, "subscription_item_details", None) or getattr(
+        parent, "invoice_item_details", None
+    )
+    return bool(getattr(details, "proration", False))

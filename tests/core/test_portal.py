@@ -1,0 +1,319 @@
+"""The `Portal` object a plugin makes once: configuration, who asks, their state, and every
+action through one call, answered with the state a fresh load would show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import stripe
+from refusal import assert_refused
+
+from billflow_core import user_hash
+from billflow_core.errors import BadInput, Forbidden, NotFound, StripeUnavailable
+from billflow_core.portal import Portal, Visitor
+from billflow_core.sandbox import Sandbox
+from billflow_core.sandbox.seed import DEMO_EMAIL
+from billflow_core.settings import PortalSettings, SettingsError
+
+SECRET = "portal-test-secret-0123456789"
+
+
+def make_portal(sandbox: Sandbox, **options: Any) -> Portal:
+    return Portal(
+        PortalSettings(**options),
+        secret_key=SECRET,
+        stripe_api_key=sandbox.secret_key,
+        stripe_api_base=sandbox.url,
+    )
+
+
+def ada(portal: Portal, **limits: Any) -> Visitor:
+    return portal.visitor(DEMO_EMAIL, user_hash(SECRET, DEMO_EMAIL), **limits)
+
+
+def test_config_names_what_is_missing_or_wrong_and_never_echoes_a_secret(
+    stripe_sandbox: Sandbox,
+) -> None:
+    good = {
+        "BILLFLOW_SECRET_KEY": SECRET,
+        "BILLFLOW_STRIPE_API_KEY": stripe_sandbox.secret_key,
+        "BILLFLOW_STRIPE_API_BASE": stripe_sandbox.url,
+        "BILLFLOW_CHANGE_PLAN": "false",
+    }
+    portal = Portal.from_config(good)
+    assert portal.settings.change_plan is False
+    assert portal.webhooks is None
+    fallback = {k: v for k, v in good.items() if k != "BILLFLOW_STRIPE_API_KEY"}
+    fallback["STRIPE_API_KEY"] = stripe_sandbox.secret_key
+    assert Portal.from_config(fallback).gateway.livemode is False
+
+    cases = {
+        "BILLFLOW_STRIPE_API_KEY": {**good, "BILLFLOW_STRIPE_API_KEY": ""},
+        "BILLFLOW_SECRET_KEY": {**good, "BILLFLOW_SECRET_KEY": "short"},
+        "BILLFLOW_STRIPE_WEBHOOK_SECRET": {**good, "BILLFLOW_STRIPE_WEBHOOK_SECRET": "oops-1234"},
+        "BILLFLOW_CANCEL": {**good, "BILLFLOW_CANCEL": "perhaps"},
+    }
+    for name, config in cases.items():
+        with pytest.raises(SettingsError, match=name):
+            Portal.from_config(config)
+    pasted = "whsec_not_an_api_key_9f8e7d6c5b4a"
+    with pytest.raises(SettingsError) as wrong_key:
+        Portal.from_config({**good, "BILLFLOW_STRIPE_API_KEY": pasted})
+    assert pasted not in str(wrong_key.value) and pasted[-4:] not in str(wrong_key.value)
+
+
+def test_a_visitor_is_proven_by_the_hash_and_may_be_limited_to_one_subscription(
+    stripe_sandbox: Sandbox, demo: dict[str, Any]
+) -> None:
+    portal = make_portal(stripe_sandbox)
+    team, seats = demo["subscriptions"]
+    with pytest.raises(Forbidden) as refused:
+        portal.visitor(DEMO_EMAIL, user_hash(SECRET, "someone@else.example"))
+    assert refused.value.code == "hash_mismatch"
+    with pytest.raises(BadInput) as bad_limit:
+        ada(portal, subscription=["sub_x"])
+    assert bad_limit.value.field == "subscription_id"
+
+    limited = ada(portal, subscription=seats)
+    state = portal.state(limited)
+    assert [s.id for s in state.subscriptions] == [seats]
+    assert_refused(
+        stripe_sandbox,
+        NotFound,
+        "subscription_not_found",
+        lambda: portal.act(limited, "cancel", {"subscription": team}, idempotency_key="k-limited"),
+    )
+
+
+def test_each_action_answers_with_the_state_a_fresh_load_shows(
+    stripe_sandbox: Sandbox, demo: dict[str, Any]
+) -> None:
+    portal = make_portal(stripe_sandbox, coupons=True)
+    visitor = ada(portal)
+    team, seats = demo["subscriptions"]
+    business = demo["prices"]["business_monthly"]
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("change_plan", {"subscription": team, "price": business}),
+        ("change_quantity", {"subscription": seats, "quantity": 7}),
+        ("apply_coupon", {"subscription": team, "coupon": "welcome20"}),
+        ("cancel", {"subscription": team, "reason": "unused", "comment": "On holiday."}),
+        ("undo_cancel", {"subscription": team}),
+    ]
+    for number, (action, payload) in enumerate(steps):
+        result = portal.act(visitor, action, payload, idempotency_key=f"intent-{number:04}")
+        assert result.action == action
+        assert result.response["object"] == "subscription"
+        assert result.response["id"] == payload["subscription"]
+        assert result.confirmation is None
+        assert result.state == portal.state(visitor), action
+
+    views = {view.id: view for view in portal.state(visitor).subscriptions}
+    assert views[team].price_id == business
+    assert views[team].discount is not None and views[team].discount.percent_off == 20
+    assert views[team].cancel_at is None
+    assert views[seats].quantity == 7
+
+
+def test_switched_off_and_unknown_actions_cost_no_stripe_request(
+    stripe_sandbox: Sandbox, demo: dict[str, Any]
+) -> None:
+    portal = make_portal(
+        stripe_sandbox, change_plan=False, cancel=False, coupons=False, update_payment_method=False
+    )
+    visitor = ada(portal)
+    team = demo["subscriptions"][0]
+    stripe_sandbox.reset()
+    for action in (
+        "change_plan",
+        "cancel",
+        "undo_cancel",
+        "apply_coupon",
+        "setup_payment_method",
+        "update_payment_method",
+    ):
+        with pytest.raises(Forbidden) as refused:
+            portal.act(visitor, action, {"subscription": team}, idempotency_key="key-00001")
+        assert refused.value.code == "feature_disabled"
+    with pytest.raises(NotFound) as unknown:
+        portal.act(visitor, "delete_everything", {}, idempotency_key="key-00002")
+    assert unknown.value.code == "unknown_action"
+    assert stripe_sandbox.requests == []
+
+
+@pytest.mark.parametrize(
+    ("payload", "key", "field"),
+    [
+        ({"subscription": "sub_1", "quantity": 2, "admin": True}, "key-00003", "admin"),
+        (["sub_1", 2], "key-00004", None),
+        ({"subscription": "sub_1", "quantity": 2}, None, "Idempotency-Key"),
+        ({"subscription": "sub_1", "quantity": 2}, "short", "Idempotency-Key"),
+        ({"subscription": "sub_1", "quantity": 2}, "key\nwith-newline", "Idempotency-Key"),
+    ],
+)
+def test_a_malformed_request_is_refused_before_stripe_is_asked(
+    stripe_sandbox: Sandbox, demo: dict[str, Any], payload: Any, key: Any, field: str | None
+) -> None:
+    portal = make_portal(stripe_sandbox)
+    visitor = ada(portal)
+    stripe_sandbox.reset()
+    with pytest.raises(BadInput) as refused:
+        portal.act(visitor, "change_quantity", payload, idempotency_key=key)
+    assert refused.value.field == field
+    assert stripe_sandbox.requests == []
+
+
+def test_someone_who_is_not_a_customer_sees_the_plans_and_may_only_subscribe(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    portal = make_portal(stripe_sandbox)
+    email = "grace@example.com"
+    visitor = portal.visitor(email, user_hash(SECRET, email))
+    state = portal.state(visitor)
+    assert not state.is_customer
+    assert demo["prices"]["team_monthly"] in {plan.price_id for plan in state.plans}
+    assert_refused(
+        stripe_sandbox,
+        NotFound,
+        "customer_not_found",
+        lambda: portal.act(
+            visitor,
+            "cancel",
+            {"subscription": demo["subscriptions"][0]},
+            idempotency_key="pick-0001",
+        ),
+    )
+
+    result = portal.act(
+        visitor, "subscribe", {"price": demo["prices"]["team_monthly"]}, idempotency_key="pick-0002"
+    )
+    assert result.confirmation is not None and result.confirmation.kind == "payment"
+    (view,) = result.state.subscriptions
+    assert view.status == "incomplete"
+    assert view.payment_secret == result.confirmation.client_secret
+    assert result.state == portal.state(visitor)
+
+    intent = result.confirmation.client_secret.split("_secret_")[0]
+    stripe_client.v1.payment_intents.confirm(intent, {"payment_method": "pm_card_visa"})
+    (paid,) = portal.state(visitor).subscriptions
+    assert paid.status == "active" and paid.payment_secret is None
+
+
+def test_a_new_card_is_set_up_then_made_the_default(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    portal = make_portal(stripe_sandbox)
+    visitor = ada(portal)
+    started = portal.act(visitor, "setup_payment_method", {}, idempotency_key="card-0001")
+    assert started.confirmation is not None and started.confirmation.kind == "setup"
+    intent = started.response["id"]
+    assert started.confirmation.client_secret.startswith(intent)
+    confirmed = stripe_client.v1.setup_intents.confirm(
+        intent, {"payment_method": "pm_card_mastercard"}
+    )
+
+    finished = portal.act(
+        visitor,
+        "update_payment_method",
+        {"payment_method": confirmed.payment_method},
+        idempotency_key="card-0002",
+    )
+    assert finished.response["object"] == "customer"
+    assert finished.state.card is not None and finished.state.card.brand == "mastercard"
+    assert finished.state == portal.state(visitor)
+
+
+def test_a_retry_after_stripe_failed_midway_finishes_the_action_writing_each_step_once(
+    stripe_sandbox: Sandbox, demo: dict[str, Any]
+) -> None:
+    portal = make_portal(stripe_sandbox, cancel_immediately=True)
+    visitor = ada(portal)
+    team = demo["subscriptions"][0]
+    payload = {"subscription": team, "reason": "too_expensive"}
+    # The survey is written, then every attempt at the cancellation itself fails.
+    stripe_sandbox.fault("DELETE /v1/subscriptions/*", "500", times=3)
+    with pytest.raises(StripeUnavailable):
+        portal.act(visitor, "cancel", payload, idempotency_key="cancel-0001")
+
+    result = portal.act(visitor, "cancel", payload, idempotency_key="cancel-0001")
+
+    assert result.response["status"] == "canceled"
+    assert result.response["metadata"]["cancellation_reason"] == "too_expensive"
+    writes = [(w.method, w.path) for w in stripe_sandbox.writes()]
+    assert writes.count(("POST", f"/v1/subscriptions/{team}")) == 1
+    assert writes.count(("DELETE", f"/v1/subscriptions/{team}")) == 1
+
+
+def test_a_preview_follows_the_change_rules_and_writes_nothing(
+    stripe_sandbox: Sandbox, demo: dict[str, Any]
+) -> None:
+    portal = make_portal(stripe_sandbox)
+    visitor = ada(portal)
+    team, seats = demo["subscriptions"]
+    writes = len(stripe_sandbox.writes())
+
+    upgrade = portal.preview(
+        visitor, {"subscription": team, "price": demo["prices"]["business_monthly"]}
+    )
+    assert upgrade.due_now and upgrade.currency == "usd"
+    assert upgrade.amount_due > 0 and upgrade.proration == upgrade.amount_due
+    assert any(line.proration and line.amount < 0 for line in upgrade.lines)  # unused time
+
+    more_seats = portal.preview(visitor, {"subscription": seats, "quantity": 5})
+    assert 0 < more_seats.amount_due <= 2 * 800  # two more seats, for at most a month
+    assert len(stripe_sandbox.writes()) == writes
+
+    refusals = [
+        ({"subscription": team}, BadInput, "change_required"),
+        ({"subscription": team, "price": demo["prices"]["team_monthly"], "quantity": 2},
+         BadInput, "change_required"),
+        ({"subscription": team, "price": demo["prices"]["seats_monthly"]},
+         BadInput, "plan_not_offered"),
+        ({"subscription": seats, "quantity": 0}, BadInput, "quantity_out_of_bounds"),
+        ({"subscription": "sub_unknown", "quantity": 2}, NotFound, "subscription_not_found"),
+        ({"subscription": seats, "quantity": 2, "coupon": "X"}, BadInput, "unknown_field"),
+    ]  # fmt: skip
+    for payload, error, code in refusals:
+        assert_refused(
+            stripe_sandbox, error, code, lambda payload=payload: portal.preview(visitor, payload)
+        )
+
+
+def test_invoices_are_the_viewed_subscriptions_unless_the_site_shows_all(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    team, seats = demo["subscriptions"]
+    portal = make_portal(stripe_sandbox)
+    visitor = ada(portal)
+
+    with pytest.raises(BadInput) as unsaid:
+        portal.invoices(visitor)
+    assert unsaid.value.code == "subscription_required"
+    first = portal.invoices(visitor, subscription=team)
+    assert first.invoices and {i.subscription for i in first.invoices} == {team}
+    assert all(i.status != "draft" and i.hosted_invoice_url for i in first.invoices)
+    shown = list(first.invoices)
+    page = first
+    while page.has_more:
+        page = portal.invoices(visitor, subscription=team, starting_after=page.invoices[-1].id)
+        shown.extend(page.invoices)
+    assert len(shown) == 13  # a year of monthly invoices and the first
+    assert [i.created for i in shown] == sorted((i.created for i in shown), reverse=True)
+
+    everyone = make_portal(stripe_sandbox, show_all_invoices=True)
+    assert {i.subscription for i in everyone.invoices(ada(everyone)).invoices} == {team, seats}
+    limited = everyone.invoices(ada(everyone, subscription=seats))
+    assert {i.subscription for i in limited.invoices} == {seats}
+    other = stripe_client.v1.customers.create({"email": "other@example.com"})
+    theirs = stripe_client.v1.subscriptions.create(
+        {"customer": other.id, "items": [{"price": demo["prices"]["starter_monthly"]}],
+         "payment_behavior": "default_incomplete"}
+    )  # fmt: skip
+    assert portal.invoices(visitor, subscription=theirs.id).invoices == ()
+
+
+def test_webhooks_need_their_secret(stripe_sandbox: Sandbox) -> None:
+    portal = make_portal(stripe_sandbox)
+    with pytest.raises(NotFound) as off:
+        portal.handle_webhook(b"{}", "t=1,v1=00")
+    assert off.value.code == "webhooks_off"
