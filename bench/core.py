@@ -15,14 +15,16 @@ import statistics
 import time
 from typing import Any
 
-from billflow_core import actions
-from billflow_core.actions import Session
+from billflow_core import user_hash
 from billflow_core.catalog import CatalogCache
 from billflow_core.gateway import StripeGateway
+from billflow_core.portal import Portal
 from billflow_core.sandbox import Sandbox
 from billflow_core.sandbox.seed import DEMO_EMAIL
 from billflow_core.settings import PortalSettings
 from billflow_core.state import load_state
+
+_SECRET = "bench-secret-0123456789abcdef"
 
 
 class TimedGateway(StripeGateway):
@@ -61,7 +63,7 @@ def main() -> None:
             f"Stripe requests per portal load: cold {cold} (target <= 3), warm {warm} (target <= 2)"
         )
 
-        _action_costs(sandbox, gateway, cache, settings, ids)
+        _action_costs(sandbox, ids)
 
         own: list[float] = []
         for _ in range(args.loads):
@@ -78,31 +80,47 @@ def main() -> None:
         )
 
 
-def _action_costs(
-    sandbox: Sandbox,
-    gateway: StripeGateway,
-    cache: CatalogCache,
-    settings: PortalSettings,
-    ids: dict[str, Any],
-) -> None:
-    """Stripe requests per action, the customer lookup and refreshed state included."""
-    costs = {}
-    steps = {
-        "change_plan": lambda s, team, seats, ids: actions.change_plan(
-            s, team, ids["prices"]["business_monthly"]
-        ),
-        "change_quantity": lambda s, team, seats, ids: actions.change_quantity(s, seats, 5),
-        "cancel": lambda s, team, seats, ids: actions.cancel(s, team, "other", None),
-        "undo_cancel": lambda s, team, seats, ids: actions.undo_cancel(s, team),
-    }
+def _action_costs(sandbox: Sandbox, ids: dict[str, Any]) -> None:
+    """Stripe requests per action through `Portal.act`, the customer lookup and the
+    refreshed state included, each on a warm catalog."""
+    portal = Portal(
+        PortalSettings(coupons=True, resubscribe=True, retention_offer=None),
+        secret_key=_SECRET,
+        stripe_api_key=sandbox.secret_key,
+        stripe_api_base=sandbox.url,
+    )
+    visitor = portal.visitor(DEMO_EMAIL, user_hash(_SECRET, DEMO_EMAIL))
     team, seats = ids["subscriptions"]
-    for number, (name, step) in enumerate(steps.items()):
+    client = sandbox.client()
+    setup = client.v1.setup_intents.create(
+        {"customer": ids["customer"], "payment_method": "pm_card_mastercard", "confirm": True}
+    )
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("change_plan", {"subscription": team, "price": ids["prices"]["business_monthly"]}),
+        ("change_quantity", {"subscription": seats, "quantity": 5}),
+        ("apply_coupon (codes cold)", {"subscription": seats, "coupon": "WELCOME20"}),
+        ("apply_coupon", {"subscription": team, "coupon": "welcome20"}),
+        ("cancel", {"subscription": team, "reason": "other"}),
+        ("undo_cancel", {"subscription": team}),
+        ("setup_payment_method", {}),
+        ("update_payment_method", {"payment_method": setup.payment_method}),
+    ]
+    portal.catalog.get()
+    costs = {}
+    for number, (name, payload) in enumerate(steps):
         sandbox.reset()
-        customer = gateway.customer_by_email(DEMO_EMAIL)
-        assert customer is not None and customer.id == ids["customer"]
-        session = Session.open(gateway, settings, cache.get(), customer.id, f"bench-{number}")
-        step(session, team, seats, ids)
+        portal.act(visitor, name.split()[0], payload, idempotency_key=f"bench-action-{number}")
         costs[name] = sum(sandbox.counts().values())
+    portal.act(
+        visitor, "cancel", {"subscription": team, "reason": "unused"}, idempotency_key="bench-end-1"
+    )
+    client.v1.subscriptions.cancel(team)
+    sandbox.reset()
+    portal.act(visitor, "resubscribe", {"subscription": team}, idempotency_key="bench-again-1")
+    costs["resubscribe"] = sum(sandbox.counts().values())
+    sandbox.reset()
+    portal.preview(visitor, {"subscription": seats, "quantity": 6})
+    costs["preview"] = sum(sandbox.counts().values())
     print(
         "Stripe requests per action (target <= 3): "
         + ", ".join(f"{name} {count}" for name, count in costs.items())

@@ -8,12 +8,15 @@ the page makes once per user intent and sends as `Idempotency-Key`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .catalog import Catalog
 from .errors import BadInput, Conflict, NotFound
 from .gateway import StripeGateway
+from .promotions import PromotionCodeCache
 from .rules import (
     SubscriptionFacts,
     check_cancel,
@@ -73,6 +76,7 @@ class Session:
     only_subscription: str | None = None
     subscriptions: dict[str, Any] = field(default_factory=dict)
     customer: Any = None  # the customer as last read or written, for the refreshed state
+    promotions: PromotionCodeCache | None = None  # else each typed code is looked up
 
     @classmethod
     def open(
@@ -195,21 +199,40 @@ def apply_coupon(session: Session, subscription_id: Any, code: Any) -> Any:
     """Add a promotion code, as customers type it, to the subscription, keeping the
     discounts it already has."""
     subscription, facts = session.facts(subscription_id)
-    promotion = _promotion_code_id(
-        session.gateway, check_coupon_action(session.settings, facts, code)
-    )
+    promotion = _promotion_code_id(session, check_coupon_action(session.settings, facts, code))
     discounts = _kept_discounts(subscription)
     discounts.append({"promotion_code": promotion})
-    return session.update(subscription.id, {"discounts": discounts}, step="apply_coupon")
+    with _code_refusals(session):
+        return session.update(subscription.id, {"discounts": discounts}, step="apply_coupon")
 
 
-def _promotion_code_id(gateway: StripeGateway, code: Any) -> str:
+@contextmanager
+def _code_refusals(session: Session) -> Iterator[None]:
+    """Stripe refusing a code the cache still had (expired, used up, someone else's since
+    it was read) is the customer's code refused, not a malformed request."""
+    try:
+        yield
+    except BadInput as refused:
+        if not (refused.field or "").startswith("discounts"):
+            raise
+        if session.promotions is not None:
+            session.promotions.invalidate()
+        raise BadInput("That code can no longer be used.", code="coupon_invalid",
+                       field="coupon") from None  # fmt: skip
+
+
+def _promotion_code_id(session: Session, code: Any) -> str:
     """The id of the redeemable promotion code a customer typed. Only promotion codes: a
     raw coupon id (a staff discount, a retention offer) is not something to type in."""
-    promotion = gateway.promotion_code(check_code(code))
+    typed = check_code(code)
+    promotion = (
+        session.promotions.find(typed)
+        if session.promotions is not None
+        else session.gateway.promotion_code(typed)
+    )
     coupon = promotion.promotion.coupon if promotion is not None else None
     if isinstance(coupon, str):  # not expanded: never with the gateway's own lookup
-        coupon = gateway.coupon(coupon)
+        coupon = session.gateway.coupon(coupon)
     check_coupon(coupon)
     assert promotion is not None
     return str(promotion.id)
@@ -237,21 +260,22 @@ def resubscribe(
     check_not_subscribed(session.catalog, others, price)
     discounts: list[sp.SubscriptionCreateParamsDiscount] = []
     if code not in (None, ""):
-        discounts.append({"promotion_code": _promotion_code_id(session.gateway, code)})
+        discounts.append({"promotion_code": _promotion_code_id(session, code)})
     plan = session.catalog.plan(price)
     quantity = (
         facts.quantity if plan and plan.quantity and plan.quantity.allows(facts.quantity) else 1
     )
-    created = session.gateway.create_subscription(
-        {
-            "customer": session.customer_id,
-            "items": [{"price": price, "quantity": quantity}],
-            "discounts": discounts,
-            "payment_behavior": "allow_incomplete",
-            "expand": ["latest_invoice.confirmation_secret", "discounts.source.coupon"],
-        },
-        key=session.key(f"resubscribe:{subscription.id}"),
-    )
+    with _code_refusals(session):
+        created = session.gateway.create_subscription(
+            {
+                "customer": session.customer_id,
+                "items": [{"price": price, "quantity": quantity}],
+                "discounts": discounts,
+                "payment_behavior": "allow_incomplete",
+                "expand": ["latest_invoice.confirmation_secret", "discounts.source.coupon"],
+            },
+            key=session.key(f"resubscribe:{subscription.id}"),
+        )
     session.subscriptions[created.id] = created
     return created
 
@@ -265,7 +289,7 @@ def subscribe(session: Session, email: str | None, price_id: Any, code: Any = No
     plan = check_subscribe(session.settings, session.catalog, others, price_id, code)
     discounts: list[sp.SubscriptionCreateParamsDiscount] = []
     if code not in (None, ""):
-        discounts.append({"promotion_code": _promotion_code_id(session.gateway, code)})
+        discounts.append({"promotion_code": _promotion_code_id(session, code)})
     if session.customer is None:
         if email is None:  # a `cus_` identity that names no customer
             raise NotFound("No such customer.", code="customer_not_found", field="identity")
@@ -275,17 +299,18 @@ def subscribe(session: Session, email: str | None, price_id: Any, code: Any = No
         )
         session.customer_id = session.customer.id
     minimum = plan.quantity.minimum if plan.quantity is not None else 1
-    created = session.gateway.create_subscription(
-        {
-            "customer": session.customer_id,
-            "items": [{"price": plan.price_id, "quantity": minimum}],
-            "discounts": discounts,
-            "payment_behavior": "default_incomplete",
-            "payment_settings": {"save_default_payment_method": "on_subscription"},
-            "expand": ["latest_invoice.confirmation_secret", "discounts.source.coupon"],
-        },
-        key=session.key("subscribe"),
-    )
+    with _code_refusals(session):
+        created = session.gateway.create_subscription(
+            {
+                "customer": session.customer_id,
+                "items": [{"price": plan.price_id, "quantity": minimum}],
+                "discounts": discounts,
+                "payment_behavior": "default_incomplete",
+                "payment_settings": {"save_default_payment_method": "on_subscription"},
+                "expand": ["latest_invoice.confirmation_secret", "discounts.source.coupon"],
+            },
+            key=session.key("subscribe"),
+        )
     session.subscriptions[created.id] = created
     return created
 

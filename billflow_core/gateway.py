@@ -170,6 +170,23 @@ class StripeGateway:
         found = self._call(self._client.v1.promotion_codes.list, params)
         return found.data[0] if found.data else None
 
+    def active_promotion_codes(self, *, pages: int) -> tuple[list[stripe.PromotionCode], bool]:
+        """The active promotion codes with their coupons, at most `pages` pages of a
+        hundred; the flag says whether more were left unread."""
+        codes: list[stripe.PromotionCode] = []
+        params: sp.PromotionCodeListParams = {
+            "active": True,
+            "limit": 100,
+            "expand": ["data.promotion.coupon"],
+        }
+        for _ in range(pages):
+            page = self._call(self._client.v1.promotion_codes.list, params)
+            codes.extend(page.data)
+            if not page.has_more:
+                return codes, False
+            params = {**params, "starting_after": page.data[-1].id}
+        return codes, True
+
     def coupon(self, coupon_id: str) -> stripe.Coupon | None:
         """The coupon, or None when there is no such coupon."""
         try:

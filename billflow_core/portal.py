@@ -31,6 +31,7 @@ from .errors import BadInput, NotFound
 from .gateway import StripeGateway
 from .invoices import InvoicePage, list_invoices
 from .previews import ChangePreview, preview_change
+from .promotions import PromotionCodeCache
 from .rules import check_feature
 from .settings import PortalSettings, SettingsError
 from .state import PortalState, build_state, find_customer, identity_kind, payment_secret
@@ -191,8 +192,9 @@ class Portal:
         self._clock = clock
         self.gateway = gateway or StripeGateway(stripe_api_key, api_base=stripe_api_base)
         self.catalog = CatalogCache(self.gateway, settings, ttl=catalog_ttl)
+        self.promotions = PromotionCodeCache(self.gateway, ttl=catalog_ttl)
         self.webhooks = (
-            StripeWebhooks(stripe_webhook_secret, self.catalog)
+            StripeWebhooks(stripe_webhook_secret, self.catalog, promotions=self.promotions)
             if stripe_webhook_secret is not None
             else None
         )
@@ -312,7 +314,9 @@ class Portal:
         if customer is None:
             if not may_be_new:
                 raise NotFound("You are not a customer yet.", code="customer_not_found")
-            return Session(self.gateway, self.settings, catalog, "", key)
+            return Session(
+                self.gateway, self.settings, catalog, "", key, promotions=self.promotions
+            )
         session = Session.open(
             self.gateway,
             self.settings,
@@ -322,6 +326,7 @@ class Portal:
             only_subscription=visitor.only_subscription,
         )
         session.customer = customer
+        session.promotions = self.promotions
         return session
 
     # -- Stripe's webhooks -----------------------------------------------------------------

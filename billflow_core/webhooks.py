@@ -16,13 +16,16 @@ import stripe
 
 from .catalog import CatalogCache
 from .errors import BadInput
+from .promotions import PromotionCodeCache
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CATALOG_EVENTS", "StripeWebhooks"]
+__all__ = ["CATALOG_EVENTS", "PROMOTION_EVENTS", "StripeWebhooks"]
 
-# The events whose objects the catalog is built from.
+# The events whose objects the catalog is built from, and those the cached promotion codes
+# are read from.
 CATALOG_EVENTS = ("product.", "price.")
+PROMOTION_EVENTS = ("promotion_code.", "coupon.")
 
 Outcome = Literal["processed", "duplicate", "ignored"]
 
@@ -35,6 +38,7 @@ class StripeWebhooks:
         secret: str,
         catalog: CatalogCache,
         *,
+        promotions: PromotionCodeCache | None = None,
         tolerance: int = 300,
         remember: int = 10_000,
     ) -> None:
@@ -42,6 +46,7 @@ class StripeWebhooks:
             raise ValueError("BILLFLOW_STRIPE_WEBHOOK_SECRET must be the endpoint's whsec_ secret")
         self._secret = secret
         self._catalog = catalog
+        self._promotions = promotions
         self._tolerance = tolerance
         self._remember = remember
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -71,5 +76,9 @@ class StripeWebhooks:
         if event.type.startswith(CATALOG_EVENTS):
             self._catalog.invalidate()
             log.info("catalog refreshed after %s", event.type)
+            return "processed"
+        if event.type.startswith(PROMOTION_EVENTS) and self._promotions is not None:
+            self._promotions.invalidate()
+            log.info("promotion codes refreshed after %s", event.type)
             return "processed"
         return "ignored"

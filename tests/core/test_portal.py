@@ -3,6 +3,8 @@ action through one call, answered with the state a fresh load would show."""
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ from refusal import assert_refused
 from billflow_core import user_hash
 from billflow_core.errors import BadInput, Forbidden, NotFound, StripeUnavailable
 from billflow_core.portal import Portal, Visitor
-from billflow_core.sandbox import Sandbox
+from billflow_core.sandbox import Sandbox, sign
 from billflow_core.sandbox.seed import DEMO_EMAIL
 from billflow_core.settings import PortalSettings, SettingsError
 
@@ -312,8 +314,84 @@ def test_invoices_are_the_viewed_subscriptions_unless_the_site_shows_all(
     assert portal.invoices(visitor, subscription=theirs.id).invoices == ()
 
 
-def test_webhooks_need_their_secret(stripe_sandbox: Sandbox) -> None:
+def test_webhooks_need_their_secret_and_empty_the_caches_they_concern(
+    stripe_sandbox: Sandbox, demo: dict[str, Any]
+) -> None:
     portal = make_portal(stripe_sandbox)
     with pytest.raises(NotFound) as off:
         portal.handle_webhook(b"{}", "t=1,v1=00")
     assert off.value.code == "webhooks_off"
+
+    secret = "whsec_" + "w" * 32
+    portal = Portal(
+        PortalSettings(),
+        secret_key=SECRET,
+        stripe_api_key=stripe_sandbox.secret_key,
+        stripe_api_base=stripe_sandbox.url,
+        stripe_webhook_secret=secret,
+    )
+
+    def deliver(event_id: str, kind: str) -> str:
+        body = json.dumps({"id": event_id, "object": "event", "type": kind,
+                           "data": {"object": {}}}).encode()  # fmt: skip
+        return portal.handle_webhook(body, sign(body, secret, int(time.time())))
+
+    def listed() -> int:
+        return stripe_sandbox.counts().get("GET /v1/promotion_codes", 0)
+
+    assert portal.promotions.find("WELCOME20") is not None
+    portal.catalog.get()
+    stripe_sandbox.reset()
+    assert portal.promotions.find("welcome20") is not None and listed() == 0
+    assert deliver("evt_1", "customer.updated") == "ignored"
+    assert deliver("evt_2", "promotion_code.updated") == "processed"
+    assert deliver("evt_2", "promotion_code.updated") == "duplicate"
+    assert portal.catalog.is_warm()
+    assert portal.promotions.find("WELCOME20") is not None and listed() == 1
+    assert deliver("evt_3", "price.updated") == "processed"
+    assert not portal.catalog.is_warm()
+
+
+def test_typed_codes_come_from_the_cache_but_stripe_has_the_last_word(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    portal = make_portal(stripe_sandbox, coupons=True)
+    visitor = ada(portal)
+    team, seats = demo["subscriptions"]
+    portal.act(visitor, "apply_coupon", {"subscription": seats, "coupon": "welcome20"},
+               idempotency_key="code-0001")  # fmt: skip
+
+    # Made after the cache was filled: looked up in Stripe, and found.
+    coupon = stripe_client.v1.coupons.create({"percent_off": 5, "duration": "once"})
+    fresh = stripe_client.v1.promotion_codes.create(
+        {"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "SPRING5"}
+    )
+    result = portal.act(visitor, "apply_coupon", {"subscription": team, "coupon": "Spring5"},
+                        idempotency_key="code-0002")  # fmt: skip
+    assert result.response["discounts"][-1]["promotion_code"] == fresh.id
+
+    # Switched off in Stripe while the cache still holds it: Stripe refuses, nothing is written.
+    stripe_client.v1.promotion_codes.update(demo["promotion_code"], {"active": False})
+    assert_refused(
+        stripe_sandbox,
+        BadInput,
+        "coupon_invalid",
+        lambda: portal.act(
+            visitor,
+            "apply_coupon",
+            {"subscription": team, "coupon": "WELCOME20"},
+            idempotency_key="code-0003",
+        ),
+    )
+    # The cache was emptied: the next try asks Stripe, which no longer offers the code.
+    assert_refused(
+        stripe_sandbox,
+        BadInput,
+        "coupon_invalid",
+        lambda: portal.act(
+            visitor,
+            "apply_coupon",
+            {"subscription": team, "coupon": "WELCOME20"},
+            idempotency_key="code-0004",
+        ),
+    )
