@@ -77,6 +77,7 @@ def _secret_key() -> str:
 
 def _hash(args: argparse.Namespace) -> int:
     from .hashing import expiring_hash, hash_problem, user_hash
+    from .settings import PortalSettings, SettingsError
 
     secret = _secret_key()
     if not secret:
@@ -86,7 +87,16 @@ def _hash(args: argparse.Namespace) -> int:
         )
         return 2
     if args.check is not None:
-        problem = hash_problem(secret, args.identity, args.check)
+        # Checked as the portal checks it: the same environment says whether only the
+        # expiring form is accepted.
+        try:
+            settings = PortalSettings.from_mapping(os.environ)
+        except SettingsError as error:
+            print(f"billflow hash: {error}", file=sys.stderr)
+            return 2
+        problem = hash_problem(
+            secret, args.identity, args.check, require_expiring=settings.require_expiring_hash
+        )
         if problem is None:
             print(f"valid for {args.identity!r}")
             return 0

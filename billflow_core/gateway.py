@@ -116,14 +116,20 @@ class StripeGateway:
 
     def subscriptions(self, customer_id: str) -> list[stripe.Subscription]:
         """Every subscription of the customer, canceled ones included, with their discounts
-        and latest invoice in the same request."""
+        and latest invoice in the same request (one per hundred subscriptions)."""
+        found: list[stripe.Subscription] = []
         params: sp.SubscriptionListParams = {
             "customer": customer_id,
             "status": "all",
             "limit": 100,
             "expand": ["data.discounts.source.coupon", "data.latest_invoice.confirmation_secret"],
         }
-        return list(self._call(self._client.v1.subscriptions.list, params).data)
+        while True:
+            page = self._call(self._client.v1.subscriptions.list, params)
+            found.extend(page.data)
+            if not page.has_more:
+                return found
+            params = {**params, "starting_after": page.data[-1].id}
 
     def active_prices(self) -> list[stripe.Price]:
         """Every active recurring price with its product, in as few pages as Stripe allows:

@@ -29,6 +29,7 @@ from .auth import authenticate
 from .catalog import CatalogCache
 from .errors import BadInput, NotFound
 from .gateway import StripeGateway
+from .hashing import expiring_hash
 from .invoices import InvoicePage, list_invoices
 from .previews import ChangePreview, preview_change
 from .promotions import PromotionCodeCache
@@ -223,6 +224,12 @@ class Portal:
             raise SettingsError(str(error)) from None
 
     # -- who asks --------------------------------------------------------------------------
+    def identity_hash(self, identity: str, *, now: int | None = None) -> str:
+        """The hash a plugin puts in the page for the logged-in `identity`: the expiring
+        form, good for the site's `hash_lifetime`, so a leaked page stops working."""
+        issued = int(self._clock()) if now is None else now
+        return expiring_hash(self._secret, identity, issued + self.settings.hash_lifetime)
+
     def visitor(
         self, identity: Any, hash: Any, *, subscription: Any = None, now: int | None = None
     ) -> Visitor:

@@ -50,6 +50,34 @@ DEFAULT_CANCELLATION_REASONS: tuple[str, ...] = (
 # Stripe's `cancellation_details.feedback` values; other reasons go to metadata only.
 STRIPE_FEEDBACK = frozenset(DEFAULT_CANCELLATION_REASONS)
 
+# The options the page sees as they are (`for_page` adds the few it sees in part).
+PAGE_OPTIONS = (
+    "identify_by",
+    "change_plan",
+    "change_quantity",
+    "downgrade_at_period_end",
+    "proration_behavior",
+    "plan_picker",
+    "cancel",
+    "cancel_immediately",
+    "cancel_confirmation_message",
+    "pause_instead_of_cancel",
+    "pause_max_days",
+    "resubscribe",
+    "change_plan_on_resubscribe",
+    "coupons",
+    "coupons_on_resubscribe",
+    "update_payment_method",
+    "show_all_invoices",
+    "actions_dropdown",
+    "auto_translate",
+    "default_language",
+    "events",
+    "debug",
+    "email_sign_in",
+    "company_name",
+)
+
 _LANGUAGE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?")
 _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
@@ -124,6 +152,17 @@ class PortalSettings:
 
     def __post_init__(self) -> None:
         _check_together(self)
+
+    def for_page(self) -> dict[str, Any]:
+        """The options the portal's script needs (its `currentConfig`), as plain JSON.
+        What only the server uses stays here: hash rules, which prices are offered (the
+        state carries the plans), the retention coupon's id and the sign-in redirect."""
+        page = {name: getattr(self, name) for name in PAGE_OPTIONS}
+        page["cancellation_reasons"] = list(self.cancellation_reasons)
+        page["translations"] = {lang: dict(texts) for lang, texts in self.translations.items()}
+        offer = self.retention_offer
+        page["retention_offer"] = {"reasons": list(offer.reasons)} if offer else None
+        return page
 
     @classmethod
     def from_mapping(

@@ -14,8 +14,11 @@ BILLFLOW = Path(sys.executable).parent / "billflow"
 SECRET = "a site's secret"
 
 
-def billflow_hash(*args: str, secret: str | None = SECRET) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "BILLFLOW_SECRET_KEY"}
+def billflow_hash(
+    *args: str, secret: str | None = SECRET, **environment: str
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BILLFLOW_")}
+    env.update(environment)
     if secret is not None:
         env["BILLFLOW_SECRET_KEY"] = secret
     return subprocess.run(
@@ -55,6 +58,18 @@ def test_check_says_why_a_hash_is_refused_and_exits_non_zero() -> None:
 
     expired = expiring_hash(SECRET, "ada@example.com", int(time.time()) - 1)
     assert "expired" in billflow_hash("ada@example.com", "--check", expired).stdout
+
+
+def test_check_follows_the_sites_expiring_hash_setting() -> None:
+    plain = user_hash(SECRET, "ada@example.com")
+    strict = {"BILLFLOW_REQUIRE_EXPIRING_HASH": "true"}
+    refused = billflow_hash("ada@example.com", "--check", plain, **strict)
+    assert refused.returncode == 1
+    assert "requires the expiring form" in refused.stdout
+    fresh = expiring_hash(SECRET, "ada@example.com", int(time.time()) + 600)
+    assert billflow_hash("ada@example.com", "--check", fresh, **strict).returncode == 0
+    typo = billflow_hash("ada@example.com", "--check", plain, BILLFLOW_REQUIRE_EXPIRING="1")
+    assert typo.returncode == 2 and "BILLFLOW_REQUIRE_EXPIRING" in typo.stderr
 
 
 def test_the_secret_never_comes_from_the_command_line() -> None:

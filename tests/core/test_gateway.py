@@ -83,6 +83,24 @@ def test_every_subscription_with_discounts_and_latest_invoice_costs_one_request(
     assert stripe_sandbox.counts() == {"GET /v1/subscriptions": 1}
 
 
+def test_a_customer_with_more_than_a_hundred_subscriptions_gets_them_all_in_pages(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, gateway: StripeGateway
+) -> None:
+    customer_id = _customer_with_card(stripe_client)
+    price = _monthly(stripe_client)
+    made = {
+        stripe_client.v1.subscriptions.create(
+            {"customer": customer_id, "items": [{"price": price}],
+             "payment_behavior": "default_incomplete"}
+        ).id
+        for _ in range(101)
+    }  # fmt: skip
+    stripe_sandbox.reset()
+
+    assert {s.id for s in gateway.subscriptions(customer_id)} == made
+    assert stripe_sandbox.counts() == {"GET /v1/subscriptions": 2}
+
+
 def test_the_catalog_comes_in_pages_of_a_hundred_with_products_expanded(
     stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, gateway: StripeGateway
 ) -> None:

@@ -3,6 +3,8 @@ Wagtail-style mappings, and errors that name the option at fault."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from typing import Any
 
 import pytest
@@ -135,3 +137,24 @@ def test_settings_cannot_be_changed_once_made() -> None:
         settings.change_plan = False  # type: ignore[misc]
     with pytest.raises(TypeError):
         settings.translations["fr"]["a"] = "c"  # type: ignore[index]
+
+
+def test_the_page_sees_every_option_it_acts_on_and_nothing_only_the_server_needs() -> None:
+    settings = PortalSettings(
+        retention_offer=RetentionOffer("STAY50", ("too_expensive",)),
+        translations={"fr": {"cancel": "Résilier"}},
+        price_ids=("price_1",),
+        sign_in_redirect_url="/account",
+    )
+    page = settings.for_page()
+    json.dumps(page)  # plain JSON
+    server_only = {
+        "require_hash", "require_expiring_hash", "hash_lifetime", "service", "price_ids",
+        "pause_behavior", "sign_in_redirect_url",
+    }  # fmt: skip
+    every = {f.name for f in dataclasses.fields(PortalSettings)}
+    assert set(page) == every - server_only
+    assert page["retention_offer"] == {"reasons": ["too_expensive"]}  # not the coupon
+    assert "STAY50" not in json.dumps(page)
+    assert page["translations"] == {"fr": {"cancel": "Résilier"}}
+    assert page["cancellation_reasons"][0] == "too_expensive"
