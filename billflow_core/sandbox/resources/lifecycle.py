@@ -16,6 +16,9 @@ from .periods import add_interval
 JSON = dict[str, Any]
 
 INCOMPLETE_EXPIRES_AFTER = 23 * 3600
+# A pending update waits at most this long for its invoice to be paid (less when the period
+# or the trial ends sooner), as Stripe's pending updates reference says.
+PENDING_UPDATE_EXPIRES_AFTER = 23 * 3600
 
 
 def items_of(ctx: Context, sub: JSON) -> list[JSON]:
