@@ -1,7 +1,8 @@
 """Pending updates (`payment_behavior=pending_if_incomplete`), as Stripe documents them: a plan
 change billed at once takes effect only when its invoice is paid. Until then the subscription
 keeps its items and shows the change in `pending_update`; paying the invoice (the page
-confirming its payment intent, or `invoices.pay`) applies it.
+confirming its payment intent, or `invoices.pay`) applies it, and 23 hours unpaid (or the end
+of the period, if sooner) drop it and void the invoice.
 
 Every scenario runs on a test clock: the subscription starts 2026-01-01 on a 10.00 USD monthly
 plan and moves to 30.00 on 11 January, 21 of January's 31 days before the period ends.
@@ -249,6 +250,48 @@ def test_a_held_interval_change_restarts_the_cycle_only_when_paid(shop: Shop) ->
     assert item.price.id == shop.yearly
     assert applied.billing_cycle_anchor == MID_JAN  # the cycle it was billed for
     assert (item.current_period_start, item.current_period_end) == (MID_JAN, MID_JAN + 365 * DAY)
+
+
+# -- expiry --------------------------------------------------------------------------------------
+def test_an_unpaid_pending_update_expires_after_23_hours_and_its_invoice_is_voided(
+    shop: Shop,
+) -> None:
+    member = _member(shop, "pm_card_authenticationRequired")
+    held = _change(shop, member, shop.premium)
+    expires = MID_JAN + EXPIRY
+
+    _advance(shop, member.clock, expires - 1)
+    assert shop.v1.subscriptions.retrieve(held.id).pending_update is not None
+
+    _advance(shop, member.clock, expires + HOUR)
+
+    after = shop.v1.subscriptions.retrieve(held.id, {"expand": ["latest_invoice"]})
+    assert after.pending_update is None
+    assert after.status == "active"
+    assert after["items"].data[0].price.id == shop.basic
+    assert after.latest_invoice.id == held.latest_invoice.id
+    assert after.latest_invoice.status == "void"
+    assert after.latest_invoice.status_transitions.voided_at == expires
+    [expired] = _events(shop, "customer.subscription.pending_update_expired")
+    assert expired.data.object.pending_update is None
+    assert _events(shop, "customer.subscription.pending_update_applied") == []
+
+
+def test_a_pending_update_made_near_the_period_end_expires_with_the_period(shop: Shop) -> None:
+    member = _member(shop, "pm_card_chargeCustomerFail")
+    _advance(shop, member.clock, FEB_1 - 5 * HOUR)
+    held = _change(shop, member, shop.premium)
+    assert held.pending_update.expires_at == FEB_1  # sooner than 23 hours
+
+    _advance(shop, member.clock, FEB_1 + HOUR)
+
+    renewed = shop.v1.subscriptions.retrieve(held.id, {"expand": ["latest_invoice"]})
+    assert renewed.pending_update is None
+    assert shop.v1.invoices.retrieve(held.latest_invoice.id).status == "void"
+    # The renewal bills the plan the subscription kept.
+    renewal = renewed.latest_invoice
+    assert renewal.billing_reason == "subscription_cycle"
+    assert [line.pricing.price_details.price for line in renewal.lines.data] == [shop.basic]
 
 
 # -- refusals ----------------------------------------------------------------------------------
