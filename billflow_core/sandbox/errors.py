@@ -79,10 +79,13 @@ def authentication_failed(key: str) -> StripeError:
     return StripeError(f"Invalid API Key provided: {shown}", status=401)
 
 
-def not_implemented(param: str, value: object = None) -> StripeError:
-    """A valid Stripe parameter the sandbox does not act on. Refusing it beats ignoring it:
-    a test that passed here would otherwise show behaviour Stripe does not have."""
+def not_implemented(param: str, value: object = None, *, when: str | None = None) -> StripeError:
+    """A valid Stripe parameter the sandbox does not act on (`when` narrows it to a situation,
+    "with `payment_behavior=pending_if_incomplete`"). Refusing it beats ignoring it: a test
+    that passed here would otherwise show behaviour Stripe does not have."""
     shown = f"`{param}`" if value is None else f"`{param}={value}`"
+    if when:
+        shown += f" {when}"
     return StripeError(
         f"The Billflow sandbox does not implement {shown}. It covers what a subscription "
         "portal uses; see the sandbox section of Billflow's README.",

@@ -213,3 +213,30 @@ def subscription_item(
         "subscription": subscription,
         "tax_rates": [],
     }
+
+
+def pending_update(
+    *,
+    expires_at: int,
+    subscription_items: list[JSON],
+    billing_cycle_anchor: int | None = None,
+    metadata: Mapping[str, str] | None = None,
+) -> JSON:
+    """A subscription's `pending_update`: the change that applies once its latest invoice is
+    paid. `subscription_items` are the items as the change would leave them (copied);
+    `metadata` holds the keys the change would merge in, or None when it sets none.
+
+    The discount, trial and cancellation fields stay null: the sandbox makes pending updates
+    only from item changes and metadata (see `resources/pending_updates.py`).
+    """
+    return {
+        "billing_cycle_anchor": billing_cycle_anchor,
+        "cancel_at_period_end": None,
+        "discount": None,
+        "discounts": None,
+        "expires_at": expires_at,
+        "metadata": None if metadata is None else dict(metadata),
+        "subscription_items": copy.deepcopy(subscription_items),
+        "trial_end": None,
+        "trial_from_plan": None,
+    }

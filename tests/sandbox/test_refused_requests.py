@@ -53,11 +53,6 @@ def test_parameters_the_sandbox_does_not_act_on_are_refused_by_name(
     )
     _refused(
         stripe_sandbox,
-        lambda: v1.subscriptions.create({**create, "payment_behavior": "pending_if_incomplete"}),
-        "payment_behavior",
-    )
-    _refused(
-        stripe_sandbox,
         lambda: v1.subscriptions.create(
             {**create, "payment_settings": {"payment_method_types": ["sepa_debit"]}}
         ),

@@ -272,7 +272,7 @@ def mark_paid(ctx: Context, invoice: JSON, intent: JSON | None = None) -> None:
 
 def invoice_paid(ctx: Context, invoice: JSON, intent: JSON | None) -> None:
     """A payment succeeded: the invoice is paid and its subscription, if it waited on this
-    payment, becomes active."""
+    payment, becomes active or takes the pending update the invoice was for."""
     mark_paid(ctx, invoice, intent)
     sub_id = (invoice["parent"] or {}).get("subscription_details", {}).get("subscription")
     sub = ctx.state.find("subscription", sub_id) if sub_id else None
@@ -284,6 +284,11 @@ def invoice_paid(ctx: Context, invoice: JSON, intent: JSON | None) -> None:
             "trialing" if (sub["trial_end"] or 0) > ctx.now(sub["customer"]) else "active"
         )
         ctx.emit("customer.subscription.updated", sub, {"status": before["status"]})
+    if sub is not None and sub["pending_update"] is not None:
+        # Imported here: pending updates build on this module's invoices.
+        from .pending_updates import apply_paid_update
+
+        apply_paid_update(ctx, sub, invoice)
 
 
 def _save_default_card(ctx: Context, sub: JSON, pm_id: str) -> None:

@@ -1,5 +1,6 @@
 """What happens to a subscription as time passes: renewals, trial ends, scheduled
-cancellations, pauses that resume, and first payments that never came."""
+cancellations, pauses that resume, and first payments or pending updates that were never
+paid."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from .periods import add_interval
 JSON = dict[str, Any]
 
 INCOMPLETE_EXPIRES_AFTER = 23 * 3600
+# A pending update waits at most this long for its invoice to be paid (less when the period
+# or the trial ends sooner), as Stripe's pending updates reference says.
+PENDING_UPDATE_EXPIRES_AFTER = 23 * 3600
 
 
 def items_of(ctx: Context, sub: JSON) -> list[JSON]:
@@ -54,6 +58,8 @@ def next_due(sub: JSON, ctx: Context) -> int | None:
     if status == "incomplete":
         return int(sub["created"]) + INCOMPLETE_EXPIRES_AFTER
     times: list[int] = [items_of(ctx, sub)[0]["current_period_end"]]
+    if sub["pending_update"]:
+        times.append(sub["pending_update"]["expires_at"])
     if sub["cancel_at"]:
         times.append(sub["cancel_at"])
     resumes = (sub["pause_collection"] or {}).get("resumes_at")
@@ -72,6 +78,11 @@ def advance(ctx: Context, sub: JSON, at: int) -> None:
             void(ctx, invoice, at)
         emit_updated(ctx, sub, before)
         return
+    pending = sub["pending_update"]
+    if pending and pending["expires_at"] <= at:
+        _expire_pending_update(ctx, sub, at)
+        emit_updated(ctx, sub, before)
+        return
     pause = sub["pause_collection"]
     if pause and pause.get("resumes_at") and pause["resumes_at"] <= at:
         sub["pause_collection"] = None
@@ -82,6 +93,16 @@ def advance(ctx: Context, sub: JSON, at: int) -> None:
         return
     renew(ctx, sub, at)
     emit_updated(ctx, sub, before)
+
+
+def _expire_pending_update(ctx: Context, sub: JSON, at: int) -> None:
+    """Unpaid by its `expires_at`: Stripe voids the invoice the pending update waited on (the
+    subscription's latest) and discards the change; the subscription carries on unchanged."""
+    invoice = ctx.state.find("invoice", sub["latest_invoice"] or "")
+    if invoice and invoice["status"] == "open":
+        void(ctx, invoice, at)
+    sub["pending_update"] = None
+    ctx.emit("customer.subscription.pending_update_expired", sub)
 
 
 def renew(ctx: Context, sub: JSON, at: int) -> None:

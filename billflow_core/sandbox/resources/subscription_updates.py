@@ -1,5 +1,6 @@
 """Updating a subscription: items and quantities with prorations, cancellation at period end
-and its undo, discounts, pauses, metadata and the default card.
+and its undo, discounts, pauses, metadata and the default card; with
+`payment_behavior=pending_if_incomplete`, a change that applies only once paid.
 
 Everything is checked before anything is written: a refused update changes nothing.
 """
@@ -20,6 +21,7 @@ from .charges import pending_item, period_charge
 from .coupons import check_discount, redeem
 from .lifecycle import emit_updated, items_of, payment_method_for, price_of
 from .listing import merge_metadata
+from .pending_updates import PENDING, check_pending_params, check_while_pending, hold_update
 from .periods import add_interval
 from .subscriptions import (
     check_payment_method,
@@ -54,6 +56,10 @@ def update_subscription(ctx: Context, params: JSON) -> JSON:
             "A canceled subscription can only update its cancellation_details and metadata.",
             param=sorted(set(params) - {"metadata", "expand"})[0],
         )
+    payment = params.get("payment_behavior", "allow_incomplete")
+    if payment == PENDING:
+        check_pending_params(params)
+    check_while_pending(sub, params)
     check_payment_options(params)
     now = ctx.now(customer)
     at = params.get("proration_date") or now
@@ -109,7 +115,6 @@ def update_subscription(ctx: Context, params: JSON) -> JSON:
     bills_now = plan is not None and (
         plan.resets_cycle or (behavior == "always_invoice" and plan.charges)
     )
-    payment = params.get("payment_behavior", "allow_incomplete")
     pm_id = params.get("default_payment_method") or payment_method_for(ctx, sub)
     if payment == "error_if_incomplete":
         if bills_now:
@@ -120,6 +125,9 @@ def update_subscription(ctx: Context, params: JSON) -> JSON:
             refuse_unpayable(ctx, pm_id)
 
     before = render(state, sub)
+    if payment == PENDING and bills_now:
+        assert plan is not None
+        return _update_once_paid(ctx, sub, plan, behavior, params, metadata, pm_id, before)
     if plan is not None:
         _apply_items(ctx, sub, plan, behavior)
     period_end = items_of(ctx, sub)[0]["current_period_end"]
@@ -162,7 +170,32 @@ def update_subscription(ctx: Context, params: JSON) -> JSON:
         _move_trial_end(ctx, sub, trial_end, now, pm_id, payment)
     if bills_now:
         assert plan is not None
-        _invoice_now(ctx, sub, plan, pm_id, payment)
+        outcome = _invoice_now(ctx, sub, plan, pm_id, payment)
+        if outcome != "succeeded" and sub["status"] == "active":
+            sub["status"] = "past_due"
+    emit_updated(ctx, sub, before)
+    return sub
+
+
+def _update_once_paid(
+    ctx: Context,
+    sub: JSON,
+    plan: Plan,
+    behavior: str,
+    params: JSON,
+    metadata: JSON | None,
+    pm_id: str | None,
+    before: JSON,
+) -> JSON:
+    """`pending_if_incomplete`: the change is billed before it is made, and made only if the
+    payment goes through now; otherwise it waits and the subscription stays as it was (not
+    `past_due`). `check_pending_params` has left only the items and metadata to act on."""
+    if _invoice_now(ctx, sub, plan, pm_id, PENDING) == "succeeded":
+        _apply_items(ctx, sub, plan, behavior)
+        if metadata is not None:
+            sub["metadata"] = metadata
+    else:
+        hold_update(ctx, sub, plan, params)
     emit_updated(ctx, sub, before)
     return sub
 
@@ -241,11 +274,11 @@ def _apply_items(ctx: Context, sub: JSON, plan: Plan, behavior: str) -> None:
             item["metadata"] = merge_metadata(item["metadata"], change.metadata)
 
 
-def _invoice_now(ctx: Context, sub: JSON, plan: Plan, pm_id: str | None, payment: str) -> None:
+def _invoice_now(ctx: Context, sub: JSON, plan: Plan, pm_id: str | None, payment: str) -> str:
     charges = list(plan.charges)
     if plan.resets_cycle:
         charges += cycle_charges(ctx, plan, plan.at)
-    outcome = invoice_now(
+    return invoice_now(
         ctx,
         sub,
         charges,
@@ -255,5 +288,3 @@ def _invoice_now(ctx: Context, sub: JSON, plan: Plan, pm_id: str | None, payment
         pm_id=pm_id,
         try_now=payment != "default_incomplete",
     )
-    if outcome != "succeeded" and sub["status"] == "active":
-        sub["status"] = "past_due"

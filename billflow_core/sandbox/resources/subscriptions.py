@@ -119,8 +119,6 @@ _CREATE_IMPLEMENTED = frozenset(
 
 def check_payment_options(params: JSON) -> None:
     """Refuse the payment options the sandbox does not act on."""
-    if params.get("payment_behavior") == "pending_if_incomplete":
-        raise not_implemented("payment_behavior", "pending_if_incomplete")
     if params.get("collection_method", "charge_automatically") != "charge_automatically":
         raise not_implemented("collection_method", params["collection_method"])
     settings = params.get("payment_settings") or {}
@@ -151,6 +149,13 @@ def create_subscription(ctx: Context, params: JSON) -> JSON:
     for index, spec in enumerate(specs):
         for field in sorted(spec.keys() - {"price", "plan", "quantity", "metadata"}):
             raise not_implemented(f"items[{index}][{field}]")
+    if params.get("payment_behavior") == "pending_if_incomplete":
+        # Stripe's API reference: pending updates are for changes to a subscription.
+        raise invalid(
+            "`pending_if_incomplete` is only used with updates and cannot be passed when "
+            "creating a Subscription.",
+            param="payment_behavior",
+        )
     check_payment_options(params)
     same_billing(prices, "items")
     check_currency(customer, prices[0]["currency"], "items[0][price]")
