@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .catalog import Catalog
 from .errors import BadInput, Conflict, NotFound
-from .gateway import StripeGateway
+from .gateway import SUBSCRIPTION_EXPAND, StripeGateway
 from .promotions import PromotionCodeCache
 from .rules import (
     SubscriptionFacts,
@@ -61,7 +61,7 @@ REASON_KEY = "cancellation_reason"
 COMMENT_KEY = "cancellation_comment"
 
 # What a write returns with the subscription, so the refreshed state needs no other read.
-_EXPAND = ("discounts.source.coupon", "latest_invoice.confirmation_secret")
+_EXPAND = SUBSCRIPTION_EXPAND
 
 
 @dataclass
@@ -122,7 +122,9 @@ class Session:
 
 def change_plan(session: Session, subscription_id: Any, price_id: Any) -> Any:
     """Move the subscription to another plan of its service, keeping its item and quantity,
-    prorated as the site chooses."""
+    prorated as the site chooses. A change billed now takes effect once paid: when the card
+    needs the customer (3-D Secure, a decline), Stripe holds it as the subscription's
+    `pending_update` and its latest invoice waits for the page to confirm the payment."""
     subscription, facts = session.facts(subscription_id)
     plan = check_change_plan(session.settings, session.catalog, facts, price_id)
     item = subscription["items"].data[0]
@@ -131,6 +133,7 @@ def change_plan(session: Session, subscription_id: Any, price_id: Any) -> Any:
         {
             "items": [{"id": item.id, "price": plan.price_id}],
             "proration_behavior": session.settings.proration_behavior,
+            "payment_behavior": "pending_if_incomplete",
         },
         step="change_plan",
     )
@@ -146,6 +149,7 @@ def change_quantity(session: Session, subscription_id: Any, quantity: Any) -> An
         {
             "items": [{"id": item.id, "quantity": checked}],
             "proration_behavior": session.settings.proration_behavior,
+            "payment_behavior": "pending_if_incomplete",
         },
         step="change_quantity",
     )

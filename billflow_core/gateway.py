@@ -30,11 +30,16 @@ from .errors import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["StripeGateway", "is_live_key"]
+__all__ = ["SUBSCRIPTION_EXPAND", "StripeGateway", "is_live_key"]
 
 T = TypeVar("T")
 
 _APP_NAME = "Billflow"
+
+# What every read or write of a subscription expands, so the portal's state needs nothing
+# more: the coupons of its discounts, the payment its latest invoice may wait for, and the
+# schedule that may govern it.
+SUBSCRIPTION_EXPAND = ("discounts.source.coupon", "latest_invoice.confirmation_secret", "schedule")
 
 
 def is_live_key(api_key: str) -> bool:
@@ -122,7 +127,7 @@ class StripeGateway:
             "customer": customer_id,
             "status": "all",
             "limit": 100,
-            "expand": ["data.discounts.source.coupon", "data.latest_invoice.confirmation_secret"],
+            "expand": [f"data.{path}" for path in SUBSCRIPTION_EXPAND],
         }
         while True:
             page = self._call(self._client.v1.subscriptions.list, params)
@@ -244,6 +249,37 @@ class StripeGateway:
     ) -> stripe.Subscription:
         return self._call(
             self._client.v1.subscriptions.cancel, subscription_id, params, _options(key)
+        )
+
+    def schedule_subscription(
+        self, subscription_id: str, *, key: str
+    ) -> stripe.SubscriptionSchedule:
+        """A schedule made from the subscription, its one phase the current period."""
+        params: sp.SubscriptionScheduleCreateParams = {"from_subscription": subscription_id}
+        return self._call(self._client.v1.subscription_schedules.create, params, _options(key))
+
+    def update_schedule(
+        self, schedule_id: str, params: sp.SubscriptionScheduleUpdateParams, *, key: str
+    ) -> stripe.Subscription:
+        """Set the schedule's phases; returns the subscription it governs, as a read of the
+        subscription gives it (the schedule expanded inside it)."""
+        expand = [f"subscription.{path}" for path in SUBSCRIPTION_EXPAND if path != "schedule"]
+        schedule = self._call(
+            self._client.v1.subscription_schedules.update,
+            schedule_id,
+            {**params, "expand": expand},
+            _options(key),
+        )
+        subscription = schedule.subscription
+        assert isinstance(subscription, stripe.Subscription)
+        schedule["subscription"] = subscription.id  # one way round only: no cycle
+        subscription["schedule"] = schedule
+        return subscription
+
+    def release_schedule(self, schedule_id: str, *, key: str) -> stripe.SubscriptionSchedule:
+        """Let the subscription go on without the schedule, as it is now."""
+        return self._call(
+            self._client.v1.subscription_schedules.release, schedule_id, {}, _options(key)
         )
 
     def create_customer(self, email: str, *, key: str) -> stripe.Customer:

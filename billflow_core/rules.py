@@ -16,7 +16,6 @@ from .errors import BadInput, Conflict, Forbidden, NotFound
 from .settings import PortalSettings
 
 __all__ = [
-    "ACTIONS",
     "SubscriptionFacts",
     "allowed_actions",
     "check_cancel",
@@ -26,6 +25,8 @@ __all__ = [
     "check_coupon",
     "check_coupon_action",
     "check_feature",
+    "check_no_change_pending",
+    "check_not_scheduled",
     "check_not_subscribed",
     "check_owner",
     "check_pause",
@@ -34,20 +35,10 @@ __all__ = [
     "check_retention_offer",
     "check_subscribe",
     "check_undo_cancel",
+    "check_undo_downgrade",
+    "is_downgrade",
     "retention_offer_for",
 ]
-
-ACTIONS = (
-    "change_plan",
-    "change_quantity",
-    "cancel",
-    "undo_cancel",
-    "resubscribe",
-    "apply_coupon",
-    "update_payment_method",
-    "pause",
-    "resume",
-)
 
 LIVE = frozenset({"active", "trialing", "past_due"})
 ENDED = frozenset({"canceled", "incomplete_expired"})
@@ -66,6 +57,9 @@ class SubscriptionFacts:
     cancel_at_period_end: bool
     paused: bool
     items: int = 1
+    schedule: str | None = None  # the subscription schedule that governs it, if any
+    downgrade_pending: bool = False  # that schedule is Billflow's own downgrade
+    awaiting_payment: bool = False  # a change Stripe holds until its invoice is paid
 
     @classmethod
     def of(cls, subscription: Any) -> SubscriptionFacts:
@@ -83,7 +77,28 @@ class SubscriptionFacts:
             cancel_at_period_end=bool(subscription.cancel_at_period_end or subscription.cancel_at),
             paused=subscription.pause_collection is not None,
             items=len(items),
+            schedule=_schedule_id(subscription),
+            downgrade_pending=_is_billflow_downgrade(subscription.schedule),
+            awaiting_payment=getattr(subscription, "pending_update", None) is not None,
         )
+
+
+# The metadata Billflow puts on the schedules it makes, to tell them from the site's own.
+SCHEDULE_MARK = ("billflow", "downgrade")
+
+
+def _schedule_id(subscription: Any) -> str | None:
+    schedule = getattr(subscription, "schedule", None)
+    return schedule if isinstance(schedule, str) or schedule is None else str(schedule.id)
+
+
+def _is_billflow_downgrade(schedule: Any) -> bool:
+    """Whether an (expanded) schedule is a downgrade Billflow scheduled and still pending.
+    A schedule that is only an id cannot be told apart, so it counts as the site's own."""
+    if schedule is None or isinstance(schedule, str) or schedule.status != "active":
+        return False
+    key, value = SCHEDULE_MARK
+    return (schedule.metadata or {}).get(key) == value and len(schedule.phases) > 1
 
 
 _SETTING_OF = MappingProxyType(
@@ -136,9 +151,13 @@ def check_change_plan(
     settings: PortalSettings, catalog: Catalog, facts: SubscriptionFacts, price_id: Any
 ) -> Plan:
     """The plan to move to: an active price of the subscription's own service, not the
-    current one."""
+    current one. A pending downgrade may be replaced by another plan (the action settles
+    which); a change waiting for its payment may not."""
     check_feature(settings, "change_plan")
     _live(facts)
+    check_not_scheduled(facts)
+    if facts.awaiting_payment:
+        check_no_change_pending(facts)
     if not isinstance(price_id, str) or not price_id:
         raise BadInput("Choose a plan.", code="price_required", field="price")
     offered = {plan.price_id: plan for plan in catalog.alternatives(facts.price_id)}
@@ -156,6 +175,8 @@ def check_change_quantity(
     """The new quantity: a whole number within the product's bounds, where enabled."""
     check_feature(settings, "change_quantity")
     _live(facts)
+    check_not_scheduled(facts)
+    check_no_change_pending(facts)
     plan = catalog.plan(facts.price_id)
     if plan is None or plan.quantity is None:
         raise Forbidden("The quantity of this plan cannot be changed.",
@@ -170,6 +191,38 @@ def check_change_quantity(
     if quantity == facts.quantity:
         raise Conflict("This is already the quantity.", code="same_quantity", field="quantity")
     return quantity
+
+
+def check_not_scheduled(facts: SubscriptionFacts) -> None:
+    """A subscription the site put on a schedule of its own changes only through it."""
+    if facts.schedule is not None and not facts.downgrade_pending:
+        raise Conflict("This subscription follows a schedule the site set; contact them to "
+                       "change it.", code="managed_by_schedule")  # fmt: skip
+
+
+def check_no_change_pending(facts: SubscriptionFacts) -> None:
+    """One change at a time: a change held for its payment or scheduled for the period end
+    is settled (or undone) before another."""
+    if facts.awaiting_payment:
+        raise Conflict("A change is waiting for its payment; complete or cancel it first.",
+                       code="payment_pending")  # fmt: skip
+    if facts.downgrade_pending:
+        raise Conflict("A change is already scheduled for the end of the period; undo it "
+                       "first.", code="change_pending")  # fmt: skip
+
+
+def is_downgrade(catalog: Catalog, facts: SubscriptionFacts, price_id: str, quantity: int) -> bool:
+    """Whether the change lowers what the subscription costs per day: the change a site
+    may hold back until the paid period ends."""
+    current, new = catalog.plan(facts.price_id), catalog.plan(price_id)
+    if current is None or new is None:
+        return False
+    return new.daily_amount * quantity < current.daily_amount * facts.quantity
+
+
+def check_undo_downgrade(facts: SubscriptionFacts) -> None:
+    if not facts.downgrade_pending:
+        raise Conflict("No change is scheduled for this subscription.", code="no_change_pending")
 
 
 def check_cancel(
@@ -338,10 +391,16 @@ def allowed_actions(
     plan = catalog.plan(facts.price_id)
     live = facts.status in LIVE
     ended = facts.status in ENDED
-    if settings.change_plan and live and len(catalog.alternatives(facts.price_id)) > 1:
+    if facts.schedule is not None and not facts.downgrade_pending:
+        return frozenset()  # the site's own schedule governs it
+    several = len(catalog.alternatives(facts.price_id)) > 1
+    if settings.change_plan and live and several and not facts.awaiting_payment:
         allowed.add("change_plan")
-    if settings.change_quantity and live and plan is not None and plan.quantity is not None:
+    quantity_on = settings.change_quantity and plan is not None and plan.quantity is not None
+    if quantity_on and live and not (facts.downgrade_pending or facts.awaiting_payment):
         allowed.add("change_quantity")
+    if facts.downgrade_pending:
+        allowed.add("undo_downgrade")
     may_cancel = settings.cancel and not settings.pause_instead_of_cancel and not ended
     if may_cancel and (not facts.cancel_at_period_end or settings.cancel_immediately):
         allowed.add("cancel")

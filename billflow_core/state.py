@@ -18,6 +18,7 @@ from .settings import PortalSettings
 __all__ = [
     "Card",
     "Discount",
+    "PlannedChange",
     "PortalState",
     "SubscriptionView",
     "build_state",
@@ -53,6 +54,17 @@ class Discount:
 
 
 @dataclass(frozen=True)
+class PlannedChange:
+    """A change not in force yet: a downgrade scheduled for `at` (the period end), or a
+    change Stripe holds until its payment succeeds (by `at`, or it lapses)."""
+
+    price_id: str
+    plan: Plan | None
+    quantity: int
+    at: int
+
+
+@dataclass(frozen=True)
 class SubscriptionView:
     """One subscription as the page shows it; amounts in minor units, times in epoch
     seconds. `plan` is None for a price the catalog does not offer."""
@@ -79,6 +91,8 @@ class SubscriptionView:
     # The client secret of a payment waiting for the customer (3-D Secure, or a new card
     # after a decline), which the page confirms with Stripe.js.
     payment_secret: str | None = None
+    scheduled_change: PlannedChange | None = None  # a downgrade at the period end
+    awaiting_payment: PlannedChange | None = None  # a change held until paid
 
 
 @dataclass(frozen=True)
@@ -210,6 +224,31 @@ def _view(settings: PortalSettings, catalog: Catalog, subscription: Any) -> Subs
         paused=pause is not None,
         allowed=allowed_actions(settings, catalog, SubscriptionFacts.of(subscription)),
         payment_secret=payment_secret(subscription),
+        scheduled_change=_scheduled_change(catalog, subscription),
+        awaiting_payment=_held_change(catalog, subscription, item),
+    )
+
+
+def _scheduled_change(catalog: Catalog, subscription: Any) -> PlannedChange | None:
+    """The next phase of Billflow's own downgrade schedule, if one is pending."""
+    facts = SubscriptionFacts.of(subscription)
+    if not facts.downgrade_pending:
+        return None
+    current, following = subscription.schedule.phases[0], subscription.schedule.phases[1]
+    item = following["items"][0]
+    price = item.price if isinstance(item.price, str) else item.price.id
+    return PlannedChange(price, catalog.plan(price), item.quantity or 1, current.end_date)
+
+
+def _held_change(catalog: Catalog, subscription: Any, item: Any) -> PlannedChange | None:
+    pending = getattr(subscription, "pending_update", None)
+    if pending is None:
+        return None
+    held = next((i for i in pending.subscription_items or () if i.id == item.id), None)
+    if held is None:
+        return None
+    return PlannedChange(
+        held.price.id, catalog.plan(held.price.id), held.quantity, pending.expires_at
     )
 
 
