@@ -121,7 +121,7 @@ def update_subscription(ctx: Context, params: JSON) -> JSON:
 
     before = render(state, sub)
     if plan is not None:
-        _apply_items(ctx, sub, plan, behavior)
+        apply_items(ctx, sub, plan, behavior)
     period_end = items_of(ctx, sub)[0]["current_period_end"]
     if "cancel_at_period_end" in params:
         if params["cancel_at_period_end"]:
@@ -162,7 +162,7 @@ def update_subscription(ctx: Context, params: JSON) -> JSON:
         _move_trial_end(ctx, sub, trial_end, now, pm_id, payment)
     if bills_now:
         assert plan is not None
-        _invoice_now(ctx, sub, plan, pm_id, payment)
+        invoice_update(ctx, sub, plan, pm_id, payment)
     emit_updated(ctx, sub, before)
     return sub
 
@@ -201,7 +201,9 @@ def _move_trial_end(
         sub["status"] = "past_due"
 
 
-def _apply_items(ctx: Context, sub: JSON, plan: Plan, behavior: str) -> None:
+def apply_items(ctx: Context, sub: JSON, plan: Plan, behavior: str) -> None:
+    """Make the subscription's items those of `plan`; with `create_prorations`, its charges
+    wait as pending items for the next invoice (other behaviours bill them elsewhere)."""
     state = ctx.state
     template = items_of(ctx, sub)[0]
     start, end = template["current_period_start"], template["current_period_end"]
@@ -241,7 +243,9 @@ def _apply_items(ctx: Context, sub: JSON, plan: Plan, behavior: str) -> None:
             item["metadata"] = merge_metadata(item["metadata"], change.metadata)
 
 
-def _invoice_now(ctx: Context, sub: JSON, plan: Plan, pm_id: str | None, payment: str) -> None:
+def invoice_update(ctx: Context, sub: JSON, plan: Plan, pm_id: str | None, payment: str) -> None:
+    """Bill an applied plan at once (`always_invoice`, or a cycle reset); an unpaid bill
+    leaves an active subscription `past_due`."""
     charges = list(plan.charges)
     if plan.resets_cycle:
         charges += cycle_charges(ctx, plan, plan.at)
