@@ -21,6 +21,7 @@ from .coupons import check_discount, redeem
 from .lifecycle import emit_updated, items_of, payment_method_for, price_of
 from .listing import merge_metadata
 from .periods import add_interval
+from .schedule_links import refuse_direct_changes
 from .subscriptions import (
     check_payment_method,
     check_payment_options,
@@ -55,6 +56,7 @@ def update_subscription(ctx: Context, params: JSON) -> JSON:
             param=sorted(set(params) - {"metadata", "expand"})[0],
         )
     check_payment_options(params)
+    refuse_direct_changes(ctx, sub, params)
     now = ctx.now(customer)
     at = params.get("proration_date") or now
     period = items_of(ctx, sub)[0]
