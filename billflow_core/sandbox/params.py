@@ -9,6 +9,7 @@ Stripe's own error, so code tested against the sandbox cannot drift from the API
 from __future__ import annotations
 
 import sys
+import types
 import typing
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -72,7 +73,8 @@ def _strip_required(tp: Any) -> tuple[Any, bool]:
 def _members(tp: Any) -> list[Any]:
     """Union members, without the bare `str` stripe-python adds to enums for forward
     compatibility: the server itself only accepts the listed values."""
-    if typing.get_origin(tp) is not Union:
+    # `A | int` of two classes (the list filters' `created`) is a `types.UnionType`.
+    if typing.get_origin(tp) not in (Union, types.UnionType):
         return [tp]
     members = list(typing.get_args(tp))
     enums = [m for m in members if typing.get_origin(m) is Literal and m != Literal[""]]

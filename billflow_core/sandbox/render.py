@@ -37,6 +37,7 @@ EXPANDABLE: dict[str, frozenset[str]] = {
         }
     ),
     "subscription_item": frozenset({"discounts"}),
+    "subscription_schedule": frozenset({"customer", "subscription", "test_clock"}),
     "invoice": frozenset(
         {
             "customer",

@@ -8,6 +8,7 @@ and never keeps a reference to a mutable argument. The builders live in themed m
 - `shapes_common`: list and search envelopes, deleted stubs, shared helpers
 - `shapes_catalog`: product, price, plan, coupon, promotion code, discount
 - `shapes_subscriptions`: customer, subscription, subscription item, pending update
+- `shapes_schedules`: subscription schedule, its phases and their items
 - `shapes_invoices`: invoice, line item, invoice item, invoice payment
 - `shapes_payments`: payment method, SetupIntent, PaymentIntent
 - `shapes_platform`: event, webhook endpoint, test clock
@@ -20,6 +21,7 @@ from .shapes_common import JSON, deleted, list_object, search_result
 from .shapes_invoices import invoice, invoice_item, invoice_payment, line_item
 from .shapes_payments import payment_intent, payment_method, setup_intent
 from .shapes_platform import event, test_clock, webhook_endpoint
+from .shapes_schedules import phase_discount, phase_item, schedule_phase, subscription_schedule
 from .shapes_subscriptions import customer, pending_update, subscription, subscription_item
 
 __all__ = [
@@ -37,14 +39,18 @@ __all__ = [
     "payment_intent",
     "payment_method",
     "pending_update",
+    "phase_discount",
+    "phase_item",
     "plan_from_price",
     "price",
     "product",
     "promotion_code",
+    "schedule_phase",
     "search_result",
     "setup_intent",
     "subscription",
     "subscription_item",
+    "subscription_schedule",
     "test_clock",
     "webhook_endpoint",
 ]

@@ -40,6 +40,7 @@ PREFIXES: dict[str, str] = {
     "discount": "di",
     "subscription": "sub",
     "subscription_item": "si",
+    "subscription_schedule": "sub_sched",
     "invoice": "in",
     "line_item": "il",
     "invoiceitem": "ii",
@@ -53,6 +54,8 @@ PREFIXES: dict[str, str] = {
     "test_helpers.test_clock": "clock",
 }
 _TYPE_OF_PREFIX = {prefix: kind for kind, prefix in PREFIXES.items()}
+# Prefixes of two parts, tried before the first part alone (`sub_sched_…` is no `sub_…`).
+_LONG_PREFIXES = {prefix for prefix in _TYPE_OF_PREFIX if "_" in prefix}
 
 # How objects are named in Stripe's "No such …" messages.
 _SPOKEN = {
@@ -63,6 +66,7 @@ _SPOKEN = {
     "payment_method": "PaymentMethod",
     "setup_intent": "setupintent",
     "payment_intent": "payment_intent",
+    "subscription_schedule": "subscription schedule",
 }
 
 
@@ -132,7 +136,9 @@ class State:
 
     def lookup(self, object_id: str) -> JSON | None:
         """The object an id names, whatever its type (coupons have free-form ids)."""
-        kind = _TYPE_OF_PREFIX.get(object_id.partition("_")[0])
+        first, _, rest = object_id.partition("_")
+        two = f"{first}_{rest.partition('_')[0]}"
+        kind = _TYPE_OF_PREFIX.get(two if two in _LONG_PREFIXES else first)
         if kind is not None:
             return self.find(kind, object_id)
         return self.find("coupon", object_id)

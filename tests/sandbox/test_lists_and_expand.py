@@ -218,6 +218,28 @@ def test_subscriptions_search_by_status_metadata_and_created(
     assert (raised.value.http_status, raised.value.param) == (400, "query")
 
 
+def test_lists_filter_created_by_an_exact_time_or_a_range(
+    stripe_client: stripe.StripeClient, catalog: Catalog
+) -> None:
+    v1 = stripe_client.v1
+    jan_1 = 1767225600  # 2026-01-01T00:00:00Z, long before the wall clock
+    clock = v1.test_helpers.test_clocks.create({"frozen_time": jan_1})
+    then = v1.customers.create({"test_clock": clock.id, "payment_method": "pm_card_visa"})
+    now = v1.customers.create({"payment_method": "pm_card_visa"})
+    old, new = (
+        v1.subscriptions.create({"customer": c.id, "items": [{"price": catalog.monthly}]}).id
+        for c in (then, now)
+    )
+
+    def listed(created: Any) -> list[str]:
+        return ids(v1.subscriptions.list({"created": created}).data)
+
+    assert listed(jan_1) == [old]
+    assert listed({"lte": jan_1}) == [old]
+    assert listed({"gt": jan_1}) == [new]
+    assert listed({"gte": jan_1, "lt": jan_1 + 1}) == [old]
+
+
 # -- expand --------------------------------------------------------------------------------
 
 

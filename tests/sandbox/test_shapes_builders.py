@@ -21,6 +21,8 @@ CARD_OPTIONS = frozenset({"payment_method_options.card"})
 SUBSCRIPTION_ITEM_OF_PARENT = frozenset({"parent.subscription_details.subscription_item"})
 FLEXIBLE_SETTINGS = frozenset({"billing_mode.flexible.proration_discounts"})
 WEBHOOK_SECRET = frozenset({"secret"})
+# The fixture shows a phase item's expandable `plan` expanded; Stripe answers with its id.
+PHASE_ITEM_PLAN = frozenset({"phases[].items[].plan"})
 
 
 def recurring_price(**overrides: Any) -> dict[str, Any]:
@@ -211,6 +213,38 @@ def test_subscription_item(resources: dict[str, Any]) -> None:
     item = sub_item()
     assert_shape(resources["subscription_item"], item)
     assert item["plan"]["id"] == item["price"]["id"] == "price_basic"
+
+
+def test_subscription_schedule_with_two_phases(resources: dict[str, Any]) -> None:
+    now = shapes.schedule_phase(
+        start_date=T0,
+        end_date=T0 + MONTH,
+        currency="usd",
+        items=[shapes.phase_item(price="price_basic", quantity=2)],
+        discounts=["di_spring"],
+    )
+    later = shapes.schedule_phase(
+        start_date=T0 + MONTH,
+        end_date=T0 + 2 * MONTH,
+        currency="usd",
+        items=[shapes.phase_item(price="price_solo", quantity=1, metadata={"seat": "1"})],
+    )
+    schedule = shapes.subscription_schedule(
+        id="sub_sched_basic",
+        created=T0,
+        customer="cus_ada",
+        phases=[now, later],
+        subscription="sub_basic",
+        current_phase=(T0, T0 + MONTH),
+    )
+    assert_shape(resources["subscription_schedule"], schedule, skip=PHASE_ITEM_PLAN)
+    item = schedule["phases"][0]["items"][0]
+    assert (item["price"], item["plan"], item["quantity"]) == ("price_basic", "price_basic", 2)
+    assert schedule["phases"][0]["discounts"] == [
+        {"coupon": None, "discount": "di_spring", "promotion_code": None}
+    ]
+    assert schedule["current_phase"] == {"end_date": T0 + MONTH, "start_date": T0}
+    assert schedule["billing_mode"] == {"type": "classic", "flexible": None}
 
 
 # Invoices.

@@ -20,6 +20,7 @@ _MODULES = (
     "payments",
     "subscriptions",
     "subscription_updates",
+    "schedules",
 )
 
 

@@ -1,7 +1,8 @@
 """Test clocks: frozen time for a group of customers, advanced on request.
 
 Advancing walks time forward one due moment at a time (a renewal, a trial end, a scheduled
-cancellation, a pause that resumes), so a year's advance makes a year of invoices in order.
+cancellation, a pause that resumes, a schedule's next phase), so a year's advance makes a
+year of invoices in order.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..routing import Routes
 from .customers import remove_customer
 from .lifecycle import advance, next_due
 from .listing import page
+from .schedule_time import advance_schedule, schedule_due
 
 JSON = dict[str, Any]
 ROUTES = Routes()
@@ -33,6 +35,7 @@ _CUSTOMERS_OBJECTS = (
     "setup_intent",
     "payment_intent",
     "discount",
+    "subscription_schedule",
 )
 
 
@@ -102,17 +105,15 @@ def advance_clock(ctx: Context, params: JSON) -> JSON:
         )
     customers = {c["id"] for c in ctx.state.all("customer") if c["test_clock"] == clock["id"]}
     for _ in range(_MAX_STEPS):
-        subs = [s for s in ctx.state.all("subscription") if s["customer"] in customers]
-        due = [
-            (when, sub)
-            for sub in subs
-            if (when := next_due(sub, ctx)) is not None and when <= target
-        ]
+        due = _due(ctx, customers, target)
         if not due:
             break
-        when, sub = min(due, key=lambda pair: (pair[0], pair[1]["created"]))
+        when, rank, obj = min(due, key=lambda step: (step[0], step[1], step[2]["created"]))
         clock["frozen_time"] = max(clock["frozen_time"], when)
-        advance(ctx, sub, when)
+        if rank == _SCHEDULE:
+            advance_schedule(ctx, obj, when)
+        else:
+            advance(ctx, obj, when)
     else:
         raise StripeError(
             "The advance covers too many billing periods; advance in steps.", param="frozen_time"
@@ -121,3 +122,22 @@ def advance_clock(ctx: Context, params: JSON) -> JSON:
     clock["status"] = "ready"
     ctx.emit("test_helpers.test_clock.ready", clock)
     return clock
+
+
+# At the same moment a schedule goes first: a phase that begins at a renewal changes the
+# items before the renewal bills them.
+_SCHEDULE, _SUBSCRIPTION = 0, 1
+
+
+def _due(ctx: Context, customers: set[str], target: int) -> list[tuple[int, int, JSON]]:
+    """What the clock's customers have due by `target`: (when, rank, object)."""
+    steps: list[tuple[int, int, JSON]] = []
+    for schedule in ctx.state.all("subscription_schedule"):
+        when = schedule_due(schedule) if schedule["customer"] in customers else None
+        if when is not None and when <= target:
+            steps.append((when, _SCHEDULE, schedule))
+    for sub in ctx.state.all("subscription"):
+        when = next_due(sub, ctx) if sub["customer"] in customers else None
+        if when is not None and when <= target:
+            steps.append((when, _SUBSCRIPTION, sub))
+    return steps

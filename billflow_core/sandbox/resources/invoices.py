@@ -16,8 +16,10 @@ from .coupons import check_discount
 from .lifecycle import items_of, payment_method_for
 from .listing import created_filter, page
 from .payments import resolve
+from .schedule_links import refuse_direct_changes
+from .schedule_time import upcoming_changes
 from .subscriptions import check_currency, first_invoice, quantity_of, same_billing
-from .update_plans import plan_update, preview_invoice
+from .update_plans import Plan, plan_update, preview_invoice
 
 JSON = dict[str, Any]
 ROUTES = Routes()
@@ -54,7 +56,17 @@ def create_preview(ctx: Context, params: JSON) -> JSON:
         )
     behavior = details.get("proration_behavior", "create_prorations")
     at = details.get("proration_date") or ctx.now(sub["customer"])
-    plan = plan_update(ctx, sub, details.get("items") or [], behavior, at)
+    if details.get("items"):
+        refuse_direct_changes(ctx, sub, details, "subscription_details")
+        plan = plan_update(ctx, sub, details["items"], behavior, at)
+    else:
+        # The next invoice of a scheduled subscription bills what its next phase has.
+        changes = upcoming_changes(ctx, sub)
+        plan = (
+            plan_update(ctx, sub, [], behavior, at)
+            if changes is None
+            else Plan(changes, [], False, at)
+        )
     return preview_invoice(ctx, sub, plan, behavior)
 
 

@@ -13,6 +13,7 @@ from .billing import build_invoice, collect, finalize, void
 from .charges import period_charge
 from .coupons import end_discounts
 from .periods import add_interval
+from .schedule_links import end_with_subscription
 
 JSON = dict[str, Any]
 
@@ -48,6 +49,7 @@ def end_subscription(ctx: Context, sub: JSON, at: int) -> None:
     if sub["cancellation_details"]["reason"] is None:
         sub["cancellation_details"]["reason"] = "cancellation_requested"
     ctx.emit("customer.subscription.deleted", sub)
+    end_with_subscription(ctx, sub, at)
 
 
 def next_due(sub: JSON, ctx: Context) -> int | None:

@@ -45,15 +45,23 @@ def _cursor_missing(object_id: str, param: str) -> StripeError:
 
 def created_filter(params: JSON) -> Callable[[JSON], bool]:
     """Stripe's `created` filter: an exact time or a `gt`/`gte`/`lt`/`lte` range."""
-    created = params.get("created")
-    if created is None:
+    return time_filter(params, "created")
+
+
+def time_filter(params: JSON, field: str) -> Callable[[JSON], bool]:
+    """A filter on the timestamp `field` like `created`'s; an object whose `field` is null
+    (not canceled yet...) matches no bound."""
+    wanted = params.get(field)
+    if wanted is None:
         return lambda obj: True
-    if isinstance(created, int):
-        return lambda obj: bool(obj["created"] == created)
-    bounds = created
+    if isinstance(wanted, int):
+        return lambda obj: bool(obj[field] == wanted)
+    bounds = wanted
 
     def keep(obj: JSON) -> bool:
-        at = obj["created"]
+        at = obj[field]
+        if at is None:
+            return False
         return (
             ("gt" not in bounds or at > bounds["gt"])
             and ("gte" not in bounds or at >= bounds["gte"])

@@ -23,6 +23,7 @@ from .lifecycle import emit_updated, items_of, payment_method_for, price_of
 from .listing import merge_metadata
 from .pending_updates import PENDING, check_pending_params, check_while_pending, hold_update
 from .periods import add_interval
+from .schedule_links import refuse_direct_changes
 from .subscriptions import (
     check_payment_method,
     check_payment_options,
@@ -61,6 +62,7 @@ def update_subscription(ctx: Context, params: JSON) -> JSON:
         check_pending_params(params)
     check_while_pending(sub, params)
     check_payment_options(params)
+    refuse_direct_changes(ctx, sub, params)
     now = ctx.now(customer)
     at = params.get("proration_date") or now
     period = items_of(ctx, sub)[0]
@@ -129,7 +131,7 @@ def update_subscription(ctx: Context, params: JSON) -> JSON:
         assert plan is not None
         return _update_once_paid(ctx, sub, plan, behavior, params, metadata, pm_id, before)
     if plan is not None:
-        _apply_items(ctx, sub, plan, behavior)
+        apply_items(ctx, sub, plan, behavior)
     period_end = items_of(ctx, sub)[0]["current_period_end"]
     if "cancel_at_period_end" in params:
         if params["cancel_at_period_end"]:
@@ -170,9 +172,7 @@ def update_subscription(ctx: Context, params: JSON) -> JSON:
         _move_trial_end(ctx, sub, trial_end, now, pm_id, payment)
     if bills_now:
         assert plan is not None
-        outcome = _invoice_now(ctx, sub, plan, pm_id, payment)
-        if outcome != "succeeded" and sub["status"] == "active":
-            sub["status"] = "past_due"
+        invoice_update(ctx, sub, plan, pm_id, payment)
     emit_updated(ctx, sub, before)
     return sub
 
@@ -190,8 +190,8 @@ def _update_once_paid(
     """`pending_if_incomplete`: the change is billed before it is made, and made only if the
     payment goes through now; otherwise it waits and the subscription stays as it was (not
     `past_due`). `check_pending_params` has left only the items and metadata to act on."""
-    if _invoice_now(ctx, sub, plan, pm_id, PENDING) == "succeeded":
-        _apply_items(ctx, sub, plan, behavior)
+    if bill_update(ctx, sub, plan, pm_id, PENDING) == "succeeded":
+        apply_items(ctx, sub, plan, behavior)
         if metadata is not None:
             sub["metadata"] = metadata
     else:
@@ -234,7 +234,9 @@ def _move_trial_end(
         sub["status"] = "past_due"
 
 
-def _apply_items(ctx: Context, sub: JSON, plan: Plan, behavior: str) -> None:
+def apply_items(ctx: Context, sub: JSON, plan: Plan, behavior: str) -> None:
+    """Make the subscription's items those of `plan`; with `create_prorations`, its charges
+    wait as pending items for the next invoice (other behaviours bill them elsewhere)."""
     state = ctx.state
     template = items_of(ctx, sub)[0]
     start, end = template["current_period_start"], template["current_period_end"]
@@ -274,7 +276,15 @@ def _apply_items(ctx: Context, sub: JSON, plan: Plan, behavior: str) -> None:
             item["metadata"] = merge_metadata(item["metadata"], change.metadata)
 
 
-def _invoice_now(ctx: Context, sub: JSON, plan: Plan, pm_id: str | None, payment: str) -> str:
+def invoice_update(ctx: Context, sub: JSON, plan: Plan, pm_id: str | None, payment: str) -> None:
+    """Bill an applied plan at once (`always_invoice`, or a cycle reset); an unpaid bill
+    leaves an active subscription `past_due`."""
+    if bill_update(ctx, sub, plan, pm_id, payment) != "succeeded" and sub["status"] == "active":
+        sub["status"] = "past_due"
+
+
+def bill_update(ctx: Context, sub: JSON, plan: Plan, pm_id: str | None, payment: str) -> str:
+    """Invoice a plan's charges now and try to collect them; returns the payment's outcome."""
     charges = list(plan.charges)
     if plan.resets_cycle:
         charges += cycle_charges(ctx, plan, plan.at)

@@ -335,13 +335,22 @@ def cancel_subscription(ctx: Context, params: JSON) -> JSON:
             status=404,
             param="id",
         )
-    now = ctx.now(sub["customer"])
     details = params.get("cancellation_details") or {}
     sub["cancellation_details"].update(
         {k: (details[k] or None) for k in ("comment", "feedback") if k in details}
     )
+    cancel_now(
+        ctx, sub, prorate=bool(params.get("prorate")), invoice=bool(params.get("invoice_now"))
+    )
+    return sub
+
+
+def cancel_now(ctx: Context, sub: JSON, *, prorate: bool, invoice: bool) -> None:
+    """End a live subscription now; `prorate` credits the unused time, `invoice` bills what
+    is pending for it at once."""
+    now = ctx.now(sub["customer"])
     # A trial was never paid for, so there is nothing to credit.
-    if params.get("prorate") and sub["status"] != "trialing":
+    if prorate and sub["status"] != "trialing":
         for item in items_of(ctx, sub):
             for charge in proration_charges(
                 ctx, item, price_of(ctx, item), item["quantity"], None, 0, now
@@ -350,7 +359,7 @@ def cancel_subscription(ctx: Context, params: JSON) -> JSON:
     end_subscription(ctx, sub, now)
     # `invoice_now` bills what is pending for the subscription: this credit and earlier
     # prorations alike.
-    if params.get("invoice_now") and pending_items(ctx, sub["customer"], sub["id"]):
+    if invoice and pending_items(ctx, sub["customer"], sub["id"]):
         invoice_now(
             ctx,
             sub,
@@ -360,7 +369,6 @@ def cancel_subscription(ctx: Context, params: JSON) -> JSON:
             period_end=now,
             pm_id=payment_method_for(ctx, sub),
         )
-    return sub
 
 
 @ROUTES.route("DELETE", "/v1/subscriptions/{id}/discount", sp.SubscriptionDeleteDiscountParams)

@@ -96,7 +96,13 @@ class Plan:
 
 
 def plan_update(ctx: Context, sub: JSON, specs: list[JSON], behavior: str, at: int) -> Plan:
-    changes = plan_items(ctx, sub, specs)
+    return plan_changes(ctx, sub, plan_items(ctx, sub, specs), behavior, at)
+
+
+def plan_changes(
+    ctx: Context, sub: JSON, changes: list[ItemChange], behavior: str, at: int
+) -> Plan:
+    """What moving the subscription to `changes` (already checked) at `at` bills."""
     old_interval = interval_of(price_of(ctx, items_of(ctx, sub)[0]))
     kept = [c for c in changes if not c.deleted]
     trialing = sub["status"] == "trialing"
