@@ -121,6 +121,22 @@ def _action_costs(sandbox: Sandbox, ids: dict[str, Any]) -> None:
     sandbox.reset()
     portal.preview(visitor, {"subscription": seats, "quantity": 6})
     costs["preview"] = sum(sandbox.counts().values())
+    later = Portal(
+        PortalSettings(downgrade_at_period_end=True),
+        secret_key=_SECRET,
+        stripe_api_key=sandbox.secret_key,
+        stripe_api_base=sandbox.url,
+    )
+    later.catalog.get()
+    for number, (name, action, payload) in enumerate(
+        [
+            ("downgrade at period end", "change_quantity", {"subscription": seats, "quantity": 2}),
+            ("undo_downgrade", "undo_downgrade", {"subscription": seats}),
+        ]
+    ):
+        sandbox.reset()
+        later.act(visitor, action, payload, idempotency_key=f"bench-later-{number}")
+        costs[name] = sum(sandbox.counts().values())
     print(
         "Stripe requests per action (target <= 3): "
         + ", ".join(f"{name} {count}" for name, count in costs.items())

@@ -13,12 +13,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .catalog import Catalog
+from .catalog import Catalog, Plan
 from .errors import BadInput, Conflict, NotFound
 from .gateway import SUBSCRIPTION_EXPAND, StripeGateway
 from .promotions import PromotionCodeCache
 from .rules import (
+    SCHEDULE_MARK,
     SubscriptionFacts,
+    change_timing,
     check_cancel,
     check_change_plan,
     check_change_quantity,
@@ -34,6 +36,7 @@ from .rules import (
     check_retention_offer,
     check_subscribe,
     check_undo_cancel,
+    check_undo_downgrade,
 )
 from .settings import STRIPE_FEEDBACK, PortalSettings
 
@@ -54,6 +57,7 @@ __all__ = [
     "start_card_update",
     "subscribe",
     "undo_cancel",
+    "undo_downgrade",
 ]
 
 # Where hosted Billflow keeps the cancellation survey's answers on the subscription.
@@ -124,9 +128,15 @@ def change_plan(session: Session, subscription_id: Any, price_id: Any) -> Any:
     """Move the subscription to another plan of its service, keeping its item and quantity,
     prorated as the site chooses. A change billed now takes effect once paid: when the card
     needs the customer (3-D Secure, a decline), Stripe holds it as the subscription's
-    `pending_update` and its latest invoice waits for the page to confirm the payment."""
+    `pending_update` and its latest invoice waits for the page to confirm the payment.
+    A downgrade may instead wait for the period end (`downgrade_at_period_end`)."""
     subscription, facts = session.facts(subscription_id)
     plan = check_change_plan(session.settings, session.catalog, facts, price_id)
+    timing = change_timing(session.settings, session.catalog, facts, plan.price_id, facts.quantity)
+    if timing == "period_end":
+        return _schedule_change(session, subscription, plan, facts.quantity)
+    if facts.schedule_ours:  # an upgrade now replaces Billflow's downgrade schedule
+        subscription = _release(session, subscription)
     item = subscription["items"].data[0]
     return session.update(
         subscription.id,
@@ -140,9 +150,15 @@ def change_plan(session: Session, subscription_id: Any, price_id: Any) -> Any:
 
 
 def change_quantity(session: Session, subscription_id: Any, quantity: Any) -> Any:
-    """Set the number of units, within the product's bounds."""
+    """Set the number of units, within the product's bounds; fewer units may wait for the
+    period end, as a downgrade does."""
     subscription, facts = session.facts(subscription_id)
     checked = check_change_quantity(session.settings, session.catalog, facts, quantity)
+    timing = change_timing(session.settings, session.catalog, facts, facts.price_id, checked)
+    if timing == "period_end":
+        plan = session.catalog.plan(facts.price_id)
+        assert plan is not None  # a quantity change needs an offered plan
+        return _schedule_change(session, subscription, plan, checked)
     item = subscription["items"].data[0]
     return session.update(
         subscription.id,
@@ -155,6 +171,78 @@ def change_quantity(session: Session, subscription_id: Any, quantity: Any) -> An
     )
 
 
+def undo_downgrade(session: Session, subscription_id: Any) -> Any:
+    """Keep the current plan after all: the downgrade waiting for the period end is
+    dropped."""
+    subscription, facts = session.facts(subscription_id)
+    check_undo_downgrade(facts)
+    return _release(session, subscription)
+
+
+def _schedule_change(session: Session, subscription: Any, plan: Plan, quantity: int) -> Any:
+    """Schedule `plan` × `quantity` from the end of the current period, with Stripe's
+    subscription schedules: the current phase keeps what is paid for, the next starts the
+    new plan with no proration and ends a day later, releasing the subscription. Discounts
+    carry over to both phases."""
+    facts = SubscriptionFacts.of(subscription)
+    if facts.schedule_ours and not facts.downgrade_pending:
+        # The last downgrade has begun; its schedule is let go before a new one is made.
+        subscription = _release(session, subscription)
+    schedule = subscription.schedule
+    if schedule is None or not facts.downgrade_pending:
+        # Made afresh, or made by an earlier try of this action (the same key answers
+        # with the same schedule); a schedule of the site's own makes Stripe refuse.
+        try:
+            schedule = session.gateway.schedule_subscription(
+                subscription.id, key=session.key(f"schedule:{subscription.id}")
+            )
+        except BadInput:
+            raise Conflict("This subscription follows a schedule the site set; contact them "
+                           "to change it.", code="managed_by_schedule") from None  # fmt: skip
+    item = subscription["items"].data[0]
+    kept: list[sp.SubscriptionScheduleUpdateParamsPhaseDiscount] = [
+        {"discount": d if isinstance(d, str) else d.id} for d in subscription.discounts or ()
+    ]
+    key, value = SCHEDULE_MARK
+    updated = session.gateway.update_schedule(
+        schedule.id,
+        {
+            "end_behavior": "release",
+            "metadata": {key: value},
+            "phases": [
+                {
+                    "items": [{"price": item.price.id, "quantity": item.quantity}],
+                    "start_date": schedule.phases[0].start_date,
+                    "end_date": item.current_period_end,
+                    "discounts": kept,
+                    "proration_behavior": "none",
+                },
+                {
+                    "items": [{"price": plan.price_id, "quantity": quantity}],
+                    # A day is enough: the schedule lets go of the subscription then,
+                    # leaving it on the new plan with its billing cycle as it was.
+                    "duration": {"interval": "day", "interval_count": 1},
+                    "discounts": kept,
+                    "proration_behavior": "none",
+                },
+            ],
+        },
+        key=session.key(f"downgrade:{subscription.id}"),
+    )
+    session.subscriptions[subscription.id] = updated
+    return updated
+
+
+def _release(session: Session, subscription: Any) -> Any:
+    """Drop Billflow's downgrade schedule; the subscription goes on as it is now."""
+    session.gateway.release_schedule(
+        subscription.schedule.id, key=session.key(f"release:{subscription.id}")
+    )
+    subscription["schedule"] = None  # releasing changes nothing else
+    session.subscriptions[subscription.id] = subscription
+    return subscription
+
+
 def cancel(session: Session, subscription_id: Any, reason: Any = None, comment: Any = None) -> Any:
     """Cancel at the end of the paid period (or now, as the site chooses), keeping the
     customer's reason and comment in the subscription's metadata, as hosted Billflow does,
@@ -165,6 +253,8 @@ def cancel(session: Session, subscription_id: Any, reason: Any = None, comment: 
     if reason in STRIPE_FEEDBACK:
         details["feedback"] = reason
     survey = {REASON_KEY: reason or "", COMMENT_KEY: comment or ""}
+    if facts.schedule_ours:  # leaving makes the downgrade schedule moot
+        subscription = _release(session, subscription)
     if not session.settings.cancel_immediately:
         return session.update(
             subscription.id,

@@ -107,6 +107,10 @@ _ACTIONS: Mapping[str, tuple[frozenset[str], Run]] = MappingProxyType(
             frozenset({"subscription"}),
             lambda s, p, v, now: actions.undo_cancel(s, p.get("subscription")),
         ),
+        "undo_downgrade": (
+            frozenset({"subscription"}),
+            lambda s, p, v, now: actions.undo_downgrade(s, p.get("subscription")),
+        ),
         "accept_retention_offer": (
             frozenset({"subscription", "reason"}),
             lambda s, p, v, now: actions.accept_retention_offer(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .actions import Session
 from .errors import BadInput
-from .rules import check_change_plan, check_change_quantity
+from .rules import change_timing, check_change_plan, check_change_quantity
 
 if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe
     from stripe import params as sp
@@ -40,6 +40,7 @@ class ChangePreview:
     due_now: bool
     next_payment_at: int | None
     lines: tuple[PreviewLine, ...]
+    takes_effect_at: int | None = None  # None: now; else the period end (a downgrade)
 
 
 def preview_change(session: Session, payload: Mapping[str, Any]) -> ChangePreview:
@@ -60,6 +61,20 @@ def preview_change(session: Session, payload: Mapping[str, Any]) -> ChangePrevie
     else:
         change["quantity"] = check_change_quantity(
             session.settings, session.catalog, facts, quantity
+        )
+    new_price = change.get("price", facts.price_id)
+    new_quantity = change.get("quantity", facts.quantity)
+    timing = change_timing(session.settings, session.catalog, facts, new_price, new_quantity)
+    if timing == "period_end":  # nothing now: the next renewal is at the new plan
+        return ChangePreview(
+            subscription=subscription.id,
+            currency=item.price.currency,
+            amount_due=0,
+            proration=0,
+            due_now=False,
+            next_payment_at=item.current_period_end,
+            lines=(),
+            takes_effect_at=item.current_period_end,
         )
     behavior = session.settings.proration_behavior
     invoice = session.gateway.preview_change(

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from .catalog import Catalog, Plan
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .settings import PortalSettings
 
 __all__ = [
+    "SCHEDULE_MARK",
     "SubscriptionFacts",
     "allowed_actions",
+    "change_timing",
     "check_cancel",
     "check_change_plan",
     "check_change_quantity",
@@ -58,7 +60,8 @@ class SubscriptionFacts:
     paused: bool
     items: int = 1
     schedule: str | None = None  # the subscription schedule that governs it, if any
-    downgrade_pending: bool = False  # that schedule is Billflow's own downgrade
+    schedule_ours: bool = False  # that schedule is a downgrade Billflow made
+    downgrade_pending: bool = False  # ...and the downgrade has not begun yet
     awaiting_payment: bool = False  # a change Stripe holds until its invoice is paid
 
     @classmethod
@@ -78,7 +81,8 @@ class SubscriptionFacts:
             paused=subscription.pause_collection is not None,
             items=len(items),
             schedule=_schedule_id(subscription),
-            downgrade_pending=_is_billflow_downgrade(subscription.schedule),
+            schedule_ours=_is_billflows(subscription.schedule),
+            downgrade_pending=_is_billflows(subscription.schedule, pending=True),
             awaiting_payment=getattr(subscription, "pending_update", None) is not None,
         )
 
@@ -92,13 +96,19 @@ def _schedule_id(subscription: Any) -> str | None:
     return schedule if isinstance(schedule, str) or schedule is None else str(schedule.id)
 
 
-def _is_billflow_downgrade(schedule: Any) -> bool:
-    """Whether an (expanded) schedule is a downgrade Billflow scheduled and still pending.
-    A schedule that is only an id cannot be told apart, so it counts as the site's own."""
+def _is_billflows(schedule: Any, *, pending: bool = False) -> bool:
+    """Whether an (expanded) schedule is a downgrade Billflow made (with `pending`: one
+    still in its first phase, the downgrade to come). A schedule that is only an id
+    cannot be told apart, so it counts as the site's own."""
     if schedule is None or isinstance(schedule, str) or schedule.status != "active":
         return False
     key, value = SCHEDULE_MARK
-    return (schedule.metadata or {}).get(key) == value and len(schedule.phases) > 1
+    metadata = schedule.metadata
+    if metadata is None or key not in metadata or metadata[key] != value:
+        return False
+    current = schedule.current_phase
+    first = schedule.phases[0]
+    return not pending or (current is not None and current.start_date == first.start_date)
 
 
 _SETTING_OF = MappingProxyType(
@@ -155,7 +165,6 @@ def check_change_plan(
     which); a change waiting for its payment may not."""
     check_feature(settings, "change_plan")
     _live(facts)
-    check_not_scheduled(facts)
     if facts.awaiting_payment:
         check_no_change_pending(facts)
     if not isinstance(price_id, str) or not price_id:
@@ -175,7 +184,6 @@ def check_change_quantity(
     """The new quantity: a whole number within the product's bounds, where enabled."""
     check_feature(settings, "change_quantity")
     _live(facts)
-    check_not_scheduled(facts)
     check_no_change_pending(facts)
     plan = catalog.plan(facts.price_id)
     if plan is None or plan.quantity is None:
@@ -195,9 +203,30 @@ def check_change_quantity(
 
 def check_not_scheduled(facts: SubscriptionFacts) -> None:
     """A subscription the site put on a schedule of its own changes only through it."""
-    if facts.schedule is not None and not facts.downgrade_pending:
+    if facts.schedule is not None and not facts.schedule_ours:
         raise Conflict("This subscription follows a schedule the site set; contact them to "
                        "change it.", code="managed_by_schedule")  # fmt: skip
+
+
+def change_timing(
+    settings: PortalSettings,
+    catalog: Catalog,
+    facts: SubscriptionFacts,
+    price_id: str,
+    quantity: int,
+) -> Literal["now", "period_end"]:
+    """When a checked plan or quantity change takes effect: a downgrade waits for the end
+    of the paid period where the site says so (or where a downgrade is already waiting);
+    anything else applies now.
+
+    A schedule that is not Billflow's refuses the change, except a downgrade: that may be
+    the schedule an earlier, interrupted try of this very action made, which the action
+    tells apart by repeating its creation under the same idempotency key."""
+    down = is_downgrade(catalog, facts, price_id, quantity)
+    held_back = down and (settings.downgrade_at_period_end or facts.downgrade_pending)
+    if not held_back:
+        check_not_scheduled(facts)
+    return "period_end" if held_back else "now"
 
 
 def check_no_change_pending(facts: SubscriptionFacts) -> None:
@@ -235,6 +264,8 @@ def check_cancel(
         raise Conflict("This subscription is already canceled.", code="already_canceled")
     if facts.cancel_at_period_end and not settings.cancel_immediately:
         raise Conflict("This subscription is already set to cancel.", code="already_canceling")
+    if not settings.cancel_immediately:
+        check_not_scheduled(facts)  # Stripe takes a scheduled end only from the schedule
     if settings.cancellation_reasons and reason not in settings.cancellation_reasons:
         raise BadInput("Choose a reason from the list.", code="reason_invalid", field="reason")
     if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
@@ -391,7 +422,7 @@ def allowed_actions(
     plan = catalog.plan(facts.price_id)
     live = facts.status in LIVE
     ended = facts.status in ENDED
-    if facts.schedule is not None and not facts.downgrade_pending:
+    if facts.schedule is not None and not facts.schedule_ours:
         return frozenset()  # the site's own schedule governs it
     several = len(catalog.alternatives(facts.price_id)) > 1
     if settings.change_plan and live and several and not facts.awaiting_payment:
