@@ -21,7 +21,7 @@ from billflow_core.gateway import StripeGateway
 from billflow_core.portal import Portal
 from billflow_core.sandbox import Sandbox
 from billflow_core.sandbox.seed import DEMO_EMAIL
-from billflow_core.settings import PortalSettings
+from billflow_core.settings import PortalSettings, RetentionOffer
 from billflow_core.state import load_state
 
 _SECRET = "bench-secret-0123456789abcdef"
@@ -84,7 +84,9 @@ def _action_costs(sandbox: Sandbox, ids: dict[str, Any]) -> None:
     """Stripe requests per action through `Portal.act`, the customer lookup and the
     refreshed state included, each on a warm catalog."""
     portal = Portal(
-        PortalSettings(coupons=True, resubscribe=True, retention_offer=None),
+        PortalSettings(
+            coupons=True, retention_offer=RetentionOffer(ids["coupon"], ("too_expensive",))
+        ),
         secret_key=_SECRET,
         stripe_api_key=sandbox.secret_key,
         stripe_api_base=sandbox.url,
@@ -102,6 +104,7 @@ def _action_costs(sandbox: Sandbox, ids: dict[str, Any]) -> None:
         ("apply_coupon", {"subscription": team, "coupon": "welcome20"}),
         ("cancel", {"subscription": team, "reason": "other"}),
         ("undo_cancel", {"subscription": team}),
+        ("accept_retention_offer", {"subscription": team, "reason": "too_expensive"}),
         ("setup_payment_method", {}),
         ("update_payment_method", {"payment_method": setup.payment_method}),
     ]

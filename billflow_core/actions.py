@@ -8,10 +8,11 @@ the page makes once per user intent and sends as `Idempotency-Key`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .catalog import Catalog, Plan
 from .errors import BadInput, Conflict, NotFound
@@ -40,6 +41,8 @@ from .rules import (
 )
 from .settings import STRIPE_FEEDBACK, PortalSettings
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe
     from stripe import params as sp
 
@@ -63,6 +66,8 @@ __all__ = [
 # Where hosted Billflow keeps the cancellation survey's answers on the subscription.
 REASON_KEY = "cancellation_reason"
 COMMENT_KEY = "cancellation_comment"
+# Where Billflow remembers that a subscription took the retention offer (its coupon id).
+OFFER_KEY = "billflow_retention_offer"
 
 # What a write returns with the subscription, so the refreshed state needs no other read.
 _EXPAND = SUBSCRIPTION_EXPAND
@@ -143,7 +148,7 @@ def change_plan(session: Session, subscription_id: Any, price_id: Any) -> Any:
         {
             "items": [{"id": item.id, "price": plan.price_id}],
             "proration_behavior": session.settings.proration_behavior,
-            "payment_behavior": "pending_if_incomplete",
+            "payment_behavior": _paid_first(subscription),
         },
         step="change_plan",
     )
@@ -165,10 +170,18 @@ def change_quantity(session: Session, subscription_id: Any, quantity: Any) -> An
         {
             "items": [{"id": item.id, "quantity": checked}],
             "proration_behavior": session.settings.proration_behavior,
-            "payment_behavior": "pending_if_incomplete",
+            "payment_behavior": _paid_first(subscription),
         },
         step="change_quantity",
     )
+
+
+def _paid_first(subscription: Any) -> Literal["pending_if_incomplete", "allow_incomplete"]:
+    """Charged automatically, a change waits for its payment. Stripe offers no such wait for
+    a subscription billed by sent invoice: its change applies and the invoice is sent."""
+    if subscription.collection_method == "send_invoice":
+        return "allow_incomplete"
+    return "pending_if_incomplete"
 
 
 def undo_downgrade(session: Session, subscription_id: Any) -> Any:
@@ -185,20 +198,18 @@ def _schedule_change(session: Session, subscription: Any, plan: Plan, quantity: 
     new plan with no proration and ends a day later, releasing the subscription. Discounts
     carry over to both phases."""
     facts = SubscriptionFacts.of(subscription)
-    if facts.schedule_ours and not facts.downgrade_pending:
+    schedule = subscription.schedule
+    if facts.schedule_ours and not facts.downgrade_pending and len(schedule.phases) > 1:
         # The last downgrade has begun; its schedule is let go before a new one is made.
         subscription = _release(session, subscription)
-    schedule = subscription.schedule
-    if schedule is None or not facts.downgrade_pending:
-        # Made afresh, or made by an earlier try of this action (the same key answers
-        # with the same schedule); a schedule of the site's own makes Stripe refuse.
-        try:
-            schedule = session.gateway.schedule_subscription(
-                subscription.id, key=session.key(f"schedule:{subscription.id}")
-            )
-        except BadInput:
-            raise Conflict("This subscription follows a schedule the site set; contact them "
-                           "to change it.", code="managed_by_schedule") from None  # fmt: skip
+        schedule = None
+    elif schedule is not None and not facts.schedule_ours:
+        raise Conflict("This subscription follows a schedule the site set; contact them to "
+                       "change it.", code="managed_by_schedule")  # fmt: skip
+    if schedule is None:
+        schedule = session.gateway.schedule_subscription(
+            subscription.id, key=session.key(f"schedule:{subscription.id}")
+        )
     item = subscription["items"].data[0]
     kept: list[sp.SubscriptionScheduleUpdateParamsPhaseDiscount] = [
         {"discount": d if isinstance(d, str) else d.id} for d in subscription.discounts or ()
@@ -296,12 +307,12 @@ def apply_coupon(session: Session, subscription_id: Any, code: Any) -> Any:
     promotion = _promotion_code_id(session, check_coupon_action(session.settings, facts, code))
     discounts = _kept_discounts(subscription)
     discounts.append({"promotion_code": promotion})
-    with _code_refusals(session):
+    with _code_refusals(session, code):
         return session.update(subscription.id, {"discounts": discounts}, step="apply_coupon")
 
 
 @contextmanager
-def _code_refusals(session: Session) -> Iterator[None]:
+def _code_refusals(session: Session, typed: Any) -> Iterator[None]:
     """Stripe refusing a code the cache still had (expired, used up, someone else's since
     it was read) is the customer's code refused, not a malformed request."""
     try:
@@ -309,8 +320,8 @@ def _code_refusals(session: Session) -> Iterator[None]:
     except BadInput as refused:
         if not (refused.field or "").startswith("discounts"):
             raise
-        if session.promotions is not None:
-            session.promotions.invalidate()
+        if session.promotions is not None and isinstance(typed, str):
+            session.promotions.forget(typed.strip())
         raise BadInput("That code can no longer be used.", code="coupon_invalid",
                        field="coupon") from None  # fmt: skip
 
@@ -350,16 +361,16 @@ def resubscribe(
     """
     subscription, facts = session.facts(subscription_id)
     price = check_resubscribe(session.settings, session.catalog, facts, price_id, code)
+    waiting = _waiting_first_payment(session, price)
+    if waiting is not None:  # made by an earlier try: the page pays that one
+        return waiting
     others = [SubscriptionFacts.of(s) for s in session.subscriptions.values() if s["items"].data]
     check_not_subscribed(session.catalog, others, price)
     discounts: list[sp.SubscriptionCreateParamsDiscount] = []
     if code not in (None, ""):
         discounts.append({"promotion_code": _promotion_code_id(session, code)})
-    plan = session.catalog.plan(price)
-    quantity = (
-        facts.quantity if plan and plan.quantity and plan.quantity.allows(facts.quantity) else 1
-    )
-    with _code_refusals(session):
+    quantity = _comeback_quantity(session.catalog.plan(price), facts)
+    with _code_refusals(session, code):
         created = session.gateway.create_subscription(
             {
                 "customer": session.customer_id,
@@ -374,11 +385,34 @@ def resubscribe(
     return created
 
 
+def _comeback_quantity(plan: Plan | None, facts: SubscriptionFacts) -> int:
+    """The quantity a returning customer had, kept within the plan's bounds; a plan whose
+    quantity customers do not choose keeps what the site set, unless it is another plan."""
+    if plan is not None and plan.quantity is not None:
+        rule = plan.quantity
+        return min(max(facts.quantity, rule.minimum), rule.maximum)
+    return facts.quantity if plan is None or plan.price_id == facts.price_id else 1
+
+
+def _waiting_first_payment(session: Session, price_id: Any) -> Any | None:
+    """A subscription to `price_id` still waiting for its first payment: what an earlier
+    try of this intent made (its answer lost) or a payment the customer walked away from.
+    Either way the page pays that one, rather than a second subscription being made."""
+    for subscription in session.subscriptions.values():
+        items = subscription["items"].data
+        if subscription.status == "incomplete" and items and items[0].price.id == price_id:
+            return subscription
+    return None
+
+
 def subscribe(session: Session, email: str | None, price_id: Any, code: Any = None) -> Any:
     """Subscribe from the plan picker. A session without a customer is someone who is not
     one yet: a customer with `email` is made first. The first invoice waits for the page to
     confirm its payment with Stripe.js (`default_incomplete`): the answer is the new
     subscription, its latest invoice carrying the `confirmation_secret`."""
+    waiting = _waiting_first_payment(session, price_id)
+    if waiting is not None:
+        return waiting
     others = [SubscriptionFacts.of(s) for s in session.subscriptions.values() if s["items"].data]
     plan = check_subscribe(session.settings, session.catalog, others, price_id, code)
     discounts: list[sp.SubscriptionCreateParamsDiscount] = []
@@ -393,7 +427,7 @@ def subscribe(session: Session, email: str | None, price_id: Any, code: Any = No
         )
         session.customer_id = session.customer.id
     minimum = plan.quantity.minimum if plan.quantity is not None else 1
-    with _code_refusals(session):
+    with _code_refusals(session, code):
         created = session.gateway.create_subscription(
             {
                 "customer": session.customer_id,
@@ -411,25 +445,29 @@ def subscribe(session: Session, email: str | None, price_id: Any, code: Any = No
 
 def accept_retention_offer(session: Session, subscription_id: Any, reason: Any) -> Any:
     """Take the site's retention offer instead of cancelling: its coupon is added to the
-    subscription. Only the coupon the site configured for `reason` can be had this way."""
+    subscription, once in the subscription's life (the metadata remembers it). Only the
+    coupon the site configured for `reason` can be had this way."""
     subscription, facts = session.facts(subscription_id)
     coupon_id = check_retention_offer(session.settings, facts, reason)
-    check_coupon(session.gateway.coupon(coupon_id))
-    if any(_coupon_of(d) == coupon_id for d in subscription.discounts or ()):
-        raise Conflict("This offer is already applied.", code="offer_already_applied")
-    return session.update(
-        subscription.id,
-        {
-            "discounts": [*_kept_discounts(subscription), {"coupon": coupon_id}],
-            "cancel_at_period_end": False,
-        },
-        step="retention_offer",
-    )
-
-
-def _coupon_of(discount: Any) -> str | None:
-    coupon = getattr(getattr(discount, "source", None), "coupon", None)
-    return coupon if isinstance(coupon, str) or coupon is None else str(coupon.id)
+    metadata = subscription.metadata
+    if metadata is not None and OFFER_KEY in metadata and metadata[OFFER_KEY]:
+        raise Conflict("This offer has already been taken.", code="offer_already_taken")
+    try:
+        return session.update(
+            subscription.id,
+            {
+                "discounts": [*_kept_discounts(subscription), {"coupon": coupon_id}],
+                "cancel_at_period_end": False,
+                "metadata": {OFFER_KEY: coupon_id},
+            },
+            step="retention_offer",
+        )
+    except BadInput as refused:
+        if not (refused.field or "").startswith("discounts"):
+            raise
+        # The site's coupon is gone or spent: a setting to fix, not the customer's doing.
+        log.error("the retention offer's coupon %s cannot be redeemed", coupon_id)
+        raise Conflict("This offer is no longer available.", code="offer_unavailable") from None
 
 
 def pause(session: Session, subscription_id: Any, resumes_at: Any, *, now: int) -> Any:

@@ -333,6 +333,11 @@ class StripeGateway:
             raise StripeUnavailable(
                 "The site's Stripe key was refused.", code="stripe_key_refused"
             ) from None
+        except stripe.PermissionError:
+            log.error("Stripe refused the restricted key %s a permission it needs", self._key_hint)
+            raise StripeUnavailable(
+                "The site's Stripe key lacks a permission.", code="stripe_key_permission"
+            ) from None
         except stripe.IdempotencyError:
             # The same intent's key came with other parameters: the page reused a key.
             raise Conflict(

@@ -16,18 +16,21 @@ one write (the catalog is cached; a refreshed state is built from what was read 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from . import actions
 from .actions import Session
+from .answers import AnswerStore, MemoryAnswers
 from .auth import authenticate
 from .catalog import CatalogCache
-from .errors import BadInput, NotFound
+from .errors import BadInput, Conflict, NotFound
 from .gateway import StripeGateway
 from .hashing import expiring_hash
 from .invoices import InvoicePage, list_invoices
@@ -186,6 +189,7 @@ class Portal:
         catalog_ttl: float = 300.0,
         clock: Callable[[], float] = time.time,
         gateway: StripeGateway | None = None,
+        answers: AnswerStore | None = None,
     ) -> None:
         if not isinstance(secret_key, str) or len(secret_key) < MIN_SECRET:
             raise SettingsError(
@@ -198,6 +202,7 @@ class Portal:
         self.gateway = gateway or StripeGateway(stripe_api_key, api_base=stripe_api_base)
         self.catalog = CatalogCache(self.gateway, settings, ttl=catalog_ttl)
         self.promotions = PromotionCodeCache(self.gateway, ttl=catalog_ttl)
+        self.answers: AnswerStore = answers if answers is not None else MemoryAnswers()
         self.webhooks = (
             StripeWebhooks(stripe_webhook_secret, self.catalog, promotions=self.promotions)
             if stripe_webhook_secret is not None
@@ -306,7 +311,18 @@ class Portal:
             check_feature(self.settings, _FEATURE[action])
         fields, run = _ACTIONS[action]
         checked = _payload(payload, fields)
-        session = self._session(visitor, _key(idempotency_key), may_be_new=action == "subscribe")
+        key = _key(idempotency_key)
+        # The identity is in the store's key: one visitor's key never answers for another.
+        stored_as = _digest(visitor.identity, visitor.only_subscription or "", key)
+        request = _digest(action, json.dumps(checked, sort_keys=True, default=repr))
+        earlier = self.answers.get(stored_as)
+        if earlier is not None:
+            if earlier[0] != request:
+                raise Conflict("This Idempotency-Key was used for another request.",
+                               code="idempotency_conflict")  # fmt: skip
+            log.debug("%s answered again from its first try", action)
+            return cast(ActionResult, earlier[1])
+        session = self._session(visitor, key, may_be_new=action == "subscribe")
         answer = run(session, checked, visitor, int(self._clock()))
         state = build_state(
             self.settings,
@@ -317,7 +333,9 @@ class Portal:
             visitor.only_subscription,
         )
         log.debug("%s done for %s", action, session.customer_id)
-        return ActionResult(action, answer.to_dict(for_json=True), state, _confirmation(answer))
+        result = ActionResult(action, answer.to_dict(for_json=True), state, _confirmation(answer))
+        self.answers.put(stored_as, (request, result))
+        return result
 
     def _session(self, visitor: Visitor, key: str, *, may_be_new: bool = False) -> Session:
         customer = find_customer(self.gateway, self.settings, visitor.identity)
@@ -349,6 +367,10 @@ class Portal:
                 code="webhooks_off",
             )
         return self.webhooks.handle(payload, signature)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
 def _key(idempotency_key: Any) -> str:

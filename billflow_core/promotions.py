@@ -3,7 +3,8 @@
 Applying a code is then the action's only write on top of the two reads every action makes.
 The cache is a shortcut, never the judge: a code it does not know is looked up in Stripe (it
 may be minutes old), and Stripe refuses a cached code that stopped being redeemable since it
-was read. `promotion_code.*` and `coupon.*` webhooks empty it.
+was read (that code alone is then dropped). `promotion_code.*` and `coupon.*` webhooks empty
+it.
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ class PromotionCodeCache:
                 self._fetched_at = now
             cached = self._codes.get(code.casefold())
         return cached if cached is not None else self._source.promotion_code(code)
+
+    def forget(self, code: str) -> None:
+        """Drop one code Stripe no longer redeems; the others stay cached."""
+        with self._lock:
+            if self._codes is not None:
+                self._codes.pop(code.casefold(), None)
 
     def invalidate(self) -> None:
         with self._lock:

@@ -24,6 +24,7 @@ __all__ = [
     "check_change_plan",
     "check_change_quantity",
     "check_code",
+    "check_comeback",
     "check_coupon",
     "check_coupon_action",
     "check_feature",
@@ -39,6 +40,7 @@ __all__ = [
     "check_undo_cancel",
     "check_undo_downgrade",
     "is_downgrade",
+    "picker_plans",
     "retention_offer_for",
 ]
 
@@ -81,8 +83,8 @@ class SubscriptionFacts:
             paused=subscription.pause_collection is not None,
             items=len(items),
             schedule=_schedule_id(subscription),
-            schedule_ours=_is_billflows(subscription.schedule),
-            downgrade_pending=_is_billflows(subscription.schedule, pending=True),
+            schedule_ours=_is_billflows(subscription),
+            downgrade_pending=_is_billflows(subscription, pending=True),
             awaiting_payment=getattr(subscription, "pending_update", None) is not None,
         )
 
@@ -96,19 +98,35 @@ def _schedule_id(subscription: Any) -> str | None:
     return schedule if isinstance(schedule, str) or schedule is None else str(schedule.id)
 
 
-def _is_billflows(schedule: Any, *, pending: bool = False) -> bool:
-    """Whether an (expanded) schedule is a downgrade Billflow made (with `pending`: one
-    still in its first phase, the downgrade to come). A schedule that is only an id
-    cannot be told apart, so it counts as the site's own."""
+def _is_billflows(subscription: Any, *, pending: bool = False) -> bool:
+    """Whether the subscription's (expanded) schedule is a downgrade Billflow made (with
+    `pending`: one still in its first phase, the downgrade to come). A schedule that is
+    only an id cannot be told apart, so it counts as the site's own."""
+    schedule = getattr(subscription, "schedule", None)
     if schedule is None or isinstance(schedule, str) or schedule.status != "active":
         return False
     key, value = SCHEDULE_MARK
     metadata = schedule.metadata
     if metadata is None or key not in metadata or metadata[key] != value:
-        return False
+        return not pending and _is_inert(subscription, schedule)
     current = schedule.current_phase
     first = schedule.phases[0]
     return not pending or (current is not None and current.start_date == first.start_date)
+
+
+def _is_inert(subscription: Any, schedule: Any) -> bool:
+    """A schedule that changes nothing: one phase, the subscription's own items, released
+    at its end. It is what a downgrade interrupted between its two Stripe calls leaves, and
+    whoever made it, Billflow may take it over or let it go."""
+    if schedule.end_behavior != "release" or len(schedule.phases) != 1:
+        return False
+    items = subscription["items"].data
+    phase = [(_price_id(i.price), i.quantity) for i in schedule.phases[0]["items"]]
+    return phase == [(i.price.id, i.quantity) for i in items]
+
+
+def _price_id(price: Any) -> str:
+    return price if isinstance(price, str) else str(price.id)
 
 
 _SETTING_OF = MappingProxyType(
@@ -175,7 +193,20 @@ def check_change_plan(
                        code="plan_not_offered", field="price")  # fmt: skip
     if price_id == facts.price_id:
         raise Conflict("This is already the current plan.", code="same_plan", field="price")
-    return offered[price_id]
+    plan = offered[price_id]
+    if not _takes_quantity(plan, facts.quantity):
+        raise BadInput(
+            "That plan does not take the current quantity; change the quantity first.",
+            code="quantity_out_of_bounds",
+            field="price",
+        )
+    return plan
+
+
+def _takes_quantity(plan: Plan, quantity: int) -> bool:
+    """Whether `plan` may be billed for `quantity` units: within its bounds, or exactly one
+    for a plan whose quantity customers do not choose."""
+    return plan.quantity.allows(quantity) if plan.quantity is not None else quantity == 1
 
 
 def check_change_quantity(
@@ -303,7 +334,7 @@ def check_resubscribe(
     if price_id in (None, "", facts.price_id):
         if catalog.plan(facts.price_id) is None:
             raise Conflict("This plan is no longer offered; choose another.",
-                           code="plan_not_offered", field="price")  # fmt: skip
+                           code="plan_retired", field="price")  # fmt: skip
         return facts.price_id
     if not settings.change_plan_on_resubscribe:
         raise Forbidden("This site does not allow another plan when resubscribing.",
@@ -315,11 +346,60 @@ def check_resubscribe(
 
 
 def check_not_subscribed(catalog: Catalog, others: list[SubscriptionFacts], price_id: str) -> None:
-    """A customer who already has a live subscription to the service does not start a
-    second one by resubscribing: they change the plan of the one they have."""
-    service = {plan.price_id for plan in catalog.alternatives(price_id)} or {price_id}
-    if any(other.status in LIVE and other.price_id in service for other in others):
-        raise Conflict("You already subscribe to this service.", code="already_subscribed")
+    """One subscription per service: a customer with a live one changes its plan instead,
+    and one whose first payment is still waiting pays that (or lets it lapse) first."""
+    service = _service_of(catalog, price_id)
+    for other in others:
+        if other.price_id in service and other.status in LIVE:
+            raise Conflict("You already subscribe to this service.", code="already_subscribed")
+        if other.price_id in service and other.status == "incomplete":
+            raise Conflict("A subscription to this service is waiting for its first payment.",
+                           code="payment_pending")  # fmt: skip
+
+
+def _service_of(catalog: Catalog, price_id: str) -> set[str]:
+    return {plan.price_id for plan in catalog.alternatives(price_id)} or {price_id}
+
+
+def check_comeback(
+    settings: PortalSettings,
+    catalog: Catalog,
+    others: list[SubscriptionFacts],
+    plan: Plan,
+    code: Any,
+) -> None:
+    """Someone whose subscription to this service ended comes back through the plan picker
+    under the same options as resubscribing: allowed at all, on another plan, with a code."""
+    service = _service_of(catalog, plan.price_id)
+    ended = {o.price_id for o in others if o.status in ENDED and o.price_id in service}
+    if not ended:
+        return
+    if not settings.resubscribe:
+        raise Forbidden("This site does not allow resubscribing.", code="feature_disabled")
+    if plan.price_id not in ended and not settings.change_plan_on_resubscribe:
+        raise Forbidden("This site does not allow another plan when resubscribing.",
+                        code="feature_disabled", field="price")  # fmt: skip
+    if code not in (None, "") and not settings.coupons_on_resubscribe:
+        raise Forbidden("This site does not take coupons when resubscribing.",
+                        code="feature_disabled", field="coupon")  # fmt: skip
+
+
+def picker_plans(
+    settings: PortalSettings, catalog: Catalog, others: list[SubscriptionFacts]
+) -> tuple[Plan, ...]:
+    """The plans the picker offers: only to someone with no live subscription unless the
+    site shows it to subscribers too, and only plans `check_subscribe` would accept."""
+    if any(o.status in LIVE for o in others) and not settings.plan_picker:
+        return ()
+    offered = []
+    for plan in catalog.plans:
+        try:
+            check_not_subscribed(catalog, others, plan.price_id)
+            check_comeback(settings, catalog, others, plan, None)
+        except (Conflict, Forbidden):
+            continue
+        offered.append(plan)
+    return tuple(offered)
 
 
 def check_subscribe(
@@ -344,6 +424,7 @@ def check_subscribe(
     if plan is None:
         raise BadInput("That plan is not offered.", code="plan_not_offered", field="price")
     check_not_subscribed(catalog, others, plan.price_id)
+    check_comeback(settings, catalog, others, plan, code)
     return plan
 
 
@@ -359,6 +440,8 @@ def check_retention_offer(settings: PortalSettings, facts: SubscriptionFacts, re
     """The coupon a cancelling customer may take instead: the one the site set for
     `reason`, on a subscription that has not ended."""
     check_feature(settings, "cancel")
+    if settings.retention_offer is None:
+        raise Forbidden("This site makes no retention offer.", code="feature_disabled")
     coupon_id = retention_offer_for(settings, reason)
     if coupon_id is None:
         raise BadInput("There is no offer for that reason.", code="no_offer", field="reason")

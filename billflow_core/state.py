@@ -12,7 +12,7 @@ from typing import Any
 from .catalog import Catalog, CatalogCache, Plan
 from .errors import BadInput
 from .gateway import StripeGateway
-from .rules import SubscriptionFacts, allowed_actions
+from .rules import SubscriptionFacts, allowed_actions, picker_plans
 from .settings import PortalSettings
 
 __all__ = [
@@ -153,10 +153,11 @@ def build_state(
     """The portal from objects already read: an action's answer reuses what it read and
     wrote instead of asking Stripe again."""
     if customer is None:
-        return PortalState(identity, None, None, None, (), _picker(settings, catalog, ()))
+        return PortalState(identity, None, None, None, (), _picker(settings, catalog, []))
     # A subscription without items has nothing the portal can show or change.
-    shown = [s for s in subscriptions if s["items"].data and only_subscription in (None, s.id)]
-    shown.sort(key=lambda s: s.created, reverse=True)  # newest first, as Stripe lists them
+    every = [s for s in subscriptions if s["items"].data]
+    shown = [s for s in every if only_subscription in (None, s.id)]
+    shown.sort(key=lambda s: (s.created, s.id), reverse=True)  # newest first, as Stripe lists
     views = tuple(_view(settings, catalog, s) for s in shown)
     return PortalState(
         identity=identity,
@@ -164,19 +165,16 @@ def build_state(
         name=customer.name,
         card=_card(getattr(customer.invoice_settings, "default_payment_method", None)),
         subscriptions=views,
-        plans=_picker(settings, catalog, views),
+        plans=_picker(settings, catalog, every),
     )
 
 
 def _picker(
-    settings: PortalSettings, catalog: Catalog, views: tuple[SubscriptionView, ...]
+    settings: PortalSettings, catalog: Catalog, subscriptions: list[Any]
 ) -> tuple[Plan, ...]:
-    """Plans to subscribe to: for someone with no live subscription, or for everyone when
-    the site shows the picker to subscribers too."""
-    live = any(v.status not in ("canceled", "incomplete_expired") for v in views)
-    if live and not settings.plan_picker:
-        return ()
-    return catalog.plans  # built from the settings: only what they offer
+    """The plans the picker offers, by the same rules `subscribe` enforces."""
+    others = [SubscriptionFacts.of(s) for s in subscriptions]
+    return picker_plans(settings, catalog, others)
 
 
 def _card(payment_method: Any) -> Card | None:

@@ -110,3 +110,16 @@ def test_a_declined_card_leaves_the_plan_as_it_was_and_says_what_to_pay(
     assert invoice.status == "open"
     stripe_client.v1.invoices.pay(invoice.id, {"payment_method": "pm_card_visa"})
     assert next(v for v in portal.state(visitor).subscriptions if v.id == seats).quantity == 9
+
+
+def test_a_subscription_billed_by_sent_invoice_changes_without_waiting_for_payment() -> None:
+    # Stripe holds no change for payment where it sends invoices rather than charging
+    # (and the sandbox bills only automatically), so the choice itself is checked here.
+    from billflow_core.actions import _paid_first
+
+    def subscription(method: str) -> Any:
+        return stripe.Subscription.construct_from({"id": "sub_1", "collection_method": method},
+                                                  "sk_test_x")  # fmt: skip
+
+    assert _paid_first(subscription("charge_automatically")) == "pending_if_incomplete"
+    assert _paid_first(subscription("send_invoice")) == "allow_incomplete"

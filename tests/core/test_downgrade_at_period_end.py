@@ -186,7 +186,18 @@ def test_a_schedule_of_the_sites_own_is_never_touched(
     stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
 ) -> None:
     team = demo["subscriptions"][0]
-    stripe_client.v1.subscription_schedules.create({"from_subscription": team})
+    theirs = stripe_client.v1.subscription_schedules.create({"from_subscription": team})
+    first = theirs.phases[0]
+    stripe_client.v1.subscription_schedules.update(
+        theirs.id,
+        {
+            "phases": [
+                {"items": [{"price": demo["prices"]["team_monthly"]}],
+                 "start_date": first.start_date, "end_date": first.end_date},
+                {"items": [{"price": demo["prices"]["team_yearly"]}]},
+            ]
+        },
+    )  # fmt: skip
     portal = _portal(stripe_sandbox)
     for number, price in enumerate(("starter_monthly", "business_monthly")):
         assert_refused(
@@ -207,6 +218,23 @@ def test_a_schedule_of_the_sites_own_is_never_touched(
                            idempotency_key="theirs-cancel"),
     )  # fmt: skip
     assert _view(portal, team).allowed == frozenset()
+
+
+def test_a_schedule_that_changes_nothing_is_taken_over(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    team = demo["subscriptions"][0]
+    idle = stripe_client.v1.subscription_schedules.create({"from_subscription": team})
+    portal = _portal(stripe_sandbox)
+    assert "cancel" in _view(portal, team).allowed
+
+    result = portal.act(_ada(portal), "change_plan",
+                        {"subscription": team, "price": demo["prices"]["starter_monthly"]},
+                        idempotency_key="take-over-1")  # fmt: skip
+
+    view = next(v for v in result.state.subscriptions if v.id == team)
+    assert view.scheduled_change is not None
+    assert stripe_client.v1.subscriptions.retrieve(team).schedule == idle.id
 
 
 def test_a_retry_after_the_schedule_was_made_but_not_set_finishes_the_downgrade(

@@ -103,14 +103,15 @@ def test_service_or_price_ids_choose_the_plans(
 ) -> None:
     prices = demo["prices"]
     team = demo["subscriptions"][0]
-    service = make(service=DEMO_SERVICE, plan_picker=True)
-    assert {p.price_id for p in service.state(ada(service)).plans} == {
+    newcomer = "grace@example.com"
+    service = make(service=DEMO_SERVICE)
+    assert {p.price_id for p in service.state(ada(service, newcomer)).plans} == {
         prices[f"{tier}_{interval}ly"]
         for tier in ("starter", "team", "business")
         for interval in ("month", "year")
     }
-    listed = make(price_ids=(prices["team_monthly"], prices["business_monthly"]), plan_picker=True)
-    assert {p.price_id for p in listed.state(ada(listed)).plans} == {
+    listed = make(price_ids=(prices["team_monthly"], prices["business_monthly"]))
+    assert {p.price_id for p in listed.state(ada(listed, newcomer)).plans} == {
         prices["team_monthly"],
         prices["business_monthly"],
     }
@@ -224,7 +225,7 @@ def test_retention_offer_on_and_off(
     stripe_sandbox: Sandbox, make: Make, demo: dict[str, Any]
 ) -> None:
     team = demo["subscriptions"][0]
-    refused(stripe_sandbox, BadInput, "no_offer", make(), "accept_retention_offer",
+    refused(stripe_sandbox, Forbidden, "feature_disabled", make(), "accept_retention_offer",
             subscription=team, reason="too_expensive")  # fmt: skip
     offer = RetentionOffer(demo["coupon"], ("too_expensive",))
     portal = make(retention_offer=offer)

@@ -12,11 +12,11 @@ import stripe
 from refusal import assert_refused
 
 from billflow_core import user_hash
-from billflow_core.errors import BadInput, Forbidden, NotFound, StripeUnavailable
+from billflow_core.errors import BadInput, Conflict, Forbidden, NotFound, StripeUnavailable
 from billflow_core.portal import Portal, Visitor
 from billflow_core.sandbox import Sandbox, sign
 from billflow_core.sandbox.seed import DEMO_EMAIL
-from billflow_core.settings import PortalSettings, SettingsError
+from billflow_core.settings import PortalSettings, RetentionOffer, SettingsError
 
 SECRET = "portal-test-secret-0123456789"
 
@@ -395,3 +395,77 @@ def test_typed_codes_come_from_the_cache_but_stripe_has_the_last_word(
             idempotency_key="code-0004",
         ),
     )
+
+
+def test_a_repeated_intent_gets_its_first_answer_and_another_request_under_its_key_a_409(
+    stripe_sandbox: Sandbox, demo: dict[str, Any]
+) -> None:
+    portal = make_portal(stripe_sandbox)
+    visitor = ada(portal)
+    seats = demo["subscriptions"][1]
+    first = portal.act(visitor, "change_quantity", {"subscription": seats, "quantity": 6},
+                       idempotency_key="seats-intent-1")  # fmt: skip
+    stripe_sandbox.reset()
+
+    again = portal.act(visitor, "change_quantity", {"subscription": seats, "quantity": 6},
+                       idempotency_key="seats-intent-1")  # fmt: skip
+
+    assert again == first
+    assert stripe_sandbox.requests == []
+    with pytest.raises(Conflict) as reused:
+        portal.act(visitor, "change_quantity", {"subscription": seats, "quantity": 7},
+                   idempotency_key="seats-intent-1")  # fmt: skip
+    assert reused.value.code == "idempotency_conflict"
+    # Someone else's request under the same key is theirs alone.
+    grace = portal.visitor("grace@example.com", user_hash(SECRET, "grace@example.com"))
+    with pytest.raises(NotFound):
+        portal.act(grace, "change_quantity", {"subscription": seats, "quantity": 6},
+                   idempotency_key="seats-intent-1")  # fmt: skip
+
+
+def test_the_retention_offer_is_taken_once_in_a_subscriptions_life(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    once = stripe_client.v1.coupons.create({"id": "STAY1", "percent_off": 50, "duration": "once"})
+    portal = make_portal(
+        stripe_sandbox, retention_offer=RetentionOffer(once.id, ("too_expensive",))
+    )
+    team = demo["subscriptions"][0]
+    taken = portal.act(ada(portal), "accept_retention_offer",
+                       {"subscription": team, "reason": "too_expensive"},
+                       idempotency_key="offer-0001")  # fmt: skip
+    assert taken.response["metadata"]["billflow_retention_offer"] == "STAY1"
+    # The one-off discount is spent at the next renewal; the offer stays taken.
+    view = next(v for v in taken.state.subscriptions if v.id == team)
+    stripe_client.v1.test_helpers.test_clocks.advance(
+        demo["test_clock"], {"frozen_time": view.current_period_end + 3600}
+    )
+    assert_refused(
+        stripe_sandbox,
+        Conflict,
+        "offer_already_taken",
+        lambda: portal.act(ada(portal), "accept_retention_offer",
+                           {"subscription": team, "reason": "too_expensive"},
+                           idempotency_key="offer-0002"),
+    )  # fmt: skip
+
+
+def test_a_code_stripe_refuses_is_dropped_from_the_cache_alone(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    coupon = stripe_client.v1.coupons.create({"percent_off": 5, "duration": "once"})
+    stripe_client.v1.promotion_codes.create(
+        {"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "OTHER5"}
+    )
+    portal = make_portal(stripe_sandbox, coupons=True)
+    assert portal.promotions.find("OTHER5") is not None  # both codes cached
+    stripe_client.v1.promotion_codes.update(demo["promotion_code"], {"active": False})
+    with pytest.raises(BadInput):
+        portal.act(ada(portal), "apply_coupon",
+                   {"subscription": demo["subscriptions"][0], "coupon": "WELCOME20"},
+                   idempotency_key="drop-0001")  # fmt: skip
+    stripe_sandbox.reset()
+    assert portal.promotions.find("other5") is not None
+    assert stripe_sandbox.counts() == {}
+    assert portal.promotions.find("WELCOME20") is None  # looked up afresh, and inactive
+    assert stripe_sandbox.counts() == {"GET /v1/promotion_codes": 1}

@@ -46,7 +46,7 @@ def test_an_ended_subscription_starts_again_on_its_plan_and_quantity(
     assert stripe_client.v1.subscriptions.retrieve(seats).status == "canceled"
 
 
-def test_the_same_intent_sent_twice_starts_one_subscription(
+def test_the_same_intent_racing_itself_starts_one_subscription(
     stripe_client: stripe.StripeClient,
     session_for: Callable[..., Session],
     demo: dict[str, Any],
@@ -56,9 +56,11 @@ def test_the_same_intent_sent_twice_starts_one_subscription(
     live = [s.id for s in stripe_client.v1.subscriptions.list({"customer": demo["customer"]})]
     assert first.id in live
 
-    stale = session_for("intent-9")
-    stale.subscriptions = {team: stale.subscriptions[team]}  # as the first request saw them
-    second = actions.resubscribe(stale, team)  # Stripe answers the stored result
+    # A second request of the same intent that read the customer before the first wrote
+    # (two servers, one double-clicked button): Stripe's idempotency key makes one.
+    racing = session_for("intent-9")
+    racing.subscriptions = {team: racing.subscriptions[team]}
+    second = actions.resubscribe(racing, team)
 
     assert second.id == first.id
     after = [s.id for s in stripe_client.v1.subscriptions.list({"customer": demo["customer"]})]

@@ -61,7 +61,7 @@ def test_no_offer_for_another_reason_twice_or_with_cancelling_off(
     assert_refused(
         stripe_sandbox,
         Conflict,
-        "offer_already_applied",
+        "offer_already_taken",
         lambda: actions.accept_retention_offer(session_for("i-2", **OFFER), team, "too_expensive"),
     )
     assert_refused(

@@ -206,7 +206,7 @@ def test_resubscribing_restarts_an_ended_subscription_on_the_same_or_an_allowed_
     gone = replace(ENDED, price_id="retired")
     _refused(
         Conflict,
-        "plan_not_offered",
+        "plan_retired",
         "price",
         lambda: check_resubscribe(ON, CATALOG, gone, None, None),
     )

@@ -1,0 +1,61 @@
+"""The answers to actions already done, by the page's `Idempotency-Key`, so that a page
+retrying an intent whose answer it lost gets that answer, not a refusal of a change that is
+already made ("this is already the plan").
+
+Stripe's own idempotency keys already make each write once; this store makes the portal's
+answer repeatable too. Answers are kept for a day, as Stripe keeps its keys. The default
+store lives in the process; a host running several processes can give `Portal` a shared one
+with the same two methods.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, Protocol
+
+__all__ = ["AnswerStore", "MemoryAnswers"]
+
+DAY = 86400.0
+
+
+class AnswerStore(Protocol):
+    def get(self, key: str) -> Any | None: ...
+    def put(self, key: str, answer: Any) -> None: ...
+
+
+class MemoryAnswers:
+    """At most `size` answers, each for `ttl` seconds, oldest dropped first."""
+
+    def __init__(
+        self,
+        *,
+        size: int = 10_000,
+        ttl: float = DAY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._size = size
+        self._ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._answers: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: str) -> Any | None:
+        with self._lock:
+            found = self._answers.get(key)
+            if found is None:
+                return None
+            stored_at, answer = found
+            if self._clock() - stored_at >= self._ttl:
+                del self._answers[key]
+                return None
+            return answer
+
+    def put(self, key: str, answer: Any) -> None:
+        with self._lock:
+            self._answers[key] = (self._clock(), answer)
+            self._answers.move_to_end(key)
+            while len(self._answers) > self._size:
+                self._answers.popitem(last=False)
