@@ -1,6 +1,7 @@
-"""What a portal load costs: Stripe requests (catalog cached and cold) and the core's own
-time with Stripe's excluded, against DESIGN.md's targets (at most 2 requests warm, 3 cold;
-under 2 ms of the core's own time, median).
+"""What the portal costs: Stripe requests per load (catalog cached and cold) and per action
+through `Portal.act` (refreshed state included), and the core's own time per load with
+Stripe's excluded, against DESIGN.md's targets (a load at most 2 requests warm, 3 cold; an
+action at most 3; under 2 ms of the core's own time, median).
 
     python bench/core.py [--loads 200] [--latency 0.005]
 
@@ -140,6 +141,18 @@ def _action_costs(sandbox: Sandbox, ids: dict[str, Any]) -> None:
         sandbox.reset()
         later.act(visitor, action, payload, idempotency_key=f"bench-later-{number}")
         costs[name] = sum(sandbox.counts().values())
+    now = Portal(
+        PortalSettings(cancel_immediately=True),
+        secret_key=_SECRET,
+        stripe_api_key=sandbox.secret_key,
+        stripe_api_base=sandbox.url,
+    )
+    now.catalog.get()
+    sandbox.reset()
+    now.act(
+        visitor, "cancel", {"subscription": seats, "reason": "unused"}, idempotency_key="bench-now"
+    )
+    costs["cancel now (survey, then cancel)"] = sum(sandbox.counts().values())
     print(
         "Stripe requests per action (target <= 3): "
         + ", ".join(f"{name} {count}" for name, count in costs.items())
