@@ -1,0 +1,112 @@
+"""Coming back and coming in: resubscribing after a subscription ended, and subscribing
+from the plan picker. Both make a new subscription, so both first look for one of the same
+plan still waiting for its first payment, and offer that instead."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .catalog import Plan
+from .codes import code_refusals, promotion_code_id
+from .errors import NotFound
+from .rules import SubscriptionFacts, check_not_subscribed, check_resubscribe, check_subscribe
+from .session import Session
+
+if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe
+    from stripe import params as sp
+
+__all__ = ["resubscribe", "subscribe"]
+
+
+def resubscribe(
+    session: Session, subscription_id: Any, price_id: Any = None, code: Any = None
+) -> Any:
+    """Start a canceled subscription again, as a new subscription on its plan (or another
+    of its service, where the site allows), charged to the customer's card at once.
+
+    The answer is the new subscription. When its first payment needs the customer (a card
+    that asks for authentication, or a decline), it is `incomplete` and its latest invoice
+    carries the `confirmation_secret` the page confirms with Stripe.js.
+    """
+    subscription, facts = session.facts(subscription_id)
+    price = check_resubscribe(session.settings, session.catalog, facts, price_id, code)
+    waiting = _waiting_first_payment(session, price)
+    if waiting is not None:  # made by an earlier try: the page pays that one
+        return waiting
+    others = [SubscriptionFacts.of(s) for s in session.subscriptions.values() if s["items"].data]
+    check_not_subscribed(session.catalog, others, price)
+    discounts: list[sp.SubscriptionCreateParamsDiscount] = []
+    if code not in (None, ""):
+        discounts.append({"promotion_code": promotion_code_id(session, code)})
+    quantity = _comeback_quantity(session.catalog.plan(price), facts)
+    with code_refusals(session, code):
+        created = session.gateway.create_subscription(
+            {
+                "customer": session.customer_id,
+                "items": [{"price": price, "quantity": quantity}],
+                "discounts": discounts,
+                "payment_behavior": "allow_incomplete",
+                "expand": ["latest_invoice.confirmation_secret", "discounts.source.coupon"],
+            },
+            key=session.key(f"resubscribe:{subscription.id}"),
+        )
+    session.subscriptions[created.id] = created
+    return created
+
+
+def _comeback_quantity(plan: Plan | None, facts: SubscriptionFacts) -> int:
+    """The quantity a returning customer had, kept within the plan's bounds; a plan whose
+    quantity customers do not choose keeps what the site set, unless it is another plan."""
+    if plan is not None and plan.quantity is not None:
+        rule = plan.quantity
+        return min(max(facts.quantity, rule.minimum), rule.maximum)
+    return facts.quantity if plan is None or plan.price_id == facts.price_id else 1
+
+
+def _waiting_first_payment(session: Session, price_id: Any) -> Any | None:
+    """A subscription to `price_id` still waiting for its first payment: what an earlier
+    try of this intent made (its answer lost) or a payment the customer walked away from.
+    Either way the page pays that one, rather than a second subscription being made."""
+    for subscription in session.subscriptions.values():
+        items = subscription["items"].data
+        if subscription.status == "incomplete" and items and items[0].price.id == price_id:
+            return subscription
+    return None
+
+
+def subscribe(session: Session, email: str | None, price_id: Any, code: Any = None) -> Any:
+    """Subscribe from the plan picker. A session without a customer is someone who is not
+    one yet: a customer with `email` is made first. The first invoice waits for the page to
+    confirm its payment with Stripe.js (`default_incomplete`): the answer is the new
+    subscription, its latest invoice carrying the `confirmation_secret`."""
+    waiting = _waiting_first_payment(session, price_id)
+    if waiting is not None:
+        return waiting
+    others = [SubscriptionFacts.of(s) for s in session.subscriptions.values() if s["items"].data]
+    plan = check_subscribe(session.settings, session.catalog, others, price_id, code)
+    discounts: list[sp.SubscriptionCreateParamsDiscount] = []
+    if code not in (None, ""):
+        discounts.append({"promotion_code": promotion_code_id(session, code)})
+    if session.customer is None:
+        if email is None:  # a `cus_` identity that names no customer
+            raise NotFound("No such customer.", code="customer_not_found", field="identity")
+        # Keyed by the email: a retry finds this customer and carries on from here.
+        session.customer = session.gateway.create_customer(
+            email, key=session.gateway.idempotency_key(email, session.action_key, "customer")
+        )
+        session.customer_id = session.customer.id
+    minimum = plan.quantity.minimum if plan.quantity is not None else 1
+    with code_refusals(session, code):
+        created = session.gateway.create_subscription(
+            {
+                "customer": session.customer_id,
+                "items": [{"price": plan.price_id, "quantity": minimum}],
+                "discounts": discounts,
+                "payment_behavior": "default_incomplete",
+                "payment_settings": {"save_default_payment_method": "on_subscription"},
+                "expand": ["latest_invoice.confirmation_secret", "discounts.source.coupon"],
+            },
+            key=session.key("subscribe"),
+        )
+    session.subscriptions[created.id] = created
+    return created

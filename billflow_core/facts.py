@@ -1,0 +1,96 @@
+"""What the rules know of a subscription, read once from the Stripe object: its status, plan,
+quantity, and whether a schedule governs it (and whose).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["ENDED", "LIVE", "SCHEDULE_MARK", "SubscriptionFacts"]
+
+
+LIVE = frozenset({"active", "trialing", "past_due"})
+
+
+ENDED = frozenset({"canceled", "incomplete_expired"})
+
+
+@dataclass(frozen=True)
+class SubscriptionFacts:
+    """What the rules need to know of a subscription (one item, as the portal manages)."""
+
+    id: str
+    customer: str
+    status: str
+    price_id: str
+    quantity: int
+    cancel_at_period_end: bool
+    paused: bool
+    items: int = 1
+    schedule: str | None = None  # the subscription schedule that governs it, if any
+    schedule_ours: bool = False  # that schedule is a downgrade Billflow made
+    downgrade_pending: bool = False  # ...and the downgrade has not begun yet
+    awaiting_payment: bool = False  # a change Stripe holds until its invoice is paid
+
+    @classmethod
+    def of(cls, subscription: Any) -> SubscriptionFacts:
+        """The facts of a Stripe subscription object."""
+        items = subscription["items"].data
+        first = items[0] if items else None
+        return cls(
+            id=subscription.id,
+            customer=subscription.customer
+            if isinstance(subscription.customer, str)
+            else subscription.customer.id,
+            status=subscription.status,
+            price_id=first.price.id if first is not None else "",
+            quantity=(first.quantity or 0) if first is not None else 0,
+            cancel_at_period_end=bool(subscription.cancel_at_period_end or subscription.cancel_at),
+            paused=subscription.pause_collection is not None,
+            items=len(items),
+            schedule=_schedule_id(subscription),
+            schedule_ours=_is_billflows(subscription),
+            downgrade_pending=_is_billflows(subscription, pending=True),
+            awaiting_payment=getattr(subscription, "pending_update", None) is not None,
+        )
+
+
+# The metadata Billflow puts on the schedules it makes, to tell them from the site's own.
+SCHEDULE_MARK = ("billflow", "downgrade")
+
+
+def _schedule_id(subscription: Any) -> str | None:
+    schedule = getattr(subscription, "schedule", None)
+    return schedule if isinstance(schedule, str) or schedule is None else str(schedule.id)
+
+
+def _is_billflows(subscription: Any, *, pending: bool = False) -> bool:
+    """Whether the subscription's (expanded) schedule is a downgrade Billflow made (with
+    `pending`: one still in its first phase, the downgrade to come). A schedule that is
+    only an id cannot be told apart, so it counts as the site's own."""
+    schedule = getattr(subscription, "schedule", None)
+    if schedule is None or isinstance(schedule, str) or schedule.status != "active":
+        return False
+    key, value = SCHEDULE_MARK
+    metadata = schedule.metadata
+    if metadata is None or key not in metadata or metadata[key] != value:
+        return not pending and _is_inert(subscription, schedule)
+    current = schedule.current_phase
+    first = schedule.phases[0]
+    return not pending or (current is not None and current.start_date == first.start_date)
+
+
+def _is_inert(subscription: Any, schedule: Any) -> bool:
+    """A schedule that changes nothing: one phase, the subscription's own items, released
+    at its end. It is what a downgrade interrupted between its two Stripe calls leaves, and
+    whoever made it, Billflow may take it over or let it go."""
+    if schedule.end_behavior != "release" or len(schedule.phases) != 1:
+        return False
+    items = subscription["items"].data
+    phase = [(_price_id(i.price), i.quantity) for i in schedule.phases[0]["items"]]
+    return phase == [(i.price.id, i.quantity) for i in items]
+
+
+def _price_id(price: Any) -> str:
+    return price if isinstance(price, str) else str(price.id)
