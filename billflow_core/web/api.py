@@ -1,0 +1,191 @@
+"""The portal's HTTP API, framework-free: a `Request` in, a `Response` out.
+
+Every plugin mounts it under its prefix (default `/billflow`), so one script serves them all.
+The page names the customer in `X-Billflow-Identity` and proves it with `X-Billflow-Hash`
+(`X-Billflow-Subscription` limits the portal to one subscription); a host that proves the
+customer itself (an email-link session) passes the `Visitor` instead. Every error is
+DESIGN.md's JSON shape with its status, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+
+from ..errors import BadInput, BillflowError, NotFound
+from ..portal import Portal, Visitor
+from .http import Request, Response, error_response, json_response
+from .serialize import invoices_json, preview_json, products_json, state_json
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DEFAULT_PREFIX", "STATIC_FILES", "PortalAPI"]
+
+DEFAULT_PREFIX = "/billflow"
+
+# The files the page loads, by the name they are served under.
+STATIC_FILES = {
+    "embed.js": "application/javascript; charset=utf-8",
+    "portal.css": "text/css; charset=utf-8",
+}
+
+Handler = Callable[["PortalAPI", Request, Visitor | None, str], Response]
+
+
+class PortalAPI:
+    """The routes of DESIGN.md's Portal HTTP API for one `Portal`."""
+
+    def __init__(self, portal: Portal, *, prefix: str = DEFAULT_PREFIX) -> None:
+        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+            raise ValueError("prefix must start with '/' and not end with one, like '/billflow'")
+        self.portal = portal
+        self.prefix = prefix
+        self._static: dict[str, tuple[bytes, str]] = {}
+
+    def handle(self, request: Request, *, visitor: Visitor | None = None) -> Response:
+        """Answer one request. `visitor`, when given, is who the host already proved the
+        request comes from; otherwise the identity headers are checked."""
+        if not request.path.startswith(self.prefix + "/"):
+            return error_response(NotFound("No such route.", code="route_not_found"))
+        route = request.path[len(self.prefix) :]
+        try:
+            found = self._route(request.method, route)
+            if found is None:
+                return error_response(NotFound("No such route.", code="route_not_found"))
+            handler, argument = found
+            if handler is None:
+                return _method_not_allowed()
+            return handler(self, request, visitor, argument)
+        except BillflowError as error:
+            if error.status >= 500:
+                log.warning("%s %s: %s", request.method, route, error.code)
+            return error_response(error)
+        except Exception:  # never a stack trace to the page
+            log.exception("%s %s failed", request.method, route)
+            return error_response(BillflowError("Something went wrong; try again."))
+
+    def _route(self, method: str, route: str) -> tuple[Handler | None, str] | None:
+        """The handler of `route` for `method` (None: the route exists, not the method)."""
+        if route.startswith("/api/actions/"):
+            action = route[len("/api/actions/") :]
+            return (_act if method == "POST" else None), action
+        handlers = _ROUTES.get(route)
+        if handlers is None:
+            return None
+        return handlers.get(method), route
+
+    # -- what the routes share -------------------------------------------------------------
+    def visitor(self, request: Request, proven: Visitor | None) -> Visitor:
+        if proven is not None:
+            return proven
+        return self.portal.visitor(
+            request.header("X-Billflow-Identity"),
+            request.header("X-Billflow-Hash"),
+            subscription=request.header("X-Billflow-Subscription"),
+        )
+
+    def static(self, name: str) -> Response:
+        if name not in self._static:
+            body = resources.files("billflow_core.web").joinpath("static", name).read_bytes()
+            self._static[name] = (body, hashlib.sha256(body).hexdigest()[:16])
+        body, etag = self._static[name]
+        return Response(
+            200,
+            body,
+            (
+                ("Content-Type", STATIC_FILES[name]),
+                ("Cache-Control", "public, max-age=300"),
+                ("ETag", f'"{etag}"'),
+                ("X-Content-Type-Options", "nosniff"),
+            ),
+        )
+
+
+def _method_not_allowed() -> Response:
+    error = BillflowError("This route does not take that method.", code="method_not_allowed")
+    response = error_response(error)
+    return Response(405, response.body, response.headers)
+
+
+def _state(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> Response:
+    visitor = api.visitor(request, proven)
+    portal = api.portal
+    state = portal.state(visitor)
+    catalog = portal.catalog.get()  # warm after the state read: no Stripe request
+    return json_response(
+        {
+            "billingData": state_json(state, catalog),
+            "productData": products_json(catalog),
+            "currentConfig": portal.settings.for_page(),
+        }
+    )
+
+
+def _act(api: PortalAPI, request: Request, proven: Visitor | None, action: str) -> Response:
+    _require_json(request)
+    visitor = api.visitor(request, proven)
+    result = api.portal.act(
+        visitor, action, request.json(), idempotency_key=request.header("Idempotency-Key")
+    )
+    confirmation = result.confirmation
+    return json_response(
+        {
+            "action": result.action,
+            "response": result.response,
+            "billingData": state_json(result.state, api.portal.catalog.get()),
+            "confirmation": None
+            if confirmation is None
+            else {"kind": confirmation.kind, "client_secret": confirmation.client_secret},
+        }
+    )
+
+
+def _preview(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> Response:
+    _require_json(request)
+    visitor = api.visitor(request, proven)
+    return json_response(preview_json(api.portal.preview(visitor, request.json())))
+
+
+def _invoices(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> Response:
+    visitor = api.visitor(request, proven)
+    page = api.portal.invoices(
+        visitor,
+        subscription=request.param("subscription") or None,
+        starting_after=request.param("starting_after") or None,
+    )
+    return json_response(invoices_json(page))
+
+
+def _webhook(api: PortalAPI, request: Request, _: Visitor | None, __: str) -> Response:
+    outcome = api.portal.handle_webhook(request.body, request.header("Stripe-Signature"))
+    return json_response({"received": True, "outcome": outcome})
+
+
+def _openapi(api: PortalAPI, _: Request, __: Visitor | None, ___: str) -> Response:
+    from .openapi import openapi_document
+
+    return json_response(openapi_document(api.prefix), headers=(("Cache-Control", "no-cache"),))
+
+
+def _static(api: PortalAPI, _: Request, __: Visitor | None, route: str) -> Response:
+    return api.static(route.rsplit("/", 1)[1])
+
+
+def _require_json(request: Request) -> None:
+    """Actions take JSON only: a cross-site form cannot send it, nor the identity headers."""
+    content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise BadInput("Send the request body as application/json.", code="content_type_invalid")
+
+
+_ROUTES: dict[str, dict[str, Any]] = {
+    "/api/portal": {"GET": _state},
+    "/api/preview": {"POST": _preview},
+    "/api/invoices": {"GET": _invoices},
+    "/stripe/webhook": {"POST": _webhook},
+    "/api/openapi.json": {"GET": _openapi},
+    **{f"/{name}": {"GET": _static} for name in STATIC_FILES},
+}

@@ -1,0 +1,88 @@
+"""The plain request and response the portal's HTTP API speaks, so that every host (a Django
+view, a Flask route, the bridge, the WSGI app here) adapts its own to the same two objects.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from ..errors import BadInput, BillflowError
+
+__all__ = ["MAX_BODY", "Request", "Response", "error_response", "json_response"]
+
+MAX_BODY = 64 * 1024  # an action's body is a few fields; Stripe's webhooks stay far below too
+
+_SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request: `path` without the query string, header names in any case."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    query: str = ""
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
+
+    def param(self, name: str) -> str | None:
+        """The first value of a query parameter."""
+        values = parse_qs(self.query, keep_blank_values=True).get(name)
+        return values[0] if values else None
+
+    def json(self) -> Any:
+        """The body as JSON; an empty body is an empty object."""
+        if len(self.body) > MAX_BODY:
+            raise BadInput("The request body is too large.", code="body_too_large")
+        if not self.body.strip():
+            return {}
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError):
+            raise BadInput("The request body is not valid JSON.", code="body_invalid") from None
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        return next((v for k, v in self.headers if k.lower() == wanted), None)
+
+
+def json_response(
+    payload: Any, status: int = 200, headers: tuple[tuple[str, str], ...] = ()
+) -> Response:
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return Response(
+        status,
+        body,
+        (
+            ("Content-Type", "application/json; charset=utf-8"),
+            ("Cache-Control", "no-store"),
+            *_SECURITY_HEADERS,
+            *headers,
+        ),
+    )
+
+
+def error_response(error: BillflowError) -> Response:
+    """DESIGN.md's error shape: `{"error": {"code", "message"[, "field"]}}`."""
+    headers: tuple[tuple[str, str], ...] = ()
+    if error.status == 429:
+        headers = (("Retry-After", "2"),)
+    return json_response(error.to_dict(), error.status, headers)

@@ -1,0 +1,74 @@
+"""The portal's HTTP API over a real socket: identity headers, actions with their
+Idempotency-Key, the error shape and statuses of DESIGN.md."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from billflow_core.sandbox.seed import DEMO_EMAIL
+
+
+def test_the_portal_answers_with_billing_and_product_data(serve: Callable[..., Any]) -> None:
+    live = serve()
+    answer = requests.get(f"{live.url}/billflow/api/portal", headers=live.headers(), timeout=10)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["billingData"]["no_user"] is False
+    assert {s["id"] for s in body["billingData"]["subscriptions"]} == set(live.ids["subscriptions"])
+    assert body["productData"] and body["currentConfig"]["change_plan"] is True
+    assert answer.headers["Cache-Control"] == "no-store"
+
+    stranger = requests.get(f"{live.url}/billflow/api/portal",
+                            headers=live.headers("nobody@example.com"), timeout=10)  # fmt: skip
+    assert stranger.json()["billingData"]["no_user"] is True
+
+
+def test_an_action_changes_the_subscription_once_per_key(serve: Callable[..., Any]) -> None:
+    live = serve()
+    seats = live.ids["subscriptions"][1]
+    url = f"{live.url}/billflow/api/actions/change_quantity"
+    headers = live.headers(**{"Idempotency-Key": "web-intent-0001"})
+    for _ in range(2):
+        answer = requests.post(url, json={"subscription": seats, "quantity": 4},
+                               headers=headers, timeout=10)  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        view = next(s for s in answer.json()["billingData"]["subscriptions"] if s["id"] == seats)
+        assert view["quantity"] == 4
+    writes = [w for w in live.sandbox.writes() if w.path == f"/v1/subscriptions/{seats}"]
+    assert len(writes) == 1
+
+
+def test_errors_have_the_documented_shape_and_status(serve: Callable[..., Any]) -> None:
+    live = serve(change_plan=False)
+    base = f"{live.url}/billflow"
+    team = live.ids["subscriptions"][0]
+    cases = [
+        ("get", "/api/portal", {"X-Billflow-Identity": DEMO_EMAIL, "X-Billflow-Hash": "0" * 64},
+         None, 403, "hash_mismatch"),
+        ("post", "/api/actions/change_plan", live.headers(**{"Idempotency-Key": "web-key-0002"}),
+         {"subscription": team, "price": "price_x"}, 403, "feature_disabled"),
+        ("post", "/api/actions/cancel", live.headers(**{"Idempotency-Key": "web-key-0003"}),
+         {"subscription": "sub_nope", "reason": "unused"}, 404, "subscription_not_found"),
+        ("post", "/api/actions/cancel", live.headers(), {"subscription": team}, 400,
+         "idempotency_key_required"),
+        ("post", "/api/actions/explode", live.headers(**{"Idempotency-Key": "web-key-0004"}),
+         {}, 404, "unknown_action"),
+        ("get", "/api/actions/cancel", live.headers(), None, 405, "method_not_allowed"),
+        ("get", "/api/nothing", live.headers(), None, 404, "route_not_found"),
+    ]  # fmt: skip
+    for method, path, headers, body, status, code in cases:
+        answer = requests.request(method, base + path, json=body, headers=headers, timeout=10)
+        assert (answer.status_code, answer.json()["error"]["code"]) == (status, code), path
+        assert set(answer.json()["error"]) <= {"code", "message", "field"}
+
+    form = requests.post(f"{base}/api/actions/cancel", data={"subscription": team},
+                         headers=live.headers(**{"Idempotency-Key": "web-key-0005"}),
+                         timeout=10)  # fmt: skip
+    assert (form.status_code, form.json()["error"]["code"]) == (400, "content_type_invalid")
+    broken = requests.post(f"{base}/api/actions/cancel", data=b"{not json",
+                           headers={**live.headers(**{"Idempotency-Key": "web-key-0006"}),
+                                    "Content-Type": "application/json"}, timeout=10)  # fmt: skip
+    assert (broken.status_code, broken.json()["error"]["code"]) == (400, "body_invalid")
