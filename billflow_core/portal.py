@@ -47,6 +47,7 @@ __all__ = ["ACTION_FIELDS", "ActionResult", "Confirmation", "Portal", "Visitor"]
 
 MAX_KEY = 255
 MIN_SECRET = 16
+STRIPE_JS_URL = "https://js.stripe.com/v3/"
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,8 @@ class Portal:
         clock: Callable[[], float] = time.time,
         gateway: StripeGateway | None = None,
         answers: AnswerStore | None = None,
+        stripe_publishable_key: str | None = None,
+        stripe_js_url: str = STRIPE_JS_URL,
     ) -> None:
         if not isinstance(secret_key, str) or len(secret_key) < MIN_SECRET:
             raise SettingsError(
@@ -200,6 +203,11 @@ class Portal:
         self._secret = secret_key
         self._clock = clock
         self.gateway = gateway or StripeGateway(stripe_api_key, api_base=stripe_api_base)
+        # What the page gives Stripe.js when a card form opens: never a secret.
+        self.stripe_publishable_key = _publishable_key(
+            stripe_publishable_key, livemode=self.gateway.livemode
+        )
+        self.stripe_js_url = _stripe_js_url(stripe_js_url)
         self.catalog = CatalogCache(self.gateway, settings, ttl=catalog_ttl)
         self.promotions = PromotionCodeCache(self.gateway, ttl=catalog_ttl)
         self.answers: AnswerStore = answers if answers is not None else MemoryAnswers()
@@ -216,7 +224,9 @@ class Portal:
         """A portal from `BILLFLOW_*` keys (a Flask config, `os.environ`): the options, and
         the secrets `BILLFLOW_SECRET_KEY`, `BILLFLOW_STRIPE_API_KEY` (else
         `STRIPE_API_KEY`), `BILLFLOW_STRIPE_WEBHOOK_SECRET` and `BILLFLOW_STRIPE_API_BASE`
-        (another address than Stripe's, such as the sandbox). Raises `SettingsError`."""
+        (another address than Stripe's, such as the sandbox), and for the page
+        `BILLFLOW_STRIPE_PUBLISHABLE_KEY` and `BILLFLOW_STRIPE_JS_URL` (Stripe.js, or the
+        sandbox's stand-in at `{sandbox}/v3/`). Raises `SettingsError`."""
         api_key = config.get("BILLFLOW_STRIPE_API_KEY") or config.get("STRIPE_API_KEY")
         if not api_key:
             raise SettingsError("BILLFLOW_STRIPE_API_KEY is not set (the Stripe secret key)")
@@ -227,6 +237,8 @@ class Portal:
                 stripe_api_key=api_key,
                 stripe_webhook_secret=config.get("BILLFLOW_STRIPE_WEBHOOK_SECRET") or None,
                 stripe_api_base=config.get("BILLFLOW_STRIPE_API_BASE") or None,
+                stripe_publishable_key=config.get("BILLFLOW_STRIPE_PUBLISHABLE_KEY") or None,
+                stripe_js_url=config.get("BILLFLOW_STRIPE_JS_URL") or STRIPE_JS_URL,
                 **options,
             )
         except ValueError as error:  # the gateway's and the webhooks' own checks
@@ -367,6 +379,28 @@ class Portal:
                 code="webhooks_off",
             )
         return self.webhooks.handle(payload, signature)
+
+
+def _publishable_key(key: Any, *, livemode: bool) -> str | None:
+    if key is None:
+        return None
+    if not isinstance(key, str) or not key.startswith("pk_"):
+        raise SettingsError(
+            "BILLFLOW_STRIPE_PUBLISHABLE_KEY must be the pk_ key of the Stripe account "
+            "(never its secret key)"
+        )
+    if key.startswith("pk_live_") != livemode:
+        raise SettingsError(
+            "BILLFLOW_STRIPE_PUBLISHABLE_KEY and BILLFLOW_STRIPE_API_KEY must both be live "
+            "or both be test keys"
+        )
+    return key
+
+
+def _stripe_js_url(url: Any) -> str:
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        raise SettingsError("BILLFLOW_STRIPE_JS_URL must be an http(s) URL")
+    return url
 
 
 def _digest(*parts: str) -> str:
