@@ -41,6 +41,9 @@ class ChangePreview:
     next_payment_at: int | None
     lines: tuple[PreviewLine, ...]
     takes_effect_at: int | None = None  # None: now; else the period end (a downgrade)
+    # The plan and quantity the subscription would have, to say what it costs from then on.
+    price: str = ""
+    quantity: int = 1
 
 
 def preview_change(session: Session, payload: Mapping[str, Any]) -> ChangePreview:
@@ -75,6 +78,8 @@ def preview_change(session: Session, payload: Mapping[str, Any]) -> ChangePrevie
             next_payment_at=item.current_period_end,
             lines=(),
             takes_effect_at=item.current_period_end,
+            price=new_price,
+            quantity=new_quantity,
         )
     behavior = session.settings.proration_behavior
     invoice = session.gateway.preview_change(
@@ -94,6 +99,8 @@ def preview_change(session: Session, payload: Mapping[str, Any]) -> ChangePrevie
         due_now=behavior == "always_invoice",
         next_payment_at=getattr(invoice, "next_payment_attempt", None),
         lines=lines,
+        price=new_price,
+        quantity=new_quantity,
     )
 
 

@@ -118,6 +118,8 @@ def preview_json(preview: ChangePreview) -> dict[str, Any]:
         "due_now": preview.due_now,
         "next_payment_at": preview.next_payment_at,
         "takes_effect_at": preview.takes_effect_at,
+        "price": preview.price,
+        "quantity": preview.quantity,
         "lines": [
             {"description": line.description, "amount": line.amount, "proration": line.proration}
             for line in preview.lines
