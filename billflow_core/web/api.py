@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+import os
+import time
+from collections.abc import Callable, Sequence
 from importlib import resources
 from typing import Any
 
 from ..errors import BadInput, BillflowError, NotFound
 from ..portal import Portal, Visitor
+from ..state import PortalState
 from .http import Request, Response, error_response, json_response
+from .render import PageRenderer
 from .serialize import invoices_json, preview_json, products_json, state_json
+from .speech import Languages, Speech
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +43,21 @@ Handler = Callable[["PortalAPI", Request, Visitor | None, str], Response]
 class PortalAPI:
     """The routes of DESIGN.md's Portal HTTP API for one `Portal`."""
 
-    def __init__(self, portal: Portal, *, prefix: str = DEFAULT_PREFIX) -> None:
+    def __init__(
+        self,
+        portal: Portal,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        template_dirs: Sequence[str | os.PathLike[str]] = (),
+    ) -> None:
+        """`template_dirs`: the site's own template folders, searched before Billflow's
+        (a `billflow/subscription.html` there replaces ours)."""
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError("prefix must start with '/' and not end with one, like '/billflow'")
         self.portal = portal
         self.prefix = prefix
+        self.renderer = PageRenderer(portal.settings, template_dirs=template_dirs)
+        self.languages = Languages(portal.settings)
         self._static: dict[str, tuple[bytes, str]] = {}
 
     def handle(self, request: Request, *, visitor: Visitor | None = None) -> Response:
@@ -87,6 +102,22 @@ class PortalAPI:
             subscription=request.header("X-Billflow-Subscription"),
         )
 
+    def speech(self, request: Request) -> Speech:
+        """The language to answer in: the browser's, when the site translates automatically
+        and has it; else the site's default."""
+        return self.languages.for_request(request.header("Accept-Language"))
+
+    def page(self, speech: Speech, state: PortalState) -> dict[str, Any]:
+        """The rendered portal and what the script needs to speak the customer's language."""
+        return {
+            "html": self.renderer.portal(
+                state, self.portal.catalog.get(), speech, now=int(time.time())
+            ),
+            "language": speech.language,
+            "dir": speech.dir,
+            "messages": speech.messages(),
+        }
+
     def static(self, name: str) -> Response:
         if name not in self._static:
             body = resources.files("billflow_core.web").joinpath("static", name).read_bytes()
@@ -120,6 +151,11 @@ def _state(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> 
             "billingData": state_json(state, catalog),
             "productData": products_json(catalog),
             "currentConfig": portal.settings.for_page(),
+            "stripe": {
+                "publishable_key": portal.stripe_publishable_key,
+                "js_url": portal.stripe_js_url,
+            },
+            **api.page(api.speech(request), state),
         }
     )
 
@@ -139,6 +175,7 @@ def _act(api: PortalAPI, request: Request, proven: Visitor | None, action: str) 
             "confirmation": None
             if confirmation is None
             else {"kind": confirmation.kind, "client_secret": confirmation.client_secret},
+            **api.page(api.speech(request), result.state),
         }
     )
 
@@ -146,7 +183,10 @@ def _act(api: PortalAPI, request: Request, proven: Visitor | None, action: str) 
 def _preview(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> Response:
     _require_json(request)
     visitor = api.visitor(request, proven)
-    return json_response(preview_json(api.portal.preview(visitor, request.json())))
+    preview = api.portal.preview(visitor, request.json())
+    speech = api.speech(request)
+    html = api.renderer.preview(preview, api.portal.catalog.get(), speech)
+    return json_response({**preview_json(preview), "html": html, "language": speech.language})
 
 
 def _invoices(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> Response:
@@ -156,7 +196,9 @@ def _invoices(api: PortalAPI, request: Request, proven: Visitor | None, _: str) 
         subscription=request.param("subscription") or None,
         starting_after=request.param("starting_after") or None,
     )
-    return json_response(invoices_json(page))
+    speech = api.speech(request)
+    html = api.renderer.invoices(page, speech)
+    return json_response({**invoices_json(page), "html": html, "language": speech.language})
 
 
 def _webhook(api: PortalAPI, request: Request, _: Visitor | None, __: str) -> Response:
