@@ -1,0 +1,484 @@
+/* Billflow's portal script: one file, no framework, no build step.
+ * It finds its container (<div id="billflow-embed"> or [data-billflow]), reads its settings
+ * (the snippet's JSON, data attributes, window.billflowSettings or hosted Billflow's
+ * window.servicebotSettings), asks the portal's HTTP API, and puts the HTML the server
+ * rendered in the page. Every rule is the server's: this script only asks and shows. */
+(() => {
+  'use strict';
+  const me = document.currentScript;
+  const HERE = me && me.src ? me.src.replace(/\/embed\.js([?#].*)?$/, '') : '';
+  // The events of hosted Billflow; an action not named here is announced under its own name.
+  const EVENT = {subscribe: 'create_subscription'};
+  const PRE = {subscribe: 'pre_subscribe'};
+  // What each action sends, read from the form (or the dialog) it starts from.
+  const FIELDS = {
+    change_plan: ['price'], change_quantity: ['quantity'], cancel: ['reason', 'comment'],
+    accept_retention_offer: ['reason'], resubscribe: ['price', 'coupon'],
+    apply_coupon: ['coupon'], subscribe: ['price', 'coupon'], pause: ['resumes_at'],
+  };
+  const SHOWN = 6;  // invoices shown before "more" (keep in step with portal.css)
+  const SETTINGS = ['email', 'customerId', 'hash', 'subscriptionId', 'api', 'debug'];
+  const snake = (s) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+  const uuid = () => (crypto.randomUUID ? crypto.randomUUID()
+    : ([1e7] + -1e3 + -4e3 + -8e3 + -1e11).replace(/[018]/g, (c) =>
+      (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16)));
+
+  const settingsOf = (root) => {
+    const own = {};
+    SETTINGS.forEach((k) => { if (root.dataset[k]) own[snake(k)] = root.dataset[k]; });
+    const json = root.querySelector('script[data-billflow-settings]');
+    try { if (json) Object.assign(own, JSON.parse(json.textContent)); } catch (e) { /* ignored */ }
+    return Object.assign(own, window.servicebotSettings, window.billflowSettings);
+  };
+
+  const mount = (root) => {
+    if (root.billflow) return;
+    const settings = settingsOf(root);
+    const api = (settings.api || HERE || '/billflow').replace(/\/$/, '');
+    const identity = settings.email || settings.customer_id || '';
+    const keys = new Map();
+    let messages = {}, config = {}, loaded = {}, stripeInfo = {}, stripe = null, card = null;
+    let busy = false, previewing = 0, debug = !!settings.debug;
+
+    root.billflow = {reload: () => load()};
+    root.innerHTML = '<div class="bf"><div class="bf-body" aria-busy="true"></div>' +
+      '<p class="bf-status" role="status" aria-live="polite"></p></div>';
+    const frame = root.firstChild, body = frame.firstChild, status = frame.lastChild;
+
+    const log = (...args) => { if (debug) console.log('[billflow]', ...args); };
+    const say = (key, fields) => (messages[key] || '').replace(/\{(\w+)\}/g,
+      (m, name) => (fields && name in fields ? fields[name] : m));
+
+    // -- talking to the server and to the site ------------------------------------------
+    const problem = (code, message, extra) =>
+      Object.assign(new Error(message || code), {code, text: say(`error.${code}`) || message}, extra);
+
+    const call = async (method, path, payload, key) => {
+      const headers = {Accept: 'application/json'};
+      if (identity) headers['X-Billflow-Identity'] = identity;
+      if (settings.hash) headers['X-Billflow-Hash'] = settings.hash;
+      if (settings.subscription_id) headers['X-Billflow-Subscription'] = settings.subscription_id;
+      if (payload) headers['Content-Type'] = 'application/json';
+      if (key) headers['Idempotency-Key'] = key;
+      log('request', method, api + path, payload || '');
+      let res, data = {};
+      try {
+        res = await fetch(api + path, {method, headers, body: payload && JSON.stringify(payload)});
+      } catch (e) {
+        throw problem('network', say('error.network') || e.message, {again: true});
+      }
+      try { data = await res.json(); } catch (e) { /* not JSON: handled below */ }
+      log('response', res.status, data);
+      if (res.ok) return data;
+      const error = data.error || {};
+      throw problem(error.code || 'generic', error.message || say('error.generic'),
+        {field: error.field, status: res.status, again: res.status >= 500 || res.status === 429});
+    };
+
+    const emit = (event, response) => {
+      log('event', event, response);
+      const handle = settings.handleResponse;
+      if (typeof handle === 'function' && config.events !== false) return handle({event, response});
+      return undefined;
+    };
+    const tell = (event, response) => {
+      try {
+        Promise.resolve(emit(event, response)).catch((e) => log('handler failed', event, e));
+      } catch (e) { log('handler failed', event, e); }
+    };
+
+    // -- showing -------------------------------------------------------------------------
+    const announce = (text) => {
+      status.textContent = '';
+      if (text) setTimeout(() => { status.textContent = text; }, 30);
+    };
+    const slotFor = (node) => {
+      const scope = node && node.closest('form, [data-scope], [data-invoices]');
+      return (scope && scope.querySelector('[data-error]')) || body.querySelector('[data-error]');
+    };
+    const showError = (node, error, action) => {
+      const slot = slotFor(node);
+      const text = error.text || say('error.generic') || error.message;
+      if (slot) slot.textContent = text;
+      else announce(text);
+      tell('error', {action, code: error.code, message: text, status: error.status});
+    };
+    const clearErrors = (node) => { const slot = slotFor(node); if (slot) slot.textContent = ''; };
+
+    const setBusy = (on) => {
+      busy = on;
+      frame.setAttribute('aria-busy', on ? 'true' : 'false');
+      body.querySelectorAll('button').forEach((b) => {
+        if (on) { b.dataset.wasDisabled = b.disabled ? '1' : ''; b.disabled = true; }
+        else if (b.dataset.wasDisabled !== undefined) {
+          b.disabled = b.dataset.wasDisabled === '1';
+          delete b.dataset.wasDisabled;
+        }
+      });
+    };
+
+    const show = (data) => {
+      if (data.messages) messages = data.messages;
+      if (data.currentConfig) config = data.currentConfig;
+      if (data.stripe) stripeInfo = data.stripe;
+      debug = !!(settings.debug || config.debug);
+      if (data.language) frame.lang = data.language;
+      if (data.dir) frame.dir = data.dir;
+      if (data.billingData) loaded.billingData = data.billingData;
+      if (card) card.unmount();
+      body.innerHTML = data.html;
+      body.setAttribute('aria-busy', 'false');
+      body.querySelectorAll('[data-invoices]').forEach((list) => invoices(list));
+    };
+
+    const focusOn = (sub) => {
+      const target = (sub && body.querySelector(`[data-sub="${sub}"] h3`)) || body.querySelector('h2');
+      if (target) target.focus();
+    };
+
+    // -- loading -------------------------------------------------------------------------
+    // `again`: the portal changed under the customer (a payment went through): no events.
+    const load = async (again) => {
+      const shared = Object.assign({}, settings);
+      delete shared.hash;
+      delete shared.handleResponse;
+      if (!again) tell('pre_load', shared);
+      try {
+        const data = await call('GET', '/api/portal');
+        loaded = {billingData: data.billingData, productData: data.productData,
+          currentConfig: data.currentConfig};
+        show(data);
+        if (!again) tell('post_load', loaded);
+      } catch (error) {
+        body.setAttribute('aria-busy', 'false');
+        const alert = document.createElement('p');
+        alert.className = 'bf-error';
+        alert.setAttribute('role', 'alert');
+        alert.textContent = error.text || error.message;
+        body.replaceChildren(alert);
+        tell('error', {action: 'load', code: error.code, message: alert.textContent});
+      }
+    };
+
+    const invoices = async (section, more) => {
+      const rows = section.querySelector('[data-rows]');
+      const query = new URLSearchParams();
+      if (section.dataset.invoices) query.set('subscription', section.dataset.invoices);
+      if (more) query.set('starting_after', section.dataset.last);
+      try {
+        const data = await call('GET', `/api/invoices?${query}`);
+        rows.insertAdjacentHTML('beforeend', data.html);
+        const last = data.invoices[data.invoices.length - 1];
+        if (last) section.dataset.last = last.id;
+        section.dataset.hasMore = data.has_more ? '1' : '';
+        section.querySelector('[data-none]').hidden = rows.children.length > 0;
+        folded(section);
+      } catch (error) {
+        showError(section, error, 'invoices');
+      }
+      rows.setAttribute('aria-busy', 'false');
+    };
+
+    // The first few invoices show; "more" shows the rest of the page, then asks for the next.
+    const folded = (section) => {
+      const hidden = section.dataset.open ? 0 : section.querySelector('[data-rows]').children.length - SHOWN;
+      section.querySelector('[data-more]').hidden = !(hidden > 0 || section.dataset.hasMore);
+    };
+
+    // -- actions -------------------------------------------------------------------------
+    const payloadOf = (action, origin) => {
+      const payload = {};
+      const scope = origin.closest('[data-sub]');
+      if (scope && action !== 'subscribe') payload.subscription = scope.dataset.sub;
+      const form = origin.closest('form');
+      (FIELDS[action] || []).forEach((name) => {
+        const field = form && form.elements[name];
+        if (!field || !field.value) return;
+        const input = field.type ? field : null;
+        if (name === 'quantity') payload[name] = Number(field.value);
+        else if (name === 'resumes_at' && input) payload[name] = Math.round(input.valueAsNumber / 1000);
+        else payload[name] = field.value;
+      });
+      return payload;
+    };
+
+    // One Idempotency-Key per intent: the same action with the same details reuses it until
+    // it is answered for good, so a retry after a lost answer changes nothing twice.
+    const keyOf = (action, payload) => {
+      const id = action + JSON.stringify(payload);
+      if (!keys.has(id)) keys.set(id, uuid());
+      return [id, keys.get(id)];
+    };
+
+    const act = async (action, payload, origin, quiet) => {
+      const [id, key] = keyOf(action, payload);
+      clearErrors(origin);
+      try {
+        const pre = quiet ? null : emit(PRE[action] || `pre_${action}`, payload);
+        if (pre && pre.then) await pre;
+      } catch (e) {
+        log('stopped by the site', action, e);
+        showError(origin, problem('handler_stopped'), action);
+        return null;
+      }
+      try {
+        const data = await call('POST', `/api/actions/${action}`, payload, key);
+        keys.delete(id);
+        if (!quiet) tell(EVENT[action] || action, data.response);
+        return data;
+      } catch (error) {
+        if (!error.again) keys.delete(id);
+        showError(origin, error, action);
+        return null;
+      }
+    };
+
+    const finish = async (action, data, origin) => {
+      const dialog = origin.closest('dialog');
+      if (dialog && dialog.open) dialog.close();
+      const sub = origin.closest('[data-sub]');
+      show(data);
+      announce(say(`done.${action}`));
+      focusOn(sub && sub.dataset.sub);
+      const confirmation = data.confirmation;
+      if (confirmation && confirmation.kind === 'payment') await pay(confirmation.client_secret, body);
+    };
+
+    const run = async (action, origin) => {
+      if (busy) return;
+      setBusy(true);
+      try {
+        if (action === 'update_payment_method') return await saveCard(origin);
+        if (action === 'pay') return await payWithCard(origin);
+        const data = await act(action, payloadOf(action, origin), origin);
+        if (data) await finish(action, data, origin);
+      } finally {
+        setBusy(false);
+      }
+      return undefined;
+    };
+
+    // -- cards and payments (Stripe.js, loaded only when a card form opens) --------------
+    let stripeLoading = null;
+    const loadStripe = () => {
+      if (stripe) return Promise.resolve(stripe);
+      if (!stripeInfo.publishable_key) return Promise.reject(problem('card_unavailable'));
+      stripeLoading = stripeLoading || new Promise((resolve, reject) => {
+        const ready = () => {
+          stripe = window.Stripe(stripeInfo.publishable_key,
+            {locale: (frame.lang || 'auto').replace('zh-Hans', 'zh')});
+          resolve(stripe);
+        };
+        if (window.Stripe) { ready(); return; }
+        const script = document.createElement('script');
+        script.src = stripeInfo.js_url;
+        script.onload = ready;
+        script.onerror = () => { stripeLoading = null; reject(problem('network')); };
+        document.head.append(script);
+      });
+      return stripeLoading;
+    };
+
+    const mountCard = async (dialog) => {
+      try {
+        await loadStripe();
+        card = card || stripe.elements().create('card');
+        card.unmount();
+        card.mount(dialog.querySelector('[data-card-element]'));
+        card.focus();
+      } catch (error) {
+        showError(dialog.querySelector('form'), error, 'update_payment_method');
+      }
+    };
+
+    const stripeError = (error) => problem(error.code || 'generic', error.message);
+
+    const saveCard = async (form) => {
+      try {
+        const pre = emit('pre_update_payment_method', {});
+        if (pre && pre.then) await pre;
+      } catch (e) {
+        showError(form, problem('handler_stopped'), 'update_payment_method');
+        return;
+      }
+      if (!card) return;  // Stripe.js did not load: the dialog says why
+      const setup = await act('setup_payment_method', {}, form, true);
+      if (!setup) return;
+      const result = await stripe.confirmCardSetup(setup.confirmation.client_secret,
+        {payment_method: {card}});
+      if (result.error) {
+        showError(form, stripeError(result.error), 'update_payment_method');
+        return;
+      }
+      const data = await act('update_payment_method',
+        {payment_method: result.setupIntent.payment_method}, form);
+      if (data) await finish('update_payment_method', data, form);
+    };
+
+    // A payment the customer must confirm: 3-D Secure on the card Stripe holds, or, when
+    // that card cannot pay (declined, or none yet), a new card in the payment dialog.
+    let paying = null;
+    const pay = async (secret, origin) => {
+      try {
+        await loadStripe();
+        const found = await stripe.retrievePaymentIntent(secret);
+        if (found.error) throw stripeError(found.error);
+        const intent = found.paymentIntent;
+        if (intent.status === 'succeeded') return load(true);
+        if (intent.status === 'requires_payment_method') {
+          paying = secret;
+          const dialog = body.querySelector('dialog[data-dialog="pay"]');
+          openDialog(dialog, origin);
+          return mountCard(dialog);
+        }
+        const result = await stripe.confirmCardPayment(secret);
+        if (result.error) throw stripeError(result.error);
+        await paid();
+      } catch (error) {
+        showError(origin, error, 'payment');
+      }
+      return undefined;
+    };
+
+    const payWithCard = async (form) => {
+      const result = await stripe.confirmCardPayment(paying, {payment_method: {card}});
+      if (result.error) {
+        showError(form, stripeError(result.error), 'payment');
+        return;
+      }
+      form.closest('dialog').close();
+      await paid();
+    };
+
+    const paid = async () => {
+      paying = null;
+      await load(true);
+      announce(say('done.payment'));
+    };
+
+    // -- dialogs, previews and the other controls -----------------------------------------
+    const openDialog = (dialog, opener) => {
+      if (!dialog) return;
+      const form = dialog.querySelector('form');
+      form.reset();
+      form.querySelectorAll('[data-preview-out], [data-error]').forEach((n) => { n.textContent = ''; });
+      form.querySelectorAll('[data-offer]').forEach((n) => { n.hidden = true; });
+      switchInterval(form);
+      dialog.opener = opener;
+      dialog.showModal();
+    };
+
+    const open = (name, opener) => {
+      const scope = opener.closest('[data-scope]') || body;
+      const dialog = scope.querySelector(`dialog[data-dialog="${name}"]`);
+      openDialog(dialog, opener);
+      if (name === 'card') mountCard(dialog);
+    };
+
+    const switchInterval = (form) => {
+      const chosen = form.querySelector('[data-switch] input:checked');
+      if (!chosen) return;
+      form.querySelectorAll('[data-interval]').forEach((label) => {
+        label.hidden = label.dataset.interval !== chosen.value;
+        const radio = label.querySelector('input');
+        if (label.hidden && radio.checked && !radio.disabled) radio.checked = false;
+      });
+    };
+
+    let timer = null;
+    const preview = async (form, field) => {
+      const out = form.querySelector('[data-preview-out]');
+      const payload = {subscription: form.closest('[data-sub]').dataset.sub};
+      const value = field.name === 'quantity' ? Number(field.value) : field.value;
+      if (field.name === 'quantity' && field.value === field.dataset.initial) {
+        out.textContent = '';
+        return;
+      }
+      payload[field.name] = value;
+      const mine = ++previewing;
+      clearErrors(form);
+      out.setAttribute('aria-busy', 'true');
+      try {
+        const data = await call('POST', '/api/preview', payload);
+        if (mine === previewing) out.innerHTML = data.html;
+      } catch (error) {
+        if (mine === previewing) { out.textContent = ''; showError(form, error, 'preview'); }
+      }
+      out.setAttribute('aria-busy', 'false');
+    };
+
+    const planOf = (price) => (loaded.productData || []).find((p) => p.price_id === price);
+
+    root.addEventListener('click', (event) => {
+      const button = event.target.closest('button');
+      if (!button || !root.contains(button)) return;
+      if (button.matches('[data-close]')) { button.closest('dialog').close(); return; }
+      if (busy) { event.preventDefault(); return; }
+      const d = button.dataset;
+      if (d.step) {
+        const input = button.parentNode.querySelector('input');
+        if (d.step > 0) input.stepUp(); else input.stepDown();
+        input.dispatchEvent(new Event('change', {bubbles: true}));
+      } else if (d.more !== undefined) {
+        const section = button.closest('[data-invoices]');
+        if (section.dataset.open) invoices(section, true);
+        else { section.dataset.open = '1'; folded(section); }
+      } else if (d.go !== undefined) {
+        const menu = button.parentNode.querySelector('select');
+        const [kind, name] = menu.value.split(':');
+        if (kind === 'open') open(name, button);
+        else if (kind === 'run') run(name, button);
+      } else if (d.open) {
+        open(d.open, button);
+      } else if (d.run) {
+        run(d.run, button);
+      } else if (d.pay) {
+        setBusy(true);
+        pay(d.pay, button).finally(() => setBusy(false));
+      }
+    });
+
+    root.addEventListener('submit', (event) => {
+      const form = event.target;
+      if (!form.dataset.action) return;
+      event.preventDefault();
+      run(form.dataset.action, form);
+    });
+
+    root.addEventListener('change', (event) => {
+      const field = event.target, form = field.form;
+      if (!form) return;
+      if (field.name === 'interval') switchInterval(form);
+      if (field.name === 'price') tell('select_plan', {price_id: field.value, plan: planOf(field.value)});
+      if (field.name === 'reason') {
+        form.querySelectorAll('[data-offer]').forEach((offer) => {
+          offer.hidden = !offer.dataset.offer.split(' ').includes(field.value);
+        });
+      }
+      if (form.hasAttribute('data-preview') && (field.name === 'price' || field.name === 'quantity')) {
+        clearTimeout(timer);
+        timer = setTimeout(() => preview(form, field), field.name === 'quantity' ? 250 : 0);
+      }
+    });
+
+    root.addEventListener('close', (event) => {
+      const dialog = event.target;
+      if (dialog.opener && dialog.opener.isConnected) dialog.opener.focus();
+    }, true);
+
+    load();
+  };
+
+  const start = () => {
+    document.querySelectorAll('#billflow-embed, [data-billflow]').forEach(mount);
+    if (!document.querySelector('link[data-billflow-css]') && HERE) {
+      const link = document.createElement('link');
+      Object.assign(link, {rel: 'stylesheet', href: `${HERE}/portal.css`});
+      link.dataset.billflowCss = '';
+      document.head.append(link);
+    }
+  };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();
