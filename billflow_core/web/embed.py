@@ -1,0 +1,65 @@
+"""The snippet that puts the portal in a page: a container, its settings, the script.
+
+A site without a plugin calls `embed_snippet` in its own template; the plugins call it for
+their template tags. The settings travel as JSON in a `<script type="application/json">`
+inside the container, escaped so no value can close the tag, and never as code.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from ..portal import Portal
+from ..state import identity_kind
+from .api import DEFAULT_PREFIX
+
+__all__ = ["embed_snippet", "settings_json"]
+
+# Characters that could end the script element or start markup, written as JSON escapes.
+_UNSAFE = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
+           ord("\u2028"): "\\u2028", ord("\u2029"): "\\u2029"}  # fmt: skip
+
+
+def settings_json(settings: dict[str, Any]) -> str:
+    """`settings` as JSON safe to put inside a `<script>` element."""
+    return json.dumps(settings, ensure_ascii=False, separators=(",", ":")).translate(_UNSAFE)
+
+
+def embed_snippet(
+    portal: Portal,
+    identity: str,
+    *,
+    prefix: str = DEFAULT_PREFIX,
+    subscription: str | None = None,
+    hash: str | None = None,
+    script_url: str | None = None,
+) -> Markup:
+    """The HTML that embeds the portal for the logged-in `identity` (their email, or their
+    Stripe customer id, as the site identifies customers).
+
+    `hash` defaults to the expiring form, good for the site's `hash_lifetime`; only the
+    server may make it, as it needs the secret key. `subscription` limits the portal to that
+    one subscription (checked on the server). `prefix` is where the portal's API is mounted;
+    `script_url` another address for the script (a CDN)."""
+    settings: dict[str, Any] = {
+        identity_kind(identity): identity,
+        "hash": hash if hash is not None else portal.identity_hash(identity),
+        "api": prefix,
+    }
+    if subscription:
+        settings["subscription_id"] = subscription
+    script = script_url or f"{prefix}/embed.js"
+    return Markup(
+        '<link rel="stylesheet" href="{css}" data-billflow-css>'
+        '<div id="billflow-embed" data-billflow>'
+        '<script type="application/json" data-billflow-settings>{settings}</script>'
+        "</div>"
+        '<script src="{script}" defer></script>'
+    ).format(
+        css=f"{script.rsplit('/', 1)[0]}/portal.css",
+        settings=Markup(settings_json(settings)),
+        script=escape(script),
+    )
