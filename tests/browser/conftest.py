@@ -7,10 +7,15 @@ drive the system's Chromium (Debian's `chromium` package) by its path instead.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from billflow_core.sandbox import Sandbox
 
 # Flags that keep a headless Chromium from reaching for the network on its own (updates,
 # sync, QUIC probes) on machines that have none, and let it run as root in containers.
@@ -70,4 +75,49 @@ def page(browser: Browser) -> Iterator[Page]:
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
     context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+# -- the portal embedded in a site (portal_site.py beside this file) -------------------------
+_HERE = str(Path(__file__).parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+from portal_site import PortalSite, open_site  # noqa: E402
+
+
+@pytest.fixture
+def portal_site(stripe_sandbox: Sandbox) -> Iterator[Callable[..., PortalSite]]:
+    """Serve a site that embeds the portal with the given options, the sandbox's demo
+    account behind it (ada@example.com, a Team and a Seats subscription, a Visa card)."""
+    sites: list[PortalSite] = []
+    ids = stripe_sandbox.seed("demo")
+
+    def open_with(**options: Any) -> PortalSite:
+        sites.append(open_site(stripe_sandbox, ids, options))
+        return sites[-1]
+
+    yield open_with
+    for site in sites:
+        site.close()
+
+
+@pytest.fixture
+def browse(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """Open pages in fresh contexts: `browse(locale="ja-JP", width=360)`. The locale is the
+    browser's language (its Accept-Language). Uncaught script errors fail the test."""
+    contexts: list[BrowserContext] = []
+    errors: list[str] = []
+
+    def open_page(*, locale: str = "en-US", width: int = 1024, height: int = 800) -> Page:
+        context = browser.new_context(locale=locale, viewport={"width": width, "height": height})
+        context.set_default_timeout(5_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
     assert not errors, f"uncaught errors in the page: {errors}"

@@ -1,0 +1,340 @@
+"""The portal page in Chromium, as the demo customer uses it: what they see, and each action
+done with the mouse and keyboard, checked against what the sandbox then holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any
+
+from playwright.sync_api import Page, expect
+from portal_site import PortalSite
+
+Site = Callable[..., PortalSite]
+Browse = Callable[..., Page]
+
+
+def subscription(page: Page, name: str) -> Any:
+    return page.get_by_role("article", name=name)
+
+
+def open_portal(browse: Browse, site: PortalSite, **query: str) -> Page:
+    page = browse()
+    page.goto(site.page(**query))
+    expect(page.get_by_role("heading", name="Your subscriptions")).to_be_visible()
+    return page
+
+
+def events(page: Page) -> list[str]:
+    return [e["event"] for e in page.evaluate("() => window.billflowEvents")]
+
+
+def test_the_customer_sees_their_subscriptions_card_and_invoices(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = open_portal(browse, site)
+
+    team = subscription(page, "Team")
+    expect(team).to_contain_text("$29.00 per month")
+    expect(team).to_contain_text(re.compile(r"Renews on \w+ \d+, \d{4}"))
+    seats = subscription(page, "Seats")
+    expect(seats).to_contain_text("3 × seat")
+    expect(page.get_by_text("Visa ending in 4242, expires 12/2034")).to_be_visible()
+
+    invoices = team.get_by_role("region", name="Invoices").get_by_role("listitem")
+    expect(invoices.first).to_contain_text("$29.00")
+    expect(invoices.first).to_contain_text("Paid")
+    first_link = team.get_by_role("link", name=re.compile("^View invoice"))
+    expect(first_link.first).to_have_attribute("href", re.compile(r"/invoices/in_"))
+    # A year of monthly invoices: the first few show, "more" shows the rest.
+    expect(invoices.filter(visible=True)).to_have_count(6)
+    team.get_by_role("button", name="Show more invoices").click()
+    expect(invoices.filter(visible=True)).to_have_count(13)
+    assert events(page)[:2] == ["pre_load", "post_load"]
+
+
+def test_change_plan_shows_the_proration_then_moves_to_the_plan(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = open_portal(browse, site)
+    subscription(page, "Team").get_by_role("button", name="Change plan").click()
+
+    dialog = page.get_by_role("dialog", name="Change plan")
+    expect(dialog.get_by_role("radio", name=re.compile("Team.*Current plan"))).to_be_disabled()
+    dialog.get_by_role("radio", name=re.compile("^Business")).check()
+    expect(dialog).to_contain_text("You will be charged $50.00 today. Then $79.00 per month.")
+    dialog.get_by_role("button", name="Change plan").click()
+
+    expect(page.get_by_role("status")).to_have_text("Your plan was changed.")
+    expect(page.get_by_role("article", name="Business")).to_contain_text("$79.00 per month")
+    stored = site.subscription(site.team)
+    assert stored["items"].data[0].price.id == site.price("business_monthly")
+    assert "select_plan" in events(page) and "change_plan" in events(page)
+
+
+def test_the_yearly_switch_offers_the_yearly_plans(portal_site: Site, browse: Browse) -> None:
+    site = portal_site()
+    page = open_portal(browse, site)
+    subscription(page, "Team").get_by_role("button", name="Change plan").click()
+    dialog = page.get_by_role("dialog", name="Change plan")
+    expect(dialog.get_by_role("radio", name=re.compile(r"\$290\.00 per year"))).to_be_hidden()
+
+    dialog.get_by_role("radio", name="Yearly").check()
+    dialog.get_by_role("radio", name=re.compile(r"^Team.*\$290\.00 per year")).check()
+    expect(dialog).to_contain_text("Then $290.00 per year.")
+    dialog.get_by_role("button", name="Change plan").click()
+
+    expect(page.get_by_role("status")).to_have_text("Your plan was changed.")
+    assert site.subscription(site.team)["items"].data[0].price.id == site.price("team_yearly")
+
+
+def test_quantity_stepper_previews_and_changes_within_bounds(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = open_portal(browse, site)
+    subscription(page, "Seats").get_by_role("button", name="Change quantity").click()
+    dialog = page.get_by_role("dialog", name="Change quantity")
+    field = dialog.get_by_role("spinbutton", name="Quantity (seat)")
+    expect(field).to_have_value("3")
+    expect(field).to_be_focused()
+
+    dialog.get_by_role("button", name="One more").click()
+    dialog.get_by_role("button", name="One more").click()
+    expect(field).to_have_value("5")
+    expect(dialog).to_contain_text("You will be charged $16.00 today. Then $40.00 per month.")
+    dialog.get_by_role("button", name="Change quantity").click()
+
+    expect(page.get_by_role("status")).to_have_text("The quantity was changed.")
+    expect(subscription(page, "Seats")).to_contain_text("5 × seat")
+    assert site.subscription(site.seats)["items"].data[0].quantity == 5
+
+
+def test_quantity_out_of_bounds_is_refused_next_to_the_field(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = open_portal(browse, site)
+    subscription(page, "Seats").get_by_role("button", name="Change quantity").click()
+    dialog = page.get_by_role("dialog", name="Change quantity")
+    dialog.get_by_role("spinbutton").fill("51")
+    dialog.get_by_role("spinbutton").press("Tab")
+
+    expect(dialog.get_by_role("alert")).not_to_be_empty()
+    site.sandbox.reset()
+    dialog.get_by_role("button", name="Change quantity").click()
+    expect(dialog.get_by_role("alert")).not_to_be_empty()
+    assert site.sandbox.writes() == []
+
+
+def test_cancel_with_a_reason_then_undo(portal_site: Site, browse: Browse) -> None:
+    site = portal_site(cancel_confirmation_message="We will miss you, Ada.")
+    page = open_portal(browse, site)
+    opener = subscription(page, "Team").get_by_role("button", name="Cancel subscription")
+    opener.click()
+    dialog = page.get_by_role("dialog", name="Cancel subscription")
+    expect(dialog).to_contain_text("We will miss you, Ada.")
+    dialog.get_by_role("radio", name="I don't use it enough").check()
+    dialog.get_by_role("textbox", name=re.compile("Anything else")).fill("Busy year.")
+    dialog.get_by_role("button", name="Cancel subscription").click()
+
+    expect(page.get_by_role("status")).to_have_text("Your subscription was canceled.")
+    team = subscription(page, "Team")
+    expect(team).to_contain_text(re.compile(r"Ends on \w+ \d+, \d{4}"))
+    stored = site.subscription(site.team)
+    assert stored.cancel_at_period_end is True
+    assert stored.cancellation_details.feedback == "unused"
+    assert stored.cancellation_details.comment == "Busy year."
+
+    team.get_by_role("button", name="Don't cancel").click()
+    expect(page.get_by_role("status")).to_have_text("Your subscription will continue.")
+    expect(subscription(page, "Team")).to_contain_text("Renews on")
+    assert site.subscription(site.team).cancel_at_period_end is False
+
+
+def test_closing_a_dialog_returns_focus_to_the_button_that_opened_it(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = open_portal(browse, site)
+    opener = subscription(page, "Team").get_by_role("button", name="Cancel subscription")
+    opener.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Cancel subscription")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("radio").first).to_be_focused()
+
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(opener).to_be_focused()
+
+
+def test_the_retention_offer_is_taken_instead_of_cancelling(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site(retention_offer={"coupon": "WELCOME20", "reasons": ["too_expensive"]})
+    page = open_portal(browse, site)
+    subscription(page, "Team").get_by_role("button", name="Cancel subscription").click()
+    dialog = page.get_by_role("dialog", name="Cancel subscription")
+    offer = dialog.get_by_role("button", name="Accept offer")
+    dialog.get_by_role("radio", name="I don't use it enough").check()
+    expect(offer).to_be_hidden()
+    dialog.get_by_role("radio", name="It's too expensive").check()
+    offer.click()
+
+    expect(page.get_by_role("status")).to_have_text("The offer was applied to your subscription.")
+    expect(subscription(page, "Team")).to_contain_text("20% off for 3 months")
+    stored = site.subscription(site.team)
+    assert stored.cancel_at_period_end is False
+    assert [d.source.coupon.id for d in stored.discounts] == ["WELCOME20"]
+
+
+def test_resubscribe_starts_an_ended_subscription_again(portal_site: Site, browse: Browse) -> None:
+    site = portal_site()
+    site.sandbox.client().v1.subscriptions.cancel(site.team)
+    page = open_portal(browse, site)
+    ended = subscription(page, "Team")
+    expect(ended).to_contain_text("Canceled")
+    ended.get_by_role("button", name="Resubscribe").click()
+    dialog = page.get_by_role("dialog", name="Resubscribe")
+    expect(dialog).to_contain_text("Start Team again for $29.00 per month.")
+    dialog.get_by_role("button", name="Resubscribe").click()
+
+    expect(page.get_by_role("status")).to_have_text(
+        "Welcome back! Your subscription has started again."
+    )
+    teams = page.get_by_role("article", name="Team")
+    expect(teams).to_have_count(2)
+    expect(teams.first).to_contain_text("Active")
+    live = site.sandbox.client().v1.subscriptions.list({"customer": site.ids["customer"]})
+    assert [s.status for s in live.data if s.id != site.seats] == ["active"]
+
+
+def test_apply_a_coupon_code(portal_site: Site, browse: Browse) -> None:
+    site = portal_site(coupons=True)
+    page = open_portal(browse, site)
+    subscription(page, "Team").get_by_role("button", name="Apply coupon").click()
+    dialog = page.get_by_role("dialog", name="Apply a coupon")
+    dialog.get_by_role("textbox", name="Coupon code").fill("NOPE")
+    dialog.get_by_role("button", name="Apply").click()
+    expect(dialog.get_by_role("alert")).to_have_text(re.compile(r"\S"))
+
+    dialog.get_by_role("textbox", name="Coupon code").fill("welcome20")
+    dialog.get_by_role("button", name="Apply").click()
+    expect(page.get_by_role("status")).to_have_text("The coupon was applied.")
+    expect(subscription(page, "Team")).to_contain_text("20% off for 3 months")
+
+
+def test_pause_until_a_date_then_resume(portal_site: Site, browse: Browse) -> None:
+    site = portal_site(pause_instead_of_cancel=True, pause_max_days=30)
+    page = open_portal(browse, site)
+    subscription(page, "Team").get_by_role("button", name="Pause payments").click()
+    dialog = page.get_by_role("dialog", name="Pause payments")
+    day = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=10)
+    dialog.get_by_label("Resume payments on").fill(day.isoformat())
+    dialog.get_by_role("button", name="Pause payments").click()
+
+    expect(page.get_by_role("status")).to_have_text("Payments are paused.")
+    team = subscription(page, "Team")
+    expect(team).to_contain_text("Payments are paused until")
+    pause = site.subscription(site.team).pause_collection
+    assert pause is not None
+    assert pause.resumes_at == int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp())
+
+    team.get_by_role("button", name="Resume payments").click()
+    expect(page.get_by_role("status")).to_have_text("Payments have resumed.")
+    assert site.subscription(site.team).pause_collection is None
+
+
+def test_dropdown_mode_offers_the_same_actions_in_a_select(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site(actions_dropdown=True)
+    page = open_portal(browse, site)
+    team = subscription(page, "Team")
+    expect(team.get_by_role("button", name="Change plan")).to_have_count(0)
+    menu = team.get_by_role("combobox", name="Manage subscription")
+    menu.select_option(label="Cancel subscription")
+    team.get_by_role("button", name="Continue").click()
+
+    dialog = page.get_by_role("dialog", name="Cancel subscription")
+    dialog.get_by_role("radio", name="Other reason").check()
+    dialog.get_by_role("button", name="Cancel subscription").click()
+    expect(page.get_by_role("status")).to_have_text("Your subscription was canceled.")
+    assert site.subscription(site.team).cancel_at_period_end is True
+
+
+def test_a_pre_cancel_handler_that_throws_stops_the_cancellation(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = browse()
+    page.add_init_script("window.stopAt = 'pre_cancel'")
+    page.goto(site.page())
+    subscription(page, "Team").get_by_role("button", name="Cancel subscription").click()
+    dialog = page.get_by_role("dialog", name="Cancel subscription")
+    dialog.get_by_role("radio", name="Other reason").check()
+    site.sandbox.reset()
+    dialog.get_by_role("button", name="Cancel subscription").click()
+
+    expect(dialog.get_by_role("alert")).to_have_text("This action was stopped by the site.")
+    assert site.sandbox.writes() == []
+    assert [e for e in events(page) if "cancel" in e or e == "error"] == ["pre_cancel", "error"]
+
+
+def test_a_double_click_changes_once(portal_site: Site, browse: Browse) -> None:
+    site = portal_site()
+    page = open_portal(browse, site)
+    subscription(page, "Seats").get_by_role("button", name="Change quantity").click()
+    dialog = page.get_by_role("dialog", name="Change quantity")
+    dialog.get_by_role("spinbutton").fill("4")
+    dialog.get_by_role("button", name="Change quantity").dblclick()
+
+    expect(page.get_by_role("status")).to_have_text("The quantity was changed.")
+    assert len(site.subscription_writes(site.seats)) == 1
+    assert site.subscription(site.seats)["items"].data[0].quantity == 4
+
+
+def test_a_retry_after_a_lost_answer_sends_the_same_key_and_changes_once(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = open_portal(browse, site)
+    keys: list[str] = []
+
+    def lose_first_answer(route: Any) -> None:
+        keys.append(route.request.headers["idempotency-key"])
+        if len(keys) == 1:
+            route.fetch()  # the server acts...
+            route.abort()  # ...and its answer never arrives
+        else:
+            route.continue_()
+
+    page.route("**/billflow/api/actions/change_quantity", lose_first_answer)
+    subscription(page, "Seats").get_by_role("button", name="Change quantity").click()
+    dialog = page.get_by_role("dialog", name="Change quantity")
+    dialog.get_by_role("spinbutton").fill("6")
+    dialog.get_by_role("button", name="Change quantity").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("could not reach the server")
+    dialog.get_by_role("button", name="Change quantity").click()
+
+    expect(page.get_by_role("status")).to_have_text("The quantity was changed.")
+    assert len(keys) == 2 and keys[0] == keys[1]
+    assert len(site.subscription_writes(site.seats)) == 1
+
+
+def test_nothing_overflows_at_360_pixels_wide(portal_site: Site, browse: Browse) -> None:
+    site = portal_site(coupons=True)
+    page = browse(width=360, height=720)
+    page.goto(site.page())
+    expect(page.get_by_role("listitem").first).to_be_visible()
+    overflow = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    assert page.evaluate(overflow) <= 0
+    subscription(page, "Team").get_by_role("button", name="Change plan").click()
+    dialog = page.get_by_role("dialog", name="Change plan")
+    box = dialog.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
+    assert page.evaluate(overflow) <= 0
