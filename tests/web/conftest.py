@@ -41,6 +41,7 @@ def serve(stripe_sandbox: Sandbox) -> Iterator[Callable[..., LiveAPI]]:
     ids = stripe_sandbox.seed("demo")
 
     def start(**options: Any) -> LiveAPI:
+        template_dirs = options.pop("template_dirs", ())
         portal = Portal(
             PortalSettings(**options),
             secret_key=SECRET,
@@ -48,7 +49,7 @@ def serve(stripe_sandbox: Sandbox) -> Iterator[Callable[..., LiveAPI]]:
             stripe_api_base=stripe_sandbox.url,
             stripe_webhook_secret=options.pop("webhook_secret", None),
         )
-        server = start_server(make_wsgi_app(PortalAPI(portal)))
+        server = start_server(make_wsgi_app(PortalAPI(portal, template_dirs=template_dirs)))
         servers.append(server)
         return LiveAPI(f"http://127.0.0.1:{server.server_address[1]}", portal, stripe_sandbox, ids)
 

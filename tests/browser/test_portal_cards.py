@@ -1,0 +1,162 @@
+"""Cards and payments in the portal page: Stripe.js (the sandbox's stand-in) loads only when
+the card form opens, takes the card, and confirms what needs the customer, in the page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from playwright.sync_api import Page, Request, expect
+from portal_site import PortalSite
+
+Site = Callable[..., PortalSite]
+Browse = Callable[..., Page]
+
+VISA = "4242 4242 4242 4242"
+MASTERCARD = "5555 5555 5555 4444"
+DECLINED = "4000 0000 0000 0002"
+NEEDS_AUTHENTICATION = "4000 0027 6000 3184"
+
+
+def enter_card(scope: Any, number: str) -> None:
+    scope.get_by_label("Card number").fill(number)
+    scope.get_by_label("Expiration date (MM / YY)").fill("12 / 34")
+    scope.get_by_label("CVC").fill("123")
+
+
+def default_card(site: PortalSite) -> tuple[str, str]:
+    customer = site.sandbox.client().v1.customers.retrieve(
+        site.ids["customer"], {"expand": ["invoice_settings.default_payment_method"]}
+    )
+    method = customer.invoice_settings.default_payment_method
+    return method.id, method.card.last4
+
+
+def open_card_form(page: Page) -> Any:
+    page.get_by_role("button", name="Update card").click()
+    dialog = page.get_by_role("dialog", name="Update card")
+    expect(dialog.get_by_label("Card number")).to_be_visible()
+    return dialog
+
+
+def test_stripe_js_loads_only_when_the_card_form_opens(portal_site: Site, browse: Browse) -> None:
+    site = portal_site()
+    page = browse()
+    scripts: list[str] = []
+    page.on("request", lambda r: scripts.append(r.url) if r.resource_type == "script" else None)
+    page.goto(site.page())
+    expect(page.get_by_role("button", name="Update card")).to_be_visible()
+    assert not [url for url in scripts if "/v3/" in url]
+
+    open_card_form(page)
+    assert [url for url in scripts if "/v3/" in url] == [f"{site.sandbox.url}/v3/"]
+
+
+def test_a_new_card_replaces_the_default(portal_site: Site, browse: Browse) -> None:
+    site = portal_site()
+    page = browse()
+    page.goto(site.page())
+    dialog = open_card_form(page)
+    enter_card(dialog, MASTERCARD)
+    dialog.get_by_role("button", name="Save card").click()
+
+    expect(page.get_by_role("status")).to_have_text("Your card was updated.")
+    expect(page.get_by_text(re.compile("Mastercard ending in 4444"))).to_be_visible()
+    assert default_card(site)[1] == "4444"
+    events = [e["event"] for e in page.evaluate("() => window.billflowEvents")]
+    assert events[-2:] == ["pre_update_payment_method", "update_payment_method"]
+
+
+def test_a_declined_card_says_so_and_keeps_the_old_card(portal_site: Site, browse: Browse) -> None:
+    site = portal_site()
+    before = default_card(site)
+    page = browse()
+    page.goto(site.page())
+    dialog = open_card_form(page)
+    enter_card(dialog, DECLINED)
+    dialog.get_by_role("button", name="Save card").click()
+
+    expect(dialog.get_by_role("alert").last).to_have_text("Your card was declined.")
+    expect(dialog).to_be_visible()
+    assert default_card(site) == before
+    assert page.get_by_text("Visa ending in 4242").is_visible()
+
+
+def test_a_card_that_needs_authentication_is_confirmed_in_the_page(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = browse()
+    page.goto(site.page())
+    dialog = open_card_form(page)
+    enter_card(dialog, NEEDS_AUTHENTICATION)
+    dialog.get_by_role("button", name="Save card").click()
+    page.get_by_role("dialog", name="3D Secure 2 Test Page").get_by_role(
+        "button", name="Complete"
+    ).click()
+    expect(page.get_by_role("status")).to_have_text("Your card was updated.")
+    assert default_card(site)[1] == "3184"
+
+    # The next change is paid with that card: its bank asks again, in the page.
+    page.get_by_role("article", name="Team").get_by_role("button", name="Change plan").click()
+    change = page.get_by_role("dialog", name="Change plan")
+    change.get_by_role("radio", name=re.compile("^Business")).check()
+    expect(change).to_contain_text("You will be charged $50.00 today.")
+    change.get_by_role("button", name="Change plan").click()
+    challenge = page.get_by_role("dialog", name="3D Secure 2 Test Page")
+    expect(challenge).to_be_visible()
+    assert site.subscription(site.team)["items"].data[0].price.id == site.price("team_monthly")
+    challenge.get_by_role("button", name="Complete").click()
+
+    expect(page.get_by_role("status")).to_have_text("Your payment was confirmed.")
+    expect(page.get_by_role("article", name="Business")).to_contain_text("$79.00 per month")
+    assert site.subscription(site.team)["items"].data[0].price.id == site.price("business_monthly")
+
+
+def test_a_waiting_payment_can_be_paid_with_another_card(portal_site: Site, browse: Browse) -> None:
+    site = portal_site()
+    client = site.sandbox.client()
+    declining = client.v1.payment_methods.attach(
+        "pm_card_chargeCustomerFail", {"customer": site.ids["customer"]}
+    )
+    client.v1.customers.update(
+        site.ids["customer"], {"invoice_settings": {"default_payment_method": declining.id}}
+    )
+    page = browse()
+    page.goto(site.page())
+    page.get_by_role("article", name="Team").get_by_role("button", name="Change plan").click()
+    change = page.get_by_role("dialog", name="Change plan")
+    change.get_by_role("radio", name=re.compile("^Business")).check()
+    change.get_by_role("button", name="Change plan").click()
+
+    pay = page.get_by_role("dialog", name="Confirm payment")
+    expect(pay.get_by_label("Card number")).to_be_visible()
+    expect(page.get_by_role("article", name="Team")).to_contain_text("waiting for its payment")
+    enter_card(pay, VISA)
+    pay.get_by_role("button", name="Pay").click()
+
+    expect(page.get_by_role("status")).to_have_text("Your payment was confirmed.")
+    expect(page.get_by_role("article", name="Business")).to_be_visible()
+    assert site.subscription(site.team)["items"].data[0].price.id == site.price("business_monthly")
+
+
+def test_requests_carry_the_identity_headers_and_a_fresh_key_per_intent(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = browse()
+    seen: list[Request] = []
+    page.on("request", lambda r: seen.append(r) if "/billflow/api/" in r.url else None)
+    page.goto(site.page())
+    expect(page.get_by_role("button", name="Update card")).to_be_visible()
+    for request in seen:
+        assert request.headers["x-billflow-identity"] == "ada@example.com"
+        assert re.fullmatch(r"\d+\.[0-9a-f]{64}", request.headers["x-billflow-hash"])
+
+    dialog = open_card_form(page)
+    enter_card(dialog, VISA)
+    dialog.get_by_role("button", name="Save card").click()
+    expect(page.get_by_role("status")).to_have_text("Your card was updated.")
+    keys = [r.headers["idempotency-key"] for r in seen if "/api/actions/" in r.url]
+    assert len(keys) == 2 and len(set(keys)) == 2

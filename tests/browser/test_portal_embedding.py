@@ -1,0 +1,111 @@
+"""The ways a site embeds the portal: the snippet `embed_snippet` writes, hosted Billflow's
+snippet unchanged, one subscription only, someone who is not a customer yet, debug mode."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from playwright.sync_api import ConsoleMessage, Page, expect
+from portal_site import PortalSite
+
+Site = Callable[..., PortalSite]
+Browse = Callable[..., Page]
+
+
+def events(page: Page) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = page.evaluate("() => window.billflowEvents")
+    return found
+
+
+def test_hosted_billflows_snippet_works_unchanged(portal_site: Site, browse: Browse) -> None:
+    site = portal_site()
+    page = browse()
+    page.goto(site.page("/hosted"))
+
+    expect(page.get_by_role("article")).to_have_count(2)
+    expect(page.get_by_role("article", name="Team")).to_contain_text("$29.00 per month")
+    names = [e["event"] for e in events(page)]
+    assert names[:2] == ["pre_load", "post_load"]
+    pre_load = events(page)[0]["response"]
+    assert pre_load["email"] == "ada@example.com" and "hash" not in pre_load
+    post_load = events(page)[1]["response"]
+    assert set(post_load) == {"billingData", "productData", "currentConfig"}
+    assert post_load["billingData"]["no_user"] is False
+
+
+def test_subscription_id_limits_the_portal_to_that_subscription(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = browse()
+    page.goto(site.page("/hosted", only=site.seats))
+
+    expect(page.get_by_role("article", name="Seats")).to_be_visible()
+    expect(page.get_by_role("article")).to_have_count(1)
+    page.get_by_role("button", name="Change quantity").click()
+    page.get_by_role("dialog").get_by_role("spinbutton").fill("2")
+    page.get_by_role("dialog").get_by_role("button", name="Change quantity").click()
+    expect(page.get_by_role("status")).to_have_text("The quantity was changed.")
+    assert site.subscription(site.seats)["items"].data[0].quantity == 2
+
+
+def test_the_snippet_limits_to_one_subscription_too(portal_site: Site, browse: Browse) -> None:
+    site = portal_site()
+    page = browse()
+    page.goto(site.page(only=site.team))
+    expect(page.get_by_role("article", name="Team")).to_be_visible()
+    expect(page.get_by_role("article")).to_have_count(1)
+
+
+def test_someone_new_picks_a_plan_and_subscribes(portal_site: Site, browse: Browse) -> None:
+    site = portal_site()
+    page = browse()
+    page.goto(site.page(**{"as": "grace@example.com"}))
+
+    picker = page.get_by_role("region", name="Choose a plan")
+    expect(picker).to_contain_text("You have no subscription yet.")
+    assert events(page)[1]["response"]["billingData"]["no_user"] is True
+    picker.get_by_role("radio", name=re.compile(r"^Starter.*\$9\.00 per month")).check()
+    picker.get_by_role("button", name="Subscribe").click()
+
+    pay = page.get_by_role("dialog", name="Confirm payment")
+    pay.get_by_label("Card number").fill("4242 4242 4242 4242")
+    pay.get_by_label("Expiration date (MM / YY)").fill("12 / 34")
+    pay.get_by_label("CVC").fill("123")
+    pay.get_by_role("button", name="Pay").click()
+
+    expect(page.get_by_role("status")).to_have_text("Your payment was confirmed.")
+    starter = page.get_by_role("article", name="Starter")
+    expect(starter).to_contain_text("Active")
+    customers = site.sandbox.client().v1.customers.list({"email": "grace@example.com"}).data
+    assert len(customers) == 1
+    subscriptions = site.sandbox.client().v1.subscriptions.list({"customer": customers[0].id})
+    assert [s.status for s in subscriptions.data] == ["active"]
+    names = [e["event"] for e in events(page)]
+    assert names.index("select_plan") < names.index("pre_subscribe")
+    assert names.index("pre_subscribe") < names.index("create_subscription")
+
+
+def test_debug_mode_logs_requests_and_events_but_never_the_hash(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site(debug=True)
+    page = browse()
+    messages: list[ConsoleMessage] = []
+    hashes: set[str] = set()
+    page.on("console", lambda message: messages.append(message))
+    page.on("request", lambda r: hashes.add(r.headers.get("x-billflow-hash", "")))
+    page.goto(site.page())
+    page.get_by_role("article", name="Team").get_by_role("button", name="Change plan").click()
+    page.get_by_role("dialog").get_by_role("radio", name=re.compile("^Business")).check()
+    page.get_by_role("dialog").get_by_role("button", name="Change plan").click()
+    expect(page.get_by_role("status")).to_have_text("Your plan was changed.")
+
+    lines = [" ".join(json.dumps(a.json_value()) for a in m.args) for m in messages]
+    assert any("request" in line and "POST" in line and "change_plan" in line for line in lines)
+    assert any('"event" "change_plan"' in line for line in lines)
+    (hash_,) = hashes - {""}
+    assert not any(hash_ in line or hash_.split(".")[1] in line for line in lines)

@@ -1,0 +1,87 @@
+"""The snippet a site puts in its page: the container, the settings the script reads, the
+script, and no way for a value to break out of the JSON it travels in."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+from markupsafe import Markup
+
+from billflow_core import verify_hash
+from billflow_core.portal import Portal
+from billflow_core.sandbox import Sandbox
+from billflow_core.settings import PortalSettings
+from billflow_core.web.embed import embed_snippet
+
+SECRET = "web-test-secret-0123456789"
+
+
+def portal(sandbox: Sandbox, **options: object) -> Portal:
+    return Portal(
+        PortalSettings(**options),  # type: ignore[arg-type]
+        secret_key=SECRET,
+        stripe_api_key=sandbox.secret_key,
+        stripe_api_base=sandbox.url,
+    )
+
+
+def settings_in(snippet: str) -> dict[str, object]:
+    found = re.search(r"<script type=\"application/json\" data-billflow-settings>(.*?)</script>",
+                      snippet, re.S)  # fmt: skip
+    assert found, snippet
+    settings: dict[str, object] = json.loads(found.group(1))
+    return settings
+
+
+def test_the_snippet_carries_an_expiring_hash_the_portal_accepts(
+    stripe_sandbox: Sandbox,
+) -> None:
+    site = portal(stripe_sandbox, hash_lifetime=600)
+    snippet = embed_snippet(site, "ada@example.com")
+
+    assert isinstance(snippet, Markup)
+    assert '<div id="billflow-embed" data-billflow>' in snippet
+    assert '<script src="/billflow/embed.js" defer></script>' in snippet
+    assert '<link rel="stylesheet" href="/billflow/portal.css" data-billflow-css>' in snippet
+    settings = settings_in(snippet)
+    assert settings["email"] == "ada@example.com" and settings["api"] == "/billflow"
+    hash_ = str(settings["hash"])
+    expires_at = int(hash_.split(".")[0])
+    assert time.time() + 590 < expires_at <= time.time() + 600
+    assert verify_hash(SECRET, "ada@example.com", hash_)
+    assert site.visitor("ada@example.com", hash_).identity == "ada@example.com"
+
+
+def test_customer_ids_subscription_prefix_and_script_address_are_written_as_given(
+    stripe_sandbox: Sandbox,
+) -> None:
+    site = portal(stripe_sandbox, identify_by="customer_id")
+    snippet = embed_snippet(
+        site,
+        "cus_123",
+        prefix="/account/billing",
+        subscription="sub_456",
+        hash="plain-hash",
+        script_url="https://cdn.example.com/billflow/embed.js",
+    )
+    assert settings_in(snippet) == {
+        "customer_id": "cus_123",
+        "hash": "plain-hash",
+        "api": "/account/billing",
+        "subscription_id": "sub_456",
+    }
+    assert 'src="https://cdn.example.com/billflow/embed.js"' in snippet
+    assert 'href="https://cdn.example.com/billflow/portal.css"' in snippet
+
+
+def test_no_value_can_close_the_script_element_or_add_markup(stripe_sandbox: Sandbox) -> None:
+    site = portal(stripe_sandbox)
+    hostile = 'x"</script><script>alert(1)</script><!--@example.com'
+    snippet = embed_snippet(site, hostile, script_url='/e.js"><script>alert(2)</script>')
+
+    assert snippet.count("<script") == 2  # the settings and the script tag, nothing else
+    assert "</script><script>alert" not in snippet and "<!--" not in snippet
+    assert settings_in(snippet)["email"] == hostile
+    assert 'src="/e.js&#34;&gt;&lt;script&gt;alert(2)&lt;/script&gt;"' in snippet

@@ -1,0 +1,73 @@
+"""The HTML the API sends with each answer: rendered on the server, escaped, in the
+customer's language, and overridable template by template by the site."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+
+Serve = Callable[..., Any]
+
+
+def portal_answer(live: Any, **headers: str) -> dict[str, Any]:
+    answer = requests.get(
+        f"{live.url}/billflow/api/portal", headers=live.headers(**headers), timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def test_the_portal_answer_carries_its_html_language_and_the_scripts_texts(
+    serve: Serve,
+) -> None:
+    live = serve()
+    body = portal_answer(live)
+    assert body["language"] == "en" and body["dir"] == "ltr"
+    assert 'data-sub="{}"'.format(live.ids["subscriptions"][0]) in body["html"]
+    assert body["messages"]["error.network"]
+    assert body["stripe"] == {"publishable_key": None, "js_url": "https://js.stripe.com/v3/"}
+
+
+def test_names_from_stripe_are_escaped(serve: Serve) -> None:
+    live = serve()
+    live.sandbox.client().v1.products.update(
+        live.ids["products"]["team"], {"name": "<img src=x onerror=alert(1)>"}
+    )
+    live.portal.catalog.invalidate()
+    html = portal_answer(live)["html"]
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_a_site_template_replaces_billflows(serve: Serve, tmp_path: Path) -> None:
+    folder = tmp_path / "billflow"
+    folder.mkdir()
+    (folder / "invoices.html").write_text('<p class="site-invoices">{{ t("invoices.title") }}</p>')
+    live = serve(template_dirs=[tmp_path])
+    html = portal_answer(live)["html"]
+    assert html.count('<p class="site-invoices">Invoices</p>') == 2
+    assert "data-invoices" not in html
+    assert "data-sub=" in html  # the templates it did not replace are Billflow's
+
+
+def test_preview_and_invoices_come_with_their_html(serve: Serve) -> None:
+    live = serve()
+    team = live.ids["subscriptions"][0]
+    preview = requests.post(
+        f"{live.url}/billflow/api/preview",
+        json={"subscription": team, "price": live.ids["prices"]["business_monthly"]},
+        headers=live.headers(),
+        timeout=10,
+    ).json()
+    assert (preview["price"], preview["quantity"]) == (live.ids["prices"]["business_monthly"], 1)
+    assert "$50.00" in preview["html"] and "$79.00" in preview["html"]
+    invoices = requests.get(
+        f"{live.url}/billflow/api/invoices",
+        params={"subscription": team},
+        headers=live.headers(),
+        timeout=10,
+    ).json()
+    assert invoices["html"].count("<li") == len(invoices["invoices"]) > 0
