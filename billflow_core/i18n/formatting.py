@@ -7,6 +7,7 @@ epoch seconds; both stay that way until one of these functions shows them.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Final
 
@@ -38,6 +39,11 @@ _ZERO_DECIMAL: Final = frozenset(
 )
 _THREE_DECIMAL: Final = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
 
+# CLDR's currency spacing, which Babel does not apply: a symbol that is letters (a code such
+# as `ISK`, for currencies the language has no sign for) is kept apart from the digits by a
+# no-break space, so `ISK500` reads `ISK 500`.
+_LETTER_BY_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+
 
 def minor_unit_digits(currency: str) -> int:
     """How many decimals Stripe's integer amounts of `currency` carry: 0 for JPY (500 is
@@ -55,7 +61,8 @@ def format_money(amount_minor: int, currency: str, language: str) -> str:
         raise TypeError(f"amount_minor must be an int in minor units, not {amount_minor!r}")
     code = currency.upper()
     amount = Decimal(amount_minor).scaleb(-minor_unit_digits(code))
-    return numbers.format_currency(amount, code, locale=babel_locale(language))
+    text = numbers.format_currency(amount, code, locale=babel_locale(language))
+    return _LETTER_BY_DIGIT.sub("\u00a0", text)
 
 
 def format_date(epoch_seconds: int, language: str, *, tz: dt.tzinfo = dt.UTC) -> str:
