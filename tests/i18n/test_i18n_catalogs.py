@@ -70,10 +70,13 @@ REQUIRED = _REQUIRED_KEYS.split()
 
 # Texts that are rightly the same as English: the same word in that language.
 SAME_AS_ENGLISH = {
-    "es": {"resubscribe.plan_label"},  # Plan
-    "fr": {"portal.actions", "invoices.date"},  # Actions, Date
-    "de": {"invoices.status"},  # Status
+    "es": {"resubscribe.plan_label", "preview.sentence"},  # Plan, {now}, {then}.
+    "fr": {"portal.actions", "invoices.date", "preview.sentence"},  # Actions, Date
+    "de": {"invoices.status", "preview.sentence"},  # Status
+    "it": {"preview.sentence"},
+    "pt-BR": {"preview.sentence"},
     "nl": {
+        "preview.sentence",  # {now}, {then}.
         "subscription.price_per_interval",  # {amount} per {interval}
         "plans.per_interval",  # per {interval}
         "interval.week",  # week
