@@ -115,7 +115,7 @@ class PortalAPI:
             ),
             "language": speech.language,
             "dir": speech.dir,
-            "messages": speech.messages(),
+            "messages": speech.script_texts(),
         }
 
     def static(self, name: str) -> Response:

@@ -48,6 +48,9 @@ _ACTIONS = (
     ("open", "cancel"),
 )
 _ENDED = frozenset({"canceled", "incomplete_expired"})
+# The monthly/yearly switch's words, by Stripe's interval.
+_INTERVAL_KEYS = {"day": "plans.daily", "week": "plans.weekly", "month": "plans.monthly",
+                  "year": "plans.yearly"}  # fmt: skip
 _DAY = 86400
 
 
@@ -90,14 +93,30 @@ class PageRenderer:
         )
 
     def preview(self, preview: ChangePreview, catalog: Catalog, speech: Speech) -> str:
-        """The sentence that says what a plan or quantity change costs."""
+        """The sentence that says what a plan or quantity change costs: now (or when it
+        takes effect), then per billing period."""
         plan = catalog.plan(preview.price)
         then = ""
         if plan is not None:
-            then = _Page(speech, self.settings).recurring(
-                plan.amount * preview.quantity, plan.currency, plan.interval, plan.interval_count
-            )
-        return self._render("billflow/preview.html", speech, preview=preview, then=then)
+            amount = speech.money(plan.amount * preview.quantity, plan.currency)
+            if plan.interval_count == 1:
+                then = speech.t(
+                    "preview.then", amount=amount, interval=speech.interval(plan.interval, 1)
+                )
+            else:
+                then = speech.t(
+                    "preview.then_every",
+                    amount=amount,
+                    count=speech.number(plan.interval_count),
+                    interval=speech.t(f"interval.{plan.interval}s"),
+                )
+        return self._render(
+            "billflow/preview.html",
+            speech,
+            preview=preview,
+            now=_preview_now(preview, speech),
+            then=then,
+        )
 
     def invoices(self, page: InvoicePage, speech: Speech) -> str:
         """One page of invoices, as list items."""
@@ -116,61 +135,57 @@ class PageRenderer:
             units=page.units,
             discount=page.discount,
             card_text=page.card,
+            card_expiry=page.card_expiry,
+            status_text=page.status,
             reason_text=page.reason,
             next_step=page.next_step,
             actions_of=_actions_of,
             intervals=_intervals,
+            interval_keys=_INTERVAL_KEYS,
             **context,
         )
 
 
 @dataclass(frozen=True)
 class _Page:
-    """The sentences templates build from several values, in one language."""
+    """The texts templates build from several values, in one language."""
 
     speech: Speech
     settings: PortalSettings
 
     def recurring(self, amount: int, currency: str, interval: str, count: int) -> str:
         """A recurring price: "$29.00 per month", "$90.00 every 3 months"."""
-        price = self.speech.money(amount, currency)
-        if count == 1:
-            return self.speech.t(f"price.per_{interval}", price=price)
-        return self.speech.t(f"price.every_{interval}", price=price, count=count)
+        return self.speech.price(amount, currency, interval, count)
 
     def units(self, quantity: int, unit_label: str | None) -> str:
-        if not unit_label:
-            return self.speech.number(quantity)
+        """A quantity as the catalog writes it ("3 seats"), with the product's unit label."""
+        unit = unit_label or self.speech.t("subscription.unit_default")
         return self.speech.t(
-            "subscription.units", count=self.speech.number(quantity), unit=unit_label
+            "subscription.quantity", quantity=self.speech.number(quantity), unit=unit
         )
 
     def discount(self, discount: Discount) -> str:
         if discount.name:
             text = discount.name
         elif discount.percent_off is not None:
-            text = self.speech.t("discount.percent", percent=self.speech.percent(discount))
+            percent = self.speech.number(discount.percent_off)
+            text = self.speech.t("subscription.discount_percent", percent=percent)
         else:
             amount = self.speech.money(discount.amount_off or 0, discount.currency or "usd")
-            text = self.speech.t("discount.amount", amount=amount)
+            text = self.speech.t("subscription.discount_amount", amount=amount)
         if discount.ends_at:
-            return self.speech.t(
-                "discount.until", discount=text, date=self.speech.date(discount.ends_at)
+            until = self.speech.t(
+                "subscription.discount_until", date=self.speech.date(discount.ends_at)
             )
+            return f"{text} {until}"
         return text
 
     def card(self, card: Card) -> str:
-        brand = (
-            self.speech.t(f"card.brand.{card.brand}")
-            if self.speech.has(f"card.brand.{card.brand}")
-            else card.brand.title()
-        )
-        return self.speech.t(
-            "card.summary",
-            brand=brand,
-            last4=card.last4,
-            expiry=f"{card.exp_month:02d}/{card.exp_year}",
-        )
+        brand = _BRANDS.get(card.brand, card.brand.title())
+        return self.speech.t("card.summary", brand=brand, last4=card.last4)
+
+    def card_expiry(self, card: Card) -> str:
+        return self.speech.t("card.expires", month=f"{card.exp_month:02d}", year=card.exp_year)
 
     def reason(self, reason: str) -> str:
         """A cancellation reason: Stripe's eight are translated; a site's own reason shows
@@ -178,36 +193,32 @@ class _Page:
         key = f"cancel.reason.{reason}"
         return self.speech.t(key) if self.speech.has(key) else reason
 
+    def status(self, sub: SubscriptionView) -> str:
+        if sub.paused and sub.status in ("active", "trialing"):
+            return self.speech.t("subscription.status.paused")
+        return self.speech.t(f"subscription.status.{sub.status}")
+
     def next_step(self, sub: SubscriptionView) -> list[str]:
         """What happens next to the subscription, most pressing first."""
         t, date = self.speech.t, self.speech.date
         if sub.status in _ENDED:
             ended = sub.ended_at or sub.canceled_at
-            return [t("subscription.ended_on", date=date(ended)) if ended else t("status.canceled")]
+            return [t("subscription.ended_on", date=date(ended))] if ended else []
         lines = []
         if sub.status == "incomplete":
-            lines.append(t("subscription.first_payment"))
+            lines.append(t("subscription.incomplete_notice"))
         elif sub.status == "past_due":
-            lines.append(t("subscription.past_due"))
+            lines.append(t("subscription.past_due_notice"))
         held = sub.awaiting_payment
         if held is not None:
-            lines.append(
-                t(
-                    "subscription.change_awaiting_payment",
-                    plan=self._plan(held.plan, sub),
-                    date=date(held.at),
-                )
-            )
+            lines.append(t("subscription.awaiting_payment", plan=self._plan(held.plan, sub)))
         scheduled = sub.scheduled_change
         if scheduled is not None:
-            lines.append(
-                t(
-                    "subscription.scheduled_change",
-                    plan=self._plan(scheduled.plan, sub),
-                    quantity=self.units(scheduled.quantity, sub.unit_label),
-                    date=date(scheduled.at),
-                )
-            )
+            plan = self._plan(scheduled.plan, sub)
+            if scheduled.quantity != sub.quantity:  # fewer units: say how many
+                units = self.units(scheduled.quantity, sub.unit_label)
+                plan = units if scheduled.price_id == sub.price_id else f"{plan} ({units})"
+            lines.append(t("subscription.scheduled_change", plan=plan, date=date(scheduled.at)))
         if sub.paused:
             lines.append(
                 t("subscription.paused_until", date=date(sub.paused_until))
@@ -217,13 +228,38 @@ class _Page:
         if sub.cancel_at:
             lines.append(t("subscription.ends_on", date=date(sub.cancel_at)))
         elif sub.status == "trialing":
-            lines.append(t("subscription.trial_ends_on", date=date(sub.current_period_end)))
+            lines.append(t("subscription.trial_ends", date=date(sub.current_period_end)))
         elif sub.status in ("active", "past_due") and not sub.paused:
             lines.append(t("subscription.renews_on", date=date(sub.current_period_end)))
         return lines
 
     def _plan(self, plan: Plan | None, sub: SubscriptionView) -> str:
         return plan.name if plan is not None else (sub.product_name or "")
+
+
+_BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express",
+           "discover": "Discover", "diners": "Diners Club", "jcb": "JCB",
+           "unionpay": "UnionPay", "cartes_bancaires": "Cartes Bancaires"}  # fmt: skip
+
+
+def _preview_now(preview: ChangePreview, speech: Speech) -> str:
+    """What the change costs now: nothing until it takes effect, a charge or credit today,
+    or what the next invoice gains (the site prorates without invoicing at once)."""
+    amount = speech.money(abs(preview.amount_due), preview.currency)
+    proration = speech.money(abs(preview.proration), preview.currency)
+    if preview.takes_effect_at:
+        return speech.t("preview.from_date", date=speech.date(preview.takes_effect_at))
+    if preview.due_now:
+        if preview.amount_due > 0:
+            return speech.t("preview.charge_today", amount=amount)
+        if preview.proration < 0:
+            return speech.t("preview.credit_today", amount=proration)
+        return speech.t("preview.nothing_today")
+    if preview.proration > 0:
+        return speech.t("preview.next_invoice", amount=proration)
+    if preview.proration < 0:
+        return speech.t("preview.next_invoice_credit", amount=proration)
+    return speech.t("preview.no_proration")
 
 
 def _actions_of(sub: SubscriptionView) -> list[tuple[str, str]]:
@@ -241,6 +277,7 @@ def _intervals(plans: Iterable[Plan]) -> list[str]:
 class _Window:
     first: str
     last: str
+    latest: int  # the last day's start, for the page to show it
 
 
 def _pause_window(settings: PortalSettings, now: int) -> _Window:
@@ -248,7 +285,8 @@ def _pause_window(settings: PortalSettings, now: int) -> _Window:
     day within `pause_max_days`. The page sends the chosen day's start, UTC."""
     today = dt.datetime.fromtimestamp(now, dt.UTC).date()
     latest = dt.datetime.fromtimestamp(now + settings.pause_max_days * _DAY, dt.UTC).date()
-    return _Window((today + dt.timedelta(days=1)).isoformat(), latest.isoformat())
+    start = int(dt.datetime.combine(latest, dt.time(), dt.UTC).timestamp())
+    return _Window((today + dt.timedelta(days=1)).isoformat(), latest.isoformat(), start)
 
 
 @pass_context

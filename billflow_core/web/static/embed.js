@@ -10,6 +10,14 @@
   // The events of hosted Billflow; an action not named here is announced under its own name.
   const EVENT = {subscribe: 'create_subscription'};
   const PRE = {subscribe: 'pre_subscribe'};
+  // What the page says once each action is done (the catalog's keys).
+  const DONE = {
+    change_plan: 'plans.done', change_quantity: 'quantity.done', cancel: 'cancel.done',
+    undo_cancel: 'undo_cancel.done', undo_downgrade: 'undo_downgrade.done',
+    accept_retention_offer: 'offer.done', resubscribe: 'resubscribe.done',
+    apply_coupon: 'coupon.applied', subscribe: 'subscribe.done', pause: 'pause.done',
+    resume: 'resume.done', update_payment_method: 'card.saved', payment: 'payment.succeeded',
+  };
   // What each action sends, read from the form (or the dialog) it starts from.
   const FIELDS = {
     change_plan: ['price'], change_quantity: ['quantity'], cancel: ['reason', 'comment'],
@@ -72,7 +80,7 @@
       log('response', res.status, data);
       if (res.ok) return data;
       const error = data.error || {};
-      throw problem(error.code || 'generic', error.message || say('error.generic'),
+      throw problem(error.code || 'generic', error.message || say('portal.error.generic'),
         {field: error.field, status: res.status, again: res.status >= 500 || res.status === 429});
     };
 
@@ -99,7 +107,7 @@
     };
     const showError = (node, error, action) => {
       const slot = slotFor(node);
-      const text = error.text || say('error.generic') || error.message;
+      const text = error.text || say('portal.error.generic') || error.message;
       if (slot) slot.textContent = text;
       else announce(text);
       tell('error', {action, code: error.code, message: text, status: error.status});
@@ -239,7 +247,7 @@
       if (dialog && dialog.open) dialog.close();
       const sub = origin.closest('[data-sub]');
       show(data);
-      announce(say(`done.${action}`));
+      announce(say(DONE[action]));
       focusOn(sub && sub.dataset.sub);
       const confirmation = data.confirmation;
       if (confirmation && confirmation.kind === 'payment') await pay(confirmation.client_secret, body);
@@ -281,13 +289,17 @@
     };
 
     const mountCard = async (dialog) => {
+      const place = dialog.querySelector('[data-card-element]');
       try {
+        if (!stripe) place.textContent = say('card.loading');
         await loadStripe();
+        place.textContent = '';
         card = card || stripe.elements().create('card');
         card.unmount();
-        card.mount(dialog.querySelector('[data-card-element]'));
+        card.mount(place);
         card.focus();
       } catch (error) {
+        place.textContent = '';
         showError(dialog.querySelector('form'), error, 'update_payment_method');
       }
     };
@@ -332,8 +344,9 @@
           openDialog(dialog, origin);
           return mountCard(dialog);
         }
+        announce(say('card.authenticating'));
         const result = await stripe.confirmCardPayment(secret);
-        if (result.error) throw stripeError(result.error);
+        if (result.error) { announce(''); throw stripeError(result.error); }
         await paid();
       } catch (error) {
         showError(origin, error, 'payment');
@@ -354,7 +367,7 @@
     const paid = async () => {
       paying = null;
       await load(true);
-      announce(say('done.payment'));
+      announce(say(DONE.payment));
     };
 
     // -- dialogs, previews and the other controls -----------------------------------------
@@ -399,6 +412,7 @@
       const mine = ++previewing;
       clearErrors(form);
       out.setAttribute('aria-busy', 'true');
+      out.textContent = say('preview.loading');
       try {
         const data = await call('POST', '/api/preview', payload);
         if (mine === previewing) out.innerHTML = data.html;
