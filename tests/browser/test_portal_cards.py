@@ -34,7 +34,7 @@ def default_card(site: PortalSite) -> tuple[str, str]:
 
 
 def open_card_form(page: Page) -> Any:
-    page.get_by_role("button", name="Update card").click()
+    page.get_by_role("button", name="Update payment method").click()
     dialog = page.get_by_role("dialog", name="Update card")
     expect(dialog.get_by_label("Card number")).to_be_visible()
     return dialog
@@ -46,7 +46,7 @@ def test_stripe_js_loads_only_when_the_card_form_opens(portal_site: Site, browse
     scripts: list[str] = []
     page.on("request", lambda r: scripts.append(r.url) if r.resource_type == "script" else None)
     page.goto(site.page())
-    expect(page.get_by_role("button", name="Update card")).to_be_visible()
+    expect(page.get_by_role("button", name="Update payment method")).to_be_visible()
     assert not [url for url in scripts if "/v3/" in url]
 
     open_card_form(page)
@@ -61,7 +61,7 @@ def test_a_new_card_replaces_the_default(portal_site: Site, browse: Browse) -> N
     enter_card(dialog, MASTERCARD)
     dialog.get_by_role("button", name="Save card").click()
 
-    expect(page.get_by_role("status")).to_have_text("Your card was updated.")
+    expect(page.get_by_role("status")).to_have_text("Your card has been saved.")
     expect(page.get_by_text(re.compile("Mastercard ending in 4444"))).to_be_visible()
     assert default_card(site)[1] == "4444"
     events = [e["event"] for e in page.evaluate("() => window.billflowEvents")]
@@ -77,7 +77,9 @@ def test_a_declined_card_says_so_and_keeps_the_old_card(portal_site: Site, brows
     enter_card(dialog, DECLINED)
     dialog.get_by_role("button", name="Save card").click()
 
-    expect(dialog.get_by_role("alert").last).to_have_text("Your card was declined.")
+    expect(dialog.get_by_role("alert").last).to_have_text(
+        "Your card was declined. Try another card."
+    )
     expect(dialog).to_be_visible()
     assert default_card(site) == before
     assert page.get_by_text("Visa ending in 4242").is_visible()
@@ -95,21 +97,21 @@ def test_a_card_that_needs_authentication_is_confirmed_in_the_page(
     page.get_by_role("dialog", name="3D Secure 2 Test Page").get_by_role(
         "button", name="Complete"
     ).click()
-    expect(page.get_by_role("status")).to_have_text("Your card was updated.")
+    expect(page.get_by_role("status")).to_have_text("Your card has been saved.")
     assert default_card(site)[1] == "3184"
 
     # The next change is paid with that card: its bank asks again, in the page.
     page.get_by_role("article", name="Team").get_by_role("button", name="Change plan").click()
     change = page.get_by_role("dialog", name="Change plan")
     change.get_by_role("radio", name=re.compile("^Business")).check()
-    expect(change).to_contain_text("You will be charged $50.00 today.")
+    expect(change).to_contain_text("You will be charged $50.00 today")
     change.get_by_role("button", name="Change plan").click()
     challenge = page.get_by_role("dialog", name="3D Secure 2 Test Page")
     expect(challenge).to_be_visible()
     assert site.subscription(site.team)["items"].data[0].price.id == site.price("team_monthly")
     challenge.get_by_role("button", name="Complete").click()
 
-    expect(page.get_by_role("status")).to_have_text("Your payment was confirmed.")
+    expect(page.get_by_role("status")).to_have_text("Payment successful.")
     expect(page.get_by_role("article", name="Business")).to_contain_text("$79.00 per month")
     assert site.subscription(site.team)["items"].data[0].price.id == site.price("business_monthly")
 
@@ -130,13 +132,13 @@ def test_a_waiting_payment_can_be_paid_with_another_card(portal_site: Site, brow
     change.get_by_role("radio", name=re.compile("^Business")).check()
     change.get_by_role("button", name="Change plan").click()
 
-    pay = page.get_by_role("dialog", name="Confirm payment")
+    pay = page.get_by_role("dialog", name="Complete payment")
     expect(pay.get_by_label("Card number")).to_be_visible()
-    expect(page.get_by_role("article", name="Team")).to_contain_text("waiting for its payment")
+    expect(page.get_by_role("article", name="Team")).to_contain_text("is waiting for payment")
     enter_card(pay, VISA)
-    pay.get_by_role("button", name="Pay").click()
+    pay.get_by_role("button", name="Confirm payment").click()
 
-    expect(page.get_by_role("status")).to_have_text("Your payment was confirmed.")
+    expect(page.get_by_role("status")).to_have_text("Payment successful.")
     expect(page.get_by_role("article", name="Business")).to_be_visible()
     assert site.subscription(site.team)["items"].data[0].price.id == site.price("business_monthly")
 
@@ -149,7 +151,7 @@ def test_requests_carry_the_identity_headers_and_a_fresh_key_per_intent(
     seen: list[Request] = []
     page.on("request", lambda r: seen.append(r) if "/billflow/api/" in r.url else None)
     page.goto(site.page())
-    expect(page.get_by_role("button", name="Update card")).to_be_visible()
+    expect(page.get_by_role("button", name="Update payment method")).to_be_visible()
     for request in seen:
         assert request.headers["x-billflow-identity"] == "ada@example.com"
         assert re.fullmatch(r"\d+\.[0-9a-f]{64}", request.headers["x-billflow-hash"])
@@ -157,6 +159,6 @@ def test_requests_carry_the_identity_headers_and_a_fresh_key_per_intent(
     dialog = open_card_form(page)
     enter_card(dialog, VISA)
     dialog.get_by_role("button", name="Save card").click()
-    expect(page.get_by_role("status")).to_have_text("Your card was updated.")
+    expect(page.get_by_role("status")).to_have_text("Your card has been saved.")
     keys = [r.headers["idempotency-key"] for r in seen if "/api/actions/" in r.url]
     assert len(keys) == 2 and len(set(keys)) == 2

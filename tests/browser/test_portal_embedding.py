@@ -48,7 +48,7 @@ def test_subscription_id_limits_the_portal_to_that_subscription(
     page.get_by_role("button", name="Change quantity").click()
     page.get_by_role("dialog").get_by_role("spinbutton").fill("2")
     page.get_by_role("dialog").get_by_role("button", name="Change quantity").click()
-    expect(page.get_by_role("status")).to_have_text("The quantity was changed.")
+    expect(page.get_by_role("status")).to_have_text("The quantity has been updated.")
     assert site.subscription(site.seats)["items"].data[0].quantity == 2
 
 
@@ -66,18 +66,18 @@ def test_someone_new_picks_a_plan_and_subscribes(portal_site: Site, browse: Brow
     page.goto(site.page(**{"as": "grace@example.com"}))
 
     picker = page.get_by_role("region", name="Choose a plan")
-    expect(picker).to_contain_text("You have no subscription yet.")
+    expect(picker).to_contain_text("You don't have a subscription yet.")
     assert events(page)[1]["response"]["billingData"]["no_user"] is True
     picker.get_by_role("radio", name=re.compile(r"^Starter.*\$9\.00 per month")).check()
     picker.get_by_role("button", name="Subscribe").click()
 
-    pay = page.get_by_role("dialog", name="Confirm payment")
+    pay = page.get_by_role("dialog", name="Complete payment")
     pay.get_by_label("Card number").fill("4242 4242 4242 4242")
     pay.get_by_label("Expiration date (MM / YY)").fill("12 / 34")
     pay.get_by_label("CVC").fill("123")
-    pay.get_by_role("button", name="Pay").click()
+    pay.get_by_role("button", name="Confirm payment").click()
 
-    expect(page.get_by_role("status")).to_have_text("Your payment was confirmed.")
+    expect(page.get_by_role("status")).to_have_text("Payment successful.")
     starter = page.get_by_role("article", name="Starter")
     expect(starter).to_contain_text("Active")
     customers = site.sandbox.client().v1.customers.list({"email": "grace@example.com"}).data
@@ -102,7 +102,7 @@ def test_debug_mode_logs_requests_and_events_but_never_the_hash(
     page.get_by_role("article", name="Team").get_by_role("button", name="Change plan").click()
     page.get_by_role("dialog").get_by_role("radio", name=re.compile("^Business")).check()
     page.get_by_role("dialog").get_by_role("button", name="Change plan").click()
-    expect(page.get_by_role("status")).to_have_text("Your plan was changed.")
+    expect(page.get_by_role("status")).to_have_text("Your plan has been changed.")
 
     lines = [" ".join(json.dumps(a.json_value()) for a in m.args) for m in messages]
     assert any("request" in line and "POST" in line and "change_plan" in line for line in lines)

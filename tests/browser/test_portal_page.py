@@ -40,8 +40,9 @@ def test_the_customer_sees_their_subscriptions_card_and_invoices(
     expect(team).to_contain_text("$29.00 per month")
     expect(team).to_contain_text(re.compile(r"Renews on \w+ \d+, \d{4}"))
     seats = subscription(page, "Seats")
-    expect(seats).to_contain_text("3 × seat")
-    expect(page.get_by_text("Visa ending in 4242, expires 12/2034")).to_be_visible()
+    expect(seats).to_contain_text("3 seat")
+    expect(page.get_by_text("Visa ending in 4242")).to_be_visible()
+    expect(page.get_by_text("Expires 12/2034")).to_be_visible()
 
     invoices = team.get_by_role("region", name="Invoices").get_by_role("listitem")
     expect(invoices.first).to_contain_text("$29.00")
@@ -65,10 +66,10 @@ def test_change_plan_shows_the_proration_then_moves_to_the_plan(
     dialog = page.get_by_role("dialog", name="Change plan")
     expect(dialog.get_by_role("radio", name=re.compile("Team.*Current plan"))).to_be_disabled()
     dialog.get_by_role("radio", name=re.compile("^Business")).check()
-    expect(dialog).to_contain_text("You will be charged $50.00 today. Then $79.00 per month.")
+    expect(dialog).to_contain_text("You will be charged $50.00 today, then $79.00 per month.")
     dialog.get_by_role("button", name="Change plan").click()
 
-    expect(page.get_by_role("status")).to_have_text("Your plan was changed.")
+    expect(page.get_by_role("status")).to_have_text("Your plan has been changed.")
     expect(page.get_by_role("article", name="Business")).to_contain_text("$79.00 per month")
     stored = site.subscription(site.team)
     assert stored["items"].data[0].price.id == site.price("business_monthly")
@@ -84,10 +85,10 @@ def test_the_yearly_switch_offers_the_yearly_plans(portal_site: Site, browse: Br
 
     dialog.get_by_role("radio", name="Yearly").check()
     dialog.get_by_role("radio", name=re.compile(r"^Team.*\$290\.00 per year")).check()
-    expect(dialog).to_contain_text("Then $290.00 per year.")
+    expect(dialog).to_contain_text("then $290.00 per year.")
     dialog.get_by_role("button", name="Change plan").click()
 
-    expect(page.get_by_role("status")).to_have_text("Your plan was changed.")
+    expect(page.get_by_role("status")).to_have_text("Your plan has been changed.")
     assert site.subscription(site.team)["items"].data[0].price.id == site.price("team_yearly")
 
 
@@ -98,18 +99,18 @@ def test_quantity_stepper_previews_and_changes_within_bounds(
     page = open_portal(browse, site)
     subscription(page, "Seats").get_by_role("button", name="Change quantity").click()
     dialog = page.get_by_role("dialog", name="Change quantity")
-    field = dialog.get_by_role("spinbutton", name="Quantity (seat)")
+    field = dialog.get_by_role("spinbutton", name="Quantity")
     expect(field).to_have_value("3")
     expect(field).to_be_focused()
 
-    dialog.get_by_role("button", name="One more").click()
-    dialog.get_by_role("button", name="One more").click()
+    dialog.get_by_role("button", name="Increase quantity").click()
+    dialog.get_by_role("button", name="Increase quantity").click()
     expect(field).to_have_value("5")
-    expect(dialog).to_contain_text("You will be charged $16.00 today. Then $40.00 per month.")
+    expect(dialog).to_contain_text("You will be charged $16.00 today, then $40.00 per month.")
     dialog.get_by_role("button", name="Change quantity").click()
 
-    expect(page.get_by_role("status")).to_have_text("The quantity was changed.")
-    expect(subscription(page, "Seats")).to_contain_text("5 × seat")
+    expect(page.get_by_role("status")).to_have_text("The quantity has been updated.")
+    expect(subscription(page, "Seats")).to_contain_text("5 seat")
     assert site.subscription(site.seats)["items"].data[0].quantity == 5
 
 
@@ -135,13 +136,13 @@ def test_cancel_with_a_reason_then_undo(portal_site: Site, browse: Browse) -> No
     page = open_portal(browse, site)
     opener = subscription(page, "Team").get_by_role("button", name="Cancel subscription")
     opener.click()
-    dialog = page.get_by_role("dialog", name="Cancel subscription")
+    dialog = page.get_by_role("dialog", name="Cancel your subscription")
     expect(dialog).to_contain_text("We will miss you, Ada.")
     dialog.get_by_role("radio", name="I don't use it enough").check()
     dialog.get_by_role("textbox", name=re.compile("Anything else")).fill("Busy year.")
     dialog.get_by_role("button", name="Cancel subscription").click()
 
-    expect(page.get_by_role("status")).to_have_text("Your subscription was canceled.")
+    expect(page.get_by_role("status")).to_have_text("Your subscription has been canceled.")
     team = subscription(page, "Team")
     expect(team).to_contain_text(re.compile(r"Ends on \w+ \d+, \d{4}"))
     stored = site.subscription(site.team)
@@ -149,7 +150,7 @@ def test_cancel_with_a_reason_then_undo(portal_site: Site, browse: Browse) -> No
     assert stored.cancellation_details.feedback == "unused"
     assert stored.cancellation_details.comment == "Busy year."
 
-    team.get_by_role("button", name="Don't cancel").click()
+    team.get_by_role("button", name="Keep subscription").click()
     expect(page.get_by_role("status")).to_have_text("Your subscription will continue.")
     expect(subscription(page, "Team")).to_contain_text("Renews on")
     assert site.subscription(site.team).cancel_at_period_end is False
@@ -163,7 +164,7 @@ def test_closing_a_dialog_returns_focus_to_the_button_that_opened_it(
     opener = subscription(page, "Team").get_by_role("button", name="Cancel subscription")
     opener.focus()
     page.keyboard.press("Enter")
-    dialog = page.get_by_role("dialog", name="Cancel subscription")
+    dialog = page.get_by_role("dialog", name="Cancel your subscription")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("radio").first).to_be_focused()
 
@@ -178,14 +179,16 @@ def test_the_retention_offer_is_taken_instead_of_cancelling(
     site = portal_site(retention_offer={"coupon": "WELCOME20", "reasons": ["too_expensive"]})
     page = open_portal(browse, site)
     subscription(page, "Team").get_by_role("button", name="Cancel subscription").click()
-    dialog = page.get_by_role("dialog", name="Cancel subscription")
-    offer = dialog.get_by_role("button", name="Accept offer")
+    dialog = page.get_by_role("dialog", name="Cancel your subscription")
+    offer = dialog.get_by_role("button", name="Accept the offer")
     dialog.get_by_role("radio", name="I don't use it enough").check()
     expect(offer).to_be_hidden()
     dialog.get_by_role("radio", name="It's too expensive").check()
     offer.click()
 
-    expect(page.get_by_role("status")).to_have_text("The offer was applied to your subscription.")
+    expect(page.get_by_role("status")).to_have_text(
+        "The offer has been applied. Thank you for staying!"
+    )
     expect(subscription(page, "Team")).to_contain_text("20% off for 3 months")
     stored = site.subscription(site.team)
     assert stored.cancel_at_period_end is False
@@ -204,7 +207,7 @@ def test_resubscribe_starts_an_ended_subscription_again(portal_site: Site, brows
     dialog.get_by_role("button", name="Resubscribe").click()
 
     expect(page.get_by_role("status")).to_have_text(
-        "Welcome back! Your subscription has started again."
+        "Welcome back! Your subscription is active again."
     )
     teams = page.get_by_role("article", name="Team")
     expect(teams).to_have_count(2)
@@ -216,7 +219,7 @@ def test_resubscribe_starts_an_ended_subscription_again(portal_site: Site, brows
 def test_apply_a_coupon_code(portal_site: Site, browse: Browse) -> None:
     site = portal_site(coupons=True)
     page = open_portal(browse, site)
-    subscription(page, "Team").get_by_role("button", name="Apply coupon").click()
+    subscription(page, "Team").get_by_role("button", name="Apply a coupon").click()
     dialog = page.get_by_role("dialog", name="Apply a coupon")
     dialog.get_by_role("textbox", name="Coupon code").fill("NOPE")
     dialog.get_by_role("button", name="Apply").click()
@@ -224,7 +227,7 @@ def test_apply_a_coupon_code(portal_site: Site, browse: Browse) -> None:
 
     dialog.get_by_role("textbox", name="Coupon code").fill("welcome20")
     dialog.get_by_role("button", name="Apply").click()
-    expect(page.get_by_role("status")).to_have_text("The coupon was applied.")
+    expect(page.get_by_role("status")).to_have_text("The coupon has been applied.")
     expect(subscription(page, "Team")).to_contain_text("20% off for 3 months")
 
 
@@ -239,7 +242,7 @@ def test_pause_until_a_date_then_resume(portal_site: Site, browse: Browse) -> No
 
     expect(page.get_by_role("status")).to_have_text("Payments are paused.")
     team = subscription(page, "Team")
-    expect(team).to_contain_text("Payments are paused until")
+    expect(team).to_contain_text("Payments paused until")
     pause = site.subscription(site.team).pause_collection
     assert pause is not None
     assert pause.resumes_at == int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp())
@@ -256,14 +259,14 @@ def test_dropdown_mode_offers_the_same_actions_in_a_select(
     page = open_portal(browse, site)
     team = subscription(page, "Team")
     expect(team.get_by_role("button", name="Change plan")).to_have_count(0)
-    menu = team.get_by_role("combobox", name="Manage subscription")
+    menu = team.get_by_role("combobox", name="Actions")
     menu.select_option(label="Cancel subscription")
     team.get_by_role("button", name="Continue").click()
 
-    dialog = page.get_by_role("dialog", name="Cancel subscription")
-    dialog.get_by_role("radio", name="Other reason").check()
+    dialog = page.get_by_role("dialog", name="Cancel your subscription")
+    dialog.get_by_role("radio", name="Another reason").check()
     dialog.get_by_role("button", name="Cancel subscription").click()
-    expect(page.get_by_role("status")).to_have_text("Your subscription was canceled.")
+    expect(page.get_by_role("status")).to_have_text("Your subscription has been canceled.")
     assert site.subscription(site.team).cancel_at_period_end is True
 
 
@@ -275,12 +278,12 @@ def test_a_pre_cancel_handler_that_throws_stops_the_cancellation(
     page.add_init_script("window.stopAt = 'pre_cancel'")
     page.goto(site.page())
     subscription(page, "Team").get_by_role("button", name="Cancel subscription").click()
-    dialog = page.get_by_role("dialog", name="Cancel subscription")
-    dialog.get_by_role("radio", name="Other reason").check()
+    dialog = page.get_by_role("dialog", name="Cancel your subscription")
+    dialog.get_by_role("radio", name="Another reason").check()
     site.sandbox.reset()
     dialog.get_by_role("button", name="Cancel subscription").click()
 
-    expect(dialog.get_by_role("alert")).to_have_text("This action was stopped by the site.")
+    expect(dialog.get_by_role("alert")).to_have_text("The site stopped this action.")
     assert site.sandbox.writes() == []
     assert [e for e in events(page) if "cancel" in e or e == "error"] == ["pre_cancel", "error"]
 
@@ -293,7 +296,7 @@ def test_a_double_click_changes_once(portal_site: Site, browse: Browse) -> None:
     dialog.get_by_role("spinbutton").fill("4")
     dialog.get_by_role("button", name="Change quantity").dblclick()
 
-    expect(page.get_by_role("status")).to_have_text("The quantity was changed.")
+    expect(page.get_by_role("status")).to_have_text("The quantity has been updated.")
     assert len(site.subscription_writes(site.seats)) == 1
     assert site.subscription(site.seats)["items"].data[0].quantity == 4
 
@@ -318,10 +321,10 @@ def test_a_retry_after_a_lost_answer_sends_the_same_key_and_changes_once(
     dialog = page.get_by_role("dialog", name="Change quantity")
     dialog.get_by_role("spinbutton").fill("6")
     dialog.get_by_role("button", name="Change quantity").click()
-    expect(dialog.get_by_role("alert")).to_contain_text("could not reach the server")
+    expect(dialog.get_by_role("alert")).to_contain_text("couldn't reach the server")
     dialog.get_by_role("button", name="Change quantity").click()
 
-    expect(page.get_by_role("status")).to_have_text("The quantity was changed.")
+    expect(page.get_by_role("status")).to_have_text("The quantity has been updated.")
     assert len(keys) == 2 and keys[0] == keys[1]
     assert len(site.subscription_writes(site.seats)) == 1
 
@@ -338,3 +341,62 @@ def test_nothing_overflows_at_360_pixels_wide(portal_site: Site, browse: Browse)
     box = dialog.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
     assert page.evaluate(overflow) <= 0
+
+
+def test_a_held_downgrade_says_when_it_takes_effect_and_can_be_undone(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site(downgrade_at_period_end=True)
+    page = open_portal(browse, site)
+    subscription(page, "Team").get_by_role("button", name="Change plan").click()
+    dialog = page.get_by_role("dialog", name="Change plan")
+    dialog.get_by_role("radio", name=re.compile("^Starter")).check()
+    expect(dialog).to_contain_text(
+        re.compile(r"The change takes effect on \w+ \d+, \d{4}, then \$9\.00 per month\.")
+    )
+    dialog.get_by_role("button", name="Change plan").click()
+
+    team = subscription(page, "Team")
+    expect(team).to_contain_text(re.compile(r"Changes to Starter on \w+ \d+, \d{4}"))
+    assert site.subscription(site.team)["items"].data[0].price.id == site.price("team_monthly")
+    team.get_by_role("button", name="Keep current plan").click()
+    expect(page.get_by_role("status")).to_have_text("You're keeping your current plan.")
+    expect(subscription(page, "Team")).not_to_contain_text("Changes to Starter")
+
+
+def test_more_invoices_are_fetched_a_page_at_a_time(portal_site: Site, browse: Browse) -> None:
+    site = portal_site(show_all_invoices=True)
+    page = open_portal(browse, site)
+    invoices = page.get_by_role("region", name="Invoices")
+    rows = invoices.get_by_role("listitem")
+    expect(rows.filter(visible=True)).to_have_count(6)
+    more = invoices.get_by_role("button", name="Show more invoices")
+    more.click()
+    expect(rows.filter(visible=True)).to_have_count(24)
+    more.click()  # the demo's year has 26 invoices: the second page holds two
+    expect(rows).to_have_count(26)
+    expect(more).to_be_hidden()
+    numbers = rows.locator(".bf-invoice-number").all_inner_texts()
+    assert len(set(numbers)) == 26
+
+
+def test_resubscribe_to_another_plan_with_a_coupon(portal_site: Site, browse: Browse) -> None:
+    site = portal_site(change_plan_on_resubscribe=True, coupons=True, coupons_on_resubscribe=True)
+    site.sandbox.client().v1.subscriptions.cancel(site.team)
+    page = open_portal(browse, site)
+    subscription(page, "Team").get_by_role("button", name="Resubscribe").click()
+    dialog = page.get_by_role("dialog", name="Resubscribe")
+    expect(dialog.get_by_role("radio", name=re.compile("^Team.*Current plan"))).to_be_checked()
+    dialog.get_by_role("radio", name=re.compile("^Business")).check()
+    dialog.get_by_role("textbox", name="Coupon code").fill("WELCOME20")
+    dialog.get_by_role("button", name="Resubscribe").click()
+
+    expect(page.get_by_role("status")).to_have_text(
+        "Welcome back! Your subscription is active again."
+    )
+    business = subscription(page, "Business")
+    expect(business).to_contain_text("20% off for 3 months")
+    live = site.sandbox.client().v1.subscriptions.list({"customer": site.ids["customer"]})
+    (new,) = [s for s in live.data if s.id not in (site.team, site.seats)]
+    assert new.status == "active"
+    assert new["items"].data[0].price.id == site.price("business_monthly")
