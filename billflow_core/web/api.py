@@ -115,7 +115,7 @@ class PortalAPI:
             ),
             "language": speech.language,
             "dir": speech.dir,
-            "messages": speech.script_texts(),
+            "messages": dict(speech.script_texts),
         }
 
     def static(self, name: str) -> Response:

@@ -8,8 +8,10 @@ and speaks it, with a shipped catalog or translations of its own; else the site'
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
+from types import MappingProxyType
 
 from .. import i18n
 from ..settings import PortalSettings
@@ -18,6 +20,7 @@ __all__ = ["Languages", "Speech"]
 
 # The texts the script shows itself (errors by code, results of actions), sent with the page.
 _SCRIPT_TEXTS = ("error.", "portal.")
+_MAX_PRICES = 1024
 _SCRIPT_KEYS = frozenset(
     {"plans.done", "quantity.done", "cancel.done", "undo_cancel.done", "undo_downgrade.done",
      "offer.done", "resubscribe.done", "coupon.applied", "subscribe.done", "pause.done",
@@ -32,6 +35,10 @@ class Speech:
 
     language: str
     custom: i18n.Custom
+    # Prices read the catalog each time; a site has a handful, so each is written once.
+    _prices: dict[tuple[int, str, str, int], str] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @cached_property
     def texts(self) -> i18n.Messages:
@@ -58,19 +65,28 @@ class Speech:
 
     def price(self, amount: int, currency: str, interval: str, count: int) -> str:
         """A recurring price: "$29.00 per month", "$90.00 every 3 months"."""
-        return i18n.format_price(amount, currency, interval, count, self.language, self.custom)
+        key = (amount, currency, interval, count)
+        price = self._prices.get(key)
+        if price is None:
+            price = i18n.format_price(amount, currency, interval, count, self.language, self.custom)
+            if len(self._prices) < _MAX_PRICES:
+                self._prices[key] = price
+        return price
 
     def interval(self, interval: str, count: int) -> str:
         """A billing period: "month" for one, "3 months" for more (for `preview.then`)."""
         return i18n.format_interval(interval, count, self.language, self.custom)
 
-    def script_texts(self) -> dict[str, str]:
+    @cached_property
+    def script_texts(self) -> Mapping[str, str]:
         """The texts the script shows itself, unfilled: it fills `{name}` fields alike."""
-        return {
-            key: text
-            for key, text in i18n.catalog_for_page(self.language, self.custom).items()
-            if key.startswith(_SCRIPT_TEXTS) or key in _SCRIPT_KEYS
-        }
+        return MappingProxyType(
+            {
+                key: text
+                for key, text in i18n.catalog_for_page(self.language, self.custom).items()
+                if key.startswith(_SCRIPT_TEXTS) or key in _SCRIPT_KEYS
+            }
+        )
 
 
 class Languages:
