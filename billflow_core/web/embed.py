@@ -51,6 +51,11 @@ def embed_snippet(
     }
     if subscription:
         settings["subscription_id"] = subscription
+    # Known before the first answer, so the script heeds them from its first event on.
+    if not portal.settings.events:
+        settings["events"] = False
+    if portal.settings.debug:
+        settings["debug"] = True
     script = script_url or f"{prefix}/embed.js"
     return Markup(
         '<link rel="stylesheet" href="{css}" data-billflow-css>'

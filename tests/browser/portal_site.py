@@ -118,7 +118,7 @@ def _host(portal: Portal) -> Any:
             snippet = embed_snippet(portal, identity, subscription=query.get("only"))
             body = RECORDER + str(snippet)
         elif path == "/hosted":
-            body = _hosted(identity, query.get("only"))
+            body = _hosted(identity, query.get("only"), query.get("var", "billflowSettings"))
         else:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found"]
@@ -128,14 +128,15 @@ def _host(portal: Portal) -> Any:
     return app
 
 
-def _hosted(identity: str, only: str | None) -> str:
-    """Hosted Billflow's snippet, word for word but for the script's address."""
+def _hosted(identity: str, only: str | None, name: str) -> str:
+    """Hosted Billflow's snippet, word for word but for the script's address. `name` is the
+    settings' variable: `billflowSettings`, or `servicebotSettings` as older sites have it."""
     settings: dict[str, Any] = {"email": identity, "hash": user_hash(SECRET, identity)}
     if only:
         settings["subscription_id"] = only
     return (
         '<div id="billflow-embed"></div>\n'
-        f"<script>window.billflowSettings = {settings_json(settings)};</script>\n"
+        f"<script>window.{name} = {settings_json(settings)};</script>\n"
         f"{RECORDER}\n"
         f'<script src="/billflow/embed.js"></script>'
     )

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 from portal_site import PortalSite
 
@@ -20,10 +21,13 @@ def events(page: Page) -> list[dict[str, Any]]:
     return found
 
 
-def test_hosted_billflows_snippet_works_unchanged(portal_site: Site, browse: Browse) -> None:
+@pytest.mark.parametrize("variable", ["billflowSettings", "servicebotSettings"])
+def test_hosted_billflows_snippet_works_unchanged(
+    portal_site: Site, browse: Browse, variable: str
+) -> None:
     site = portal_site()
     page = browse()
-    page.goto(site.page("/hosted"))
+    page.goto(site.page("/hosted", var=variable))
 
     expect(page.get_by_role("article")).to_have_count(2)
     expect(page.get_by_role("article", name="Team")).to_contain_text("$29.00 per month")
@@ -109,3 +113,19 @@ def test_debug_mode_logs_requests_and_events_but_never_the_hash(
     assert any('"event" "change_plan"' in line for line in lines)
     (hash_,) = hashes - {""}
     assert not any(hash_ in line or hash_.split(".")[1] in line for line in lines)
+
+
+def test_with_events_off_the_sites_handler_is_never_called(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site(events=False)
+    page = browse()
+    page.goto(site.page())
+    page.get_by_role("article", name="Team").get_by_role(
+        "button", name="Cancel subscription"
+    ).click()
+    dialog = page.get_by_role("dialog", name="Cancel your subscription")
+    dialog.get_by_role("radio", name="Another reason").check()
+    dialog.get_by_role("button", name="Cancel subscription").click()
+    expect(page.get_by_role("status")).to_have_text("Your subscription has been canceled.")
+    assert events(page) == []

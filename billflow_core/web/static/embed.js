@@ -87,7 +87,8 @@
     const emit = (event, response) => {
       log('event', event, response);
       const handle = settings.handleResponse;
-      if (typeof handle === 'function' && config.events !== false) return handle({event, response});
+      const on = settings.events !== false && config.events !== false;
+      if (on && typeof handle === 'function') return handle({event, response});
       return undefined;
     };
     const tell = (event, response) => {
