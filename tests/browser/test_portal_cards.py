@@ -111,7 +111,7 @@ def test_a_card_that_needs_authentication_is_confirmed_in_the_page(
     assert site.subscription(site.team)["items"].data[0].price.id == site.price("team_monthly")
     challenge.get_by_role("button", name="Complete").click()
 
-    expect(page.get_by_role("status")).to_have_text("Payment successful.")
+    expect(page.get_by_role("status")).to_have_text("Your plan has been changed.")
     expect(page.get_by_role("article", name="Business")).to_contain_text("$79.00 per month")
     assert site.subscription(site.team)["items"].data[0].price.id == site.price("business_monthly")
 
@@ -138,7 +138,7 @@ def test_a_waiting_payment_can_be_paid_with_another_card(portal_site: Site, brow
     enter_card(pay, VISA)
     pay.get_by_role("button", name="Confirm payment").click()
 
-    expect(page.get_by_role("status")).to_have_text("Payment successful.")
+    expect(page.get_by_role("status")).to_have_text("Your plan has been changed.")
     expect(page.get_by_role("article", name="Business")).to_be_visible()
     assert site.subscription(site.team)["items"].data[0].price.id == site.price("business_monthly")
 
@@ -162,3 +162,29 @@ def test_requests_carry_the_identity_headers_and_a_fresh_key_per_intent(
     expect(page.get_by_role("status")).to_have_text("Your card has been saved.")
     keys = [r.headers["idempotency-key"] for r in seen if "/api/actions/" in r.url]
     assert len(keys) == 2 and len(set(keys)) == 2
+
+
+def test_a_payment_left_waiting_is_completed_later_from_the_subscription(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = browse()
+    page.goto(site.page(**{"as": "grace@example.com"}))
+    picker = page.get_by_role("region", name="Choose a plan")
+    picker.get_by_role("radio", name=re.compile(r"^Team.*\$29\.00 per month")).check()
+    picker.get_by_role("button", name="Subscribe").click()
+    pay = page.get_by_role("dialog", name="Complete payment")
+    expect(pay.get_by_label("Card number")).to_be_visible()
+    pay.get_by_role("button", name="Close").click()
+
+    team = page.get_by_role("article", name="Team")
+    expect(team).to_contain_text("Your subscription starts once the first payment goes through.")
+    team.get_by_role("button", name="Complete payment").click()
+    enter_card(pay, VISA)
+    pay.get_by_role("button", name="Confirm payment").click()
+
+    expect(page.get_by_role("status")).to_have_text("Payment successful.")
+    expect(page.get_by_role("article", name="Team")).to_contain_text("Active")
+    (customer,) = site.sandbox.client().v1.customers.list({"email": "grace@example.com"}).data
+    (subscription,) = site.sandbox.client().v1.subscriptions.list({"customer": customer.id}).data
+    assert subscription.status == "active"

@@ -81,7 +81,7 @@ def test_someone_new_picks_a_plan_and_subscribes(portal_site: Site, browse: Brow
     pay.get_by_label("CVC").fill("123")
     pay.get_by_role("button", name="Confirm payment").click()
 
-    expect(page.get_by_role("status")).to_have_text("Payment successful.")
+    expect(page.get_by_role("status")).to_have_text("Thank you! Your subscription is active.")
     starter = page.get_by_role("article", name="Starter")
     expect(starter).to_contain_text("Active")
     customers = site.sandbox.client().v1.customers.list({"email": "grace@example.com"}).data

@@ -47,7 +47,8 @@
     const identity = settings.email || settings.customer_id || '';
     const keys = new Map();
     let messages = {}, config = {}, loaded = {}, stripeInfo = {}, stripe = null, card = null;
-    let busy = false, previewing = 0, debug = !!settings.debug;
+    const truthy = (value) => value === true || value === 'true';
+    let busy = false, previewing = 0, debug = truthy(settings.debug);
 
     root.billflow = {reload: () => load()};
     root.innerHTML = '<div class="bf"><div class="bf-body" aria-busy="true"></div>' +
@@ -117,7 +118,7 @@
 
     const setBusy = (on) => {
       busy = on;
-      frame.setAttribute('aria-busy', on ? 'true' : 'false');
+      body.setAttribute('aria-busy', on ? 'true' : 'false');
       body.querySelectorAll('button').forEach((b) => {
         if (on) { b.dataset.wasDisabled = b.disabled ? '1' : ''; b.disabled = true; }
         else if (b.dataset.wasDisabled !== undefined) {
@@ -131,7 +132,7 @@
       if (data.messages) messages = data.messages;
       if (data.currentConfig) config = data.currentConfig;
       if (data.stripe) stripeInfo = data.stripe;
-      debug = !!(settings.debug || config.debug);
+      debug = truthy(settings.debug) || config.debug === true;
       if (data.language) frame.lang = data.language;
       if (data.dir) frame.dir = data.dir;
       if (data.billingData) loaded.billingData = data.billingData;
@@ -243,15 +244,23 @@
       }
     };
 
+    // After an action: the portal as it now is, focus where the customer was, and the
+    // payment still to confirm, if any (the action is done once it is paid).
     const finish = async (action, data, origin) => {
       const dialog = origin.closest('dialog');
       if (dialog && dialog.open) dialog.close();
-      const sub = origin.closest('[data-sub]');
+      const scope = origin.closest('[data-sub]');
+      const sub = scope && scope.dataset.sub;
       show(data);
-      announce(say(DONE[action]));
-      focusOn(sub && sub.dataset.sub);
+      focusOn(sub);
       const confirmation = data.confirmation;
-      if (confirmation && confirmation.kind === 'payment') await pay(confirmation.client_secret, body);
+      if (!confirmation || confirmation.kind !== 'payment') {
+        announce(say(DONE[action]));
+        return;
+      }
+      const made = data.response && data.response.object === 'subscription' && data.response.id;
+      const place = body.querySelector(`[data-sub="${made || sub}"] h3`) || body.querySelector('h2');
+      await pay(confirmation.client_secret, place, action);
     };
 
     const run = async (action, origin) => {
@@ -332,15 +341,15 @@
     // A payment the customer must confirm: 3-D Secure on the card Stripe holds, or, when
     // that card cannot pay (declined, or none yet), a new card in the payment dialog.
     let paying = null;
-    const pay = async (secret, origin) => {
+    const pay = async (secret, origin, action) => {
       try {
         await loadStripe();
         const found = await stripe.retrievePaymentIntent(secret);
         if (found.error) throw stripeError(found.error);
         const intent = found.paymentIntent;
-        if (intent.status === 'succeeded') return load(true);
+        paying = {secret, action: action || 'payment'};
+        if (intent.status === 'succeeded') return paid();
         if (intent.status === 'requires_payment_method') {
-          paying = secret;
           const dialog = body.querySelector('dialog[data-dialog="pay"]');
           openDialog(dialog, origin);
           return mountCard(dialog);
@@ -356,7 +365,7 @@
     };
 
     const payWithCard = async (form) => {
-      const result = await stripe.confirmCardPayment(paying, {payment_method: {card}});
+      const result = await stripe.confirmCardPayment(paying.secret, {payment_method: {card}});
       if (result.error) {
         showError(form, stripeError(result.error), 'payment');
         return;
@@ -366,9 +375,10 @@
     };
 
     const paid = async () => {
+      const action = paying.action;
       paying = null;
       await load(true);
-      announce(say(DONE.payment));
+      announce(say(DONE[action]));
     };
 
     // -- dialogs, previews and the other controls -----------------------------------------
