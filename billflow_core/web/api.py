@@ -57,7 +57,7 @@ class PortalAPI:
                 return error_response(NotFound("No such route.", code="route_not_found"))
             handler, argument = found
             if handler is None:
-                return _method_not_allowed()
+                return _method_not_allowed(route)
             return handler(self, request, visitor, argument)
         except BillflowError as error:
             if error.status >= 500:
@@ -104,10 +104,12 @@ class PortalAPI:
         )
 
 
-def _method_not_allowed() -> Response:
+def _method_not_allowed(route: str) -> Response:
+    """405, with the `Allow` header RFC 9110 requires: the methods the route does take."""
     error = BillflowError("This route does not take that method.", code="method_not_allowed")
     response = error_response(error)
-    return Response(405, response.body, response.headers)
+    methods = ["POST"] if route.startswith("/api/actions/") else sorted(_ROUTES[route])
+    return Response(405, response.body, (*response.headers, ("Allow", ", ".join(methods))))
 
 
 def _state(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> Response:

@@ -72,3 +72,19 @@ def test_errors_have_the_documented_shape_and_status(serve: Callable[..., Any]) 
                            headers={**live.headers(**{"Idempotency-Key": "web-key-0006"}),
                                     "Content-Type": "application/json"}, timeout=10)  # fmt: skip
     assert (broken.status_code, broken.json()["error"]["code"]) == (400, "body_invalid")
+
+
+def test_a_method_a_route_does_not_take_is_a_405_naming_those_it_takes(
+    serve: Callable[..., Any],
+) -> None:
+    live = serve()
+    base = f"{live.url}/billflow"
+    for method, path, allowed in [
+        ("put", "/api/portal", "GET"),
+        ("get", "/api/actions/cancel", "POST"),
+        ("delete", "/stripe/webhook", "POST"),
+        ("trace", "/api/openapi.json", "GET"),
+    ]:
+        answer = requests.request(method, base + path, headers=live.headers(), timeout=10)
+        assert (answer.status_code, answer.json()["error"]["code"]) == (405, "method_not_allowed")
+        assert answer.headers["Allow"] == allowed, path
