@@ -88,3 +88,18 @@ def test_a_method_a_route_does_not_take_is_a_405_naming_those_it_takes(
         answer = requests.request(method, base + path, headers=live.headers(), timeout=10)
         assert (answer.status_code, answer.json()["error"]["code"]) == (405, "method_not_allowed")
         assert answer.headers["Allow"] == allowed, path
+
+
+def test_json_nested_deeper_than_the_stack_is_bad_input(serve: Callable[..., Any]) -> None:
+    live = serve()
+    headers = {**live.headers(**{"Idempotency-Key": "web-key-0101"}),
+               "Content-Type": "application/json"}  # fmt: skip
+    writes = len(live.sandbox.writes())
+    for path, body in [
+        ("/api/actions/cancel", b"[" * 5000 + b"]" * 5000),
+        ("/api/preview", b'{"a":' * 5000 + b"1" + b"}" * 5000),
+    ]:
+        answer = requests.post(f"{live.url}/billflow{path}", data=body, headers=headers,
+                               timeout=10)  # fmt: skip
+        assert (answer.status_code, answer.json()["error"]["code"]) == (400, "body_invalid")
+    assert len(live.sandbox.writes()) == writes
