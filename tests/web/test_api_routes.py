@@ -103,3 +103,21 @@ def test_json_nested_deeper_than_the_stack_is_bad_input(serve: Callable[..., Any
                                timeout=10)  # fmt: skip
         assert (answer.status_code, answer.json()["error"]["code"]) == (400, "body_invalid")
     assert len(live.sandbox.writes()) == writes
+
+
+def test_text_that_is_not_unicode_is_bad_input(serve: Callable[..., Any]) -> None:
+    live = serve(coupons=True)
+    team = live.ids["subscriptions"][0]
+    writes = len(live.sandbox.writes())
+    for number, body in enumerate(
+        [
+            b'{"subscription": "%s", "coupon": "\\ud83d"}' % team.encode(),
+            b'{"subscription": "%s", "\\ud800": 1}' % team.encode(),
+        ]
+    ):
+        headers = {**live.headers(**{"Idempotency-Key": f"web-key-020{number}"}),
+                   "Content-Type": "application/json"}  # fmt: skip
+        answer = requests.post(f"{live.url}/billflow/api/actions/apply_coupon", data=body,
+                               headers=headers, timeout=10)  # fmt: skip
+        assert (answer.status_code, answer.json()["error"]["code"]) == (400, "text_invalid")
+    assert len(live.sandbox.writes()) == writes
