@@ -130,7 +130,7 @@ def _act(api: PortalAPI, request: Request, proven: Visitor | None, action: str) 
     _require_json(request)
     visitor = api.visitor(request, proven)
     result = api.portal.act(
-        visitor, action, request.json(), idempotency_key=request.header("Idempotency-Key")
+        visitor, action, _json_object(request), idempotency_key=request.header("Idempotency-Key")
     )
     confirmation = result.confirmation
     return json_response(
@@ -148,7 +148,7 @@ def _act(api: PortalAPI, request: Request, proven: Visitor | None, action: str) 
 def _preview(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> Response:
     _require_json(request)
     visitor = api.visitor(request, proven)
-    return json_response(preview_json(api.portal.preview(visitor, request.json())))
+    return json_response(preview_json(api.portal.preview(visitor, _json_object(request))))
 
 
 def _invoices(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> Response:
@@ -181,6 +181,15 @@ def _require_json(request: Request) -> None:
     content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise BadInput("Send the request body as application/json.", code="content_type_invalid")
+
+
+def _json_object(request: Request) -> dict[str, Any]:
+    """The body of an action or a preview: a JSON object, or nothing (taken as `{}`). A
+    JSON `null` is not one, though the core takes None for "no payload"."""
+    payload = request.json()
+    if not isinstance(payload, dict):
+        raise BadInput("The request body must be a JSON object.", code="body_invalid")
+    return payload
 
 
 _ROUTES: dict[str, dict[str, Any]] = {

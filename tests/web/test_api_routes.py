@@ -121,3 +121,16 @@ def test_text_that_is_not_unicode_is_bad_input(serve: Callable[..., Any]) -> Non
                                headers=headers, timeout=10)  # fmt: skip
         assert (answer.status_code, answer.json()["error"]["code"]) == (400, "text_invalid")
     assert len(live.sandbox.writes()) == writes
+
+
+def test_a_body_that_is_not_a_json_object_is_bad_input(serve: Callable[..., Any]) -> None:
+    live = serve()
+    writes = len(live.sandbox.writes())
+    for number, body in enumerate([b"null", b"[]", b'"{}"', b"7"]):
+        for path in ("/api/actions/setup_payment_method", "/api/preview"):
+            headers = {**live.headers(**{"Idempotency-Key": f"web-key-030{number}"}),
+                       "Content-Type": "application/json"}  # fmt: skip
+            answer = requests.post(f"{live.url}/billflow{path}", data=body, headers=headers,
+                                   timeout=10)  # fmt: skip
+            assert (answer.status_code, answer.json()["error"]["code"]) == (400, "body_invalid")
+    assert len(live.sandbox.writes()) == writes
