@@ -24,6 +24,7 @@ from billflow_core.portal import ACTION_FIELDS
 from billflow_core.sandbox import sign
 from billflow_core.settings import RetentionOffer
 from billflow_core.web.api import _ROUTES, DEFAULT_PREFIX, STATIC_FILES
+from billflow_core.web.http import MAX_BODY
 from billflow_core.web.openapi import openapi_document
 
 from .conftest import LiveAPI
@@ -266,6 +267,15 @@ def test_a_preview_and_the_invoices_answer_with_the_documented_bodies(
     assert invoices.status_code == 200, invoices.text
     _documented(invoices, f"{DEFAULT_PREFIX}/api/invoices", "GET")
     assert invoices.json()["invoices"]
+
+
+def test_a_body_over_the_limit_is_a_documented_413(serve: Callable[..., LiveAPI]) -> None:
+    live = serve()
+    headers = {**live.headers(), "Content-Type": "application/json"}
+    answer = requests.post(f"{live.url}/billflow/api/preview", data=b" " * (MAX_BODY + 1),
+                           headers=headers, timeout=10)  # fmt: skip
+    assert (answer.status_code, answer.json()["error"]["code"]) == (413, "body_too_large")
+    _documented(answer, f"{DEFAULT_PREFIX}/api/preview", "POST")
 
 
 def test_stripe_webhooks_answer_as_documented(serve: Callable[..., LiveAPI]) -> None:
