@@ -241,7 +241,8 @@ def test_pausing_and_coming_back_answer_with_the_documented_result(
     team, _ = live.ids["subscriptions"]
     resumes_at = int(time.time()) + 7 * 86400
     paused = _act(live, "pause", {"subscription": team, "resumes_at": resumes_at}, "contract-0101")
-    assert paused["billingData"]["subscriptions"][-1]["paused_until"] == resumes_at
+    (view,) = [s for s in paused["billingData"]["subscriptions"] if s["id"] == team]
+    assert view["paused_until"] == resumes_at
     _act(live, "resume", {"subscription": team}, "contract-0102")
 
     live = serve(cancel_immediately=True)
