@@ -428,10 +428,25 @@ def _payload(payload: Any, fields: frozenset[str]) -> Mapping[str, Any]:
         payload = {}
     if not isinstance(payload, Mapping):
         raise BadInput("The request body must be a JSON object.", code="body_invalid")
-    for name in payload:
+    for name, value in payload.items():
+        if not _is_unicode(name):
+            raise BadInput("A field name is not valid text.", code="text_invalid")
         if name not in fields:
             raise BadInput(f"Unknown field {name!r}.", code="unknown_field", field=str(name))
+        if not _is_unicode(value):
+            raise BadInput(f"{name} is not valid text.", code="text_invalid", field=name)
     return payload
+
+
+def _is_unicode(value: Any) -> bool:
+    """Whether every string in `value` is Unicode text. JSON can escape a lone surrogate
+    ("\\ud83d"), which parses into a Python string that no UTF-8 request to Stripe, nor
+    any answer, can carry."""
+    try:
+        json.dumps(value, ensure_ascii=False, default=repr).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _confirmation(answer: Any) -> Confirmation | None:

@@ -72,7 +72,7 @@ class PortalAPI:
                 return error_response(NotFound("No such route.", code="route_not_found"))
             handler, argument = found
             if handler is None:
-                return _method_not_allowed()
+                return _method_not_allowed(route)
             return handler(self, request, visitor, argument)
         except BillflowError as error:
             if error.status >= 500:
@@ -135,10 +135,12 @@ class PortalAPI:
         )
 
 
-def _method_not_allowed() -> Response:
+def _method_not_allowed(route: str) -> Response:
+    """405, with the `Allow` header RFC 9110 requires: the methods the route does take."""
     error = BillflowError("This route does not take that method.", code="method_not_allowed")
     response = error_response(error)
-    return Response(405, response.body, response.headers)
+    methods = ["POST"] if route.startswith("/api/actions/") else sorted(_ROUTES[route])
+    return Response(405, response.body, (*response.headers, ("Allow", ", ".join(methods))))
 
 
 def _state(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> Response:
@@ -164,7 +166,7 @@ def _act(api: PortalAPI, request: Request, proven: Visitor | None, action: str) 
     _require_json(request)
     visitor = api.visitor(request, proven)
     result = api.portal.act(
-        visitor, action, request.json(), idempotency_key=request.header("Idempotency-Key")
+        visitor, action, _json_object(request), idempotency_key=request.header("Idempotency-Key")
     )
     confirmation = result.confirmation
     return json_response(
@@ -183,7 +185,7 @@ def _act(api: PortalAPI, request: Request, proven: Visitor | None, action: str) 
 def _preview(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> Response:
     _require_json(request)
     visitor = api.visitor(request, proven)
-    preview = api.portal.preview(visitor, request.json())
+    preview = api.portal.preview(visitor, _json_object(request))
     speech = api.speech(request)
     html = api.renderer.preview(preview, api.portal.catalog.get(), speech)
     return json_response({**preview_json(preview), "html": html, "language": speech.language})
@@ -221,6 +223,15 @@ def _require_json(request: Request) -> None:
     content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise BadInput("Send the request body as application/json.", code="content_type_invalid")
+
+
+def _json_object(request: Request) -> dict[str, Any]:
+    """The body of an action or a preview: a JSON object, or nothing (taken as `{}`). A
+    JSON `null` is not one, though the core takes None for "no payload"."""
+    payload = request.json()
+    if not isinstance(payload, dict):
+        raise BadInput("The request body must be a JSON object.", code="body_invalid")
+    return payload
 
 
 _ROUTES: dict[str, dict[str, Any]] = {

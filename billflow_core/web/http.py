@@ -49,7 +49,9 @@ class Request:
             return {}
         try:
             return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
+        # RecursionError: arrays or objects nested deeper than Python's stack, which fits
+        # well within MAX_BODY.
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise BadInput("The request body is not valid JSON.", code="body_invalid") from None
 
 

@@ -1,21 +1,252 @@
-"""The OpenAPI 3 document of the portal's HTTP API, served at `{prefix}/api/openapi.json`
-and kept true by a test that runs schemathesis against the live API."""
+"""The OpenAPI 3.1 document of the portal's HTTP API, served at `{prefix}/api/openapi.json`
+and kept true by a test that runs schemathesis against the live API.
+
+The routes and the errors each can answer with are here; the bodies' schemas are in
+schemas.py. A route added to `PortalAPI` and not here fails that test.
+"""
 
 from __future__ import annotations
 
+import copy
+import typing
+from collections.abc import Mapping
 from typing import Any
+
+from ..webhooks import Outcome
+from .api import STATIC_FILES
+from .http import MAX_BODY
+from .schemas import ACTIONS, body_schemas, payload_name, ref
 
 __all__ = ["openapi_document"]
 
+JSON = dict[str, Any]
+
+# Every error the API answers with, by status; each route lists those it can answer with.
+_ERRORS: Mapping[int, str] = {
+    400: "Bad input: a malformed request, or a value out of bounds (`field` says which).",
+    402: "The card was declined, or needs the customer to authenticate.",
+    403: "A missing, bad or expired identity hash, or a feature the site switched off.",
+    404: "No such subscription, invoice or action for this customer.",
+    409: "The request conflicts with the current state (already canceled, a reused "
+    "Idempotency-Key, …).",
+    413: f"The request body is over {MAX_BODY} bytes.",
+    429: "Too many requests: try again after `Retry-After` seconds.",
+    500: "Something went wrong on the server (never a stack trace).",
+    503: "Stripe could not be reached, or kept failing after retries.",
+}
+# 413 is the WSGI app's answer to any request with a body over MAX_BODY, whatever its route.
+_READ = (400, 403, 404, 413, 429, 500, 503)
+_ACT = (400, 402, 403, 404, 409, 413, 429, 500, 503)
+_PREVIEW = (400, 403, 404, 409, 413, 429, 500, 503)
+_WEBHOOK = (400, 404, 413, 500)
+_DOCUMENT = (413, 500)
+
+_IDENTIFIED: list[JSON] = [{"identity": [], "identityHash": []}]
+_LIMIT = {"$ref": "#/components/parameters/Subscription"}
+
+
+def _json(description: str, schema: JSON) -> JSON:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _operation(
+    operation_id: str, summary: str, ok: JSON, errors: tuple[int, ...], **more: Any
+) -> JSON:
+    responses = {"200": ok}
+    responses.update({str(s): {"$ref": f"#/components/responses/E{s}"} for s in errors})
+    return {"operationId": operation_id, "summary": summary, "responses": responses, **more}
+
+
+def _body(schema: JSON) -> JSON:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _query(name: str, pattern: str, description: str) -> JSON:
+    schema = {"type": "string", "pattern": pattern}
+    return {"name": name, "in": "query", "description": description, "schema": schema}
+
+
+def _paths() -> JSON:
+    """Every route, without the prefix."""
+    paths: JSON = {
+        "/api/portal": {
+            "get": _operation(
+                "getPortal",
+                "The customer's portal: their billing data, the plans, the site's options",
+                _json("The portal", ref("Portal")),
+                _READ,
+                parameters=[_LIMIT],
+                security=_IDENTIFIED,
+            )
+        },
+        "/api/actions/{action}": {
+            "post": _operation(
+                "act",
+                "Run one action for the customer",
+                _json("Done: Stripe's answer and the portal as it is now", ref("ActionResult")),
+                _ACT,
+                description="The body is the payload of the action the path names (its "
+                "`…Payload` schema); a field that action does not take is refused with 400 "
+                "`unknown_field`. A retry with the same `Idempotency-Key` gets the first "
+                "answer again; the key with another request is a 409 `idempotency_conflict`. "
+                "An empty body counts as `{}`.",
+                parameters=[
+                    {"name": "action", "in": "path", "required": True, "schema": {"enum": ACTIONS}},
+                    {"$ref": "#/components/parameters/IdempotencyKey"},
+                    _LIMIT,
+                ],
+                requestBody=_body({"anyOf": [ref(payload_name(a)) for a in ACTIONS]}),
+                security=_IDENTIFIED,
+            )
+        },
+        "/api/preview": {
+            "post": _operation(
+                "preview",
+                "What a plan or quantity change would cost; writes nothing",
+                _json("The invoice the change would make", ref("Preview")),
+                _PREVIEW,
+                parameters=[_LIMIT],
+                requestBody=_body(ref("PreviewRequest")),
+                security=_IDENTIFIED,
+            )
+        },
+        "/api/invoices": {
+            "get": _operation(
+                "listInvoices",
+                "The customer's invoices, newest first, a page at a time",
+                _json("A page of invoices", ref("InvoicePage")),
+                _READ,
+                parameters=[
+                    _query(
+                        "subscription",
+                        "^(sub_.*)?$",
+                        "Whose invoices (`sub_…`): needed unless the site shows them all. "
+                        "Empty counts as left out.",
+                    ),
+                    _query(
+                        "starting_after",
+                        "^(in_.*)?$",
+                        "The last invoice (`in_…`) of the page before. Empty counts as left out.",
+                    ),
+                    _LIMIT,
+                ],
+                security=_IDENTIFIED,
+            )
+        },
+        "/stripe/webhook": {
+            "post": _operation(
+                "receiveStripeWebhook",
+                "Stripe's webhooks, checked against the raw body",
+                _json(
+                    "Received",
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["received", "outcome"],
+                        "properties": {
+                            "received": {"const": True},
+                            "outcome": {"enum": list(typing.get_args(Outcome))},
+                        },
+                    },
+                ),
+                _WEBHOOK,
+                description="404 `webhooks_off` where BILLFLOW_STRIPE_WEBHOOK_SECRET is unset; "
+                "400 for a signature that is missing, wrong or older than five minutes.",
+                parameters=[
+                    {
+                        "name": "Stripe-Signature",
+                        "in": "header",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    },
+                ],
+                requestBody=_body({"type": "object", "description": "An event, as signed."}),
+            )
+        },
+        "/api/openapi.json": {
+            "get": _operation(
+                "getOpenAPI",
+                "This document",
+                _json("OpenAPI 3.1", {"type": "object", "required": ["openapi", "info", "paths"]}),
+                _DOCUMENT,
+            )
+        },
+    }
+    for name, content_type in STATIC_FILES.items():
+        media = content_type.split(";")[0]
+        ok = {"description": name, "content": {media: {"schema": {"type": "string"}}}}
+        paths[f"/{name}"] = {"get": _operation(f"get_{name}", f"The page's {name}", ok, _DOCUMENT)}
+    return paths
+
+
+_INFO = {
+    "title": "Billflow portal API",
+    "version": "1",
+    "license": {"name": "MIT", "identifier": "MIT"},
+    "description": "The API the portal's script speaks. The page names the customer in "
+    "`X-Billflow-Identity` (an email or a `cus_…` id, as the site identifies customers) and "
+    "proves it with `X-Billflow-Hash`; a missing or unusable identity is a 400 "
+    "`identity_required`, a hash that does not prove it a 403. Every error is JSON "
+    '`{"error": {"code", "message", "field"?}}`. A method a route does not take is a 405 '
+    "`method_not_allowed` (with `Allow`), an unknown route a 404 `route_not_found`.",
+}
+
+_PARAMETERS = {
+    "IdempotencyKey": {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": True,
+        "description": "Made once per user intent by the page: 8 to 255 printable ASCII "
+        "characters.",
+        "schema": {
+            "type": "string",
+            "minLength": 8,
+            "maxLength": 255,
+            "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$",
+        },
+    },
+    "Subscription": {
+        "name": "X-Billflow-Subscription",
+        "in": "header",
+        "required": False,
+        "description": "Limits the portal to this one subscription of the customer's "
+        "(`sub_…`). Empty counts as left out.",
+        "schema": {"type": "string", "pattern": "^(sub_.*)?$"},
+    },
+}
+
+_SECURITY = {
+    "identity": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Billflow-Identity",
+        "description": "Who the customer is: their email or their `cus_…` id.",
+    },
+    "identityHash": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Billflow-Hash",
+        "description": "HMAC-SHA256 of the identity with the site's secret key, plain or "
+        "expiring (see the README). Only a test-mode site with `require_hash` off needs none.",
+    },
+}
+
 
 def openapi_document(prefix: str) -> dict[str, Any]:
-    error = {"$ref": "#/components/responses/Error"}
-    return {
+    """The OpenAPI 3.1 document of every route `PortalAPI` serves under `prefix`."""
+    responses = {f"E{status}": _json(text, ref("Error")) for status, text in _ERRORS.items()}
+    responses["E429"]["headers"] = {
+        "Retry-After": {"required": True, "schema": {"type": "integer"}}
+    }
+    document = {
         "openapi": "3.1.0",
-        "info": {"title": "Billflow portal API", "version": "1"},
-        "paths": {
-            f"{prefix}/api/portal": {"get": {"responses": {"200": {"description": "The portal"},
-                                                           "403": error}}},
+        "info": _INFO,
+        "paths": {prefix + route: item for route, item in _paths().items()},
+        "components": {
+            "schemas": body_schemas(),
+            "responses": responses,
+            "parameters": _PARAMETERS,
+            "securitySchemes": _SECURITY,
         },
-        "components": {"responses": {"Error": {"description": "An error"}}},
-    }  # fmt: skip
+    }
+    return copy.deepcopy(document)  # the caller's to change: it shares nothing with this module

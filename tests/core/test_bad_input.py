@@ -71,6 +71,14 @@ CASES: list[tuple[str, dict[str, Any], type[BillflowError], str, str | None]] = 
     ("cancel", {"subscription": "{team}", "reason": "unused", "when": "now"},
      BadInput, "unknown_field", "when"),
     ("resubscribe", {"subscription": "{team}"}, Conflict, "subscription_not_ended", None),
+    # Lone surrogates: JSON can escape them ("\ud83d"), UTF-8 cannot carry them to Stripe.
+    ("apply_coupon", {"subscription": "{team}", "coupon": "\ud83d"},
+     BadInput, "text_invalid", "coupon"),
+    ("cancel", {"subscription": "{team}", "reason": "unused", "comment": "ok \udc00"},
+     BadInput, "text_invalid", "comment"),
+    ("update_payment_method", {"payment_method": "pm_\ud800"},
+     BadInput, "text_invalid", "payment_method"),
+    ("cancel", {"subscription": "{team}", "\ud800": 1}, BadInput, "text_invalid", None),
 ]  # fmt: skip
 
 

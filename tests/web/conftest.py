@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,26 +35,44 @@ class LiveAPI:
         }
 
 
-@pytest.fixture
-def serve(stripe_sandbox: Sandbox) -> Iterator[Callable[..., LiveAPI]]:
-    """Start the portal API with the given options, the demo account behind it."""
+@contextmanager
+def _serving(sandbox: Sandbox) -> Iterator[Callable[..., LiveAPI]]:
+    """Seed the demo account, and start portal APIs in front of it until the block ends."""
     servers: list[ThreadingWSGIServer] = []
-    ids = stripe_sandbox.seed("demo")
+    ids = sandbox.seed("demo")
 
-    def start(**options: Any) -> LiveAPI:
-        template_dirs = options.pop("template_dirs", ())
+    def start(
+        *, webhook_secret: str | None = None, template_dirs: Any = (), **options: Any
+    ) -> LiveAPI:
         portal = Portal(
             PortalSettings(**options),
             secret_key=SECRET,
-            stripe_api_key=stripe_sandbox.secret_key,
-            stripe_api_base=stripe_sandbox.url,
-            stripe_webhook_secret=options.pop("webhook_secret", None),
+            stripe_api_key=sandbox.secret_key,
+            stripe_api_base=sandbox.url,
+            stripe_webhook_secret=webhook_secret,
         )
         server = start_server(make_wsgi_app(PortalAPI(portal, template_dirs=template_dirs)))
         servers.append(server)
-        return LiveAPI(f"http://127.0.0.1:{server.server_address[1]}", portal, stripe_sandbox, ids)
+        return LiveAPI(f"http://127.0.0.1:{server.server_address[1]}", portal, sandbox, ids)
 
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+@pytest.fixture
+def serve(stripe_sandbox: Sandbox) -> Iterator[Callable[..., LiveAPI]]:
+    """Start the portal API with the given options, the demo account behind it."""
+    with _serving(stripe_sandbox) as start:
+        yield start
+
+
+@pytest.fixture(scope="module")
+def serve_module() -> Iterator[Callable[..., LiveAPI]]:
+    """`serve` shared by a module's tests: one sandbox for them all, so its state carries
+    from test to test. For long runs (the API's contract) that assert nothing about it."""
+    with Sandbox(webhook_retry_delays=(0.05, 0.1, 0.2)) as sandbox, _serving(sandbox) as start:
+        yield start

@@ -72,3 +72,65 @@ def test_errors_have_the_documented_shape_and_status(serve: Callable[..., Any]) 
                            headers={**live.headers(**{"Idempotency-Key": "web-key-0006"}),
                                     "Content-Type": "application/json"}, timeout=10)  # fmt: skip
     assert (broken.status_code, broken.json()["error"]["code"]) == (400, "body_invalid")
+
+
+def test_a_method_a_route_does_not_take_is_a_405_naming_those_it_takes(
+    serve: Callable[..., Any],
+) -> None:
+    live = serve()
+    base = f"{live.url}/billflow"
+    for method, path, allowed in [
+        ("put", "/api/portal", "GET"),
+        ("get", "/api/actions/cancel", "POST"),
+        ("delete", "/stripe/webhook", "POST"),
+        ("trace", "/api/openapi.json", "GET"),
+    ]:
+        answer = requests.request(method, base + path, headers=live.headers(), timeout=10)
+        assert (answer.status_code, answer.json()["error"]["code"]) == (405, "method_not_allowed")
+        assert answer.headers["Allow"] == allowed, path
+
+
+def test_json_nested_deeper_than_the_stack_is_bad_input(serve: Callable[..., Any]) -> None:
+    live = serve()
+    headers = {**live.headers(**{"Idempotency-Key": "web-key-0101"}),
+               "Content-Type": "application/json"}  # fmt: skip
+    writes = len(live.sandbox.writes())
+    for path, body in [
+        ("/api/actions/cancel", b"[" * 5000 + b"]" * 5000),
+        ("/api/preview", b'{"a":' * 5000 + b"1" + b"}" * 5000),
+    ]:
+        answer = requests.post(f"{live.url}/billflow{path}", data=body, headers=headers,
+                               timeout=10)  # fmt: skip
+        assert (answer.status_code, answer.json()["error"]["code"]) == (400, "body_invalid")
+    assert len(live.sandbox.writes()) == writes
+
+
+def test_text_that_is_not_unicode_is_bad_input(serve: Callable[..., Any]) -> None:
+    live = serve(coupons=True)
+    team = live.ids["subscriptions"][0]
+    writes = len(live.sandbox.writes())
+    for number, body in enumerate(
+        [
+            b'{"subscription": "%s", "coupon": "\\ud83d"}' % team.encode(),
+            b'{"subscription": "%s", "\\ud800": 1}' % team.encode(),
+        ]
+    ):
+        headers = {**live.headers(**{"Idempotency-Key": f"web-key-020{number}"}),
+                   "Content-Type": "application/json"}  # fmt: skip
+        answer = requests.post(f"{live.url}/billflow/api/actions/apply_coupon", data=body,
+                               headers=headers, timeout=10)  # fmt: skip
+        assert (answer.status_code, answer.json()["error"]["code"]) == (400, "text_invalid")
+    assert len(live.sandbox.writes()) == writes
+
+
+def test_a_body_that_is_not_a_json_object_is_bad_input(serve: Callable[..., Any]) -> None:
+    live = serve()
+    writes = len(live.sandbox.writes())
+    for number, body in enumerate([b"null", b"[]", b'"{}"', b"7"]):
+        for path in ("/api/actions/setup_payment_method", "/api/preview"):
+            headers = {**live.headers(**{"Idempotency-Key": f"web-key-030{number}"}),
+                       "Content-Type": "application/json"}  # fmt: skip
+            answer = requests.post(f"{live.url}/billflow{path}", data=body, headers=headers,
+                                   timeout=10)  # fmt: skip
+            assert (answer.status_code, answer.json()["error"]["code"]) == (400, "body_invalid")
+    assert len(live.sandbox.writes()) == writes
