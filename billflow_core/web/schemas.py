@@ -268,6 +268,21 @@ _INVOICE = _object(
     }
 )
 
+# What the page shows, rendered on the server in the customer's language (web/render.py).
+_HTML: JSON = {**_STRING, "description": "The fragment the script puts in the page (HTML)."}
+_LANGUAGE: JSON = {**_STRING, "description": "The language it is written in (`ja`, `pt-BR`)."}
+_PAGE: Mapping[str, JSON] = {
+    "html": {**_HTML, "description": "The whole portal, rendered (HTML)."},
+    "language": _LANGUAGE,
+    "dir": {"enum": ["ltr", "rtl"], "description": "Which way the language is written."},
+    "messages": {
+        "type": "object",
+        "additionalProperties": _STRING,
+        "description": "The texts the script shows itself, by key (`error.<code>`), with "
+        "`{name}` fields unfilled.",
+    },
+}
+
 _PREVIEW = _object(
     {
         "subscription": _STRING,
@@ -280,6 +295,10 @@ _PREVIEW = _object(
         "lines": _array(
             _object({"description": null(_STRING), "amount": _MINOR, "proration": _BOOLEAN})
         ),
+        "price": {**_STRING, "description": "The price the subscription would have."},
+        "quantity": {**_INTEGER, "description": "The quantity it would have."},
+        "html": {**_HTML, "description": "The sentence that says what it costs (HTML)."},
+        "language": _LANGUAGE,
     }
 )
 
@@ -292,6 +311,7 @@ _ACTION_RESULT = _object(
             **_or_null(_object({"kind": {"enum": ["payment", "setup"]}, "client_secret": _STRING})),
             "description": "A payment or a card the page must still confirm with Stripe.js.",
         },
+        **_PAGE,
     }
 )
 
@@ -317,6 +337,16 @@ def body_schemas() -> dict[str, JSON]:
                 "billingData": ref("BillingData"),
                 "productData": _array(ref("Plan"), "Every plan the site offers."),
                 "currentConfig": ref("CurrentConfig"),
+                "stripe": {
+                    **_object(
+                        {
+                            "publishable_key": null(_STRING),
+                            "js_url": {**_STRING, "description": "Where Stripe.js is loaded from."},
+                        }
+                    ),
+                    "description": "What the card form gives Stripe.js (null key: no card form).",
+                },
+                **_PAGE,
             }
         ),
         "BillingData": _BILLING_DATA,
@@ -341,6 +371,8 @@ def body_schemas() -> dict[str, JSON]:
             {
                 "invoices": _array(_INVOICE),
                 "has_more": {**_BOOLEAN, "description": "Ask again from the last one's id."},
+                "html": {**_HTML, "description": "The page of invoices as list items (HTML)."},
+                "language": _LANGUAGE,
             }
         ),
         "Error": _ERROR,
