@@ -143,6 +143,34 @@ def _doctor(args: argparse.Namespace) -> int:
     return 1 if any(f.level == "problem" for f in findings) else 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import DemoError, start_demo
+
+    try:
+        demo = start_demo(args.host, args.port, environ=os.environ)
+    except DemoError as error:
+        print(f"billflow demo: {error}", file=sys.stderr)
+        return 1
+    where = "the built-in Stripe sandbox" if demo.sandbox else "your Stripe test account"
+    print(f"Billflow demo: open {demo.url}/ in a browser", flush=True)
+    print(f"  signed in as     {demo.customer_email} (add ?as=someone@example.com to switch)")
+    print(f"  portal API       {demo.url}/billflow/api/")
+    print(f"  Stripe           {where}" + (f" at {demo.sandbox.url}" if demo.sandbox else ""))
+    print("  test cards       4242 4242 4242 4242 (works), 4000 0000 0000 0002 (declined),")
+    print("                   4000 0027 6000 3184 (asks for authentication)")
+    print()
+    print("Press Ctrl+C to stop.", flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        demo.stop()
+    return 0
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -183,6 +211,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="load state from FILE if it exists, and save every change to it",
     )
     sandbox.set_defaults(run=_sandbox)
+
+    demo = commands.add_parser(
+        "demo",
+        help="run the portal on a sample site, with the sandbox behind it",
+        description="Start the Stripe sandbox with a demo account and a sample site with the "
+        "portal embedded for its signed-in customer. With BILLFLOW_STRIPE_API_KEY set to a "
+        "test key (sk_test_...), use that Stripe account instead; live keys are refused.",
+    )
+    demo.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    demo.add_argument(
+        "--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)"
+    )
+    demo.set_defaults(run=_demo)
 
     hashing = commands.add_parser(
         "hash",

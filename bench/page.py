@@ -1,0 +1,80 @@
+"""What the page costs the customer: the script's and stylesheet's size gzipped (target: under
+15 KB together), and the time from the host page's load to the portal being visible and usable
+in Chromium (median of runs), against the demo site with the sandbox behind it.
+
+    python bench/page.py [--runs 15] [--latency 0.0]
+
+Chromium is Debian's, by path (`BILLFLOW_CHROMIUM`, else /usr/bin/chromium). "Usable" is the
+portal's first action button enabled, after the portal's data has loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import statistics
+import time
+from importlib import resources
+
+from playwright.sync_api import sync_playwright
+
+from billflow_core.demo import start_demo
+from billflow_core.web.api import STATIC_FILES
+
+# The portal's body once the state has loaded, with an action a customer can press.
+USABLE = ".bf-body[aria-busy='false'] button:not([disabled])"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update"]  # fmt: skip
+
+
+def sizes() -> dict[str, tuple[int, int]]:
+    """Each static file's size, plain and gzipped at level 9."""
+    found = {}
+    for name in STATIC_FILES:
+        body = resources.files("billflow_core.web").joinpath("static", name).read_bytes()
+        found[name] = (len(body), len(gzip.compress(body, 9)))
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--latency", type=float, default=0.0, help="sandbox seconds per answer")
+    args = parser.parse_args()
+
+    total = 0
+    for name, (plain, zipped) in sizes().items():
+        total += zipped
+        print(f"{name:<12} {plain:>7} bytes, {zipped:>6} gzipped")
+    print(f"together     {total:>6} bytes gzipped (target < 15360)")
+
+    demo = start_demo("127.0.0.1", 0, environ={})
+    demo.sandbox.latency = args.latency
+    chromium = os.environ.get("BILLFLOW_CHROMIUM", "/usr/bin/chromium")
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=ARGS)
+            timings = []
+            for run in range(args.runs + 1):
+                context = browser.new_context()  # a cold cache each run, as a first visit
+                page = context.new_page()
+                started = time.perf_counter()
+                page.goto(demo.url + "/", wait_until="load")
+                loaded = time.perf_counter()
+                page.wait_for_selector(USABLE, timeout=15_000)
+                usable = time.perf_counter()
+                if run:  # the first run warms the catalog cache, as a live site's is
+                    timings.append((loaded - started, usable - loaded, usable - started))
+                context.close()
+            browser.close()
+    finally:
+        demo.stop()
+    for label, index in (("host page load", 0), ("load → portal usable", 1), ("total", 2)):
+        values = [t[index] * 1000 for t in timings]
+        print(f"{label:<22} median {statistics.median(values):7.1f} ms   "
+              f"max {max(values):7.1f} ms   ({len(values)} runs)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""`billflow demo`: the sandbox and a sample site with the portal embedded, from one command;
+live Stripe keys refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+BILLFLOW = Path(sys.executable).parent / "billflow"
+
+
+def _environment(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BILLFLOW_", "STRIPE_"))}
+    return {**env, "PYTHONUNBUFFERED": "1", **extra}
+
+
+@contextmanager
+def demo() -> Iterator[str]:
+    process = subprocess.Popen(
+        [str(BILLFLOW), "demo", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=_environment(),
+    )
+    assert process.stdout is not None
+    printed = []
+    try:
+        for line in process.stdout:
+            printed.append(line)
+            if line.startswith("Press Ctrl+C"):
+                break
+        found = re.search(r"open (http://127\.0\.0\.1:\d+)/", "".join(printed))
+        assert found, "".join(printed)
+        yield found[1]
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+
+
+def test_the_demo_site_embeds_a_working_portal_for_its_customer() -> None:
+    with demo() as url:
+        page = requests.get(url + "/", timeout=10)
+        assert page.status_code == 200
+        found = re.search(r"data-billflow-settings>(.*?)</script>", page.text)
+        assert found, page.text
+        settings = json.loads(found[1])
+        assert settings["email"] == "ada@example.com"
+        headers = {"X-Billflow-Identity": settings["email"], "X-Billflow-Hash": settings["hash"]}
+        portal = requests.get(f"{url}/billflow/api/portal", headers=headers, timeout=10).json()
+        subscriptions = portal["billingData"]["subscriptions"]
+        assert len(subscriptions) == 2 and portal["currentConfig"]["coupons"] is True
+        seats = next(s for s in subscriptions if s["unit_label"])
+        changed = requests.post(
+            f"{url}/billflow/api/actions/change_quantity",
+            json={"subscription": seats["id"], "quantity": seats["quantity"] + 1},
+            headers={**headers, "Idempotency-Key": "demo-intent-0001"},
+            timeout=10,
+        )
+        assert changed.status_code == 200, changed.text
+        assert requests.get(f"{url}/billflow/embed.js", timeout=10).status_code == 200
+        other = requests.get(url + "/?as=grace@example.com", timeout=10).text
+        assert '"email":"grace@example.com"' in other
+
+
+def test_live_keys_are_refused() -> None:
+    refused = subprocess.run(
+        [str(BILLFLOW), "demo", "--port", "0"],
+        capture_output=True,
+        text=True,
+        env=_environment(BILLFLOW_STRIPE_API_KEY="sk_live_" + "x" * 24),
+        timeout=30,
+    )
+    assert refused.returncode == 1
+    assert "refuses live Stripe keys" in refused.stderr
+    assert "x" * 24 not in refused.stderr + refused.stdout
