@@ -65,7 +65,8 @@ def test_a_new_card_replaces_the_default(portal_site: Site, browse: Browse) -> N
     expect(page.get_by_text(re.compile("Mastercard ending in 4444"))).to_be_visible()
     assert default_card(site)[1] == "4444"
     events = [e["event"] for e in page.evaluate("() => window.billflowEvents")]
-    assert events[-2:] == ["pre_update_payment_method", "update_payment_method"]
+    # One pre_ event, before Stripe.js confirms the card; the inner steps send none.
+    assert events == ["pre_load", "post_load", "pre_update_payment_method", "update_payment_method"]
 
 
 def test_a_declined_card_says_so_and_keeps_the_old_card(portal_site: Site, browse: Browse) -> None:
@@ -109,11 +110,15 @@ def test_a_card_that_needs_authentication_is_confirmed_in_the_page(
     challenge = page.get_by_role("dialog", name="3D Secure 2 Test Page")
     expect(challenge).to_be_visible()
     assert site.subscription(site.team)["items"].data[0].price.id == site.price("team_monthly")
+    events = [e["event"] for e in page.evaluate("() => window.billflowEvents")]
+    assert events[-1] == "pre_change_plan"  # not told of a change that is not paid yet
     challenge.get_by_role("button", name="Complete").click()
 
     expect(page.get_by_role("status")).to_have_text("Your plan has been changed.")
     expect(page.get_by_role("article", name="Business")).to_contain_text("$79.00 per month")
     assert site.subscription(site.team)["items"].data[0].price.id == site.price("business_monthly")
+    events = [e["event"] for e in page.evaluate("() => window.billflowEvents")]
+    assert events[-2:] == ["pre_change_plan", "change_plan"]
 
 
 def test_a_waiting_payment_can_be_paid_with_another_card(portal_site: Site, browse: Browse) -> None:

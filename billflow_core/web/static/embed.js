@@ -60,8 +60,14 @@
       (m, name) => (fields && name in fields ? fields[name] : m));
 
     // -- talking to the server and to the site ------------------------------------------
-    const problem = (code, message, extra) =>
-      Object.assign(new Error(message || code), {code, text: say(`error.${code}`) || message}, extra);
+    const BY_STATUS = {400: 'error.bad_input', 403: 'error.forbidden', 404: 'error.not_found',
+      409: 'error.conflict', 429: 'error.rate_limited'};
+    const problem = (code, message, extra) => {
+      const status = (extra && extra.status) || 0;
+      const text = say(`error.${code}`) || say(BY_STATUS[status] ||
+        (status >= 500 ? 'error.stripe_unavailable' : '')) || say('portal.error.generic');
+      return Object.assign(new Error(message || code), {code, text: text || message}, extra);
+    };
 
     const call = async (method, path, payload, key) => {
       const headers = {Accept: 'application/json'};
@@ -221,8 +227,11 @@
       return [id, keys.get(id)];
     };
 
+    // `quiet`: no pre_ event (an inner step, or one the caller already fired). The success
+    // event is the caller's to fire, once any payment the action needs has gone through.
     const act = async (action, payload, origin, quiet) => {
       const [id, key] = keyOf(action, payload);
+      clearTimeout(timer);
       clearErrors(origin);
       try {
         const pre = quiet ? null : emit(PRE[action] || `pre_${action}`, payload);
@@ -235,7 +244,6 @@
       try {
         const data = await call('POST', `/api/actions/${action}`, payload, key);
         keys.delete(id);
-        if (!quiet) tell(EVENT[action] || action, data.response);
         return data;
       } catch (error) {
         if (!error.again) keys.delete(id);
@@ -255,12 +263,13 @@
       focusOn(sub);
       const confirmation = data.confirmation;
       if (!confirmation || confirmation.kind !== 'payment') {
+        tell(EVENT[action] || action, data.response);
         announce(say(DONE[action]));
         return;
       }
       const made = data.response && data.response.object === 'subscription' && data.response.id;
       const place = body.querySelector(`[data-sub="${made || sub}"] h3`) || body.querySelector('h2');
-      await pay(confirmation.client_secret, place, action);
+      await pay(confirmation.client_secret, place, action, data.response);
     };
 
     const run = async (action, origin) => {
@@ -334,20 +343,20 @@
         return;
       }
       const data = await act('update_payment_method',
-        {payment_method: result.setupIntent.payment_method}, form);
+        {payment_method: result.setupIntent.payment_method}, form, true);
       if (data) await finish('update_payment_method', data, form);
     };
 
     // A payment the customer must confirm: 3-D Secure on the card Stripe holds, or, when
     // that card cannot pay (declined, or none yet), a new card in the payment dialog.
     let paying = null;
-    const pay = async (secret, origin, action) => {
+    const pay = async (secret, origin, action, response) => {
       try {
         await loadStripe();
         const found = await stripe.retrievePaymentIntent(secret);
         if (found.error) throw stripeError(found.error);
         const intent = found.paymentIntent;
-        paying = {secret, action: action || 'payment'};
+        paying = {secret, action: action || 'payment', response};
         if (intent.status === 'succeeded') return paid();
         if (intent.status === 'requires_payment_method') {
           const dialog = body.querySelector('dialog[data-dialog="pay"]');
@@ -375,9 +384,10 @@
     };
 
     const paid = async () => {
-      const action = paying.action;
+      const {action, response} = paying;
       paying = null;
       await load(true);
+      if (response) tell(EVENT[action] || action, response);
       announce(say(DONE[action]));
     };
 
@@ -421,7 +431,6 @@
       }
       payload[field.name] = value;
       const mine = ++previewing;
-      clearErrors(form);
       out.setAttribute('aria-busy', 'true');
       out.textContent = say('preview.loading');
       try {
