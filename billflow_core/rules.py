@@ -335,6 +335,8 @@ def check_subscribe(
         )
     if code not in (None, "") and not settings.coupons:
         raise Forbidden("This site does not take coupons.", code="feature_disabled", field="coupon")
+    if not isinstance(price_id, str) or not price_id:
+        raise BadInput("Choose a plan.", code="price_required", field="price")
     # The catalog holds only what the settings offer (their service, or their price ids).
     plan = next(
         (p for p in catalog.plans if isinstance(price_id, str) and p.price_id == price_id), None

@@ -186,6 +186,12 @@ def test_someone_who_is_not_a_customer_sees_the_plans_and_may_only_subscribe(
         ),
     )
 
+    assert_refused(
+        stripe_sandbox,
+        BadInput,
+        "price_required",
+        lambda: portal.act(visitor, "subscribe", {}, idempotency_key="pick-0000"),
+    )
     result = portal.act(
         visitor, "subscribe", {"price": demo["prices"]["team_monthly"]}, idempotency_key="pick-0002"
     )
