@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import MappingProxyType
 
 from . import __version__
@@ -54,6 +54,12 @@ def _sandbox(args: argparse.Namespace) -> int:
     print(f'  client = stripe.StripeClient("{sandbox.secret_key}",')
     print(f'                               base_addresses={{"api": "{url}"}})')
     print()
+    _serve_until_stopped(sandbox.stop)
+    return 0
+
+
+def _serve_until_stopped(stop: Callable[[], None]) -> None:
+    """Wait for Ctrl+C or SIGTERM, then `stop` what was started."""
     print("Press Ctrl+C to stop.", flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
@@ -62,8 +68,7 @@ def _sandbox(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        sandbox.stop()
-    return 0
+        stop()
 
 
 def _secret_key() -> str:
@@ -159,15 +164,7 @@ def _demo(args: argparse.Namespace) -> int:
     print("  test cards       4242 4242 4242 4242 (works), 4000 0000 0000 0002 (declined),")
     print("                   4000 0027 6000 3184 (asks for authentication)")
     print()
-    print("Press Ctrl+C to stop.", flush=True)
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    try:
-        stopped.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        demo.stop()
+    _serve_until_stopped(demo.stop)
     return 0
 
 
