@@ -31,6 +31,7 @@ class Messages:
         self.catalog_language = negotiate([self.language], default=SOURCE, available=LANGUAGES)
         self._layers = _layers(self.language, self.catalog_language, custom or {})
         self._warned: set[str] = set()
+        self._found: dict[str, str | None] = {}
 
     @property
     def direction(self) -> Literal["ltr", "rtl"]:
@@ -51,12 +52,20 @@ class Messages:
     __call__ = t
 
     def text(self, key: str) -> str | None:
-        """The unfilled text of `key`, or None when no layer has it."""
+        """The unfilled text of `key`, or None when no layer has it. Looked up once per key:
+        a page asks for the same few hundred texts on every answer."""
+        try:
+            return self._found[key]
+        except KeyError:
+            pass
+        found = None
         for layer in self._layers:
             text = layer.get(key)
             if isinstance(text, str) and text.strip():
-                return text
-        return None
+                found = text
+                break
+        self._found[key] = found
+        return found
 
     def texts(self) -> dict[str, str]:
         """Every key with its unfilled text: the shipped English keys and any key the
