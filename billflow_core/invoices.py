@@ -1,7 +1,8 @@
 """The invoices a customer may read in the portal, a page at a time.
 
-By default only the viewed subscription's invoices are shown, as hosted Billflow does; a site
-that wants one-off invoices too switches `show_all_invoices` on. Stripe filters by customer,
+By default only subscriptions' invoices are shown (one subscription's, or all of them for a
+page that shows them by subscription), as hosted Billflow does; a site that wants one-off
+invoices too switches `show_all_invoices` on. Stripe filters by customer,
 so a subscription id of someone else's simply finds nothing.
 """
 
@@ -57,12 +58,6 @@ def list_invoices(
     ):
         raise BadInput("subscription must be a subscription id.", code="subscription_invalid",
                        field="subscription")  # fmt: skip
-    if subscription is None and not settings.show_all_invoices:
-        raise BadInput(
-            "Say whose invoices: this site shows one subscription's at a time.",
-            code="subscription_required",
-            field="subscription",
-        )
     if starting_after is not None and (
         not isinstance(starting_after, str) or not starting_after.startswith("in_")
     ):
@@ -75,6 +70,10 @@ def list_invoices(
         starting_after=starting_after,
     )
     views = tuple(_view(invoice) for invoice in found.data if invoice.status != "draft")
+    if subscription is None and not settings.show_all_invoices:
+        # Every subscription's invoices in one request, for a page showing them by
+        # subscription; one-off invoices only where the site shows them.
+        views = tuple(view for view in views if view.subscription is not None)
     return InvoicePage(views, bool(found.has_more))
 
 

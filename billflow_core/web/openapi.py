@@ -120,7 +120,8 @@ def _paths() -> JSON:
                     _query(
                         "subscription",
                         "^(sub_.*)?$",
-                        "Whose invoices (`sub_…`): needed unless the site shows them all. "
+                        "Whose invoices (`sub_…`). Left out: every subscription's "
+                        "invoices (one-off invoices too where the site shows them all). "
                         "Empty counts as left out.",
                     ),
                     _query(

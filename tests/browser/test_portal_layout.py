@@ -1,5 +1,6 @@
 """The page does not jump about: once the portal is shown, the invoices arriving after it move
-nothing (a layout shift score near zero), at phone and at desktop width."""
+nothing (a layout shift score near zero), at phone and at desktop width; and they arrive in
+one request, however many subscriptions show them."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ def test_invoices_arriving_shift_nothing(
     site = portal_site()
     page = browse(width=width)
     page.add_init_script(RECORD_SHIFTS)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/invoices" in r.url else None)
     page.goto(site.page())
     page.wait_for_selector(".bf-invoice")
     page.wait_for_function(
@@ -36,3 +39,5 @@ def test_invoices_arriving_shift_nothing(
     page.wait_for_timeout(300)
     shifts = page.evaluate("() => window.billflowShifts")
     assert sum(shifts) < 0.02, shifts  # "good" CLS is under 0.1; before rows kept room: 0.2
+    # Both subscriptions' invoices came in one request (one Stripe request), not one each.
+    assert len(asked) == 1, asked

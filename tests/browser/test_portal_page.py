@@ -53,10 +53,15 @@ def test_the_customer_sees_their_subscriptions_card_and_invoices(
     expect(invoices.first).to_contain_text("Paid")
     first_link = team.get_by_role("link", name=re.compile("^View invoice"))
     expect(first_link.first).to_have_attribute("href", re.compile(r"/invoices/in_"))
-    # A year of monthly invoices: the first few show, "more" shows the rest.
+    # A year of monthly invoices: the first few show; "more" shows the rest of what the
+    # first request brought (both subscriptions' invoices in one page of 24), then asks for
+    # this subscription's next page.
     expect(invoices.filter(visible=True)).to_have_count(6)
     team.get_by_role("button", name="Show more invoices").click()
+    expect(invoices.filter(visible=True)).to_have_count(12)
+    team.get_by_role("button", name="Show more invoices").click()
     expect(invoices.filter(visible=True)).to_have_count(13)
+    expect(team.get_by_role("button", name="Show more invoices")).to_be_hidden()
     assert events(page)[:2] == ["pre_load", "post_load"]
 
 

@@ -145,7 +145,7 @@
       if (card) card.unmount();
       body.innerHTML = data.html;
       body.setAttribute('aria-busy', 'false');
-      body.querySelectorAll('[data-invoices]').forEach((list) => invoices(list));
+      allInvoices([...body.querySelectorAll('[data-invoices]')]);
     };
 
     const focusOn = (sub) => {
@@ -194,6 +194,30 @@
         showError(section, error, 'invoices');
       }
       rows.setAttribute('aria-busy', 'false');
+    };
+
+    // Every list's first page from one request (one Stripe request, however many
+    // subscriptions), each row put in its subscription's list.
+    const allInvoices = async (sections) => {
+      if (!sections.length) return;
+      try {
+        const data = await call('GET', '/api/invoices');
+        const found = document.createElement('template');
+        found.innerHTML = data.html;
+        const rows = [...found.content.children];
+        sections.forEach((section) => {
+          const mine = section.dataset.invoices;
+          const list = section.querySelector('[data-rows]');
+          list.append(...rows.filter((row) => !mine || row.dataset.subscription === mine));
+          if (list.lastElementChild) section.dataset.last = list.lastElementChild.dataset.invoice;
+          section.dataset.hasMore = data.has_more ? '1' : '';
+          section.querySelector('[data-none]').hidden = list.children.length > 0 || data.has_more;
+          folded(section);
+        });
+      } catch (error) {
+        sections.forEach((section) => showError(section, error, 'invoices'));
+      }
+      sections.forEach((s) => s.querySelector('[data-rows]').setAttribute('aria-busy', 'false'));
     };
 
     // The first few invoices show; "more" shows the rest of the page, then asks for the next.
