@@ -20,9 +20,7 @@ from ..errors import StripeError, not_implemented
 from ..render import render
 from .lifecycle import PENDING_UPDATE_EXPIRES_AFTER, emit_updated, items_of
 from .listing import merge_metadata
-from .periods import add_interval
-from .subscriptions import interval_of
-from .update_plans import Plan
+from .update_plans import Plan, new_item, period_once_applied
 
 JSON = dict[str, Any]
 
@@ -103,22 +101,11 @@ def _would_be_items(
     ctx: Context, sub: JSON, plan: Plan, named: set[str], template: JSON
 ) -> list[JSON]:
     """The items the change names or adds, as they would be once it applies."""
-    start, end = template["current_period_start"], template["current_period_end"]
-    if plan.resets_cycle:
-        interval, count = interval_of(next(c.price for c in plan.changes if not c.deleted))
-        start, end = plan.at, add_interval(plan.at, interval, count)
+    start, end = period_once_applied(plan, template)
     items = []
     for change in plan.changes:
         if change.item is None:
-            item = shapes.subscription_item(
-                id=ctx.state.new_id("subscription_item"),
-                created=ctx.now(sub["customer"]),
-                subscription=sub["id"],
-                price=change.price,
-                quantity=change.quantity,
-                current_period_start=start,
-                current_period_end=end,
-            )
+            item = new_item(ctx, sub, change, start, end)
         elif change.item["id"] in named:
             item = render(ctx.state, change.item)
             item.update(

@@ -30,7 +30,14 @@ from .subscriptions import (
     interval_of,
     refuse_unpayable,
 )
-from .update_plans import Plan, cycle_charges, plan_update, preview_invoice
+from .update_plans import (
+    Plan,
+    cycle_charges,
+    new_item,
+    period_once_applied,
+    plan_update,
+    preview_invoice,
+)
 
 JSON = dict[str, Any]
 ROUTES = Routes()
@@ -238,11 +245,8 @@ def apply_items(ctx: Context, sub: JSON, plan: Plan, behavior: str) -> None:
     """Make the subscription's items those of `plan`; with `create_prorations`, its charges
     wait as pending items for the next invoice (other behaviours bill them elsewhere)."""
     state = ctx.state
-    template = items_of(ctx, sub)[0]
-    start, end = template["current_period_start"], template["current_period_end"]
+    start, end = period_once_applied(plan, items_of(ctx, sub)[0])
     if plan.resets_cycle:
-        interval, count = interval_of(next(c.price for c in plan.changes if not c.deleted))
-        start, end = plan.at, add_interval(plan.at, interval, count)
         sub["billing_cycle_anchor"] = plan.at
     elif behavior == "create_prorations":
         for charge in plan.charges:
@@ -254,15 +258,7 @@ def apply_items(ctx: Context, sub: JSON, plan: Plan, behavior: str) -> None:
             continue
         item = change.item
         if item is None:
-            item = shapes.subscription_item(
-                id=state.new_id("subscription_item"),
-                created=ctx.now(sub["customer"]),
-                subscription=sub["id"],
-                price=change.price,
-                quantity=change.quantity,
-                current_period_start=start,
-                current_period_end=end,
-            )
+            item = new_item(ctx, sub, change, start, end)
             state.put(item)
             sub["items"]["data"].append(item["id"])
         item.update(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .. import shapes
 from ..context import Context
 from ..errors import StripeError, invalid, not_implemented
 from .billing import build_invoice
@@ -93,6 +94,28 @@ class Plan:
     charges: list[Charge]
     resets_cycle: bool
     at: int
+
+
+def period_once_applied(plan: Plan, template: JSON) -> tuple[int, int]:
+    """The items' period once `plan` applies: the current one, or a new cycle from the
+    change when it resets the cycle (`template` is one of the current items)."""
+    if not plan.resets_cycle:
+        return template["current_period_start"], template["current_period_end"]
+    interval, count = interval_of(next(c.price for c in plan.changes if not c.deleted))
+    return plan.at, add_interval(plan.at, interval, count)
+
+
+def new_item(ctx: Context, sub: JSON, change: ItemChange, start: int, end: int) -> JSON:
+    """The item a change adds, for the period `start`–`end` (not stored)."""
+    return shapes.subscription_item(
+        id=ctx.state.new_id("subscription_item"),
+        created=ctx.now(sub["customer"]),
+        subscription=sub["id"],
+        price=change.price,
+        quantity=change.quantity,
+        current_period_start=start,
+        current_period_end=end,
+    )
 
 
 def plan_update(ctx: Context, sub: JSON, specs: list[JSON], behavior: str, at: int) -> Plan:
