@@ -15,6 +15,7 @@ from ..errors import BadInput, BillflowError
 __all__ = ["MAX_BODY", "Request", "Response", "error_response", "json_response"]
 
 MAX_BODY = 64 * 1024  # an action's body is a few fields; Stripe's webhooks stay far below too
+MAX_DEPTH = 8  # an action's body is one flat object; anything much deeper is not a request
 
 _SECURITY_HEADERS = (
     ("X-Content-Type-Options", "nosniff"),
@@ -48,11 +49,31 @@ class Request:
         if not self.body.strip():
             return {}
         try:
-            return json.loads(self.body)
+            parsed = json.loads(self.body)
         # RecursionError: arrays or objects nested deeper than Python's stack, which fits
-        # well within MAX_BODY.
+        # well within MAX_BODY (on the versions whose parser recurses).
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise BadInput("The request body is not valid JSON.", code="body_invalid") from None
+        if _depth(parsed) > MAX_DEPTH:
+            raise BadInput("The request body is nested too deeply.", code="body_invalid")
+        return parsed
+
+
+def _depth(value: Any) -> int:
+    """How deeply arrays and objects nest in `value`, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if level + 1 > MAX_DEPTH:
+                    return level + 1
+                stack.append((child, level + 1))
+        deepest = max(deepest, level)
+    return deepest if isinstance(value, (dict, list)) else 0
 
 
 @dataclass(frozen=True)
