@@ -33,7 +33,8 @@ PREFIX = "BILLFLOW_"
 NOT_OPTIONS = frozenset(
     {"SECRET_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_PUBLISHABLE_KEY",
      "STRIPE_API_BASE", "STRIPE_JS_URL", "DEMO_EMAIL", "URL_PREFIX", "SANDBOX_SECRET_KEY",
-     "SANDBOX_PUBLISHABLE_KEY", "CHROMIUM"}
+     "SANDBOX_PUBLISHABLE_KEY", "CHROMIUM", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME",
+     "SMTP_PASSWORD", "SMTP_STARTTLS"}
 )  # fmt: skip
 
 DEFAULT_CANCELLATION_REASONS: tuple[str, ...] = (
@@ -148,7 +149,12 @@ class PortalSettings:
     # Signing in by email, for sites without their own login.
     email_sign_in: bool = False
     company_name: str | None = None
-    sign_in_redirect_url: str | None = None
+    sign_in_redirect_url: str | None = None  # links only ever point here
+    sign_in_from_address: str | None = None  # the sign-in emails' From
+    sign_in_link_lifetime: int = 900  # seconds a link works (once)
+    sign_in_session_lifetime: int = 12 * 3600  # seconds a signed-in session lasts
+    sign_in_per_email_per_hour: int = 5  # links asked for one address
+    sign_in_per_address_per_hour: int = 20  # links asked from one client address
 
     def __post_init__(self) -> None:
         _check_together(self)
@@ -204,6 +210,24 @@ def _check_together(settings: PortalSettings) -> None:
         raise SettingsError("coupons_on_resubscribe needs coupons and resubscribe on")
     if settings.email_sign_in and not settings.company_name:
         raise SettingsError("email_sign_in needs company_name: sign-in emails are sent in its name")
+    if settings.email_sign_in and settings.identify_by != "email":
+        raise SettingsError("email_sign_in needs identify_by 'email': a link proves an email")
+    if settings.email_sign_in and not settings.sign_in_from_address:
+        raise SettingsError("email_sign_in needs sign_in_from_address: the emails' From")
+    if settings.email_sign_in and not (settings.sign_in_redirect_url or "").startswith(
+        ("https://", "http://")
+    ):
+        raise SettingsError(
+            "email_sign_in needs sign_in_redirect_url, an http(s) URL: the page links go to"
+        )
+    if not 60 <= settings.sign_in_link_lifetime <= 86400:
+        raise SettingsError("sign_in_link_lifetime must be between 60 seconds and a day")
+    if not 300 <= settings.sign_in_session_lifetime <= 30 * 86400:
+        raise SettingsError("sign_in_session_lifetime must be between 5 minutes and 30 days")
+    if settings.sign_in_per_email_per_hour < 1 or settings.sign_in_per_address_per_hour < 1:
+        raise SettingsError(
+            "sign_in_per_email_per_hour and sign_in_per_address_per_hour must be at least 1"
+        )
     if not 60 <= settings.hash_lifetime <= 30 * 86400:
         raise SettingsError("hash_lifetime must be between 60 seconds and 30 days")
     if not 1 <= settings.pause_max_days <= 365:
