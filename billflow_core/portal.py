@@ -30,14 +30,16 @@ from .actions import Session
 from .answers import AnswerStore, MemoryAnswers
 from .auth import authenticate
 from .catalog import CatalogCache
-from .errors import BadInput, Conflict, NotFound
+from .errors import BadInput, Conflict, Forbidden, NotFound
 from .gateway import StripeGateway
 from .hashing import expiring_hash
 from .invoices import InvoicePage, list_invoices
+from .mail import Mailer, SMTPMailer
 from .previews import ChangePreview, preview_change
 from .promotions import PromotionCodeCache
 from .rules import check_feature
 from .settings import PortalSettings, SettingsError
+from .signin import SignIn, SignInStore
 from .state import PortalState, build_state, find_customer, identity_kind, payment_secret
 from .webhooks import Outcome, StripeWebhooks
 
@@ -193,6 +195,8 @@ class Portal:
         answers: AnswerStore | None = None,
         stripe_publishable_key: str | None = None,
         stripe_js_url: str = STRIPE_JS_URL,
+        mailer: Mailer | None = None,
+        sign_in_store: SignInStore | None = None,
     ) -> None:
         if not isinstance(secret_key, str) or len(secret_key) < MIN_SECRET:
             raise SettingsError(
@@ -216,6 +220,18 @@ class Portal:
             if stripe_webhook_secret is not None
             else None
         )
+        if settings.email_sign_in and mailer is None:
+            raise SettingsError(
+                "email_sign_in needs a mailer: set BILLFLOW_SMTP_HOST (or pass the host's own)"
+            )
+        self.sign_in = SignIn(
+            settings,
+            secret_key,
+            find=lambda email: find_customer(self.gateway, settings, email) is not None,
+            mailer=mailer,
+            store=sign_in_store,
+            clock=clock,
+        )
         if settings.debug:
             logging.getLogger("billflow_core").setLevel(logging.DEBUG)
 
@@ -226,10 +242,14 @@ class Portal:
         `STRIPE_API_KEY`), `BILLFLOW_STRIPE_WEBHOOK_SECRET` and `BILLFLOW_STRIPE_API_BASE`
         (another address than Stripe's, such as the sandbox), and for the page
         `BILLFLOW_STRIPE_PUBLISHABLE_KEY` and `BILLFLOW_STRIPE_JS_URL` (Stripe.js, or the
-        sandbox's stand-in at `{sandbox}/v3/`). Raises `SettingsError`."""
+        sandbox's stand-in at `{sandbox}/v3/`), and for email sign-in `BILLFLOW_SMTP_HOST`,
+        `_PORT`, `_USERNAME`, `_PASSWORD` and `_STARTTLS` (unless `mailer=` is passed).
+        Raises `SettingsError`."""
         api_key = config.get("BILLFLOW_STRIPE_API_KEY") or config.get("STRIPE_API_KEY")
         if not api_key:
             raise SettingsError("BILLFLOW_STRIPE_API_KEY is not set (the Stripe secret key)")
+        if "mailer" not in options:
+            options["mailer"] = SMTPMailer.from_config(config)
         try:
             return cls(
                 PortalSettings.from_mapping(config),
@@ -264,6 +284,17 @@ class Portal:
             livemode=self.gateway.livemode,
             now=int(self._clock()) if now is None else now,
         )
+        return self._limited(proven, subscription)
+
+    def session_visitor(self, session: Any, *, subscription: Any = None) -> Visitor:
+        """The visitor an email-link session proves (`Forbidden` `session_expired` for one
+        that ended; `feature_disabled` where email sign-in is off)."""
+        if not self.settings.email_sign_in:
+            raise Forbidden("This site does not offer email sign-in.", code="feature_disabled")
+        email = self.sign_in.email_of(session)
+        return self._limited(email, subscription)
+
+    def _limited(self, proven: str, subscription: Any) -> Visitor:
         if subscription in (None, ""):
             return Visitor(proven)
         if not isinstance(subscription, str) or not subscription.startswith("sub_"):

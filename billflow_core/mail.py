@@ -1,0 +1,72 @@
+"""Sending email: a `Mailer` is anything with `send(message)`. The SMTP one here is built from
+`BILLFLOW_SMTP_*` config; a plugin passes its framework's mail instead (Django's, Flask-Mail).
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Mapping
+from email.message import EmailMessage
+from typing import Any, Protocol
+
+from .settings import SettingsError
+
+__all__ = ["Mailer", "SMTPMailer"]
+
+
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> None:
+        """Send `message` (its To and From are set); raise on failure."""
+        ...
+
+
+class SMTPMailer:
+    """Sends each message over a new SMTP connection (sign-in emails are rare)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int = 25,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        timeout: float = 10.0,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self._username = username
+        self._password = password
+        self.starttls = starttls
+        self.timeout = timeout
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> SMTPMailer | None:
+        """The mailer `BILLFLOW_SMTP_HOST`, `_PORT`, `_USERNAME`, `_PASSWORD` and `_STARTTLS`
+        describe, or None without a host. Raises `SettingsError`."""
+        host = config.get("BILLFLOW_SMTP_HOST")
+        if not host:
+            return None
+        try:
+            port = int(config.get("BILLFLOW_SMTP_PORT") or 25)
+        except (TypeError, ValueError):
+            raise SettingsError("BILLFLOW_SMTP_PORT must be a port number") from None
+        starttls = str(config.get("BILLFLOW_SMTP_STARTTLS") or "").lower() in {
+            "1", "true", "yes", "on"
+        }  # fmt: skip
+        return cls(
+            str(host),
+            port,
+            username=config.get("BILLFLOW_SMTP_USERNAME") or None,
+            password=config.get("BILLFLOW_SMTP_PASSWORD") or None,
+            starttls=starttls,
+        )
+
+    def send(self, message: EmailMessage) -> None:
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self._username:
+                smtp.login(self._username, self._password or "")
+            smtp.send_message(message)

@@ -1,0 +1,291 @@
+"""Signing in by email, for sites without their own login: a link that works once, then a
+short session.
+
+Link token (in the link as `billflow_token`), bound to the email, the redirect URL and an
+expiry, made with the site's secret key under its own label, so it is never an identity
+hash::
+
+    msg   = b"billflow-link-v1" \\0 email \\0 redirect_url \\0 expires_at \\0 nonce
+    token = f"{b64url(email)}.{expires_at}.{nonce}.{hex(HMAC-SHA256(secret, msg))}"
+
+The redirect URL is not in the token: the exchange checks it against the site's, so a link
+made for another site (or before the URL changed) is refused. A session is the same shape
+under `billflow-session-v1` without the URL. Which nonces were used, which sessions ended and
+how many links were asked for live in a `SignInStore`: in memory by default; a plugin gives
+its framework's cache (anything with `add`, `has` and `incr`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any, Protocol
+
+from .errors import BadInput, Forbidden, RateLimited
+from .mail import Mailer
+from .settings import PortalSettings
+
+log = logging.getLogger(__name__)
+
+__all__ = ["MemorySignInStore", "SignIn", "SignInStore", "TooMany"]
+
+_LINK_LABEL = b"billflow-link-v1"
+_SESSION_LABEL = b"billflow-session-v1"
+_TOKEN = re.compile(
+    r"([A-Za-z0-9_-]{1,700})\.([0-9]{1,12})\.([A-Za-z0-9_-]{16,64})\.([0-9a-f]{64})"
+)
+# Loose on purpose: the mail server is the judge; this only refuses what is not an address.
+_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+")
+MAX_EMAIL = 254
+HOUR = 3600
+
+
+class SignInStore(Protocol):
+    def add(self, key: str, ttl: float) -> bool:
+        """Set `key` for `ttl` seconds unless it is set: True when this call set it."""
+        ...
+
+    def has(self, key: str) -> bool:
+        """Whether `key` is set."""
+        ...
+
+    def incr(self, key: str, ttl: float) -> int:
+        """Add one to the count under `key` (made for `ttl` seconds at 0); the new count."""
+        ...
+
+
+class MemorySignInStore:
+    """The store of one process, each key for its time, at most `size` keys."""
+
+    def __init__(self, *, size: int = 100_000, clock: Callable[[], float] = time.monotonic):
+        self._size = size
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._keys: dict[str, tuple[float, int]] = {}
+
+    def _live(self, key: str, now: float) -> tuple[float, int] | None:
+        found = self._keys.get(key)
+        if found is not None and found[0] <= now:
+            del self._keys[key]
+            return None
+        return found
+
+    def _room(self, now: float) -> None:
+        if len(self._keys) >= self._size:
+            for key in [k for k, (until, _) in self._keys.items() if until <= now]:
+                del self._keys[key]
+            while len(self._keys) >= self._size:
+                del self._keys[next(iter(self._keys))]
+
+    def add(self, key: str, ttl: float) -> bool:
+        with self._lock:
+            now = self._clock()
+            if self._live(key, now) is not None:
+                return False
+            self._room(now)
+            self._keys[key] = (now + ttl, 1)
+            return True
+
+    def has(self, key: str) -> bool:
+        with self._lock:
+            return self._live(key, self._clock()) is not None
+
+    def incr(self, key: str, ttl: float) -> int:
+        with self._lock:
+            now = self._clock()
+            found = self._live(key, now)
+            if found is None:
+                self._room(now)
+                found = (now + ttl, 0)
+            self._keys[key] = (found[0], found[1] + 1)
+            return found[1] + 1
+
+
+class TooMany(RateLimited):
+    """429 `rate_limited`, with the seconds to wait before asking again."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("Too many sign-in links asked for; try again later.", code="rate_limited")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A session the exchange made: its value for the page, and when it ends."""
+
+    session: str
+    email: str
+    expires_at: int
+
+
+def check_email(email: Any) -> str:
+    """The address, stripped; `BadInput` (`email_invalid`) when it is not one."""
+    if isinstance(email, str):
+        email = email.strip()
+    if not isinstance(email, str) or len(email) > MAX_EMAIL or not _EMAIL.fullmatch(email):
+        raise BadInput("Enter an email address.", code="email_invalid", field="email")
+    return email
+
+
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _unb64(text: str) -> str:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+Compose = Callable[[str, str, int], EmailMessage]  # (email, link, expires_at) -> the message
+
+
+class SignIn:
+    """Email sign-in for one portal. `find` answers whether an email is a customer's (it
+    calls Stripe); lookups and sending run on a worker thread, so a request for a known
+    email answers exactly as soon as one for an unknown email."""
+
+    def __init__(
+        self,
+        settings: PortalSettings,
+        secret: str,
+        *,
+        find: Callable[[str], bool],
+        mailer: Mailer | None,
+        store: SignInStore | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self._key = secret.encode()
+        self._find = find
+        self.mailer = mailer
+        self.store: SignInStore = store if store is not None else MemorySignInStore()
+        self._clock = clock
+        self._worker = ThreadPoolExecutor(max_workers=2, thread_name_prefix="billflow-sign-in")
+        self._pending: set[Future[None]] = set()
+        self._pending_lock = threading.Lock()
+
+    # -- asking for a link -----------------------------------------------------------------
+    def request_link(self, email: Any, client_address: str | None, compose: Compose) -> None:
+        """Email a link to `email` when it is a customer's; the same for anyone else.
+        Raises `BadInput` (`email_invalid`) and `TooMany`."""
+        address = check_email(email)
+        now = int(self._clock())
+        window = now // HOUR
+        retry = HOUR - now % HOUR
+        if client_address:
+            asked = self.store.incr(f"billflow:rate:addr:{_digest(client_address)}:{window}", HOUR)
+            if asked > self.settings.sign_in_per_address_per_hour:
+                raise TooMany(retry)
+        asked = self.store.incr(f"billflow:rate:email:{_digest(address.lower())}:{window}", HOUR)
+        if asked > self.settings.sign_in_per_email_per_hour:
+            raise TooMany(retry)
+        expires_at = now + self.settings.sign_in_link_lifetime
+        link = self.link(address, expires_at)
+        job = self._worker.submit(self._send, address, link, expires_at, compose)
+        with self._pending_lock:
+            self._pending.add(job)
+        job.add_done_callback(self._done)
+
+    def _done(self, job: Future[None]) -> None:
+        with self._pending_lock:
+            self._pending.discard(job)
+
+    def wait(self, timeout: float = 10.0) -> None:
+        """Return once the links asked for so far are sent (or not): for tests and shutdown."""
+        with self._pending_lock:
+            jobs = list(self._pending)
+        for job in jobs:
+            job.exception(timeout=timeout)
+
+    def _send(self, email: str, link: str, expires_at: int, compose: Compose) -> None:
+        try:
+            if not self._find(email):
+                log.info("sign-in link asked for an address that is no customer's")
+                return
+            if self.mailer is None:
+                log.warning("sign-in link not sent: no mailer (set BILLFLOW_SMTP_HOST)")
+                return
+            self.mailer.send(compose(email, link, expires_at))
+            log.info("sign-in link sent")
+        except Exception as error:  # the visitor already has their answer; never the link
+            log.warning("sign-in link not sent: %s", type(error).__name__)
+
+    def link(self, email: str, expires_at: int) -> str:
+        """The link to the site's redirect URL with a fresh token for `email`."""
+        url = self.settings.sign_in_redirect_url or ""
+        token = self._token(_LINK_LABEL, email, url, expires_at, secrets.token_urlsafe(18))
+        return f"{url}{'&' if '?' in url else '?'}billflow_token={token}"
+
+    def _token(self, label: bytes, email: str, url: str, expires_at: int, nonce: str) -> str:
+        message = b"\x00".join(
+            (label, email.encode(), url.encode(), str(expires_at).encode(), nonce.encode())
+        )
+        digest = hmac.new(self._key, message, hashlib.sha256).hexdigest()
+        return f"{_b64(email)}.{expires_at}.{nonce}.{digest}"
+
+    def _open(self, label: bytes, token: Any, url: str) -> tuple[str, int, str] | None:
+        """(email, expires_at, nonce) of a token this site signed, else None."""
+        found = _TOKEN.fullmatch(token) if isinstance(token, str) else None
+        if found is None:
+            return None
+        try:
+            email = _unb64(found[1])
+        except ValueError:
+            return None
+        expires_at, nonce = int(found[2]), found[3]
+        if "\x00" in email:
+            return None
+        expected = self._token(label, email, url, expires_at, nonce)
+        if not hmac.compare_digest(expected, token):
+            return None
+        return email, expires_at, nonce
+
+    # -- the link comes back ---------------------------------------------------------------
+    def exchange(self, token: Any) -> SignedIn:
+        """A session for the link's token. Raises `Forbidden`: `link_invalid` (not signed
+        here, tampered with, or made for another redirect URL), `link_expired`, `link_used`."""
+        opened = self._open(_LINK_LABEL, token, self.settings.sign_in_redirect_url or "")
+        if opened is None:
+            raise Forbidden("This sign-in link is not valid.", code="link_invalid", field="token")
+        email, expires_at, nonce = opened
+        now = int(self._clock())
+        if now >= expires_at:
+            raise Forbidden("This sign-in link has expired.", code="link_expired", field="token")
+        if not self.store.add(f"billflow:used:{nonce}", expires_at - now + 60):
+            raise Forbidden("This sign-in link was used already.", code="link_used",
+                            field="token")  # fmt: skip
+        ends = now + self.settings.sign_in_session_lifetime
+        session = self._token(_SESSION_LABEL, email, "", ends, secrets.token_urlsafe(18))
+        log.info("sign-in link exchanged for a session")
+        return SignedIn(session, email, ends)
+
+    def email_of(self, session: Any) -> str:
+        """The email a session proves. Raises `Forbidden` (`session_expired`) for one that
+        ended, expired or was never made here."""
+        opened = self._open(_SESSION_LABEL, session, "")
+        now = int(self._clock())
+        if opened is None or now >= opened[1] or self._ended(opened[2]):
+            raise Forbidden("Your session has ended; sign in again.", code="session_expired")
+        return opened[0]
+
+    def end(self, session: Any) -> None:
+        """End a session (signing out). Raises `Forbidden` like `email_of`."""
+        self.email_of(session)
+        _, expires_at, nonce = self._open(_SESSION_LABEL, session, "") or ("", 0, "")
+        self.store.add(f"billflow:ended:{nonce}", max(1, expires_at - int(self._clock())) + 60)
+
+    def _ended(self, nonce: str) -> bool:
+        return self.store.has(f"billflow:ended:{nonce}")
