@@ -14,10 +14,12 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
+from email.message import EmailMessage
+from email.utils import formataddr
 from importlib import resources
 from typing import Any
 
-from ..errors import BadInput, BillflowError, NotFound
+from ..errors import BadInput, BillflowError, Forbidden, NotFound
 from ..portal import Portal, Visitor
 from ..state import PortalState
 from .http import Request, Response, error_response, json_response
@@ -94,8 +96,15 @@ class PortalAPI:
 
     # -- what the routes share -------------------------------------------------------------
     def visitor(self, request: Request, proven: Visitor | None) -> Visitor:
+        """Who asks: the host's proven visitor, else an email-link session
+        (`X-Billflow-Session`), else the identity and its hash."""
         if proven is not None:
             return proven
+        session = request.header("X-Billflow-Session")
+        if session:
+            return self.portal.session_visitor(
+                session, subscription=request.header("X-Billflow-Subscription")
+            )
         return self.portal.visitor(
             request.header("X-Billflow-Identity"),
             request.header("X-Billflow-Hash"),
@@ -203,6 +212,59 @@ def _invoices(api: PortalAPI, request: Request, proven: Visitor | None, _: str) 
     return json_response({**invoices_json(page), "html": html, "language": speech.language})
 
 
+def _login_link(api: PortalAPI, request: Request, _: Visitor | None, __: str) -> Response:
+    """202 with one body whether or not the email is a customer's: the answer never says."""
+    _sign_in_on(api)
+    _require_json(request)
+    body = _json_object(request)
+    if set(body) - {"email"}:
+        name = str(sorted(set(body) - {"email"}, key=str)[0])
+        raise BadInput(f"Unknown field {name!r}.", code="unknown_field", field=name)
+    speech = api.speech(request)
+    settings = api.portal.settings
+
+    def compose(email: str, link: str, expires_at: int) -> EmailMessage:
+        minutes = max(1, (settings.sign_in_link_lifetime + 59) // 60)
+        subject, text, html = api.renderer.sign_in_email(speech, link, minutes=minutes)
+        message = EmailMessage()
+        message["Subject"] = subject
+        message["From"] = formataddr(
+            (settings.company_name or "", settings.sign_in_from_address or "")
+        )
+        message["To"] = email
+        message.set_content(text)
+        message.add_alternative(html, subtype="html")
+        return message
+
+    api.portal.sign_in.request_link(body.get("email"), request.client_address, compose)
+    return json_response({"sent": True}, 202)
+
+
+def _session(api: PortalAPI, request: Request, _: Visitor | None, __: str) -> Response:
+    """The link's token for a session the page keeps and sends as `X-Billflow-Session`."""
+    _sign_in_on(api)
+    _require_json(request)
+    body = _json_object(request)
+    if set(body) - {"token"}:
+        name = str(sorted(set(body) - {"token"}, key=str)[0])
+        raise BadInput(f"Unknown field {name!r}.", code="unknown_field", field=name)
+    signed_in = api.portal.sign_in.exchange(body.get("token"))
+    return json_response(
+        {"session": signed_in.session, "email": signed_in.email, "expires_at": signed_in.expires_at}
+    )
+
+
+def _sign_out(api: PortalAPI, request: Request, _: Visitor | None, __: str) -> Response:
+    _sign_in_on(api)
+    api.portal.sign_in.end(request.header("X-Billflow-Session"))
+    return json_response({"signed_out": True})
+
+
+def _sign_in_on(api: PortalAPI) -> None:
+    if not api.portal.settings.email_sign_in:
+        raise Forbidden("This site does not offer email sign-in.", code="feature_disabled")
+
+
 def _webhook(api: PortalAPI, request: Request, _: Visitor | None, __: str) -> Response:
     outcome = api.portal.handle_webhook(request.body, request.header("Stripe-Signature"))
     return json_response({"received": True, "outcome": outcome})
@@ -238,6 +300,8 @@ _ROUTES: dict[str, dict[str, Any]] = {
     "/api/portal": {"GET": _state},
     "/api/preview": {"POST": _preview},
     "/api/invoices": {"GET": _invoices},
+    "/api/login-link": {"POST": _login_link},
+    "/api/session": {"POST": _session, "DELETE": _sign_out},
     "/stripe/webhook": {"POST": _webhook},
     "/api/openapi.json": {"GET": _openapi},
     **{f"/{name}": {"GET": _static} for name in STATIC_FILES},

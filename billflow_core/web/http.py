@@ -32,6 +32,7 @@ class Request:
     headers: Mapping[str, str] = field(default_factory=dict)
     query: str = ""
     body: bytes = b""
+    client_address: str | None = None  # the client's IP address, for rate limits
 
     def header(self, name: str) -> str | None:
         wanted = name.lower()
@@ -107,5 +108,5 @@ def error_response(error: BillflowError) -> Response:
     """DESIGN.md's error shape: `{"error": {"code", "message"[, "field"]}}`."""
     headers: tuple[tuple[str, str], ...] = ()
     if error.status == 429:
-        headers = (("Retry-After", "2"),)
+        headers = (("Retry-After", str(getattr(error, "retry_after", 2))),)
     return json_response(error.to_dict(), error.status, headers)

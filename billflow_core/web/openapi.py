@@ -25,7 +25,8 @@ JSON = dict[str, Any]
 _ERRORS: Mapping[int, str] = {
     400: "Bad input: a malformed request, or a value out of bounds (`field` says which).",
     402: "The card was declined, or needs the customer to authenticate.",
-    403: "A missing, bad or expired identity hash, or a feature the site switched off.",
+    403: "A missing, bad or expired identity hash, session or sign-in link, or a feature the "
+    "site switched off.",
     404: "No such subscription, invoice or action for this customer.",
     409: "The request conflicts with the current state (already canceled, a reused "
     "Idempotency-Key, …).",
@@ -41,7 +42,9 @@ _PREVIEW = (400, 403, 404, 409, 413, 429, 500, 503)
 _WEBHOOK = (400, 404, 413, 500)
 _DOCUMENT = (413, 500)
 
-_IDENTIFIED: list[JSON] = [{"identity": [], "identityHash": []}]
+_IDENTIFIED: list[JSON] = [{"identity": [], "identityHash": []}, {"session": []}]
+_SIGN_IN = (400, 403, 413, 429, 500)
+_SESSION = (400, 403, 413, 500)
 _LIMIT = {"$ref": "#/components/parameters/Subscription"}
 
 
@@ -50,9 +53,15 @@ def _json(description: str, schema: JSON) -> JSON:
 
 
 def _operation(
-    operation_id: str, summary: str, ok: JSON, errors: tuple[int, ...], **more: Any
+    operation_id: str,
+    summary: str,
+    ok: JSON,
+    errors: tuple[int, ...],
+    *,
+    status: str = "200",
+    **more: Any,
 ) -> JSON:
-    responses = {"200": ok}
+    responses = {status: ok}
     responses.update({str(s): {"$ref": f"#/components/responses/E{s}"} for s in errors})
     return {"operationId": operation_id, "summary": summary, "responses": responses, **more}
 
@@ -133,6 +142,43 @@ def _paths() -> JSON:
                 ],
                 security=_IDENTIFIED,
             )
+        },
+        "/api/login-link": {
+            "post": _operation(
+                "requestLoginLink",
+                "Email a sign-in link to a customer; the same answer for anyone",
+                _json(
+                    "Accepted (sent only where the email is a customer's)", ref("LoginLinkAccepted")
+                ),
+                _SIGN_IN,
+                description="403 `feature_disabled` where email sign-in is off; 400 "
+                "`email_invalid` for something that is not an email address; 429 "
+                "`rate_limited` past the site's limits per email and per client address, "
+                "with `Retry-After`. The link goes to the site's `sign_in_redirect_url` "
+                "with a `billflow_token` parameter.",
+                requestBody=_body(ref("LoginLinkRequest")),
+                status="202",
+            )
+        },
+        "/api/session": {
+            "post": _operation(
+                "startSession",
+                "Exchange a sign-in link's token for a session",
+                _json("Signed in", ref("Session")),
+                _SESSION,
+                description="403 `link_invalid` (tampered with, or made for another redirect "
+                "URL), `link_expired`, `link_used` (a link works once), or "
+                "`feature_disabled`.",
+                requestBody=_body(ref("SessionRequest")),
+            ),
+            "delete": _operation(
+                "endSession",
+                "Sign out: the session in `X-Billflow-Session` stops working",
+                _json("Signed out", ref("SignedOut")),
+                _SESSION,
+                description="403 `session_expired` for a session that already ended.",
+                security=[{"session": []}],
+            ),
         },
         "/stripe/webhook": {
             "post": _operation(
@@ -229,6 +275,13 @@ _SECURITY = {
         "name": "X-Billflow-Hash",
         "description": "HMAC-SHA256 of the identity with the site's secret key, plain or "
         "expiring (see the README). Only a test-mode site with `require_hash` off needs none.",
+    },
+    "session": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Billflow-Session",
+        "description": "An email-link session from `POST /api/session`, instead of the "
+        "identity and its hash; 403 `session_expired` once it ended.",
     },
 }
 

@@ -122,6 +122,20 @@ class PageRenderer:
         """One page of invoices, as list items."""
         return self._render("billflow/invoice_rows.html", speech, page=page)
 
+    def sign_in_email(self, speech: Speech, link: str, *, minutes: int) -> tuple[str, str, str]:
+        """A sign-in email's subject, plain text and HTML (`billflow/sign_in_email.txt` and
+        `.html`, which a site may override), naming the company, with the link and how many
+        minutes it works."""
+        company = self.settings.company_name or ""
+        subject = speech.t("signin.email.subject", company=company)
+        text = self._render(
+            "billflow/sign_in_email.txt", speech, link=link, minutes=minutes, company=company
+        )
+        html = self._render(
+            "billflow/sign_in_email.html", speech, link=link, minutes=minutes, company=company
+        )
+        return subject, text, html
+
     def _render(self, name: str, speech: Speech, **context: Any) -> str:
         page = _Page(speech, self.settings)
         return self.env.get_template(name).render(

@@ -375,6 +375,29 @@ def body_schemas() -> dict[str, JSON]:
                 "language": _LANGUAGE,
             }
         ),
+        "LoginLinkRequest": {
+            **_object({"email": {**_STRING, "maxLength": 254}}, required=("email",)),
+            "description": "Who asks for a sign-in link.",
+        },
+        "LoginLinkAccepted": {
+            **_object({"sent": {"const": True}}),
+            "description": "The same answer whether or not the email is a customer's.",
+        },
+        "SessionRequest": {
+            **_object({"token": _STRING}, required=("token",)),
+            "description": "The `billflow_token` the sign-in link brought back.",
+        },
+        "Session": _object(
+            {
+                "session": {
+                    **_STRING,
+                    "description": "Send it back as `X-Billflow-Session`; keep it out of URLs.",
+                },
+                "email": {**_STRING, "description": "Who is signed in."},
+                "expires_at": {**_INTEGER, "description": "When the session ends (epoch s)."},
+            }
+        ),
+        "SignedOut": _object({"signed_out": {"const": True}}),
         "Error": _ERROR,
         **{payload_name(action): _payload(action) for action in ACTIONS},
     }

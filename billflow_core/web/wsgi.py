@@ -20,7 +20,8 @@ __all__ = ["WSGIApp", "make_wsgi_app", "request_from_environ"]
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
-_REASONS = {200: "OK", 400: "Bad Request", 402: "Payment Required", 403: "Forbidden",
+_REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 402: "Payment Required",
+            403: "Forbidden",
             404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
             413: "Payload Too Large", 429: "Too Many Requests",
             500: "Internal Server Error", 503: "Service Unavailable"}  # fmt: skip
@@ -49,6 +50,7 @@ def request_from_environ(environ: dict[str, Any]) -> Request:
         headers=headers,
         query=environ.get("QUERY_STRING", ""),
         body=body,
+        client_address=environ.get("REMOTE_ADDR") or None,
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from billflow_core import user_hash
+from billflow_core.mail import Mailer, SMTPMailer
 from billflow_core.portal import Portal
 from billflow_core.sandbox import Sandbox
 from billflow_core.sandbox.seed import DEMO_EMAIL
@@ -42,14 +43,21 @@ def _serving(sandbox: Sandbox) -> Iterator[Callable[..., LiveAPI]]:
     ids = sandbox.seed("demo")
 
     def start(
-        *, webhook_secret: str | None = None, template_dirs: Any = (), **options: Any
+        *,
+        webhook_secret: str | None = None,
+        template_dirs: Any = (),
+        smtp: tuple[str, int] | None = None,
+        mailer: Mailer | None = None,
+        **options: Any,
     ) -> LiveAPI:
+        """`smtp`: the (host, port) of a mail server the sign-in emails go to."""
         portal = Portal(
             PortalSettings(**options),
             secret_key=SECRET,
             stripe_api_key=sandbox.secret_key,
             stripe_api_base=sandbox.url,
             stripe_webhook_secret=webhook_secret,
+            mailer=mailer if smtp is None else SMTPMailer(*smtp),
         )
         server = start_server(make_wsgi_app(PortalAPI(portal, template_dirs=template_dirs)))
         servers.append(server)

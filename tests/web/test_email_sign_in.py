@@ -1,0 +1,270 @@
+"""Email sign-in through the live API: a link emailed (over real SMTP, on loopback) to a
+customer who asks, exchanged once for a session that proves their email, ended on sign-out;
+the same answer for anyone who is not a customer, and nothing secret in the logs."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import logging
+import re
+import socket
+import time
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+import requests
+from aiosmtpd.controller import Controller
+
+from billflow_core.portal import Portal
+from billflow_core.sandbox.seed import DEMO_EMAIL
+from billflow_core.settings import PortalSettings
+
+from .conftest import SECRET, LiveAPI
+
+REDIRECT = "https://shop.example/account"
+SIGN_IN = {
+    "email_sign_in": True,
+    "company_name": "Acme & Co",
+    "sign_in_from_address": "billing@shop.example",
+    "sign_in_redirect_url": REDIRECT,
+}
+STRANGER = "nobody-here@example.org"
+
+
+class Inbox:
+    """What the SMTP server received, as parsed messages."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(parsed)  # type: ignore[arg-type]
+        return "250 OK"
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, tuple[str, int]]]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    received = Inbox()
+    controller = Controller(received, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield received, ("127.0.0.1", port)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def live(serve: Callable[..., LiveAPI], inbox: tuple[Inbox, tuple[str, int]]) -> LiveAPI:
+    return serve(smtp=inbox[1], **SIGN_IN)
+
+
+def _ask(live: LiveAPI, address: str, **headers: str) -> requests.Response:
+    return requests.post(f"{live.url}/billflow/api/login-link", json={"email": address},
+                         headers=headers, timeout=10)  # fmt: skip
+
+
+def _exchange(live: LiveAPI, token: str) -> requests.Response:
+    return requests.post(f"{live.url}/billflow/api/session", json={"token": token}, timeout=10)
+
+
+def _token(link: str) -> str:
+    found = re.search(r"billflow_token=([^\s&\"<]+)", link)
+    assert found is not None, link
+    return found[1]
+
+
+def _link_in(message: EmailMessage) -> str:
+    text = message.get_body(("plain",))
+    assert text is not None
+    found = re.search(r"https://\S+", text.get_content())
+    assert found is not None
+    return found[0]
+
+
+def _error(answer: requests.Response) -> str:
+    return str(answer.json()["error"]["code"])
+
+
+def test_a_customer_signs_in_by_link_and_the_session_opens_their_portal_until_sign_out(
+    live: LiveAPI, inbox: tuple[Inbox, tuple[str, int]]
+) -> None:
+    asked = _ask(live, DEMO_EMAIL)
+    assert asked.status_code == 202 and asked.json() == {"sent": True}
+    live.portal.sign_in.wait()
+    (message,) = inbox[0].messages
+    assert message["To"] == DEMO_EMAIL
+    assert "billing@shop.example" in message["From"] and "Acme & Co" in message["Subject"]
+    html = message.get_body(("html",))
+    assert html is not None and "Acme &amp; Co" in html.get_content()
+    link = _link_in(message)
+    assert link.startswith(REDIRECT + "?billflow_token=")
+    assert _token(link) in html.get_content()
+    assert "15 minutes" in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+    exchanged = _exchange(live, _token(link))
+    assert exchanged.status_code == 200
+    session = exchanged.json()
+    assert session["email"] == DEMO_EMAIL
+    assert session["expires_at"] >= int(time.time()) + 12 * 3600 - 60
+
+    signed_in = {"X-Billflow-Session": session["session"]}
+    portal = requests.get(f"{live.url}/billflow/api/portal", headers=signed_in, timeout=10)
+    assert portal.status_code == 200
+    billing = portal.json()["billingData"]
+    assert billing["no_user"] is False
+    hashed = requests.get(f"{live.url}/billflow/api/portal", headers=live.headers(), timeout=10)
+    assert billing == hashed.json()["billingData"]  # the same customer the hash proves
+    assert {s["id"] for s in billing["subscriptions"]} & set(live.ids["subscriptions"])
+
+    out = requests.delete(f"{live.url}/billflow/api/session", headers=signed_in, timeout=10)
+    assert out.status_code == 200 and out.json() == {"signed_out": True}
+    after = requests.get(f"{live.url}/billflow/api/portal", headers=signed_in, timeout=10)
+    assert after.status_code == 403 and _error(after) == "session_expired"
+
+
+def test_the_email_speaks_the_visitors_language(
+    live: LiveAPI, inbox: tuple[Inbox, tuple[str, int]]
+) -> None:
+    assert _ask(live, DEMO_EMAIL, **{"Accept-Language": "de-DE,de;q=0.9"}).status_code == 202
+    live.portal.sign_in.wait()
+    (message,) = inbox[0].messages
+    assert message["Subject"] == "Ihr Anmeldelink für Acme & Co"
+    assert "15 Minuten" in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_an_unknown_email_gets_the_same_answer_and_no_email(
+    live: LiveAPI, inbox: tuple[Inbox, tuple[str, int]]
+) -> None:
+    known, unknown = _ask(live, DEMO_EMAIL), _ask(live, STRANGER)
+    live.portal.sign_in.wait()
+    assert (unknown.status_code, unknown.content) == (known.status_code, known.content)
+    assert [m["To"] for m in inbox[0].messages] == [DEMO_EMAIL]
+
+
+def test_what_is_not_an_email_address_is_refused(live: LiveAPI) -> None:
+    for wrong in ("not-an-email", "", "a@b", 42):
+        answer = requests.post(f"{live.url}/billflow/api/login-link", json={"email": wrong},
+                               timeout=10)  # fmt: skip
+        assert answer.status_code == 400
+        assert answer.json()["error"] == {
+            "code": "email_invalid", "message": "Enter an email address.", "field": "email"
+        }  # fmt: skip
+
+
+def test_with_email_sign_in_off_every_sign_in_route_is_refused(
+    serve: Callable[..., LiveAPI], inbox: tuple[Inbox, tuple[str, int]]
+) -> None:
+    live = serve()
+    asked = _ask(live, DEMO_EMAIL)
+    exchanged = _exchange(live, "x")
+    session = requests.get(f"{live.url}/billflow/api/portal",
+                           headers={"X-Billflow-Session": "x"}, timeout=10)  # fmt: skip
+    for answer in (asked, exchanged, session):
+        assert answer.status_code == 403 and _error(answer) == "feature_disabled"
+    assert inbox[0].messages == []
+
+
+def test_an_expired_link_is_refused(live: LiveAPI) -> None:
+    link = live.portal.sign_in.link(DEMO_EMAIL, int(time.time()) - 1)
+    answer = _exchange(live, _token(link))
+    assert answer.status_code == 403 and _error(answer) == "link_expired"
+
+
+def test_a_link_works_once(live: LiveAPI) -> None:
+    token = _token(live.portal.sign_in.link(DEMO_EMAIL, int(time.time()) + 600))
+    assert _exchange(live, token).status_code == 200
+    again = _exchange(live, token)
+    assert again.status_code == 403 and _error(again) == "link_used"
+
+
+def test_a_tampered_link_is_refused(live: LiveAPI) -> None:
+    token = _token(live.portal.sign_in.link(DEMO_EMAIL, int(time.time()) + 600))
+    encoded, expires, nonce, digest = token.split(".")
+    other_email = "c29tZW9uZUBlbHNlLmV4YW1wbGU"  # someone@else.example
+    for tampered in (
+        f"{encoded}.{expires}.{nonce}.{digest[:-1]}{'0' if digest[-1] != '0' else '1'}",
+        f"{other_email}.{expires}.{nonce}.{digest}",
+        f"{encoded}.{int(expires) + 3600}.{nonce}.{digest}",
+        "garbage",
+    ):
+        answer = _exchange(live, tampered)
+        assert answer.status_code == 403 and _error(answer) == "link_invalid"
+    assert _exchange(live, token).status_code == 200  # the real one was never spent
+
+
+def test_a_link_made_for_another_redirect_url_is_refused(live: LiveAPI) -> None:
+    elsewhere = Portal(
+        PortalSettings(**{**SIGN_IN, "sign_in_redirect_url": "https://evil.example/account"}),
+        secret_key=SECRET,
+        stripe_api_key=live.sandbox.secret_key,
+        stripe_api_base=live.sandbox.url,
+        mailer=live.portal.sign_in.mailer,
+    )
+    token = _token(elsewhere.sign_in.link(DEMO_EMAIL, int(time.time()) + 600))
+    answer = _exchange(live, token)
+    assert answer.status_code == 403 and _error(answer) == "link_invalid"
+
+
+def test_a_made_up_session_is_refused(live: LiveAPI) -> None:
+    answer = requests.get(f"{live.url}/billflow/api/portal",
+                          headers={"X-Billflow-Session": "made.up"}, timeout=10)  # fmt: skip
+    assert answer.status_code == 403 and _error(answer) == "session_expired"
+    # A link's token is not a session, though the same key signed it.
+    token = _token(live.portal.sign_in.link(DEMO_EMAIL, int(time.time()) + 600))
+    answer = requests.get(f"{live.url}/billflow/api/portal",
+                          headers={"X-Billflow-Session": token}, timeout=10)  # fmt: skip
+    assert answer.status_code == 403 and _error(answer) == "session_expired"
+
+
+def test_links_per_email_are_limited_and_say_when_to_retry(
+    serve: Callable[..., LiveAPI], inbox: tuple[Inbox, tuple[str, int]]
+) -> None:
+    live = serve(smtp=inbox[1], sign_in_per_email_per_hour=2, **SIGN_IN)
+    assert [_ask(live, DEMO_EMAIL).status_code for _ in range(2)] == [202, 202]
+    refused = _ask(live, DEMO_EMAIL.upper())
+    assert refused.status_code == 429 and _error(refused) == "rate_limited"
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
+    live.portal.sign_in.wait()
+    assert len(inbox[0].messages) == 2
+    assert _ask(live, STRANGER).status_code == 202  # another email still may
+
+
+def test_links_per_client_address_are_limited(
+    serve: Callable[..., LiveAPI], inbox: tuple[Inbox, tuple[str, int]]
+) -> None:
+    live = serve(smtp=inbox[1], sign_in_per_address_per_hour=3, **SIGN_IN)
+    answers = [_ask(live, f"visitor{n}@example.org").status_code for n in range(4)]
+    assert answers == [202, 202, 202, 429]
+    refused = _ask(live, DEMO_EMAIL)
+    assert refused.status_code == 429 and 0 < int(refused.headers["Retry-After"]) <= 3600
+
+
+def test_no_token_link_or_session_reaches_the_logs(
+    serve: Callable[..., LiveAPI],
+    inbox: tuple[Inbox, tuple[str, int]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    live = serve(smtp=inbox[1], debug=True, **SIGN_IN)
+    _ask(live, DEMO_EMAIL)
+    _ask(live, STRANGER)
+    live.portal.sign_in.wait()
+    token = _token(_link_in(inbox[0].messages[0]))
+    session = _exchange(live, token).json()["session"]
+    _exchange(live, token)
+    signed_in = {"X-Billflow-Session": session}
+    requests.get(f"{live.url}/billflow/api/portal", headers=signed_in, timeout=10)
+    requests.delete(f"{live.url}/billflow/api/session", headers=signed_in, timeout=10)
+    # The test's own mail server (aiosmtpd's "mail.log") logs what it receives; not ours.
+    logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("mail."))
+    assert "sign-in link sent" in logged  # the logs were captured
+    for secret in (token, token.split(".")[2], token.split(".")[3], session,
+                   session.split(".")[3], SECRET):  # fmt: skip
+        assert secret not in logged
