@@ -1,0 +1,118 @@
+"""The email sign-in's tokens and store on their own, on a clock the test moves: links and
+sessions stop working when they should, and nothing signed for one purpose serves another."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import pytest
+
+from billflow_core.errors import Forbidden
+from billflow_core.settings import PortalSettings
+from billflow_core.signin import MemorySignInStore, SignIn
+
+SETTINGS = PortalSettings(
+    email_sign_in=True,
+    company_name="Acme",
+    sign_in_from_address="billing@acme.example",
+    sign_in_redirect_url="https://acme.example/account?tab=billing",
+)
+SECRET = "core-test-secret-0123456789"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _sign_in(clock: Clock, secret: str = SECRET) -> SignIn:
+    return SignIn(SETTINGS, secret, find=lambda _: True, mailer=None, clock=clock)
+
+
+def _token(link: str) -> str:
+    return link.split("billflow_token=", 1)[1]
+
+
+def _code(call: object) -> str:
+    with pytest.raises(Forbidden) as refused:
+        call()  # type: ignore[operator]
+    return refused.value.code
+
+
+def test_the_link_keeps_the_redirect_urls_own_query() -> None:
+    link = _sign_in(Clock()).link("ada@example.com", 1_800_000_900)
+    assert link.startswith("https://acme.example/account?tab=billing&billflow_token=")
+
+
+def test_a_link_expires_after_its_lifetime_and_a_session_after_its_own() -> None:
+    clock = Clock()
+    sign_in = _sign_in(clock)
+    token = _token(sign_in.link("ada@example.com", int(clock.now) + 900))
+    clock.now += 900
+    assert _code(lambda: sign_in.exchange(token)) == "link_expired"
+
+    fresh = _token(sign_in.link("ada@example.com", int(clock.now) + 900))
+    session = sign_in.exchange(fresh).session
+    clock.now += SETTINGS.sign_in_session_lifetime - 1
+    assert sign_in.email_of(session) == "ada@example.com"
+    clock.now += 1
+    assert _code(lambda: sign_in.email_of(session)) == "session_expired"
+
+
+def test_another_secret_key_and_a_session_as_a_link_are_refused() -> None:
+    clock = Clock()
+    ours, theirs = _sign_in(clock), _sign_in(clock, "another-secret-0123456789")
+    foreign = _token(theirs.link("ada@example.com", int(clock.now) + 900))
+    assert _code(lambda: ours.exchange(foreign)) == "link_invalid"
+    session = ours.exchange(_token(ours.link("ada@example.com", int(clock.now) + 900))).session
+    assert _code(lambda: ours.exchange(session)) == "link_invalid"
+
+
+def test_an_ended_session_stays_ended() -> None:
+    clock = Clock()
+    sign_in = _sign_in(clock)
+    session = sign_in.exchange(_token(sign_in.link("ada@example.com", int(clock.now) + 60)))
+    sign_in.end(session.session)
+    assert _code(lambda: sign_in.email_of(session.session)) == "session_expired"
+    assert _code(lambda: sign_in.end(session.session)) == "session_expired"
+
+
+def test_the_memory_store_forgets_each_key_after_its_time() -> None:
+    clock = Clock()
+    store = MemorySignInStore(clock=clock)
+    assert store.add("k", 10) and not store.add("k", 10) and store.has("k")
+    assert [store.incr("n", 10) for _ in range(3)] == [1, 2, 3]
+    clock.now += 10
+    assert not store.has("k") and store.add("k", 10)
+    assert store.incr("n", 10) == 1
+
+
+def test_the_memory_store_holds_at_most_its_size() -> None:
+    store = MemorySignInStore(size=2, clock=Clock())
+    for key in ("a", "b", "c"):
+        store.add(key, 60)
+    assert [store.has(k) for k in ("a", "b", "c")] == [False, True, True]
+
+
+def test_a_mailer_failure_is_logged_without_the_link(caplog: pytest.LogCaptureFixture) -> None:
+    class Broken:
+        def send(self, message: EmailMessage) -> None:
+            raise ConnectionRefusedError(str(message))
+
+    clock = Clock()
+    sign_in = SignIn(SETTINGS, SECRET, find=lambda _: True, mailer=Broken(), clock=clock)
+    links: list[str] = []
+
+    def compose(email: str, link: str, expires_at: int) -> EmailMessage:
+        links.append(link)
+        message = EmailMessage()
+        message.set_content(link)
+        return message
+
+    sign_in.request_link("ada@example.com", "127.0.0.1", compose)
+    sign_in.wait()
+    assert links and "ConnectionRefusedError" in caplog.text
+    assert _token(links[0]) not in caplog.text
