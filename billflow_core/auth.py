@@ -6,6 +6,7 @@ mode never answers for an identity a visitor merely typed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -13,7 +14,7 @@ from .errors import BadInput, Forbidden
 from .hashing import hash_problem
 from .settings import PortalSettings
 
-__all__ = ["MAX_IDENTITY", "authenticate"]
+__all__ = ["MAX_IDENTITY", "Visitor", "authenticate"]
 
 MAX_IDENTITY = 512
 
@@ -25,6 +26,15 @@ _WHY = MappingProxyType(
         "expiring_required": "This site needs an expiring identity hash.",
     }
 )
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Someone the portal answers for: an identity already proven (by its hash, or by an
+    email-link session), and the one subscription the page was limited to, if any."""
+
+    identity: str
+    only_subscription: str | None = None
 
 
 def authenticate(

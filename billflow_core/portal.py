@@ -16,20 +16,27 @@ one write (the catalog is cached; a refreshed state is built from what was read 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Any, Literal, cast
+from typing import Any, cast
 
-from . import actions
 from .actions import Session
 from .answers import AnswerStore, MemoryAnswers
-from .auth import authenticate
+from .auth import Visitor, authenticate
 from .catalog import CatalogCache
+from .dispatch import (
+    ACTION_FIELDS,
+    ACTIONS,
+    FEATURE,
+    ActionResult,
+    Confirmation,
+    checked_key,
+    checked_payload,
+    confirmation_of,
+    digest,
+)
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .gateway import StripeGateway
 from .hashing import expiring_hash
@@ -40,141 +47,15 @@ from .promotions import PromotionCodeCache
 from .rules import check_feature
 from .settings import PortalSettings, SettingsError
 from .signin import SignIn, SignInStore
-from .state import PortalState, build_state, find_customer, identity_kind, payment_secret
+from .state import PortalState, build_state, find_customer
 from .webhooks import Outcome, StripeWebhooks
 
 log = logging.getLogger(__name__)
 
 __all__ = ["ACTION_FIELDS", "ActionResult", "Confirmation", "Portal", "Visitor"]
 
-MAX_KEY = 255
 MIN_SECRET = 16
 STRIPE_JS_URL = "https://js.stripe.com/v3/"
-
-
-@dataclass(frozen=True)
-class Visitor:
-    """Someone the portal answers for: an identity already proven (by its hash, or by an
-    email-link session), and the one subscription the page was limited to, if any."""
-
-    identity: str
-    only_subscription: str | None = None
-
-
-@dataclass(frozen=True)
-class Confirmation:
-    """A payment or a card the page must still confirm with Stripe.js (3-D Secure, or a
-    new card), with the client secret Stripe.js needs for it."""
-
-    kind: Literal["payment", "setup"]
-    client_secret: str
-
-
-@dataclass(frozen=True)
-class ActionResult:
-    """What an action did: Stripe's answer as plain JSON (the page's event carries it), the
-    portal as it is now, and what the page must still confirm."""
-
-    action: str
-    response: dict[str, Any]
-    state: PortalState
-    confirmation: Confirmation | None = None
-
-
-Run = Callable[[Session, Mapping[str, Any], "Visitor", int], Any]
-
-
-def _run_subscribe(session: Session, payload: Mapping[str, Any], visitor: Visitor, _: int) -> Any:
-    email = visitor.identity if identity_kind(visitor.identity) == "email" else None
-    return actions.subscribe(session, email, payload.get("price"), payload.get("coupon"))
-
-
-# Each action: the payload fields it takes, and how it runs. A field not listed is refused,
-# so a page that sends something the server would ignore learns it at once.
-_ACTIONS: Mapping[str, tuple[frozenset[str], Run]] = MappingProxyType(
-    {
-        "change_plan": (
-            frozenset({"subscription", "price"}),
-            lambda s, p, v, now: actions.change_plan(s, p.get("subscription"), p.get("price")),
-        ),
-        "change_quantity": (
-            frozenset({"subscription", "quantity"}),
-            lambda s, p, v, now: actions.change_quantity(
-                s, p.get("subscription"), p.get("quantity")
-            ),
-        ),
-        "cancel": (
-            frozenset({"subscription", "reason", "comment"}),
-            lambda s, p, v, now: actions.cancel(
-                s, p.get("subscription"), p.get("reason"), p.get("comment")
-            ),
-        ),
-        "undo_cancel": (
-            frozenset({"subscription"}),
-            lambda s, p, v, now: actions.undo_cancel(s, p.get("subscription")),
-        ),
-        "undo_downgrade": (
-            frozenset({"subscription"}),
-            lambda s, p, v, now: actions.undo_downgrade(s, p.get("subscription")),
-        ),
-        "accept_retention_offer": (
-            frozenset({"subscription", "reason"}),
-            lambda s, p, v, now: actions.accept_retention_offer(
-                s, p.get("subscription"), p.get("reason")
-            ),
-        ),
-        "resubscribe": (
-            frozenset({"subscription", "price", "coupon"}),
-            lambda s, p, v, now: actions.resubscribe(
-                s, p.get("subscription"), p.get("price"), p.get("coupon")
-            ),
-        ),
-        "apply_coupon": (
-            frozenset({"subscription", "coupon"}),
-            lambda s, p, v, now: actions.apply_coupon(s, p.get("subscription"), p.get("coupon")),
-        ),
-        "subscribe": (frozenset({"price", "coupon"}), _run_subscribe),
-        "pause": (
-            frozenset({"subscription", "resumes_at"}),
-            lambda s, p, v, now: actions.pause(
-                s, p.get("subscription"), p.get("resumes_at"), now=now
-            ),
-        ),
-        "resume": (
-            frozenset({"subscription"}),
-            lambda s, p, v, now: actions.resume(s, p.get("subscription")),
-        ),
-        "setup_payment_method": (
-            frozenset(),
-            lambda s, p, v, now: actions.start_card_update(s),
-        ),
-        "update_payment_method": (
-            frozenset({"payment_method"}),
-            lambda s, p, v, now: actions.finish_card_update(s, p.get("payment_method")),
-        ),
-    }
-)
-
-# The fields each action's payload may carry (for the HTTP API's documentation).
-ACTION_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
-    {name: fields for name, (fields, _) in _ACTIONS.items()}
-)
-
-# The site option that switches each action off, checked before anything is read.
-_FEATURE = MappingProxyType(
-    {
-        "change_plan": "change_plan",
-        "change_quantity": "change_quantity",
-        "cancel": "cancel",
-        "undo_cancel": "undo_cancel",
-        "resubscribe": "resubscribe",
-        "apply_coupon": "apply_coupon",
-        "pause": "pause",
-        "resume": "resume",
-        "setup_payment_method": "update_payment_method",
-        "update_payment_method": "update_payment_method",
-    }
-)
 
 
 class Portal:
@@ -323,7 +204,7 @@ class Portal:
     def preview(self, visitor: Visitor, payload: Any) -> ChangePreview:
         """What a proposed plan or quantity change would cost, checked by the same rules as
         the change itself. Writes nothing."""
-        payload = _payload(payload, frozenset({"subscription", "price", "quantity"}))
+        payload = checked_payload(payload, frozenset({"subscription", "price", "quantity"}))
         return preview_change(self._session(visitor, "preview"), payload)
 
     def invoices(
@@ -348,16 +229,16 @@ class Portal:
     ) -> ActionResult:
         """Run one action for the visitor. `idempotency_key` is made once per user intent
         by the page: a retry with the same key writes nothing twice."""
-        if not isinstance(action, str) or action not in _ACTIONS:
+        if not isinstance(action, str) or action not in ACTIONS:
             raise NotFound(f"There is no action called {action!r}.", code="unknown_action")
-        if action in _FEATURE:
-            check_feature(self.settings, _FEATURE[action])
-        fields, run = _ACTIONS[action]
-        checked = _payload(payload, fields)
-        key = _key(idempotency_key)
+        if action in FEATURE:
+            check_feature(self.settings, FEATURE[action])
+        fields, run = ACTIONS[action]
+        checked = checked_payload(payload, fields)
+        key = checked_key(idempotency_key)
         # The identity is in the store's key: one visitor's key never answers for another.
-        stored_as = _digest(visitor.identity, visitor.only_subscription or "", key)
-        request = _digest(action, json.dumps(checked, sort_keys=True, default=repr))
+        stored_as = digest(visitor.identity, visitor.only_subscription or "", key)
+        request = digest(action, json.dumps(checked, sort_keys=True, default=repr))
         earlier = self.answers.get(stored_as)
         if earlier is not None:
             if earlier[0] != request:
@@ -376,7 +257,7 @@ class Portal:
             visitor.only_subscription,
         )
         log.debug("%s done for %s", action, session.customer_id)
-        result = ActionResult(action, answer.to_dict(for_json=True), state, _confirmation(answer))
+        result = ActionResult(action, answer.to_dict(for_json=True), state, confirmation_of(answer))
         self.answers.put(stored_as, (request, result))
         return result
 
@@ -432,59 +313,3 @@ def _stripe_js_url(url: Any) -> str:
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
         raise SettingsError("BILLFLOW_STRIPE_JS_URL must be an http(s) URL")
     return url
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
-
-
-def _key(idempotency_key: Any) -> str:
-    if (
-        not isinstance(idempotency_key, str)
-        or not 8 <= len(idempotency_key) <= MAX_KEY
-        or not idempotency_key.isprintable()
-        or not idempotency_key.isascii()
-    ):
-        raise BadInput(
-            "Each action needs an Idempotency-Key of 8 to 255 printable characters, "
-            "made once per intent.",
-            code="idempotency_key_required",
-            field="Idempotency-Key",
-        )
-    return idempotency_key
-
-
-def _payload(payload: Any, fields: frozenset[str]) -> Mapping[str, Any]:
-    if payload is None:
-        payload = {}
-    if not isinstance(payload, Mapping):
-        raise BadInput("The request body must be a JSON object.", code="body_invalid")
-    for name, value in payload.items():
-        if not _is_unicode(name):
-            raise BadInput("A field name is not valid text.", code="text_invalid")
-        if name not in fields:
-            raise BadInput(f"Unknown field {name!r}.", code="unknown_field", field=str(name))
-        if not _is_unicode(value):
-            raise BadInput(f"{name} is not valid text.", code="text_invalid", field=name)
-    return payload
-
-
-def _is_unicode(value: Any) -> bool:
-    """Whether every string in `value` is Unicode text. JSON can escape a lone surrogate
-    ("\\ud83d"), which parses into a Python string that no UTF-8 request to Stripe, nor
-    any answer, can carry."""
-    try:
-        json.dumps(value, ensure_ascii=False, default=repr).encode()
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _confirmation(answer: Any) -> Confirmation | None:
-    """The Stripe.js step the answer still needs: a new card's setup, or a payment that
-    needs the customer (3-D Secure, or a first payment waiting for a card)."""
-    kind = getattr(answer, "object", None)
-    if kind == "setup_intent" and answer.status != "succeeded":
-        return Confirmation("setup", answer.client_secret)
-    secret = payment_secret(answer) if kind == "subscription" else None
-    return Confirmation("payment", secret) if secret is not None else None
