@@ -115,7 +115,11 @@ class TooMany(RateLimited):
     """429 `rate_limited`, with the seconds to wait before asking again."""
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__("Too many sign-in links asked for; try again later.", code="rate_limited")
+        minutes = max(1, (retry_after + 59) // 60)
+        super().__init__(
+            f"Too many sign-in links asked for; try again in {minutes} minutes.",
+            code="rate_limited",
+        )
         self.retry_after = retry_after
 
 

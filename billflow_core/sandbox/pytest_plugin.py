@@ -7,7 +7,8 @@
 
 `stripe_sandbox` is a fresh, running `Sandbox` per test (no state leaks between tests);
 `stripe_client` is a `stripe.StripeClient` pointed at it, with retries off so injected
-faults surface as they happen.
+faults surface as they happen; `smtp_mailbox` is an SMTP server on loopback that keeps the
+mail it gets (it needs aiosmtpd).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from .mailbox import Mailbox
 from .server import Sandbox
 
 if TYPE_CHECKING:
@@ -32,3 +34,10 @@ def stripe_sandbox() -> Iterator[Sandbox]:
 @pytest.fixture
 def stripe_client(stripe_sandbox: Sandbox) -> stripe.StripeClient:
     return stripe_sandbox.client(max_network_retries=0)
+
+
+@pytest.fixture
+def smtp_mailbox() -> Iterator[Mailbox]:
+    """A running `Mailbox`: an SMTP server on loopback keeping what it receives."""
+    with Mailbox() as mailbox:
+        yield mailbox

@@ -212,6 +212,20 @@ def _invoices(api: PortalAPI, request: Request, proven: Visitor | None, _: str) 
     return json_response({**invoices_json(page), "html": html, "language": speech.language})
 
 
+def _sign_in_form(api: PortalAPI, request: Request, _: Visitor | None, __: str) -> Response:
+    """The email form, for a page that cannot name its visitor."""
+    _sign_in_on(api)
+    speech = api.speech(request)
+    return json_response(
+        {
+            "html": api.renderer.sign_in(speech),
+            "language": speech.language,
+            "dir": speech.dir,
+            "messages": dict(speech.script_texts),
+        }
+    )
+
+
 def _login_link(api: PortalAPI, request: Request, _: Visitor | None, __: str) -> Response:
     """202 with one body whether or not the email is a customer's: the answer never says."""
     _sign_in_on(api)
@@ -300,6 +314,7 @@ _ROUTES: dict[str, dict[str, Any]] = {
     "/api/portal": {"GET": _state},
     "/api/preview": {"POST": _preview},
     "/api/invoices": {"GET": _invoices},
+    "/api/sign-in": {"GET": _sign_in_form},
     "/api/login-link": {"POST": _login_link},
     "/api/session": {"POST": _session, "DELETE": _sign_out},
     "/stripe/webhook": {"POST": _webhook},

@@ -13,6 +13,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from ..portal import Portal
+from ..settings import SettingsError
 from ..state import identity_kind
 from .api import DEFAULT_PREFIX
 
@@ -30,7 +31,7 @@ def settings_json(settings: dict[str, Any]) -> str:
 
 def embed_snippet(
     portal: Portal,
-    identity: str,
+    identity: str | None,
     *,
     prefix: str = DEFAULT_PREFIX,
     subscription: str | None = None,
@@ -38,17 +39,23 @@ def embed_snippet(
     script_url: str | None = None,
 ) -> Markup:
     """The HTML that embeds the portal for the logged-in `identity` (their email, or their
-    Stripe customer id, as the site identifies customers).
+    Stripe customer id, as the site identifies customers). `identity=None` is a visitor the
+    site does not know: the portal asks their email and signs them in by link (the site
+    must offer `email_sign_in`; `SettingsError` otherwise).
 
     `hash` defaults to the expiring form, good for the site's `hash_lifetime`; only the
     server may make it, as it needs the secret key. `subscription` limits the portal to that
     one subscription (checked on the server). `prefix` is where the portal's API is mounted;
     `script_url` another address for the script (a CDN)."""
-    settings: dict[str, Any] = {
-        identity_kind(identity): identity,
-        "hash": hash if hash is not None else portal.identity_hash(identity),
-        "api": prefix,
-    }
+    settings: dict[str, Any] = {"api": prefix}
+    if identity is not None:
+        settings[identity_kind(identity)] = identity
+        settings["hash"] = hash if hash is not None else portal.identity_hash(identity)
+    elif not portal.settings.email_sign_in:
+        raise SettingsError(
+            "a snippet for a visitor the site does not know needs email_sign_in on: "
+            "pass the logged-in customer's identity, or switch email sign-in on"
+        )
     if subscription:
         settings["subscription_id"] = subscription
     # Known before the first answer, so the script heeds them from its first event on.

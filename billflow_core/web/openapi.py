@@ -45,6 +45,7 @@ _DOCUMENT = (413, 500)
 _IDENTIFIED: list[JSON] = [{"identity": [], "identityHash": []}, {"session": []}]
 _SIGN_IN = (400, 403, 413, 429, 500)
 _SESSION = (400, 403, 413, 500)
+_SIGN_IN_FORM = (403, 413, 500)
 _LIMIT = {"$ref": "#/components/parameters/Subscription"}
 
 
@@ -141,6 +142,15 @@ def _paths() -> JSON:
                     _LIMIT,
                 ],
                 security=_IDENTIFIED,
+            )
+        },
+        "/api/sign-in": {
+            "get": _operation(
+                "signInForm",
+                "The email sign-in form, for a page that cannot name its visitor",
+                _json("The form in the visitor's language", ref("SignInForm")),
+                _SIGN_IN_FORM,
+                description="403 `feature_disabled` where email sign-in is off.",
             )
         },
         "/api/login-link": {

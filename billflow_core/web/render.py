@@ -122,6 +122,10 @@ class PageRenderer:
         """One page of invoices, as list items."""
         return self._render("billflow/invoice_rows.html", speech, page=page)
 
+    def sign_in(self, speech: Speech) -> str:
+        """The email sign-in form, for a visitor the page cannot name."""
+        return self._render("billflow/sign_in.html", speech)
+
     def sign_in_email(self, speech: Speech, link: str, *, minutes: int) -> tuple[str, str, str]:
         """A sign-in email's subject, plain text and HTML (`billflow/sign_in_email.txt` and
         `.html`, which a site may override), naming the company, with the link and how many

@@ -375,6 +375,12 @@ def body_schemas() -> dict[str, JSON]:
                 "language": _LANGUAGE,
             }
         ),
+        "SignInForm": _object(
+            {
+                **_PAGE,
+                "html": {**_HTML, "description": "The email sign-in form, rendered (HTML)."},
+            }
+        ),
         "LoginLinkRequest": {
             **_object({"email": {**_STRING, "maxLength": 254}}, required=("email",)),
             "description": "Who asks for a sign-in link.",

@@ -25,7 +25,8 @@ _SCRIPT_KEYS = frozenset(
     {"plans.done", "quantity.done", "cancel.done", "undo_cancel.done", "undo_downgrade.done",
      "offer.done", "resubscribe.done", "coupon.applied", "subscribe.done", "pause.done",
      "resume.done", "card.saved", "payment.succeeded", "preview.loading", "card.loading",
-     "card.authenticating"}
+     "card.authenticating", "signin.signed_in_as", "signin.sign_out", "signin.signed_out",
+     "signin.retry_at", "signin.checking"}
 )  # fmt: skip
 
 

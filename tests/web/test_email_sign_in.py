@@ -4,21 +4,17 @@ the same answer for anyone who is not a customer, and nothing secret in the logs
 
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
 import re
-import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email.message import EmailMessage
-from typing import Any
 
 import pytest
 import requests
-from aiosmtpd.controller import Controller
 
 from billflow_core.portal import Portal
+from billflow_core.sandbox.mailbox import Mailbox
 from billflow_core.sandbox.seed import DEMO_EMAIL
 from billflow_core.settings import PortalSettings
 
@@ -34,35 +30,9 @@ SIGN_IN = {
 STRANGER = "nobody-here@example.org"
 
 
-class Inbox:
-    """What the SMTP server received, as parsed messages."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append(parsed)  # type: ignore[arg-type]
-        return "250 OK"
-
-
 @pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, tuple[str, int]]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    received = Inbox()
-    controller = Controller(received, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield received, ("127.0.0.1", port)
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def live(serve: Callable[..., LiveAPI], inbox: tuple[Inbox, tuple[str, int]]) -> LiveAPI:
-    return serve(smtp=inbox[1], **SIGN_IN)
+def live(serve: Callable[..., LiveAPI], smtp_mailbox: Mailbox) -> LiveAPI:
+    return serve(smtp=smtp_mailbox.address, **SIGN_IN)
 
 
 def _ask(live: LiveAPI, address: str, **headers: str) -> requests.Response:
@@ -88,17 +58,21 @@ def _link_in(message: EmailMessage) -> str:
     return found[0]
 
 
+def _messages(mailbox: Mailbox) -> list[EmailMessage]:
+    return [mail.message for mail in mailbox.messages]
+
+
 def _error(answer: requests.Response) -> str:
     return str(answer.json()["error"]["code"])
 
 
 def test_a_customer_signs_in_by_link_and_the_session_opens_their_portal_until_sign_out(
-    live: LiveAPI, inbox: tuple[Inbox, tuple[str, int]]
+    live: LiveAPI, smtp_mailbox: Mailbox
 ) -> None:
     asked = _ask(live, DEMO_EMAIL)
     assert asked.status_code == 202 and asked.json() == {"sent": True}
     live.portal.sign_in.wait()
-    (message,) = inbox[0].messages
+    (message,) = _messages(smtp_mailbox)
     assert message["To"] == DEMO_EMAIL
     assert "billing@shop.example" in message["From"] and "Acme & Co" in message["Subject"]
     html = message.get_body(("html",))
@@ -129,23 +103,35 @@ def test_a_customer_signs_in_by_link_and_the_session_opens_their_portal_until_si
     assert after.status_code == 403 and _error(after) == "session_expired"
 
 
-def test_the_email_speaks_the_visitors_language(
-    live: LiveAPI, inbox: tuple[Inbox, tuple[str, int]]
+def test_the_sign_in_form_comes_in_the_visitors_language_with_the_texts_the_script_shows(
+    live: LiveAPI,
 ) -> None:
+    answer = requests.get(f"{live.url}/billflow/api/sign-in",
+                          headers={"Accept-Language": "fr-CA,fr;q=0.9"}, timeout=10)  # fmt: skip
+    assert answer.status_code == 200
+    form = answer.json()
+    assert (form["language"], form["dir"]) == ("fr", "ltr")
+    assert "Adresse e-mail" in form["html"] and 'name="email"' in form["html"]
+    assert form["messages"]["signin.sign_out"] == "Se déconnecter"
+    assert form["messages"]["error.link_used"]
+    assert not any(key.startswith("signin.email.") for key in form["messages"])
+
+
+def test_the_email_speaks_the_visitors_language(live: LiveAPI, smtp_mailbox: Mailbox) -> None:
     assert _ask(live, DEMO_EMAIL, **{"Accept-Language": "de-DE,de;q=0.9"}).status_code == 202
     live.portal.sign_in.wait()
-    (message,) = inbox[0].messages
+    (message,) = _messages(smtp_mailbox)
     assert message["Subject"] == "Ihr Anmeldelink für Acme & Co"
     assert "15 Minuten" in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
 
 def test_an_unknown_email_gets_the_same_answer_and_no_email(
-    live: LiveAPI, inbox: tuple[Inbox, tuple[str, int]]
+    live: LiveAPI, smtp_mailbox: Mailbox
 ) -> None:
     known, unknown = _ask(live, DEMO_EMAIL), _ask(live, STRANGER)
     live.portal.sign_in.wait()
     assert (unknown.status_code, unknown.content) == (known.status_code, known.content)
-    assert [m["To"] for m in inbox[0].messages] == [DEMO_EMAIL]
+    assert [m["To"] for m in _messages(smtp_mailbox)] == [DEMO_EMAIL]
 
 
 def test_what_is_not_an_email_address_is_refused(live: LiveAPI) -> None:
@@ -159,16 +145,19 @@ def test_what_is_not_an_email_address_is_refused(live: LiveAPI) -> None:
 
 
 def test_with_email_sign_in_off_every_sign_in_route_is_refused(
-    serve: Callable[..., LiveAPI], inbox: tuple[Inbox, tuple[str, int]]
+    serve: Callable[..., LiveAPI], smtp_mailbox: Mailbox
 ) -> None:
     live = serve()
     asked = _ask(live, DEMO_EMAIL)
     exchanged = _exchange(live, "x")
+    form = requests.get(f"{live.url}/billflow/api/sign-in", timeout=10)
+    out = requests.delete(f"{live.url}/billflow/api/session",
+                          headers={"X-Billflow-Session": "x"}, timeout=10)  # fmt: skip
     session = requests.get(f"{live.url}/billflow/api/portal",
                            headers={"X-Billflow-Session": "x"}, timeout=10)  # fmt: skip
-    for answer in (asked, exchanged, session):
+    for answer in (asked, exchanged, form, out, session):
         assert answer.status_code == 403 and _error(answer) == "feature_disabled"
-    assert inbox[0].messages == []
+    assert _messages(smtp_mailbox) == []
 
 
 def test_an_expired_link_is_refused(live: LiveAPI) -> None:
@@ -224,22 +213,26 @@ def test_a_made_up_session_is_refused(live: LiveAPI) -> None:
 
 
 def test_links_per_email_are_limited_and_say_when_to_retry(
-    serve: Callable[..., LiveAPI], inbox: tuple[Inbox, tuple[str, int]]
+    serve: Callable[..., LiveAPI], smtp_mailbox: Mailbox
 ) -> None:
-    live = serve(smtp=inbox[1], sign_in_per_email_per_hour=2, **SIGN_IN)
+    live = serve(smtp=smtp_mailbox.address, sign_in_per_email_per_hour=2, **SIGN_IN)
     assert [_ask(live, DEMO_EMAIL).status_code for _ in range(2)] == [202, 202]
     refused = _ask(live, DEMO_EMAIL.upper())
     assert refused.status_code == 429 and _error(refused) == "rate_limited"
     assert 0 < int(refused.headers["Retry-After"]) <= 3600
+    minutes = -(-int(refused.headers["Retry-After"]) // 60)
+    assert refused.json()["error"]["message"] == (
+        f"Too many sign-in links asked for; try again in {minutes} minutes."
+    )
     live.portal.sign_in.wait()
-    assert len(inbox[0].messages) == 2
+    assert len(_messages(smtp_mailbox)) == 2
     assert _ask(live, STRANGER).status_code == 202  # another email still may
 
 
 def test_links_per_client_address_are_limited(
-    serve: Callable[..., LiveAPI], inbox: tuple[Inbox, tuple[str, int]]
+    serve: Callable[..., LiveAPI], smtp_mailbox: Mailbox
 ) -> None:
-    live = serve(smtp=inbox[1], sign_in_per_address_per_hour=3, **SIGN_IN)
+    live = serve(smtp=smtp_mailbox.address, sign_in_per_address_per_hour=3, **SIGN_IN)
     answers = [_ask(live, f"visitor{n}@example.org").status_code for n in range(4)]
     assert answers == [202, 202, 202, 429]
     refused = _ask(live, DEMO_EMAIL)
@@ -248,15 +241,15 @@ def test_links_per_client_address_are_limited(
 
 def test_no_token_link_or_session_reaches_the_logs(
     serve: Callable[..., LiveAPI],
-    inbox: tuple[Inbox, tuple[str, int]],
+    smtp_mailbox: Mailbox,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    live = serve(smtp=inbox[1], debug=True, **SIGN_IN)
+    live = serve(smtp=smtp_mailbox.address, debug=True, **SIGN_IN)
     _ask(live, DEMO_EMAIL)
     _ask(live, STRANGER)
     live.portal.sign_in.wait()
-    token = _token(_link_in(inbox[0].messages[0]))
+    token = _token(_link_in(_messages(smtp_mailbox)[0]))
     session = _exchange(live, token).json()["session"]
     _exchange(live, token)
     signed_in = {"X-Billflow-Session": session}

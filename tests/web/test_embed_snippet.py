@@ -7,12 +7,14 @@ import json
 import re
 import time
 
+import pytest
 from markupsafe import Markup
 
 from billflow_core import verify_hash
+from billflow_core.mail import SMTPMailer
 from billflow_core.portal import Portal
 from billflow_core.sandbox import Sandbox
-from billflow_core.settings import PortalSettings
+from billflow_core.settings import PortalSettings, SettingsError
 from billflow_core.web.embed import embed_snippet
 
 SECRET = "web-test-secret-0123456789"
@@ -85,3 +87,28 @@ def test_no_value_can_close_the_script_element_or_add_markup(stripe_sandbox: San
     assert "</script><script>alert" not in snippet and "<!--" not in snippet
     assert settings_in(snippet)["email"] == hostile
     assert 'src="/e.js&#34;&gt;&lt;script&gt;alert(2)&lt;/script&gt;"' in snippet
+
+
+def test_a_snippet_for_a_visitor_the_site_does_not_know_signs_them_in_by_email(
+    stripe_sandbox: Sandbox,
+) -> None:
+    site = Portal(
+        PortalSettings(
+            email_sign_in=True,
+            company_name="Acme",
+            sign_in_from_address="billing@acme.example",
+            sign_in_redirect_url="https://acme.example/billing",
+        ),
+        secret_key=SECRET,
+        stripe_api_key=stripe_sandbox.secret_key,
+        stripe_api_base=stripe_sandbox.url,
+        mailer=SMTPMailer("127.0.0.1", 1),
+    )
+    assert settings_in(embed_snippet(site, None, prefix="/billing")) == {"api": "/billing"}
+
+
+def test_a_snippet_without_an_identity_is_refused_where_email_sign_in_is_off(
+    stripe_sandbox: Sandbox,
+) -> None:
+    with pytest.raises(SettingsError, match="needs email_sign_in on"):
+        embed_snippet(portal(stripe_sandbox), None)

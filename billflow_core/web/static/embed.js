@@ -50,6 +50,23 @@
     const truthy = (value) => value === true || value === 'true';
     let busy = false, previewing = 0, debug = truthy(settings.debug);
 
+    // Email sign-in, for a page that cannot name its visitor: the session a link's token
+    // was exchanged for lives in sessionStorage (this tab only) until it ends.
+    const STORE = `billflow.session:${api}`;
+    const stored = () => {
+      try { return JSON.parse(sessionStorage.getItem(STORE) || 'null'); } catch (e) { return null; }
+    };
+    const remember = (s) => {
+      signedIn = {session: s.session, email: s.email, expires_at: s.expires_at};
+      try { sessionStorage.setItem(STORE, JSON.stringify(signedIn)); } catch (e) { /* private mode */ }
+    };
+    const forget = () => {
+      signedIn = null;
+      try { sessionStorage.removeItem(STORE); } catch (e) { /* private mode */ }
+    };
+    let signedIn = identity ? null : stored(), lapsed = false;
+    if (signedIn && !(signedIn.expires_at * 1000 > Date.now())) { forget(); lapsed = true; }
+
     root.billflow = {reload: () => load()};
     root.innerHTML = '<div class="bf"><div class="bf-body" aria-busy="true"></div>' +
       '<p class="bf-status" role="status" aria-live="polite"></p></div>';
@@ -74,6 +91,7 @@
       if (identity) headers['X-Billflow-Identity'] = identity;
       if (settings.hash) headers['X-Billflow-Hash'] = settings.hash;
       if (settings.subscription_id) headers['X-Billflow-Subscription'] = settings.subscription_id;
+      if (signedIn) headers['X-Billflow-Session'] = signedIn.session;
       if (payload) headers['Content-Type'] = 'application/json';
       if (key) headers['Idempotency-Key'] = key;
       log('request', method, api + path, payload || '');
@@ -88,7 +106,8 @@
       if (res.ok) return data;
       const error = data.error || {};
       throw problem(error.code || 'generic', error.message || say('portal.error.generic'),
-        {field: error.field, status: res.status, again: res.status >= 500 || res.status === 429});
+        {field: error.field, status: res.status, again: res.status >= 500 || res.status === 429,
+          retry: Number(res.headers.get('Retry-After')) || 0});
     };
 
     const emit = (event, response) => {
@@ -114,6 +133,7 @@
       return (scope && scope.querySelector('[data-error]')) || body.querySelector('[data-error]');
     };
     const showError = (node, error, action) => {
+      if (error.code === 'session_expired' && !identity) { askEmail(error); return; }
       const slot = slotFor(node);
       const text = error.text || say('portal.error.generic') || error.message;
       if (slot) slot.textContent = text;
@@ -143,6 +163,7 @@
       if (data.dir) frame.dir = data.dir;
       if (data.billingData) loaded.billingData = data.billingData;
       if (card) card.unmount();
+      whoIsIn();
       body.innerHTML = data.html;
       body.setAttribute('aria-busy', 'false');
       allInvoices([...body.querySelectorAll('[data-invoices]')]);
@@ -153,13 +174,119 @@
       if (target) target.focus();
     };
 
+    // -- signing in by email ---------------------------------------------------------------
+    // Above the portal of a visitor signed in by email: who they are, and a way out.
+    let bar = null;
+    const whoIsIn = () => {
+      if (!signedIn) { if (bar) bar.remove(); bar = null; return; }
+      if (!bar) {
+        bar = document.createElement('div');
+        bar.className = 'bf-signed-in';
+        frame.insertBefore(bar, body);
+      }
+      const who = document.createElement('span');
+      who.textContent = say('signin.signed_in_as', {email: signedIn.email});
+      const out = document.createElement('button');
+      Object.assign(out, {type: 'button', className: 'bf-button bf-quiet'});
+      out.dataset.signOut = '';
+      out.textContent = say('signin.sign_out');
+      bar.replaceChildren(who, out);
+    };
+
+    // The sign-in link's token, taken out of the address bar so it is not bookmarked,
+    // shared or sent on as a Referer.
+    const takeToken = () => {
+      const url = new URL(location.href);
+      const token = url.searchParams.get('billflow_token');
+      if (!token) return null;
+      url.searchParams.delete('billflow_token');
+      try { history.replaceState(history.state, '', url.href); } catch (e) { /* sandboxed */ }
+      return token;
+    };
+
+    // The email form, with why the visitor is there (a link refused, a session ended).
+    // False where the site does not offer email sign-in.
+    const askEmail = async (why) => {
+      forget();
+      try {
+        show(await call('GET', '/api/sign-in'));
+      } catch (error) {
+        if (error.code === 'feature_disabled') return false;
+        failed(error);
+        return true;
+      }
+      const slot = body.querySelector('[data-sign-in] [data-error]');
+      if (why) slot.textContent = say(`error.${why.code}`) || why.message;
+      return true;
+    };
+
+    // True once there is a session to load the portal with.
+    const signIn = async () => {
+      const token = takeToken();
+      let why = lapsed ? {code: 'session_expired'} : null;
+      lapsed = false;
+      if (token) {
+        try {
+          remember(await call('POST', '/api/session', {token}));
+          return true;
+        } catch (error) { why = error; }
+      }
+      return !(await askEmail(why));
+    };
+
+    const askLink = async (form) => {
+      const email = form.elements.email.value.trim();
+      clearErrors(form);
+      setBusy(true);
+      try {
+        await call('POST', '/api/login-link', {email});
+        const sent = body.querySelector('[data-sent]');
+        form.hidden = true;
+        sent.hidden = false;
+        sent.querySelector('h3').focus();
+      } catch (error) {
+        if (error.status === 429 && error.retry) {
+          const time = new Date(Date.now() + error.retry * 1000)
+            .toLocaleTimeString(frame.lang || undefined, {hour: 'numeric', minute: '2-digit'});
+          error.text = say('signin.retry_at', {time});
+        }
+        showError(form, error, 'login_link');
+      } finally {
+        setBusy(false);
+      }
+    };
+
+    const signOut = async () => {
+      setBusy(true);
+      try {
+        await call('DELETE', '/api/session');
+      } catch (error) {
+        if (error.code !== 'session_expired') { setBusy(false); showError(body, error, 'sign_out'); return; }
+      }
+      setBusy(false);
+      await askEmail(null);
+      announce(say('signin.signed_out'));
+      body.querySelector('h2').focus();
+    };
+
     // -- loading -------------------------------------------------------------------------
+    const failed = (error) => {
+      body.setAttribute('aria-busy', 'false');
+      const alert = document.createElement('p');
+      alert.className = 'bf-error';
+      alert.setAttribute('role', 'alert');
+      alert.textContent = error.text || error.message;
+      body.replaceChildren(alert);
+      tell('error', {action: 'load', code: error.code, message: alert.textContent});
+    };
+
     // `again`: the portal changed under the customer (a payment went through): no events.
     const load = async (again) => {
       const shared = Object.assign({}, settings);
       delete shared.hash;
       delete shared.handleResponse;
       if (!again) tell('pre_load', shared);
+      if (!identity && !signedIn && !(await signIn())) return;
       try {
         const data = await call('GET', '/api/portal');
         loaded = {billingData: data.billingData, productData: data.productData,
@@ -167,13 +294,8 @@
         show(data);
         if (!again) tell('post_load', loaded);
       } catch (error) {
-        body.setAttribute('aria-busy', 'false');
-        const alert = document.createElement('p');
-        alert.className = 'bf-error';
-        alert.setAttribute('role', 'alert');
-        alert.textContent = error.text || error.message;
-        body.replaceChildren(alert);
-        tell('error', {action: 'load', code: error.code, message: alert.textContent});
+        if (error.code === 'session_expired' && !identity) await askEmail(error);
+        else failed(error);
       }
     };
 
@@ -474,7 +596,14 @@
       if (button.matches('[data-close]')) { button.closest('dialog').close(); return; }
       if (busy) { event.preventDefault(); return; }
       const d = button.dataset;
-      if (d.step) {
+      if (d.signOut !== undefined) {
+        signOut();
+      } else if (d.signInAgain !== undefined) {
+        const form = body.querySelector('[data-sign-in]');
+        button.closest('[data-sent]').hidden = true;
+        form.hidden = false;
+        form.elements.email.focus();
+      } else if (d.step) {
         const input = button.parentNode.querySelector('input');
         if (d.step > 0) input.stepUp(); else input.stepDown();
         input.dispatchEvent(new Event('change', {bubbles: true}));
@@ -499,6 +628,7 @@
 
     root.addEventListener('submit', (event) => {
       const form = event.target;
+      if (form.hasAttribute('data-sign-in')) { event.preventDefault(); if (!busy) askLink(form); return; }
       if (!form.dataset.action) return;
       event.preventDefault();
       run(form.dataset.action, form);
