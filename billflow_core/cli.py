@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from types import MappingProxyType
+from typing import Any
 
 from . import __version__
 
@@ -151,14 +152,28 @@ def _doctor(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from .demo import DemoError, start_demo
 
+    site: list[str] = []
+
+    def on_mail(mail: Any) -> None:  # the message's link is for the mailbox page, not a log
+        to = ", ".join(mail.recipients)
+        print(f"  mail             to {to}: {mail.subject!r}, at {site[0]}/mail", flush=True)
+
     try:
-        demo = start_demo(args.host, args.port, environ=os.environ)
+        demo = start_demo(args.host, args.port, environ=os.environ, on_mail=on_mail)
     except DemoError as error:
         print(f"billflow demo: {error}", file=sys.stderr)
         return 1
+    site.append(demo.url)
     where = "the built-in Stripe sandbox" if demo.sandbox else "your Stripe test account"
     print(f"Billflow demo: open {demo.url}/ in a browser", flush=True)
     print(f"  signed in as     {demo.customer_email} (add ?as=someone@example.com to switch)")
+    if demo.portal.settings.email_sign_in:
+        print(f"  email sign-in    {demo.url}/billing (a page with no login: sign in by email)")
+    if demo.mailbox is not None:
+        print(f"  mailbox          {demo.url}/mail (the sign-in emails, from an SMTP server on "
+              f"{demo.mailbox.host}:{demo.mailbox.port})")  # fmt: skip
+    elif not demo.portal.settings.email_sign_in:
+        print("  email sign-in    pip install 'billflow[demo]' to try it (needs aiosmtpd)")
     print(f"  portal API       {demo.url}/billflow/api/")
     print(f"  Stripe           {where}" + (f" at {demo.sandbox.url}" if demo.sandbox else ""))
     print("  test cards       4242 4242 4242 4242 (works), 4000 0000 0000 0002 (declined),")

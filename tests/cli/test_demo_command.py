@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +25,8 @@ def _environment(**extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def demo() -> Iterator[str]:
+def demo() -> Iterator[tuple[str, str]]:
+    """The demo's address and what it printed on starting."""
     process = subprocess.Popen(
         [str(BILLFLOW), "demo", "--port", "0"],
         stdout=subprocess.PIPE,
@@ -41,14 +43,14 @@ def demo() -> Iterator[str]:
                 break
         found = re.search(r"open (http://127\.0\.0\.1:\d+)/", "".join(printed))
         assert found, "".join(printed)
-        yield found[1]
+        yield found[1], "".join(printed)
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
 
 
 def test_the_demo_site_embeds_a_working_portal_for_its_customer() -> None:
-    with demo() as url:
+    with demo() as (url, _):
         page = requests.get(url + "/", timeout=10)
         assert page.status_code == 200
         found = re.search(r"data-billflow-settings>(.*?)</script>", page.text)
@@ -70,6 +72,31 @@ def test_the_demo_site_embeds_a_working_portal_for_its_customer() -> None:
         assert requests.get(f"{url}/billflow/embed.js", timeout=10).status_code == 200
         other = requests.get(url + "/?as=grace@example.com", timeout=10).text
         assert '"email":"grace@example.com"' in other
+
+
+def test_the_demo_offers_email_sign_in_with_a_mailbox_page() -> None:
+    with demo() as (url, printed):
+        assert f"email sign-in    {url}/billing" in printed
+        assert f"mailbox          {url}/mail" in printed
+        billing = requests.get(url + "/billing", timeout=10).text
+        found = re.search(r"data-billflow-settings>(.*?)</script>", billing)
+        assert found and json.loads(found[1]) == {"api": "/billflow"}  # no identity, no hash
+        assert "No mail yet" in requests.get(url + "/mail", timeout=10).text
+        asked = requests.post(f"{url}/billflow/api/login-link",
+                              json={"email": "ada@example.com"}, timeout=10)  # fmt: skip
+        assert asked.status_code == 202
+        link = None
+        for _ in range(100):
+            mailbox = requests.get(url + "/mail", timeout=10).text
+            link = re.search(r'href="(http://[^"]+billflow_token=[^"]+)"', mailbox)
+            if link:
+                break
+            time.sleep(0.05)
+        assert link, mailbox
+        assert link[1].startswith(f"{url}/billing?billflow_token=")
+        token = link[1].split("billflow_token=")[1]
+        session = requests.post(f"{url}/billflow/api/session", json={"token": token}, timeout=10)
+        assert session.status_code == 200 and session.json()["email"] == "ada@example.com"
 
 
 def test_live_keys_are_refused() -> None:
