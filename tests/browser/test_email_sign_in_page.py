@@ -19,6 +19,17 @@ from billflow_core.signin import MemorySignInStore
 
 ADA = "ada@example.com"
 
+# Every console.log call, its arguments as JSON, so a test reads the objects it was given.
+KEEP_CONSOLE = """
+window.consoleKept = JSON.parse(sessionStorage.getItem('consoleKept') || '[]');
+const keep = console.log.bind(console);
+console.log = (...args) => {
+  window.consoleKept.push(args.map((a) => JSON.stringify(a)).join(' '));
+  sessionStorage.setItem('consoleKept', JSON.stringify(window.consoleKept));
+  keep(...args);
+};
+"""
+
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[Demo]:
@@ -142,3 +153,25 @@ def test_a_session_that_ended_elsewhere_brings_back_the_form(demo: Demo, page: P
     page.reload()
     expect(page.get_by_role("alert")).to_have_text("You've been signed out. Sign in again.")
     expect(page.get_by_label("Email address")).to_be_visible()
+
+
+def test_in_debug_mode_the_console_shows_no_token_or_session(page: Page) -> None:
+    debugging = start_demo("127.0.0.1", 0, environ={"BILLFLOW_DEBUG": "true"})
+    try:
+        page.add_init_script(KEEP_CONSOLE)
+        _ask_for_link(page, debugging, ADA)
+        link = _link(debugging.mailbox.wait_for(ADA)[0])
+        page.goto(link)
+        expect(page.locator(".bf-sub")).to_have_count(2)
+        session = _session_in(page, debugging)
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_role("status")).to_have_text("You've signed out.")
+        console = "\n".join(page.evaluate("() => window.consoleKept"))
+    finally:
+        debugging.stop()
+    assert '"request" "POST" "/billflow/api/session" {"token":"…"}' in console  # debug was on
+    assert '"response" 200 {"session":"…"' in console
+    token = link.split("billflow_token=")[1]
+    assert session is not None
+    for secret in (token, token.split(".")[3], session, session.split(".")[3]):
+        assert secret not in console

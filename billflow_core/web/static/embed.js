@@ -72,7 +72,11 @@
       '<p class="bf-status" role="status" aria-live="polite"></p></div>';
     const frame = root.firstChild, body = frame.firstChild, status = frame.lastChild;
 
-    const log = (...args) => { if (debug) console.log('[billflow]', ...args); };
+    const log = (...args) => { if (debug) console.log('[billflow]', ...args.map(hidden)); };
+    // Sign-in tokens and sessions are keys: never in the console, debug or not.
+    const hidden = (value) => (value && (value.token || value.session)
+      ? Object.assign({}, value, value.token && {token: '…'}, value.session && {session: '…'})
+      : value);
     const say = (key, fields) => (messages[key] || '').replace(/\{(\w+)\}/g,
       (m, name) => (fields && name in fields ? fields[name] : m));
 
