@@ -107,7 +107,8 @@ def start_demo(
     config: dict[str, Any] = {**DEMO_OPTIONS, **environ}
     config.setdefault("BILLFLOW_SECRET_KEY", secrets.token_urlsafe(32))
     customer_email = environ.get("BILLFLOW_DEMO_EMAIL", "ada@example.com")
-    mailbox = None if "BILLFLOW_SMTP_HOST" in environ else _mailbox(host, on_mail)
+    # On loopback whatever the host: anyone who opens /mail reads what it received.
+    mailbox = None if "BILLFLOW_SMTP_HOST" in environ else _mailbox("127.0.0.1", on_mail)
     if mailbox is not None:
         config.update(BILLFLOW_SMTP_HOST=mailbox.host, BILLFLOW_SMTP_PORT=str(mailbox.port))
     if mailbox is not None or "BILLFLOW_SMTP_HOST" in environ:

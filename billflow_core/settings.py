@@ -253,6 +253,14 @@ def _check_together(settings: PortalSettings) -> None:
         ("https://", "http://", "/")
     ):
         raise SettingsError("sign_in_redirect_url must be an http(s) URL or a path")
+    if settings.sign_in_redirect_url is not None and (
+        "#" in settings.sign_in_redirect_url
+        or any(c.isspace() or not c.isprintable() for c in settings.sign_in_redirect_url)
+    ):
+        raise SettingsError(
+            "sign_in_redirect_url must have no #fragment and no spaces: the link's token goes "
+            "in its query, where the page's script reads it"
+        )
 
 
 def _convert(key: str, raw: Any, hint: Any) -> Any:

@@ -12,7 +12,7 @@ The redirect URL is not in the token: the exchange checks it against the site's,
 made for another site (or before the URL changed) is refused. A session is the same shape
 under `billflow-session-v1` without the URL. Which nonces were used, which sessions ended and
 how many links were asked for live in a `SignInStore`: in memory by default; a plugin gives
-its framework's cache (anything with `add`, `has` and `incr`).
+its framework's cache (anything with `add`, `has`, `count` and `incr`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import logging
 import re
 import secrets
@@ -44,13 +45,18 @@ _SESSION_LABEL = b"billflow-session-v1"
 _TOKEN = re.compile(
     r"([A-Za-z0-9_-]{1,700})\.([0-9]{1,12})\.([A-Za-z0-9_-]{16,64})\.([0-9a-f]{64})"
 )
-# Loose on purpose: the mail server is the judge; this only refuses what is not an address.
-_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+")
+# Loose on purpose (the mail server is the judge), but without what would make the To header
+# name another mailbox than the one checked: spaces, controls and `,;:<>"()[]\`.
+_ATOM = r'[^@\s\x00-\x1f\x7f,;:<>"()\[\]\\]'
+_EMAIL = re.compile(rf"{_ATOM}{{1,64}}@{_ATOM}+\.{_ATOM}+")
 MAX_EMAIL = 254
 HOUR = 3600
 
 
 class SignInStore(Protocol):
+    """Shared state of sign-in. A store must never forget a mark (`add`) before its time:
+    a used link or an ended session would work again."""
+
     def add(self, key: str, ttl: float) -> bool:
         """Set `key` for `ttl` seconds unless it is set: True when this call set it."""
         ...
@@ -59,55 +65,65 @@ class SignInStore(Protocol):
         """Whether `key` is set."""
         ...
 
+    def count(self, key: str) -> int:
+        """The count under `key` (0 when there is none)."""
+        ...
+
     def incr(self, key: str, ttl: float) -> int:
         """Add one to the count under `key` (made for `ttl` seconds at 0); the new count."""
         ...
 
 
+FULL = 2**62  # what a full store counts: over every limit
+
+
 class MemorySignInStore:
-    """The store of one process, each key for its time, at most `size` keys."""
+    """The store of one process. Marks (used links, ended sessions) are kept for their
+    whole time: only a customer who really signed in makes one. Counts are what anyone can
+    make by asking, so at most `size` live ones are kept, and a full store answers `FULL`
+    (every limit reached) rather than forget the counts that hold back mail to someone."""
 
     def __init__(self, *, size: int = 100_000, clock: Callable[[], float] = time.monotonic):
         self._size = size
         self._clock = clock
         self._lock = threading.Lock()
-        self._keys: dict[str, tuple[float, int]] = {}
+        self._marks: dict[str, float] = {}
+        self._counts: dict[str, tuple[float, int]] = {}
 
-    def _live(self, key: str, now: float) -> tuple[float, int] | None:
-        found = self._keys.get(key)
-        if found is not None and found[0] <= now:
-            del self._keys[key]
-            return None
-        return found
-
-    def _room(self, now: float) -> None:
-        if len(self._keys) >= self._size:
-            for key in [k for k, (until, _) in self._keys.items() if until <= now]:
-                del self._keys[key]
-            while len(self._keys) >= self._size:
-                del self._keys[next(iter(self._keys))]
+    def _sweep(self, table: dict[str, Any], now: float) -> None:
+        for key in [k for k, v in table.items() if (v if isinstance(v, float) else v[0]) <= now]:
+            del table[key]
 
     def add(self, key: str, ttl: float) -> bool:
         with self._lock:
             now = self._clock()
-            if self._live(key, now) is not None:
+            if self._marks.get(key, now) > now:
                 return False
-            self._room(now)
-            self._keys[key] = (now + ttl, 1)
+            if len(self._marks) >= self._size:
+                self._sweep(self._marks, now)
+            self._marks[key] = now + ttl
             return True
 
     def has(self, key: str) -> bool:
         with self._lock:
-            return self._live(key, self._clock()) is not None
+            return self._marks.get(key, 0.0) > self._clock()
+
+    def count(self, key: str) -> int:
+        with self._lock:
+            found = self._counts.get(key)
+            return found[1] if found is not None and found[0] > self._clock() else 0
 
     def incr(self, key: str, ttl: float) -> int:
         with self._lock:
             now = self._clock()
-            found = self._live(key, now)
-            if found is None:
-                self._room(now)
+            found = self._counts.get(key)
+            if found is None or found[0] <= now:
+                if len(self._counts) >= self._size:
+                    self._sweep(self._counts, now)
+                    if len(self._counts) >= self._size:
+                        return FULL
                 found = (now + ttl, 0)
-            self._keys[key] = (found[0], found[1] + 1)
+            self._counts[key] = (found[0], found[1] + 1)
             return found[1] + 1
 
 
@@ -139,6 +155,21 @@ def check_email(email: Any) -> str:
     if not isinstance(email, str) or len(email) > MAX_EMAIL or not _EMAIL.fullmatch(email):
         raise BadInput("Enter an email address.", code="email_invalid", field="email")
     return email
+
+
+def _network(client_address: str) -> str:
+    """Who asks, for the per-address limit: an IPv4 address, or an IPv6 address's /64 (one
+    household or server holds a whole /64, so counting its addresses one by one limits
+    nothing)."""
+    try:
+        found = ipaddress.ip_address(client_address.strip())
+    except ValueError:
+        return client_address
+    if isinstance(found, ipaddress.IPv6Address):
+        if found.ipv4_mapped is not None:
+            return str(found.ipv4_mapped)
+        return str(ipaddress.IPv6Network((found, 64), strict=False))
+    return str(found)
 
 
 def _b64(text: str) -> str:
@@ -188,14 +219,18 @@ class SignIn:
         address = check_email(email)
         now = int(self._clock())
         window = now // HOUR
-        retry = HOUR - now % HOUR
+        limits = [(f"billflow:rate:email:{_digest(address.lower())}:{window}",
+                   self.settings.sign_in_per_email_per_hour)]  # fmt: skip
         if client_address:
-            asked = self.store.incr(f"billflow:rate:addr:{_digest(client_address)}:{window}", HOUR)
-            if asked > self.settings.sign_in_per_address_per_hour:
-                raise TooMany(retry)
-        asked = self.store.incr(f"billflow:rate:email:{_digest(address.lower())}:{window}", HOUR)
-        if asked > self.settings.sign_in_per_email_per_hour:
-            raise TooMany(retry)
+            asker = _digest(_network(client_address))
+            limits.append((f"billflow:rate:addr:{asker}:{window}",
+                           self.settings.sign_in_per_address_per_hour))  # fmt: skip
+        # Checked before counted, so a refusal uses up nothing; counted, then checked again,
+        # so two requests at once cannot both take the last one.
+        if any(self.store.count(key) >= limit for key, limit in limits):
+            raise TooMany(HOUR - now % HOUR)
+        if any([self.store.incr(key, HOUR) > limit for key, limit in limits]):
+            raise TooMany(HOUR - now % HOUR)
         expires_at = now + self.settings.sign_in_link_lifetime
         link = self.link(address, expires_at)
         job = self._worker.submit(self._send, address, link, expires_at, compose)

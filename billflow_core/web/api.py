@@ -14,6 +14,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr
 from importlib import resources
@@ -245,7 +246,7 @@ def _login_link(api: PortalAPI, request: Request, _: Visitor | None, __: str) ->
         message["From"] = formataddr(
             (settings.company_name or "", settings.sign_in_from_address or "")
         )
-        message["To"] = email
+        message["To"] = Address(addr_spec=email)  # one mailbox, or no message at all
         message.set_content(text)
         message.add_alternative(html, subtype="html")
         return message

@@ -26,7 +26,7 @@ _SCRIPT_KEYS = frozenset(
      "offer.done", "resubscribe.done", "coupon.applied", "subscribe.done", "pause.done",
      "resume.done", "card.saved", "payment.succeeded", "preview.loading", "card.loading",
      "card.authenticating", "signin.signed_in_as", "signin.sign_out", "signin.signed_out",
-     "signin.retry_at", "signin.checking"}
+     "signin.sent", "signin.retry_at"}
 )  # fmt: skip
 
 

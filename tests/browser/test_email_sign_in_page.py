@@ -175,3 +175,23 @@ def test_in_debug_mode_the_console_shows_no_token_or_session(page: Page) -> None
     assert session is not None
     for secret in (token, token.split(".")[3], session, session.split(".")[3]):
         assert secret not in console
+
+
+def test_a_link_opened_in_a_signed_in_tab_replaces_its_session(demo: Demo, page: Page) -> None:
+    _ask_for_link(page, demo, ADA)
+    page.goto(_link(demo.mailbox.wait_for(ADA)[0]))
+    expect(page.locator(".bf-sub")).to_have_count(2)
+    first = _session_in(page, demo)
+
+    page.goto(demo.portal.sign_in.link(ADA, int(time.time()) + 600))
+    expect(page.locator(".bf-sub")).to_have_count(2)
+    assert page.url == f"{demo.url}/billing"
+    second = _session_in(page, demo)
+    assert second is not None and second != first
+
+    page.goto(demo.portal.sign_in.link(ADA, int(time.time()) - 1))  # refused: still signed in
+    expect(page.locator(".bf-sub")).to_have_count(2)
+    expect(page.get_by_role("status")).to_have_text(
+        "This sign-in link has expired. Ask for a new one."
+    )
+    assert page.url == f"{demo.url}/billing" and _session_in(page, demo) == second

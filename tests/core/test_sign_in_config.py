@@ -53,3 +53,13 @@ def test_email_sign_in_needs_a_from_address_and_a_redirect_url(missing: str, mes
 def test_a_bad_smtp_port_is_named() -> None:
     with pytest.raises(SettingsError, match="BILLFLOW_SMTP_PORT"):
         Portal.from_config({**CONFIG, "BILLFLOW_SMTP_HOST": "m", "BILLFLOW_SMTP_PORT": "smtp"})
+
+
+@pytest.mark.parametrize(
+    "url", ["https://acme.example/billing#portal", "https://acme.example/bill ing"]
+)
+def test_a_redirect_url_the_token_could_not_be_read_from_is_refused(url: str) -> None:
+    with pytest.raises(SettingsError, match="no #fragment and no spaces"):
+        Portal.from_config(
+            {**CONFIG, "BILLFLOW_SIGN_IN_REDIRECT_URL": url, "BILLFLOW_SMTP_HOST": "mail.example"}
+        )

@@ -219,35 +219,44 @@
         failed(error);
         return true;
       }
-      const slot = body.querySelector('[data-sign-in] [data-error]');
-      if (why) slot.textContent = say(`error.${why.code}`) || why.message;
+      const slot = body.querySelector('[data-sign-in] [data-error]') || body.querySelector('[data-error]');
+      const text = why && (say(`error.${why.code}`) || why.message);
+      if (text && slot) slot.textContent = text;
+      else if (text) announce(text);
       return true;
     };
 
-    // True once there is a session to load the portal with.
+    // True once there is a session to load the portal with. A new link replaces the
+    // session the tab had; a refused one leaves it, and says why once the portal shows.
+    let arrived = null, refused = null;
     const signIn = async () => {
-      const token = takeToken();
+      const token = arrived;
       let why = lapsed ? {code: 'session_expired'} : null;
+      arrived = null;
       lapsed = false;
       if (token) {
         try {
           remember(await call('POST', '/api/session', {token}));
           return true;
-        } catch (error) { why = error; }
+        } catch (error) {
+          if (signedIn) { refused = error; return true; }
+          why = error;
+        }
       }
       return !(await askEmail(why));
     };
 
     const askLink = async (form) => {
-      const email = form.elements.email.value.trim();
+      const field = form.elements.email;
       clearErrors(form);
       setBusy(true);
       try {
-        await call('POST', '/api/login-link', {email});
+        await call('POST', '/api/login-link', {email: field ? field.value.trim() : ''});
         const sent = body.querySelector('[data-sent]');
-        form.hidden = true;
-        sent.hidden = false;
-        sent.querySelector('h3').focus();
+        const heading = sent && sent.querySelector('h2, h3, [tabindex]');
+        if (sent) { form.hidden = true; sent.hidden = false; }
+        if (heading) heading.focus();
+        else announce(say('signin.sent'));
       } catch (error) {
         if (error.status === 429 && error.retry) {
           const time = new Date(Date.now() + error.retry * 1000)
@@ -270,7 +279,8 @@
       setBusy(false);
       await askEmail(null);
       announce(say('signin.signed_out'));
-      body.querySelector('h2').focus();
+      const heading = body.querySelector('h2');
+      if (heading) heading.focus();
     };
 
     // -- loading -------------------------------------------------------------------------
@@ -290,12 +300,14 @@
       delete shared.hash;
       delete shared.handleResponse;
       if (!again) tell('pre_load', shared);
-      if (!identity && !signedIn && !(await signIn())) return;
+      if (!identity && (arrived || !signedIn) && !(await signIn())) return;
       try {
         const data = await call('GET', '/api/portal');
         loaded = {billingData: data.billingData, productData: data.productData,
           currentConfig: data.currentConfig};
         show(data);
+        if (refused) announce(say(`error.${refused.code}`) || refused.message);
+        refused = null;
         if (!again) tell('post_load', loaded);
       } catch (error) {
         if (error.code === 'session_expired' && !identity) await askEmail(error);
@@ -604,9 +616,10 @@
         signOut();
       } else if (d.signInAgain !== undefined) {
         const form = body.querySelector('[data-sign-in]');
-        button.closest('[data-sent]').hidden = true;
-        form.hidden = false;
-        form.elements.email.focus();
+        const sent = button.closest('[data-sent]');
+        if (sent) sent.hidden = true;
+        if (form) form.hidden = false;
+        if (form && form.elements.email) form.elements.email.focus();
       } else if (d.step) {
         const input = button.parentNode.querySelector('input');
         if (d.step > 0) input.stepUp(); else input.stepDown();
@@ -659,6 +672,10 @@
       if (dialog.opener && dialog.opener.isConnected) dialog.opener.focus();
     }, true);
 
+    // Before anything else, even the site's first event: the link's token leaves the
+    // address bar (and so history, bookmarks and any Referer) as soon as the script runs.
+    arrived = takeToken();
+    if (identity) arrived = null;  // the site already says who this is
     load();
   };
 
