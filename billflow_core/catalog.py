@@ -197,6 +197,7 @@ class CatalogCache:
         self._lock = threading.Lock()
         self._catalog: Catalog | None = None
         self._fetched_at = 0.0
+        self._derived: list[CatalogCache] = []
 
     def get(self) -> Catalog:
         """The catalog, fresh enough; costs Stripe requests only when it is not."""
@@ -213,6 +214,18 @@ class CatalogCache:
             return self._catalog is not None and self._clock() - self._fetched_at < self._ttl
 
     def invalidate(self) -> None:
-        """Forget the catalog: the next `get()` reads Stripe again."""
+        """Forget the catalog (and those derived from it): the next `get()` reads Stripe
+        again."""
         with self._lock:
             self._catalog = None
+            derived = list(self._derived)
+        for cache in derived:
+            cache.invalidate()
+
+    def derived(self, settings: PortalSettings) -> CatalogCache:
+        """A cache of the catalog `settings` choose (a page's own service), read from the
+        same source and forgotten whenever this one is."""
+        cache = CatalogCache(self._source, settings, ttl=self._ttl, clock=self._clock)
+        with self._lock:
+            self._derived.append(cache)
+        return cache

@@ -16,8 +16,10 @@ one write (the catalog is cached; a refreshed state is built from what was read 
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, cast
@@ -42,6 +44,7 @@ from .gateway import StripeGateway
 from .hashing import expiring_hash
 from .invoices import InvoicePage, list_invoices
 from .mail import Mailer, SMTPMailer
+from .overrides import open_overrides, overridden_settings, sign_overrides
 from .previews import ChangePreview, preview_change
 from .promotions import PromotionCodeCache
 from .rules import check_feature
@@ -113,6 +116,9 @@ class Portal:
             store=sign_in_store,
             clock=clock,
         )
+        self._variants: dict[str, Portal] = {}
+        self._variants_lock = threading.Lock()
+        self._site: Portal | None = None  # for a page's variant: the site's own portal
         if settings.debug:
             logging.getLogger("billflow_core").setLevel(logging.DEBUG)
 
@@ -146,6 +152,43 @@ class Portal:
             raise SettingsError(str(error)) from None
 
     # -- who asks --------------------------------------------------------------------------
+    # -- a page's own options ----------------------------------------------------------------
+    def sign_overrides(self, overrides: Mapping[str, Any]) -> str:
+        """A page's options (`PAGE_OVERRIDABLE`), signed for its snippet; checked now, so a
+        mistake shows where the page is made. Raises `SettingsError`."""
+        self.with_overrides(overrides)
+        return sign_overrides(self._secret, overrides)
+
+    def for_signed_overrides(self, signed: str | None) -> Portal:
+        """The portal a request's `X-Billflow-Options` asks for: this one without it.
+        Raises `Forbidden` (`options_invalid`) for options this site did not sign."""
+        if not signed:
+            return self
+        return self.with_overrides(open_overrides(self._secret, signed))
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Portal:
+        """This portal with a page's own options, sharing its Stripe client, caches and
+        stores (made once per set of options). Raises `SettingsError`."""
+        if self._site is not None:
+            return self._site.with_overrides(overrides)  # a page's options are the site's plus
+        if not overrides:
+            return self
+        key = json.dumps(dict(overrides), sort_keys=True, default=repr)
+        with self._variants_lock:
+            found = self._variants.get(key)
+        if found is not None:
+            return found
+        variant = copy.copy(self)
+        variant._site = self
+        variant.settings = overridden_settings(self.settings, overrides)
+        if (variant.settings.service, variant.settings.price_ids) != (
+            self.settings.service,
+            self.settings.price_ids,
+        ):
+            variant.catalog = self.catalog.derived(variant.settings)
+        with self._variants_lock:
+            return self._variants.setdefault(key, variant)
+
     def identity_hash(self, identity: str, *, now: int | None = None) -> str:
         """The hash a plugin puts in the page for the logged-in `identity`: the expiring
         form, good for the site's `hash_lifetime`, so a leaked page stops working."""

@@ -112,16 +112,25 @@ class PortalAPI:
             subscription=request.header("X-Billflow-Subscription"),
         )
 
+    def portal_for(self, request: Request) -> Portal:
+        """The portal this request's page shows: the site's, or the site's with the page's
+        own options (`X-Billflow-Options`, signed into its snippet)."""
+        return self.portal.for_signed_overrides(request.header("X-Billflow-Options"))
+
     def speech(self, request: Request) -> Speech:
         """The language to answer in: the browser's, when the site translates automatically
         and has it; else the site's default."""
         return self.languages.for_request(request.header("Accept-Language"))
 
-    def page(self, speech: Speech, state: PortalState) -> dict[str, Any]:
+    def page(self, speech: Speech, state: PortalState, portal: Portal) -> dict[str, Any]:
         """The rendered portal and what the script needs to speak the customer's language."""
         return {
             "html": self.renderer.portal(
-                state, self.portal.catalog.get(), speech, now=int(time.time())
+                state,
+                portal.catalog.get(),
+                speech,
+                now=int(time.time()),
+                settings=portal.settings,
             ),
             "language": speech.language,
             "dir": speech.dir,
@@ -155,7 +164,7 @@ def _method_not_allowed(route: str) -> Response:
 
 def _state(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> Response:
     visitor = api.visitor(request, proven)
-    portal = api.portal
+    portal = api.portal_for(request)
     state = portal.state(visitor)
     catalog = portal.catalog.get()  # warm after the state read: no Stripe request
     return json_response(
@@ -167,7 +176,7 @@ def _state(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> 
                 "publishable_key": portal.stripe_publishable_key,
                 "js_url": portal.stripe_js_url,
             },
-            **api.page(api.speech(request), state),
+            **api.page(api.speech(request), state, portal),
         }
     )
 
@@ -175,7 +184,8 @@ def _state(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> 
 def _act(api: PortalAPI, request: Request, proven: Visitor | None, action: str) -> Response:
     _require_json(request)
     visitor = api.visitor(request, proven)
-    result = api.portal.act(
+    portal = api.portal_for(request)
+    result = portal.act(
         visitor, action, _json_object(request), idempotency_key=request.header("Idempotency-Key")
     )
     confirmation = result.confirmation
@@ -183,11 +193,11 @@ def _act(api: PortalAPI, request: Request, proven: Visitor | None, action: str) 
         {
             "action": result.action,
             "response": result.response,
-            "billingData": state_json(result.state, api.portal.catalog.get()),
+            "billingData": state_json(result.state, portal.catalog.get()),
             "confirmation": None
             if confirmation is None
             else {"kind": confirmation.kind, "client_secret": confirmation.client_secret},
-            **api.page(api.speech(request), result.state),
+            **api.page(api.speech(request), result.state, portal),
         }
     )
 
@@ -195,15 +205,16 @@ def _act(api: PortalAPI, request: Request, proven: Visitor | None, action: str) 
 def _preview(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> Response:
     _require_json(request)
     visitor = api.visitor(request, proven)
-    preview = api.portal.preview(visitor, _json_object(request))
+    portal = api.portal_for(request)
+    preview = portal.preview(visitor, _json_object(request))
     speech = api.speech(request)
-    html = api.renderer.preview(preview, api.portal.catalog.get(), speech)
+    html = api.renderer.preview(preview, portal.catalog.get(), speech)
     return json_response({**preview_json(preview), "html": html, "language": speech.language})
 
 
 def _invoices(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> Response:
     visitor = api.visitor(request, proven)
-    page = api.portal.invoices(
+    page = api.portal_for(request).invoices(
         visitor,
         subscription=request.param("subscription") or None,
         starting_after=request.param("starting_after") or None,

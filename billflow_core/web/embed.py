@@ -8,6 +8,7 @@ inside the container, escaped so no value can close the tag, and never as code.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -37,6 +38,7 @@ def embed_snippet(
     subscription: str | None = None,
     hash: str | None = None,
     script_url: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> Markup:
     """The HTML that embeds the portal for the logged-in `identity` (their email, or their
     Stripe customer id, as the site identifies customers). `identity=None` is a visitor the
@@ -46,7 +48,10 @@ def embed_snippet(
     `hash` defaults to the expiring form, good for the site's `hash_lifetime`; only the
     server may make it, as it needs the secret key. `subscription` limits the portal to that
     one subscription (checked on the server). `prefix` is where the portal's API is mounted;
-    `script_url` another address for the script (a CDN)."""
+    `script_url` another address for the script (a CDN). `overrides`: this page's own
+    options (`PAGE_OVERRIDABLE`: which service's plans, which actions), signed into the
+    snippet so the server applies them to every request from it; `SettingsError` for one a
+    page may not set or a bad value."""
     settings: dict[str, Any] = {"api": prefix}
     if identity is not None:
         settings[identity_kind(identity)] = identity
@@ -58,6 +63,8 @@ def embed_snippet(
         )
     if subscription:
         settings["subscription_id"] = subscription
+    if overrides:
+        settings["options"] = portal.sign_overrides(overrides)
     # Known before the first answer, so the script heeds them from its first event on.
     if not portal.settings.events:
         settings["events"] = False

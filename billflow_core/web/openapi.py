@@ -47,6 +47,7 @@ _SIGN_IN = (400, 403, 413, 429, 500)
 _SESSION = (400, 403, 413, 500)
 _SIGN_IN_FORM = (403, 413, 500)
 _LIMIT = {"$ref": "#/components/parameters/Subscription"}
+_OPTIONS = {"$ref": "#/components/parameters/Options"}
 
 
 def _json(description: str, schema: JSON) -> JSON:
@@ -85,7 +86,7 @@ def _paths() -> JSON:
                 "The customer's portal: their billing data, the plans, the site's options",
                 _json("The portal", ref("Portal")),
                 _READ,
-                parameters=[_LIMIT],
+                parameters=[_LIMIT, _OPTIONS],
                 security=_IDENTIFIED,
             )
         },
@@ -104,6 +105,7 @@ def _paths() -> JSON:
                     {"name": "action", "in": "path", "required": True, "schema": {"enum": ACTIONS}},
                     {"$ref": "#/components/parameters/IdempotencyKey"},
                     _LIMIT,
+                    _OPTIONS,
                 ],
                 requestBody=_body({"anyOf": [ref(payload_name(a)) for a in ACTIONS]}),
                 security=_IDENTIFIED,
@@ -115,7 +117,7 @@ def _paths() -> JSON:
                 "What a plan or quantity change would cost; writes nothing",
                 _json("The invoice the change would make", ref("Preview")),
                 _PREVIEW,
-                parameters=[_LIMIT],
+                parameters=[_LIMIT, _OPTIONS],
                 requestBody=_body(ref("PreviewRequest")),
                 security=_IDENTIFIED,
             )
@@ -140,6 +142,7 @@ def _paths() -> JSON:
                         "The last invoice (`in_…`) of the page before. Empty counts as left out.",
                     ),
                     _LIMIT,
+                    _OPTIONS,
                 ],
                 security=_IDENTIFIED,
             )
@@ -269,6 +272,15 @@ _PARAMETERS = {
         "description": "Limits the portal to this one subscription of the customer's "
         "(`sub_…`). Empty counts as left out.",
         "schema": {"type": "string", "pattern": "^(sub_.*)?$"},
+    },
+    "Options": {
+        "name": "X-Billflow-Options",
+        "in": "header",
+        "required": False,
+        "description": "The page's own options (which service's plans, which actions), as "
+        "its snippet carried them, signed by the site; anything else is a 403 "
+        "`options_invalid`. Left out: the site's options.",
+        "schema": {"type": "string", "maxLength": 4096},
     },
 }
 

@@ -81,15 +81,26 @@ class PageRenderer:
         self.env.filters["web_url"] = _web_url
 
     # -- the fragments ---------------------------------------------------------------------
-    def portal(self, state: PortalState, catalog: Catalog, speech: Speech, *, now: int) -> str:
+    def portal(
+        self,
+        state: PortalState,
+        catalog: Catalog,
+        speech: Speech,
+        *,
+        now: int,
+        settings: PortalSettings | None = None,
+    ) -> str:
         """The whole portal of `state`: subscriptions with their actions and dialogs, the
-        card, the invoices' places, or the plan picker for someone who is not a customer."""
+        card, the invoices' places, or the plan picker for someone who is not a customer.
+        `settings`: a page's own options, when it has some (else the site's)."""
+        chosen = settings or self.settings
         return self._render(
             "billflow/portal.html",
             speech,
+            chosen,
             state=state,
             catalog=catalog,
-            pause_window=_pause_window(self.settings, now),
+            pause_window=_pause_window(chosen, now),
         )
 
     def preview(self, preview: ChangePreview, catalog: Catalog, speech: Speech) -> str:
@@ -140,11 +151,14 @@ class PageRenderer:
         )
         return subject, text, html
 
-    def _render(self, name: str, speech: Speech, **context: Any) -> str:
-        page = _Page(speech, self.settings)
+    def _render(
+        self, name: str, speech: Speech, settings: PortalSettings | None = None, **context: Any
+    ) -> str:
+        settings = settings or self.settings
+        page = _Page(speech, settings)
         return self.env.get_template(name).render(
             speech=speech,
-            settings=self.settings,
+            settings=settings,
             language=speech.language,
             dir=speech.dir,
             money=speech.money,

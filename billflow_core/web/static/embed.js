@@ -25,7 +25,7 @@
     apply_coupon: ['coupon'], subscribe: ['price', 'coupon'], pause: ['resumes_at'],
   };
   const SHOWN = 6;  // invoices shown before "more" (keep in step with portal.css)
-  const SETTINGS = ['email', 'customerId', 'hash', 'subscriptionId', 'api', 'debug'];
+  const SETTINGS = ['email', 'customerId', 'hash', 'subscriptionId', 'api', 'debug', 'options'];
   const snake = (s) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
   const uuid = () => (crypto.randomUUID ? crypto.randomUUID()
@@ -96,6 +96,7 @@
       if (settings.hash) headers['X-Billflow-Hash'] = settings.hash;
       if (settings.subscription_id) headers['X-Billflow-Subscription'] = settings.subscription_id;
       if (signedIn) headers['X-Billflow-Session'] = signedIn.session;
+      if (settings.options) headers['X-Billflow-Options'] = settings.options;
       if (payload) headers['Content-Type'] = 'application/json';
       if (key) headers['Idempotency-Key'] = key;
       log('request', method, api + path, payload || '');
