@@ -1,0 +1,29 @@
+"""The Django app: where each site's portal lives while the process runs."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from django.apps import AppConfig
+
+if TYPE_CHECKING:
+    from billflow_core.portal import Portal
+    from billflow_core.web import PortalAPI
+
+
+class BillflowWagtailConfig(AppConfig):
+    name = "billflow_wagtail"
+    label = "billflow_wagtail"
+    verbose_name = "Billflow"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def __init__(self, app_name: str, app_module: object) -> None:
+        super().__init__(app_name, app_module)
+        # Per site, its portal and API, with the configuration they were made from: made on
+        # first use, made again when an editor changes the site's settings.
+        self.portals: dict[int, tuple[str, Portal, PortalAPI]] = {}
+        self.portals_lock = threading.Lock()
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)

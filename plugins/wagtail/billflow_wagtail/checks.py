@@ -1,0 +1,75 @@
+"""Django system checks: what `manage.py check` (and every `runserver`) says is missing,
+before a visitor meets a portal that cannot start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, Warning, register
+from django.utils.module_loading import import_string
+
+from billflow_core.portal import MIN_SECRET
+
+__all__ = ["check_settings"]
+
+
+@register()
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    found: list[Any] = []
+    secret = getattr(settings, "BILLFLOW_SECRET_KEY", None)
+    if not isinstance(secret, str) or len(secret) < MIN_SECRET:
+        found.append(
+            Error(
+                "BILLFLOW_SECRET_KEY is not set, or shorter than 16 characters.",
+                hint="Set it in Django's settings (from the environment), to a random string: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'. It signs "
+                "identity hashes and sign-in links; never put it in the database.",
+                id="billflow_wagtail.E001",
+            )
+        )
+    stripe_key = getattr(settings, "BILLFLOW_STRIPE_API_KEY", None) or getattr(
+        settings, "STRIPE_API_KEY", None
+    )
+    if not stripe_key:
+        found.append(
+            Error(
+                "BILLFLOW_STRIPE_API_KEY is not set.",
+                hint="Set it in Django's settings to the Stripe secret key (sk_test_… or "
+                "sk_live_…), read from the environment.",
+                id="billflow_wagtail.E002",
+            )
+        )
+    finder = getattr(settings, "BILLFLOW_CUSTOMER_ID", None)
+    if isinstance(finder, str):
+        try:
+            import_string(finder)
+        except ImportError as error:
+            found.append(
+                Error(
+                    f"BILLFLOW_CUSTOMER_ID names {finder!r}, which cannot be imported: {error}",
+                    hint="Name a function that takes the request and answers the logged-in "
+                    "user's Stripe customer id (cus_…), or None.",
+                    id="billflow_wagtail.E003",
+                )
+            )
+    if "wagtail.contrib.settings" not in settings.INSTALLED_APPS:
+        found.append(
+            Error(
+                "billflow_wagtail keeps each site's options in Wagtail's site settings.",
+                hint='Add "wagtail.contrib.settings" to INSTALLED_APPS.',
+                id="billflow_wagtail.E004",
+            )
+        )
+    if not getattr(settings, "BILLFLOW_STRIPE_WEBHOOK_SECRET", None):
+        found.append(
+            Warning(
+                "BILLFLOW_STRIPE_WEBHOOK_SECRET is not set: plan changes made in Stripe "
+                "reach the portal only when its catalog cache expires (5 minutes).",
+                hint="Add a webhook endpoint at /billflow/stripe/webhook in Stripe and set "
+                "its signing secret (whsec_…).",
+                id="billflow_wagtail.W001",
+            )
+        )
+    return found
+

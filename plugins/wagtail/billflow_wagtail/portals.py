@@ -1,0 +1,129 @@
+"""Each Wagtail site's portal: its options from the site's settings row, its secrets from
+Django's settings, Django's cache and email wired in.
+
+A portal is made on a site's first request and kept by the app; when an editor saves the
+site's settings (or a deploy changes the secrets), the next request makes a new one, in this
+process and in every other, because the portal is kept with the configuration it came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from wagtail.models import Site
+
+from billflow_core import SettingsError
+from billflow_core.portal import Portal
+from billflow_core.web import PortalAPI
+
+from .hosting import DjangoCacheAnswers, DjangoCacheSignInStore, DjangoMailer
+from .models import BillflowSettings
+
+__all__ = [
+    "SECRETS",
+    "BillflowNotConfigured",
+    "api_for_site",
+    "api_prefix",
+    "portal_for_request",
+    "portal_for_site",
+]
+
+# What Django's settings (never the database) hold, by the names every plugin uses.
+SECRETS = (
+    "BILLFLOW_SECRET_KEY",
+    "BILLFLOW_STRIPE_API_KEY",
+    "STRIPE_API_KEY",
+    "BILLFLOW_STRIPE_WEBHOOK_SECRET",
+    "BILLFLOW_STRIPE_API_BASE",
+    "BILLFLOW_STRIPE_PUBLISHABLE_KEY",
+    "BILLFLOW_STRIPE_JS_URL",
+)
+
+
+class BillflowNotConfigured(ImproperlyConfigured):
+    """The portal cannot start; the message says which setting to fix and where."""
+
+
+def portal_for_request(request: HttpRequest) -> Portal:
+    """The portal of the site `request` is for. Raises `BillflowNotConfigured`."""
+    site = Site.find_for_request(request)
+    if site is None:
+        raise BillflowNotConfigured(
+            f"No Wagtail site serves {request.get_host()!r}: add one under Settings → Sites"
+        )
+    return portal_for_site(site)
+
+
+def portal_for_site(site: Site) -> Portal:
+    """The portal of `site`. Raises `BillflowNotConfigured`."""
+    return _made(site)[0]
+
+
+def api_for_site(site: Site) -> PortalAPI:
+    """The HTTP API of `site`'s portal, mounted where `billflow_wagtail.urls` is included."""
+    return _made(site)[1]
+
+
+def _made(site: Site) -> tuple[Portal, PortalAPI]:
+    config = apps.get_app_config("billflow_wagtail")
+    row = BillflowSettings.for_site(site)
+    secrets = _secrets()
+    options = row.options()
+    prefix = api_prefix()
+    fingerprint = hashlib.sha256(
+        json.dumps([secrets, options, prefix], sort_keys=True, default=str).encode()
+    ).hexdigest()
+    with config.portals_lock:
+        found = config.portals.get(site.pk)
+    if found is not None and found[0] == fingerprint:
+        return found[1], found[2]
+    portal = _portal(secrets, options, site)
+    api = PortalAPI(portal, prefix=prefix)
+    with config.portals_lock:
+        config.portals[site.pk] = (fingerprint, portal, api)
+    return portal, api
+
+
+def _secrets() -> dict[str, Any]:
+    return {name: getattr(django_settings, name, None) for name in SECRETS}
+
+
+def _portal(secrets: Mapping[str, Any], options: Mapping[str, Any], site: Site) -> Portal:
+    config = {k: v for k, v in secrets.items() if v is not None}
+    config.update({f"BILLFLOW_{name.upper()}": value for name, value in options.items()})
+    cache_alias = getattr(django_settings, "BILLFLOW_CACHE", "default")
+    try:
+        return Portal.from_config(
+            config,
+            mailer=DjangoMailer(),
+            sign_in_store=DjangoCacheSignInStore(cache_alias),
+            answers=DjangoCacheAnswers(cache_alias),
+        )
+    except SettingsError as error:
+        where = (
+            "in Django's settings"
+            if any(name in str(error) for name in SECRETS)
+            else f"under Settings → Billflow for {site}"
+        )
+        raise BillflowNotConfigured(f"Billflow: {error} ({where})") from None
+
+
+def api_prefix() -> str:
+    """Where `billflow_wagtail.urls` is included ("/billflow"), script prefix and all.
+    Raises `BillflowNotConfigured` when it is not."""
+    try:
+        found = reverse("billflow_wagtail:api", kwargs={"route": "embed.js"})
+    except NoReverseMatch:
+        raise BillflowNotConfigured(
+            'Billflow: include its URLs, path("billflow/", include("billflow_wagtail.urls")), '
+            "in your urls.py"
+        ) from None
+    return found[: -len("/embed.js")]

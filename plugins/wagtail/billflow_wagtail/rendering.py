@@ -1,0 +1,68 @@
+"""The portal in a page, for the block and the template tag alike: the snippet with the
+logged-in user's hash, the email sign-in form, or a sign-in prompt, never a hash for an
+anonymous visitor. A configuration problem shows what to fix to staff (and with DEBUG on)
+and is logged; the public sees a plain sentence, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+
+from billflow_core import SettingsError
+from billflow_core.web import embed_snippet
+
+from .identity import identity_of
+from .portals import BillflowNotConfigured, api_prefix, portal_for_request
+
+log = logging.getLogger(__name__)
+
+__all__ = ["NO_REQUEST", "render_portal"]
+
+NO_REQUEST = (
+    "The billing portal needs the request in its template context: render the page's "
+    "StreamField with {% include_block %} (or {{ page.body }}) in a template Django "
+    "renders with a request, such as a Wagtail page's own template."
+)
+
+
+def render_portal(
+    request: HttpRequest | None,
+    *,
+    heading: str = "",
+    intro: Any = "",
+    overrides: Mapping[str, Any] | None = None,
+    subscription: str | None = None,
+) -> SafeString:
+    """The portal's HTML for the page `request` shows."""
+    context: dict[str, Any] = {"heading": heading, "intro": intro}
+    if request is None:
+        log.error(NO_REQUEST)
+        return _render({**context, "problem": NO_REQUEST if settings.DEBUG else None})
+    identity = identity_of(request)
+    try:
+        portal = portal_for_request(request)
+        prefix = api_prefix()
+        if identity is not None:
+            context["snippet"] = embed_snippet(
+                portal, identity, prefix=prefix, subscription=subscription, overrides=overrides
+            )
+        elif portal.settings.email_sign_in:
+            context["snippet"] = embed_snippet(portal, None, prefix=prefix, overrides=overrides)
+        else:
+            context["login_url"] = redirect_to_login(request.get_full_path()).url
+    except (BillflowNotConfigured, SettingsError) as error:
+        log.error("the billing portal cannot show: %s", error)
+        staff = getattr(getattr(request, "user", None), "is_staff", False)
+        context["problem"] = str(error) if staff or settings.DEBUG else None
+    return _render(context)
+
+
+def _render(context: dict[str, Any]) -> SafeString:
+    return mark_safe(render_to_string("billflow_wagtail/portal.html", context))  # noqa: S308

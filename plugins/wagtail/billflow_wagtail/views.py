@@ -1,0 +1,49 @@
+"""The portal's HTTP API and Stripe's webhooks, served by Django: each request adapted to
+the core's and its answer back. Identity travels in the page's headers (the hash this app
+made), never in Django's session cookie, so no CSRF token is needed."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from wagtail.models import Site
+
+from billflow_core.web import Request
+
+from .portals import BillflowNotConfigured, api_for_site
+
+log = logging.getLogger(__name__)
+
+__all__ = ["portal_api"]
+
+
+@csrf_exempt
+def portal_api(request: HttpRequest, route: str) -> HttpResponse:
+    site = Site.find_for_request(request)
+    try:
+        if site is None:
+            raise BillflowNotConfigured(f"no Wagtail site serves {request.get_host()!r}")
+        api = api_for_site(site)
+    except BillflowNotConfigured as error:
+        log.error("the billing portal cannot answer: %s", error)
+        return JsonResponse(
+            {"error": {"code": "not_configured",
+                       "message": "The billing portal is not set up on this site."}},
+            status=503,
+        )  # fmt: skip
+    answer = api.handle(
+        Request(
+            method=request.method or "GET",
+            path=request.path,
+            headers=dict(request.headers),
+            query=request.META.get("QUERY_STRING", ""),
+            body=request.body,
+            client_address=request.META.get("REMOTE_ADDR") or None,
+        )
+    )
+    response = HttpResponse(answer.body, status=answer.status)
+    for name, value in answer.headers:
+        response[name] = value
+    return response

@@ -1,0 +1,120 @@
+"""The Billing portal block, as editors and visitors meet it: published through the Wagtail
+admin, rendered with the logged-in user's hash, never a hash for anyone else."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.test import Client
+from testsite.models import ContentPage
+
+from billflow_core import verify_hash
+from billflow_core.sandbox.seed import DEMO_EMAIL, DEMO_SERVICE
+from billflow_wagtail.blocks import BillingPortalBlock
+from billflow_wagtail.models import BillflowSettings
+
+from .conftest import SECRET, root
+
+
+def settings_in(html: str) -> dict[str, Any]:
+    found = re.search(r"data-billflow-settings>(.*?)</script>", html)
+    assert found, html
+    settings: dict[str, Any] = json.loads(found[1])
+    return settings
+
+
+def test_an_editor_publishes_the_block_and_a_customer_gets_the_portal_with_their_hash(
+    sandbox: dict[str, Any], publish: Callable[..., Any], customer: Client
+) -> None:
+    page = publish("Billing", heading="Manage your plan", intro="<p>All in one place.</p>")
+    assert isinstance(page, ContentPage) and page.live
+    assert page.body[0].block_type == "billing_portal"
+
+    html = customer.get(page.url).content.decode()
+    assert "Manage your plan" in html and "All in one place." in html
+    found = settings_in(html)
+    assert found["email"] == DEMO_EMAIL and found["api"] == "/billflow"
+    assert verify_hash(SECRET, DEMO_EMAIL, found["hash"])
+    assert '<script src="/billflow/embed.js" defer></script>' in html
+
+    headers = {"HTTP_X_BILLFLOW_IDENTITY": DEMO_EMAIL, "HTTP_X_BILLFLOW_HASH": found["hash"]}
+    portal = customer.get("/billflow/api/portal", **headers).json()
+    assert {s["id"] for s in portal["billingData"]["subscriptions"]} == set(
+        sandbox["subscriptions"]
+    )
+
+
+def test_an_anonymous_visitor_gets_a_sign_in_prompt_and_no_hash(
+    sandbox: dict[str, Any], publish: Callable[..., Any]
+) -> None:
+    page = publish("Billing")
+    html = Client().get(page.url).content.decode()
+    assert "data-billflow-settings" not in html and "hash" not in html
+    assert 'href="/accounts/login/?next=/billing/"' in html
+
+
+def test_with_email_sign_in_on_an_anonymous_visitor_gets_the_email_form_and_no_hash(
+    sandbox: dict[str, Any], publish: Callable[..., Any]
+) -> None:
+    row = BillflowSettings.for_site(root().get_site())
+    row.email_sign_in = True
+    row.company_name = "Acme"
+    row.sign_in_from_address = "billing@acme.example"
+    row.sign_in_redirect_url = "http://localhost/billing/"
+    row.save()
+    page = publish("Billing")
+    html = Client().get(page.url).content.decode()
+    assert settings_in(html) == {"api": "/billflow"}
+    form = Client().get("/billflow/api/sign-in").json()
+    assert 'name="email"' in form["html"]
+
+
+def test_the_pages_own_options_are_signed_into_its_snippet_and_held_by_the_server(
+    sandbox: dict[str, Any], publish: Callable[..., Any], customer: Client
+) -> None:
+    page = publish("Billing", service=DEMO_SERVICE, options={"cancel": "off", "plan_picker": "on"})
+    found = settings_in(customer.get(page.url).content.decode())
+    headers = {
+        "HTTP_X_BILLFLOW_IDENTITY": DEMO_EMAIL,
+        "HTTP_X_BILLFLOW_HASH": found["hash"],
+        "HTTP_X_BILLFLOW_OPTIONS": found["options"],
+    }
+    config = customer.get("/billflow/api/portal", **headers).json()["currentConfig"]
+    assert (config["cancel"], config["plan_picker"]) == (False, True)
+    refused = customer.post(
+        "/billflow/api/actions/cancel",
+        {"subscription": sandbox["subscriptions"][0], "reason": "unused"},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="wagtail-cancel-0001",
+        **headers,
+    )
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "feature_disabled"
+
+
+def test_an_unknown_service_is_refused_in_the_admin_and_nothing_is_published(
+    sandbox: dict[str, Any], publish: Callable[..., Any]
+) -> None:
+    answer = publish("Billing", service="no-such-service")
+    assert not isinstance(answer, ContentPage)
+    assert ContentPage.objects.count() == 0
+    text = answer.content.decode()
+    assert "No active Stripe price belongs to the service" in text
+    assert DEMO_SERVICE in text  # the services there are, so the editor can pick one
+
+
+def test_the_block_keeps_host_migrations_stable_and_previews_in_the_chooser(
+    editor: Client,
+) -> None:
+    block = BillingPortalBlock()
+    assert block.deconstruct() == ("billflow_wagtail.blocks.BillingPortalBlock", (), {})
+    assert block.is_previewable and block.meta.icon == "billflow-card"
+    assert "billing portal" in str(block.get_description()).lower()
+    used = ContentPage.body.field.stream_block.child_blocks["billing_portal"]
+    preview = editor.get("/admin/block-preview/", {"id": used.definition_prefix})
+    assert preview.status_code == 200
+    shown = preview.content.decode()
+    assert "Your subscription" in shown and "Visa ending in 4242" in shown  # an illustration
+    assert "data-billflow-settings" not in shown  # never an editor's own portal
