@@ -9,18 +9,18 @@ from typing import Any
 import pytest
 from django.core.cache import caches
 from django.test import Client
-from testsite.models import ContentPage
 from wagtail.models import Page, Site
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
 from billflow_core.sandbox import Sandbox
 from billflow_core.sandbox.seed import DEMO_EMAIL
+from testsite.models import ContentPage
 
 SECRET = "wagtail-test-secret-0123456789"
 
 
 @pytest.fixture
-def sandbox(stripe_sandbox: Sandbox, settings: Any) -> dict[str, Any]:
+def sandbox(stripe_sandbox: Sandbox, settings: Any, db: None) -> dict[str, Any]:
     """The demo account in a fresh sandbox, and Django's settings pointing at it."""
     ids = stripe_sandbox.seed("demo")
     settings.BILLFLOW_SECRET_KEY = SECRET

@@ -9,12 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.test import Client
-from testsite.models import ContentPage
 
 from billflow_core import verify_hash
 from billflow_core.sandbox.seed import DEMO_EMAIL, DEMO_SERVICE
 from billflow_wagtail.blocks import BillingPortalBlock
 from billflow_wagtail.models import BillflowSettings
+from testsite.models import ContentPage
 
 from .conftest import SECRET, root
 

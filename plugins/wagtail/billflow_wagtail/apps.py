@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.apps import AppConfig
 
@@ -18,7 +18,7 @@ class BillflowWagtailConfig(AppConfig):
     verbose_name = "Billflow"
     default_auto_field = "django.db.models.BigAutoField"
 
-    def __init__(self, app_name: str, app_module: object) -> None:
+    def __init__(self, app_name: str, app_module: Any) -> None:
         super().__init__(app_name, app_module)
         # Per site, its portal and API, with the configuration they were made from: made on
         # first use, made again when an editor changes the site's settings.

@@ -21,12 +21,12 @@ class DjangoMailer:
         html = message.get_body(("html",))
         email = EmailMultiAlternatives(
             subject=str(message["Subject"]),
-            body=text.get_content() if text is not None else "",  # type: ignore[attr-defined]
+            body=text.get_content() if text is not None else "",
             from_email=str(message["From"]),
             to=[str(message["To"])],
         )
         if html is not None:
-            email.attach_alternative(html.get_content(), "text/html")  # type: ignore[attr-defined]
+            email.attach_alternative(html.get_content(), "text/html")
         email.send(fail_silently=False)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.admin.panels import MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
 from billflow_core import PortalSettings, SettingsError
@@ -117,9 +117,7 @@ class BillflowSettings(BaseSiteSetting):
     )
     pause_max_days = models.PositiveIntegerField(default=_default("pause_max_days"))
     resubscribe = models.BooleanField(default=_default("resubscribe"))
-    change_plan_on_resubscribe = models.BooleanField(
-        default=_default("change_plan_on_resubscribe")
-    )
+    change_plan_on_resubscribe = models.BooleanField(default=_default("change_plan_on_resubscribe"))
 
     # Coupons, cards, invoices.
     coupons = models.BooleanField(default=_default("coupons"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.apps import apps
 from django.conf import settings as django_settings
@@ -24,6 +24,8 @@ from billflow_core import SettingsError
 from billflow_core.portal import Portal
 from billflow_core.web import PortalAPI
 
+if TYPE_CHECKING:
+    from .apps import BillflowWagtailConfig
 from .hosting import DjangoCacheAnswers, DjangoCacheSignInStore, DjangoMailer
 from .models import BillflowSettings
 
@@ -73,7 +75,7 @@ def api_for_site(site: Site) -> PortalAPI:
 
 
 def _made(site: Site) -> tuple[Portal, PortalAPI]:
-    config = apps.get_app_config("billflow_wagtail")
+    config = cast("BillflowWagtailConfig", apps.get_app_config("billflow_wagtail"))
     row = BillflowSettings.for_site(site)
     secrets = _secrets()
     options = row.options()

@@ -65,4 +65,4 @@ def render_portal(
 
 
 def _render(context: dict[str, Any]) -> SafeString:
-    return mark_safe(render_to_string("billflow_wagtail/portal.html", context))  # noqa: S308
+    return mark_safe(render_to_string("billflow_wagtail/portal.html", context))

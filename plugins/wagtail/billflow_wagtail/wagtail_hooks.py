@@ -48,7 +48,11 @@ def doctor(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "billflow_wagtail/admin/doctor.html",
-        {"site": site, "findings": findings, "problems": sum(f.level == "problem" for f in findings)},
+        {
+            "site": site,
+            "findings": findings,
+            "problems": sum(f.level == "problem" for f in findings),
+        },
     )
 
 

@@ -5,62 +5,226 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('wagtailcore', '0098_apitoken'),
+        ("wagtailcore", "0098_apitoken"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BillflowSettings',
+            name="BillflowSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('identify_by', models.CharField(choices=[('email', 'Email'), ('customer_id', 'Stripe customer id')], default='email', help_text="How the portal names a customer: their email, or their Stripe customer id (set BILLFLOW_CUSTOMER_ID in Django's settings to find it).", max_length=16)),
-                ('require_hash', models.BooleanField(default=True, help_text='Check the identity hash on every request. Live Stripe keys force it on.')),
-                ('require_expiring_hash', models.BooleanField(default=False, help_text='Accept only hashes that expire (this app always makes expiring ones).')),
-                ('hash_lifetime', models.PositiveIntegerField(default=43200, help_text="Seconds a page's hash works; a page open longer must be reloaded.")),
-                ('service', models.CharField(blank=True, help_text='Offer the plans of this service only (the sb_service metadata of the Stripe products). Empty: every service.', max_length=200)),
-                ('price_ids', models.TextField(blank=True, help_text='Or offer exactly these Stripe prices (price_…, comma-separated).')),
-                ('change_plan', models.BooleanField(default=True)),
-                ('change_quantity', models.BooleanField(default=True)),
-                ('downgrade_at_period_end', models.BooleanField(default=False, help_text='A move to a cheaper plan waits for the end of the paid period.')),
-                ('proration_behavior', models.CharField(choices=[('always_invoice', 'Invoice the difference now'), ('create_prorations', 'Add the difference to the next invoice'), ('none', 'No proration')], default='always_invoice', max_length=32)),
-                ('plan_picker', models.BooleanField(default=False, help_text='Show the plans to customers who already subscribe, too.')),
-                ('cancel', models.BooleanField(default=True)),
-                ('cancel_immediately', models.BooleanField(default=False, help_text='Cancel at once instead of at the end of the paid period.')),
-                ('cancellation_reasons', models.TextField(default='too_expensive, missing_features, switched_service, unused, customer_service, too_complex, low_quality, other', help_text='The reasons a customer picks from, comma-separated.')),
-                ('cancel_confirmation_message', models.TextField(blank=True, help_text='Shown in the cancel dialog, above the reasons.')),
-                ('retention_offer_coupon', models.CharField(blank=True, help_text='A Stripe coupon offered before a cancellation goes through. Empty: none.', max_length=200)),
-                ('retention_offer_reasons', models.TextField(blank=True, help_text='The reasons that bring the offer up, comma-separated.')),
-                ('pause_instead_of_cancel', models.BooleanField(default=False)),
-                ('pause_behavior', models.CharField(choices=[('void', 'Void the invoices'), ('keep_as_draft', 'Keep the invoices as drafts'), ('mark_uncollectible', 'Mark the invoices uncollectible')], default='void', max_length=32)),
-                ('pause_max_days', models.PositiveIntegerField(default=90)),
-                ('resubscribe', models.BooleanField(default=True)),
-                ('change_plan_on_resubscribe', models.BooleanField(default=False)),
-                ('coupons', models.BooleanField(default=False)),
-                ('coupons_on_resubscribe', models.BooleanField(default=False)),
-                ('update_payment_method', models.BooleanField(default=True)),
-                ('show_all_invoices', models.BooleanField(default=False, help_text="Every invoice of the customer, not only the viewed subscription's.")),
-                ('actions_dropdown', models.BooleanField(default=False)),
-                ('auto_translate', models.BooleanField(default=True, help_text="Speak the visitor's browser language when the portal has it.")),
-                ('default_language', models.CharField(default='en', max_length=16)),
-                ('translations', models.JSONField(blank=True, default=dict, help_text='Your own texts, by language: {"fr": {"cancel.title": "…"}}.')),
-                ('events', models.BooleanField(default=True, help_text="Call the page's handleResponse.")),
-                ('debug', models.BooleanField(default=False, help_text="Log the portal's requests (never secrets).")),
-                ('email_sign_in', models.BooleanField(default=False, help_text='Visitors who are not logged in sign in with a link sent by email.')),
-                ('company_name', models.CharField(blank=True, help_text='The sign-in emails are sent in this name.', max_length=200)),
-                ('sign_in_redirect_url', models.URLField(blank=True, help_text='The page with the portal, where sign-in links lead.', max_length=500)),
-                ('sign_in_from_address', models.EmailField(blank=True, help_text="The emails' From.", max_length=254)),
-                ('sign_in_link_lifetime', models.PositiveIntegerField(default=900)),
-                ('sign_in_session_lifetime', models.PositiveIntegerField(default=43200)),
-                ('sign_in_per_email_per_hour', models.PositiveIntegerField(default=5)),
-                ('sign_in_per_address_per_hour', models.PositiveIntegerField(default=20)),
-                ('site', models.OneToOneField(editable=False, on_delete=django.db.models.deletion.CASCADE, to='wagtailcore.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "identify_by",
+                    models.CharField(
+                        choices=[("email", "Email"), ("customer_id", "Stripe customer id")],
+                        default="email",
+                        help_text="How the portal names a customer: their email, or their Stripe customer id (set BILLFLOW_CUSTOMER_ID in Django's settings to find it).",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "require_hash",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Check the identity hash on every request. Live Stripe keys force it on.",
+                    ),
+                ),
+                (
+                    "require_expiring_hash",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Accept only hashes that expire (this app always makes expiring ones).",
+                    ),
+                ),
+                (
+                    "hash_lifetime",
+                    models.PositiveIntegerField(
+                        default=43200,
+                        help_text="Seconds a page's hash works; a page open longer must be reloaded.",
+                    ),
+                ),
+                (
+                    "service",
+                    models.CharField(
+                        blank=True,
+                        help_text="Offer the plans of this service only (the sb_service metadata of the Stripe products). Empty: every service.",
+                        max_length=200,
+                    ),
+                ),
+                (
+                    "price_ids",
+                    models.TextField(
+                        blank=True,
+                        help_text="Or offer exactly these Stripe prices (price_…, comma-separated).",
+                    ),
+                ),
+                ("change_plan", models.BooleanField(default=True)),
+                ("change_quantity", models.BooleanField(default=True)),
+                (
+                    "downgrade_at_period_end",
+                    models.BooleanField(
+                        default=False,
+                        help_text="A move to a cheaper plan waits for the end of the paid period.",
+                    ),
+                ),
+                (
+                    "proration_behavior",
+                    models.CharField(
+                        choices=[
+                            ("always_invoice", "Invoice the difference now"),
+                            ("create_prorations", "Add the difference to the next invoice"),
+                            ("none", "No proration"),
+                        ],
+                        default="always_invoice",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "plan_picker",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Show the plans to customers who already subscribe, too.",
+                    ),
+                ),
+                ("cancel", models.BooleanField(default=True)),
+                (
+                    "cancel_immediately",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Cancel at once instead of at the end of the paid period.",
+                    ),
+                ),
+                (
+                    "cancellation_reasons",
+                    models.TextField(
+                        default="too_expensive, missing_features, switched_service, unused, customer_service, too_complex, low_quality, other",
+                        help_text="The reasons a customer picks from, comma-separated.",
+                    ),
+                ),
+                (
+                    "cancel_confirmation_message",
+                    models.TextField(
+                        blank=True, help_text="Shown in the cancel dialog, above the reasons."
+                    ),
+                ),
+                (
+                    "retention_offer_coupon",
+                    models.CharField(
+                        blank=True,
+                        help_text="A Stripe coupon offered before a cancellation goes through. Empty: none.",
+                        max_length=200,
+                    ),
+                ),
+                (
+                    "retention_offer_reasons",
+                    models.TextField(
+                        blank=True,
+                        help_text="The reasons that bring the offer up, comma-separated.",
+                    ),
+                ),
+                ("pause_instead_of_cancel", models.BooleanField(default=False)),
+                (
+                    "pause_behavior",
+                    models.CharField(
+                        choices=[
+                            ("void", "Void the invoices"),
+                            ("keep_as_draft", "Keep the invoices as drafts"),
+                            ("mark_uncollectible", "Mark the invoices uncollectible"),
+                        ],
+                        default="void",
+                        max_length=32,
+                    ),
+                ),
+                ("pause_max_days", models.PositiveIntegerField(default=90)),
+                ("resubscribe", models.BooleanField(default=True)),
+                ("change_plan_on_resubscribe", models.BooleanField(default=False)),
+                ("coupons", models.BooleanField(default=False)),
+                ("coupons_on_resubscribe", models.BooleanField(default=False)),
+                ("update_payment_method", models.BooleanField(default=True)),
+                (
+                    "show_all_invoices",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Every invoice of the customer, not only the viewed subscription's.",
+                    ),
+                ),
+                ("actions_dropdown", models.BooleanField(default=False)),
+                (
+                    "auto_translate",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Speak the visitor's browser language when the portal has it.",
+                    ),
+                ),
+                ("default_language", models.CharField(default="en", max_length=16)),
+                (
+                    "translations",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='Your own texts, by language: {"fr": {"cancel.title": "…"}}.',
+                    ),
+                ),
+                (
+                    "events",
+                    models.BooleanField(default=True, help_text="Call the page's handleResponse."),
+                ),
+                (
+                    "debug",
+                    models.BooleanField(
+                        default=False, help_text="Log the portal's requests (never secrets)."
+                    ),
+                ),
+                (
+                    "email_sign_in",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Visitors who are not logged in sign in with a link sent by email.",
+                    ),
+                ),
+                (
+                    "company_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="The sign-in emails are sent in this name.",
+                        max_length=200,
+                    ),
+                ),
+                (
+                    "sign_in_redirect_url",
+                    models.URLField(
+                        blank=True,
+                        help_text="The page with the portal, where sign-in links lead.",
+                        max_length=500,
+                    ),
+                ),
+                (
+                    "sign_in_from_address",
+                    models.EmailField(blank=True, help_text="The emails' From.", max_length=254),
+                ),
+                ("sign_in_link_lifetime", models.PositiveIntegerField(default=900)),
+                ("sign_in_session_lifetime", models.PositiveIntegerField(default=43200)),
+                ("sign_in_per_email_per_hour", models.PositiveIntegerField(default=5)),
+                ("sign_in_per_address_per_hour", models.PositiveIntegerField(default=20)),
+                (
+                    "site",
+                    models.OneToOneField(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="wagtailcore.site",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'Billflow',
+                "verbose_name": "Billflow",
             },
         ),
     ]

@@ -1,0 +1,117 @@
+"""The portal's API and Stripe's webhook through Django's URL include, Django's cache behind
+retried actions, and configuration mistakes answered with what to fix, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import stripe
+from django.core.management import call_command
+from django.test import Client
+from wagtail.blocks import StructValue
+
+from billflow_core import user_hash
+from billflow_core.sandbox import Sandbox
+from billflow_core.sandbox.seed import DEMO_EMAIL
+from billflow_wagtail.blocks import BillingPortalBlock
+from billflow_wagtail.checks import check_settings
+from billflow_wagtail.rendering import NO_REQUEST
+
+from .conftest import SECRET
+
+HEADERS = {"HTTP_X_BILLFLOW_IDENTITY": DEMO_EMAIL,
+           "HTTP_X_BILLFLOW_HASH": user_hash(SECRET, DEMO_EMAIL)}  # fmt: skip
+
+
+def test_the_script_stylesheet_and_openapi_are_served_under_the_include(
+    sandbox: dict[str, Any],
+) -> None:
+    client = Client()
+    script = client.get("/billflow/embed.js")
+    assert script.status_code == 200 and script["Content-Type"].startswith("application/javascript")
+    assert client.get("/billflow/portal.css").status_code == 200
+    assert client.get("/billflow/api/openapi.json").json()["openapi"].startswith("3.")
+    missing = client.get("/billflow/api/nothing-here")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "route_not_found"
+
+
+def test_a_retried_action_is_answered_from_djangos_cache_and_stripe_is_written_once(
+    sandbox: dict[str, Any], stripe_sandbox: Sandbox
+) -> None:
+    def quantity() -> Any:
+        return Client().post(
+            "/billflow/api/actions/change_quantity",
+            {"subscription": sandbox["subscriptions"][1], "quantity": 5},
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="wagtail-retry-0001",
+            **HEADERS,
+        )
+
+    first, again = quantity(), quantity()
+    assert first.status_code == again.status_code == 200, first.content
+    assert first.json()["response"] == again.json()["response"]
+    writes = [w for w in stripe_sandbox.writes() if w.path.startswith("/v1/subscriptions/")]
+    assert len(writes) == 1
+
+
+def test_stripes_webhook_is_checked_and_received_through_django(
+    sandbox: dict[str, Any], settings: Any
+) -> None:
+    settings.BILLFLOW_STRIPE_WEBHOOK_SECRET = "whsec_wagtail_test"
+    payload = json.dumps({"id": "evt_1", "object": "event", "type": "price.updated",
+                          "data": {"object": {"id": "price_1", "object": "price"}}})  # fmt: skip
+    now = int(time.time())
+    signature = stripe.WebhookSignature._compute_signature(  # type: ignore[attr-defined]
+        f"{now}.{payload}", "whsec_wagtail_test"
+    )
+    good = Client().post("/billflow/stripe/webhook", payload, content_type="application/json",
+                         HTTP_STRIPE_SIGNATURE=f"t={now},v1={signature}")  # fmt: skip
+    assert good.status_code == 200 and good.json()["received"] is True
+    forged = Client().post("/billflow/stripe/webhook", payload, content_type="application/json",
+                           HTTP_STRIPE_SIGNATURE=f"t={now},v1={'0' * 64}")  # fmt: skip
+    assert forged.status_code == 400
+
+
+def test_a_missing_secret_is_named_by_the_checks_and_the_page_shows_no_traceback(
+    sandbox: dict[str, Any], settings: Any, publish: Any, editor: Client, customer: Client
+) -> None:
+    page = publish("Billing")
+    settings.BILLFLOW_SECRET_KEY = None
+    assert "billflow_wagtail.E001" in [m.id for m in check_settings()]
+    public = customer.get(page.url)
+    assert public.status_code == 200
+    text = public.content.decode()
+    assert "The billing portal is unavailable right now" in text and "Traceback" not in text
+    assert "BILLFLOW_SECRET_KEY" not in text  # the fix is for staff, not the public
+    assert "BILLFLOW_SECRET_KEY must be" in editor.get(page.url).content.decode()
+    api = Client().get("/billflow/api/portal", **HEADERS)
+    assert api.status_code == 503 and api.json()["error"]["code"] == "not_configured"
+
+
+def test_the_checks_name_each_missing_setting(settings: Any) -> None:
+    settings.BILLFLOW_SECRET_KEY = "short"
+    del settings.BILLFLOW_STRIPE_API_KEY
+    settings.BILLFLOW_CUSTOMER_ID = "testsite.nowhere.customer_of"
+    ids = {m.id for m in check_settings()}
+    assert {"billflow_wagtail.E001", "billflow_wagtail.E002", "billflow_wagtail.E003"} <= ids
+
+
+def test_a_block_rendered_without_a_request_says_how_to_fix_it_with_debug_on(
+    settings: Any,
+) -> None:
+    block = BillingPortalBlock()
+    value = block.to_python({"heading": "Billing"})
+    assert isinstance(value, StructValue)
+    settings.DEBUG = False
+    quiet = str(block.render(value, context={}))
+    assert "unavailable right now" in quiet and "include_block" not in quiet
+    settings.DEBUG = True
+    assert "{% include_block %}" in str(block.render(value, context={}))
+    assert "include_block" in NO_REQUEST
+
+
+def test_the_apps_migrations_match_its_models(db: None) -> None:
+    call_command("makemigrations", "billflow_wagtail", "testsite", "--check", "--dry-run",
+                 verbosity=0)  # fmt: skip

@@ -1,0 +1,75 @@
+"""The site's portal options, edited in the Wagtail admin under Settings → Billflow: what the
+admin saves is what the portal offers, a bad combination is refused naming the option, and
+the secrets are never in the admin or the database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.test import Client
+from wagtail.models import Site
+
+from billflow_core import user_hash
+from billflow_core.sandbox.seed import DEMO_EMAIL
+from billflow_wagtail.models import BillflowSettings
+
+from .conftest import SECRET
+
+
+def _form(editor: Client, site: Site) -> dict[str, Any]:
+    """The settings form as the admin shows it, ready to post back."""
+    from wagtail.test.utils.form_data import querydict_from_html
+
+    page = editor.get(f"/admin/settings/billflow_wagtail/billflowsettings/{site.pk}/")
+    assert page.status_code == 200
+    data = querydict_from_html(page.content.decode(), form_id="w-editor-form")
+    return {k: v for k, v in data.lists()}
+
+
+def _portal(client: Client) -> dict[str, Any]:
+    headers = {"HTTP_X_BILLFLOW_IDENTITY": DEMO_EMAIL,
+               "HTTP_X_BILLFLOW_HASH": user_hash(SECRET, DEMO_EMAIL)}  # fmt: skip
+    answer = client.get("/billflow/api/portal", **headers)
+    assert answer.status_code == 200, answer.content
+    return dict(answer.json())
+
+
+def test_a_setting_changed_in_the_admin_changes_what_the_portal_offers(
+    sandbox: dict[str, Any], editor: Client
+) -> None:
+    site = Site.objects.get(is_default_site=True)
+    assert _portal(Client())["currentConfig"]["coupons"] is False
+    data = _form(editor, site)
+    data["coupons"] = ["on"]
+    data["cancel"] = []  # an unchecked box is left out of the form
+    saved = editor.post(f"/admin/settings/billflow_wagtail/billflowsettings/{site.pk}/", data)
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    row = BillflowSettings.for_site(site)
+    assert (row.coupons, row.cancel) == (True, False)
+    config = _portal(Client())["currentConfig"]
+    assert (config["coupons"], config["cancel"]) == (True, False)
+
+
+def test_a_combination_the_portal_refuses_is_refused_on_save_naming_the_option(
+    sandbox: dict[str, Any], editor: Client
+) -> None:
+    site = Site.objects.get(is_default_site=True)
+    data = _form(editor, site)
+    data["email_sign_in"] = ["on"]  # without a company name, a From address, a page
+    answer = editor.post(f"/admin/settings/billflow_wagtail/billflowsettings/{site.pk}/", data)
+    assert answer.status_code == 200
+    assert "email_sign_in needs company_name" in answer.content.decode()
+    assert BillflowSettings.for_site(site).email_sign_in is False
+
+
+def test_every_core_option_has_a_field_and_no_secret_does(editor: Client) -> None:
+    from billflow_core import PortalSettings
+
+    fields = {f.name for f in BillflowSettings._meta.get_fields()}
+    options = set(PortalSettings.__dataclass_fields__) - {"retention_offer"}
+    assert options <= fields
+    assert {"retention_offer_coupon", "retention_offer_reasons"} <= fields
+    assert not {f for f in fields if "secret" in f or "api_key" in f or "password" in f}
+    site = Site.objects.get(is_default_site=True)
+    shown = editor.get(f"/admin/settings/billflow_wagtail/billflowsettings/{site.pk}/")
+    assert SECRET not in shown.content.decode()
