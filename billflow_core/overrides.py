@@ -6,7 +6,12 @@ snippet, signed with the site's secret key, and come back with every request as
 visitor can neither make up options nor edit them. Only the options below may differ by
 page; secrets, identity rules, sign-in and languages are the site's alone.
 
-    signed = b64url(canonical JSON) "." hex(HMAC-SHA256(secret, "billflow-options-v1" \\0 json))
+The signature binds the portal's `scope` (which site, where several share a secret key) and
+an expiry (the hash's lifetime), so options made for one site do not work on another, and
+options an editor has since changed stop working when the page's hash does:
+
+    body   = canonical JSON of {"o": options, "s": scope, "e": expires_at}
+    signed = b64url(body) "." hex(HMAC-SHA256(secret, "billflow-options-v1" \\0 body))
 """
 
 from __future__ import annotations
@@ -58,23 +63,35 @@ def overridden_settings(settings: PortalSettings, overrides: Mapping[str, Any]) 
     merged = {**current, **overrides}
     if "service" in overrides:
         merged["price_ids"] = ()  # a page choosing a service replaces the site's price list
+    # A page that turns an option off turns off what the site built on it.
+    checked = PortalSettings.from_mapping(overrides, prefix=None)
+    for option, needs in _DEPENDS.items():
+        if option not in overrides and any(
+            need in overrides and not getattr(checked, need) for need in needs
+        ):
+            merged[option] = False
     return PortalSettings.from_mapping(merged, prefix=None)
 
 
-def sign_overrides(secret: str, overrides: Mapping[str, Any]) -> str:
-    """`overrides` signed for the snippet. Raises `SettingsError` for an option a page may
-    not set (checked here, where the developer sees it, not when a visitor's request comes)."""
+def sign_overrides(
+    secret: str, overrides: Mapping[str, Any], *, scope: str = "", expires_at: int
+) -> str:
+    """`overrides` signed for the snippet of the portal `scope` names, good until
+    `expires_at`. Raises `SettingsError` for an option a page may not set (checked here,
+    where the developer sees it, not when a visitor's request comes)."""
     unknown = sorted(set(overrides) - PAGE_OVERRIDABLE, key=str)
     if unknown:
         raise SettingsError(f"{unknown[0]} cannot be set by a page")
-    text = json.dumps(dict(overrides), sort_keys=True, separators=(",", ":"))
+    signed = {"o": dict(overrides), "s": scope, "e": int(expires_at)}
+    text = json.dumps(signed, sort_keys=True, separators=(",", ":"))
     body = base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
     return f"{body}.{_mac(secret, text)}"
 
 
-def open_overrides(secret: str, signed: Any) -> dict[str, Any]:
-    """The overrides a snippet of this site carried. Raises `Forbidden` (`options_invalid`)
-    for anything this site did not sign."""
+def open_overrides(secret: str, signed: Any, *, scope: str = "", now: int) -> dict[str, Any]:
+    """The overrides a snippet of this portal carried. Raises `Forbidden`:
+    `options_invalid` for anything this portal did not sign (another site's included),
+    `options_expired` once the page is older than its hash."""
     refused = Forbidden("The page's options are not this site's.", code="options_invalid")
     if not isinstance(signed, str) or len(signed) > MAX_SIGNED or signed.count(".") != 1:
         raise refused
@@ -86,9 +103,18 @@ def open_overrides(secret: str, signed: Any) -> dict[str, Any]:
     if not hmac.compare_digest(_mac(secret, text), mac):
         raise refused
     found = json.loads(text)
-    if not isinstance(found, dict) or not set(found) <= PAGE_OVERRIDABLE:
+    if (
+        not isinstance(found, dict)
+        or found.get("s") != scope
+        or not isinstance(found.get("o"), dict)
+        or not set(found["o"]) <= PAGE_OVERRIDABLE
+        or not isinstance(found.get("e"), int)
+    ):
         raise refused
-    return found
+    if now >= found["e"]:
+        raise Forbidden("This page has expired; reload it.", code="options_expired")
+    options: dict[str, Any] = found["o"]
+    return options
 
 
 def _mac(secret: str, text: str) -> str:
@@ -96,3 +122,9 @@ def _mac(secret: str, text: str) -> str:
 
 
 _FIELDS = tuple(PortalSettings.__dataclass_fields__)
+
+# Site options that need others on: off with them when a page turns those off.
+_DEPENDS = {
+    "change_plan_on_resubscribe": ("change_plan", "resubscribe"),
+    "coupons_on_resubscribe": ("coupons", "resubscribe"),
+}

@@ -81,6 +81,7 @@ class Portal:
         stripe_js_url: str = STRIPE_JS_URL,
         mailer: Mailer | None = None,
         sign_in_store: SignInStore | None = None,
+        scope: str = "",
     ) -> None:
         if not isinstance(secret_key, str) or len(secret_key) < MIN_SECRET:
             raise SettingsError(
@@ -116,6 +117,9 @@ class Portal:
             store=sign_in_store,
             clock=clock,
         )
+        # Which site this is, where several share a secret key: a page's signed options
+        # work only on the portal of the same scope.
+        self.scope = scope
         self._variants: dict[str, Portal] = {}
         self._variants_lock = threading.Lock()
         self._site: Portal | None = None  # for a page's variant: the site's own portal
@@ -153,18 +157,32 @@ class Portal:
 
     # -- who asks --------------------------------------------------------------------------
     # -- a page's own options ----------------------------------------------------------------
-    def sign_overrides(self, overrides: Mapping[str, Any]) -> str:
-        """A page's options (`PAGE_OVERRIDABLE`), signed for its snippet; checked now, so a
-        mistake shows where the page is made. Raises `SettingsError`."""
+    def sign_overrides(self, overrides: Mapping[str, Any], *, now: int | None = None) -> str:
+        """A page's options (`PAGE_OVERRIDABLE`), signed for its snippet, bound to this
+        portal's `scope` and good for `hash_lifetime`; checked now, so a mistake shows where
+        the page is made. Raises `SettingsError`."""
         self.with_overrides(overrides)
-        return sign_overrides(self._secret, overrides)
+        now = int(self._clock()) if now is None else now
+        return sign_overrides(
+            self._secret,
+            overrides,
+            scope=self.scope,
+            expires_at=now + self.settings.hash_lifetime,
+        )
 
     def for_signed_overrides(self, signed: str | None) -> Portal:
         """The portal a request's `X-Billflow-Options` asks for: this one without it.
-        Raises `Forbidden` (`options_invalid`) for options this site did not sign."""
+        Raises `Forbidden`: `options_invalid` for options this portal did not sign, or that
+        no longer fit the site's settings; `options_expired` for a page older than its hash."""
         if not signed:
             return self
-        return self.with_overrides(open_overrides(self._secret, signed))
+        options = open_overrides(self._secret, signed, scope=self.scope, now=int(self._clock()))
+        try:
+            return self.with_overrides(options)
+        except SettingsError:
+            raise Forbidden(
+                "The page's options no longer fit the site's; reload it.", code="options_invalid"
+            ) from None
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Portal:
         """This portal with a page's own options, sharing its Stripe client, caches and

@@ -278,8 +278,9 @@ _PARAMETERS = {
         "in": "header",
         "required": False,
         "description": "The page's own options (which service's plans, which actions), as "
-        "its snippet carried them, signed by the site; anything else is a 403 "
-        "`options_invalid`. Left out: the site's options.",
+        "its snippet carried them, signed by the site; anything else (another site's "
+        "included) is a 403 `options_invalid`, and options older than the page's hash a 403 "
+        "`options_expired`. Left out: the site's options.",
         "schema": {"type": "string", "maxLength": 4096},
     },
 }

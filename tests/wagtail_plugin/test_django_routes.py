@@ -108,7 +108,7 @@ def test_a_block_rendered_without_a_request_says_how_to_fix_it_with_debug_on(
     quiet = str(block.render(value, context={}))
     assert "unavailable right now" in quiet and "include_block" not in quiet
     settings.DEBUG = True
-    assert "{% include_block %}" in str(block.render(value, context={}))
+    assert "{% include_block block %}" in str(block.render(value, context={}))
     assert "include_block" in NO_REQUEST
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 
 import pytest
@@ -72,18 +73,40 @@ def test_a_page_offering_one_service_shows_only_its_plans(
     assert seats and seats <= every and offered == every - seats
 
 
-def test_options_a_visitor_made_up_or_edited_are_refused(serve: Callable[..., LiveAPI]) -> None:
+def test_options_a_visitor_made_up_edited_or_took_from_another_site_are_refused(
+    serve: Callable[..., LiveAPI],
+) -> None:
     live = serve()
-    made_up = sign_overrides("another-sites-secret-0123456789", {"cancel": True})
-    signed = sign_overrides(SECRET, {"cancel": False})
+    later = int(time.time()) + 600
+    made_up = sign_overrides("another-sites-secret-0123456789", {"cancel": True}, expires_at=later)
+    signed = sign_overrides(SECRET, {"cancel": False}, expires_at=later)
     body, mac = signed.split(".")
-    edited = sign_overrides(SECRET, {"cancel": True}).split(".")[0] + "." + mac
+    edited = sign_overrides(SECRET, {"cancel": True}, expires_at=later).split(".")[0] + "." + mac
+    other_site = sign_overrides(SECRET, {"cancel": True}, scope="site:2", expires_at=later)
     before = len(live.sandbox.writes())
-    for wrong in (made_up, edited, "garbage", body):
+    for wrong in (made_up, edited, other_site, "garbage", body):
         answer = _cancel(live, **{"X-Billflow-Options": wrong})
         assert answer.status_code == 403 and answer.json()["error"]["code"] == "options_invalid"
+    expired = sign_overrides(SECRET, {"cancel": False}, expires_at=int(time.time()) - 1)
+    answer = _cancel(live, **{"X-Billflow-Options": expired})
+    assert answer.status_code == 403 and answer.json()["error"]["code"] == "options_expired"
     assert len(live.sandbox.writes()) == before
-    assert open_overrides(SECRET, signed) == {"cancel": False}
+    assert open_overrides(SECRET, signed, now=int(time.time())) == {"cancel": False}
+    assert _options_in(embed_snippet(live.portal, "ada@example.com", overrides={"cancel": False}))
+
+
+def test_a_page_turning_an_option_off_turns_off_what_the_site_built_on_it(
+    serve: Callable[..., LiveAPI],
+) -> None:
+    live = serve(coupons=True, coupons_on_resubscribe=True)
+    page = live.portal.with_overrides({"coupons": False})
+    assert (page.settings.coupons, page.settings.coupons_on_resubscribe) == (False, False)
+    signed = sign_overrides(SECRET, {"resubscribe": False}, expires_at=int(time.time()) + 600)
+    headers = live.headers(**{"X-Billflow-Options": signed})
+    answer = requests.get(f"{live.url}/billflow/api/portal", headers=headers, timeout=10)
+    assert answer.status_code == 200
+    config = answer.json()["currentConfig"]
+    assert (config["resubscribe"], config["coupons_on_resubscribe"]) == (False, False)
 
 
 @pytest.mark.parametrize(
@@ -91,7 +114,7 @@ def test_options_a_visitor_made_up_or_edited_are_refused(serve: Callable[..., Li
     [
         ({"require_hash": False}, "require_hash cannot be set by a page"),
         ({"cancel": "sometimes"}, "cancel must be true or false"),
-        ({"coupons": False}, "coupons_on_resubscribe needs coupons"),
+        ({"service": 42}, "service must be text"),
     ],
 )
 def test_options_a_page_may_not_set_are_refused_where_the_page_is_made(

@@ -7,6 +7,7 @@ Stripe ones with the built-in sandbox's when they are not set.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -57,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "billflow_wagtail.middleware.PrivatePortalPages",
 ]
 
 TEMPLATES = [
@@ -83,7 +85,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 # BILLFLOW: the secrets, from the environment.
-BILLFLOW_SECRET_KEY = os.environ.get("BILLFLOW_SECRET_KEY", "example-billflow-secret-0123456789")
+# Without one, a new random key each start: pages open across a restart must be reloaded.
+BILLFLOW_SECRET_KEY = os.environ.get("BILLFLOW_SECRET_KEY") or secrets.token_urlsafe(32)
 BILLFLOW_STRIPE_API_KEY = os.environ.get("BILLFLOW_STRIPE_API_KEY")
 BILLFLOW_STRIPE_PUBLISHABLE_KEY = os.environ.get("BILLFLOW_STRIPE_PUBLISHABLE_KEY")
 BILLFLOW_STRIPE_WEBHOOK_SECRET = os.environ.get("BILLFLOW_STRIPE_WEBHOOK_SECRET")

@@ -15,6 +15,9 @@ from wagtail import blocks
 from wagtail.blocks import StructValue
 from wagtail.models import Site
 
+from billflow_core import BillflowError, SettingsError
+from billflow_core.portal import Portal
+
 from .portals import BillflowNotConfigured, portal_for_site
 from .rendering import render_portal
 
@@ -115,10 +118,14 @@ class BillingPortalBlock(blocks.StructBlock):
         )
 
     def clean(self, value: StructValue) -> StructValue:
-        """Refuse a service with no active plans, while the editor can still fix it."""
+        """Refuse, while the editor can still fix it, a service with no active plans and
+        options the site's settings cannot take."""
         value = super().clean(value)
+        portal = self._site_portal()
+        if portal is None:
+            return value  # nothing to check against: the page will say what is missing
         service = (value.get("service") or "").strip()
-        services = self._known_services() if service else None
+        services = self._known_services(portal) if service else None
         if services is not None and service not in services:
             known = ", ".join(sorted(services)) or "none found"
             raise blocks.StructBlockValidationError(
@@ -129,13 +136,26 @@ class BillingPortalBlock(blocks.StructBlock):
                     )
                 }
             )
+        try:
+            portal.with_overrides(self.overrides(value))
+        except SettingsError as error:
+            raise blocks.StructBlockValidationError(
+                block_errors={"options": ValidationError(str(error))}
+            ) from None
         return value
 
-    def _known_services(self) -> set[str] | None:
-        """The services of the default site's Stripe account; None when it cannot say."""
+    def _site_portal(self) -> Portal | None:
+        """The default site's portal: the block cannot know its page's site while it is
+        edited, and sites share their Stripe account more often than not."""
         try:
-            site = Site.objects.get(is_default_site=True)
-            catalog = portal_for_site(site).with_overrides({"service": None}).catalog.get()
+            return portal_for_site(Site.objects.get(is_default_site=True))
         except (Site.DoesNotExist, BillflowNotConfigured):
-            return None  # nothing to check against: the page will say what is missing
+            return None
+
+    def _known_services(self, portal: Portal) -> set[str] | None:
+        """The services of the Stripe account; None when Stripe cannot say right now."""
+        try:
+            catalog = portal.with_overrides({"service": None}).catalog.get()
+        except BillflowError:
+            return None
         return {plan.service for plan in catalog.plans if plan.service}

@@ -71,4 +71,23 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id="billflow_wagtail.W001",
             )
         )
+    if "billflow_wagtail.middleware.PrivatePortalPages" not in settings.MIDDLEWARE:
+        found.append(
+            Warning(
+                "Pages with the billing portal carry the visitor's hash, but nothing marks "
+                "them private for caches.",
+                hint='Add "billflow_wagtail.middleware.PrivatePortalPages" to MIDDLEWARE.',
+                id="billflow_wagtail.W002",
+            )
+        )
+    cache = settings.CACHES.get(getattr(settings, "BILLFLOW_CACHE", "default"), {})
+    if cache.get("BACKEND") == "django.core.cache.backends.dummy.DummyCache":
+        found.append(
+            Warning(
+                "Billflow's cache is a DummyCache: a retried action reaching the server "
+                "again is answered anew (Stripe's idempotency keys still stop a second charge).",
+                hint="Point BILLFLOW_CACHE at a real cache (Redis, Memcached, the database).",
+                id="billflow_wagtail.W003",
+            )
+        )
     return found

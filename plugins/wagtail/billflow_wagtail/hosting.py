@@ -1,16 +1,21 @@
-"""Django's facilities for the core: its email backend sends the sign-in emails, its cache
-keeps what several app servers must share (used links, rate limits, answers to retried
-actions), so a Redis or Memcached cache serves them all."""
+"""Django's facilities for the core, shared by every app server: its email backend sends the
+sign-in emails, its cache keeps the answers to retried actions (Redis or Memcached serve
+them all), and its database keeps used links, ended sessions and sign-in counts, which a
+cache could drop early or count wrong."""
 
 from __future__ import annotations
 
+import datetime as dt
 from email.message import EmailMessage
 from typing import Any
 
 from django.core.cache import caches
 from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 
-__all__ = ["DjangoCacheAnswers", "DjangoCacheSignInStore", "DjangoMailer"]
+__all__ = ["DatabaseSignInStore", "DjangoCacheAnswers", "DjangoMailer"]
 
 
 class DjangoMailer:
@@ -30,34 +35,58 @@ class DjangoMailer:
         email.send(fail_silently=False)
 
 
-class DjangoCacheSignInStore:
-    """The sign-in store in a Django cache. Marks are set with `add`, which every backend
-    makes atomic; counts with `incr`."""
-
-    def __init__(self, alias: str = "default") -> None:
-        self.alias = alias
-
-    @property
-    def _cache(self) -> Any:
-        return caches[self.alias]
+class DatabaseSignInStore:
+    """The sign-in store in the site's database, shared by every app server: marks are rows
+    inserted under a unique key (the insert is the atomic `add`), counts rows updated with
+    one `UPDATE ... SET count = count + 1`. Expired rows are swept as marks are added."""
 
     def add(self, key: str, ttl: float) -> bool:
-        return bool(self._cache.add(key, 1, timeout=max(1, int(ttl))))
+        from .models import SignInMark
+
+        now = timezone.now()
+        SignInMark.objects.filter(expires_at__lte=now).delete()
+        try:
+            with transaction.atomic():
+                SignInMark.objects.create(key=key, expires_at=now + _seconds(ttl))
+        except IntegrityError:
+            return False
+        return True
 
     def has(self, key: str) -> bool:
-        return self._cache.get(key) is not None
+        from .models import SignInMark
+
+        return SignInMark.objects.filter(key=key, expires_at__gt=timezone.now()).exists()
 
     def count(self, key: str) -> int:
-        return int(self._cache.get(key, 0))
+        from .models import SignInCount
+
+        found = SignInCount.objects.filter(key=key, expires_at__gt=timezone.now()).first()
+        return found.count if found is not None else 0
 
     def incr(self, key: str, ttl: float) -> int:
-        if self._cache.add(key, 1, timeout=max(1, int(ttl))):
+        from .models import SignInCount
+
+        for _ in range(3):  # another server may make or renew the row between two steps
+            now = timezone.now()
+            live = SignInCount.objects.filter(key=key, expires_at__gt=now)
+            if live.update(count=F("count") + 1):
+                found = live.first()
+                if found is not None:
+                    return found.count
+                continue
+            SignInCount.objects.filter(key=key, expires_at__lte=now).delete()
+            SignInCount.objects.filter(expires_at__lte=now - _seconds(3600)).delete()
+            try:
+                with transaction.atomic():
+                    SignInCount.objects.create(key=key, count=1, expires_at=now + _seconds(ttl))
+            except IntegrityError:
+                continue
             return 1
-        try:
-            return int(self._cache.incr(key))
-        except ValueError:  # expired between the two calls
-            self._cache.add(key, 1, timeout=max(1, int(ttl)))
-            return 1
+        raise RuntimeError("the sign-in count could not be kept")  # pragma: no cover
+
+
+def _seconds(ttl: float) -> dt.timedelta:
+    return dt.timedelta(seconds=max(1.0, ttl))
 
 
 class DjangoCacheAnswers:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
-__all__ = ["customer_id_finder", "identity_of"]
+__all__ = ["client_address_of", "customer_id_finder", "identity_of"]
 
 
 def customer_id_finder() -> Callable[[HttpRequest], str | None] | None:
@@ -33,3 +33,15 @@ def identity_of(request: HttpRequest) -> str | None:
     if finder is not None:
         return finder(request) or None
     return getattr(user, "email", "") or None
+
+
+def client_address_of(request: HttpRequest) -> str | None:
+    """The visitor's IP address, for the sign-in rate limits: `BILLFLOW_CLIENT_ADDRESS` (a
+    callable, or its dotted path, taking the request) where a reverse proxy stands in front,
+    else `REMOTE_ADDR`."""
+    found: Any = getattr(settings, "BILLFLOW_CLIENT_ADDRESS", None)
+    if isinstance(found, str):
+        found = import_string(found)
+    if found is not None:
+        return cast("str | None", found(request)) or None
+    return request.META.get("REMOTE_ADDR") or None

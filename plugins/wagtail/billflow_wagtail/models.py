@@ -254,10 +254,8 @@ class BillflowSettings(BaseSiteSetting):
         try:
             self.portal_settings()
         except SettingsError as error:
-            field = next(
-                (name for name in self._field_names() if name in str(error).split()[0]),
-                None,
-            )
+            named = str(error).split()[0].rstrip(":,")
+            field = named if named in self._field_names() else None
             raise ValidationError({field: str(error)} if field else str(error)) from None
 
     @classmethod
@@ -267,3 +265,27 @@ class BillflowSettings(BaseSiteSetting):
 
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
+
+
+class SignInMark(models.Model):
+    """A used sign-in link or an ended session, until it would have expired anyway. In the
+    database, not the cache: a cache may drop a key early, and a used link must never work
+    again."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "sign-in mark"
+
+
+class SignInCount(models.Model):
+    """How many sign-in links an email or a client address asked for this hour, counted
+    with one atomic UPDATE so app servers never lose a count between them."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "sign-in count"

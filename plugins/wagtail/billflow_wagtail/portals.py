@@ -26,7 +26,7 @@ from billflow_core.web import PortalAPI
 
 if TYPE_CHECKING:
     from .apps import BillflowWagtailConfig
-from .hosting import DjangoCacheAnswers, DjangoCacheSignInStore, DjangoMailer
+from .hosting import DatabaseSignInStore, DjangoCacheAnswers, DjangoMailer
 from .models import BillflowSettings
 
 __all__ = [
@@ -106,8 +106,9 @@ def _portal(secrets: Mapping[str, Any], options: Mapping[str, Any], site: Site) 
         return Portal.from_config(
             config,
             mailer=DjangoMailer(),
-            sign_in_store=DjangoCacheSignInStore(cache_alias),
+            sign_in_store=DatabaseSignInStore(),
             answers=DjangoCacheAnswers(cache_alias),
+            scope=f"wagtail-site:{site.pk}",  # one site's page options never work on another
         )
     except SettingsError as error:
         where = (

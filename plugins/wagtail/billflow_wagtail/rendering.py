@@ -27,8 +27,9 @@ __all__ = ["NO_REQUEST", "render_portal"]
 
 NO_REQUEST = (
     "The billing portal needs the request in its template context: render the page's "
-    "StreamField with {% include_block %} (or {{ page.body }}) in a template Django "
-    "renders with a request, such as a Wagtail page's own template."
+    "StreamField block by block with {% for block in page.body %}{% include_block block %}"
+    "{% endfor %} in a template Django renders with a request, such as the page's own "
+    "template ({{ page.body }} alone passes no context)."
 )
 
 
@@ -45,11 +46,12 @@ def render_portal(
     if request is None:
         log.error(NO_REQUEST)
         return _render({**context, "problem": NO_REQUEST if settings.DEBUG else None})
-    identity = identity_of(request)
     try:
+        identity = _identity(request)
         portal = portal_for_request(request)
         prefix = api_prefix()
         if identity is not None:
+            request.billflow_private = True  # type: ignore[attr-defined]  # see middleware
             context["snippet"] = embed_snippet(
                 portal, identity, prefix=prefix, subscription=subscription, overrides=overrides
             )
@@ -62,6 +64,16 @@ def render_portal(
         staff = getattr(getattr(request, "user", None), "is_staff", False)
         context["problem"] = str(error) if staff or settings.DEBUG else None
     return _render(context)
+
+
+def _identity(request: HttpRequest) -> str | None:
+    try:
+        return identity_of(request)
+    except Exception as error:  # the site's own lookup failed: logged whole, shown to staff
+        log.exception("finding the logged-in customer failed")
+        raise BillflowNotConfigured(
+            f"BILLFLOW_CUSTOMER_ID failed: {type(error).__name__}: {error}"
+        ) from None
 
 
 def _render(context: dict[str, Any]) -> SafeString:

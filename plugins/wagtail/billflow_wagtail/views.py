@@ -12,6 +12,7 @@ from wagtail.models import Site
 
 from billflow_core.web import Request
 
+from .identity import client_address_of
 from .portals import BillflowNotConfigured, api_for_site
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def portal_api(request: HttpRequest, route: str) -> HttpResponse:
             headers=dict(request.headers),
             query=request.META.get("QUERY_STRING", ""),
             body=request.body,
-            client_address=request.META.get("REMOTE_ADDR") or None,
+            client_address=client_address_of(request),
         )
     )
     response = HttpResponse(answer.body, status=answer.status)
