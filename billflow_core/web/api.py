@@ -241,11 +241,7 @@ def _sign_in_form(api: PortalAPI, request: Request, _: Visitor | None, __: str) 
 def _login_link(api: PortalAPI, request: Request, _: Visitor | None, __: str) -> Response:
     """202 with one body whether or not the email is a customer's: the answer never says."""
     _sign_in_on(api)
-    _require_json(request)
-    body = _json_object(request)
-    if set(body) - {"email"}:
-        name = str(sorted(set(body) - {"email"}, key=str)[0])
-        raise BadInput(f"Unknown field {name!r}.", code="unknown_field", field=name)
+    body = _sign_in_body(request, "email")
     speech = api.speech(request)
     settings = api.portal.settings
 
@@ -269,11 +265,7 @@ def _login_link(api: PortalAPI, request: Request, _: Visitor | None, __: str) ->
 def _session(api: PortalAPI, request: Request, _: Visitor | None, __: str) -> Response:
     """The link's token for a session the page keeps and sends as `X-Billflow-Session`."""
     _sign_in_on(api)
-    _require_json(request)
-    body = _json_object(request)
-    if set(body) - {"token"}:
-        name = str(sorted(set(body) - {"token"}, key=str)[0])
-        raise BadInput(f"Unknown field {name!r}.", code="unknown_field", field=name)
+    body = _sign_in_body(request, "token")
     signed_in = api.portal.sign_in.exchange(body.get("token"))
     return json_response(
         {"session": signed_in.session, "email": signed_in.email, "expires_at": signed_in.expires_at}
@@ -284,6 +276,16 @@ def _sign_out(api: PortalAPI, request: Request, _: Visitor | None, __: str) -> R
     _sign_in_on(api)
     api.portal.sign_in.end(request.header("X-Billflow-Session"))
     return json_response({"signed_out": True})
+
+
+def _sign_in_body(request: Request, field: str) -> dict[str, Any]:
+    """A sign-in route's JSON body: an object with `field` and nothing else."""
+    _require_json(request)
+    body = _json_object(request)
+    unknown = sorted(set(body) - {field}, key=str)
+    if unknown:
+        raise BadInput(f"Unknown field {unknown[0]!r}.", code="unknown_field", field=unknown[0])
+    return body
 
 
 def _sign_in_on(api: PortalAPI) -> None:
