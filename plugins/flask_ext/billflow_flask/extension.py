@@ -1,0 +1,179 @@
+"""The `Billflow` extension: `init_app` reads the app's config, makes the app's portal and
+keeps it in `app.extensions["billflow"]`, so two apps in one process never share one."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+
+from flask import Flask, current_app
+
+from billflow_core import PortalSettings, SettingsError
+from billflow_core.answers import AnswerStore
+from billflow_core.mail import Mailer, SMTPMailer
+from billflow_core.portal import Portal
+from billflow_core.signin import SignInStore
+from billflow_core.web import DEFAULT_PREFIX, PortalAPI
+
+__all__ = ["Billflow", "BillflowConfigError", "BillflowState"]
+
+IdentityLoader = Callable[[], "str | None"]
+MailSender = Callable[[EmailMessage], None]
+
+# What a Flask app may set besides the portal's options (DESIGN.md's secret names).
+SECRETS = (
+    "BILLFLOW_SECRET_KEY",
+    "BILLFLOW_STRIPE_API_KEY",
+    "BILLFLOW_STRIPE_WEBHOOK_SECRET",
+    "BILLFLOW_STRIPE_PUBLISHABLE_KEY",
+    "BILLFLOW_STRIPE_API_BASE",
+    "BILLFLOW_STRIPE_JS_URL",
+)
+
+
+class BillflowConfigError(SettingsError):
+    """The app's configuration cannot make a portal; the message says what to set."""
+
+
+@dataclass
+class BillflowState:
+    """One app's Billflow: its portal, the API serving it, and the extension that made it."""
+
+    portal: Portal
+    api: PortalAPI
+    extension: Billflow
+
+
+class Billflow:
+    """The Flask extension. Callbacks (`identity_loader`, `mail_sender`) belong to the
+    extension and may be registered before or after `init_app`; everything an app owns
+    (its portal, caches, stores) lives in `app.extensions["billflow"]`."""
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        sign_in_store: SignInStore | None = None,
+        answers: AnswerStore | None = None,
+    ) -> None:
+        """`sign_in_store` and `answers`: stores several app servers share (a Redis-backed
+        one), instead of each process's memory."""
+        self._identity_loader: IdentityLoader | None = None
+        self._mail_sender: MailSender | None = None
+        self._sign_in_store = sign_in_store
+        self._answers = answers
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Read `app.config` (every option defaults by `setdefault`), make the app's portal,
+        serve its API under `BILLFLOW_URL_PREFIX` and add `billflow_portal` to its Jinja
+        globals. Raises `BillflowConfigError` naming the setting to fix."""
+        from .views import blueprint
+
+        defaults = PortalSettings()
+        for field in dataclasses.fields(PortalSettings):
+            app.config.setdefault(f"BILLFLOW_{field.name.upper()}", getattr(defaults, field.name))
+        app.config.setdefault("BILLFLOW_URL_PREFIX", DEFAULT_PREFIX)
+        prefix = str(app.config["BILLFLOW_URL_PREFIX"]).rstrip("/")
+        try:
+            portal = Portal.from_config(
+                app.config,
+                mailer=self._mailer(app),
+                sign_in_store=self._sign_in_store,
+                answers=self._answers,
+            )
+            templates = os.path.join(app.root_path, app.template_folder or "templates")
+            api = PortalAPI(portal, prefix=prefix, template_dirs=[templates])
+        except (SettingsError, ValueError) as error:
+            raise BillflowConfigError(f"Billflow: {error} (set it in app.config)") from None
+        app.extensions["billflow"] = BillflowState(portal, api, self)
+        app.register_blueprint(blueprint, url_prefix=prefix)
+        csrf = app.extensions.get("csrf")
+        if csrf is not None:  # Flask-WTF: the API proves who asks in headers, not cookies
+            csrf.exempt(blueprint)
+        from .rendering import billflow_portal
+
+        app.jinja_env.globals["billflow_portal"] = billflow_portal
+        from .cli import billflow_cli
+
+        app.cli.add_command(billflow_cli)  # `flask billflow ...` finds it by entry point too
+        if portal.settings.email_sign_in and SMTPMailer.from_config(app.config) is None:
+            app.before_request(self._check_mail_sender)
+
+    def _check_mail_sender(self) -> None:
+        """At the first request: email sign-in on, no SMTP host, and still no sender."""
+        if self._mail_sender is None:
+            raise BillflowConfigError(
+                "Billflow: BILLFLOW_EMAIL_SIGN_IN is on but nothing sends its emails: set "
+                "BILLFLOW_SMTP_HOST or register @billflow.mail_sender"
+            )
+
+    # -- callbacks -------------------------------------------------------------------------
+    def identity_loader(self, loader: IdentityLoader) -> IdentityLoader:
+        """Register who is logged in: a function answering their email (or Stripe customer
+        id, for a site that identifies by it), or None. It wins over Flask-Login's
+        `current_user.email`; without Flask-Login it is needed."""
+        self._identity_loader = loader
+        return loader
+
+    def mail_sender(self, sender: MailSender) -> MailSender:
+        """Register how sign-in emails leave: a function taking an `EmailMessage` (its To,
+        From and Subject set). Without one, `BILLFLOW_SMTP_HOST` and friends are used."""
+        self._mail_sender = sender
+        return sender
+
+    def identity(self) -> str | None:
+        """Who is logged in on this request. Raises `BillflowConfigError` when the app has
+        given no way to know."""
+        if self._identity_loader is not None:
+            return self._identity_loader() or None
+        try:
+            from flask_login import current_user
+        except ImportError:
+            current_user = None
+        if current_user is None or not hasattr(current_app, "login_manager"):
+            raise BillflowConfigError(
+                "Billflow cannot tell who is logged in: register @billflow.identity_loader "
+                "(or use Flask-Login, whose current_user.email it reads)"
+            )
+        if not current_user.is_authenticated:
+            return None
+        return getattr(current_user, "email", None) or None
+
+    def _mailer(self, app: Flask) -> Mailer:
+        smtp = SMTPMailer.from_config(app.config)
+        return _Mailer(self, smtp)
+
+
+@dataclass
+class _Mailer:
+    """Sends through the app's `mail_sender` when it registered one, else SMTP from config;
+    decided at each send, since the sender may be registered after `init_app`."""
+
+    extension: Billflow
+    smtp: SMTPMailer | None
+
+    def send(self, message: EmailMessage) -> None:
+        sender: Any = self.extension._mail_sender
+        if sender is not None:
+            sender(message)
+        elif self.smtp is not None:
+            self.smtp.send(message)
+        else:
+            raise BillflowConfigError(
+                "Billflow cannot send sign-in emails: set BILLFLOW_SMTP_HOST or register "
+                "@billflow.mail_sender"
+            )
+
+
+def state() -> BillflowState:
+    """The current app's Billflow. Raises `BillflowConfigError` if it was never set up."""
+    found = current_app.extensions.get("billflow")
+    if found is None:
+        raise BillflowConfigError("Billflow is not set up on this app: call Billflow(app)")
+    return found  # type: ignore[no-any-return]

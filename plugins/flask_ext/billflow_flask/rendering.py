@@ -1,0 +1,51 @@
+"""`billflow_portal(**overrides)`, the Jinja global: the portal for the logged-in user with
+their hash made here, the email sign-in form or a sign-in prompt for anyone else, never a
+hash for them. `templates/billflow/embed.html` in the app replaces the wrapper."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, render_template, url_for
+from markupsafe import Markup
+
+from billflow_core.web import embed_snippet
+
+from .extension import state
+
+__all__ = ["billflow_portal"]
+
+
+def billflow_portal(
+    *, heading: str = "", subscription: str | None = None, **overrides: Any
+) -> Markup:
+    """The portal for the page being rendered; `overrides` are the page's own options
+    (`service`, `cancel`, `plan_picker`, ...), signed into the snippet."""
+    app_state = state()
+    portal = app_state.portal
+    identity = app_state.extension.identity()
+    snippet = None
+    login_url = None
+    if identity is not None:
+        snippet = embed_snippet(
+            portal,
+            identity,
+            prefix=app_state.api.prefix,
+            subscription=subscription,
+            overrides=overrides,
+        )
+    elif portal.settings.email_sign_in:
+        snippet = embed_snippet(portal, None, prefix=app_state.api.prefix, overrides=overrides)
+    else:
+        login_url = _login_url()
+    html = render_template(
+        "billflow/embed.html", heading=heading, snippet=snippet, login_url=login_url
+    )
+    return Markup(html)
+
+
+def _login_url() -> str | None:
+    """Flask-Login's login view, when the app has one."""
+    manager = getattr(current_app, "login_manager", None)
+    view = getattr(manager, "login_view", None)
+    return url_for(view) if view else None

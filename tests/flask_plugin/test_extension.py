@@ -1,0 +1,290 @@
+"""The Flask extension as a Flask developer meets it: both ways of setting it up, each app
+its own portal, Flask-Login or an identity loader, the API and Stripe's webhook through
+Flask (with CSRFProtect on), and configuration mistakes named at start-up or first use."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import stripe
+from flask import Flask
+from flask.testing import FlaskClient
+
+from billflow_core import user_hash, verify_hash
+from billflow_core.sandbox import Sandbox
+from billflow_core.sandbox.mailbox import Mailbox
+from billflow_core.sandbox.seed import DEMO_EMAIL
+from billflow_flask import Billflow, BillflowConfigError
+from billflow_flask.extension import BillflowState
+from flask_site import SECRET, config_for, flask_login_app, session_app
+
+
+def _settings_in(html: str) -> dict[str, Any]:
+    found = re.search(r"data-billflow-settings>(.*?)</script>", html)
+    assert found, html
+    return dict(json.loads(found[1]))
+
+
+def _signed_in(app: Flask, email: str = DEMO_EMAIL) -> FlaskClient:
+    client = app.test_client()
+    answer = client.post("/login", data={"email": email, "password": "secret"})
+    assert answer.status_code == 302
+    return client
+
+
+def _headers(found: dict[str, Any]) -> dict[str, str]:
+    return {"X-Billflow-Identity": found["email"], "X-Billflow-Hash": found["hash"]}
+
+
+@pytest.mark.parametrize("factory", [False, True], ids=["Billflow(app)", "init_app"])
+def test_both_ways_of_setting_up_give_the_app_its_portal(
+    sandbox: dict[str, Any], stripe_sandbox: Sandbox, factory: bool
+) -> None:
+    app, billflow = session_app(stripe_sandbox, factory=factory, coupons=True)
+    found = app.extensions["billflow"]
+    assert isinstance(found, BillflowState) and found.extension is billflow
+    assert not hasattr(billflow, "portal") and not hasattr(billflow, "app")
+    assert app.config["BILLFLOW_COUPONS"] is True  # the app's own value stays
+    assert app.config["BILLFLOW_CANCEL"] is True  # a default, set by setdefault
+    assert app.config["BILLFLOW_URL_PREFIX"] == "/billflow"
+
+    client = _signed_in(app)
+    found_settings = _settings_in(client.get("/account").get_data(as_text=True))
+    assert found_settings["email"] == DEMO_EMAIL and found_settings["api"] == "/billflow"
+    assert verify_hash(SECRET, DEMO_EMAIL, found_settings["hash"])
+    portal = client.get("/billflow/api/portal", headers=_headers(found_settings)).get_json()
+    assert {s["id"] for s in portal["billingData"]["subscriptions"]} == set(
+        sandbox["subscriptions"]
+    )
+
+
+def test_two_apps_in_one_process_keep_their_own_settings(
+    sandbox: dict[str, Any], stripe_sandbox: Sandbox
+) -> None:
+    billflow = Billflow()
+    apps = []
+    for coupons, prefix in ((True, "/billing"), (False, "/portal")):
+        app = Flask(f"app_{prefix[1:]}")
+        app.config.update(config_for(stripe_sandbox, coupons=coupons, url_prefix=prefix))
+        billflow.init_app(app)
+        apps.append(app)
+    one, two = (a.extensions["billflow"] for a in apps)
+    assert one.portal is not two.portal and one.portal.answers is not two.portal.answers
+    headers = {"X-Billflow-Identity": DEMO_EMAIL, "X-Billflow-Hash": user_hash(SECRET, DEMO_EMAIL)}
+    first = apps[0].test_client().get("/billing/api/portal", headers=headers).get_json()
+    second = apps[1].test_client().get("/portal/api/portal", headers=headers).get_json()
+    assert (first["currentConfig"]["coupons"], second["currentConfig"]["coupons"]) == (True, False)
+    assert apps[0].test_client().get("/portal/api/portal", headers=headers).status_code == 404
+
+
+def test_with_flask_login_the_portal_is_for_current_user_and_anonymous_gets_a_sign_in_link(
+    sandbox: dict[str, Any], stripe_sandbox: Sandbox
+) -> None:
+    app = flask_login_app(stripe_sandbox)
+    page = _signed_in(app).get("/account").get_data(as_text=True)
+    found = _settings_in(page)
+    assert found["email"] == DEMO_EMAIL and verify_hash(SECRET, DEMO_EMAIL, found["hash"])
+    anonymous = app.test_client().get("/account").get_data(as_text=True)
+    assert "data-billflow-settings" not in anonymous and "hash" not in anonymous
+    assert '<a href="/login">Sign in</a>' in anonymous
+
+
+def test_without_flask_login_the_identity_loader_names_the_user(
+    sandbox: dict[str, Any], stripe_sandbox: Sandbox
+) -> None:
+    app, _ = session_app(stripe_sandbox)
+    assert _settings_in(_signed_in(app).get("/account").get_data(as_text=True))["email"] == (
+        DEMO_EMAIL
+    )
+    anonymous = app.test_client().get("/account").get_data(as_text=True)
+    assert "data-billflow-settings" not in anonymous
+    assert "Sign in to manage your subscription" in anonymous
+
+
+def test_an_app_that_gives_no_way_to_know_the_user_is_told_what_to_register(
+    stripe_sandbox: Sandbox,
+) -> None:
+    app = Flask(__name__)
+    app.config.update(config_for(stripe_sandbox))
+    Billflow(app)
+
+    @app.route("/account")
+    def account() -> str:
+        from flask import render_template_string
+
+        return render_template_string("{{ billflow_portal() }}")
+
+    app.testing = True
+    with pytest.raises(BillflowConfigError, match=r"register @billflow\.identity_loader"):
+        app.test_client().get("/account")
+
+
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [("BILLFLOW_SECRET_KEY", "BILLFLOW_SECRET_KEY"),
+     ("BILLFLOW_STRIPE_API_KEY", "BILLFLOW_STRIPE_API_KEY")],
+)  # fmt: skip
+def test_a_missing_secret_fails_at_start_up_naming_it(
+    stripe_sandbox: Sandbox, missing: str, named: str
+) -> None:
+    app = Flask(__name__)
+    app.config.update({k: v for k, v in config_for(stripe_sandbox).items() if k != missing})
+    with pytest.raises(BillflowConfigError, match=named):
+        Billflow(app)
+    assert "billflow" not in app.extensions
+
+
+def test_a_bad_option_fails_at_start_up_naming_it(stripe_sandbox: Sandbox) -> None:
+    app = Flask(__name__)
+    app.config.update(config_for(stripe_sandbox, cancel="sometimes"))
+    with pytest.raises(BillflowConfigError, match="BILLFLOW_CANCEL must be true or false"):
+        Billflow(app)
+
+
+def test_the_api_and_stripes_webhook_work_with_csrfprotect_on(
+    sandbox: dict[str, Any], stripe_sandbox: Sandbox
+) -> None:
+    from flask_wtf.csrf import CSRFProtect
+
+    app = Flask(__name__)
+    app.config.update(config_for(stripe_sandbox), BILLFLOW_STRIPE_WEBHOOK_SECRET="whsec_flask_test")
+    CSRFProtect(app)
+    Billflow(app)
+
+    @app.route("/form", methods=["POST"])
+    def form() -> str:
+        return "ok"
+
+    client = app.test_client()
+    assert client.post("/form").status_code == 400  # CSRFProtect is on for the app's forms
+    headers = {"X-Billflow-Identity": DEMO_EMAIL, "X-Billflow-Hash": user_hash(SECRET, DEMO_EMAIL),
+               "Idempotency-Key": "flask-quantity-0001"}  # fmt: skip
+    changed = client.post(
+        "/billflow/api/actions/change_quantity",
+        json={"subscription": sandbox["subscriptions"][1], "quantity": 4},
+        headers=headers,
+    )
+    assert changed.status_code == 200, changed.get_data(as_text=True)
+    stored = stripe_sandbox.client().v1.subscriptions.retrieve(sandbox["subscriptions"][1])
+    assert stored["items"].data[0].quantity == 4
+
+    payload = json.dumps({"id": "evt_1", "object": "event", "type": "price.updated",
+                          "data": {"object": {"id": "price_1", "object": "price"}}})  # fmt: skip
+    now = int(time.time())
+    signature = stripe.WebhookSignature._compute_signature(  # type: ignore[attr-defined]
+        f"{now}.{payload}", "whsec_flask_test"
+    )
+    good = client.post("/billflow/stripe/webhook", data=payload, content_type="application/json",
+                       headers={"Stripe-Signature": f"t={now},v1={signature}"})  # fmt: skip
+    assert good.status_code == 200 and good.get_json()["received"] is True
+    forged = client.post("/billflow/stripe/webhook", data=payload, content_type="application/json",
+                         headers={"Stripe-Signature": f"t={now},v1={'0' * 64}"})  # fmt: skip
+    assert forged.status_code == 400
+    assert client.get("/billflow/embed.js").status_code == 200
+
+
+def test_the_pages_own_options_are_held_by_the_server(
+    sandbox: dict[str, Any], stripe_sandbox: Sandbox
+) -> None:
+    app, _ = session_app(stripe_sandbox, page_options={"cancel": False})
+    client = _signed_in(app)
+    found = _settings_in(client.get("/account").get_data(as_text=True))
+    refused = client.post(
+        "/billflow/api/actions/cancel",
+        json={"subscription": sandbox["subscriptions"][0], "reason": "unused"},
+        headers={**_headers(found), "X-Billflow-Options": found["options"],
+                 "Idempotency-Key": "flask-cancel-0001"},
+    )  # fmt: skip
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "feature_disabled"
+
+
+def _sign_in_options() -> dict[str, Any]:
+    return {"email_sign_in": True, "company_name": "Acme",
+            "sign_in_from_address": "billing@acme.example",
+            "sign_in_redirect_url": "http://localhost/account"}  # fmt: skip
+
+
+def test_sign_in_emails_go_through_the_apps_sender(
+    sandbox: dict[str, Any], stripe_sandbox: Sandbox
+) -> None:
+    app, billflow = session_app(stripe_sandbox, **_sign_in_options())
+    sent: list[Any] = []
+    billflow.mail_sender(sent.append)
+    anonymous = app.test_client().get("/account").get_data(as_text=True)
+    assert _settings_in(anonymous) == {"api": "/billflow"}  # the email form, no hash
+    asked = app.test_client().post("/billflow/api/login-link", json={"email": DEMO_EMAIL})
+    assert asked.status_code == 202
+    app.extensions["billflow"].portal.sign_in.wait()
+    (message,) = sent
+    assert message["To"] == DEMO_EMAIL and "billflow_token=" in str(message.get_body(("plain",)))
+
+
+def test_sign_in_emails_go_over_smtp_from_the_apps_config(
+    sandbox: dict[str, Any], stripe_sandbox: Sandbox, smtp_mailbox: Mailbox
+) -> None:
+    app, _ = session_app(stripe_sandbox, **_sign_in_options(), smtp_host=smtp_mailbox.host,
+                         smtp_port=smtp_mailbox.port)  # fmt: skip
+    assert (
+        app.test_client().post("/billflow/api/login-link", json={"email": DEMO_EMAIL}).status_code
+        == 202
+    )
+    (mail,) = smtp_mailbox.wait_for(DEMO_EMAIL)
+    assert mail.subject == "Your sign-in link for Acme"
+
+
+def test_email_sign_in_with_nothing_to_send_fails_at_the_first_request(
+    stripe_sandbox: Sandbox,
+) -> None:
+    app, _ = session_app(stripe_sandbox, **_sign_in_options())
+    app.testing = True
+    with pytest.raises(BillflowConfigError, match="set BILLFLOW_SMTP_HOST or register"):
+        app.test_client().get("/account")
+
+
+def test_the_flask_commands_make_a_hash_and_check_the_configuration(
+    sandbox: dict[str, Any], stripe_sandbox: Sandbox
+) -> None:
+    app, _ = session_app(stripe_sandbox)
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["billflow", "hash", DEMO_EMAIL])
+    assert made.exit_code == 0 and made.output.strip() == user_hash(SECRET, DEMO_EMAIL)
+    expiring = runner.invoke(args=["billflow", "hash", DEMO_EMAIL, "--expires-in", "60"])
+    assert verify_hash(SECRET, DEMO_EMAIL, expiring.output.strip())
+    doctor = runner.invoke(args=["billflow", "doctor"])
+    assert "test mode key" in doctor.output
+    assert "BILLFLOW_STRIPE_WEBHOOK_SECRET is not set" in doctor.output
+
+
+def test_the_apps_templates_replace_the_extensions_and_the_portals(
+    sandbox: dict[str, Any], stripe_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    (tmp_path / "templates" / "billflow").mkdir(parents=True)
+    (tmp_path / "templates" / "billflow" / "embed.html").write_text(
+        '<div class="our-portal">{{ snippet }}</div>'
+    )
+    (tmp_path / "templates" / "billflow" / "preview.html").write_text("Our own preview.")
+    app = Flask(__name__, root_path=str(tmp_path))
+    app.config.update(config_for(stripe_sandbox))
+    Billflow(app).identity_loader(lambda: DEMO_EMAIL)
+
+    @app.route("/account")
+    def account() -> str:
+        from flask import render_template_string
+
+        return render_template_string("{{ billflow_portal() }}")
+
+    client = app.test_client()
+    page = client.get("/account").get_data(as_text=True)
+    assert page.startswith('<div class="our-portal">')
+    found = _settings_in(page)
+    preview = client.post(
+        "/billflow/api/preview",
+        json={"subscription": sandbox["subscriptions"][1], "quantity": 5},
+        headers=_headers(found),
+    )
+    assert preview.get_json()["html"] == "Our own preview."
