@@ -146,15 +146,20 @@ def test_a_bad_option_fails_at_start_up_naming_it(stripe_sandbox: Sandbox) -> No
         Billflow(app)
 
 
+@pytest.mark.parametrize("csrf_first", [True, False], ids=["CSRFProtect first", "then"])
 def test_the_api_and_stripes_webhook_work_with_csrfprotect_on(
-    sandbox: dict[str, Any], stripe_sandbox: Sandbox
+    sandbox: dict[str, Any], stripe_sandbox: Sandbox, csrf_first: bool
 ) -> None:
     from flask_wtf.csrf import CSRFProtect
 
     app = Flask(__name__)
     app.config.update(config_for(stripe_sandbox), BILLFLOW_STRIPE_WEBHOOK_SECRET="whsec_flask_test")
-    CSRFProtect(app)
-    Billflow(app)
+    if csrf_first:
+        CSRFProtect(app)
+        Billflow(app)
+    else:
+        Billflow(app)
+        CSRFProtect(app)
 
     @app.route("/form", methods=["POST"])
     def form() -> str:

@@ -93,9 +93,10 @@ class Billflow:
             raise BillflowConfigError(f"Billflow: {error} (set it in app.config)") from None
         app.extensions["billflow"] = BillflowState(portal, api, self)
         app.register_blueprint(blueprint, url_prefix=prefix)
-        csrf = app.extensions.get("csrf")
-        if csrf is not None:  # Flask-WTF: the API proves who asks in headers, not cookies
-            csrf.exempt(blueprint)
+        # Flask-WTF: the API proves who asks in headers, not cookies. CSRFProtect set up
+        # before Billflow is told now; one set up after, at each request, before its check.
+        _exempt_from_csrf(app)
+        app.before_request(lambda: _exempt_from_csrf(current_app))
         from .rendering import billflow_portal
 
         app.jinja_env.globals["billflow_portal"] = billflow_portal
@@ -169,6 +170,14 @@ class _Mailer:
                 "Billflow cannot send sign-in emails: set BILLFLOW_SMTP_HOST or register "
                 "@billflow.mail_sender"
             )
+
+
+def _exempt_from_csrf(app: Flask) -> None:
+    from .views import blueprint
+
+    csrf = app.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(blueprint)
 
 
 def state() -> BillflowState:
