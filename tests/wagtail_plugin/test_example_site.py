@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import requests
@@ -29,13 +30,17 @@ def test_the_example_site_runs_with_the_sandbox_and_shows_ada_her_portal(tmp_pat
         cwd=EXAMPLE, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     assert process.stdout is not None
-    printed = []
     try:
-        for line in process.stdout:
-            printed.append(line)
-            if "Starting development server" in line:
+        banner = process.stdout.readline()
+        while banner and "Billflow on Wagtail" not in banner:  # after the system checks
+            banner = process.stdout.readline()
+        assert f"open http://127.0.0.1:{port}/billing/" in banner, banner
+        for _ in range(200):  # until the development server answers
+            try:
+                requests.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=1)
                 break
-        assert f"open http://127.0.0.1:{port}/billing/" in "".join(printed), "".join(printed)
+            except requests.ConnectionError:
+                time.sleep(0.05)
         site = f"http://127.0.0.1:{port}"
         session = requests.Session()
         login = session.get(f"{site}/accounts/login/?next=/billing/", timeout=10)
