@@ -293,3 +293,106 @@ def test_the_apps_templates_replace_the_extensions_and_the_portals(
         headers=_headers(found),
     )
     assert preview.get_json()["html"] == "Our own preview."
+
+
+def test_a_sender_that_needs_the_app_context_gets_it(
+    sandbox: dict[str, Any], stripe_sandbox: Sandbox
+) -> None:
+    from flask import current_app
+
+    app, billflow = session_app(stripe_sandbox, **_sign_in_options())
+    sent: list[tuple[str, Any]] = []
+    billflow.mail_sender(lambda message: sent.append((current_app.name, message)))
+    assert (
+        app.test_client().post("/billflow/api/login-link", json={"email": DEMO_EMAIL}).status_code
+        == 202
+    )
+    app.extensions["billflow"].portal.sign_in.wait()
+    assert [name for name, _ in sent] == [app.name]  # sent from the worker, in the app
+
+
+def test_an_app_under_a_sub_path_gives_the_page_the_apis_full_address(
+    sandbox: dict[str, Any], stripe_sandbox: Sandbox
+) -> None:
+    app, _ = session_app(stripe_sandbox)
+    client = app.test_client()
+    client.post("/login", data={"email": DEMO_EMAIL, "password": "secret"},
+                base_url="http://localhost/shop")  # fmt: skip
+    page = client.get("/account", base_url="http://localhost/shop").get_data(as_text=True)
+    found = _settings_in(page)
+    assert found["api"] == "/shop/billflow" and 'src="/shop/billflow/embed.js"' in page
+    answer = client.get("/billflow/api/portal", base_url="http://localhost/shop",
+                        headers=_headers(found))  # fmt: skip
+    assert answer.status_code == 200
+
+
+def test_bodies_over_64_kib_are_refused_unread_and_head_and_options_are_flasks(
+    sandbox: dict[str, Any], stripe_sandbox: Sandbox
+) -> None:
+    app, _ = session_app(stripe_sandbox)
+    client = app.test_client()
+    big = client.post("/billflow/stripe/webhook", data=b"x" * (65 * 1024),
+                      content_type="application/json")  # fmt: skip
+    assert big.status_code == 413 and big.get_json()["error"]["code"] == "body_too_large"
+    head = client.head("/billflow/embed.js")
+    assert head.status_code == 200 and head.data == b""
+    options = client.options("/billflow/api/portal")
+    assert options.status_code == 200 and "GET" in options.headers["Allow"]
+
+
+def test_setting_up_an_app_twice_says_so(stripe_sandbox: Sandbox) -> None:
+    app, billflow = session_app(stripe_sandbox)
+    with pytest.raises(BillflowConfigError, match="already set up on this app"):
+        billflow.init_app(app)
+
+
+def test_without_flask_login_installed_the_loader_is_asked_for_and_then_used(
+    stripe_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flask import render_template_string
+
+    monkeypatch.setitem(__import__("sys").modules, "flask_login", None)  # not installed
+    app = Flask(__name__)
+    app.config.update(config_for(stripe_sandbox))
+    billflow = Billflow(app)
+    app.add_url_rule(
+        "/account", "account", lambda: render_template_string("{{ billflow_portal() }}")
+    )
+    app.testing = True
+    with pytest.raises(BillflowConfigError, match="identity_loader"):
+        app.test_client().get("/account")
+    billflow.identity_loader(lambda: DEMO_EMAIL)
+    assert _settings_in(app.test_client().get("/account").get_data(as_text=True))["email"] == (
+        DEMO_EMAIL
+    )
+
+
+def test_two_apps_sign_with_their_own_secrets_and_serve_their_own_prefixes(
+    stripe_sandbox: Sandbox,
+) -> None:
+    from flask import render_template_string
+
+    billflow = Billflow()
+    billflow.identity_loader(lambda: DEMO_EMAIL)
+    pages = []
+    for secret, prefix in (("first-app-secret-0123456789", "/one"),
+                           ("second-app-secret-0123456789", "/two")):  # fmt: skip
+        app = Flask(f"app{prefix[1:]}")
+        app.config.update(config_for(stripe_sandbox, url_prefix=prefix),
+                          BILLFLOW_SECRET_KEY=secret)  # fmt: skip
+        billflow.init_app(app)
+        app.add_url_rule("/", "page", lambda: render_template_string("{{ billflow_portal() }}"))
+        found = _settings_in(app.test_client().get("/").get_data(as_text=True))
+        pages.append((secret, prefix, found))
+    for secret, prefix, found in pages:
+        assert found["api"] == prefix and verify_hash(secret, DEMO_EMAIL, found["hash"])
+    assert not verify_hash(pages[0][0], DEMO_EMAIL, pages[1][2]["hash"])
+
+
+def test_the_commands_on_an_app_without_billflow_say_what_to_do() -> None:
+    app = Flask(__name__)
+    from billflow_flask.cli import billflow_cli
+
+    app.cli.add_command(billflow_cli)
+    answer = app.test_cli_runner().invoke(args=["billflow", "doctor"])
+    assert answer.exit_code == 1 and "call Billflow(app)" in answer.output

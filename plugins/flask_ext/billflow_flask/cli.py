@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from billflow_core import expiring_hash, user_hash
 from billflow_core.doctor import run_checks
 
-from .extension import state
+from .extension import BillflowConfigError, BillflowState, state
 
 __all__ = ["billflow_cli"]
 
@@ -32,8 +32,8 @@ def billflow_cli() -> None:
 @with_appcontext
 def hash_command(identity: str, expires_in: int | None) -> None:
     """The identity hash of IDENTITY (an email or a cus_… id) with the app's secret key."""
-    secret = str(current_app.config.get("BILLFLOW_SECRET_KEY") or "")
-    state()  # the app set Billflow up, so its secret key was checked
+    _state()  # the app set Billflow up, so its secret key was checked
+    secret = str(current_app.config["BILLFLOW_SECRET_KEY"])
     if expires_in is None:
         click.echo(user_hash(secret, identity))
     else:
@@ -44,7 +44,7 @@ def hash_command(identity: str, expires_in: int | None) -> None:
 @with_appcontext
 def doctor_command() -> None:
     """Check the app's configuration against its Stripe account."""
-    portal = state().portal
+    portal = _state().portal
     findings = run_checks(
         portal.gateway,
         portal.settings,
@@ -54,3 +54,10 @@ def doctor_command() -> None:
         click.echo(f"{finding.level:<8} {finding.message}")
     if any(f.level == "problem" for f in findings):
         raise SystemExit(1)
+
+
+def _state() -> BillflowState:
+    try:
+        return state()
+    except BillflowConfigError as error:
+        raise click.ClickException(str(error)) from None

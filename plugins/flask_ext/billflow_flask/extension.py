@@ -14,7 +14,7 @@ from flask import Flask, current_app
 
 from billflow_core import PortalSettings, SettingsError
 from billflow_core.answers import AnswerStore
-from billflow_core.mail import Mailer, SMTPMailer
+from billflow_core.mail import SMTPMailer
 from billflow_core.portal import Portal
 from billflow_core.signin import SignInStore
 from billflow_core.web import DEFAULT_PREFIX, PortalAPI
@@ -75,6 +75,10 @@ class Billflow:
         globals. Raises `BillflowConfigError` naming the setting to fix."""
         from .views import blueprint
 
+        if "billflow" in app.extensions:
+            raise BillflowConfigError(
+                "Billflow is already set up on this app: call init_app once per app"
+            )
         defaults = PortalSettings()
         for field in dataclasses.fields(PortalSettings):
             app.config.setdefault(f"BILLFLOW_{field.name.upper()}", getattr(defaults, field.name))
@@ -83,7 +87,7 @@ class Billflow:
         try:
             portal = Portal.from_config(
                 app.config,
-                mailer=self._mailer(app),
+                mailer=_Mailer(self, app, SMTPMailer.from_config(app.config)),
                 sign_in_store=self._sign_in_store,
                 answers=self._answers,
             )
@@ -103,16 +107,6 @@ class Billflow:
         from .cli import billflow_cli
 
         app.cli.add_command(billflow_cli)  # `flask billflow ...` finds it by entry point too
-        if portal.settings.email_sign_in and SMTPMailer.from_config(app.config) is None:
-            app.before_request(self._check_mail_sender)
-
-    def _check_mail_sender(self) -> None:
-        """At the first request: email sign-in on, no SMTP host, and still no sender."""
-        if self._mail_sender is None:
-            raise BillflowConfigError(
-                "Billflow: BILLFLOW_EMAIL_SIGN_IN is on but nothing sends its emails: set "
-                "BILLFLOW_SMTP_HOST or register @billflow.mail_sender"
-            )
 
     # -- callbacks -------------------------------------------------------------------------
     def identity_loader(self, loader: IdentityLoader) -> IdentityLoader:
@@ -146,23 +140,37 @@ class Billflow:
             return None
         return getattr(current_user, "email", None) or None
 
-    def _mailer(self, app: Flask) -> Mailer:
-        smtp = SMTPMailer.from_config(app.config)
-        return _Mailer(self, smtp)
+    def check_ready(self, app: Flask) -> None:
+        """At first use: email sign-in on, no SMTP host, and still no sender registered.
+        Raises `BillflowConfigError` saying what to set."""
+        portal = app.extensions["billflow"].portal
+        mailer = portal.sign_in.mailer
+        if portal.settings.email_sign_in and isinstance(mailer, _Mailer) and not mailer.ready():
+            raise BillflowConfigError(
+                "Billflow: BILLFLOW_EMAIL_SIGN_IN is on but nothing sends its emails: set "
+                "BILLFLOW_SMTP_HOST or register @billflow.mail_sender"
+            )
 
 
 @dataclass
 class _Mailer:
     """Sends through the app's `mail_sender` when it registered one, else SMTP from config;
-    decided at each send, since the sender may be registered after `init_app`."""
+    decided at each send, since the sender may be registered after `init_app`. The core
+    sends from a worker thread: the app's context is pushed for the sender (Flask-Mail and
+    anything reading `current_app` need it)."""
 
     extension: Billflow
+    app: Flask
     smtp: SMTPMailer | None
+
+    def ready(self) -> bool:
+        return self.extension._mail_sender is not None or self.smtp is not None
 
     def send(self, message: EmailMessage) -> None:
         sender: Any = self.extension._mail_sender
         if sender is not None:
-            sender(message)
+            with self.app.app_context():
+                sender(message)
         elif self.smtp is not None:
             self.smtp.send(message)
         else:

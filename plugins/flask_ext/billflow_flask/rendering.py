@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template, request, url_for
 from markupsafe import Markup
 
 from billflow_core.web import embed_snippet
@@ -22,20 +22,22 @@ def billflow_portal(
     """The portal for the page being rendered; `overrides` are the page's own options
     (`service`, `cancel`, `plan_picker`, ...), signed into the snippet."""
     app_state = state()
+    app_state.extension.check_ready(current_app._get_current_object())  # type: ignore[attr-defined]
     portal = app_state.portal
     identity = app_state.extension.identity()
+    prefix = request.script_root + app_state.api.prefix  # where the page reaches the API
     snippet = None
     login_url = None
     if identity is not None:
         snippet = embed_snippet(
             portal,
             identity,
-            prefix=app_state.api.prefix,
+            prefix=prefix,
             subscription=subscription,
             overrides=overrides,
         )
     elif portal.settings.email_sign_in:
-        snippet = embed_snippet(portal, None, prefix=app_state.api.prefix, overrides=overrides)
+        snippet = embed_snippet(portal, None, prefix=prefix, overrides=overrides)
     else:
         login_url = _login_url()
     html = render_template(

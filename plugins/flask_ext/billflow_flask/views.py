@@ -5,9 +5,11 @@ it."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
+from billflow_core import BadInput
 from billflow_core.web import Request
+from billflow_core.web.http import MAX_BODY, error_response
 
 from .extension import state
 
@@ -15,18 +17,30 @@ __all__ = ["blueprint"]
 
 blueprint = Blueprint("billflow", __name__, template_folder="templates")
 
-_METHODS = ["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"]
+# HEAD and OPTIONS are Flask's to answer (HEAD as GET without the body).
+_METHODS = ["GET", "POST", "DELETE", "PUT", "PATCH"]
+
+
+@blueprint.before_request
+def _ready() -> None:
+    state().extension.check_ready(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 @blueprint.route("/<path:route>", methods=_METHODS)
 def portal_api(route: str) -> Response:
+    body = request.stream.read(MAX_BODY + 1)  # never more, whatever the app allows
+    if len(body) > MAX_BODY or (request.content_length or 0) > MAX_BODY:
+        too_large = error_response(
+            BadInput("The request body is too large.", code="body_too_large")
+        )
+        return Response(too_large.body, status=413, headers=list(too_large.headers))
     answer = state().api.handle(
         Request(
-            method=request.method,
+            method="GET" if request.method == "HEAD" else request.method,
             path=request.path,
             headers=dict(request.headers),
             query=request.query_string.decode("latin-1"),
-            body=request.get_data(cache=False),
+            body=body,
             client_address=request.remote_addr,
         )
     )
