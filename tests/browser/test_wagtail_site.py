@@ -22,6 +22,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def billing_page(transactional_db: None, settings: Any, stripe_sandbox: Sandbox) -> Any:
     from wagtail.models import Site
 
+    from billflow_wagtail.models import BillflowSettings
     from testsite.models import ContentPage
 
     ids = stripe_sandbox.seed("demo")
