@@ -122,7 +122,7 @@ class Portal:
         self.scope = scope
         self._variants: dict[str, Portal] = {}
         self._variants_lock = threading.Lock()
-        self._site: Portal | None = None  # for a page's variant: the site's own portal
+        self._base: Portal | None = None  # for a page's variant: the portal it varies
         if settings.debug:
             logging.getLogger("billflow_core").setLevel(logging.DEBUG)
 
@@ -187,8 +187,8 @@ class Portal:
     def with_overrides(self, overrides: Mapping[str, Any]) -> Portal:
         """This portal with a page's own options, sharing its Stripe client, caches and
         stores (made once per set of options). Raises `SettingsError`."""
-        if self._site is not None:
-            return self._site.with_overrides(overrides)  # a page's options are the site's plus
+        if self._base is not None:
+            return self._base.with_overrides(overrides)  # always relative to the site's own
         if not overrides:
             return self
         key = json.dumps(dict(overrides), sort_keys=True, default=repr)
@@ -197,7 +197,7 @@ class Portal:
         if found is not None:
             return found
         variant = copy.copy(self)
-        variant._site = self
+        variant._base = self
         variant.settings = overridden_settings(self.settings, overrides)
         if (variant.settings.service, variant.settings.price_ids) != (
             self.settings.service,
