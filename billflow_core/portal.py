@@ -43,6 +43,7 @@ from .errors import BadInput, Conflict, Forbidden, NotFound
 from .gateway import StripeGateway
 from .hashing import expiring_hash
 from .invoices import InvoicePage, list_invoices
+from .limits import check_rate
 from .mail import Mailer, SMTPMailer
 from .overrides import open_overrides, overridden_settings, sign_overrides
 from .previews import ChangePreview, preview_change
@@ -266,6 +267,7 @@ class Portal:
         """What a proposed plan or quantity change would cost, checked by the same rules as
         the change itself. Writes nothing."""
         payload = checked_payload(payload, frozenset({"subscription", "price", "quantity"}))
+        check_rate(self.sign_in.store, self.settings, "preview", visitor.identity, self._clock())
         return preview_change(self._session(visitor, "preview"), payload)
 
     def invoices(
@@ -307,6 +309,7 @@ class Portal:
                                code="idempotency_conflict")  # fmt: skip
             log.debug("%s answered again from its first try", action)
             return cast(ActionResult, earlier[1])
+        check_rate(self.sign_in.store, self.settings, "action", visitor.identity, self._clock())
         session = self._session(visitor, key, may_be_new=action == "subscribe")
         answer = run(session, checked, visitor, int(self._clock()))
         state = build_state(

@@ -156,6 +156,10 @@ class PortalSettings:
     sign_in_per_email_per_hour: int = 5  # links asked for one address
     sign_in_per_address_per_hour: int = 20  # links asked from one client address
 
+    # How often one visitor may call Stripe through the portal (limits.py).
+    action_rate_limit: int = 30  # actions per minute per identity
+    preview_rate_limit: int = 60  # previews per minute per identity
+
     def __post_init__(self) -> None:
         _check_together(self)
 
@@ -228,6 +232,9 @@ def _check_together(settings: PortalSettings) -> None:
         raise SettingsError(
             "sign_in_per_email_per_hour and sign_in_per_address_per_hour must be at least 1"
         )
+    for name in ("action_rate_limit", "preview_rate_limit"):
+        if not 1 <= getattr(settings, name) <= 1000:
+            raise SettingsError(f"{name} must be between 1 and 1000 requests a minute")
     if not 60 <= settings.hash_lifetime <= 30 * 86400:
         raise SettingsError("hash_lifetime must be between 60 seconds and 30 days")
     if not 1 <= settings.pause_max_days <= 365:

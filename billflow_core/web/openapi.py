@@ -100,7 +100,8 @@ def _paths() -> JSON:
                 "`…Payload` schema); a field that action does not take is refused with 400 "
                 "`unknown_field`. A retry with the same `Idempotency-Key` gets the first "
                 "answer again; the key with another request is a 409 `idempotency_conflict`. "
-                "An empty body counts as `{}`.",
+                "An empty body counts as `{}`. Past the site's `action_rate_limit` actions a "
+                "minute for this identity: 429 `rate_limited` with `Retry-After`.",
                 parameters=[
                     {"name": "action", "in": "path", "required": True, "schema": {"enum": ACTIONS}},
                     {"$ref": "#/components/parameters/IdempotencyKey"},
@@ -117,6 +118,8 @@ def _paths() -> JSON:
                 "What a plan or quantity change would cost; writes nothing",
                 _json("The invoice the change would make", ref("Preview")),
                 _PREVIEW,
+                description="Past the site's `preview_rate_limit` previews a minute for this "
+                "identity: 429 `rate_limited` with `Retry-After`.",
                 parameters=[_LIMIT, _OPTIONS],
                 requestBody=_body(ref("PreviewRequest")),
                 security=_IDENTIFIED,

@@ -152,7 +152,7 @@ def test_the_page_sees_every_option_it_acts_on_and_nothing_only_the_server_needs
         "require_hash", "require_expiring_hash", "hash_lifetime", "service", "price_ids",
         "pause_behavior", "sign_in_redirect_url", "sign_in_from_address",
         "sign_in_link_lifetime", "sign_in_session_lifetime", "sign_in_per_email_per_hour",
-        "sign_in_per_address_per_hour",
+        "sign_in_per_address_per_hour", "action_rate_limit", "preview_rate_limit",
     }  # fmt: skip
     every = {f.name for f in dataclasses.fields(PortalSettings)}
     assert set(page) == every - server_only

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,9 +49,11 @@ def _serving(sandbox: Sandbox) -> Iterator[Callable[..., LiveAPI]]:
         template_dirs: Any = (),
         smtp: tuple[str, int] | None = None,
         mailer: Mailer | None = None,
+        clock: Callable[[], float] = time.time,
         **options: Any,
     ) -> LiveAPI:
-        """`smtp`: the (host, port) of a mail server the sign-in emails go to."""
+        """`smtp`: the (host, port) of a mail server the sign-in emails go to; `clock`: the
+        portal's time, for tests that move it."""
         portal = Portal(
             PortalSettings(**options),
             secret_key=SECRET,
@@ -58,6 +61,7 @@ def _serving(sandbox: Sandbox) -> Iterator[Callable[..., LiveAPI]]:
             stripe_api_base=sandbox.url,
             stripe_webhook_secret=webhook_secret,
             mailer=mailer if smtp is None else SMTPMailer(*smtp),
+            clock=clock,
         )
         server = start_server(make_wsgi_app(PortalAPI(portal, template_dirs=template_dirs)))
         servers.append(server)

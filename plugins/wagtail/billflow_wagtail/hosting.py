@@ -1,7 +1,7 @@
 """Django's facilities for the core, shared by every app server: its email backend sends the
 sign-in emails, its cache keeps the answers to retried actions (Redis or Memcached serve
-them all), and its database keeps used links, ended sessions and sign-in counts, which a
-cache could drop early or count wrong."""
+them all), and its database keeps used links, ended sessions and the rate limits' counts
+(sign-in links, actions, previews), which a cache could drop early or count wrong."""
 
 from __future__ import annotations
 

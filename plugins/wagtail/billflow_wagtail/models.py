@@ -172,6 +172,16 @@ class BillflowSettings(BaseSiteSetting):
         default=_default("sign_in_per_address_per_hour")
     )
 
+    # How often one visitor may call Stripe.
+    action_rate_limit = models.PositiveIntegerField(
+        default=_default("action_rate_limit"),
+        help_text="Actions one customer may take in a minute (then they wait).",
+    )
+    preview_rate_limit = models.PositiveIntegerField(
+        default=_default("preview_rate_limit"),
+        help_text="Price previews one customer may ask for in a minute (then they wait).",
+    )
+
     panels = [
         MultiFieldPanel(
             ["identify_by", "require_hash", "require_expiring_hash", "hash_lifetime"],
@@ -219,6 +229,7 @@ class BillflowSettings(BaseSiteSetting):
             ],
             heading="Email sign-in",
         ),
+        MultiFieldPanel(["action_rate_limit", "preview_rate_limit"], heading="Rate limits"),
         MultiFieldPanel(["events", "debug"], heading="For developers"),
     ]
 
