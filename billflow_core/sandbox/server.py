@@ -36,6 +36,8 @@ _CORS = {
     "Access-Control-Max-Age": "600",
 }
 _QUERY = re.compile(r"\?[^\s'\"]*")
+IDLE_TIMEOUT = 5.0  # seconds a connection may stay silent
+MAX_CONNECTIONS = 64  # connections served at once
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -44,6 +46,12 @@ class _Handler(BaseHTTPRequestHandler):
     # for the client's delayed ACK and every answer takes 40 ms.
     disable_nagle_algorithm = True
     server: _Server
+
+    def setup(self) -> None:
+        # A keep-alive connection silent this long is closed (http.server catches the
+        # timeout and ends the connection), so idle clients cannot hold every slot.
+        super().setup()
+        self.connection.settimeout(self.server.idle_timeout)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         # The method, path and status only: a query string can carry a secret (Stripe.js
@@ -107,9 +115,50 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
+    """A thread per connection, at most `max_connections` at once. Connections past that
+    wait in the listen backlog (no thread, only the kernel's queue) until a slot frees,
+    rather than being refused: a test's burst of parallel requests is answered late instead
+    of failing, and idle connections give their slots back within `idle_timeout`."""
+
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # where connections past the cap wait
     sandbox: Sandbox
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[BaseHTTPRequestHandler],
+        *,
+        idle_timeout: float,
+        max_connections: int,
+    ) -> None:
+        self.idle_timeout = idle_timeout
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._stopping = threading.Event()
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # Waiting here holds up the accept loop, so further connections stay in the backlog.
+        while not self._slots.acquire(timeout=0.1):
+            if self._stopping.is_set():
+                self.shutdown_request(request)
+                return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def shutdown(self) -> None:
+        self._stopping.set()
+        super().shutdown()
 
 
 class Sandbox:
@@ -133,7 +182,15 @@ class Sandbox:
         secret_key: str | None = None,
         publishable_key: str | None = None,
         webhook_retry_delays: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0),
+        idle_timeout: float = IDLE_TIMEOUT,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
+        """`idle_timeout`: seconds a connection may stay silent before it is closed;
+        `max_connections`: connections served at once (the others wait to be accepted)."""
+        if idle_timeout <= 0 or max_connections < 1:
+            raise ValueError("idle_timeout must be positive and max_connections at least 1")
+        self._idle_timeout = idle_timeout
+        self._max_connections = max_connections
         token = random_token(24)
         self.secret_key = secret_key or f"sk_test_sandbox{token}"
         self.publishable_key = publishable_key or f"pk_test_sandbox{token}"
@@ -162,7 +219,12 @@ class Sandbox:
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> Sandbox:
         """Listen and serve in a background thread; returns the sandbox for chaining."""
-        server = _Server((self._host, self._port), _Handler)
+        server = _Server(
+            (self._host, self._port),
+            _Handler,
+            idle_timeout=self._idle_timeout,
+            max_connections=self._max_connections,
+        )
         server.sandbox = self
         self._server = server
         # `stop()` waits for the serving loop to notice; the default half-second poll would
