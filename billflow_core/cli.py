@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import ipaddress
 import os
 import signal
 import sys
@@ -18,9 +19,46 @@ from . import __version__
 DEFAULT_SANDBOX_PORT = 12111
 
 
+def _is_loopback(host: str) -> bool:
+    """Whether `host` is only reachable from this machine: 127.0.0.0/8, ::1 or localhost."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _exposure_refused(command: str, args: argparse.Namespace, what: str) -> bool:
+    """Say why `--host` beyond loopback needs `--expose-test-data`; True when refused."""
+    if _is_loopback(args.host):
+        return False
+    if args.expose_test_data:
+        print(f"billflow {command}: listening on {args.host}: {what}", file=sys.stderr)
+        return False
+    print(
+        f"billflow {command}: --host {args.host} is not a loopback address, so {what}. "
+        "Pass --expose-test-data to listen there anyway.",
+        file=sys.stderr,
+    )
+    return True
+
+
+_SANDBOX_EXPOSES = (
+    "anyone who can reach it can read and change every object in the sandbox with its "
+    "printed secret key"
+)
+_DEMO_EXPOSES = (
+    "anyone who can reach it can open any customer's portal with ?as=, read the sign-in "
+    "emails at /mail and use the Stripe sandbox behind it"
+)
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     from .sandbox import Sandbox
 
+    if _exposure_refused("sandbox", args, _SANDBOX_EXPOSES):
+        return 2
     sandbox = Sandbox(
         args.host,
         args.port,
@@ -152,6 +190,8 @@ def _doctor(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from .demo import DemoError, start_demo
 
+    if _exposure_refused("demo", args, _DEMO_EXPOSES):
+        return 2
     site: list[str] = []
 
     def on_mail(mail: Any) -> None:  # the message's link is for the mailbox page, not a log
@@ -222,6 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="load state from FILE if it exists, and save every change to it",
     )
+    sandbox.add_argument(
+        "--expose-test-data",
+        action="store_true",
+        help="allow a --host beyond loopback, where anyone who reaches it reads and "
+        "changes the sandbox's data",
+    )
     sandbox.set_defaults(run=_sandbox)
 
     demo = commands.add_parser(
@@ -234,6 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     demo.add_argument(
         "--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)"
+    )
+    demo.add_argument(
+        "--expose-test-data",
+        action="store_true",
+        help="allow a --host beyond loopback, where anyone who reaches it opens any "
+        "customer's portal (?as=), reads the sign-in emails (/mail) and uses the sandbox",
     )
     demo.set_defaults(run=_demo)
 
