@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Literal
 
-from .codes import code_refusals, kept_discounts, promotion_code_id
+from .codes import PROMOTION_KEY, code_refusals, coupons_held, kept_discounts, typed_promotion
 from .comebacks import resubscribe, subscribe
 from .downgrades import release_schedule, schedule_change, undo_downgrade
 from .errors import BadInput, Conflict, NotFound
@@ -22,6 +22,7 @@ from .rules import (
     check_change_plan,
     check_change_quantity,
     check_coupon_action,
+    check_coupon_not_held,
     check_feature,
     check_pause,
     check_resume,
@@ -162,14 +163,22 @@ def undo_cancel(session: Session, subscription_id: Any) -> Any:
 
 
 def apply_coupon(session: Session, subscription_id: Any, code: Any) -> Any:
-    """Add a promotion code, as customers type it, to the subscription, keeping the
-    discounts it already has."""
+    """Put a promotion code, as customers type it, on the subscription. It replaces the
+    code the customer typed before and keeps the site's own discounts (a retention offer,
+    a staff coupon); a code whose coupon the subscription already has is refused, so codes
+    never stack."""
     subscription, facts = session.facts(subscription_id)
-    promotion = promotion_code_id(session, check_coupon_action(session.settings, facts, code))
-    discounts = kept_discounts(subscription)
+    typed = check_coupon_action(session.settings, facts, code)
+    promotion, coupon = typed_promotion(session, typed)
+    check_coupon_not_held(coupons_held(subscription), coupon)
+    discounts = kept_discounts(subscription, but_typed=True)
     discounts.append({"promotion_code": promotion})
     with code_refusals(session, code):
-        return session.update(subscription.id, {"discounts": discounts}, step="apply_coupon")
+        return session.update(
+            subscription.id,
+            {"discounts": discounts, "metadata": {PROMOTION_KEY: promotion}},
+            step="apply_coupon",
+        )
 
 
 def accept_retention_offer(session: Session, subscription_id: Any, reason: Any) -> Any:

@@ -27,6 +27,7 @@ __all__ = [
     "check_comeback",
     "check_coupon",
     "check_coupon_action",
+    "check_coupon_not_held",
     "check_feature",
     "check_no_change_pending",
     "check_not_scheduled",
@@ -398,6 +399,14 @@ def check_coupon_action(settings: PortalSettings, facts: SubscriptionFacts, code
     check_feature(settings, "apply_coupon")
     _live(facts)
     return check_code(code)
+
+
+def check_coupon_not_held(held: set[str], coupon_id: str) -> None:
+    """A code whose coupon the subscription already has: the same discount twice would
+    stack (twenty-two WELCOME20s make a $29.00 invoice $0.22)."""
+    if coupon_id in held:
+        raise Conflict("This subscription already has that discount.",
+                       code="coupon_already_applied", field="coupon")  # fmt: skip
 
 
 def check_coupon(coupon: Any) -> None:

@@ -182,3 +182,45 @@ def test_someone_elses_card_update_cannot_be_finished(
         "feature_disabled",
         lambda: actions.start_card_update(session_for(update_payment_method=False)),
     )
+
+
+def test_a_code_whose_coupon_the_subscription_has_is_refused(
+    stripe_sandbox: Sandbox,
+    stripe_client: stripe.StripeClient,
+    session_for: Callable[..., Session],
+    demo: dict[str, Any],
+) -> None:
+    team = demo["subscriptions"][0]
+    actions.apply_coupon(session_for(coupons=True), team, "WELCOME20")
+    assert_refused(
+        stripe_sandbox,
+        Conflict,
+        "coupon_already_applied",
+        lambda: actions.apply_coupon(session_for("intent-2", coupons=True), team, "welcome20"),
+    )
+    held = stripe_client.v1.subscriptions.retrieve(team, {"expand": ["discounts"]})
+    assert [d.promotion_code for d in held.discounts] == [demo["promotion_code"]]
+
+
+def test_a_typed_code_replaces_the_last_typed_code_and_keeps_the_sites_discounts(
+    stripe_client: stripe.StripeClient,
+    session_for: Callable[..., Session],
+    demo: dict[str, Any],
+) -> None:
+    v1 = stripe_client.v1
+    team = demo["subscriptions"][0]
+    staff = v1.coupons.create({"percent_off": 5, "duration": "forever"})
+    v1.subscriptions.update(team, {"discounts": [{"coupon": staff.id}]})
+    spring = v1.coupons.create({"percent_off": 10, "duration": "forever"})
+    spring_code = v1.promotion_codes.create(
+        {"promotion": {"type": "coupon", "coupon": spring.id}, "code": "SPRING10"}
+    )
+
+    actions.apply_coupon(session_for(coupons=True), team, "WELCOME20")
+    actions.apply_coupon(session_for("intent-2", coupons=True), team, "SPRING10")
+
+    held = v1.subscriptions.retrieve(team, {"expand": ["discounts"]})
+    assert [(d.source.coupon, d.promotion_code) for d in held.discounts] == [
+        (staff.id, None),
+        (spring.id, spring_code.id),
+    ]

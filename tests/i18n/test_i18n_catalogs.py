@@ -56,7 +56,8 @@ invoices.more invoices.none
 error.card_declined error.payment_failed error.feature_disabled
 error.subscription_not_found error.customer_not_found error.plan_not_offered
 error.same_plan error.quantity_out_of_bounds error.quantity_invalid error.same_quantity
-error.coupon_invalid error.coupon_expired error.coupon_required error.reason_invalid
+error.coupon_invalid error.coupon_expired error.coupon_already_applied error.coupon_required
+error.reason_invalid
 error.comment_invalid error.already_canceled error.already_canceling error.not_canceling
 error.subscription_ended error.subscription_incomplete error.already_subscribed
 error.payment_pending error.change_pending error.no_change_pending
