@@ -16,6 +16,7 @@ from .comebacks import resubscribe, subscribe
 from .downgrades import release_schedule, schedule_change, undo_downgrade
 from .errors import BadInput, Conflict, NotFound
 from .gateway import SUBSCRIPTION_EXPAND
+from .pauses import PAUSES_KEY, pauses_in_year, with_pause
 from .rules import (
     change_timing,
     check_cancel,
@@ -25,6 +26,7 @@ from .rules import (
     check_coupon_not_held,
     check_feature,
     check_pause,
+    check_pause_allowance,
     check_resume,
     check_retention_offer,
     check_undo_cancel,
@@ -209,12 +211,18 @@ def accept_retention_offer(session: Session, subscription_id: Any, reason: Any) 
 
 
 def pause(session: Session, subscription_id: Any, resumes_at: Any, *, now: int) -> Any:
-    """Pause collecting payments until `resumes_at`, as the site's pause behaviour says."""
+    """Pause collecting payments until `resumes_at`, as the site's pause behaviour says,
+    at most `pause_limit_per_year` times in any 365 days (counted in the metadata)."""
     subscription, facts = session.facts(subscription_id)
     until = check_pause(session.settings, facts, resumes_at, now)
+    recent = pauses_in_year(subscription, now)
+    check_pause_allowance(session.settings, len(recent))
     return session.update(
         subscription.id,
-        {"pause_collection": {"behavior": session.settings.pause_behavior, "resumes_at": until}},
+        {
+            "pause_collection": {"behavior": session.settings.pause_behavior, "resumes_at": until},
+            "metadata": {PAUSES_KEY: with_pause(recent, now)},
+        },
         step="pause",
     )
 

@@ -34,6 +34,7 @@ __all__ = [
     "check_not_subscribed",
     "check_owner",
     "check_pause",
+    "check_pause_allowance",
     "check_resubscribe",
     "check_resume",
     "check_retention_offer",
@@ -385,6 +386,16 @@ def check_pause(
         raise BadInput(f"Choose a resume date within {settings.pause_max_days} days.",
                        code="resume_date_out_of_bounds", field="resumes_at")  # fmt: skip
     return resumes_at
+
+
+def check_pause_allowance(settings: PortalSettings, recent_pauses: int) -> None:
+    """A pause within the site's allowance: `pause_limit_per_year` pauses in any 365 days,
+    so pausing cannot stand in for cancelling for good."""
+    if recent_pauses >= settings.pause_limit_per_year:
+        raise Conflict(
+            f"This subscription can be paused {settings.pause_limit_per_year} time(s) a year.",
+            code="pause_limit_reached",
+        )
 
 
 def check_code(code: Any) -> str:

@@ -62,7 +62,8 @@ error.comment_invalid error.already_canceled error.already_canceling error.not_c
 error.subscription_ended error.subscription_incomplete error.already_subscribed
 error.payment_pending error.change_pending error.no_change_pending
 error.managed_by_schedule error.resume_date_invalid error.resume_date_out_of_bounds
-error.already_paused error.not_paused error.offer_already_taken error.offer_unavailable
+error.already_paused error.not_paused error.pause_limit_reached error.offer_already_taken
+error.offer_unavailable
 error.no_offer error.hash_mismatch error.hash_expired error.hash_missing
 error.rate_limited error.stripe_unavailable error.idempotency_conflict
 error.handler_stopped error.network
