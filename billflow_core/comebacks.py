@@ -86,7 +86,8 @@ def subscribe(session: Session, email: str | None, price_id: Any, code: Any = No
     if waiting is not None:
         return waiting
     others = [SubscriptionFacts.of(s) for s in session.subscriptions.values() if s["items"].data]
-    plan = check_subscribe(session.settings, session.catalog, others, price_id, code)
+    currency = getattr(session.customer, "currency", None)  # None for someone new
+    plan = check_subscribe(session.settings, session.catalog, others, price_id, code, currency)
     discounts: list[sp.SubscriptionCreateParamsDiscount] = []
     typed: dict[str, str] = {}  # the code, named so that a later one replaces it
     if code not in (None, ""):
