@@ -11,19 +11,22 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Literal
 
-from .codes import code_refusals, kept_discounts, promotion_code_id
+from .codes import PROMOTION_KEY, code_refusals, coupons_held, kept_discounts, typed_promotion
 from .comebacks import resubscribe, subscribe
 from .downgrades import release_schedule, schedule_change, undo_downgrade
 from .errors import BadInput, Conflict, NotFound
 from .gateway import SUBSCRIPTION_EXPAND
+from .pauses import PAUSES_KEY, pauses_in_year, with_pause
 from .rules import (
     change_timing,
     check_cancel,
     check_change_plan,
     check_change_quantity,
     check_coupon_action,
+    check_coupon_not_held,
     check_feature,
     check_pause,
+    check_pause_allowance,
     check_resume,
     check_retention_offer,
     check_undo_cancel,
@@ -162,14 +165,22 @@ def undo_cancel(session: Session, subscription_id: Any) -> Any:
 
 
 def apply_coupon(session: Session, subscription_id: Any, code: Any) -> Any:
-    """Add a promotion code, as customers type it, to the subscription, keeping the
-    discounts it already has."""
+    """Put a promotion code, as customers type it, on the subscription. It replaces the
+    code the customer typed before and keeps the site's own discounts (a retention offer,
+    a staff coupon); a code whose coupon the subscription already has is refused, so codes
+    never stack."""
     subscription, facts = session.facts(subscription_id)
-    promotion = promotion_code_id(session, check_coupon_action(session.settings, facts, code))
-    discounts = kept_discounts(subscription)
+    typed = check_coupon_action(session.settings, facts, code)
+    promotion, coupon = typed_promotion(session, typed)
+    check_coupon_not_held(coupons_held(subscription), coupon)
+    discounts = kept_discounts(subscription, but_typed=True)
     discounts.append({"promotion_code": promotion})
     with code_refusals(session, code):
-        return session.update(subscription.id, {"discounts": discounts}, step="apply_coupon")
+        return session.update(
+            subscription.id,
+            {"discounts": discounts, "metadata": {PROMOTION_KEY: promotion}},
+            step="apply_coupon",
+        )
 
 
 def accept_retention_offer(session: Session, subscription_id: Any, reason: Any) -> Any:
@@ -200,12 +211,18 @@ def accept_retention_offer(session: Session, subscription_id: Any, reason: Any) 
 
 
 def pause(session: Session, subscription_id: Any, resumes_at: Any, *, now: int) -> Any:
-    """Pause collecting payments until `resumes_at`, as the site's pause behaviour says."""
+    """Pause collecting payments until `resumes_at`, as the site's pause behaviour says,
+    at most `pause_limit_per_year` times in any 365 days (counted in the metadata)."""
     subscription, facts = session.facts(subscription_id)
     until = check_pause(session.settings, facts, resumes_at, now)
+    recent = pauses_in_year(subscription, now)
+    check_pause_allowance(session.settings, len(recent))
     return session.update(
         subscription.id,
-        {"pause_collection": {"behavior": session.settings.pause_behavior, "resumes_at": until}},
+        {
+            "pause_collection": {"behavior": session.settings.pause_behavior, "resumes_at": until},
+            "metadata": {PAUSES_KEY: with_pause(recent, now)},
+        },
         step="pause",
     )
 

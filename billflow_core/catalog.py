@@ -88,9 +88,16 @@ class Catalog:
 
     def alternatives(self, price_id: str) -> tuple[Plan, ...]:
         """The plans a subscriber of `price_id` may move to, itself included; none when the
-        price is not offered at all."""
+        price is not offered at all. Only prices in its currency: Stripe bills a
+        subscription, and a customer once billed, in one currency, so a price in another
+        is not a plan they can move to (a multi-currency catalog lists one price per
+        currency)."""
         current = self.plan(price_id)
-        return () if current is None else self.service_plans(current.service)
+        if current is None:
+            return ()
+        return tuple(
+            p for p in self.service_plans(current.service) if p.currency == current.currency
+        )
 
 
 def build_catalog(prices: Iterable[Any], settings: PortalSettings) -> Catalog:

@@ -14,7 +14,17 @@ from .session import Session
 if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe
     from stripe import params as sp
 
-__all__ = ["code_refusals", "kept_discounts", "promotion_code_id"]
+__all__ = [
+    "PROMOTION_KEY",
+    "code_refusals",
+    "coupons_held",
+    "kept_discounts",
+    "promotion_code_id",
+    "typed_promotion",
+]
+
+# Where Billflow remembers the promotion code a customer typed on a subscription (its id).
+PROMOTION_KEY = "billflow_promotion_code"
 
 
 @contextmanager
@@ -33,8 +43,14 @@ def code_refusals(session: Session, typed: Any) -> Iterator[None]:
 
 
 def promotion_code_id(session: Session, code: Any) -> str:
-    """The id of the redeemable promotion code a customer typed. Only promotion codes: a
-    raw coupon id (a staff discount, a retention offer) is not something to type in."""
+    """The id of the redeemable promotion code a customer typed."""
+    return typed_promotion(session, code)[0]
+
+
+def typed_promotion(session: Session, code: Any) -> tuple[str, str]:
+    """The redeemable promotion code a customer typed, as its id and its coupon's id. Only
+    promotion codes: a raw coupon id (a staff discount, a retention offer) is not something
+    to type in."""
     typed = check_code(code)
     promotion = (
         session.promotions.find(typed)
@@ -45,11 +61,37 @@ def promotion_code_id(session: Session, code: Any) -> str:
     if isinstance(coupon, str):  # not expanded: never with the gateway's own lookup
         coupon = session.gateway.coupon(coupon)
     check_coupon(coupon)
-    assert promotion is not None
-    return str(promotion.id)
+    assert promotion is not None and coupon is not None
+    return str(promotion.id), str(coupon.id)
 
 
-def kept_discounts(subscription: Any) -> list[sp.SubscriptionUpdateParamsDiscount]:
+def coupons_held(subscription: Any) -> set[str]:
+    """The ids of the coupons the subscription's discounts were redeemed from."""
+    held = set()
+    for discount in subscription.discounts or ():
+        coupon = getattr(getattr(discount, "source", None), "coupon", None)
+        if coupon is not None:
+            held.add(coupon if isinstance(coupon, str) else str(coupon.id))
+    return held
+
+
+def kept_discounts(
+    subscription: Any, *, but_typed: bool = False
+) -> list[sp.SubscriptionUpdateParamsDiscount]:
     """The subscription's discounts as `discounts[]` entries that keep them: Stripe's
-    update replaces the whole list."""
-    return [{"discount": d if isinstance(d, str) else d.id} for d in subscription.discounts or ()]
+    update replaces the whole list. `but_typed` leaves out the one a customer typed.
+
+    The typed one is the discount from the promotion code Billflow last applied, as the
+    subscription's metadata names it (`PROMOTION_KEY`). Stripe's own `promotion_code` on
+    a discount cannot tell them apart alone: staff may redeem a promotion code in the
+    Dashboard too, and the site's discounts (a retention offer, a staff coupon) must stay
+    when a customer changes their code. Only what Billflow wrote marks the customer's."""
+    metadata = subscription.metadata
+    typed = metadata[PROMOTION_KEY] if metadata and PROMOTION_KEY in metadata else None
+    kept: list[sp.SubscriptionUpdateParamsDiscount] = []
+    for discount in subscription.discounts or ():
+        if isinstance(discount, str):
+            kept.append({"discount": discount})
+        elif not (but_typed and typed and discount.promotion_code == typed):
+            kept.append({"discount": discount.id})
+    return kept

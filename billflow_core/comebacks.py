@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .catalog import Plan
-from .codes import code_refusals, promotion_code_id
+from .codes import PROMOTION_KEY, code_refusals, promotion_code_id
 from .errors import NotFound
 from .rules import SubscriptionFacts, check_not_subscribed, check_resubscribe, check_subscribe
 from .session import Session
@@ -36,8 +36,10 @@ def resubscribe(
     others = [SubscriptionFacts.of(s) for s in session.subscriptions.values() if s["items"].data]
     check_not_subscribed(session.catalog, others, price)
     discounts: list[sp.SubscriptionCreateParamsDiscount] = []
+    typed: dict[str, str] = {}  # the code, named so that a later one replaces it
     if code not in (None, ""):
-        discounts.append({"promotion_code": promotion_code_id(session, code)})
+        typed[PROMOTION_KEY] = promotion_code_id(session, code)
+        discounts.append({"promotion_code": typed[PROMOTION_KEY]})
     quantity = _comeback_quantity(session.catalog.plan(price), facts)
     with code_refusals(session, code):
         created = session.gateway.create_subscription(
@@ -45,6 +47,7 @@ def resubscribe(
                 "customer": session.customer_id,
                 "items": [{"price": price, "quantity": quantity}],
                 "discounts": discounts,
+                "metadata": typed,
                 "payment_behavior": "allow_incomplete",
                 "expand": ["latest_invoice.confirmation_secret", "discounts.source.coupon"],
             },
@@ -83,10 +86,13 @@ def subscribe(session: Session, email: str | None, price_id: Any, code: Any = No
     if waiting is not None:
         return waiting
     others = [SubscriptionFacts.of(s) for s in session.subscriptions.values() if s["items"].data]
-    plan = check_subscribe(session.settings, session.catalog, others, price_id, code)
+    currency = getattr(session.customer, "currency", None)  # None for someone new
+    plan = check_subscribe(session.settings, session.catalog, others, price_id, code, currency)
     discounts: list[sp.SubscriptionCreateParamsDiscount] = []
+    typed: dict[str, str] = {}  # the code, named so that a later one replaces it
     if code not in (None, ""):
-        discounts.append({"promotion_code": promotion_code_id(session, code)})
+        typed[PROMOTION_KEY] = promotion_code_id(session, code)
+        discounts.append({"promotion_code": typed[PROMOTION_KEY]})
     if session.customer is None:
         if email is None:  # a `cus_` identity that names no customer
             raise NotFound("No such customer.", code="customer_not_found", field="identity")
@@ -102,6 +108,7 @@ def subscribe(session: Session, email: str | None, price_id: Any, code: Any = No
                 "customer": session.customer_id,
                 "items": [{"price": plan.price_id, "quantity": minimum}],
                 "discounts": discounts,
+                "metadata": typed,
                 "payment_behavior": "default_incomplete",
                 "payment_settings": {"save_default_payment_method": "on_subscription"},
                 "expand": ["latest_invoice.confirmation_secret", "discounts.source.coupon"],

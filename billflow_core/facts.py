@@ -32,6 +32,7 @@ class SubscriptionFacts:
     schedule_ours: bool = False  # that schedule is a downgrade Billflow made
     downgrade_pending: bool = False  # ...and the downgrade has not begun yet
     awaiting_payment: bool = False  # a change Stripe holds until its invoice is paid
+    currency: str | None = None  # what Stripe bills it in (lower case, as Stripe)
 
     @classmethod
     def of(cls, subscription: Any) -> SubscriptionFacts:
@@ -53,6 +54,7 @@ class SubscriptionFacts:
             schedule_ours=_is_billflows(subscription),
             downgrade_pending=_is_billflows(subscription, pending=True),
             awaiting_payment=getattr(subscription, "pending_update", None) is not None,
+            currency=getattr(subscription, "currency", None),
         )
 
 

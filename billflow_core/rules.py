@@ -27,15 +27,18 @@ __all__ = [
     "check_comeback",
     "check_coupon",
     "check_coupon_action",
+    "check_coupon_not_held",
     "check_feature",
     "check_no_change_pending",
     "check_not_scheduled",
     "check_not_subscribed",
     "check_owner",
     "check_pause",
+    "check_pause_allowance",
     "check_resubscribe",
     "check_resume",
     "check_retention_offer",
+    "check_same_currency",
     "check_subscribe",
     "check_undo_cancel",
     "check_undo_downgrade",
@@ -107,6 +110,7 @@ def check_change_plan(
         raise BadInput("Choose a plan.", code="price_required", field="price")
     offered = {plan.price_id: plan for plan in catalog.alternatives(facts.price_id)}
     if price_id not in offered:
+        check_same_currency(catalog.plan(price_id), facts.currency)
         raise BadInput("That plan is not offered for this subscription.",
                        code="plan_not_offered", field="price")  # fmt: skip
     if price_id == facts.price_id:
@@ -119,6 +123,14 @@ def check_change_plan(
             field="price",
         )
     return plan
+
+
+def check_same_currency(plan: Plan | None, currency: str | None) -> None:
+    """A plan billed in the currency the customer already pays in, where they have one:
+    Stripe keeps a subscription, and a customer once billed, to one currency."""
+    if plan is not None and currency is not None and plan.currency != currency:
+        raise BadInput(f"That plan is billed in {plan.currency.upper()}, not {currency.upper()}.",
+                       code="currency_mismatch", field="price")  # fmt: skip
 
 
 def _takes_quantity(plan: Plan, quantity: int) -> bool:
@@ -303,18 +315,23 @@ def check_comeback(
 
 
 def picker_plans(
-    settings: PortalSettings, catalog: Catalog, others: list[SubscriptionFacts]
+    settings: PortalSettings,
+    catalog: Catalog,
+    others: list[SubscriptionFacts],
+    currency: str | None = None,
 ) -> tuple[Plan, ...]:
     """The plans the picker offers: only to someone with no live subscription unless the
-    site shows it to subscribers too, and only plans `check_subscribe` would accept."""
+    site shows it to subscribers too, and only plans `check_subscribe` would accept (in
+    `currency`, the customer's once Stripe has billed them)."""
     if any(o.status in LIVE for o in others) and not settings.plan_picker:
         return ()
     offered = []
     for plan in catalog.plans:
         try:
+            check_same_currency(plan, currency)
             check_not_subscribed(catalog, others, plan.price_id)
             check_comeback(settings, catalog, others, plan, None)
-        except (Conflict, Forbidden):
+        except (BadInput, Conflict, Forbidden):
             continue
         offered.append(plan)
     return tuple(offered)
@@ -326,9 +343,11 @@ def check_subscribe(
     others: list[SubscriptionFacts],
     price_id: Any,
     code: Any,
+    currency: str | None = None,
 ) -> Plan:
-    """The plan someone picks: one the picker offers, not beside a live subscription of
-    its service; a code only where coupons are on."""
+    """The plan someone picks: one the picker offers, in `currency` (the customer's, once
+    they have one), not beside a live subscription of its service; a code only where
+    coupons are on."""
     if others and any(o.status in LIVE for o in others) and not settings.plan_picker:
         raise Forbidden(
             "This site does not offer more plans to subscribers.", code="feature_disabled"
@@ -343,6 +362,7 @@ def check_subscribe(
     )
     if plan is None:
         raise BadInput("That plan is not offered.", code="plan_not_offered", field="price")
+    check_same_currency(plan, currency)
     check_not_subscribed(catalog, others, plan.price_id)
     check_comeback(settings, catalog, others, plan, code)
     return plan
@@ -386,6 +406,16 @@ def check_pause(
     return resumes_at
 
 
+def check_pause_allowance(settings: PortalSettings, recent_pauses: int) -> None:
+    """A pause within the site's allowance: `pause_limit_per_year` pauses in any 365 days,
+    so pausing cannot stand in for cancelling for good."""
+    if recent_pauses >= settings.pause_limit_per_year:
+        raise Conflict(
+            f"This subscription can be paused {settings.pause_limit_per_year} time(s) a year.",
+            code="pause_limit_reached",
+        )
+
+
 def check_code(code: Any) -> str:
     """A promotion code as a customer typed it: short text, spaces trimmed."""
     if not isinstance(code, str) or not code.strip() or len(code) > 200:
@@ -398,6 +428,14 @@ def check_coupon_action(settings: PortalSettings, facts: SubscriptionFacts, code
     check_feature(settings, "apply_coupon")
     _live(facts)
     return check_code(code)
+
+
+def check_coupon_not_held(held: set[str], coupon_id: str) -> None:
+    """A code whose coupon the subscription already has: the same discount twice would
+    stack (twenty-two WELCOME20s make a $29.00 invoice $0.22)."""
+    if coupon_id in held:
+        raise Conflict("This subscription already has that discount.",
+                       code="coupon_already_applied", field="coupon")  # fmt: skip
 
 
 def check_coupon(coupon: Any) -> None:

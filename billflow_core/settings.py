@@ -127,6 +127,7 @@ class PortalSettings:
     pause_instead_of_cancel: bool = False
     pause_behavior: Literal["mark_uncollectible", "keep_as_draft", "void"] = "void"
     pause_max_days: int = 90
+    pause_limit_per_year: int = 1
     resubscribe: bool = True
     change_plan_on_resubscribe: bool = False
 
@@ -239,6 +240,8 @@ def _check_together(settings: PortalSettings) -> None:
         raise SettingsError("hash_lifetime must be between 60 seconds and 30 days")
     if not 1 <= settings.pause_max_days <= 365:
         raise SettingsError("pause_max_days must be between 1 and 365")
+    if not 1 <= settings.pause_limit_per_year <= 52:
+        raise SettingsError("pause_limit_per_year must be between 1 and 52")
     if not _LANGUAGE.fullmatch(settings.default_language):
         raise SettingsError(
             f"default_language must be a language code such as 'en' or 'pt-BR', "

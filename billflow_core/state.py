@@ -165,16 +165,19 @@ def build_state(
         name=customer.name,
         card=_card(getattr(customer.invoice_settings, "default_payment_method", None)),
         subscriptions=views,
-        plans=_picker(settings, catalog, every),
+        plans=_picker(settings, catalog, every, getattr(customer, "currency", None)),
     )
 
 
 def _picker(
-    settings: PortalSettings, catalog: Catalog, subscriptions: list[Any]
+    settings: PortalSettings,
+    catalog: Catalog,
+    subscriptions: list[Any],
+    currency: str | None = None,
 ) -> tuple[Plan, ...]:
     """The plans the picker offers, by the same rules `subscribe` enforces."""
     others = [SubscriptionFacts.of(s) for s in subscriptions]
-    return picker_plans(settings, catalog, others)
+    return picker_plans(settings, catalog, others, currency)
 
 
 def _card(payment_method: Any) -> Card | None:

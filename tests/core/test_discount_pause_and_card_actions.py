@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import stripe
 from refusal import assert_refused
 
@@ -182,3 +183,91 @@ def test_someone_elses_card_update_cannot_be_finished(
         "feature_disabled",
         lambda: actions.start_card_update(session_for(update_payment_method=False)),
     )
+
+
+def test_a_code_whose_coupon_the_subscription_has_is_refused(
+    stripe_sandbox: Sandbox,
+    stripe_client: stripe.StripeClient,
+    session_for: Callable[..., Session],
+    demo: dict[str, Any],
+) -> None:
+    team = demo["subscriptions"][0]
+    actions.apply_coupon(session_for(coupons=True), team, "WELCOME20")
+    assert_refused(
+        stripe_sandbox,
+        Conflict,
+        "coupon_already_applied",
+        lambda: actions.apply_coupon(session_for("intent-2", coupons=True), team, "welcome20"),
+    )
+    held = stripe_client.v1.subscriptions.retrieve(team, {"expand": ["discounts"]})
+    assert [d.promotion_code for d in held.discounts] == [demo["promotion_code"]]
+
+
+def test_a_typed_code_replaces_the_last_typed_code_and_keeps_the_sites_discounts(
+    stripe_client: stripe.StripeClient,
+    session_for: Callable[..., Session],
+    demo: dict[str, Any],
+) -> None:
+    v1 = stripe_client.v1
+    team = demo["subscriptions"][0]
+    staff = v1.coupons.create({"percent_off": 5, "duration": "forever"})
+    v1.subscriptions.update(team, {"discounts": [{"coupon": staff.id}]})
+    spring = v1.coupons.create({"percent_off": 10, "duration": "forever"})
+    spring_code = v1.promotion_codes.create(
+        {"promotion": {"type": "coupon", "coupon": spring.id}, "code": "SPRING10"}
+    )
+
+    actions.apply_coupon(session_for(coupons=True), team, "WELCOME20")
+    actions.apply_coupon(session_for("intent-2", coupons=True), team, "SPRING10")
+
+    held = v1.subscriptions.retrieve(team, {"expand": ["discounts"]})
+    assert [(d.source.coupon, d.promotion_code) for d in held.discounts] == [
+        (staff.id, None),
+        (spring.id, spring_code.id),
+    ]
+
+
+def test_a_pause_past_the_yearly_limit_is_refused(
+    stripe_sandbox: Sandbox,
+    stripe_client: stripe.StripeClient,
+    session_for: Callable[..., Session],
+    demo: dict[str, Any],
+) -> None:
+    team = demo["subscriptions"][0]
+    now = int(time.time())
+    options = {"pause_instead_of_cancel": True}
+    actions.pause(session_for(**options), team, now + 10 * DAY, now=now)
+    actions.resume(session_for("i-2", **options), team)
+    assert_refused(
+        stripe_sandbox,
+        Conflict,
+        "pause_limit_reached",
+        lambda: actions.pause(session_for("i-3", **options), team, now + 40 * DAY, now=now + DAY),
+    )
+    actions.pause(
+        session_for("i-4", pause_limit_per_year=2, **options), team, now + 40 * DAY, now=now + DAY
+    )
+    assert stripe_client.v1.subscriptions.retrieve(team).pause_collection is not None
+
+
+def test_pauses_older_than_365_days_leave_the_allowance(
+    stripe_client: stripe.StripeClient,
+    session_for: Callable[..., Session],
+    demo: dict[str, Any],
+) -> None:
+    team = demo["subscriptions"][0]
+    now = int(time.time())
+    old, recent = now - 366 * DAY, now - 364 * DAY
+    stripe_client.v1.subscriptions.update(team, {"metadata": {"billflow_pauses": str(old)}})
+
+    actions.pause(session_for(pause_instead_of_cancel=True), team, now + 10 * DAY, now=now)
+
+    held = stripe_client.v1.subscriptions.retrieve(team)
+    assert held.pause_collection.resumes_at == now + 10 * DAY
+    assert held.metadata["billflow_pauses"] == str(now)  # the old pause dropped out
+    stripe_client.v1.subscriptions.update(
+        team, {"pause_collection": "", "metadata": {"billflow_pauses": str(recent)}}
+    )
+    with pytest.raises(Conflict) as refused:  # a pause 364 days ago still counts
+        actions.pause(session_for("i-2", pause_instead_of_cancel=True), team, now + DAY, now=now)
+    assert refused.value.code == "pause_limit_reached"

@@ -116,6 +116,7 @@ def test_a_bad_value_is_refused_with_the_option_named_as_the_host_spells_it(
         ({"email_sign_in": True}, "email_sign_in needs company_name"),
         ({"hash_lifetime": 5}, "hash_lifetime must be between"),
         ({"pause_max_days": 0}, "pause_max_days must be between 1 and 365"),
+        ({"pause_limit_per_year": 0}, "pause_limit_per_year must be between 1 and 52"),
         ({"default_language": "English"}, "default_language must be a language code"),
         ({"cancellation_reasons": ("other", "other")}, "cancellation_reasons has a reason twice"),
         ({"cancellation_reasons": ("other", " ")}, "cancellation_reasons has an empty reason"),
@@ -150,7 +151,7 @@ def test_the_page_sees_every_option_it_acts_on_and_nothing_only_the_server_needs
     json.dumps(page)  # plain JSON
     server_only = {
         "require_hash", "require_expiring_hash", "hash_lifetime", "service", "price_ids",
-        "pause_behavior", "sign_in_redirect_url", "sign_in_from_address",
+        "pause_behavior", "pause_limit_per_year", "sign_in_redirect_url", "sign_in_from_address",
         "sign_in_link_lifetime", "sign_in_session_lifetime", "sign_in_per_email_per_hour",
         "sign_in_per_address_per_hour", "action_rate_limit", "preview_rate_limit",
     }  # fmt: skip

@@ -123,3 +123,35 @@ def test_a_code_only_where_coupons_are_on(
             "WELCOME20",
         ),
     )
+
+
+def test_a_code_typed_after_subscribing_with_one_replaces_it_and_the_same_one_is_refused(
+    stripe_sandbox: Sandbox,
+    stripe_client: stripe.StripeClient,
+    demo_gateway: StripeGateway,
+    demo: dict[str, Any],
+) -> None:
+    v1 = stripe_client.v1
+    settings = PortalSettings(coupons=True, service=DEMO_SERVICE)
+    catalog = build_catalog(demo_gateway.active_prices(), settings)
+    new = actions.Session(demo_gateway, settings, catalog, "", "pick-code")
+    created = actions.subscribe(new, "new@example.com", demo["prices"]["team_monthly"], "WELCOME20")
+    intent = created.latest_invoice.confirmation_secret.client_secret.split("_secret_")[0]
+    v1.payment_intents.confirm(intent, {"payment_method": "pm_card_visa"})
+    spring = v1.coupons.create({"percent_off": 10, "duration": "forever"})
+    spring_code = v1.promotion_codes.create(
+        {"promotion": {"type": "coupon", "coupon": spring.id}, "code": "SPRING10"}
+    )
+
+    def session(key: str) -> actions.Session:
+        return actions.Session.open(demo_gateway, settings, catalog, created.customer, key)
+
+    assert_refused(
+        stripe_sandbox,
+        Conflict,
+        "coupon_already_applied",
+        lambda: actions.apply_coupon(session("again"), created.id, "WELCOME20"),
+    )
+    actions.apply_coupon(session("spring"), created.id, "SPRING10")
+    held = v1.subscriptions.retrieve(created.id, {"expand": ["discounts"]})
+    assert [d.promotion_code for d in held.discounts] == [spring_code.id]

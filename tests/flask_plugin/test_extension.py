@@ -146,6 +146,17 @@ def test_a_bad_option_fails_at_start_up_naming_it(stripe_sandbox: Sandbox) -> No
         Billflow(app)
 
 
+def test_the_yearly_pause_limit_defaults_to_one_and_is_checked_at_start_up(
+    stripe_sandbox: Sandbox,
+) -> None:
+    app, _ = session_app(stripe_sandbox, factory=False)
+    assert app.config["BILLFLOW_PAUSE_LIMIT_PER_YEAR"] == 1
+    refused = Flask(__name__)
+    refused.config.update(config_for(stripe_sandbox, pause_limit_per_year=0))
+    with pytest.raises(BillflowConfigError, match="pause_limit_per_year must be between 1 and 52"):
+        Billflow(refused)
+
+
 @pytest.mark.parametrize("csrf_first", [True, False], ids=["CSRFProtect first", "then"])
 def test_the_api_and_stripes_webhook_work_with_csrfprotect_on(
     sandbox: dict[str, Any], stripe_sandbox: Sandbox, csrf_first: bool

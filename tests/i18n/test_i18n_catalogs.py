@@ -55,13 +55,16 @@ invoices.status.uncollectible invoices.status.draft invoices.view invoices.pdf
 invoices.more invoices.none
 error.card_declined error.payment_failed error.feature_disabled
 error.subscription_not_found error.customer_not_found error.plan_not_offered
+error.currency_mismatch
 error.same_plan error.quantity_out_of_bounds error.quantity_invalid error.same_quantity
-error.coupon_invalid error.coupon_expired error.coupon_required error.reason_invalid
+error.coupon_invalid error.coupon_expired error.coupon_already_applied error.coupon_required
+error.reason_invalid
 error.comment_invalid error.already_canceled error.already_canceling error.not_canceling
 error.subscription_ended error.subscription_incomplete error.already_subscribed
 error.payment_pending error.change_pending error.no_change_pending
 error.managed_by_schedule error.resume_date_invalid error.resume_date_out_of_bounds
-error.already_paused error.not_paused error.offer_already_taken error.offer_unavailable
+error.already_paused error.not_paused error.pause_limit_reached error.offer_already_taken
+error.offer_unavailable
 error.no_offer error.hash_mismatch error.hash_expired error.hash_missing
 error.rate_limited error.stripe_unavailable error.idempotency_conflict
 error.handler_stopped error.network

@@ -195,3 +195,64 @@ def test_any_handler_that_fails_after_writing_is_undone_but_card_errors_keep_the
 
     assert list(state.objects["thing"]) == ["thing_declined"]
     assert [event["type"] for event in published] == ["thing.created"]
+
+
+def test_the_same_coupon_twice_on_a_subscription_is_refused(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient
+) -> None:
+    sub, price = _paying_subscription(stripe_client)
+    v1 = stripe_client.v1
+    coupon = v1.coupons.create({"percent_off": 20, "duration": "forever"}).id
+    code = v1.promotion_codes.create(
+        {"promotion": {"type": "coupon", "coupon": coupon}, "code": "WELCOME20"}
+    ).id
+    v1.subscriptions.update(sub.id, {"discounts": [{"promotion_code": code}]})
+    kept = v1.subscriptions.retrieve(sub.id).discounts[0]
+
+    _refused(
+        stripe_sandbox,
+        lambda: v1.subscriptions.update(
+            sub.id, {"discounts": [{"discount": str(kept)}, {"promotion_code": code}]}
+        ),
+        "discounts",
+        "the same coupon cannot be applied more than once",
+    )
+    _refused(
+        stripe_sandbox,
+        lambda: v1.subscriptions.update(
+            sub.id, {"discounts": [{"discount": str(kept)}, {"coupon": coupon}]}
+        ),
+        "discounts",
+        "the same coupon cannot be applied more than once",
+    )
+    _refused(
+        stripe_sandbox,
+        lambda: v1.subscriptions.create(
+            {
+                "customer": sub.customer,
+                "items": [{"price": price}],
+                "discounts": [{"coupon": coupon}, {"promotion_code": code}],
+            }
+        ),
+        "discounts",
+        "the same coupon cannot be applied more than once",
+    )
+
+
+def test_more_than_twenty_discounts_on_a_subscription_are_refused(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient
+) -> None:
+    sub, _ = _paying_subscription(stripe_client)
+    v1 = stripe_client.v1
+    coupons = [v1.coupons.create({"amount_off": 1, "currency": "usd", "duration": "forever"}).id
+               for _ in range(21)]  # fmt: skip
+    v1.subscriptions.update(sub.id, {"discounts": [{"coupon": c} for c in coupons[:20]]})
+    kept = [{"discount": str(d)} for d in v1.subscriptions.retrieve(sub.id).discounts]
+    assert len(kept) == 20
+
+    _refused(
+        stripe_sandbox,
+        lambda: v1.subscriptions.update(sub.id, {"discounts": [*kept, {"coupon": coupons[20]}]}),
+        "discounts",
+        "up to 20 discounts",
+    )

@@ -73,3 +73,20 @@ def test_every_core_option_has_a_field_and_no_secret_does(editor: Client) -> Non
     site = Site.objects.get(is_default_site=True)
     shown = editor.get(f"/admin/settings/billflow_wagtail/billflowsettings/{site.pk}/")
     assert SECRET not in shown.content.decode()
+
+
+def test_the_yearly_pause_limit_is_set_in_the_admin_and_checked_on_save(
+    sandbox: dict[str, Any], editor: Client
+) -> None:
+    site = Site.objects.get(is_default_site=True)
+    url = f"/admin/settings/billflow_wagtail/billflowsettings/{site.pk}/"
+    data = _form(editor, site)
+    assert data["pause_limit_per_year"] == ["1"]
+    data["pause_limit_per_year"] = ["0"]
+    refused = editor.post(url, data)
+    assert refused.status_code == 200
+    assert "pause_limit_per_year must be between 1 and 52" in refused.content.decode()
+    data["pause_limit_per_year"] = ["3"]
+    saved = editor.post(url, data)
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    assert BillflowSettings.for_site(site).portal_settings().pause_limit_per_year == 3

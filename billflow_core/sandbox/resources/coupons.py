@@ -248,6 +248,30 @@ def check_discount(
     return coupon, promo
 
 
+# Stripe's limits on the discounts of one subscription.
+MAX_DISCOUNTS = 20
+
+
+def check_discount_list(ctx: Context, discount_ids: list[str], new: list[JSON]) -> None:
+    """A subscription's discounts once `new` coupons join the kept `discount_ids`, checked
+    as Stripe checks them: at most 20, and each coupon at most once (a second discount
+    from the same coupon, through the same or another promotion code, is refused)."""
+    if len(discount_ids) + len(new) > MAX_DISCOUNTS:
+        raise invalid(
+            f"You can only apply up to {MAX_DISCOUNTS} discounts to a subscription.",
+            param="discounts",
+        )
+    seen = {coupon_of(ctx, d)["id"] for d in discount_ids}
+    for coupon in new:
+        if coupon["id"] in seen:
+            raise invalid(
+                f"The coupon {coupon['id']} is already applied; the same coupon cannot be "
+                "applied more than once.",
+                param="discounts",
+            )
+        seen.add(coupon["id"])
+
+
 def redeem(
     ctx: Context,
     coupon: JSON,

@@ -18,7 +18,7 @@ from ..render import render
 from ..routing import Routes
 from .billing import invoice_now
 from .charges import pending_item, period_charge
-from .coupons import check_discount, redeem
+from .coupons import check_discount, check_discount_list, redeem
 from .lifecycle import emit_updated, items_of, payment_method_for, price_of
 from .listing import merge_metadata
 from .pending_updates import PENDING, check_pending_params, check_while_pending, hold_update
@@ -105,6 +105,7 @@ def update_subscription(ctx: Context, params: JSON) -> JSON:
                 new_discounts.append(
                     check_discount(ctx, spec, customer, f"discounts[{index}]", sub["currency"])
                 )
+        check_discount_list(ctx, kept_discounts, [coupon for coupon, _ in new_discounts])
     trial_end = params.get("trial_end")
     if trial_end is not None:
         if sub["status"] != "trialing":

@@ -15,7 +15,7 @@ from ..routing import Routes
 from .billing import build_invoice, collect, finalize, invoice_now
 from .catalog import require_price
 from .charges import Charge, pending_item, pending_items, period_charge, proration_charges
-from .coupons import check_discount, redeem
+from .coupons import check_discount, check_discount_list, redeem
 from .lifecycle import emit_updated, end_subscription, items_of, payment_method_for, price_of
 from .listing import created_filter, merge_metadata, page
 from .payments import card_of
@@ -165,6 +165,7 @@ def create_subscription(ctx: Context, params: JSON) -> JSON:
         check_discount(ctx, d, customer["id"], f"discounts[{i}]", prices[0]["currency"])
         for i, d in enumerate(params.get("discounts") or [])
     ]
+    check_discount_list(ctx, [], [coupon for coupon, _ in discounts])
     now = ctx.now(customer["id"])
     trial_end = _trial_end(params, now, prices)
     behavior = params.get("payment_behavior", "allow_incomplete")

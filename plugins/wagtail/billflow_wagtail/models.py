@@ -116,6 +116,10 @@ class BillflowSettings(BaseSiteSetting):
         default=_default("pause_behavior"),
     )
     pause_max_days = models.PositiveIntegerField(default=_default("pause_max_days"))
+    pause_limit_per_year = models.PositiveIntegerField(
+        default=_default("pause_limit_per_year"),
+        help_text="How many times a subscription may be paused in any 365 days.",
+    )
     resubscribe = models.BooleanField(default=_default("resubscribe"))
     change_plan_on_resubscribe = models.BooleanField(default=_default("change_plan_on_resubscribe"))
 
@@ -203,6 +207,7 @@ class BillflowSettings(BaseSiteSetting):
                 "pause_instead_of_cancel",
                 "pause_behavior",
                 "pause_max_days",
+                "pause_limit_per_year",
                 "resubscribe",
                 "change_plan_on_resubscribe",
             ],
