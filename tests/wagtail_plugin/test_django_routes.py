@@ -155,3 +155,22 @@ def test_a_body_over_the_limit_is_a_413_in_the_error_shape_and_is_not_read(
     assert chunked.status_code in (400, 413)
     assert unsized.taken <= MAX_BODY + 1
     assert len(stripe_sandbox.writes()) == writes
+
+
+def test_every_json_answer_through_django_says_nosniff(
+    sandbox: dict[str, Any], settings: Any
+) -> None:
+    client = Client()
+    answers = {
+        "portal": client.get("/billflow/api/portal", **HEADERS),
+        "route_not_found": client.get("/billflow/api/nothing-here"),
+        "method_not_allowed": client.get("/billflow/api/actions/cancel"),
+        "openapi": client.get("/billflow/api/openapi.json"),
+        "script": client.get("/billflow/embed.js"),
+        "body_too_large": client.post("/billflow/api/actions/cancel", b"x" * (MAX_BODY + 1),
+                                      content_type="application/json"),
+    }  # fmt: skip
+    settings.BILLFLOW_SECRET_KEY = None
+    answers["not_configured"] = Client().get("/billflow/api/portal", **HEADERS)
+    for name, answer in answers.items():
+        assert answer["X-Content-Type-Options"] == "nosniff", name

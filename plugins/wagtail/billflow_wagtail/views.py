@@ -34,6 +34,7 @@ def portal_api(request: HttpRequest, route: str) -> HttpResponse:
             {"error": {"code": "not_configured",
                        "message": "The billing portal is not set up on this site."}},
             status=503,
+            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"},
         )  # fmt: skip
     body = _capped_body(request)
     if body is None:
