@@ -162,3 +162,21 @@ def test_a_signed_payload_that_is_not_an_event_is_a_400_with_a_code(
         refusal = (answer.status_code, answer.json()["error"]["code"])
         assert refusal == (400, "webhook_payload_invalid"), body
     assert len(live.sandbox.writes()) == writes
+
+
+def test_every_json_answer_says_nosniff(serve: Callable[..., Any]) -> None:
+    live = serve()
+    base = f"{live.url}/billflow"
+    answers = [
+        requests.get(f"{base}/api/portal", headers=live.headers(), timeout=10),
+        requests.get(f"{base}/api/nothing", timeout=10),
+        requests.get(f"{base}/api/actions/cancel", headers=live.headers(), timeout=10),
+        requests.get(f"{base}/api/openapi.json", timeout=10),
+        requests.get(f"{base}/embed.js", timeout=10),
+        requests.post(f"{base}/stripe/webhook", data=b"{}", timeout=10),
+        requests.post(f"{base}/api/preview", data=b"x" * (65 * 1024), timeout=10,
+                      headers={**live.headers(), "Content-Type": "application/json"}),
+    ]  # fmt: skip
+    for answer in answers:
+        assert answer.headers["X-Content-Type-Options"] == "nosniff", answer.url
+    assert answers[-1].status_code == 413
