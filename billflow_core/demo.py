@@ -25,6 +25,7 @@ from urllib.parse import parse_qs
 from .doctor import NEEDED_EVENTS
 from .gateway import is_live_key
 from .portal import Portal
+from .web.framing import with_frame_ancestors
 
 __all__ = ["DEMO_OPTIONS", "Demo", "DemoError", "start_demo"]
 
@@ -206,7 +207,8 @@ def _site(portal: Portal, default_email: str, mailbox: Any) -> Any:
             [
                 ("Content-Type", "text/html; charset=utf-8"),
                 ("Content-Length", str(len(body))),
-                ("Cache-Control", "no-store"),
+                ("Cache-Control", "private, no-store"),
+                ("Content-Security-Policy", with_frame_ancestors(None)),
                 ("Referrer-Policy", "no-referrer"),
             ],
         )

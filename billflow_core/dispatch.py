@@ -47,8 +47,9 @@ class Confirmation:
 
 @dataclass(frozen=True)
 class ActionResult:
-    """What an action did: Stripe's answer as plain JSON (the page's event carries it), the
-    portal as it is now, and what the page must still confirm."""
+    """What an action did: the part of Stripe's answer the page may see (`exposed.view`; the
+    page's event carries it), the portal as it is now, and what the page must still
+    confirm."""
 
     action: str
     response: dict[str, Any]

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
+from . import exposed
 from .actions import Session
 from .answers import AnswerStore, MemoryAnswers
 from .auth import Visitor, authenticate
@@ -321,7 +322,8 @@ class Portal:
             visitor.only_subscription,
         )
         log.debug("%s done for %s", action, session.customer_id)
-        result = ActionResult(action, answer.to_dict(for_json=True), state, confirmation_of(answer))
+        shown = exposed.view(answer.to_dict(for_json=True))
+        result = ActionResult(action, shown, state, confirmation_of(answer))
         self.answers.put(stored_as, (request, result))
         return result
 

@@ -7,6 +7,7 @@ id; the memory of ids is bounded and belongs to the object the host creates.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import OrderedDict
@@ -54,31 +55,58 @@ class StripeWebhooks:
 
     def handle(self, payload: bytes, signature: str | None) -> Outcome:
         """Check and act on one delivery. Raises `BadInput` (answer 400) for a payload
-        whose signature is missing, wrong or older than the replay window."""
+        whose signature is missing, wrong or older than the replay window
+        (`webhook_signature_*`), and for a signed payload that is not an event
+        (`webhook_payload_invalid`)."""
         if not signature:
             raise BadInput("Missing Stripe-Signature header.", code="webhook_signature_missing")
         try:
-            event = stripe.Webhook.construct_event(
-                payload.decode("utf-8"), signature, self._secret, tolerance=self._tolerance
+            text = payload.decode("utf-8")
+            stripe.WebhookSignature.verify_header(
+                text, signature, self._secret, tolerance=self._tolerance
             )
-        except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError):
+        except (stripe.SignatureVerificationError, UnicodeDecodeError):
             log.warning("refused a Stripe webhook with a bad signature")
             raise BadInput(
                 "The Stripe signature does not match this payload.",
                 code="webhook_signature_invalid",
             ) from None
+        event_id, event_type = _event_of(text)
         with self._lock:
-            if event.id in self._seen:
+            if event_id in self._seen:
                 return "duplicate"
-            self._seen[event.id] = None
+            self._seen[event_id] = None
             while len(self._seen) > self._remember:
                 self._seen.popitem(last=False)
-        if event.type.startswith(CATALOG_EVENTS):
+        if event_type.startswith(CATALOG_EVENTS):
             self._catalog.invalidate()
-            log.info("catalog refreshed after %s", event.type)
+            log.info("catalog refreshed after %s", event_type)
             return "processed"
-        if event.type.startswith(PROMOTION_EVENTS) and self._promotions is not None:
+        if event_type.startswith(PROMOTION_EVENTS) and self._promotions is not None:
             self._promotions.invalidate()
-            log.info("promotion codes refreshed after %s", event.type)
+            log.info("promotion codes refreshed after %s", event_type)
             return "processed"
         return "ignored"
+
+
+def _event_of(text: str) -> tuple[str, str]:
+    """The id and type of a signed payload, when it is shaped as Stripe's events are: a
+    signature proves who sent the bytes, not that they are an event this code can read."""
+    try:
+        event = json.loads(text)
+    except (ValueError, RecursionError):
+        event = None
+    data = event.get("data") if isinstance(event, dict) else None
+    if (
+        not isinstance(event, dict)
+        or not isinstance(event.get("id"), str)
+        or not isinstance(event.get("type"), str)
+        or not isinstance(data, dict)
+        or not isinstance(data.get("object"), dict)
+    ):
+        log.warning("refused a signed Stripe webhook that is not an event")
+        raise BadInput(
+            "The payload is not a Stripe event with an id, a type and a data object.",
+            code="webhook_payload_invalid",
+        )
+    return event["id"], event["type"]

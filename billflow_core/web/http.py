@@ -12,7 +12,14 @@ from urllib.parse import parse_qs
 
 from ..errors import BadInput, BillflowError
 
-__all__ = ["MAX_BODY", "Request", "Response", "error_response", "json_response"]
+__all__ = [
+    "MAX_BODY",
+    "Request",
+    "Response",
+    "body_too_large",
+    "error_response",
+    "json_response",
+]
 
 MAX_BODY = 64 * 1024  # an action's body is a few fields; Stripe's webhooks stay far below too
 MAX_DEPTH = 8  # an action's body is one flat object; anything much deeper is not a request
@@ -110,3 +117,10 @@ def error_response(error: BillflowError) -> Response:
     if error.status == 429:
         headers = (("Retry-After", str(getattr(error, "retry_after", 2))),)
     return json_response(error.to_dict(), error.status, headers)
+
+
+def body_too_large() -> Response:
+    """The 413 a host answers, in the error shape, for a body over `MAX_BODY`: judged from
+    Content-Length before reading, or from reading at most one byte past the limit."""
+    refused = error_response(BadInput("The request body is too large.", code="body_too_large"))
+    return Response(413, refused.body, refused.headers)

@@ -214,7 +214,9 @@ def _paths() -> JSON:
                 ),
                 _WEBHOOK,
                 description="404 `webhooks_off` where BILLFLOW_STRIPE_WEBHOOK_SECRET is unset; "
-                "400 for a signature that is missing, wrong or older than five minutes.",
+                "400 for a signature that is missing, wrong or older than five minutes, and 400 "
+                "`webhook_payload_invalid` for a signed body that is not an event (not JSON, or "
+                "without a string `id` and `type` and an object `data.object`).",
                 parameters=[
                     {
                         "name": "Stripe-Signature",

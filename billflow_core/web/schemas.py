@@ -18,6 +18,7 @@ from typing import Any, Literal
 from ..portal import ACTION_FIELDS
 from ..rules import MAX_COMMENT
 from ..settings import PortalSettings
+from .answer_schemas import answer_schemas
 
 __all__ = ["ACTIONS", "FIELDS", "body_schemas", "null", "payload_name", "ref"]
 
@@ -305,7 +306,10 @@ _PREVIEW = _object(
 _ACTION_RESULT = _object(
     {
         "action": {"enum": ACTIONS},
-        "response": {"type": "object", "description": "What Stripe returned, as plain JSON."},
+        "response": {
+            **ref("StripeObject"),
+            "description": "Part of what Stripe returned: the fields README's table lists.",
+        },
         "billingData": ref("BillingData"),
         "confirmation": {
             **_or_null(_object({"kind": {"enum": ["payment", "setup"]}, "client_secret": _STRING})),
@@ -406,4 +410,5 @@ def body_schemas() -> dict[str, JSON]:
         "SignedOut": _object({"signed_out": {"const": True}}),
         "Error": _ERROR,
         **{payload_name(action): _payload(action) for action in ACTIONS},
+        **answer_schemas(),
     }

@@ -144,3 +144,16 @@ def test_the_memory_of_seen_events_is_bounded(catalog: CatalogCache) -> None:
     assert webhooks.handle(first, sign(first, SECRET, now)) == "processed"  # forgotten
     last = _event("evt_c")
     assert webhooks.handle(last, sign(last, SECRET, now)) == "duplicate"
+
+
+def test_a_signed_payload_without_an_event_shape_is_bad_input(catalog: CatalogCache) -> None:
+    webhooks = StripeWebhooks(SECRET, catalog)
+    now = int(time.time())
+    for payload in [
+        b"{not json",
+        json.dumps({"id": "evt_1", "type": "price.updated", "data": {"object": None}}).encode(),
+        json.dumps({"id": 7, "type": "price.updated", "data": {"object": {}}}).encode(),
+    ]:
+        with pytest.raises(BadInput) as refused:
+            webhooks.handle(payload, sign(payload, SECRET, now))
+        assert (refused.value.status, refused.value.code) == (400, "webhook_payload_invalid")

@@ -3,6 +3,7 @@ retried actions, and configuration mistakes answered with what to fix, never a t
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from typing import Any
@@ -15,6 +16,7 @@ from billflow_core import user_hash
 from billflow_core.sandbox import Sandbox
 from billflow_core.sandbox.seed import DEMO_EMAIL
 from billflow_core.sandbox.webhooks import sign
+from billflow_core.web.http import MAX_BODY
 from billflow_wagtail.blocks import BillingPortalBlock
 from billflow_wagtail.checks import check_settings
 from billflow_wagtail.rendering import NO_REQUEST
@@ -113,3 +115,62 @@ def test_a_block_rendered_without_a_request_says_how_to_fix_it_with_debug_on(
 def test_the_apps_migrations_match_its_models(db: None) -> None:
     call_command("makemigrations", "billflow_wagtail", "testsite", "--check", "--dry-run",
                  verbosity=0)  # fmt: skip
+
+
+class _Counted(io.BytesIO):
+    """A request body that counts how much of it the server read."""
+
+    taken = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self.taken += len(chunk)
+        return chunk
+
+    def readline(self, size: int | None = -1) -> bytes:
+        line = super().readline(size)
+        self.taken += len(line)
+        return line
+
+
+def test_a_body_over_the_limit_is_a_413_in_the_error_shape_and_is_not_read(
+    sandbox: dict[str, Any], settings: Any, stripe_sandbox: Sandbox
+) -> None:
+    settings.BILLFLOW_STRIPE_WEBHOOK_SECRET = "whsec_wagtail_test"
+    headers = {"X-Billflow-Identity": DEMO_EMAIL,
+               "X-Billflow-Hash": user_hash(SECRET, DEMO_EMAIL),
+               "Idempotency-Key": "wagtail-big-0001"}  # fmt: skip
+    writes = len(stripe_sandbox.writes())
+    for path in ("/billflow/stripe/webhook", "/billflow/api/actions/cancel"):
+        stream = _Counted(b"x" * 2_500_000)
+        big = Client().post(path, content_type="application/json", headers=headers,
+                            CONTENT_LENGTH="2500000", **{"wsgi.input": stream})  # fmt: skip
+        assert (big.status_code, big.json()["error"]["code"]) == (413, "body_too_large"), path
+        assert set(big.json()["error"]) == {"code", "message"}
+        assert stream.taken == 0, path
+
+    unsized = _Counted(b"x" * 2_500_000)  # chunked: no Content-Length
+    chunked = Client().post("/billflow/stripe/webhook", content_type="application/json",
+                            **{"wsgi.input": unsized})  # fmt: skip
+    assert chunked.status_code in (400, 413)
+    assert unsized.taken <= MAX_BODY + 1
+    assert len(stripe_sandbox.writes()) == writes
+
+
+def test_every_json_answer_through_django_says_nosniff(
+    sandbox: dict[str, Any], settings: Any
+) -> None:
+    client = Client()
+    answers = {
+        "portal": client.get("/billflow/api/portal", **HEADERS),
+        "route_not_found": client.get("/billflow/api/nothing-here"),
+        "method_not_allowed": client.get("/billflow/api/actions/cancel"),
+        "openapi": client.get("/billflow/api/openapi.json"),
+        "script": client.get("/billflow/embed.js"),
+        "body_too_large": client.post("/billflow/api/actions/cancel", b"x" * (MAX_BODY + 1),
+                                      content_type="application/json"),
+    }  # fmt: skip
+    settings.BILLFLOW_SECRET_KEY = None
+    answers["not_configured"] = Client().get("/billflow/api/portal", **HEADERS)
+    for name, answer in answers.items():
+        assert answer["X-Content-Type-Options"] == "nosniff", name

@@ -159,3 +159,24 @@ def test_the_rate_limit_counts_the_address_a_sites_callable_names(
 
     assert [ask("a@x.example", "192.0.2.1"), ask("b@x.example", "192.0.2.2")] == [202, 202]
     assert ask("c@x.example", "192.0.2.1") == 429
+
+
+def test_a_page_with_a_hash_is_framed_only_by_the_site_and_one_without_gets_no_policy(
+    sandbox: dict[str, Any], publish: Callable[..., Any], customer: Client
+) -> None:
+    page = publish("Billing")
+    assert customer.get(page.url)["Content-Security-Policy"] == "frame-ancestors 'self'"
+    assert "Content-Security-Policy" not in Client().get(page.url)  # a sign-in prompt
+    assert "Content-Security-Policy" not in customer.get("/billflow/api/openapi.json")
+
+
+def test_the_sites_frame_ancestors_widen_the_policy_of_portal_pages(
+    sandbox: dict[str, Any], publish: Callable[..., Any], settings: Any, customer: Client
+) -> None:
+    settings.BILLFLOW_FRAME_ANCESTORS = ["https://shop.example.com"]
+    page = publish("Billing")
+    client = Client()  # made after the setting: its middleware reads it
+    client.cookies = customer.cookies  # signed in as the customer
+    assert client.get(page.url)["Content-Security-Policy"] == (
+        "frame-ancestors 'self' https://shop.example.com"
+    )

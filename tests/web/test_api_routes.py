@@ -3,11 +3,14 @@ Idempotency-Key, the error shape and statuses of DESIGN.md."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
 from typing import Any
 
 import requests
 
+from billflow_core.sandbox import sign
 from billflow_core.sandbox.seed import DEMO_EMAIL
 
 
@@ -134,3 +137,46 @@ def test_a_body_that_is_not_a_json_object_is_bad_input(serve: Callable[..., Any]
                                    timeout=10)  # fmt: skip
             assert (answer.status_code, answer.json()["error"]["code"]) == (400, "body_invalid")
     assert len(live.sandbox.writes()) == writes
+
+
+def test_a_signed_payload_that_is_not_an_event_is_a_400_with_a_code(
+    serve: Callable[..., Any],
+) -> None:
+    secret = "whsec_" + "w" * 32
+    live = serve(webhook_secret=secret)
+    writes = len(live.sandbox.writes())
+    for body in [
+        b"not json at all",
+        b"[]",
+        json.dumps({"id": "evt_1", "object": "event"}).encode(),
+        json.dumps({"id": "evt_2", "type": "price.updated"}).encode(),
+        json.dumps(
+            {"id": "evt_3", "type": "price.updated", "data": {"object": "price_x"}}
+        ).encode(),
+        json.dumps({"id": "evt_4", "type": "price.updated", "data": []}).encode(),
+    ]:
+        answer = requests.post(f"{live.url}/billflow/stripe/webhook", data=body,
+                               headers={"Stripe-Signature": sign(body, secret, int(time.time())),
+                                        "Content-Type": "application/json"},
+                               timeout=10)  # fmt: skip
+        refusal = (answer.status_code, answer.json()["error"]["code"])
+        assert refusal == (400, "webhook_payload_invalid"), body
+    assert len(live.sandbox.writes()) == writes
+
+
+def test_every_json_answer_says_nosniff(serve: Callable[..., Any]) -> None:
+    live = serve()
+    base = f"{live.url}/billflow"
+    answers = [
+        requests.get(f"{base}/api/portal", headers=live.headers(), timeout=10),
+        requests.get(f"{base}/api/nothing", timeout=10),
+        requests.get(f"{base}/api/actions/cancel", headers=live.headers(), timeout=10),
+        requests.get(f"{base}/api/openapi.json", timeout=10),
+        requests.get(f"{base}/embed.js", timeout=10),
+        requests.post(f"{base}/stripe/webhook", data=b"{}", timeout=10),
+        requests.post(f"{base}/api/preview", data=b"x" * (65 * 1024), timeout=10,
+                      headers={**live.headers(), "Content-Type": "application/json"}),
+    ]  # fmt: skip
+    for answer in answers:
+        assert answer.headers["X-Content-Type-Options"] == "nosniff", answer.url
+    assert answers[-1].status_code == 413

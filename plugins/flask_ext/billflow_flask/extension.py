@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, Response, current_app, g
 
 from billflow_core import PortalSettings, SettingsError
 from billflow_core.answers import AnswerStore
@@ -18,6 +18,7 @@ from billflow_core.mail import SMTPMailer
 from billflow_core.portal import Portal
 from billflow_core.signin import SignInStore
 from billflow_core.web import DEFAULT_PREFIX, PortalAPI
+from billflow_core.web.framing import checked_frame_ancestors, with_frame_ancestors
 
 __all__ = ["Billflow", "BillflowConfigError", "BillflowState"]
 
@@ -83,6 +84,7 @@ class Billflow:
         for field in dataclasses.fields(PortalSettings):
             app.config.setdefault(f"BILLFLOW_{field.name.upper()}", getattr(defaults, field.name))
         app.config.setdefault("BILLFLOW_URL_PREFIX", DEFAULT_PREFIX)
+        app.config.setdefault("BILLFLOW_FRAME_ANCESTORS", ())
         prefix = str(app.config["BILLFLOW_URL_PREFIX"]).rstrip("/")
         try:
             portal = Portal.from_config(
@@ -93,6 +95,7 @@ class Billflow:
             )
             templates = os.path.join(app.root_path, app.template_folder or "templates")
             api = PortalAPI(portal, prefix=prefix, template_dirs=[templates])
+            ancestors = checked_frame_ancestors(app.config["BILLFLOW_FRAME_ANCESTORS"])
         except (SettingsError, ValueError) as error:
             raise BillflowConfigError(f"Billflow: {error} (set it in app.config)") from None
         app.extensions["billflow"] = BillflowState(portal, api, self)
@@ -101,6 +104,7 @@ class Billflow:
         # before Billflow is told now; one set up after, at each request, before its check.
         _exempt_from_csrf(app)
         app.before_request(lambda: _exempt_from_csrf(current_app))
+        app.after_request(lambda response: _private_portal_page(response, ancestors))
         from .rendering import billflow_portal
 
         app.jinja_env.globals["billflow_portal"] = billflow_portal
@@ -194,3 +198,16 @@ def state() -> BillflowState:
     if found is None:
         raise BillflowConfigError("Billflow is not set up on this app: call Billflow(app)")
     return found  # type: ignore[no-any-return]
+
+
+def _private_portal_page(response: Response, ancestors: tuple[str, ...]) -> Response:
+    """A page whose rendering put a visitor's hash in it (`billflow_portal`) is theirs
+    alone: no shared cache keeps it, and only the site (and `BILLFLOW_FRAME_ANCESTORS`)
+    may frame it. Every other response is left as the app made it."""
+    if g.get("billflow_private"):
+        response.cache_control.private = True
+        response.cache_control.public = False
+        response.headers["Content-Security-Policy"] = with_frame_ancestors(
+            response.headers.get("Content-Security-Policy"), ancestors
+        )
+    return response

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, render_template, request, url_for
+from flask import current_app, g, render_template, request, url_for
 from markupsafe import Markup
 
 from billflow_core.web import embed_snippet
@@ -29,6 +29,7 @@ def billflow_portal(
     snippet = None
     login_url = None
     if identity is not None:
+        g.billflow_private = True  # the page carries this visitor's hash: see extension
         snippet = embed_snippet(
             portal,
             identity,

@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from wagtail.models import Site
 
 from billflow_core.web import Request
+from billflow_core.web.http import MAX_BODY, Response, body_too_large
 
 from .identity import client_address_of
 from .portals import BillflowNotConfigured, api_for_site
@@ -33,17 +34,39 @@ def portal_api(request: HttpRequest, route: str) -> HttpResponse:
             {"error": {"code": "not_configured",
                        "message": "The billing portal is not set up on this site."}},
             status=503,
+            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"},
         )  # fmt: skip
+    body = _capped_body(request)
+    if body is None:
+        return _django_response(body_too_large())
     answer = api.handle(
         Request(
             method=request.method or "GET",
             path=request.path,
             headers=dict(request.headers),
             query=request.META.get("QUERY_STRING", ""),
-            body=request.body,
+            body=body,
             client_address=client_address_of(request),
         )
     )
+    return _django_response(answer)
+
+
+def _capped_body(request: HttpRequest) -> bytes | None:
+    """The body, or None when it is over `MAX_BODY`. `request.body` would read all of it
+    (up to Django's 2.5 MB) before anything could refuse it: a Content-Length over the
+    limit is refused unread, and a body without one is read one byte past it at most."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > MAX_BODY:
+        return None
+    body = request.read(MAX_BODY + 1)
+    return None if len(body) > MAX_BODY else body
+
+
+def _django_response(answer: Response) -> HttpResponse:
     response = HttpResponse(answer.body, status=answer.status)
     for name, value in answer.headers:
         response[name] = value
