@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billflow_wagtail", "0001_initial"),
+        ("billflow_wagtail", "0002_rate_limits"),
     ]
 
     operations = [
