@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from markupsafe import escape
+
 from billflow_core import user_hash
 from billflow_core.portal import Portal
 from billflow_core.sandbox import Sandbox
@@ -119,6 +121,8 @@ def _host(portal: Portal) -> Any:
             body = RECORDER + str(snippet)
         elif path == "/hosted":
             body = _hosted(identity, query.get("only"), query.get("var", "billflowSettings"))
+            if "inject" in query:  # markup a visitor left in the page (a comment, a profile)
+                body = f'<div data-billflow data-api="{escape(query["inject"])}"></div>' + body
         else:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found"]

@@ -129,3 +129,28 @@ def test_with_events_off_the_sites_handler_is_never_called(
     dialog.get_by_role("button", name="Cancel subscription").click()
     expect(page.get_by_role("status")).to_have_text("Your subscription has been canceled.")
     assert events(page) == []
+
+
+def test_markup_a_visitor_injects_never_receives_the_identity(
+    portal_site: Site, browse: Browse
+) -> None:
+    """A `<div data-billflow data-api=…>` left in the page (HTML sanitizers keep `data-*`)
+    gets neither window.billflowSettings nor any request: the site's own portal works."""
+    site = portal_site()
+    page = browse()
+    reached: list[dict[str, str]] = []
+
+    def record(route: Any) -> None:
+        reached.append(route.request.headers)
+        route.fulfill(status=200, content_type="application/json", body="{}")
+
+    page.route("http://evil.example/**", record)
+    warnings: list[str] = []
+    page.on("console", lambda message: warnings.append(message.text))
+    page.goto(site.page("/hosted", inject="http://evil.example/billflow"))
+
+    expect(page.get_by_role("article", name="Team")).to_be_visible()
+    expect(page.get_by_role("article")).to_have_count(2)  # only the site's own portal
+    page.wait_for_load_state("networkidle")
+    assert reached == []
+    assert any("evil.example" in text and "not mounted" in text for text in warnings)

@@ -32,18 +32,39 @@
     : ([1e7] + -1e3 + -4e3 + -8e3 + -1e11).replace(/[018]/g, (c) =>
       (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16)));
 
+  // The site's own settings on window name who is logged in: they belong to the site's one
+  // portal (the first #billflow-embed), never to a [data-billflow] someone else put in the page.
   const settingsOf = (root) => {
     const own = {};
     SETTINGS.forEach((k) => { if (root.dataset[k]) own[snake(k)] = root.dataset[k]; });
     const json = root.querySelector('script[data-billflow-settings]');
     try { if (json) Object.assign(own, JSON.parse(json.textContent)); } catch (e) { /* ignored */ }
+    if (root !== document.getElementById('billflow-embed')) return own;
     return Object.assign(own, window.servicebotSettings, window.billflowSettings);
+  };
+  const originOf = (url) => {
+    try { return new URL(url, location.href).origin; } catch (e) { return null; }
+  };
+  // Identity goes to the script's own origin or the page's; another only when the site's own
+  // window.billflowSettings names it (markup in the page, which sanitizers let through, can't).
+  const mayIdentify = (root, api) => {
+    const origin = originOf(api);
+    if (origin && (origin === location.origin || (HERE && origin === originOf(HERE)))) return true;
+    const site = window.billflowSettings && window.billflowSettings.api;
+    return Boolean(site) && root === document.getElementById('billflow-embed') &&
+      originOf(site) === origin;
   };
 
   const mount = (root) => {
     if (root.billflow) return;
     const settings = settingsOf(root);
     const api = (settings.api || HERE || '/billflow').replace(/\/$/, '');
+    // Nor a sign-in link's token, a session or the site's options: such a portal stays empty.
+    if (!mayIdentify(root, api)) {
+      console.warn(`Billflow: not mounted, ${api} is neither this page's nor the script's origin`);
+      root.billflow = {refused: api};
+      return;
+    }
     const identity = settings.email || settings.customer_id || '';
     const keys = new Map();
     let messages = {}, config = {}, loaded = {}, stripeInfo = {}, stripe = null, card = null;
