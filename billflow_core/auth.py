@@ -45,10 +45,13 @@ def authenticate(
     *,
     livemode: bool,
     now: int | None = None,
+    previous: str | None = None,
 ) -> str:
     """The identity, once its hash proves it; raises `BadInput` for an unusable identity
     and `Forbidden` (code `hash_missing`, `hash_malformed`, `hash_mismatch`, `hash_expired`
-    or `hash_expiring_required`) for a hash that does not prove it."""
+    or `hash_expiring_required`) for a hash that does not prove it. `previous` is the
+    secret key before the last rotation: hashes made with it keep working until they
+    expire, so pages already open survive a rotation."""
     if (
         not isinstance(identity, str)
         or not identity.strip()
@@ -65,6 +68,10 @@ def authenticate(
     problem = hash_problem(
         secret, identity, hash, now=now, require_expiring=settings.require_expiring_hash
     )
+    if problem == "mismatch" and previous:
+        problem = hash_problem(
+            previous, identity, hash, now=now, require_expiring=settings.require_expiring_hash
+        )
     if problem is not None:
         raise Forbidden(_WHY[problem], code=f"hash_{problem}", field="hash")
     return identity

@@ -88,8 +88,11 @@ def sign_overrides(
     return f"{body}.{_mac(secret, text)}"
 
 
-def open_overrides(secret: str, signed: Any, *, scope: str = "", now: int) -> dict[str, Any]:
-    """The overrides a snippet of this portal carried. Raises `Forbidden`:
+def open_overrides(
+    secret: str, signed: Any, *, scope: str = "", now: int, previous: str | None = None
+) -> dict[str, Any]:
+    """The overrides a snippet of this portal carried, signed with `secret` or, until they
+    expire, with the `previous` one (before a rotation). Raises `Forbidden`:
     `options_invalid` for anything this portal did not sign (another site's included),
     `options_expired` once the page is older than its hash."""
     refused = Forbidden("The page's options are not this site's.", code="options_invalid")
@@ -100,7 +103,8 @@ def open_overrides(secret: str, signed: Any, *, scope: str = "", now: int) -> di
         text = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
     except ValueError:
         raise refused from None
-    if not hmac.compare_digest(_mac(secret, text), mac):
+    keys = (secret, previous) if previous else (secret,)
+    if not any([hmac.compare_digest(_mac(key, text), mac) for key in keys]):
         raise refused
     found = json.loads(text)
     if (

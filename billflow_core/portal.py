@@ -84,14 +84,28 @@ class Portal:
         mailer: Mailer | None = None,
         sign_in_store: SignInStore | None = None,
         scope: str = "",
+        secret_key_previous: str | None = None,
     ) -> None:
+        """`secret_key_previous`: the secret key before a rotation, which still verifies
+        what it made (hashes, page options, sign-in links and sessions) until that
+        expires; everything new is made with `secret_key`."""
         if not isinstance(secret_key, str) or len(secret_key) < MIN_SECRET:
             raise SettingsError(
                 f"BILLFLOW_SECRET_KEY must be a random string of at least {MIN_SECRET} "
                 "characters (python -c 'import secrets; print(secrets.token_urlsafe(32))')"
             )
         self.settings = settings
+        if secret_key_previous is not None and (
+            not isinstance(secret_key_previous, str)
+            or len(secret_key_previous) < MIN_SECRET
+            or secret_key_previous == secret_key
+        ):
+            raise SettingsError(
+                "BILLFLOW_SECRET_KEY_PREVIOUS must be the secret key before the last rotation "
+                f"(at least {MIN_SECRET} characters, and not the current BILLFLOW_SECRET_KEY)"
+            )
         self._secret = secret_key
+        self._previous = secret_key_previous
         self._clock = clock
         self.gateway = gateway or StripeGateway(stripe_api_key, api_base=stripe_api_base)
         # What the page gives Stripe.js when a card form opens: never a secret.
@@ -118,6 +132,7 @@ class Portal:
             mailer=mailer,
             store=sign_in_store,
             clock=clock,
+            previous=secret_key_previous,
         )
         # Which site this is, where several share a secret key: a page's signed options
         # work only on the portal of the same scope.
@@ -147,6 +162,7 @@ class Portal:
             return cls(
                 PortalSettings.from_mapping(config),
                 secret_key=config.get("BILLFLOW_SECRET_KEY", ""),
+                secret_key_previous=config.get("BILLFLOW_SECRET_KEY_PREVIOUS") or None,
                 stripe_api_key=api_key,
                 stripe_webhook_secret=config.get("BILLFLOW_STRIPE_WEBHOOK_SECRET") or None,
                 stripe_api_base=config.get("BILLFLOW_STRIPE_API_BASE") or None,
@@ -178,7 +194,13 @@ class Portal:
         no longer fit the site's settings; `options_expired` for a page older than its hash."""
         if not signed:
             return self
-        options = open_overrides(self._secret, signed, scope=self.scope, now=int(self._clock()))
+        options = open_overrides(
+            self._secret,
+            signed,
+            scope=self.scope,
+            now=int(self._clock()),
+            previous=self._previous,
+        )
         try:
             return self.with_overrides(options)
         except SettingsError:
@@ -227,6 +249,7 @@ class Portal:
             hash,
             livemode=self.gateway.livemode,
             now=int(self._clock()) if now is None else now,
+            previous=self._previous,
         )
         return self._limited(proven, subscription)
 

@@ -31,7 +31,8 @@ PREFIX = "BILLFLOW_"
 # Names under the prefix that are not portal options: keys and secrets have their own homes,
 # and the sandbox and the test tools read their own variables.
 NOT_OPTIONS = frozenset(
-    {"SECRET_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_PUBLISHABLE_KEY",
+    {"SECRET_KEY", "SECRET_KEY_PREVIOUS", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET",
+     "STRIPE_PUBLISHABLE_KEY",
      "STRIPE_API_BASE", "STRIPE_JS_URL", "DEMO_EMAIL", "URL_PREFIX", "SANDBOX_SECRET_KEY",
      "SANDBOX_PUBLISHABLE_KEY", "CHROMIUM", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME",
      "SMTP_PASSWORD", "SMTP_STARTTLS", "FRAME_ANCESTORS"}

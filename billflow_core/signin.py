@@ -201,9 +201,13 @@ class SignIn:
         mailer: Mailer | None,
         store: SignInStore | None = None,
         clock: Callable[[], float] = time.time,
+        previous: str | None = None,
     ) -> None:
+        """`previous`: the secret key before the last rotation; links and sessions made
+        with it keep working until they expire, new ones use `secret`."""
         self.settings = settings
         self._key = secret.encode()
+        self._keys = (self._key, previous.encode()) if previous else (self._key,)
         self._find = find
         self.mailer = mailer
         self.store: SignInStore = store if store is not None else MemorySignInStore()
@@ -268,11 +272,19 @@ class SignIn:
         token = self._token(_LINK_LABEL, email, url, expires_at, secrets.token_urlsafe(18))
         return f"{url}{'&' if '?' in url else '?'}billflow_token={token}"
 
-    def _token(self, label: bytes, email: str, url: str, expires_at: int, nonce: str) -> str:
+    def _token(
+        self,
+        label: bytes,
+        email: str,
+        url: str,
+        expires_at: int,
+        nonce: str,
+        key: bytes | None = None,
+    ) -> str:
         message = b"\x00".join(
             (label, email.encode(), url.encode(), str(expires_at).encode(), nonce.encode())
         )
-        digest = hmac.new(self._key, message, hashlib.sha256).hexdigest()
+        digest = hmac.new(key or self._key, message, hashlib.sha256).hexdigest()
         return f"{_b64(email)}.{expires_at}.{nonce}.{digest}"
 
     def _open(self, label: bytes, token: Any, url: str) -> tuple[str, int, str] | None:
@@ -287,8 +299,8 @@ class SignIn:
         expires_at, nonce = int(found[2]), found[3]
         if "\x00" in email:
             return None
-        expected = self._token(label, email, url, expires_at, nonce)
-        if not hmac.compare_digest(expected, token):
+        made = [self._token(label, email, url, expires_at, nonce, key) for key in self._keys]
+        if not any([hmac.compare_digest(expected, token) for expected in made]):
             return None
         return email, expires_at, nonce
 

@@ -28,6 +28,7 @@ MailSender = Callable[[EmailMessage], None]
 # What a Flask app may set besides the portal's options (DESIGN.md's secret names).
 SECRETS = (
     "BILLFLOW_SECRET_KEY",
+    "BILLFLOW_SECRET_KEY_PREVIOUS",
     "BILLFLOW_STRIPE_API_KEY",
     "BILLFLOW_STRIPE_WEBHOOK_SECRET",
     "BILLFLOW_STRIPE_PUBLISHABLE_KEY",

@@ -41,6 +41,7 @@ __all__ = [
 # What Django's settings (never the database) hold, by the names every plugin uses.
 SECRETS = (
     "BILLFLOW_SECRET_KEY",
+    "BILLFLOW_SECRET_KEY_PREVIOUS",
     "BILLFLOW_STRIPE_API_KEY",
     "STRIPE_API_KEY",
     "BILLFLOW_STRIPE_WEBHOOK_SECRET",
