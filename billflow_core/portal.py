@@ -46,7 +46,8 @@ from .hashing import expiring_hash
 from .invoices import InvoicePage, list_invoices
 from .limits import check_rate
 from .mail import Mailer, SMTPMailer
-from .overrides import open_overrides, overridden_settings, sign_overrides
+from .overrides import overridden_settings
+from .pages import PageGrant, open_page, sign_page
 from .previews import ChangePreview, preview_change
 from .promotions import PromotionCodeCache
 from .rules import check_feature
@@ -175,38 +176,67 @@ class Portal:
 
     # -- who asks --------------------------------------------------------------------------
     # -- a page's own options ----------------------------------------------------------------
-    def sign_overrides(self, overrides: Mapping[str, Any], *, now: int | None = None) -> str:
-        """A page's options (`PAGE_OVERRIDABLE`), signed for its snippet, bound to this
-        portal's `scope` and good for `hash_lifetime`; checked now, so a mistake shows where
-        the page is made. Raises `SettingsError`."""
-        self.with_overrides(overrides)
-        now = int(self._clock()) if now is None else now
-        return sign_overrides(
-            self._secret,
-            overrides,
-            scope=self.scope,
-            expires_at=now + self.settings.hash_lifetime,
-        )
+    def page_token(
+        self,
+        identity: str | None,
+        *,
+        overrides: Mapping[str, Any] | None = None,
+        subscription: str | None = None,
+        now: int | None = None,
+    ) -> str:
+        """The token a plugin puts in a page (see `pages.py`) for the logged-in `identity`
+        (None: a visitor the page signs in by email), with the page's own options
+        (`PAGE_OVERRIDABLE`) and its one-subscription limit, bound to this portal's `scope`
+        and good for `hash_lifetime`. Checked now, so a mistake shows where the page is
+        made: raises `SettingsError` for an option a page may not set or a subscription
+        that is not a `sub_` id."""
+        options = dict(overrides or {})
+        self.with_overrides(options)
+        if subscription is not None and not (
+            isinstance(subscription, str) and subscription.startswith("sub_")
+        ):
+            raise SettingsError("a page's subscription must be a Stripe subscription id (sub_…)")
+        issued = int(self._clock()) if now is None else now
+        grant = PageGrant(identity, options, subscription or None,
+                          issued + self.settings.hash_lifetime)  # fmt: skip
+        return sign_page(self._secret, grant, scope=self.scope)
 
-    def for_signed_overrides(self, signed: str | None) -> Portal:
-        """The portal a request's `X-Billflow-Options` asks for: this one without it.
-        Raises `Forbidden`: `options_invalid` for options this portal did not sign, or that
-        no longer fit the site's settings; `options_expired` for a page older than its hash."""
-        if not signed:
-            return self
-        options = open_overrides(
-            self._secret,
-            signed,
-            scope=self.scope,
-            now=int(self._clock()),
-            previous=self._previous,
+    def open_page(self, token: Any) -> PageGrant:
+        """What a request's `X-Billflow-Page` grants. Raises `Forbidden`: `page_invalid`
+        for a token this portal did not sign (or whose options no longer fit the site's),
+        `page_expired` for one older than `hash_lifetime`."""
+        grant = open_page(
+            self._secret, token, scope=self.scope, now=int(self._clock()), previous=self._previous
         )
         try:
-            return self.with_overrides(options)
+            self.with_overrides(grant.options)
         except SettingsError:
             raise Forbidden(
-                "The page's options no longer fit the site's; reload it.", code="options_invalid"
+                "The page's options no longer fit the site's; reload it.", code="page_invalid"
             ) from None
+        return grant
+
+    def for_page(self, token: Any, *, session: Any = None) -> tuple[Visitor, Portal]:
+        """Who asks and with which portal, from a page token alone: its identity (or, for a
+        page that signs visitors in, the email-link `session` made on that page), its
+        limit and its options. Nothing the request says beside it widens any of them."""
+        grant = self.open_page(token)
+        portal = self.with_overrides(grant.options)
+        if grant.identity is not None:
+            return Visitor(grant.identity, grant.subscription), portal
+        if not session:
+            raise BadInput(
+                "The page did not say who the customer is.",
+                code="identity_required",
+                field="identity",
+            )
+        email = self._signed_in(session, self.session_binding(grant))
+        return Visitor(email, grant.subscription), portal
+
+    def session_binding(self, grant: PageGrant | None) -> str:
+        """What an email-link session made on the page of `grant` is bound to ("" for none):
+        the session then works only with a page of the same site, options and limit."""
+        return "" if grant is None else f"{self.scope}\x1f{grant.binding}"
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Portal:
         """This portal with a page's own options, sharing its Stripe client, caches and
@@ -256,10 +286,12 @@ class Portal:
     def session_visitor(self, session: Any, *, subscription: Any = None) -> Visitor:
         """The visitor an email-link session proves (`Forbidden` `session_expired` for one
         that ended; `feature_disabled` where email sign-in is off)."""
+        return self._limited(self._signed_in(session, ""), subscription)
+
+    def _signed_in(self, session: Any, binding: str) -> str:
         if not self.settings.email_sign_in:
             raise Forbidden("This site does not offer email sign-in.", code="feature_disabled")
-        email = self.sign_in.email_of(session)
-        return self._limited(email, subscription)
+        return self.sign_in.email_of(session, binding=binding)
 
     def _limited(self, proven: str, subscription: Any) -> Visitor:
         if subscription in (None, ""):

@@ -305,9 +305,11 @@ class SignIn:
         return email, expires_at, nonce
 
     # -- the link comes back ---------------------------------------------------------------
-    def exchange(self, token: Any) -> SignedIn:
-        """A session for the link's token. Raises `Forbidden`: `link_invalid` (not signed
-        here, tampered with, or made for another redirect URL), `link_expired`, `link_used`."""
+    def exchange(self, token: Any, *, binding: str = "") -> SignedIn:
+        """A session for the link's token, bound to `binding` (the page it is made on:
+        the session works only where that page's binding comes with it). Raises
+        `Forbidden`: `link_invalid` (not signed here, tampered with, or made for another
+        redirect URL), `link_expired`, `link_used`."""
         opened = self._open(_LINK_LABEL, token, self.settings.sign_in_redirect_url or "")
         if opened is None:
             raise Forbidden("This sign-in link is not valid.", code="link_invalid", field="token")
@@ -319,23 +321,24 @@ class SignIn:
             raise Forbidden("This sign-in link was used already.", code="link_used",
                             field="token")  # fmt: skip
         ends = now + self.settings.sign_in_session_lifetime
-        session = self._token(_SESSION_LABEL, email, "", ends, secrets.token_urlsafe(18))
+        session = self._token(_SESSION_LABEL, email, binding, ends, secrets.token_urlsafe(18))
         log.info("sign-in link exchanged for a session")
         return SignedIn(session, email, ends)
 
-    def email_of(self, session: Any) -> str:
-        """The email a session proves. Raises `Forbidden` (`session_expired`) for one that
-        ended, expired or was never made here."""
-        opened = self._open(_SESSION_LABEL, session, "")
+    def email_of(self, session: Any, *, binding: str = "") -> str:
+        """The email a session proves with the `binding` it was made under. Raises
+        `Forbidden` (`session_expired`) for one that ended, expired, was never made here, or
+        comes from another page than its own."""
+        opened = self._open(_SESSION_LABEL, session, binding)
         now = int(self._clock())
         if opened is None or now >= opened[1] or self._ended(opened[2]):
             raise Forbidden("Your session has ended; sign in again.", code="session_expired")
         return opened[0]
 
-    def end(self, session: Any) -> None:
+    def end(self, session: Any, *, binding: str = "") -> None:
         """End a session (signing out). Raises `Forbidden` like `email_of`."""
-        self.email_of(session)
-        _, expires_at, nonce = self._open(_SESSION_LABEL, session, "") or ("", 0, "")
+        self.email_of(session, binding=binding)
+        _, expires_at, nonce = self._open(_SESSION_LABEL, session, binding) or ("", 0, "")
         self.store.add(f"billflow:ended:{nonce}", max(1, expires_at - int(self._clock())) + 60)
 
     def _ended(self, nonce: str) -> bool:

@@ -1,10 +1,12 @@
 """The portal's HTTP API, framework-free: a `Request` in, a `Response` out.
 
 Every plugin mounts it under its prefix (default `/billflow`), so one script serves them all.
-The page names the customer in `X-Billflow-Identity` and proves it with `X-Billflow-Hash`
-(`X-Billflow-Subscription` limits the portal to one subscription); a host that proves the
-customer itself (an email-link session) passes the `Visitor` instead. Every error is
-DESIGN.md's JSON shape with its status, never a stack trace.
+A page a plugin made carries its page token in `X-Billflow-Page`: who, with which page
+options and which one-subscription limit, all signed (see `pages.py`). A page written by hand
+(hosted Billflow's snippet) names the customer in `X-Billflow-Identity` and proves it with
+`X-Billflow-Hash`, and gets the site's own options (`X-Billflow-Subscription` then only
+narrows what it shows). A host that proves the customer itself passes the `Visitor` instead.
+Every error is `{"error": {"code", "message"}}` with its status, never a stack trace.
 """
 
 from __future__ import annotations
@@ -96,26 +98,32 @@ class PortalAPI:
         return handlers.get(method), route
 
     # -- what the routes share -------------------------------------------------------------
-    def visitor(self, request: Request, proven: Visitor | None) -> Visitor:
-        """Who asks: the host's proven visitor, else an email-link session
-        (`X-Billflow-Session`), else the identity and its hash."""
+    def caller(self, request: Request, proven: Visitor | None) -> tuple[Visitor, Portal]:
+        """Who asks, and the portal their page shows. The host's proven visitor first; else
+        the page token (`X-Billflow-Page`), which alone then says who, with which options
+        and limit (and an email-link session only with the page it was made on); else an
+        email-link session (`X-Billflow-Session`) or the identity and its hash, with the
+        site's own options."""
         if proven is not None:
-            return proven
+            return proven, self.portal
+        page = request.header("X-Billflow-Page")
         session = request.header("X-Billflow-Session")
+        if page:
+            return self.portal.for_page(page, session=session)
+        limit = request.header("X-Billflow-Subscription")
         if session:
-            return self.portal.session_visitor(
-                session, subscription=request.header("X-Billflow-Subscription")
-            )
-        return self.portal.visitor(
+            return self.portal.session_visitor(session, subscription=limit), self.portal
+        visitor = self.portal.visitor(
             request.header("X-Billflow-Identity"),
             request.header("X-Billflow-Hash"),
-            subscription=request.header("X-Billflow-Subscription"),
+            subscription=limit,
         )
+        return visitor, self.portal
 
-    def portal_for(self, request: Request) -> Portal:
-        """The portal this request's page shows: the site's, or the site's with the page's
-        own options (`X-Billflow-Options`, signed into its snippet)."""
-        return self.portal.for_signed_overrides(request.header("X-Billflow-Options"))
+    def session_binding(self, request: Request) -> str:
+        """What a session made or ended by this request is bound to: its page's token."""
+        page = request.header("X-Billflow-Page")
+        return self.portal.session_binding(self.portal.open_page(page) if page else None)
 
     def speech(self, request: Request) -> Speech:
         """The language to answer in: the browser's, when the site translates automatically
@@ -163,8 +171,7 @@ def _method_not_allowed(route: str) -> Response:
 
 
 def _state(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> Response:
-    visitor = api.visitor(request, proven)
-    portal = api.portal_for(request)
+    visitor, portal = api.caller(request, proven)
     state = portal.state(visitor)
     catalog = portal.catalog.get()  # warm after the state read: no Stripe request
     return json_response(
@@ -183,8 +190,7 @@ def _state(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> 
 
 def _act(api: PortalAPI, request: Request, proven: Visitor | None, action: str) -> Response:
     _require_json(request)
-    visitor = api.visitor(request, proven)
-    portal = api.portal_for(request)
+    visitor, portal = api.caller(request, proven)
     result = portal.act(
         visitor, action, _json_object(request), idempotency_key=request.header("Idempotency-Key")
     )
@@ -204,8 +210,7 @@ def _act(api: PortalAPI, request: Request, proven: Visitor | None, action: str) 
 
 def _preview(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> Response:
     _require_json(request)
-    visitor = api.visitor(request, proven)
-    portal = api.portal_for(request)
+    visitor, portal = api.caller(request, proven)
     preview = portal.preview(visitor, _json_object(request))
     speech = api.speech(request)
     html = api.renderer.preview(preview, portal.catalog.get(), speech)
@@ -213,8 +218,8 @@ def _preview(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -
 
 
 def _invoices(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> Response:
-    visitor = api.visitor(request, proven)
-    page = api.portal_for(request).invoices(
+    visitor, portal = api.caller(request, proven)
+    page = portal.invoices(
         visitor,
         subscription=request.param("subscription") or None,
         starting_after=request.param("starting_after") or None,
@@ -266,7 +271,7 @@ def _session(api: PortalAPI, request: Request, _: Visitor | None, __: str) -> Re
     """The link's token for a session the page keeps and sends as `X-Billflow-Session`."""
     _sign_in_on(api)
     body = _sign_in_body(request, "token")
-    signed_in = api.portal.sign_in.exchange(body.get("token"))
+    signed_in = api.portal.sign_in.exchange(body.get("token"), binding=api.session_binding(request))
     return json_response(
         {"session": signed_in.session, "email": signed_in.email, "expires_at": signed_in.expires_at}
     )
@@ -274,7 +279,9 @@ def _session(api: PortalAPI, request: Request, _: Visitor | None, __: str) -> Re
 
 def _sign_out(api: PortalAPI, request: Request, _: Visitor | None, __: str) -> Response:
     _sign_in_on(api)
-    api.portal.sign_in.end(request.header("X-Billflow-Session"))
+    api.portal.sign_in.end(
+        request.header("X-Billflow-Session"), binding=api.session_binding(request)
+    )
     return json_response({"signed_out": True})
 
 

@@ -45,26 +45,38 @@ def embed_snippet(
     site does not know: the portal asks their email and signs them in by link (the site
     must offer `email_sign_in`; `SettingsError` otherwise).
 
-    `hash` defaults to the expiring form, good for the site's `hash_lifetime`; only the
-    server may make it, as it needs the secret key. `subscription` limits the portal to that
-    one subscription (checked on the server). `prefix` is where the portal's API is mounted;
-    `script_url` another address for the script (a CDN). `overrides`: this page's own
-    options (`PAGE_OVERRIDABLE`: which service's plans, which actions), signed into the
-    snippet so the server applies them to every request from it; `SettingsError` for one a
-    page may not set or a bad value."""
+    The snippet carries one page token (`Portal.page_token`): the identity, this page's
+    own `overrides` (`PAGE_OVERRIDABLE`: which service's plans, which actions), the
+    `subscription` it is limited to, the site and an expiry (`hash_lifetime`), all signed,
+    so the server takes them from it and a visitor can drop none of them. `SettingsError`
+    for an option a page may not set or a bad value.
+
+    `hash`: the site's own identity hash instead of a token, as a hand-written hosted
+    Billflow snippet carries it; such a page gets the site's options (so `overrides` is
+    refused with it) and `subscription` then only narrows what it shows. `prefix` is where
+    the portal's API is mounted; `script_url` another address for the script (a CDN)."""
     settings: dict[str, Any] = {"api": prefix}
-    if identity is not None:
-        settings[identity_kind(identity)] = identity
-        settings["hash"] = hash if hash is not None else portal.identity_hash(identity)
-    elif not portal.settings.email_sign_in:
+    if identity is None and not portal.settings.email_sign_in:
         raise SettingsError(
             "a snippet for a visitor the site does not know needs email_sign_in on: "
             "pass the logged-in customer's identity, or switch email sign-in on"
         )
-    if subscription:
-        settings["subscription_id"] = subscription
-    if overrides:
-        settings["options"] = portal.sign_overrides(overrides)
+    if identity is not None:
+        settings[identity_kind(identity)] = identity  # shown by the script, proves nothing
+    if hash is not None:
+        if overrides:
+            raise SettingsError(
+                "a page's own options travel in its page token: leave out hash= to use them"
+            )
+        if identity is None:
+            raise SettingsError("hash= needs the identity it proves")
+        settings["hash"] = hash
+        if subscription:
+            settings["subscription_id"] = subscription
+    else:
+        settings["page"] = portal.page_token(
+            identity, overrides=overrides, subscription=subscription
+        )
     # Known before the first answer, so the script heeds them from its first event on.
     if not portal.settings.events:
         settings["events"] = False

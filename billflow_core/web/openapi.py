@@ -42,12 +42,16 @@ _PREVIEW = (400, 403, 404, 409, 413, 429, 500, 503)
 _WEBHOOK = (400, 404, 413, 500)
 _DOCUMENT = (413, 500)
 
-_IDENTIFIED: list[JSON] = [{"identity": [], "identityHash": []}, {"session": []}]
+_IDENTIFIED: list[JSON] = [
+    {"page": []},
+    {"page": [], "session": []},
+    {"identity": [], "identityHash": []},
+    {"session": []},
+]
 _SIGN_IN = (400, 403, 413, 429, 500)
 _SESSION = (400, 403, 413, 500)
 _SIGN_IN_FORM = (403, 413, 500)
 _LIMIT = {"$ref": "#/components/parameters/Subscription"}
-_OPTIONS = {"$ref": "#/components/parameters/Options"}
 
 
 def _json(description: str, schema: JSON) -> JSON:
@@ -86,7 +90,7 @@ def _paths() -> JSON:
                 "The customer's portal: their billing data, the plans, the site's options",
                 _json("The portal", ref("Portal")),
                 _READ,
-                parameters=[_LIMIT, _OPTIONS],
+                parameters=[_LIMIT],
                 security=_IDENTIFIED,
             )
         },
@@ -106,7 +110,6 @@ def _paths() -> JSON:
                     {"name": "action", "in": "path", "required": True, "schema": {"enum": ACTIONS}},
                     {"$ref": "#/components/parameters/IdempotencyKey"},
                     _LIMIT,
-                    _OPTIONS,
                 ],
                 requestBody=_body({"anyOf": [ref(payload_name(a)) for a in ACTIONS]}),
                 security=_IDENTIFIED,
@@ -120,7 +123,7 @@ def _paths() -> JSON:
                 _PREVIEW,
                 description="Past the site's `preview_rate_limit` previews a minute for this "
                 "identity: 429 `rate_limited` with `Retry-After`.",
-                parameters=[_LIMIT, _OPTIONS],
+                parameters=[_LIMIT],
                 requestBody=_body(ref("PreviewRequest")),
                 security=_IDENTIFIED,
             )
@@ -145,7 +148,6 @@ def _paths() -> JSON:
                         "The last invoice (`in_…`) of the page before. Empty counts as left out.",
                     ),
                     _LIMIT,
-                    _OPTIONS,
                 ],
                 security=_IDENTIFIED,
             )
@@ -274,23 +276,25 @@ _PARAMETERS = {
         "name": "X-Billflow-Subscription",
         "in": "header",
         "required": False,
-        "description": "Limits the portal to this one subscription of the customer's "
-        "(`sub_…`). Empty counts as left out.",
+        "description": "Beside an identity hash (a hand-written snippet): narrows the view "
+        "to this one subscription of the customer's (`sub_…`); not a security boundary, the "
+        "page token's limit is. Ignored beside a page token. Empty counts as left out.",
         "schema": {"type": "string", "pattern": "^(sub_.*)?$"},
-    },
-    "Options": {
-        "name": "X-Billflow-Options",
-        "in": "header",
-        "required": False,
-        "description": "The page's own options (which service's plans, which actions), as "
-        "its snippet carried them, signed by the site; anything else (another site's "
-        "included) is a 403 `options_invalid`, and options older than the page's hash a 403 "
-        "`options_expired`. Left out: the site's options.",
-        "schema": {"type": "string", "maxLength": 4096},
     },
 }
 
 _SECURITY = {
+    "page": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Billflow-Page",
+        "description": "The page token a plugin's snippet carries: who the customer is (or "
+        "nobody, beside an email-link session made on that page), the page's own options "
+        "and its one-subscription limit, signed by the site. The server takes all three from "
+        "it and ignores the identity headers beside it. 403 `page_invalid` for a token the "
+        "site did not sign (another site's included), `page_expired` for one older than "
+        "`hash_lifetime`.",
+    },
     "identity": {
         "type": "apiKey",
         "in": "header",

@@ -1,5 +1,5 @@
 """Rotating BILLFLOW_SECRET_KEY: with the old key as BILLFLOW_SECRET_KEY_PREVIOUS, what the
-old key made (hashes, a page's options, sign-in links and sessions) keeps working until it
+old key made (hashes, page tokens, sign-in links and sessions) keeps working until it
 expires, everything new is made with the new key, and a key that is neither proves nothing."""
 
 from __future__ import annotations
@@ -64,15 +64,16 @@ def test_hashes_made_with_the_previous_key_work_until_they_expire(
     assert _hash_code(_portal(stripe_sandbox, NEW), user_hash(OLD, DEMO_EMAIL)) == "hash_mismatch"
 
 
-def test_a_pages_options_signed_with_the_previous_key_still_apply(
+def test_a_page_token_signed_with_the_previous_key_still_works(
     stripe_sandbox: Sandbox,
 ) -> None:
-    signed = _portal(stripe_sandbox, OLD).sign_overrides({"cancel": False})
+    token = _portal(stripe_sandbox, OLD).page_token(DEMO_EMAIL, overrides={"cancel": False})
     rotated = _portal(stripe_sandbox, NEW, secret_key_previous=OLD)
-    assert rotated.for_signed_overrides(signed).settings.cancel is False
+    visitor, page = rotated.for_page(token)
+    assert visitor.identity == DEMO_EMAIL and page.settings.cancel is False
     with pytest.raises(Forbidden) as refused:
-        _portal(stripe_sandbox, NEW).for_signed_overrides(signed)
-    assert refused.value.code == "options_invalid"
+        _portal(stripe_sandbox, NEW).for_page(token)
+    assert refused.value.code == "page_invalid"
 
 
 def test_sign_in_links_and_sessions_of_the_previous_key_work_until_they_expire() -> None:

@@ -15,6 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from billflow_core import user_hash, verify_hash
+from billflow_core.errors import Forbidden
+from billflow_core.pages import PageGrant, open_page
 from billflow_core.sandbox import Sandbox
 from billflow_core.sandbox.mailbox import Mailbox
 from billflow_core.sandbox.seed import DEMO_EMAIL
@@ -37,8 +39,13 @@ def _signed_in(app: Flask, email: str = DEMO_EMAIL) -> FlaskClient:
     return client
 
 
+def _page_of(secret: str, found: dict[str, Any]) -> PageGrant:
+    """What the snippet's page token grants, opened with `secret` as the server does."""
+    return open_page(secret, found["page"], scope="", now=int(time.time()))
+
+
 def _headers(found: dict[str, Any]) -> dict[str, str]:
-    return {"X-Billflow-Identity": found["email"], "X-Billflow-Hash": found["hash"]}
+    return {"X-Billflow-Page": found["page"]}
 
 
 @pytest.mark.parametrize("factory", [False, True], ids=["Billflow(app)", "init_app"])
@@ -56,7 +63,7 @@ def test_both_ways_of_setting_up_give_the_app_its_portal(
     client = _signed_in(app)
     found_settings = _settings_in(client.get("/account").get_data(as_text=True))
     assert found_settings["email"] == DEMO_EMAIL and found_settings["api"] == "/billflow"
-    assert verify_hash(SECRET, DEMO_EMAIL, found_settings["hash"])
+    assert _page_of(SECRET, found_settings).identity == DEMO_EMAIL
     portal = client.get("/billflow/api/portal", headers=_headers(found_settings)).get_json()
     assert {s["id"] for s in portal["billingData"]["subscriptions"]} == set(
         sandbox["subscriptions"]
@@ -88,7 +95,7 @@ def test_with_flask_login_the_portal_is_for_current_user_and_anonymous_gets_a_si
     app = flask_login_app(stripe_sandbox)
     page = _signed_in(app).get("/account").get_data(as_text=True)
     found = _settings_in(page)
-    assert found["email"] == DEMO_EMAIL and verify_hash(SECRET, DEMO_EMAIL, found["hash"])
+    assert found["email"] == DEMO_EMAIL and _page_of(SECRET, found).identity == DEMO_EMAIL
     anonymous = app.test_client().get("/account").get_data(as_text=True)
     assert "data-billflow-settings" not in anonymous and "hash" not in anonymous
     assert '<a href="/login">Sign in</a>' in anonymous
@@ -208,13 +215,23 @@ def test_the_pages_own_options_are_held_by_the_server(
     app, _ = session_app(stripe_sandbox, page_options={"cancel": False})
     client = _signed_in(app)
     found = _settings_in(client.get("/account").get_data(as_text=True))
+    before = len(stripe_sandbox.writes())
     refused = client.post(
         "/billflow/api/actions/cancel",
         json={"subscription": sandbox["subscriptions"][0], "reason": "unused"},
-        headers={**_headers(found), "X-Billflow-Options": found["options"],
-                 "Idempotency-Key": "flask-cancel-0001"},
-    )  # fmt: skip
+        headers={**_headers(found), "Idempotency-Key": "flask-cancel-0001"},
+    )
     assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "feature_disabled"
+    # The page holds no hash: without its token (or with the header edited out) the page
+    # has no identity left to cancel for.
+    assert "hash" not in found
+    dropped = client.post(
+        "/billflow/api/actions/cancel",
+        json={"subscription": sandbox["subscriptions"][0], "reason": "unused"},
+        headers={"X-Billflow-Identity": DEMO_EMAIL, "Idempotency-Key": "flask-cancel-0002"},
+    )
+    assert dropped.status_code == 403 and dropped.get_json()["error"]["code"] == "hash_missing"
+    assert len(stripe_sandbox.writes()) == before
 
 
 def _sign_in_options() -> dict[str, Any]:
@@ -230,7 +247,8 @@ def test_sign_in_emails_go_through_the_apps_sender(
     sent: list[Any] = []
     billflow.mail_sender(sent.append)
     anonymous = app.test_client().get("/account").get_data(as_text=True)
-    assert _settings_in(anonymous) == {"api": "/billflow"}  # the email form, no hash
+    settings = _settings_in(anonymous)  # the email form: a page token naming nobody, no hash
+    assert set(settings) == {"api", "page"} and _page_of(SECRET, settings).identity is None
     asked = app.test_client().post("/billflow/api/login-link", json={"email": DEMO_EMAIL})
     assert asked.status_code == 202
     app.extensions["billflow"].portal.sign_in.wait()
@@ -394,8 +412,9 @@ def test_two_apps_sign_with_their_own_secrets_and_serve_their_own_prefixes(
         found = _settings_in(app.test_client().get("/").get_data(as_text=True))
         pages.append((secret, prefix, found))
     for secret, prefix, found in pages:
-        assert found["api"] == prefix and verify_hash(secret, DEMO_EMAIL, found["hash"])
-    assert not verify_hash(pages[0][0], DEMO_EMAIL, pages[1][2]["hash"])
+        assert found["api"] == prefix and _page_of(secret, found).identity == DEMO_EMAIL
+    with pytest.raises(Forbidden):
+        _page_of(pages[0][0], pages[1][2])
 
 
 def test_the_commands_on_an_app_without_billflow_say_what_to_do() -> None:

@@ -10,13 +10,12 @@ from typing import Any
 
 from django.test import Client
 
-from billflow_core import verify_hash
 from billflow_core.sandbox.seed import DEMO_EMAIL, DEMO_SERVICE
 from billflow_wagtail.blocks import BillingPortalBlock
 from billflow_wagtail.models import BillflowSettings
 from testsite.models import ContentPage
 
-from .conftest import SECRET, root
+from .conftest import root
 
 
 def settings_in(html: str) -> dict[str, Any]:
@@ -37,10 +36,10 @@ def test_an_editor_publishes_the_block_and_a_customer_gets_the_portal_with_their
     assert "Manage your plan" in html and "All in one place." in html
     found = settings_in(html)
     assert found["email"] == DEMO_EMAIL and found["api"] == "/billflow"
-    assert verify_hash(SECRET, DEMO_EMAIL, found["hash"])
+    assert "hash" not in found and found["page"].startswith("p1.")
     assert '<script src="/billflow/embed.js" defer></script>' in html
 
-    headers = {"HTTP_X_BILLFLOW_IDENTITY": DEMO_EMAIL, "HTTP_X_BILLFLOW_HASH": found["hash"]}
+    headers = {"HTTP_X_BILLFLOW_PAGE": found["page"]}
     portal = customer.get("/billflow/api/portal", **headers).json()
     assert {s["id"] for s in portal["billingData"]["subscriptions"]} == set(
         sandbox["subscriptions"]
@@ -67,7 +66,7 @@ def test_with_email_sign_in_on_an_anonymous_visitor_gets_the_email_form_and_no_h
     row.save()
     page = publish("Billing")
     html = Client().get(page.url).content.decode()
-    assert settings_in(html) == {"api": "/billflow"}
+    assert set(settings_in(html)) == {"api", "page"}  # a token naming nobody, no hash
     form = Client().get("/billflow/api/sign-in").json()
     assert 'name="email"' in form["html"]
 
@@ -77,11 +76,7 @@ def test_the_pages_own_options_are_signed_into_its_snippet_and_held_by_the_serve
 ) -> None:
     page = publish("Billing", service=DEMO_SERVICE, options={"cancel": "off", "plan_picker": "on"})
     found = settings_in(customer.get(page.url).content.decode())
-    headers = {
-        "HTTP_X_BILLFLOW_IDENTITY": DEMO_EMAIL,
-        "HTTP_X_BILLFLOW_HASH": found["hash"],
-        "HTTP_X_BILLFLOW_OPTIONS": found["options"],
-    }
+    headers = {"HTTP_X_BILLFLOW_PAGE": found["page"]}
     config = customer.get("/billflow/api/portal", **headers).json()["currentConfig"]
     assert (config["cancel"], config["plan_picker"]) == (False, True)
     refused = customer.post(
@@ -92,6 +87,16 @@ def test_the_pages_own_options_are_signed_into_its_snippet_and_held_by_the_serve
         **headers,
     )
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "feature_disabled"
+    # Without the token the page has no identity to act for: it never held a hash.
+    dropped = customer.post(
+        "/billflow/api/actions/cancel",
+        {"subscription": sandbox["subscriptions"][0], "reason": "unused"},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="wagtail-cancel-0002",
+        HTTP_X_BILLFLOW_IDENTITY=DEMO_EMAIL,
+    )
+    assert "hash" not in found
+    assert dropped.status_code == 403 and dropped.json()["error"]["code"] == "hash_missing"
 
 
 def test_an_unknown_service_is_refused_in_the_admin_and_nothing_is_published(

@@ -42,12 +42,11 @@ def test_a_pages_options_do_not_work_on_another_site(
     page = publish("Billing", options={"cancel": "off"})
     Site.objects.create(hostname="b.example", port=80, root_page=root(), site_name="B")
     found = _settings(customer.get(page.url).content.decode())
-    headers = {"HTTP_X_BILLFLOW_IDENTITY": DEMO_EMAIL, "HTTP_X_BILLFLOW_HASH": found["hash"],
-               "HTTP_X_BILLFLOW_OPTIONS": found["options"]}  # fmt: skip
+    headers = {"HTTP_X_BILLFLOW_PAGE": found["page"]}
     here = customer.get("/billflow/api/portal", **headers)
     assert here.status_code == 200 and here.json()["currentConfig"]["cancel"] is False
     there = customer.get("/billflow/api/portal", HTTP_HOST="b.example", **headers)
-    assert there.status_code == 403 and there.json()["error"]["code"] == "options_invalid"
+    assert there.status_code == 403 and there.json()["error"]["code"] == "page_invalid"
 
 
 def test_used_links_and_retried_actions_survive_a_new_app_server_and_an_empty_cache(
@@ -136,8 +135,7 @@ def test_a_page_turning_coupons_off_works_on_a_site_that_offers_them_on_resubscr
     page = publish("Billing", options={"coupons": "off"})
     assert isinstance(page, ContentPage)
     found = _settings(customer.get(page.url).content.decode())
-    headers = {"HTTP_X_BILLFLOW_IDENTITY": DEMO_EMAIL, "HTTP_X_BILLFLOW_HASH": found["hash"],
-               "HTTP_X_BILLFLOW_OPTIONS": found["options"]}  # fmt: skip
+    headers = {"HTTP_X_BILLFLOW_PAGE": found["page"]}
     config = customer.get("/billflow/api/portal", **headers).json()["currentConfig"]
     assert (config["coupons"], config["coupons_on_resubscribe"]) == (False, False)
 

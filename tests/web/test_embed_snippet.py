@@ -10,7 +10,7 @@ import time
 import pytest
 from markupsafe import Markup
 
-from billflow_core import verify_hash
+from billflow_core.pages import open_page
 from billflow_core.mail import SMTPMailer
 from billflow_core.portal import Portal
 from billflow_core.sandbox import Sandbox
@@ -37,7 +37,7 @@ def settings_in(snippet: str) -> dict[str, object]:
     return settings
 
 
-def test_the_snippet_carries_an_expiring_hash_the_portal_accepts(
+def test_the_snippet_carries_a_page_token_the_portal_accepts_and_no_hash(
     stripe_sandbox: Sandbox,
 ) -> None:
     site = portal(stripe_sandbox, hash_lifetime=600)
@@ -49,11 +49,11 @@ def test_the_snippet_carries_an_expiring_hash_the_portal_accepts(
     assert '<link rel="stylesheet" href="/billflow/portal.css" data-billflow-css>' in snippet
     settings = settings_in(snippet)
     assert settings["email"] == "ada@example.com" and settings["api"] == "/billflow"
-    hash_ = str(settings["hash"])
-    expires_at = int(hash_.split(".")[0])
-    assert time.time() + 590 < expires_at <= time.time() + 600
-    assert verify_hash(SECRET, "ada@example.com", hash_)
-    assert site.visitor("ada@example.com", hash_).identity == "ada@example.com"
+    assert "hash" not in settings
+    grant = open_page(SECRET, settings["page"], scope="", now=int(time.time()))
+    assert grant.identity == "ada@example.com" and grant.options == {}
+    assert time.time() + 590 < grant.expires_at <= time.time() + 600
+    assert site.for_page(settings["page"])[0].identity == "ada@example.com"
 
 
 def test_customer_ids_subscription_prefix_and_script_address_are_written_as_given(
@@ -104,7 +104,9 @@ def test_a_snippet_for_a_visitor_the_site_does_not_know_signs_them_in_by_email(
         stripe_api_base=stripe_sandbox.url,
         mailer=SMTPMailer("127.0.0.1", 1),
     )
-    assert settings_in(embed_snippet(site, None, prefix="/billing")) == {"api": "/billing"}
+    settings = settings_in(embed_snippet(site, None, prefix="/billing"))
+    assert set(settings) == {"api", "page"}
+    assert open_page(SECRET, settings["page"], scope="", now=int(time.time())).identity is None
 
 
 def test_a_snippet_without_an_identity_is_refused_where_email_sign_in_is_off(

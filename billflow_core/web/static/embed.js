@@ -25,7 +25,7 @@
     apply_coupon: ['coupon'], subscribe: ['price', 'coupon'], pause: ['resumes_at'],
   };
   const SHOWN = 6;  // invoices shown before "more" (keep in step with portal.css)
-  const SETTINGS = ['email', 'customerId', 'hash', 'subscriptionId', 'api', 'debug', 'options'];
+  const SETTINGS = ['email', 'customerId', 'hash', 'subscriptionId', 'api', 'debug', 'page'];
   const snake = (s) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
   const uuid = () => (crypto.randomUUID ? crypto.randomUUID()
@@ -113,11 +113,14 @@
 
     const call = async (method, path, payload, key) => {
       const headers = {Accept: 'application/json'};
-      if (identity) headers['X-Billflow-Identity'] = identity;
-      if (settings.hash) headers['X-Billflow-Hash'] = settings.hash;
-      if (settings.subscription_id) headers['X-Billflow-Subscription'] = settings.subscription_id;
+      if (settings.page) {  // the page's token says who, with which options and limit
+        headers['X-Billflow-Page'] = settings.page;
+      } else {
+        if (identity) headers['X-Billflow-Identity'] = identity;
+        if (settings.hash) headers['X-Billflow-Hash'] = settings.hash;
+        if (settings.subscription_id) headers['X-Billflow-Subscription'] = settings.subscription_id;
+      }
       if (signedIn) headers['X-Billflow-Session'] = signedIn.session;
-      if (settings.options) headers['X-Billflow-Options'] = settings.options;
       if (payload) headers['Content-Type'] = 'application/json';
       if (key) headers['Idempotency-Key'] = key;
       log('request', method, api + path, payload || '');
@@ -320,6 +323,7 @@
     const load = async (again) => {
       const shared = Object.assign({}, settings);
       delete shared.hash;
+      delete shared.page;
       delete shared.handleResponse;
       if (!again) tell('pre_load', shared);
       if (!identity && (arrived || !signedIn) && !(await signIn())) return;
