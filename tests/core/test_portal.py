@@ -247,7 +247,10 @@ def test_a_retry_after_stripe_failed_midway_finishes_the_action_writing_each_ste
 
     assert result.response["status"] == "canceled"
     assert "metadata" not in result.response  # the site's metadata never leaves the server
-    assert stripe_client.v1.subscriptions.retrieve(team).metadata["cancellation_reason"] == "too_expensive"
+    assert (
+        stripe_client.v1.subscriptions.retrieve(team).metadata["cancellation_reason"]
+        == "too_expensive"
+    )
     writes = [(w.method, w.path) for w in stripe_sandbox.writes()]
     assert writes.count(("POST", f"/v1/subscriptions/{team}")) == 1
     assert writes.count(("DELETE", f"/v1/subscriptions/{team}")) == 1
