@@ -4,7 +4,7 @@ Every plugin mounts it under its prefix (default `/billflow`), so one script ser
 The page names the customer in `X-Billflow-Identity` and proves it with `X-Billflow-Hash`
 (`X-Billflow-Subscription` limits the portal to one subscription); a host that proves the
 customer itself (an email-link session) passes the `Visitor` instead. Every error is
-DESIGN.md's JSON shape with its status, never a stack trace.
+`{"error": {"code", "message"}}` with its status, never a stack trace.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ Handler = Callable[["PortalAPI", Request, Visitor | None, str], Response]
 
 
 class PortalAPI:
-    """The routes of DESIGN.md's Portal HTTP API for one `Portal`."""
+    """The routes of the portal's HTTP API for one `Portal`."""
 
     def __init__(
         self,
