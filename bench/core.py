@@ -1,7 +1,7 @@
 """What the portal costs: Stripe requests per load (catalog cached and cold) and per action
 through `Portal.act` (refreshed state included), and the core's own time per load with
-Stripe's excluded, against DESIGN.md's targets (a load at most 2 requests warm, 3 cold; an
-action at most 3; under 2 ms of the core's own time, median).
+Stripe's excluded, against the project's performance targets (a load at most 2 requests
+warm, 3 cold; an action at most 3; under 2 ms of the core's own time, median).
 
     python bench/core.py [--loads 200] [--latency 0.005]
 

@@ -1,4 +1,5 @@
-"""The house rules of DESIGN.md, checked by the tools that own them.
+"""The project's house rules (README, "How the core fits together"), checked by the tools
+that own them.
 
 They run in the test suite so that the one test command the README gives checks them too:
 the architecture contracts (import-linter), lint and formatting (ruff) and strict typing of

@@ -46,7 +46,7 @@ Handler = Callable[["PortalAPI", Request, Visitor | None, str], Response]
 
 
 class PortalAPI:
-    """The routes of DESIGN.md's Portal HTTP API for one `Portal`."""
+    """The routes of the portal's HTTP API for one `Portal`."""
 
     def __init__(
         self,

@@ -112,7 +112,7 @@ def json_response(
 
 
 def error_response(error: BillflowError) -> Response:
-    """DESIGN.md's error shape: `{"error": {"code", "message"[, "field"]}}`."""
+    """The error shape every route answers: `{"error": {"code", "message"[, "field"]}}`."""
     headers: tuple[tuple[str, str], ...] = ()
     if error.status == 429:
         headers = (("Retry-After", str(getattr(error, "retry_after", 2))),)

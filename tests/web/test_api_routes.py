@@ -1,5 +1,5 @@
 """The portal's HTTP API over a real socket: identity headers, actions with their
-Idempotency-Key, the error shape and statuses of DESIGN.md."""
+Idempotency-Key, the error shape and statuses every route answers with."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ __all__ = ["Billflow", "BillflowConfigError", "BillflowState"]
 IdentityLoader = Callable[[], "str | None"]
 MailSender = Callable[[EmailMessage], None]
 
-# What a Flask app may set besides the portal's options (DESIGN.md's secret names).
+# What a Flask app may set besides the portal's options (the secret names every plugin uses).
 SECRETS = (
     "BILLFLOW_SECRET_KEY",
     "BILLFLOW_SECRET_KEY_PREVIOUS",
