@@ -54,6 +54,7 @@ def run_checks(
     findings += _plans(prices, settings)
     findings += _quantities(prices)
     findings += _webhooks(gateway, webhook_secret)
+    findings += _shared_emails(gateway)
     return findings
 
 
@@ -143,3 +144,23 @@ def _webhooks(gateway: StripeGateway, webhook_secret: str | None) -> Iterable[Fi
             + ", ".join(NEEDED_EVENTS)
             + " (point one at {prefix}/stripe/webhook)",
         )
+
+
+def _shared_emails(gateway: StripeGateway) -> Iterable[Finding]:
+    """Emails several customers share: the portal shows the one with live subscriptions
+    and refuses (`customer_ambiguous`) when more than one has them, so these are worth
+    merging in Stripe, or worth identifying by customer id."""
+    by_email: dict[str, list[str]] = {}
+    try:
+        for customer_id, email in gateway.customer_emails():
+            if email:
+                by_email.setdefault(email, []).append(customer_id)
+    except BillflowError as error:
+        yield Finding("problem", f"Stripe refused to list customers: {error.message}")
+        return
+    for email, ids in sorted(by_email.items()):
+        if len(ids) > 1:
+            yield Finding(
+                "warning",
+                f"{len(ids)} customers share the email {email}: {', '.join(sorted(ids))}",
+            )

@@ -109,6 +109,46 @@ class StripeGateway:
         found = self._call(self._client.v1.customers.list, params)
         return found.data[0] if found.data else None
 
+    def customers_by_email(self, email: str) -> list[stripe.Customer]:
+        """Every customer with exactly this email, newest first, each with their default
+        card expanded: one request (Stripe lists up to a hundred at once; more customers
+        sharing one email than that is not a portal's case)."""
+        params: sp.CustomerListParams = {
+            "email": email,
+            "limit": 100,
+            "expand": ["data.invoice_settings.default_payment_method"],
+        }
+        return list(self._call(self._client.v1.customers.list, params).data)
+
+    def subscription_statuses(self, customer_id: str) -> list[str]:
+        """The status of each of the customer's subscriptions, canceled ones included,
+        without expanding anything: enough to tell a customer who pays from one who
+        never did, in one request per hundred subscriptions."""
+        statuses: list[str] = []
+        params: sp.SubscriptionListParams = {
+            "customer": customer_id,
+            "status": "all",
+            "limit": 100,
+        }
+        while True:
+            page = self._call(self._client.v1.subscriptions.list, params)
+            statuses.extend(str(s.status) for s in page.data)
+            if not page.has_more:
+                return statuses
+            params = {**params, "starting_after": page.data[-1].id}
+
+    def customer_emails(self) -> Iterator[tuple[str, str | None]]:
+        """`(customer id, email)` of every customer in the account, a hundred per request;
+        for `billflow doctor`, never for a page."""
+        params: sp.CustomerListParams = {"limit": 100}
+        while True:
+            page = self._call(self._client.v1.customers.list, params)
+            for customer in page.data:
+                yield str(customer.id), customer.email
+            if not page.has_more:
+                return
+            params = {**params, "starting_after": page.data[-1].id}
+
     def customer(self, customer_id: str) -> stripe.Customer | None:
         """The customer with their default card expanded; None when the id names no live
         customer (deleted customers included)."""

@@ -29,6 +29,7 @@ from .actions import Session
 from .answers import AnswerStore, MemoryAnswers
 from .auth import Visitor, authenticate
 from .catalog import CatalogCache
+from .customers import email_is_known
 from .dispatch import (
     ACTION_FIELDS,
     ACTIONS,
@@ -129,7 +130,7 @@ class Portal:
         self.sign_in = SignIn(
             settings,
             secret_key,
-            find=lambda email: find_customer(self.gateway, settings, email) is not None,
+            find=lambda email: email_is_known(self.gateway, email),
             mailer=mailer,
             store=sign_in_store,
             clock=clock,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .catalog import Catalog, CatalogCache, Plan
+from .customers import customer_for_email
 from .errors import BadInput
 from .gateway import StripeGateway
 from .rules import SubscriptionFacts, allowed_actions, picker_plans
@@ -129,7 +130,8 @@ def load_state(
 
 def find_customer(gateway: StripeGateway, settings: PortalSettings, identity: str) -> Any:
     """The Stripe customer `identity` names, with their default card; None for someone who
-    is not a customer. An identity of the other kind than the site's is refused."""
+    is not a customer. An identity of the other kind than the site's is refused; an email
+    several live customers share is a `Conflict` (see `customers.customer_for_email`)."""
     kind = identity_kind(identity)
     if kind != settings.identify_by:
         raise BadInput(
@@ -138,7 +140,9 @@ def find_customer(gateway: StripeGateway, settings: PortalSettings, identity: st
             field="identity",
         )
     return (
-        gateway.customer(identity) if kind == "customer_id" else gateway.customer_by_email(identity)
+        gateway.customer(identity)
+        if kind == "customer_id"
+        else customer_for_email(gateway, identity)
     )
 
 

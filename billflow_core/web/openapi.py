@@ -29,14 +29,15 @@ _ERRORS: Mapping[int, str] = {
     "site switched off.",
     404: "No such subscription, invoice or action for this customer.",
     409: "The request conflicts with the current state (already canceled, a reused "
-    "Idempotency-Key, …).",
+    "Idempotency-Key, …), or `customer_ambiguous`: several Stripe customers with live "
+    "subscriptions share the identity's email.",
     413: f"The request body is over {MAX_BODY} bytes.",
     429: "Too many requests: try again after `Retry-After` seconds.",
     500: "Something went wrong on the server (never a stack trace).",
     503: "Stripe could not be reached, or kept failing after retries.",
 }
 # 413 is the WSGI app's answer to any request with a body over MAX_BODY, whatever its route.
-_READ = (400, 403, 404, 413, 429, 500, 503)
+_READ = (400, 403, 404, 409, 413, 429, 500, 503)
 _ACT = (400, 402, 403, 404, 409, 413, 429, 500, 503)
 _PREVIEW = (400, 403, 404, 409, 413, 429, 500, 503)
 _WEBHOOK = (400, 404, 413, 500)

@@ -66,7 +66,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 @billflow.identity_loader
 def signed_in_email() -> str | None:
-    """Who is signed in: the app's own session (Flask-Login's current_user works too)."""
+    """Who is signed in: the email the app's own sign-in checked with its password. The
+    portal trusts this answer as the app's word, so it is never an address a user typed
+    and nobody confirmed. (Flask-Login's current_user works too, with
+    BILLFLOW_VERIFIED_EMAIL saying which emails the app verified.)"""
     return session.get("email")
 
 

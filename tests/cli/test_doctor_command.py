@@ -115,3 +115,25 @@ def test_an_outage_halfway_through_is_a_finding_not_a_traceback(
     assert result.returncode == 1
     assert "problem  Stripe refused to list webhook endpoints:" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_emails_several_customers_share_are_listed(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient
+) -> None:
+    stripe_sandbox.seed("demo")
+    endpoint = stripe_client.v1.webhook_endpoints.create(
+        {"url": "https://example.com/billflow/stripe/webhook", "enabled_events": ["*"]}
+    )
+    first = stripe_client.v1.customers.create({"email": "bob@example.com"})
+    second = stripe_client.v1.customers.create({"email": "bob@example.com"})
+    stripe_client.v1.customers.create({"email": "carol@example.com"})
+    result = doctor(
+        stripe_sandbox,
+        BILLFLOW_SERVICE=DEMO_SERVICE,
+        BILLFLOW_STRIPE_WEBHOOK_SECRET=endpoint.secret,
+    )
+
+    assert result.returncode == 0, result.stdout  # a warning: the portal still works
+    ids = ", ".join(sorted([first.id, second.id]))
+    assert f"warning  2 customers share the email bob@example.com: {ids}" in result.stdout
+    assert "carol@example.com" not in result.stdout

@@ -70,17 +70,25 @@ def session_app(
     return app, billflow
 
 
+def verified_email(user: Any) -> str | None:
+    """The app's word on a user's email: theirs once its signup confirmed it."""
+    return user.email if user.email_verified else None
+
+
 def flask_login_app(sandbox: Sandbox, **options: Any) -> Flask:
-    """An app that signs users in with Flask-Login; Billflow reads `current_user.email`."""
+    """An app that signs users in with Flask-Login; Billflow reads `current_user.email`
+    where the app vouches for it (`verified_email`, unless `options` say otherwise). A
+    sign-in with `verified=no` stands for a user whose email nobody confirmed."""
     from flask_login import LoginManager, UserMixin, login_user
 
     class User(UserMixin):  # type: ignore[misc]
-        def __init__(self, email: str) -> None:
-            self.id = email
-            self.email = email
+        def __init__(self, user_id: str) -> None:
+            self.id = user_id
+            self.email, _, confirmed = user_id.partition("|")
+            self.email_verified = confirmed != "no"
 
     app = Flask(__name__)
-    app.config.update(config_for(sandbox, **options))
+    app.config.update(config_for(sandbox, **{"verified_email": verified_email, **options}))
     manager = LoginManager(app)
     manager.login_view = "login"
     manager.user_loader(User)
@@ -89,7 +97,7 @@ def flask_login_app(sandbox: Sandbox, **options: Any) -> Flask:
     @app.route("/login", methods=["GET", "POST"])
     def login() -> Any:
         if request.method == "POST" and request.form.get("password") == "secret":
-            login_user(User(request.form["email"]))
+            login_user(User(f"{request.form['email']}|{request.form.get('verified', 'yes')}"))
             return redirect(url_for("account"))
         return LOGIN
 

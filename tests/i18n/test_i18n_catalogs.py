@@ -54,8 +54,8 @@ invoices.status.paid invoices.status.open invoices.status.void
 invoices.status.uncollectible invoices.status.draft invoices.view invoices.pdf
 invoices.more invoices.none
 error.card_declined error.payment_failed error.feature_disabled
-error.subscription_not_found error.customer_not_found error.plan_not_offered
-error.currency_mismatch
+error.subscription_not_found error.customer_not_found error.customer_ambiguous
+error.plan_not_offered error.currency_mismatch
 error.same_plan error.quantity_out_of_bounds error.quantity_invalid error.same_quantity
 error.coupon_invalid error.coupon_expired error.coupon_already_applied error.coupon_required
 error.reason_invalid

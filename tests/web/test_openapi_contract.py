@@ -17,11 +17,13 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
+import stripe
 from hypothesis import reject
 from schemathesis import Case
 
 from billflow_core.portal import ACTION_FIELDS
 from billflow_core.sandbox import sign
+from billflow_core.sandbox.seed import DEMO_EMAIL
 from billflow_core.settings import RetentionOffer
 from billflow_core.web.api import _ROUTES, DEFAULT_PREFIX, STATIC_FILES
 from billflow_core.web.http import MAX_BODY
@@ -277,6 +279,28 @@ def test_a_body_over_the_limit_is_a_documented_413(serve: Callable[..., LiveAPI]
                            headers=headers, timeout=10)  # fmt: skip
     assert (answer.status_code, answer.json()["error"]["code"]) == (413, "body_too_large")
     _documented(answer, f"{DEFAULT_PREFIX}/api/preview", "POST")
+
+
+def test_an_email_two_live_customers_share_is_a_documented_409(
+    serve: Callable[..., LiveAPI], stripe_client: stripe.StripeClient
+) -> None:
+    live = serve()
+    twin = stripe_client.v1.customers.create(
+        {"email": DEMO_EMAIL, "payment_method": "pm_card_visa"}
+    )
+    stripe_client.v1.subscriptions.create(
+        {
+            "customer": twin.id,
+            "items": [{"price": sorted(live.ids["prices"].values())[0]}],
+            "default_payment_method": stripe_client.v1.payment_methods.list({"customer": twin.id})
+            .data[0]
+            .id,
+        }
+    )
+    for path in ("/api/portal", "/api/invoices"):
+        answer = requests.get(f"{live.url}/billflow{path}", headers=live.headers(), timeout=10)
+        assert (answer.status_code, answer.json()["error"]["code"]) == (409, "customer_ambiguous")
+        _documented(answer, f"{DEFAULT_PREFIX}{path}", "GET")
 
 
 def test_stripe_webhooks_answer_as_documented(serve: Callable[..., LiveAPI]) -> None:

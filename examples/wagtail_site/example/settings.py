@@ -90,3 +90,9 @@ BILLFLOW_SECRET_KEY = os.environ.get("BILLFLOW_SECRET_KEY") or secrets.token_url
 BILLFLOW_STRIPE_API_KEY = os.environ.get("BILLFLOW_STRIPE_API_KEY")
 BILLFLOW_STRIPE_PUBLISHABLE_KEY = os.environ.get("BILLFLOW_STRIPE_PUBLISHABLE_KEY")
 BILLFLOW_STRIPE_WEBHOOK_SECRET = os.environ.get("BILLFLOW_STRIPE_WEBHOOK_SECRET")
+
+# BILLFLOW: the portal names a user by their email, so no user may set their own: Wagtail's
+# account page would let anyone type a customer's address. Here the site's staff create the
+# accounts; a site with its own signup would instead set BILLFLOW_VERIFIED_EMAIL to a
+# function answering the email it verified (or BILLFLOW_CUSTOMER_ID to bind a customer id).
+WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False

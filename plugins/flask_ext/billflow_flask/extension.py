@@ -8,9 +8,10 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Response, current_app, g
+from werkzeug.utils import import_string
 
 from billflow_core import PortalSettings, SettingsError
 from billflow_core.answers import AnswerStore
@@ -115,8 +116,10 @@ class Billflow:
 
     # -- callbacks -------------------------------------------------------------------------
     def identity_loader(self, loader: IdentityLoader) -> IdentityLoader:
-        """Register who is logged in: a function answering their email (or Stripe customer
-        id, for a site that identifies by it), or None. It wins over Flask-Login's
+        """Register who is logged in: a function answering their Stripe customer id (for a
+        site that identifies by it; the strongest, bound on the server) or an email the app
+        has verified is theirs, or None. The portal trusts its answer as the app's own word:
+        never answer an email the user typed and nobody checked. It wins over Flask-Login's
         `current_user.email`; without Flask-Login it is needed."""
         self._identity_loader = loader
         return loader
@@ -143,11 +146,15 @@ class Billflow:
             )
         if not current_user.is_authenticated:
             return None
-        return getattr(current_user, "email", None) or None
+        verified = _verified_email(current_app.config.get("BILLFLOW_VERIFIED_EMAIL"))
+        return verified(current_user._get_current_object()) or None
 
     def check_ready(self, app: Flask) -> None:
-        """At first use: email sign-in on, no SMTP host, and still no sender registered.
-        Raises `BillflowConfigError` saying what to set."""
+        """At first use: Flask-Login's email trusted with nothing vouching for it, or email
+        sign-in on with no SMTP host and still no sender registered. Raises
+        `BillflowConfigError` saying what to set."""
+        if self._identity_loader is None and hasattr(app, "login_manager"):
+            _verified_email(app.config.get("BILLFLOW_VERIFIED_EMAIL"))  # Flask-Login's email
         portal = app.extensions["billflow"].portal
         mailer = portal.sign_in.mailer
         if portal.settings.email_sign_in and isinstance(mailer, _Mailer) and not mailer.ready():
@@ -183,6 +190,32 @@ class _Mailer:
                 "Billflow cannot send sign-in emails: set BILLFLOW_SMTP_HOST or register "
                 "@billflow.mail_sender"
             )
+
+
+def _verified_email(found: Any) -> Callable[[Any], str | None]:
+    """`BILLFLOW_VERIFIED_EMAIL` as a function of Flask-Login's user: a callable (or its
+    dotted path) answering the user's verified email or None, or `True` for "our signup
+    verifies every email", which reads `user.email`. Anything else raises: an email a user
+    can set to someone else's is not an identity."""
+    if found is True:
+        return lambda user: getattr(user, "email", None) or None
+    if isinstance(found, str):
+        try:
+            found = import_string(found)
+        except ImportError as error:
+            raise BillflowConfigError(
+                f"Billflow: BILLFLOW_VERIFIED_EMAIL names {found!r}, which cannot be "
+                f"imported: {error}"
+            ) from None
+    if callable(found):
+        return cast("Callable[[Any], str | None]", found)
+    raise BillflowConfigError(
+        "Billflow will not trust current_user.email unless the app vouches that it is "
+        "verified: set BILLFLOW_VERIFIED_EMAIL to a function taking the user and answering "
+        "their verified email (or None), or to True when your signup verifies every email; "
+        "or register @billflow.identity_loader answering a verified email or a Stripe "
+        "customer id (the strongest)"
+    )
 
 
 def _exempt_from_csrf(app: Flask) -> None:

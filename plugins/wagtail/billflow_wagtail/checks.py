@@ -11,6 +11,8 @@ from django.utils.module_loading import import_string
 
 from billflow_core.portal import MIN_SECRET
 
+from .identity import email_is_vouched
+
 __all__ = ["check_settings"]
 
 
@@ -53,6 +55,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                     id="billflow_wagtail.E003",
                 )
             )
+    found += _identity_by_email()
     if "wagtail.contrib.settings" not in settings.INSTALLED_APPS:
         found.append(
             Error(
@@ -91,3 +94,44 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             )
         )
     return found
+
+
+def _identity_by_email() -> list[Any]:
+    """Without a customer id bound on the server, the portal names users by email, which
+    it trusts only when the site vouches for it."""
+    vouched: Any = getattr(settings, "BILLFLOW_VERIFIED_EMAIL", None)
+    if isinstance(vouched, str):
+        try:
+            vouched = import_string(vouched)
+        except ImportError as error:
+            return [
+                Error(
+                    f"BILLFLOW_VERIFIED_EMAIL names {vouched!r}, which cannot be imported: {error}",
+                    hint="Name a function that takes the request and answers the logged-in "
+                    "user's verified email, or None.",
+                    id="billflow_wagtail.E005",
+                )
+            ]
+    if vouched not in (None, True, False) and not callable(vouched):
+        return [
+            Error(
+                "BILLFLOW_VERIFIED_EMAIL must be a callable, its dotted path, or True.",
+                hint="Set it to a function that takes the request and answers the logged-in "
+                "user's verified email (or None), or to True when the site's signup "
+                "verifies every email.",
+                id="billflow_wagtail.E005",
+            )
+        ]
+    if getattr(settings, "BILLFLOW_CUSTOMER_ID", None) or email_is_vouched():
+        return []
+    return [
+        Warning(
+            "Nothing vouches that a user's email is theirs: any Wagtail user can set theirs "
+            "to a customer's at /admin/account/, so the portal refuses to show for an email.",
+            hint="Set BILLFLOW_CUSTOMER_ID (a customer id bound on the server, the strongest), "
+            "or BILLFLOW_VERIFIED_EMAIL (a function taking the request and answering the "
+            "verified email, or True when the site's signup verifies every email), or "
+            "WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False.",
+            id="billflow_wagtail.W004",
+        )
+    ]

@@ -69,11 +69,16 @@ def render_portal(
 def _identity(request: HttpRequest) -> str | None:
     try:
         return identity_of(request)
+    except BillflowNotConfigured:
+        raise  # no identity the site vouches for: the message says what to set
     except Exception as error:  # the site's own lookup failed: logged whole, shown to staff
         log.exception("finding the logged-in customer failed")
-        raise BillflowNotConfigured(
-            f"BILLFLOW_CUSTOMER_ID failed: {type(error).__name__}: {error}"
-        ) from None
+        setting = (
+            "BILLFLOW_CUSTOMER_ID"
+            if getattr(settings, "BILLFLOW_CUSTOMER_ID", None)
+            else "BILLFLOW_VERIFIED_EMAIL"
+        )
+        raise BillflowNotConfigured(f"{setting} failed: {type(error).__name__}: {error}") from None
 
 
 def _render(context: dict[str, Any]) -> SafeString:
