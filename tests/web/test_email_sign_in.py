@@ -261,3 +261,31 @@ def test_no_token_link_or_session_reaches_the_logs(
     for secret in (token, token.split(".")[2], token.split(".")[3], session,
                    session.split(".")[3], SECRET):  # fmt: skip
         assert secret not in logged
+
+
+def test_a_session_is_bound_to_the_page_token_it_was_made_on(live: LiveAPI) -> None:
+    """Signed in on a page without cancel, the visitor cannot take the session to the
+    site's defaults by dropping the page's token, nor to another page's options."""
+    no_cancel = live.portal.page_token(None, overrides={"cancel": False})
+    elsewhere = live.portal.page_token(None, overrides={"coupons": False})
+    token = _token(live.portal.sign_in.link(DEMO_EMAIL, int(time.time()) + 600))
+    made = requests.post(f"{live.url}/billflow/api/session", json={"token": token},
+                         headers={"X-Billflow-Page": no_cancel}, timeout=10)  # fmt: skip
+    assert made.status_code == 200
+    session = made.json()["session"]
+    portal = f"{live.url}/billflow/api/portal"
+    on_its_page = {"X-Billflow-Page": no_cancel, "X-Billflow-Session": session}
+    shown = requests.get(portal, headers=on_its_page, timeout=10)
+    assert shown.status_code == 200 and shown.json()["currentConfig"]["cancel"] is False
+
+    before = len(live.sandbox.writes())
+    for headers in ({"X-Billflow-Session": session},
+                    {"X-Billflow-Page": elsewhere, "X-Billflow-Session": session}):  # fmt: skip
+        cancel = requests.post(
+            f"{live.url}/billflow/api/actions/cancel",
+            json={"subscription": live.ids["subscriptions"][0], "reason": "unused"},
+            headers={**headers, "Idempotency-Key": "bound-session-0001"},
+            timeout=10,
+        )
+        assert cancel.status_code == 403 and _error(cancel) == "session_expired"
+    assert len(live.sandbox.writes()) == before

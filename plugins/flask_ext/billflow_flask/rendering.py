@@ -1,6 +1,6 @@
 """`billflow_portal(**overrides)`, the Jinja global: the portal for the logged-in user with
-their hash made here, the email sign-in form or a sign-in prompt for anyone else, never a
-hash for them. `templates/billflow/embed.html` in the app replaces the wrapper."""
+their page token made here, the email sign-in form or a sign-in prompt for anyone else, never a
+token naming them. `templates/billflow/embed.html` in the app replaces the wrapper."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def billflow_portal(
     snippet = None
     login_url = None
     if identity is not None:
-        g.billflow_private = True  # the page carries this visitor's hash: see extension
+        g.billflow_private = True  # the page carries this visitor's token: see extension
         snippet = embed_snippet(
             portal,
             identity,

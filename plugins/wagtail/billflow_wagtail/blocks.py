@@ -1,6 +1,6 @@
 """The "Billing portal" block editors add to a page's StreamField.
 
-It renders the portal for the logged-in user, their hash made on the server, and for an
+It renders the portal for the logged-in user, their page token made on the server, and for an
 anonymous visitor a sign-in prompt (or the email sign-in form, where the site offers it).
 The page's own choices (which service's plans, which actions) are signed into the snippet,
 so the server holds every request from the page to them.

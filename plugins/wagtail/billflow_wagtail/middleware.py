@@ -1,5 +1,5 @@
 """`billflow_wagtail.middleware.PrivatePortalPages`: a page that carries a logged-in
-visitor's hash is theirs alone; this marks it `Cache-Control: private`, so no shared cache
+visitor's page token is theirs alone; this marks it `Cache-Control: private`, so no shared cache
 (a CDN, a proxy) hands it to someone else, and lets only the site itself (and the origins
 of `BILLFLOW_FRAME_ANCESTORS`) frame it. Add it to `MIDDLEWARE`. Other pages are left as
 they are."""

@@ -1,5 +1,5 @@
 """The portal in a page, for the block and the template tag alike: the snippet with the
-logged-in user's hash, the email sign-in form, or a sign-in prompt, never a hash for an
+logged-in user's page token, the email sign-in form, or a sign-in prompt, never a token for an
 anonymous visitor. A configuration problem shows what to fix to staff (and with DEBUG on)
 and is logged; the public sees a plain sentence, never a traceback."""
 
