@@ -146,10 +146,15 @@ def test_too_many_links_say_when_to_try_again(demo: Demo, page: Page) -> None:
 
 
 def test_a_session_that_ended_elsewhere_brings_back_the_form(demo: Demo, page: Page) -> None:
+    tokens: set[str] = set()
+    page.on("request", lambda r: tokens.add(r.headers.get("x-billflow-page", "")))
     _ask_for_link(page, demo, ADA)
     page.goto(_link(demo.mailbox.wait_for(ADA)[0]))
     expect(page.locator(".bf-sub")).to_have_count(2)
-    demo.portal.sign_in.end(_session_in(page, demo))  # signed out in another tab
+    # Signed out in another tab: ended as that tab's request ends it, with the page's token.
+    (token,) = tokens - {""}  # the page's token, sent with each of its requests
+    binding = demo.portal.session_binding(demo.portal.open_page(token))
+    demo.portal.sign_in.end(_session_in(page, demo), binding=binding)
     page.reload()
     expect(page.get_by_role("alert")).to_have_text("You've been signed out. Sign in again.")
     expect(page.get_by_label("Email address")).to_be_visible()

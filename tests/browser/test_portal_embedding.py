@@ -93,7 +93,7 @@ def test_someone_new_picks_a_plan_and_subscribes(portal_site: Site, browse: Brow
     assert names.index("pre_subscribe") < names.index("create_subscription")
 
 
-def test_debug_mode_logs_requests_and_events_but_never_the_hash(
+def test_debug_mode_logs_requests_and_events_but_never_the_page_token(
     portal_site: Site, browse: Browse
 ) -> None:
     site = portal_site(debug=True)
@@ -101,7 +101,7 @@ def test_debug_mode_logs_requests_and_events_but_never_the_hash(
     messages: list[ConsoleMessage] = []
     hashes: set[str] = set()
     page.on("console", lambda message: messages.append(message))
-    page.on("request", lambda r: hashes.add(r.headers.get("x-billflow-hash", "")))
+    page.on("request", lambda r: hashes.add(r.headers.get("x-billflow-page", "")))
     page.goto(site.page())
     page.get_by_role("article", name="Team").get_by_role("button", name="Change plan").click()
     page.get_by_role("dialog").get_by_role("radio", name=re.compile("^Business")).check()
@@ -111,8 +111,8 @@ def test_debug_mode_logs_requests_and_events_but_never_the_hash(
     lines = [" ".join(json.dumps(a.json_value()) for a in m.args) for m in messages]
     assert any("request" in line and "POST" in line and "change_plan" in line for line in lines)
     assert any('"event" "change_plan"' in line for line in lines)
-    (hash_,) = hashes - {""}
-    assert not any(hash_ in line or hash_.split(".")[1] in line for line in lines)
+    (token,) = hashes - {""}
+    assert not any(token in line or token.split(".")[2] in line for line in lines)
 
 
 def test_with_events_off_the_sites_handler_is_never_called(
