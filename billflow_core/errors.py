@@ -79,10 +79,22 @@ class Conflict(BillflowError):
 
 
 class RateLimited(BillflowError):
-    """429: too many requests, from this visitor or to Stripe."""
+    """429: too many requests, from this visitor or to Stripe. `retry_after`: the seconds
+    to wait, sent as the `Retry-After` header."""
 
     status = 429
     default_code = "rate_limited"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        retry_after: int = 2,
+    ):
+        super().__init__(message, code=code, field=field)
+        self.retry_after = retry_after
 
 
 class StripeUnavailable(BillflowError):

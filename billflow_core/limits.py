@@ -14,27 +14,30 @@ A limit is checked before anything is read from Stripe; a refused request uses u
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
 
 from .errors import RateLimited
 from .settings import PortalSettings
-from .signin import SignInStore
 
-__all__ = ["MINUTE", "TooManyRequests", "check_rate"]
+if TYPE_CHECKING:  # the store's type only: sign-in imports this module
+    from .signin import SignInStore
+
+__all__ = ["MINUTE", "check_rate", "take"]
 
 MINUTE = 60
 
 Kind = Literal["action", "preview"]
 
 
-class TooManyRequests(RateLimited):
-    """429 `rate_limited`, with the seconds until the visitor's next window opens."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(
-            f"Too many requests; try again in {retry_after} seconds.", code="rate_limited"
-        )
-        self.retry_after = retry_after
+def take(store: SignInStore, limits: Sequence[tuple[str, int]], ttl: float) -> bool:
+    """Count one request under each key of `limits` (made for `ttl` seconds), unless any
+    key is at its limit already: False then, and nothing is counted. Checked before
+    counted, so a refusal uses up nothing; counted, then checked again, so two requests at
+    once cannot both take the last one (the second is refused, its count spent)."""
+    if any(store.count(key) >= limit for key, limit in limits):
+        return False
+    return not any([store.incr(key, ttl) > limit for key, limit in limits])
 
 
 def check_rate(
@@ -42,15 +45,13 @@ def check_rate(
 ) -> None:
     """Count one `kind` request of `identity` (an email or `cus_…`, already proven) in the
     current minute, against `action_rate_limit` or `preview_rate_limit`. `now` is UTC
-    epoch seconds. Raises `TooManyRequests` past the limit, counting nothing then."""
+    epoch seconds. Raises `RateLimited` past the limit, counting nothing then."""
     limit = settings.action_rate_limit if kind == "action" else settings.preview_rate_limit
     second = int(now)
     who = hashlib.sha256(identity.encode()).hexdigest()
     key = f"billflow:rate:{kind}:{who}:{second // MINUTE}"
-    retry_after = MINUTE - second % MINUTE
-    # Checked before counted, so a refusal uses up nothing; counted, then checked again,
-    # so two requests at once cannot both take the last one.
-    if store.count(key) >= limit:
-        raise TooManyRequests(retry_after)
-    if store.incr(key, MINUTE) > limit:
-        raise TooManyRequests(retry_after)
+    if not take(store, [(key, limit)], MINUTE):
+        retry_after = MINUTE - second % MINUTE
+        raise RateLimited(
+            f"Too many requests; try again in {retry_after} seconds.", retry_after=retry_after
+        )

@@ -33,6 +33,7 @@ from email.message import EmailMessage
 from typing import Any, Protocol
 
 from .errors import BadInput, Forbidden, RateLimited
+from .limits import take
 from .mail import Mailer
 from .settings import PortalSettings
 
@@ -135,8 +136,8 @@ class TooMany(RateLimited):
         super().__init__(
             f"Too many sign-in links asked for; try again in {minutes} minutes.",
             code="rate_limited",
+            retry_after=retry_after,
         )
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -229,11 +230,7 @@ class SignIn:
             asker = _digest(_network(client_address))
             limits.append((f"billflow:rate:addr:{asker}:{window}",
                            self.settings.sign_in_per_address_per_hour))  # fmt: skip
-        # Checked before counted, so a refusal uses up nothing; counted, then checked again,
-        # so two requests at once cannot both take the last one.
-        if any(self.store.count(key) >= limit for key, limit in limits):
-            raise TooMany(HOUR - now % HOUR)
-        if any([self.store.incr(key, HOUR) > limit for key, limit in limits]):
+        if not take(self.store, limits, HOUR):
             raise TooMany(HOUR - now % HOUR)
         expires_at = now + self.settings.sign_in_link_lifetime
         link = self.link(address, expires_at)
