@@ -78,7 +78,8 @@ def test_naming_another_customer_beside_ones_own_page_token(target: Start) -> No
     before = site.writes()
     answer = _cancel(site, {"X-Billflow-Page": mine, "X-Billflow-Identity": DEMO_EMAIL,
                             "X-Billflow-Hash": "0" * 64})  # fmt: skip
-    assert answer.status_code == 404  # grace's page, and grace owns no such subscription
+    # Grace's page acts for grace, who owns no such subscription: not ada, nor a bad hash.
+    assert (answer.status_code, _code(answer)) == (404, "subscription_not_found")
     assert site.writes() == before
 
 
