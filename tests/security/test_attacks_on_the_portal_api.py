@@ -78,8 +78,8 @@ def test_naming_another_customer_beside_ones_own_page_token(target: Start) -> No
     before = site.writes()
     answer = _cancel(site, {"X-Billflow-Page": mine, "X-Billflow-Identity": DEMO_EMAIL,
                             "X-Billflow-Hash": "0" * 64})  # fmt: skip
-    # Grace's page acts for grace, who owns no such subscription: not ada, nor a bad hash.
-    assert (answer.status_code, _code(answer)) == (404, "subscription_not_found")
+    # Grace's page acts for grace, who is no customer yet: not for ada, nor a bad hash.
+    assert (answer.status_code, _code(answer)) == (404, "customer_not_found")
     assert site.writes() == before
 
 
