@@ -15,6 +15,7 @@ from .codes import PROMOTION_KEY, code_refusals, coupons_held, kept_discounts, t
 from .comebacks import resubscribe, subscribe
 from .downgrades import release_schedule, schedule_change, undo_downgrade
 from .errors import BadInput, Conflict, NotFound
+from .facts import OFFER_KEY
 from .gateway import SUBSCRIPTION_EXPAND
 from .pauses import PAUSES_KEY, pauses_in_year, with_pause
 from .rules import (
@@ -59,8 +60,6 @@ __all__ = [
 # Where hosted Billflow keeps the cancellation survey's answers on the subscription.
 REASON_KEY = "cancellation_reason"
 COMMENT_KEY = "cancellation_comment"
-# Where Billflow remembers that a subscription took the retention offer (its coupon id).
-OFFER_KEY = "billflow_retention_offer"
 
 
 def change_plan(session: Session, subscription_id: Any, price_id: Any) -> Any:
@@ -189,9 +188,6 @@ def accept_retention_offer(session: Session, subscription_id: Any, reason: Any) 
     coupon the site configured for `reason` can be had this way."""
     subscription, facts = session.facts(subscription_id)
     coupon_id = check_retention_offer(session.settings, facts, reason)
-    metadata = subscription.metadata
-    if metadata is not None and OFFER_KEY in metadata and metadata[OFFER_KEY]:
-        raise Conflict("This offer has already been taken.", code="offer_already_taken")
     try:
         return session.update(
             subscription.id,

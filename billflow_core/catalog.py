@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -21,7 +21,7 @@ from .settings import PortalSettings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Catalog", "CatalogCache", "Plan", "QuantityRule"]
+__all__ = ["Catalog", "CatalogCache", "OfferTerms", "Plan", "QuantityRule"]
 
 SERVICE_KEY = "sb_service"
 QUANTITY_ENABLED_KEY = "sb_quantity_enabled"
@@ -37,6 +37,8 @@ class PriceSource(Protocol):
     """Where the catalog comes from: the gateway's `active_prices` (or a stand-in)."""
 
     def active_prices(self) -> list[Any]: ...
+
+    def coupon(self, coupon_id: str) -> Any | None: ...
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,36 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class OfferTerms:
+    """What the retention offer's coupon gives ("20% off for 3 months"), read with the
+    catalog so that showing the offer costs a page no Stripe request of its own."""
+
+    coupon: str
+    percent_off: float | None
+    amount_off: int | None  # in the currency's minor unit
+    currency: str | None
+    duration: str  # Stripe's: "once", "repeating" or "forever"
+    duration_in_months: int | None
+
+    @classmethod
+    def of(cls, coupon: Any) -> OfferTerms:
+        return cls(
+            coupon=coupon.id,
+            percent_off=coupon.percent_off,
+            amount_off=coupon.amount_off,
+            currency=coupon.currency,
+            duration=coupon.duration,
+            duration_in_months=coupon.duration_in_months,
+        )
+
+
+@dataclass(frozen=True)
 class Catalog:
-    """Every plan the portal may offer, cheapest first within each service."""
+    """Every plan the portal may offer, cheapest first within each service, and the
+    retention offer's terms (None when the site makes none or its coupon cannot be had)."""
 
     plans: tuple[Plan, ...]
+    offer: OfferTerms | None = None
 
     def plan(self, price_id: str) -> Plan | None:
         return next((p for p in self.plans if p.price_id == price_id), None)
@@ -211,9 +239,23 @@ class CatalogCache:
         with self._lock:
             now = self._clock()
             if self._catalog is None or now - self._fetched_at >= self._ttl:
-                self._catalog = build_catalog(self._source.active_prices(), self._settings)
+                catalog = build_catalog(self._source.active_prices(), self._settings)
+                self._catalog = replace(catalog, offer=self._offer_terms())
                 self._fetched_at = now
             return self._catalog
+
+    def _offer_terms(self) -> OfferTerms | None:
+        """The retention offer's coupon, when the site has one and it can still be
+        redeemed: an offer the customer could not take is not shown."""
+        offer = self._settings.retention_offer
+        if offer is None:
+            return None
+        coupon = self._source.coupon(offer.coupon)
+        if coupon is None or not coupon.valid:
+            log.warning("the retention offer's coupon %s is missing or no longer valid; "
+                        "the offer is not shown", offer.coupon)  # fmt: skip
+            return None
+        return OfferTerms.of(coupon)
 
     def is_warm(self) -> bool:
         """Whether `get()` would answer without asking Stripe."""

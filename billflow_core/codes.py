@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .errors import BadInput
+from .facts import coupons_held
 from .rules import check_code, check_coupon
 from .session import Session
 
@@ -63,16 +64,6 @@ def typed_promotion(session: Session, code: Any) -> tuple[str, str]:
     check_coupon(coupon)
     assert promotion is not None and coupon is not None
     return str(promotion.id), str(coupon.id)
-
-
-def coupons_held(subscription: Any) -> set[str]:
-    """The ids of the coupons the subscription's discounts were redeemed from."""
-    held = set()
-    for discount in subscription.discounts or ():
-        coupon = getattr(getattr(discount, "source", None), "coupon", None)
-        if coupon is not None:
-            held.add(coupon if isinstance(coupon, str) else str(coupon.id))
-    return held
 
 
 def kept_discounts(

@@ -7,7 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ENDED", "LIVE", "SCHEDULE_MARK", "SubscriptionFacts"]
+__all__ = ["ENDED", "LIVE", "OFFER_KEY", "SCHEDULE_MARK", "SubscriptionFacts", "coupons_held"]
+
+# Where Billflow remembers that a subscription took the retention offer (its coupon id).
+OFFER_KEY = "billflow_retention_offer"
 
 
 LIVE = frozenset({"active", "trialing", "past_due"})
@@ -33,6 +36,8 @@ class SubscriptionFacts:
     downgrade_pending: bool = False  # ...and the downgrade has not begun yet
     awaiting_payment: bool = False  # a change Stripe holds until its invoice is paid
     currency: str | None = None  # what Stripe bills it in (lower case, as Stripe)
+    coupons: frozenset[str] = frozenset()  # the coupons its discounts were redeemed from
+    offer_taken: bool = False  # it took the retention offer once (its metadata says so)
 
     @classmethod
     def of(cls, subscription: Any) -> SubscriptionFacts:
@@ -55,7 +60,25 @@ class SubscriptionFacts:
             downgrade_pending=_is_billflows(subscription, pending=True),
             awaiting_payment=getattr(subscription, "pending_update", None) is not None,
             currency=getattr(subscription, "currency", None),
+            coupons=frozenset(coupons_held(subscription)),
+            offer_taken=_offer_taken(subscription),
         )
+
+
+def coupons_held(subscription: Any) -> set[str]:
+    """The ids of the coupons the subscription's discounts were redeemed from (a discount
+    that is only an id, not expanded, names none)."""
+    held = set()
+    for discount in getattr(subscription, "discounts", None) or ():
+        coupon = getattr(getattr(discount, "source", None), "coupon", None)
+        if coupon is not None:
+            held.add(coupon if isinstance(coupon, str) else str(coupon.id))
+    return held
+
+
+def _offer_taken(subscription: Any) -> bool:
+    metadata = getattr(subscription, "metadata", None)
+    return bool(metadata is not None and OFFER_KEY in metadata and metadata[OFFER_KEY])
 
 
 # The metadata Billflow puts on the schedules it makes, to tell them from the site's own.

@@ -119,7 +119,7 @@ def check_change_plan(
     if not _takes_quantity(plan, facts.quantity):
         raise BadInput(
             "That plan does not take the current quantity; change the quantity first.",
-            code="quantity_out_of_bounds",
+            code="plan_quantity_mismatch",
             field="price",
         )
     return plan
@@ -386,7 +386,23 @@ def check_retention_offer(settings: PortalSettings, facts: SubscriptionFacts, re
     if coupon_id is None:
         raise BadInput("There is no offer for that reason.", code="no_offer", field="reason")
     _live(facts)
+    if facts.offer_taken:
+        raise Conflict("This offer has already been taken.", code="offer_already_taken")
+    if coupon_id in facts.coupons:
+        # Taking it again would change nothing while saying it had: the customer has it.
+        raise Conflict("This subscription already has the offer's discount.",
+                       code="offer_already_taken")  # fmt: skip
     return coupon_id
+
+
+def _offer_open(settings: PortalSettings, catalog: Catalog, facts: SubscriptionFacts) -> bool:
+    """Whether a cancelling customer may be offered the site's retention coupon: its
+    coupon can still be redeemed, the subscription has not taken the offer, and it does not
+    already hold that discount (an offer of what they have would change nothing)."""
+    offer = catalog.offer
+    if settings.retention_offer is None or offer is None:
+        return False
+    return not facts.offer_taken and offer.coupon not in facts.coupons
 
 
 def check_pause(
@@ -476,6 +492,8 @@ def allowed_actions(
     may_cancel = settings.cancel and not settings.pause_instead_of_cancel and not ended
     if may_cancel and (not facts.cancel_at_period_end or settings.cancel_immediately):
         allowed.add("cancel")
+        if live and _offer_open(settings, catalog, facts):
+            allowed.add("accept_retention_offer")
     if settings.cancel and facts.cancel_at_period_end and not ended:
         allowed.add("undo_cancel")
     if settings.resubscribe and ended and plan is not None:

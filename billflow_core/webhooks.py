@@ -23,9 +23,9 @@ log = logging.getLogger(__name__)
 
 __all__ = ["CATALOG_EVENTS", "PROMOTION_EVENTS", "StripeWebhooks"]
 
-# The events whose objects the catalog is built from, and those the cached promotion codes
-# are read from.
-CATALOG_EVENTS = ("product.", "price.")
+# The events whose objects the catalog is built from (coupons: the retention offer's terms),
+# and those the cached promotion codes are read from.
+CATALOG_EVENTS = ("product.", "price.", "coupon.")
 PROMOTION_EVENTS = ("promotion_code.", "coupon.")
 
 Outcome = Literal["processed", "duplicate", "ignored"]
@@ -78,15 +78,16 @@ class StripeWebhooks:
             self._seen[event_id] = None
             while len(self._seen) > self._remember:
                 self._seen.popitem(last=False)
+        outcome: Outcome = "ignored"
         if event_type.startswith(CATALOG_EVENTS):
             self._catalog.invalidate()
             log.info("catalog refreshed after %s", event_type)
-            return "processed"
+            outcome = "processed"
         if event_type.startswith(PROMOTION_EVENTS) and self._promotions is not None:
             self._promotions.invalidate()
             log.info("promotion codes refreshed after %s", event_type)
-            return "processed"
-        return "ignored"
+            outcome = "processed"
+        return outcome
 
 
 def _event_of(text: str) -> tuple[str, str]:

@@ -11,10 +11,14 @@ from refusal import assert_refused
 
 from billflow_core import actions
 from billflow_core.actions import Session
+from billflow_core.catalog import CatalogCache, OfferTerms
 from billflow_core.errors import BadInput, Conflict, Forbidden
+from billflow_core.gateway import StripeGateway
 from billflow_core.rules import retention_offer_for
 from billflow_core.sandbox import Sandbox
+from billflow_core.sandbox.seed import DEMO_EMAIL
 from billflow_core.settings import PortalSettings, RetentionOffer
+from billflow_core.state import load_state
 
 OFFER = {"retention_offer": RetentionOffer("STAY50", ("too_expensive",))}
 
@@ -72,3 +76,61 @@ def test_no_offer_for_another_reason_twice_or_with_cancelling_off(
             session_for("i-3", cancel=False, **OFFER), team, "too_expensive"
         ),
     )
+
+
+def test_a_discount_the_subscription_already_has_is_not_offered_again(
+    stripe_sandbox: Sandbox,
+    stripe_client: stripe.StripeClient,
+    session_for: Callable[..., Session],
+    demo: dict[str, Any],
+) -> None:
+    """Taking it would change nothing while the page said it had: it is refused."""
+    stripe_client.v1.coupons.create({"id": "STAY50", "percent_off": 50, "duration": "once"})
+    team = demo["subscriptions"][0]
+    stripe_client.v1.subscriptions.update(team, {"discounts": [{"coupon": "STAY50"}]})
+    assert_refused(
+        stripe_sandbox,
+        Conflict,
+        "offer_already_taken",
+        lambda: actions.accept_retention_offer(session_for(**OFFER), team, "too_expensive"),
+    )
+
+
+def test_the_offers_terms_come_with_the_catalog_and_say_who_may_take_it(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    """One coupon read per catalog refresh, none per page; the offer is among a
+    subscription's actions only while it can be had."""
+    stripe_client.v1.coupons.create(
+        {"id": "STAY50", "percent_off": 50, "duration": "repeating", "duration_in_months": 3}
+    )
+    team, seats = demo["subscriptions"]
+    stripe_client.v1.subscriptions.update(seats, {"discounts": [{"coupon": "STAY50"}]})
+    settings = PortalSettings(**OFFER)
+    gateway = StripeGateway(stripe_sandbox.secret_key, api_base=stripe_sandbox.url)
+    cache = CatalogCache(gateway, settings)
+    stripe_sandbox.reset()
+
+    state = load_state(gateway, cache, settings, DEMO_EMAIL)
+    cold = stripe_sandbox.counts()
+    stripe_sandbox.reset()
+    load_state(gateway, cache, settings, DEMO_EMAIL)
+    warm = stripe_sandbox.counts()
+
+    assert cold["GET /v1/coupons/{id}"] == 1 and sum(cold.values()) == 4
+    assert "GET /v1/coupons/{id}" not in warm and sum(warm.values()) == 2
+    assert cache.get().offer == OfferTerms("STAY50", 50, None, None, "repeating", 3)
+    offered = {s.id: "accept_retention_offer" in s.allowed for s in state.subscriptions}
+    assert offered == {team: True, seats: False}
+
+
+def test_an_offer_whose_coupon_is_gone_is_not_made(
+    stripe_sandbox: Sandbox, demo: dict[str, Any], caplog: Any
+) -> None:
+    settings = PortalSettings(**OFFER)  # no STAY50 coupon in this account
+    gateway = StripeGateway(stripe_sandbox.secret_key, api_base=stripe_sandbox.url)
+    cache = CatalogCache(gateway, settings)
+    state = load_state(gateway, cache, settings, DEMO_EMAIL)
+    assert cache.get().offer is None
+    assert not any("accept_retention_offer" in s.allowed for s in state.subscriptions)
+    assert "STAY50" in caplog.text

@@ -16,8 +16,9 @@ import stripe
 from billflow_core.catalog import CatalogCache
 from billflow_core.errors import BadInput
 from billflow_core.gateway import StripeGateway
+from billflow_core.promotions import PromotionCodeCache
 from billflow_core.sandbox import Sandbox, sign
-from billflow_core.settings import PortalSettings
+from billflow_core.settings import PortalSettings, RetentionOffer
 from billflow_core.webhooks import StripeWebhooks
 
 SECRET = "whsec_" + "s" * 32
@@ -157,3 +158,27 @@ def test_a_signed_payload_without_an_event_shape_is_bad_input(catalog: CatalogCa
         with pytest.raises(BadInput) as refused:
             webhooks.handle(payload, sign(payload, SECRET, now))
         assert (refused.value.status, refused.value.code) == (400, "webhook_payload_invalid")
+
+
+def test_a_coupon_event_refreshes_the_offer_and_the_promotion_codes(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient
+) -> None:
+    """The retention offer's terms are read with the catalog: a coupon changed in the
+    Dashboard reaches the page with the next request, as the promotion codes do."""
+    stripe_client.v1.coupons.create({"id": "STAY", "percent_off": 10, "duration": "once"})
+    gateway = StripeGateway(stripe_sandbox.secret_key, api_base=stripe_sandbox.url)
+    settings = PortalSettings(retention_offer=RetentionOffer("STAY", ("too_expensive",)))
+    catalog = CatalogCache(gateway, settings)
+    promotions = PromotionCodeCache(gateway)
+    webhooks = StripeWebhooks(SECRET, catalog, promotions=promotions)
+    assert catalog.get().offer is not None
+    promotions.find("NONE")
+    stripe_client.v1.coupons.delete("STAY")
+    stripe_sandbox.reset()
+
+    payload = _event("evt_coupon", "coupon.deleted")
+    assert webhooks.handle(payload, sign(payload, SECRET, int(time.time()))) == "processed"
+    assert not catalog.is_warm()
+    assert catalog.get().offer is None
+    promotions.find("NONE")
+    assert stripe_sandbox.counts()["GET /v1/promotion_codes"] == 2  # the list, then the one
