@@ -15,13 +15,14 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr
 from importlib import resources
 from typing import Any
 
+from ..dispatch import ActionResult
 from ..errors import BadInput, BillflowError, Forbidden, NotFound
 from ..portal import Portal, Visitor
 from ..state import PortalState
@@ -195,17 +196,32 @@ def _act(api: PortalAPI, request: Request, proven: Visitor | None, action: str) 
         visitor, action, _json_object(request), idempotency_key=request.header("Idempotency-Key")
     )
     confirmation = result.confirmation
+    speech = api.speech(request)
     return json_response(
         {
             "action": result.action,
+            "done": api.renderer.done(
+                result.action, result.state, _subscription_of(result), speech
+            ),
             "response": result.response,
             "billingData": state_json(result.state, portal.catalog.get()),
             "confirmation": None
             if confirmation is None
             else {"kind": confirmation.kind, "client_secret": confirmation.client_secret},
-            **api.page(api.speech(request), result.state, portal),
+            **api.page(speech, result.state, portal),
         }
     )
+
+
+def _subscription_of(result: ActionResult) -> str | None:
+    """The subscription an action changed or made, as its answer names it."""
+    response = result.response
+    if not isinstance(response, Mapping):
+        return None
+    if response.get("object") == "subscription":
+        return response.get("id")
+    subscription = response.get("subscription")
+    return subscription if isinstance(subscription, str) else None
 
 
 def _preview(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> Response:

@@ -15,6 +15,7 @@ import datetime as dt
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from jinja2 import (
@@ -26,7 +27,7 @@ from jinja2 import (
     pass_context,
 )
 
-from ..catalog import Catalog, Plan
+from ..catalog import Catalog, OfferTerms, Plan
 from ..invoices import InvoicePage
 from ..previews import ChangePreview
 from ..settings import PortalSettings
@@ -48,6 +49,14 @@ _ACTIONS = (
     ("open", "cancel"),
 )
 _ENDED = frozenset({"canceled", "incomplete_expired"})
+# What the page says once an action is done, when there is no date to tell.
+_DONE = MappingProxyType({
+    "change_plan": "plans.done", "change_quantity": "quantity.done", "cancel": "cancel.done",
+    "undo_cancel": "undo_cancel.done", "undo_downgrade": "undo_downgrade.done",
+    "accept_retention_offer": "offer.done", "resubscribe": "resubscribe.done",
+    "apply_coupon": "coupon.applied", "subscribe": "subscribe.done", "pause": "pause.done",
+    "resume": "resume.done", "update_payment_method": "card.saved",
+})  # fmt: skip
 # The monthly/yearly switch's words, by Stripe's interval.
 _INTERVAL_KEYS = {"day": "plans.daily", "week": "plans.weekly", "month": "plans.monthly",
                   "year": "plans.yearly"}  # fmt: skip
@@ -129,6 +138,14 @@ class PageRenderer:
             then=then,
         )
 
+    def done(
+        self, action: str, state: PortalState, subscription_id: str | None, speech: Speech
+    ) -> str:
+        """What the page says once `action` is done to `subscription_id`: what happened,
+        with the date it happens on when that is later ("Your subscription ends on …")."""
+        sub = next((s for s in state.subscriptions if s.id == subscription_id), None)
+        return _Page(speech, self.settings).done(action, sub)
+
     def invoices(self, page: InvoicePage, speech: Speech) -> str:
         """One page of invoices, as list items."""
         return self._render("billflow/invoice_rows.html", speech, page=page)
@@ -169,6 +186,8 @@ class PageRenderer:
             card_text=page.card,
             card_expiry=page.card_expiry,
             status_text=page.status,
+            status_kind=status_kind,
+            offer_text=page.offer,
             reason_text=page.reason,
             next_step=page.next_step,
             actions_of=_actions_of,
@@ -176,6 +195,31 @@ class PageRenderer:
             interval_keys=_INTERVAL_KEYS,
             **context,
         )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of what happens next; `str(step)` is its text, so a site's own template
+    may print it as it is."""
+
+    text: str
+    pending: bool = False
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def status_kind(sub: SubscriptionView) -> str:
+    """The badge's kind, for its colour: Stripe's status, or what is about to happen."""
+    if sub.status in _ENDED:
+        return sub.status
+    if sub.cancel_at:
+        return "canceling"
+    if sub.paused and sub.status in ("active", "trialing"):
+        return "paused"
+    if sub.scheduled_change is not None:
+        return "changing"
+    return sub.status
 
 
 @dataclass(frozen=True)
@@ -226,43 +270,99 @@ class _Page:
         return self.speech.t(key) if self.speech.has(key) else reason
 
     def status(self, sub: SubscriptionView) -> str:
-        if sub.paused and sub.status in ("active", "trialing"):
-            return self.speech.t("subscription.status.paused")
-        return self.speech.t(f"subscription.status.{sub.status}")
+        """The badge: what the subscription is, or what is about to happen to it (a
+        cancellation, a pause, a change at the period end), which matters more to the
+        customer than that it is still active today."""
+        t, date = self.speech.t, self.speech.date
+        kind = status_kind(sub)
+        if kind == "canceling" and sub.cancel_at:
+            return t("subscription.status.cancels_on", date=date(sub.cancel_at))
+        if kind == "paused":
+            if sub.paused_until:
+                return t("subscription.status.paused_until", date=date(sub.paused_until))
+            return t("subscription.status.paused")
+        if kind == "changing" and sub.scheduled_change is not None:
+            return t("subscription.status.changes_on", date=date(sub.scheduled_change.at))
+        return t(f"subscription.status.{sub.status}")
 
-    def next_step(self, sub: SubscriptionView) -> list[str]:
-        """What happens next to the subscription, most pressing first."""
+    def offer(self, terms: OfferTerms) -> str:
+        """What the retention offer is worth: "20% off for 3 months"."""
+        t = self.speech.t
+        if terms.percent_off is not None:
+            discount = t(
+                "subscription.discount_percent", percent=self.speech.number(terms.percent_off)
+            )
+        else:
+            amount = self.speech.money(terms.amount_off or 0, terms.currency or "usd")
+            discount = t("subscription.discount_amount", amount=amount)
+        months = terms.duration_in_months or 0
+        if terms.duration == "forever":
+            duration = t("offer.for_good")
+        elif terms.duration == "repeating" and months > 1:
+            duration = t("offer.for_months", months=self.speech.number(months))
+        elif terms.duration == "repeating":
+            duration = t("offer.for_a_month")
+        else:
+            duration = t("offer.once")
+        return t("offer.worth", discount=discount, duration=duration)
+
+    def done(self, action: str, sub: SubscriptionView | None) -> str:
+        """What the page says once `action` is done: what happened, with its date when it
+        happens later (a cancellation at the period end is not a cancellation now)."""
+        t, date = self.speech.t, self.speech.date
+        pending = sub is not None and sub.status not in _ENDED
+        if action == "cancel" and pending and sub is not None and sub.cancel_at:
+            return t("cancel.done_on", date=date(sub.cancel_at))
+        if action in ("change_plan", "change_quantity") and pending and sub is not None:
+            change = sub.scheduled_change
+            if change is not None:
+                plan = self._plan(change.plan, sub)
+                if action == "change_quantity":
+                    plan = self.units(change.quantity, sub.unit_label)
+                return t("plans.done_on", plan=plan, date=date(change.at))
+        if action == "pause" and pending and sub is not None and sub.paused_until:
+            return t("pause.done_until", date=date(sub.paused_until))
+        key = _DONE.get(action)
+        return t(key) if key else ""
+
+    def next_step(self, sub: SubscriptionView) -> list[Step]:
+        """What happens next to the subscription, most pressing first. A change still to
+        come (a cancellation, a downgrade, a pause) is `pending`: the page shows it as news,
+        not in the muted grey of "Renews on"."""
         t, date = self.speech.t, self.speech.date
         if sub.status in _ENDED:
             ended = sub.ended_at or sub.canceled_at
-            return [t("subscription.ended_on", date=date(ended))] if ended else []
+            return [Step(t("subscription.ended_on", date=date(ended)))] if ended else []
         lines = []
         if sub.status == "incomplete":
-            lines.append(t("subscription.incomplete_notice"))
+            lines.append(Step(t("subscription.incomplete_notice"), pending=True))
         elif sub.status == "past_due":
-            lines.append(t("subscription.past_due_notice"))
+            lines.append(Step(t("subscription.past_due_notice"), pending=True))
         held = sub.awaiting_payment
         if held is not None:
-            lines.append(t("subscription.awaiting_payment", plan=self._plan(held.plan, sub)))
+            plan = self._plan(held.plan, sub)
+            lines.append(Step(t("subscription.awaiting_payment", plan=plan), pending=True))
         scheduled = sub.scheduled_change
         if scheduled is not None:
             plan = self._plan(scheduled.plan, sub)
             if scheduled.quantity != sub.quantity:  # fewer units: say how many
                 units = self.units(scheduled.quantity, sub.unit_label)
                 plan = units if scheduled.price_id == sub.price_id else f"{plan} ({units})"
-            lines.append(t("subscription.scheduled_change", plan=plan, date=date(scheduled.at)))
+            text = t("subscription.scheduled_change", plan=plan, date=date(scheduled.at))
+            lines.append(Step(text, pending=True))
         if sub.paused:
-            lines.append(
+            text = (
                 t("subscription.paused_until", date=date(sub.paused_until))
                 if sub.paused_until
                 else t("subscription.paused")
             )
+            lines.append(Step(text, pending=True))
         if sub.cancel_at:
-            lines.append(t("subscription.ends_on", date=date(sub.cancel_at)))
+            lines.append(Step(t("subscription.cancels_on", date=date(sub.cancel_at)), pending=True))
         elif sub.status == "trialing":
-            lines.append(t("subscription.trial_ends", date=date(sub.current_period_end)))
+            lines.append(Step(t("subscription.trial_ends", date=date(sub.current_period_end))))
         elif sub.status in ("active", "past_due") and not sub.paused:
-            lines.append(t("subscription.renews_on", date=date(sub.current_period_end)))
+            lines.append(Step(t("subscription.renews_on", date=date(sub.current_period_end))))
         return lines
 
     def _plan(self, plan: Plan | None, sub: SubscriptionView) -> str:

@@ -306,6 +306,11 @@ _PREVIEW = _object(
 _ACTION_RESULT = _object(
     {
         "action": {"enum": ACTIONS},
+        "done": {
+            **_STRING,
+            "description": "What happened, in the customer's language, for the page to say "
+            "(with its date when it happens later: a cancellation at the period end).",
+        },
         "response": {
             **ref("StripeObject"),
             "description": "Part of what Stripe returned: the fields README's table lists.",

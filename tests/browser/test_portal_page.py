@@ -11,9 +11,9 @@ from typing import Any
 from playwright.sync_api import Page, expect
 from portal_site import PortalSite
 
-from billflow_core.i18n import catalog
+from billflow_core.i18n import catalog, format_date
 
-OUT_OF_BOUNDS = catalog("en")["error.quantity_out_of_bounds"]
+OUT_OF_BOUNDS = "Choose a quantity between 1 and 50."
 
 Site = Callable[..., PortalSite]
 Browse = Callable[..., Page]
@@ -28,6 +28,10 @@ def open_portal(browse: Browse, site: PortalSite, **query: str) -> Page:
     page.goto(site.page(**query))
     expect(page.get_by_role("heading", name="Your subscriptions")).to_be_visible()
     return page
+
+
+def _midnight(day: dt.date) -> int:
+    return int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp())
 
 
 def events(page: Page) -> list[str]:
@@ -151,9 +155,13 @@ def test_cancel_with_a_reason_then_undo(portal_site: Site, browse: Browse) -> No
     dialog.get_by_role("textbox", name=re.compile("Anything else")).fill("Busy year.")
     dialog.get_by_role("button", name="Cancel subscription").click()
 
-    expect(page.get_by_role("status")).to_have_text("Your subscription has been canceled.")
+    expect(page.get_by_role("status")).to_have_text(
+        re.compile(
+            r"^Your subscription will end on \w+ \d+, \d{4}\. Until then, it stays active\.$"
+        )
+    )
     team = subscription(page, "Team")
-    expect(team).to_contain_text(re.compile(r"Ends on \w+ \d+, \d{4}"))
+    expect(team).to_contain_text(re.compile(r"Cancels on \w+ \d+, \d{4}: no more payments"))
     stored = site.subscription(site.team)
     assert stored.cancel_at_period_end is True
     assert stored.cancellation_details.feedback == "unused"
@@ -249,7 +257,9 @@ def test_pause_until_a_date_then_resume(portal_site: Site, browse: Browse) -> No
     dialog.get_by_label("Resume payments on").fill(day.isoformat())
     dialog.get_by_role("button", name="Pause payments").click()
 
-    expect(page.get_by_role("status")).to_have_text("Payments are paused.")
+    expect(page.get_by_role("status")).to_have_text(
+        f"Payments are paused until {format_date(_midnight(day), 'en')}."
+    )
     team = subscription(page, "Team")
     expect(team).to_contain_text("Payments paused until")
     pause = site.subscription(site.team).pause_collection
@@ -275,7 +285,7 @@ def test_dropdown_mode_offers_the_same_actions_in_a_select(
     dialog = page.get_by_role("dialog", name="Cancel your subscription")
     dialog.get_by_role("radio", name="Another reason").check()
     dialog.get_by_role("button", name="Cancel subscription").click()
-    expect(page.get_by_role("status")).to_have_text("Your subscription has been canceled.")
+    expect(page.get_by_role("status")).to_contain_text("Your subscription will end on")
     assert site.subscription(site.team).cancel_at_period_end is True
 
 

@@ -143,7 +143,7 @@ def test_a_new_plan_must_take_the_current_quantity(
     }  # fmt: skip
     portal = _portal(stripe_sandbox)
     for name in ("small", "flat"):  # three seats: more than the small plan's two, not one
-        assert_refused(stripe_sandbox, BadInput, "quantity_out_of_bounds",
+        assert_refused(stripe_sandbox, BadInput, "plan_quantity_mismatch",
                        lambda name=name: portal.act(
                            _ada(portal), "change_plan",
                            {"subscription": seats, "price": prices[name]},

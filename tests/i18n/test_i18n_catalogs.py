@@ -28,7 +28,8 @@ interval.day interval.week interval.month interval.year
 interval.days interval.weeks interval.months interval.years
 subscription.quantity subscription.unit_default subscription.discount_percent
 subscription.discount_amount subscription.discount_until subscription.renews_on
-subscription.ends_on subscription.ended_on subscription.paused_until subscription.paused
+subscription.cancels_on subscription.status.cancels_on subscription.ended_on
+subscription.paused_until subscription.paused
 subscription.trial_ends subscription.scheduled_change subscription.awaiting_payment
 subscription.complete_payment
 action.change_plan action.change_quantity action.cancel action.undo_cancel
@@ -42,7 +43,8 @@ cancel.title cancel.reason_label cancel.reason.too_expensive cancel.reason.missi
 cancel.reason.switched_service cancel.reason.unused cancel.reason.customer_service
 cancel.reason.too_complex cancel.reason.low_quality cancel.reason.other
 cancel.comment_label cancel.at_period_end cancel.now cancel.confirm cancel.done
-offer.title offer.text offer.accept offer.decline
+offer.title offer.text offer.worth offer.once offer.for_a_month offer.for_months
+offer.for_good offer.accept offer.decline cancel.done_on plans.done_on pause.done_until
 pause.title pause.until_label pause.confirm pause.done resume.done
 coupon.label coupon.apply coupon.applied
 resubscribe.title resubscribe.plan_label resubscribe.done subscribe.title subscribe.done
@@ -56,7 +58,8 @@ invoices.more invoices.none
 error.card_declined error.payment_failed error.feature_disabled
 error.subscription_not_found error.customer_not_found error.customer_ambiguous
 error.plan_not_offered error.currency_mismatch
-error.same_plan error.quantity_out_of_bounds error.quantity_invalid error.same_quantity
+error.same_plan error.quantity_out_of_bounds error.plan_quantity_mismatch
+error.quantity_invalid error.same_quantity
 error.coupon_invalid error.coupon_expired error.coupon_already_applied error.coupon_required
 error.reason_invalid
 error.comment_invalid error.already_canceled error.already_canceling error.not_canceling

@@ -106,7 +106,9 @@
       409: 'error.conflict', 429: 'error.rate_limited'};
     const problem = (code, message, extra) => {
       const status = (extra && extra.status) || 0;
-      const text = say(`error.${code}`) || say(BY_STATUS[status] ||
+      const own = say(`error.${code}`);
+      // A text with fields to fill ("between {min} and {max}") is the caller's to fill.
+      const text = (own && !/\{\w+\}/.test(own) && own) || say(BY_STATUS[status] ||
         (status >= 500 ? 'error.stripe_unavailable' : '')) || say('portal.error.generic');
       return Object.assign(new Error(message || code), {code, text: text || message}, extra);
     };
@@ -161,10 +163,19 @@
       const scope = node && node.closest('form, [data-scope], [data-invoices]');
       return (scope && scope.querySelector('[data-error]')) || body.querySelector('[data-error]');
     };
+    // An error about a bounded field says its bounds ("between 1 and 50"), read from the
+    // field the server named.
+    const bounded = (node, error) => {
+      const form = node && node.closest && node.closest('form');
+      const field = form && error.field && form.elements[error.field];
+      if (!field || !field.min || !field.max) return '';
+      const text = say(`error.${error.code}`, {min: field.min, max: field.max});
+      return /\{\w+\}/.test(text) ? '' : text;
+    };
     const showError = (node, error, action) => {
       if (error.code === 'session_expired' && !identity) { askEmail(error); return; }
       const slot = slotFor(node);
-      const text = error.text || say('portal.error.generic') || error.message;
+      const text = bounded(node, error) || error.text || say('portal.error.generic') || error.message;
       if (slot) slot.textContent = text;
       else announce(text);
       tell('error', {action, code: error.code, message: text, status: error.status});
@@ -452,12 +463,12 @@
       const confirmation = data.confirmation;
       if (!confirmation || confirmation.kind !== 'payment') {
         tell(EVENT[action] || action, data.response);
-        announce(say(DONE[action]));
+        announce(data.done || say(DONE[action]));
         return;
       }
       const made = data.response && data.response.object === 'subscription' && data.response.id;
       const place = body.querySelector(`[data-sub="${made || sub}"] h3`) || body.querySelector('h2');
-      await pay(confirmation.client_secret, place, action, data.response);
+      await pay(confirmation.client_secret, place, action, data.response, data.done);
     };
 
     const run = async (action, origin) => {
@@ -538,13 +549,13 @@
     // A payment the customer must confirm: 3-D Secure on the card Stripe holds, or, when
     // that card cannot pay (declined, or none yet), a new card in the payment dialog.
     let paying = null;
-    const pay = async (secret, origin, action, response) => {
+    const pay = async (secret, origin, action, response, done) => {
       try {
         await loadStripe();
         const found = await stripe.retrievePaymentIntent(secret);
         if (found.error) throw stripeError(found.error);
         const intent = found.paymentIntent;
-        paying = {secret, action: action || 'payment', response};
+        paying = {secret, action: action || 'payment', response, done};
         if (intent.status === 'succeeded') return paid();
         if (intent.status === 'requires_payment_method') {
           const dialog = body.querySelector('dialog[data-dialog="pay"]');
@@ -572,11 +583,11 @@
     };
 
     const paid = async () => {
-      const {action, response} = paying;
+      const {action, response, done} = paying;
       paying = null;
       await load(true);
       if (response) tell(EVENT[action] || action, response);
-      announce(say(DONE[action]));
+      announce(done || say(DONE[action]));
     };
 
     // -- dialogs, previews and the other controls -----------------------------------------
@@ -586,6 +597,7 @@
       form.reset();
       form.querySelectorAll('[data-preview-out], [data-error]').forEach((n) => { n.textContent = ''; });
       form.querySelectorAll('[data-offer]').forEach((n) => { n.hidden = true; });
+      if (form.hasAttribute('data-preview')) forgetPreview(form);
       switchInterval(form);
       dialog.opener = opener;
       dialog.showModal();
@@ -598,14 +610,43 @@
       if (name === 'card') mountCard(dialog);
     };
 
+    // A preview shows what is chosen now, or nothing: one still on its way for an earlier
+    // choice is dropped when it lands.
+    const forgetPreview = (form) => {
+      clearTimeout(timer);
+      previewing += 1;
+      const out = form.querySelector('[data-preview-out]');
+      if (out) { out.textContent = ''; out.setAttribute('aria-busy', 'false'); }
+    };
+
     const switchInterval = (form) => {
       const chosen = form.querySelector('[data-switch] input:checked');
       if (!chosen) return;
       form.querySelectorAll('[data-interval]').forEach((label) => {
         label.hidden = label.dataset.interval !== chosen.value;
         const radio = label.querySelector('input');
-        if (label.hidden && radio.checked && !radio.disabled) radio.checked = false;
+        if (label.hidden && radio.checked && !radio.disabled) {
+          radio.checked = false;
+          forgetPreview(form);
+        }
       });
+    };
+
+    // A quantity the field's bounds refuse is said at once, with the bounds; no preview.
+    const quantityChanged = (form, field) => {
+      forgetPreview(form);
+      clearErrors(field);
+      const value = Number(field.value);
+      if (field.value === '' || !Number.isInteger(value) ||
+          value < Number(field.min) || value > Number(field.max)) {
+        if (field.value !== '') {
+          const code = Number.isInteger(value) ? 'quantity_out_of_bounds' : 'quantity_invalid';
+          showError(field, problem(code, '', {field: 'quantity'}), 'preview');
+        }
+        return;
+      }
+      if (field.value === field.dataset.initial) return;
+      timer = setTimeout(() => preview(form, field), 250);
     };
 
     let timer = null;
@@ -613,10 +654,6 @@
       const out = form.querySelector('[data-preview-out]');
       const payload = {subscription: form.closest('[data-sub]').dataset.sub};
       const value = field.name === 'quantity' ? Number(field.value) : field.value;
-      if (field.name === 'quantity' && field.value === field.dataset.initial) {
-        out.textContent = '';
-        return;
-      }
       payload[field.name] = value;
       const mine = ++previewing;
       out.setAttribute('aria-busy', 'true');
@@ -649,7 +686,7 @@
       } else if (d.step) {
         const input = button.parentNode.querySelector('input');
         if (d.step > 0) input.stepUp(); else input.stepDown();
-        input.dispatchEvent(new Event('change', {bubbles: true}));
+        input.dispatchEvent(new Event('input', {bubbles: true}));
       } else if (d.more !== undefined) {
         const section = button.closest('[data-invoices]');
         if (section.dataset.open) invoices(section, true);
@@ -687,9 +724,17 @@
           offer.hidden = !offer.dataset.offer.split(' ').includes(field.value);
         });
       }
-      if (form.hasAttribute('data-preview') && (field.name === 'price' || field.name === 'quantity')) {
-        clearTimeout(timer);
-        timer = setTimeout(() => preview(form, field), field.name === 'quantity' ? 250 : 0);
+      if (form.hasAttribute('data-preview') && field.name === 'price') {
+        forgetPreview(form);
+        timer = setTimeout(() => preview(form, field), 0);
+      }
+    });
+
+    // Each keystroke in a quantity: the preview of the number before it is no longer true.
+    root.addEventListener('input', (event) => {
+      const field = event.target, form = field.form;
+      if (form && form.hasAttribute('data-preview') && field.name === 'quantity') {
+        quantityChanged(form, field);
       }
     });
 

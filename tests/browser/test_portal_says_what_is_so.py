@@ -1,0 +1,214 @@
+"""What the page says is so: a cancellation, downgrade or pause still to come is named with
+its date (badge, line and message); an offer says what it is worth and is not made to whom
+already has it; a preview always matches what is chosen, or is gone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any
+
+from playwright.sync_api import Page, expect
+from portal_site import PortalSite
+
+from billflow_core.i18n import format_date
+
+Site = Callable[..., PortalSite]
+Browse = Callable[..., Page]
+
+# The stylesheet's muted grey (`--bf-muted`) and text colour (`--bf-text`).
+MUTED = "rgb(83, 90, 105)"
+TEXT = "rgb(29, 33, 48)"
+OFFER = {"retention_offer": {"coupon": "WELCOME20", "reasons": ["too_expensive"]}}
+
+
+def subscription(page: Page, name: str) -> Any:
+    return page.get_by_role("article", name=name)
+
+
+def open_portal(browse: Browse, site: PortalSite) -> Page:
+    page = browse()
+    page.goto(site.page())
+    expect(page.get_by_role("heading", name="Your subscriptions")).to_be_visible()
+    return page
+
+
+def period_end(site: PortalSite, subscription_id: str) -> str:
+    item = site.subscription(subscription_id)["items"].data[0]
+    return format_date(item.current_period_end, "en")
+
+
+def badge(article: Any) -> Any:
+    return article.locator(".bf-sub-head .bf-badge")
+
+
+def colour(locator: Any) -> str:
+    return str(locator.evaluate("(node) => getComputedStyle(node).color"))
+
+
+def test_a_cancellation_at_the_period_end_says_when_everywhere(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = open_portal(browse, site)
+    team = subscription(page, "Team")
+    expect(badge(team)).to_have_text("Active")
+    team.get_by_role("button", name="Cancel subscription").click()
+    dialog = page.get_by_role("dialog", name="Cancel your subscription")
+    dialog.get_by_role("radio", name="Another reason").check()
+    dialog.get_by_role("button", name="Cancel subscription").click()
+
+    ends = period_end(site, site.team)
+    expect(page.get_by_role("status")).to_have_text(
+        f"Your subscription will end on {ends}. Until then, it stays active."
+    )
+    team = subscription(page, "Team")
+    expect(badge(team)).to_have_text(f"Cancels on {ends}")
+    line = team.get_by_text(f"Cancels on {ends}: no more payments will be taken.")
+    expect(line).to_be_visible()
+    assert colour(line) == TEXT
+    assert colour(badge(team)) not in (MUTED, colour(badge(subscription(page, "Seats"))))
+
+
+def test_a_cancellation_now_still_says_it_is_canceled(portal_site: Site, browse: Browse) -> None:
+    site = portal_site(cancel_immediately=True)
+    page = open_portal(browse, site)
+    subscription(page, "Team").get_by_role("button", name="Cancel subscription").click()
+    dialog = page.get_by_role("dialog", name="Cancel your subscription")
+    dialog.get_by_role("radio", name="Another reason").check()
+    dialog.get_by_role("button", name="Cancel subscription").click()
+
+    expect(page.get_by_role("status")).to_have_text("Your subscription has been canceled.")
+    expect(badge(subscription(page, "Team"))).to_have_text("Canceled")
+    assert site.subscription(site.team).status == "canceled"
+
+
+def test_a_downgrade_at_the_period_end_says_when_everywhere(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site(downgrade_at_period_end=True)
+    page = open_portal(browse, site)
+    subscription(page, "Team").get_by_role("button", name="Change plan").click()
+    dialog = page.get_by_role("dialog", name="Change plan")
+    dialog.get_by_role("radio", name=re.compile("^Starter")).check()
+    expect(dialog).to_contain_text("The change takes effect on")
+    dialog.get_by_role("button", name="Change plan").click()
+
+    on = period_end(site, site.team)
+    expect(page.get_by_role("status")).to_have_text(f"Your plan changes to Starter on {on}.")
+    team = subscription(page, "Team")
+    expect(badge(team)).to_have_text(f"Changes on {on}")
+    line = team.get_by_text(f"Changes to Starter on {on}")
+    expect(line).to_be_visible()
+    assert colour(line) == TEXT
+    assert colour(badge(team)) != MUTED
+
+
+def test_a_pause_says_until_when_everywhere(portal_site: Site, browse: Browse) -> None:
+    site = portal_site(pause_instead_of_cancel=True, pause_max_days=30)
+    page = open_portal(browse, site)
+    subscription(page, "Team").get_by_role("button", name="Pause payments").click()
+    dialog = page.get_by_role("dialog", name="Pause payments")
+    day = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=10)
+    dialog.get_by_label("Resume payments on").fill(day.isoformat())
+    dialog.get_by_role("button", name="Pause payments").click()
+
+    until = format_date(int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp()), "en")
+    expect(page.get_by_role("status")).to_have_text(f"Payments are paused until {until}.")
+    team = subscription(page, "Team")
+    expect(badge(team)).to_have_text(f"Paused until {until}")
+    expect(team.get_by_text(f"Payments paused until {until}")).to_be_visible()
+
+
+def test_the_offer_says_what_it_is_worth_and_is_made_once(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site(**OFFER)
+    page = open_portal(browse, site)
+    subscription(page, "Team").get_by_role("button", name="Cancel subscription").click()
+    dialog = page.get_by_role("dialog", name="Cancel your subscription")
+    dialog.get_by_role("radio", name="It's too expensive").check()
+    expect(dialog.get_by_text("Stay and get 20% off for 3 months")).to_be_visible()
+    dialog.get_by_role("button", name="Accept the offer").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "The offer has been applied. Thank you for staying!"
+    )
+
+    # Taken once: cancelling again goes straight through, with no offer to take again.
+    subscription(page, "Team").get_by_role("button", name="Cancel subscription").click()
+    dialog = page.get_by_role("dialog", name="Cancel your subscription")
+    dialog.get_by_role("radio", name="It's too expensive").check()
+    expect(dialog.get_by_role("button", name="Accept the offer")).to_have_count(0)
+    expect(dialog.get_by_role("button", name="Cancel subscription")).to_be_visible()
+
+
+def test_no_offer_of_a_discount_the_subscription_already_has(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site(**OFFER)
+    client = site.sandbox.client()
+    client.v1.subscriptions.update(site.team, {"discounts": [{"coupon": "WELCOME20"}]})
+    page = open_portal(browse, site)
+    team = subscription(page, "Team")
+    expect(team).to_contain_text("20% off for 3 months")
+    team.get_by_role("button", name="Cancel subscription").click()
+    dialog = page.get_by_role("dialog", name="Cancel your subscription")
+    dialog.get_by_role("radio", name="It's too expensive").check()
+    expect(dialog.get_by_role("button", name="Accept the offer")).to_have_count(0)
+    expect(dialog).not_to_contain_text("Stay and get")
+    # The seats subscription does not hold it: its dialog makes the offer.
+    page.keyboard.press("Escape")
+    subscription(page, "Seats").get_by_role("button", name="Cancel subscription").click()
+    seats = page.get_by_role("dialog", name="Cancel your subscription").filter(visible=True)
+    seats.get_by_role("radio", name="It's too expensive").check()
+    expect(seats.get_by_role("button", name="Accept the offer")).to_be_visible()
+
+
+def test_switching_the_period_drops_the_preview_of_the_hidden_plan(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = open_portal(browse, site)
+    subscription(page, "Team").get_by_role("button", name="Change plan").click()
+    dialog = page.get_by_role("dialog", name="Change plan")
+    dialog.get_by_role("radio", name=re.compile("^Business")).check()
+    expect(dialog).to_contain_text("You will be charged $50.00 today")
+
+    dialog.get_by_role("radio", name="Yearly").check()
+    expect(dialog.locator("input[name=price]:checked")).to_have_count(0)
+    expect(dialog.locator("[data-preview-out]")).to_have_text("")
+    site.sandbox.reset()
+    dialog.get_by_role("button", name="Change plan").click()
+    expect(dialog.get_by_role("alert")).to_have_text("Choose a plan.")
+    assert site.sandbox.writes() == []
+
+    dialog.get_by_role("radio", name=re.compile(r"^Business.*per year")).check()
+    expect(dialog).to_contain_text("then $790.00 per year.")
+
+
+def test_a_quantity_beyond_the_bounds_drops_the_preview_and_names_the_bounds(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = open_portal(browse, site)
+    subscription(page, "Seats").get_by_role("button", name="Change quantity").click()
+    dialog = page.get_by_role("dialog", name="Change quantity")
+    expect(dialog.get_by_text("Between 1 and 50")).to_be_visible()
+    field = dialog.get_by_role("spinbutton", name="Quantity")
+    dialog.get_by_role("button", name="Increase quantity").click()
+    dialog.get_by_role("button", name="Increase quantity").click()
+    expect(dialog).to_contain_text("then $40.00 per month.")
+
+    field.press_sequentially("9")  # 59: still in the field, not yet committed
+    expect(field).to_have_value("59")
+    expect(dialog.locator("[data-preview-out]")).to_have_text("")
+    expect(dialog.get_by_role("alert")).to_have_text("Choose a quantity between 1 and 50.")
+    site.sandbox.reset()
+    dialog.get_by_role("button", name="Change quantity").click()
+    expect(dialog.get_by_role("alert")).to_have_text("Choose a quantity between 1 and 50.")
+    assert site.sandbox.writes() == []
+
+    field.fill("6")
+    expect(dialog.get_by_role("alert")).to_have_text("")
+    expect(dialog).to_contain_text("then $48.00 per month.")
