@@ -539,12 +539,13 @@
     // that card cannot pay (declined, or none yet), a new card in the payment dialog.
     let paying = null;
     const pay = async (secret, origin, action, response) => {
+      const scope = origin && origin.closest('[data-sub]');
       try {
         await loadStripe();
         const found = await stripe.retrievePaymentIntent(secret);
         if (found.error) throw stripeError(found.error);
         const intent = found.paymentIntent;
-        paying = {secret, action: action || 'payment', response};
+        paying = {secret, action: action || 'payment', response, sub: scope && scope.dataset.sub};
         if (intent.status === 'succeeded') return paid();
         if (intent.status === 'requires_payment_method') {
           const dialog = body.querySelector('dialog[data-dialog="pay"]');
@@ -571,12 +572,24 @@
       await paid();
     };
 
+    // Paid: the server makes a card checkout saved the customer's default where they have
+    // none, and answers with the portal as it now is (what a reload would have asked for).
     const paid = async () => {
-      const {action, response} = paying;
+      const {action, response, sub} = paying;
       paying = null;
-      await load(true);
+      await settle(sub);
       if (response) tell(EVENT[action] || action, response);
       announce(say(DONE[action]));
+    };
+
+    const settle = async (sub) => {
+      if (!sub) { await load(true); return; }
+      try {
+        show(await call('POST', '/api/actions/finish_payment', {subscription: sub}, uuid()));
+      } catch (error) {
+        log('finishing the payment failed', error);
+        await load(true);
+      }
     };
 
     // -- dialogs, previews and the other controls -----------------------------------------
