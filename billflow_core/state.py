@@ -94,6 +94,8 @@ class SubscriptionView:
     # The client secret of a payment waiting for the customer (3-D Secure, or a new card
     # after a decline), which the page confirms with Stripe.js.
     payment_secret: str | None = None
+    # What that payment asks, in the subscription's currency (minor units).
+    amount_due: int | None = None
     # The card its payments are charged to: its own (`default_payment_method`, as a card
     # saved at checkout is), else the customer's default; None when it has neither.
     card: Card | None = None
@@ -255,6 +257,7 @@ def _view(
         paused=pause is not None,
         allowed=allowed_actions(settings, catalog, SubscriptionFacts.of(subscription)),
         payment_secret=payment_secret(subscription),
+        amount_due=_amount_due(subscription),
         card=_charged_card(subscription, customer_card),
         scheduled_change=_scheduled_change(catalog, subscription),
         awaiting_payment=_held_change(catalog, subscription, item),
@@ -284,8 +287,8 @@ def _held_change(catalog: Catalog, subscription: Any, item: Any) -> PlannedChang
     )
 
 
-def payment_secret(subscription: Any) -> str | None:
-    """The client secret of the payment the subscription waits on the customer for, if any."""
+def _waiting_invoice(subscription: Any) -> Any | None:
+    """The open invoice whose payment the subscription waits on the customer for, if any."""
     if subscription.status not in ("incomplete", "past_due") and not getattr(
         subscription, "pending_update", None
     ):
@@ -293,5 +296,19 @@ def payment_secret(subscription: Any) -> str | None:
     invoice = subscription.latest_invoice
     if invoice is None or isinstance(invoice, str) or invoice.status != "open":
         return None
+    return invoice
+
+
+def payment_secret(subscription: Any) -> str | None:
+    """The client secret of the payment the subscription waits on the customer for, if any."""
+    invoice = _waiting_invoice(subscription)
     secret = getattr(invoice, "confirmation_secret", None)
     return None if secret is None else str(secret.client_secret)
+
+
+def _amount_due(subscription: Any) -> int | None:
+    """What the waiting payment asks, so the page can name it before the customer pays."""
+    invoice = _waiting_invoice(subscription)
+    if invoice is None or getattr(invoice, "confirmation_secret", None) is None:
+        return None
+    return int(invoice.amount_due)

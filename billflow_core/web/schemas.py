@@ -239,6 +239,10 @@ _SUBSCRIPTION = _object(
             **null(_STRING),
             "description": "The client secret of a payment waiting for the customer.",
         },
+        "amount_due": {
+            **null(_MINOR),
+            "description": "What that payment asks, in `currency`; null when none waits.",
+        },
         "card": {
             **_or_null(_CARD),
             "description": "The card its invoices are charged to: its own default payment "

@@ -88,6 +88,7 @@ def _subscription(view: SubscriptionView, catalog: Catalog) -> dict[str, Any]:
         "actions": sorted(view.allowed),
         "plans": [p.price_id for p in catalog.alternatives(view.price_id)],
         "payment_secret": view.payment_secret,
+        "amount_due": view.amount_due,
         "card": _card(view.card),
         "scheduled_change": _planned(view.scheduled_change),
         "awaiting_payment": _planned(view.awaiting_payment),

@@ -20,6 +20,7 @@ MASTERCARD = "5555 5555 5555 4444"
 DECLINED = "4000 0000 0000 0002"
 NEEDS_AUTHENTICATION = "4000 0027 6000 3184"
 NEWCOMER = "grace@example.com"
+DE = i18n.translator("de")
 
 
 def enter_card(scope: Any, number: str) -> None:
@@ -165,7 +166,7 @@ def test_a_waiting_payment_can_be_paid_with_another_card(portal_site: Site, brow
     expect(pay.get_by_label("Card number")).to_be_visible()
     expect(page.get_by_role("article", name="Team")).to_contain_text("is waiting for payment")
     enter_card(pay, VISA)
-    pay.get_by_role("button", name="Confirm payment").click()
+    pay.get_by_role("button", name="Pay $50.00").click()
 
     expect(page.get_by_role("status")).to_have_text("Your plan has been changed.")
     expect(page.get_by_role("article", name="Business")).to_be_visible()
@@ -210,7 +211,7 @@ def test_a_payment_left_waiting_is_completed_later_from_the_subscription(
     expect(team).to_contain_text("Your subscription starts once the first payment goes through.")
     team.get_by_role("button", name="Complete payment").click()
     enter_card(pay, VISA)
-    pay.get_by_role("button", name="Confirm payment").click()
+    pay.get_by_role("button", name="Pay $29.00").click()
 
     expect(page.get_by_role("status")).to_have_text("Payment successful.")
     expect(page.get_by_role("article", name="Team")).to_contain_text("Active")
@@ -226,7 +227,7 @@ def test_the_card_paid_at_checkout_is_shown_and_becomes_the_default(
     page = browse()
     pay = open_checkout(site, page)
     enter_card(pay, VISA)
-    pay.get_by_role("button", name="Confirm payment").click()
+    pay.get_by_role("button", name="Pay $29.00").click()
 
     expect(page.get_by_role("status")).to_have_text("Thank you! Your subscription is active.")
     card = page.get_by_role("region", name="Payment method")
@@ -271,3 +272,23 @@ def test_a_card_checkout_saved_shows_before_it_is_the_default(
     page.reload()
     expect(page.get_by_role("article", name="Team")).to_contain_text("Active")
     expect(page.get_by_role("region", name="Payment method")).to_contain_text("Visa ending in 4242")
+
+
+def test_the_payment_dialog_names_the_amount_due(portal_site: Site, browse: Browse) -> None:
+    site = portal_site()
+    page = browse()
+    pay = open_checkout(site, page)
+    expect(pay.get_by_role("heading", name="Complete payment")).to_be_visible()
+    expect(pay).to_contain_text("$29.00 due today")
+    expect(pay.get_by_role("button", name="Pay $29.00")).to_be_visible()
+
+
+def test_the_payment_dialog_names_the_amount_in_the_customers_language(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = browse(locale="de-DE")
+    pay = open_checkout(site, page, DE)
+    amount = i18n.format_money(2900, "usd", "de")
+    expect(pay).to_contain_text(DE.t("payment.due_today", amount=amount))
+    expect(pay.get_by_role("button", name=DE.t("payment.pay", amount=amount))).to_be_visible()

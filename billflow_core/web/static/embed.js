@@ -537,6 +537,7 @@
 
     // A payment the customer must confirm: 3-D Secure on the card Stripe holds, or, when
     // that card cannot pay (declined, or none yet), a new card in the payment dialog.
+    // The subscription's own dialog names what the payment asks; the portal's is the spare.
     let paying = null;
     const pay = async (secret, origin, action, response) => {
       const scope = origin && origin.closest('[data-sub]');
@@ -548,7 +549,8 @@
         paying = {secret, action: action || 'payment', response, sub: scope && scope.dataset.sub};
         if (intent.status === 'succeeded') return paid();
         if (intent.status === 'requires_payment_method') {
-          const dialog = body.querySelector('dialog[data-dialog="pay"]');
+          const dialog = (scope && scope.querySelector('dialog[data-dialog="pay"]')) ||
+            body.querySelector(':scope > dialog[data-dialog="pay"]');
           openDialog(dialog, origin);
           return mountCard(dialog);
         }
