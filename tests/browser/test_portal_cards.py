@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Page, Request, Route, expect
 from portal_site import PortalSite
 
 from billflow_core import i18n
@@ -19,6 +19,7 @@ VISA = "4242 4242 4242 4242"
 MASTERCARD = "5555 5555 5555 4444"
 DECLINED = "4000 0000 0000 0002"
 NEEDS_AUTHENTICATION = "4000 0027 6000 3184"
+INSUFFICIENT_FUNDS = "4000 0000 0000 9995"
 NEWCOMER = "grace@example.com"
 DE = i18n.translator("de")
 
@@ -292,3 +293,50 @@ def test_the_payment_dialog_names_the_amount_in_the_customers_language(
     amount = i18n.format_money(2900, "usd", "de")
     expect(pay).to_contain_text(DE.t("payment.due_today", amount=amount))
     expect(pay.get_by_role("button", name=DE.t("payment.pay", amount=amount))).to_be_visible()
+
+    pay.get_by_label("Card number").fill("4242 4242")
+    pay.get_by_role("button", name=DE.t("payment.pay", amount=amount)).click()
+    expect(pay.get_by_role("alert").last).to_have_text(DE.t("error.incomplete_number"))
+
+
+def test_a_card_error_gives_stripes_reason(portal_site: Site, browse: Browse) -> None:
+    site = portal_site()
+    page = browse()
+    pay = open_checkout(site, page)
+    button = pay.get_by_role("button", name="Pay $29.00")
+    alert = pay.get_by_role("alert").last
+
+    pay.get_by_label("Card number").fill("4242 4242")
+    button.click()
+    expect(alert).to_have_text("Your card number is incomplete.")
+
+    enter_card(pay, INSUFFICIENT_FUNDS)
+    button.click()
+    expect(alert).to_have_text("Your card has insufficient funds. Try another card.")
+
+    enter_card(pay, DECLINED)
+    button.click()
+    expect(alert).to_have_text("Your card was declined. Try another card.")
+    assert newcomer(site)[1].status == "incomplete"
+
+
+def test_a_card_error_the_portal_has_no_text_for_shows_stripes_message(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = browse()
+    pay = open_checkout(site, page)
+    said = (
+        "This card has been declined too many times. You can try to charge this card again "
+        "after 24 hours. We suggest reaching out to your customer to make sure they have "
+        "entered all of their information correctly and that there are no issues with their card."
+    )
+
+    def refuse(route: Route) -> None:
+        error = {"type": "card_error", "code": "card_decline_rate_limit_exceeded", "message": said}
+        route.fulfill(status=402, json={"error": error})
+
+    page.route(re.compile(r"/v1/payment_intents/[^/]+/confirm$"), refuse)
+    enter_card(pay, VISA)
+    pay.get_by_role("button", name="Pay $29.00").click()
+    expect(pay.get_by_role("alert").last).to_have_text(said)

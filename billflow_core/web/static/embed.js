@@ -511,7 +511,13 @@
       }
     };
 
-    const stripeError = (error) => problem(error.code || 'generic', error.message);
+    // Stripe's reason, in the customer's language: the catalog's text for its decline code
+    // or its code where there is one, else the message Stripe.js wrote in the `locale` it
+    // was given; only an error with neither says "something went wrong".
+    const stripeError = (error) => {
+      const text = say(`error.${error.decline_code}`) || say(`error.${error.code}`) || error.message;
+      return Object.assign(problem(error.code || 'generic', error.message), text ? {text} : {});
+    };
 
     const saveCard = async (form) => {
       try {
