@@ -15,7 +15,7 @@ from .codes import PROMOTION_KEY, code_refusals, coupons_held, kept_discounts, t
 from .comebacks import resubscribe, subscribe
 from .downgrades import release_schedule, schedule_change, undo_downgrade
 from .errors import BadInput, Conflict, NotFound
-from .facts import OFFER_KEY
+from .facts import LIVE, OFFER_KEY, own_card_id
 from .gateway import SUBSCRIPTION_EXPAND
 from .pauses import PAUSES_KEY, pauses_in_year, with_pause
 from .rules import (
@@ -48,6 +48,7 @@ __all__ = [
     "change_plan",
     "change_quantity",
     "finish_card_update",
+    "finish_payment",
     "pause",
     "resubscribe",
     "resume",
@@ -260,7 +261,7 @@ def finish_card_update(session: Session, payment_method_id: Any) -> Any:
         ) from None
     session.customer = customer
     for subscription in list(session.subscriptions.values()):
-        own = subscription.default_payment_method
+        own = own_card_id(subscription)
         limited = session.only_subscription not in (None, subscription.id)
         ended = subscription.status in ("canceled", "incomplete_expired")
         if own is not None and own != payment_method_id and not ended and not limited:
@@ -268,3 +269,24 @@ def finish_card_update(session: Session, payment_method_id: Any) -> Any:
                 subscription.id, {"default_payment_method": payment_method_id}, step="card"
             )
     return customer
+
+
+def finish_payment(session: Session, subscription_id: Any) -> Any:
+    """After the page confirmed a subscription's payment: a card checkout saved to the
+    subscription (`save_default_payment_method`) becomes the customer's default where they
+    have none, so the card section names it and later subscriptions are charged to it.
+    Stripe saves it to the subscription alone. One write at most, once the payment went
+    through: the customer has a default afterwards, so a retry or a second call writes
+    nothing. Returns the subscription, as it is now."""
+    subscription, facts = session.facts(subscription_id)
+    own = own_card_id(subscription)
+    if own is None or facts.status not in LIVE:
+        return subscription
+    customer = session.customer or session.gateway.customer(session.customer_id)
+    settings = getattr(customer, "invoice_settings", None)
+    if getattr(settings, "default_payment_method", None) is not None:
+        return subscription
+    session.customer = session.gateway.set_default_card(
+        session.customer_id, own, key=session.key(f"checkout_card:{subscription.id}")
+    )
+    return subscription

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .catalog import Plan
 from .codes import PROMOTION_KEY, code_refusals, promotion_code_id
 from .errors import NotFound
+from .gateway import SUBSCRIPTION_EXPAND
 from .rules import SubscriptionFacts, check_not_subscribed, check_resubscribe, check_subscribe
 from .session import Session
 
@@ -49,7 +50,7 @@ def resubscribe(
                 "discounts": discounts,
                 "metadata": typed,
                 "payment_behavior": "allow_incomplete",
-                "expand": ["latest_invoice.confirmation_secret", "discounts.source.coupon"],
+                "expand": list(SUBSCRIPTION_EXPAND),
             },
             key=session.key(f"resubscribe:{subscription.id}"),
         )
@@ -111,7 +112,7 @@ def subscribe(session: Session, email: str | None, price_id: Any, code: Any = No
                 "metadata": typed,
                 "payment_behavior": "default_incomplete",
                 "payment_settings": {"save_default_payment_method": "on_subscription"},
-                "expand": ["latest_invoice.confirmation_secret", "discounts.source.coupon"],
+                "expand": list(SUBSCRIPTION_EXPAND),
             },
             key=session.key("subscribe"),
         )

@@ -127,6 +127,10 @@ ACTIONS: Mapping[str, tuple[frozenset[str], Run]] = MappingProxyType(
             frozenset({"payment_method"}),
             lambda s, p, v, now: actions.finish_card_update(s, p.get("payment_method")),
         ),
+        "finish_payment": (
+            frozenset({"subscription"}),
+            lambda s, p, v, now: actions.finish_payment(s, p.get("subscription")),
+        ),
     }
 )
 

@@ -7,7 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ENDED", "LIVE", "OFFER_KEY", "SCHEDULE_MARK", "SubscriptionFacts", "coupons_held"]
+__all__ = [
+    "ENDED",
+    "LIVE",
+    "OFFER_KEY",
+    "SCHEDULE_MARK",
+    "SubscriptionFacts",
+    "coupons_held",
+    "own_card_id",
+]
 
 # Where Billflow remembers that a subscription took the retention offer (its coupon id).
 OFFER_KEY = "billflow_retention_offer"
@@ -17,6 +25,13 @@ LIVE = frozenset({"active", "trialing", "past_due"})
 
 
 ENDED = frozenset({"canceled", "incomplete_expired"})
+
+
+def own_card_id(subscription: Any) -> str | None:
+    """The id of the subscription's own default payment method (a card saved at checkout),
+    read expanded or not: every read of a subscription expands it for the page."""
+    own = getattr(subscription, "default_payment_method", None)
+    return own if own is None or isinstance(own, str) else str(own.id)
 
 
 @dataclass(frozen=True)

@@ -37,9 +37,14 @@ T = TypeVar("T")
 _APP_NAME = "Billflow"
 
 # What every read or write of a subscription expands, so the portal's state needs nothing
-# more: the coupons of its discounts, the payment its latest invoice may wait for, and the
-# schedule that may govern it.
-SUBSCRIPTION_EXPAND = ("discounts.source.coupon", "latest_invoice.confirmation_secret", "schedule")
+# more: the coupons of its discounts, the payment its latest invoice may wait for, the
+# schedule that may govern it, and its own card (where checkout saved the customer's).
+SUBSCRIPTION_EXPAND = (
+    "discounts.source.coupon",
+    "latest_invoice.confirmation_secret",
+    "schedule",
+    "default_payment_method",
+)
 
 
 def is_live_key(api_key: str) -> bool:

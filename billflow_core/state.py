@@ -1,6 +1,7 @@
-"""What a customer's portal shows: who they are, their card, each subscription with what it
-may do next, and the plans on offer. Built from two Stripe requests (three when the catalog
-is cold): the customer with their card, and every subscription with its discounts.
+"""What a customer's portal shows: who they are, their card, each subscription with the card
+it is charged to and what it may do next, and the plans on offer. Built from two Stripe
+requests (three when the catalog is cold): the customer with their card, and every
+subscription with its discounts and its own card.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from .catalog import Catalog, CatalogCache, Plan
 from .customers import customer_for_email
 from .errors import BadInput
+from .facts import ENDED
 from .gateway import StripeGateway
 from .rules import SubscriptionFacts, allowed_actions, picker_plans
 from .settings import PortalSettings
@@ -92,6 +94,11 @@ class SubscriptionView:
     # The client secret of a payment waiting for the customer (3-D Secure, or a new card
     # after a decline), which the page confirms with Stripe.js.
     payment_secret: str | None = None
+    # What that payment asks, in the subscription's currency (minor units).
+    amount_due: int | None = None
+    # The card its payments are charged to: its own (`default_payment_method`, as a card
+    # saved at checkout is), else the customer's default; None when it has neither.
+    card: Card | None = None
     scheduled_change: PlannedChange | None = None  # a downgrade at the period end
     awaiting_payment: PlannedChange | None = None  # a change held until paid
 
@@ -110,6 +117,16 @@ class PortalState:
     @property
     def is_customer(self) -> bool:
         return self.customer_id is not None
+
+    @property
+    def card_on_file(self) -> Card | None:
+        """The card the page names as the customer's: their default, else the card the
+        newest live subscription is charged to (one saved at checkout, before it was made
+        the customer's default), so a customer who pays is never told they have none."""
+        if self.card is not None:
+            return self.card
+        live = (s for s in self.subscriptions if s.status not in ENDED)
+        return next((s.card for s in live if s.card is not None), None)
 
 
 def load_state(
@@ -162,12 +179,13 @@ def build_state(
     every = [s for s in subscriptions if s["items"].data]
     shown = [s for s in every if only_subscription in (None, s.id)]
     shown.sort(key=lambda s: (s.created, s.id), reverse=True)  # newest first, as Stripe lists
-    views = tuple(_view(settings, catalog, s) for s in shown)
+    card = _card(getattr(customer.invoice_settings, "default_payment_method", None))
+    views = tuple(_view(settings, catalog, s, card) for s in shown)
     return PortalState(
         identity=identity,
         customer_id=customer.id,
         name=customer.name,
-        card=_card(getattr(customer.invoice_settings, "default_payment_method", None)),
+        card=card,
         subscriptions=views,
         plans=_picker(settings, catalog, every, getattr(customer, "currency", None)),
     )
@@ -191,6 +209,14 @@ def _card(payment_method: Any) -> Card | None:
     return Card(card.brand, card.last4, card.exp_month, card.exp_year)
 
 
+def _charged_card(subscription: Any, customer_card: Card | None) -> Card | None:
+    """The card Stripe charges the subscription's invoices to: its own default payment
+    method comes before the customer's (Stripe's order). An own method that is not a card,
+    or was read unexpanded, shows as the customer's card rather than as a wrong one."""
+    own = getattr(subscription, "default_payment_method", None)
+    return _card(own) or customer_card
+
+
 def _discount(subscription: Any) -> Discount | None:
     for discount in subscription.discounts or ():
         coupon = getattr(getattr(discount, "source", None), "coupon", None)
@@ -202,7 +228,9 @@ def _discount(subscription: Any) -> Discount | None:
     return None
 
 
-def _view(settings: PortalSettings, catalog: Catalog, subscription: Any) -> SubscriptionView:
+def _view(
+    settings: PortalSettings, catalog: Catalog, subscription: Any, customer_card: Card | None
+) -> SubscriptionView:
     item = subscription["items"].data[0]
     price = item.price
     product = price.product
@@ -229,6 +257,8 @@ def _view(settings: PortalSettings, catalog: Catalog, subscription: Any) -> Subs
         paused=pause is not None,
         allowed=allowed_actions(settings, catalog, SubscriptionFacts.of(subscription)),
         payment_secret=payment_secret(subscription),
+        amount_due=_amount_due(subscription),
+        card=_charged_card(subscription, customer_card),
         scheduled_change=_scheduled_change(catalog, subscription),
         awaiting_payment=_held_change(catalog, subscription, item),
     )
@@ -257,8 +287,8 @@ def _held_change(catalog: Catalog, subscription: Any, item: Any) -> PlannedChang
     )
 
 
-def payment_secret(subscription: Any) -> str | None:
-    """The client secret of the payment the subscription waits on the customer for, if any."""
+def _waiting_invoice(subscription: Any) -> Any | None:
+    """The open invoice whose payment the subscription waits on the customer for, if any."""
     if subscription.status not in ("incomplete", "past_due") and not getattr(
         subscription, "pending_update", None
     ):
@@ -266,5 +296,19 @@ def payment_secret(subscription: Any) -> str | None:
     invoice = subscription.latest_invoice
     if invoice is None or isinstance(invoice, str) or invoice.status != "open":
         return None
+    return invoice
+
+
+def payment_secret(subscription: Any) -> str | None:
+    """The client secret of the payment the subscription waits on the customer for, if any."""
+    invoice = _waiting_invoice(subscription)
     secret = getattr(invoice, "confirmation_secret", None)
     return None if secret is None else str(secret.client_secret)
+
+
+def _amount_due(subscription: Any) -> int | None:
+    """What the waiting payment asks, so the page can name it before the customer pays."""
+    invoice = _waiting_invoice(subscription)
+    if invoice is None or getattr(invoice, "confirmation_secret", None) is None:
+        return None
+    return int(invoice.amount_due)

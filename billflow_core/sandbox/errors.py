@@ -58,14 +58,25 @@ def missing(kind: str, object_id: str, *, param: str = "id") -> StripeError:
     )
 
 
+# Stripe's message per decline code, where it says more than "declined" (the test cards'
+# messages, as Stripe answers them in English).
+_DECLINED = "Your card was declined."
+DECLINE_MESSAGES = {"insufficient_funds": "Your card has insufficient funds."}
+
+
+def decline_message(decline_code: str) -> str:
+    """The message Stripe gives a card declined for `decline_code`."""
+    return DECLINE_MESSAGES.get(decline_code, _DECLINED)
+
+
 def card_declined(
-    message: str = "Your card was declined.",
+    message: str | None = None,
     *,
     decline_code: str = "generic_decline",
     extra: dict[str, Any] | None = None,
 ) -> StripeError:
     return StripeError(
-        message,
+        message or decline_message(decline_code),
         status=402,
         type="card_error",
         code="card_declined",

@@ -101,6 +101,7 @@ _REQUIRED: Mapping[str, tuple[str, ...]] = {
     "resume": ("subscription",),
     "setup_payment_method": (),
     "update_payment_method": ("payment_method",),
+    "finish_payment": ("subscription",),
 }
 _NULLABLE = frozenset(
     {("cancel", "comment"), ("resubscribe", "price"), ("resubscribe", "coupon"),
@@ -211,6 +212,8 @@ _DISCOUNT = _object(
     }
 )
 
+_CARD = _object({"brand": _STRING, "last4": _STRING, "exp_month": _INTEGER, "exp_year": _INTEGER})
+
 _SUBSCRIPTION = _object(
     {
         "id": _STRING,
@@ -236,18 +239,25 @@ _SUBSCRIPTION = _object(
             **null(_STRING),
             "description": "The client secret of a payment waiting for the customer.",
         },
+        "amount_due": {
+            **null(_MINOR),
+            "description": "What that payment asks, in `currency`; null when none waits.",
+        },
+        "card": {
+            **_or_null(_CARD),
+            "description": "The card its invoices are charged to: its own default payment "
+            "method (a card saved at checkout), else the customer's default.",
+        },
         "scheduled_change": {**_or_null(_PLANNED), "description": "A downgrade at period end."},
         "awaiting_payment": {**_or_null(_PLANNED), "description": "A change held until paid."},
     }
 )
 
-_CARD = _object({"brand": _STRING, "last4": _STRING, "exp_month": _INTEGER, "exp_year": _INTEGER})
-
 _BILLING_DATA = _object(
     {
         "no_user": {**_BOOLEAN, "description": "true: the identity is not a customer (yet)."},
         "customer": _or_null(_object({"id": _STRING, "name": null(_STRING)})),
-        "card": _or_null(_CARD),
+        "card": {**_or_null(_CARD), "description": "The customer's default card."},
         "subscriptions": _array(ref("Subscription")),
         "picker": _array(_STRING, "The price ids the plan picker offers (empty: none)."),
     }

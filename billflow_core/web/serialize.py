@@ -8,7 +8,7 @@ from typing import Any
 from ..catalog import Catalog, Plan
 from ..invoices import InvoicePage
 from ..previews import ChangePreview
-from ..state import PlannedChange, PortalState, SubscriptionView
+from ..state import Card, PlannedChange, PortalState, SubscriptionView
 
 __all__ = ["invoices_json", "plan_json", "preview_json", "products_json", "state_json"]
 
@@ -46,6 +46,17 @@ def _planned(change: PlannedChange | None) -> dict[str, Any] | None:
     }
 
 
+def _card(card: Card | None) -> dict[str, Any] | None:
+    if card is None:
+        return None
+    return {
+        "brand": card.brand,
+        "last4": card.last4,
+        "exp_month": card.exp_month,
+        "exp_year": card.exp_year,
+    }
+
+
 def _subscription(view: SubscriptionView, catalog: Catalog) -> dict[str, Any]:
     discount = view.discount
     return {
@@ -77,6 +88,8 @@ def _subscription(view: SubscriptionView, catalog: Catalog) -> dict[str, Any]:
         "actions": sorted(view.allowed),
         "plans": [p.price_id for p in catalog.alternatives(view.price_id)],
         "payment_secret": view.payment_secret,
+        "amount_due": view.amount_due,
+        "card": _card(view.card),
         "scheduled_change": _planned(view.scheduled_change),
         "awaiting_payment": _planned(view.awaiting_payment),
     }
@@ -84,21 +97,14 @@ def _subscription(view: SubscriptionView, catalog: Catalog) -> dict[str, Any]:
 
 def state_json(state: PortalState, catalog: Catalog) -> dict[str, Any]:
     """`billingData`: `{"no_user": true}` for someone who is not a customer, as hosted
-    Billflow answers; otherwise the customer, their card and subscriptions."""
-    card = state.card
+    Billflow answers; otherwise the customer, their default card and subscriptions, each
+    with the card it is charged to."""
     return {
         "no_user": not state.is_customer,
         "customer": None
         if state.customer_id is None
         else {"id": state.customer_id, "name": state.name},
-        "card": None
-        if card is None
-        else {
-            "brand": card.brand,
-            "last4": card.last4,
-            "exp_month": card.exp_month,
-            "exp_year": card.exp_year,
-        },
+        "card": _card(state.card),
         "subscriptions": [_subscription(view, catalog) for view in state.subscriptions],
         "picker": [plan.price_id for plan in state.plans],
     }

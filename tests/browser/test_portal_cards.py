@@ -7,8 +7,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Page, Request, Route, expect
 from portal_site import PortalSite
+
+from billflow_core import i18n
 
 Site = Callable[..., PortalSite]
 Browse = Callable[..., Page]
@@ -17,6 +19,9 @@ VISA = "4242 4242 4242 4242"
 MASTERCARD = "5555 5555 5555 4444"
 DECLINED = "4000 0000 0000 0002"
 NEEDS_AUTHENTICATION = "4000 0027 6000 3184"
+INSUFFICIENT_FUNDS = "4000 0000 0000 9995"
+NEWCOMER = "grace@example.com"
+DE = i18n.translator("de")
 
 
 def enter_card(scope: Any, number: str) -> None:
@@ -31,6 +36,27 @@ def default_card(site: PortalSite) -> tuple[str, str]:
     )
     method = customer.invoice_settings.default_payment_method
     return method.id, method.card.last4
+
+
+def open_checkout(site: PortalSite, page: Page, texts: i18n.Messages | None = None) -> Any:
+    """Someone new picks the monthly Team plan (in the language of `texts`): the payment
+    dialog opens for its first payment."""
+    say = texts or i18n.translator("en")
+    page.goto(site.page(**{"as": NEWCOMER}))
+    picker = page.get_by_role("region", name=say.t("plans.title"))
+    picker.get_by_role("radio", name=re.compile(r"^Team")).first.check()
+    picker.get_by_role("button", name=say.t("action.subscribe")).click()
+    pay = page.get_by_role("dialog", name=say.t("subscription.complete_payment"))
+    expect(pay.get_by_label("Card number")).to_be_visible()
+    return pay
+
+
+def newcomer(site: PortalSite) -> tuple[Any, Any]:
+    """The customer someone new became, and their one subscription, as Stripe has them."""
+    client = site.sandbox.client()
+    (customer,) = client.v1.customers.list({"email": NEWCOMER}).data
+    (subscription,) = client.v1.subscriptions.list({"customer": customer.id}).data
+    return customer, subscription
 
 
 def open_card_form(page: Page) -> Any:
@@ -141,7 +167,7 @@ def test_a_waiting_payment_can_be_paid_with_another_card(portal_site: Site, brow
     expect(pay.get_by_label("Card number")).to_be_visible()
     expect(page.get_by_role("article", name="Team")).to_contain_text("is waiting for payment")
     enter_card(pay, VISA)
-    pay.get_by_role("button", name="Confirm payment").click()
+    pay.get_by_role("button", name="Pay $50.00").click()
 
     expect(page.get_by_role("status")).to_have_text("Your plan has been changed.")
     expect(page.get_by_role("article", name="Business")).to_be_visible()
@@ -186,10 +212,131 @@ def test_a_payment_left_waiting_is_completed_later_from_the_subscription(
     expect(team).to_contain_text("Your subscription starts once the first payment goes through.")
     team.get_by_role("button", name="Complete payment").click()
     enter_card(pay, VISA)
-    pay.get_by_role("button", name="Confirm payment").click()
+    pay.get_by_role("button", name="Pay $29.00").click()
 
     expect(page.get_by_role("status")).to_have_text("Payment successful.")
     expect(page.get_by_role("article", name="Team")).to_contain_text("Active")
     (customer,) = site.sandbox.client().v1.customers.list({"email": "grace@example.com"}).data
     (subscription,) = site.sandbox.client().v1.subscriptions.list({"customer": customer.id}).data
     assert subscription.status == "active"
+
+
+def test_the_card_paid_at_checkout_is_shown_and_becomes_the_default(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = browse()
+    pay = open_checkout(site, page)
+    enter_card(pay, VISA)
+    pay.get_by_role("button", name="Pay $29.00").click()
+
+    expect(page.get_by_role("status")).to_have_text("Thank you! Your subscription is active.")
+    card = page.get_by_role("region", name="Payment method")
+    expect(card).to_contain_text("Visa ending in 4242")
+    expect(card).not_to_contain_text("No payment method on file")
+    customer, subscription = newcomer(site)
+    assert subscription.default_payment_method is not None  # where Stripe saved it
+    assert customer.invoice_settings.default_payment_method == subscription.default_payment_method
+
+    # A reload reads the card with the customer and the subscriptions, and writes nothing.
+    site.sandbox.reset()
+    with page.expect_response(re.compile(r"/billflow/api/portal$")) as answer:
+        page.reload()
+    expect(card).to_contain_text("Visa ending in 4242")
+    billing = answer.value.json()["billingData"]
+    assert billing["card"]["last4"] == "4242"
+    assert [s["card"]["last4"] for s in billing["subscriptions"]] == ["4242"]
+    reads = site.sandbox.counts()
+    assert reads["GET /v1/subscriptions"] == 1  # the cards came expanded in it
+    assert not [r for r in reads if "payment_method" in r or r.startswith("POST")], reads
+    events = [e["event"] for e in page.evaluate("() => window.billflowEvents")]
+    assert "finish_payment" not in events  # an inner step: the site hears of none
+
+
+def test_a_card_checkout_saved_shows_before_it_is_the_default(
+    portal_site: Site, browse: Browse
+) -> None:
+    """The customer left as soon as Stripe.js confirmed: Stripe charges the subscription's
+    card, and the page says so."""
+    site = portal_site()
+    page = browse()
+    open_checkout(site, page)
+    customer, subscription = newcomer(site)
+    client = site.sandbox.client()
+    invoice = client.v1.invoices.retrieve(
+        subscription.latest_invoice, {"expand": ["confirmation_secret"]}
+    )
+    intent = invoice.confirmation_secret.client_secret.split("_secret_")[0]
+    client.v1.payment_intents.confirm(intent, {"payment_method": "pm_card_visa"})
+    assert client.v1.customers.retrieve(customer.id).invoice_settings.default_payment_method is None
+
+    page.reload()
+    expect(page.get_by_role("article", name="Team")).to_contain_text("Active")
+    expect(page.get_by_role("region", name="Payment method")).to_contain_text("Visa ending in 4242")
+
+
+def test_the_payment_dialog_names_the_amount_due(portal_site: Site, browse: Browse) -> None:
+    site = portal_site()
+    page = browse()
+    pay = open_checkout(site, page)
+    expect(pay.get_by_role("heading", name="Complete payment")).to_be_visible()
+    expect(pay).to_contain_text("$29.00 due today")
+    expect(pay.get_by_role("button", name="Pay $29.00")).to_be_visible()
+
+
+def test_the_payment_dialog_names_the_amount_in_the_customers_language(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = browse(locale="de-DE")
+    pay = open_checkout(site, page, DE)
+    amount = i18n.format_money(2900, "usd", "de")
+    expect(pay).to_contain_text(DE.t("payment.due_today", amount=amount))
+    expect(pay.get_by_role("button", name=DE.t("payment.pay", amount=amount))).to_be_visible()
+
+    pay.get_by_label("Card number").fill("4242 4242")
+    pay.get_by_role("button", name=DE.t("payment.pay", amount=amount)).click()
+    expect(pay.get_by_role("alert").last).to_have_text(DE.t("error.incomplete_number"))
+
+
+def test_a_card_error_gives_stripes_reason(portal_site: Site, browse: Browse) -> None:
+    site = portal_site()
+    page = browse()
+    pay = open_checkout(site, page)
+    button = pay.get_by_role("button", name="Pay $29.00")
+    alert = pay.get_by_role("alert").last
+
+    pay.get_by_label("Card number").fill("4242 4242")
+    button.click()
+    expect(alert).to_have_text("Your card number is incomplete.")
+
+    enter_card(pay, INSUFFICIENT_FUNDS)
+    button.click()
+    expect(alert).to_have_text("Your card has insufficient funds. Try another card.")
+
+    enter_card(pay, DECLINED)
+    button.click()
+    expect(alert).to_have_text("Your card was declined. Try another card.")
+    assert newcomer(site)[1].status == "incomplete"
+
+
+def test_a_card_error_the_portal_has_no_text_for_shows_stripes_message(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = browse()
+    pay = open_checkout(site, page)
+    said = (
+        "This card has been declined too many times. You can try to charge this card again "
+        "after 24 hours. We suggest reaching out to your customer to make sure they have "
+        "entered all of their information correctly and that there are no issues with their card."
+    )
+
+    def refuse(route: Route) -> None:
+        error = {"type": "card_error", "code": "card_decline_rate_limit_exceeded", "message": said}
+        route.fulfill(status=402, json={"error": error})
+
+    page.route(re.compile(r"/v1/payment_intents/[^/]+/confirm$"), refuse)
+    enter_card(pay, VISA)
+    pay.get_by_role("button", name="Pay $29.00").click()
+    expect(pay.get_by_role("alert").last).to_have_text(said)

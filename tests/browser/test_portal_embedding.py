@@ -79,7 +79,7 @@ def test_someone_new_picks_a_plan_and_subscribes(portal_site: Site, browse: Brow
     pay.get_by_label("Card number").fill("4242 4242 4242 4242")
     pay.get_by_label("Expiration date (MM / YY)").fill("12 / 34")
     pay.get_by_label("CVC").fill("123")
-    pay.get_by_role("button", name="Confirm payment").click()
+    pay.get_by_role("button", name="Pay $9.00").click()
 
     expect(page.get_by_role("status")).to_have_text("Thank you! Your subscription is active.")
     starter = page.get_by_role("article", name="Starter")

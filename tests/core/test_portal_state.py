@@ -3,6 +3,8 @@ requests with the catalog cached, three cold, and every subscription with what i
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import stripe
 
@@ -101,3 +103,50 @@ def test_customers_are_found_by_the_kind_of_identity_the_site_uses(
         load_state(gateway, cache, by_id, DEMO_EMAIL)
     assert (refused.value.code, refused.value.field) == ("identity_kind", "identity")
     assert identity_kind("cus_123") == "customer_id" and identity_kind("a@b.c") == "email"
+
+
+def test_each_subscription_shows_the_card_it_is_charged_to_in_the_same_requests(
+    stripe_sandbox: Sandbox,
+    stripe_client: stripe.StripeClient,
+    gateway: StripeGateway,
+    demo: dict[str, Any],
+) -> None:
+    team, seats = demo["subscriptions"]
+    own = stripe_client.v1.payment_methods.attach(
+        "pm_card_mastercard", {"customer": demo["customer"]}
+    )
+    stripe_client.v1.subscriptions.update(team, {"default_payment_method": own.id})
+    settings = PortalSettings()
+    cache = CatalogCache(gateway, settings)
+    cache.get()
+    stripe_sandbox.reset()
+
+    state = load_state(gateway, cache, settings, DEMO_EMAIL)
+
+    assert sum(stripe_sandbox.counts().values()) == 2
+    views = {s.id: s for s in state.subscriptions}
+    assert views[team].card is not None and views[team].card.last4 == "4444"
+    assert views[seats].card == state.card == Card("visa", "4242", 12, 2034)
+    assert state.card_on_file == state.card
+
+
+def test_a_card_saved_at_checkout_is_on_file_before_it_is_the_customers_default(
+    stripe_client: stripe.StripeClient, gateway: StripeGateway, demo: dict[str, Any]
+) -> None:
+    v1 = stripe_client.v1
+    customer = v1.customers.create({"email": "new@example.com"})
+    card = v1.payment_methods.attach("pm_card_visa", {"customer": customer.id})
+    v1.subscriptions.create(
+        {
+            "customer": customer.id,
+            "items": [{"price": demo["prices"]["team_monthly"]}],
+            "default_payment_method": card.id,
+        }
+    )
+    settings = PortalSettings()
+
+    state = load_state(gateway, CatalogCache(gateway, settings), settings, "new@example.com")
+
+    assert state.card is None  # the customer has no default of their own
+    (team,) = state.subscriptions
+    assert team.card == state.card_on_file == Card("visa", "4242", 12, 2034)

@@ -155,3 +155,61 @@ def test_a_code_typed_after_subscribing_with_one_replaces_it_and_the_same_one_is
     actions.apply_coupon(session("spring"), created.id, "SPRING10")
     held = v1.subscriptions.retrieve(created.id, {"expand": ["discounts"]})
     assert [d.promotion_code for d in held.discounts] == [spring_code.id]
+
+
+def test_the_card_paid_at_checkout_becomes_the_customers_default_once(
+    stripe_sandbox: Sandbox,
+    stripe_client: stripe.StripeClient,
+    demo_gateway: StripeGateway,
+    demo: dict[str, Any],
+) -> None:
+    settings = PortalSettings(service=DEMO_SERVICE)
+    catalog = build_catalog(demo_gateway.active_prices(), settings)
+    created = _subscribe(
+        demo_gateway, "new@example.com", demo["prices"]["team_monthly"], service=DEMO_SERVICE
+    )
+
+    def finish(key: str) -> Any:
+        session = actions.Session.open(demo_gateway, settings, catalog, created.customer, key)
+        session.customer = demo_gateway.customer(created.customer)
+        return actions.finish_payment(session, created.id)
+
+    stripe_sandbox.reset()
+    finish("not-paid-yet")
+    assert stripe_sandbox.writes() == []  # no card has paid: nothing to make the default
+
+    intent = created.latest_invoice.confirmation_secret.client_secret.split("_secret_")[0]
+    stripe_client.v1.payment_intents.confirm(intent, {"payment_method": "pm_card_visa"})
+    stripe_sandbox.reset()
+    answer = finish("paid-1")
+    saved = stripe_client.v1.subscriptions.retrieve(created.id).default_payment_method
+    customer = stripe_client.v1.customers.retrieve(created.customer)
+    assert answer.id == created.id and saved is not None
+    assert customer.invoice_settings.default_payment_method == saved
+    assert [w.path for w in stripe_sandbox.writes()] == [f"/v1/customers/{created.customer}"]
+
+    stripe_sandbox.reset()
+    finish("paid-2")  # the page asked again: the customer has a default, nothing is written
+    assert stripe_sandbox.writes() == []
+
+
+def test_a_customers_own_default_is_kept_when_a_subscription_has_another_card(
+    stripe_sandbox: Sandbox,
+    stripe_client: stripe.StripeClient,
+    session_for: Any,
+    demo: dict[str, Any],
+) -> None:
+    team = demo["subscriptions"][0]
+    own = stripe_client.v1.payment_methods.attach(
+        "pm_card_mastercard", {"customer": demo["customer"]}
+    )
+    stripe_client.v1.subscriptions.update(team, {"default_payment_method": own.id})
+    session = session_for("paid-ada")
+    session.customer = session.gateway.customer(demo["customer"])
+    stripe_sandbox.reset()
+
+    actions.finish_payment(session, team)
+
+    assert stripe_sandbox.writes() == []
+    kept = stripe_client.v1.customers.retrieve(demo["customer"])
+    assert kept.invoice_settings.default_payment_method == demo["payment_method"]

@@ -112,6 +112,42 @@ def test_the_card_that_pays_the_first_invoice_becomes_the_subscriptions_default(
     assert (renewed.status, renewed.latest_invoice.status) == ("active", "paid")
 
 
+@pytest.mark.parametrize(
+    ("test_id", "decline_code", "message"),
+    [
+        ("pm_card_visa_chargeDeclined", "generic_decline", "Your card was declined."),
+        (
+            "pm_card_visa_chargeDeclinedInsufficientFunds",
+            "insufficient_funds",
+            "Your card has insufficient funds.",
+        ),
+    ],
+)
+def test_a_declined_payment_says_why_as_stripe_does(
+    account: Account, test_id: str, decline_code: str, message: str
+) -> None:
+    sub = account.v1.subscriptions.create(
+        {
+            "customer": account.customer,
+            "items": [{"price": account.monthly}],
+            "payment_behavior": "default_incomplete",
+            "expand": ["latest_invoice.payments"],
+        }
+    )
+    intent_id = sub.latest_invoice.payments.data[0].payment.payment_intent
+
+    with pytest.raises(stripe.CardError) as declined:
+        account.v1.payment_intents.confirm(intent_id, {"payment_method": test_id})
+
+    error = declined.value.error
+    assert error is not None
+    assert (error.type, error.code, error.decline_code) == ("card_error", "card_declined",
+                                                             decline_code)  # fmt: skip
+    assert error.message == message
+    assert error.payment_intent.last_payment_error.message == message
+    assert error.payment_method.id == error.payment_intent.last_payment_error.payment_method.id
+
+
 def test_deleting_a_coupon_leaves_discounts_already_redeemed_in_force(account: Account) -> None:
     _card(account)
     coupon = account.v1.coupons.create({"percent_off": 50, "duration": "forever"})

@@ -71,3 +71,21 @@ def test_preview_and_invoices_come_with_their_html(serve: Serve) -> None:
         timeout=10,
     ).json()
     assert invoices["html"].count("<li") == len(invoices["invoices"]) > 0
+
+
+def test_a_subscription_charged_to_another_card_than_the_customers_names_it(
+    serve: Serve,
+) -> None:
+    live = serve()
+    team, seats = live.ids["subscriptions"]
+    client = live.sandbox.client()
+    own = client.v1.payment_methods.attach("pm_card_mastercard", {"customer": live.ids["customer"]})
+    client.v1.subscriptions.update(team, {"default_payment_method": own.id})
+    body = portal_answer(live)
+    html = body["html"]
+    articles = {part.split('"', 1)[0]: part for part in html.split('data-sub="')[1:]}
+    assert "<dt>Card</dt><dd>Mastercard ending in 4444</dd>" in articles[team]
+    assert html.count("<dt>Card</dt>") == 1  # the other is charged to the card on file
+    cards = {s["id"]: s["card"]["last4"] for s in body["billingData"]["subscriptions"]}
+    assert cards == {team: "4444", seats: "4242"}
+    assert body["billingData"]["card"]["last4"] == "4242"

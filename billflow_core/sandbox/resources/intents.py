@@ -10,7 +10,7 @@ from stripe import params as sp
 
 from .. import shapes
 from ..context import Context
-from ..errors import StripeError, card_declined, invalid
+from ..errors import StripeError, card_declined, decline_message, invalid
 from ..routing import Routes
 from ..state import random_token
 from .listing import merge_metadata
@@ -65,7 +65,7 @@ def _card_error(card: TestCard, pm: JSON) -> JSON:
         "code": "card_declined",
         "decline_code": card.decline_code,
         "doc_url": "https://docs.stripe.com/error-codes/card-declined",
-        "message": "Your card was declined.",
+        "message": decline_message(card.decline_code),
         "payment_method": copy.deepcopy(pm),
         "type": "card_error",
     }
@@ -136,7 +136,8 @@ def _confirm_setup(ctx: Context, intent: JSON, params: JSON) -> JSON:
         intent["last_setup_error"] = _card_error(card, pm)
         intent["payment_method"] = None
         raise card_declined(
-            decline_code=card.decline_code, extra={"setup_intent": copy.deepcopy(intent)}
+            decline_code=card.decline_code,
+            extra={"payment_method": copy.deepcopy(pm), "setup_intent": copy.deepcopy(intent)},
         )
     if card.outcome == "authenticate":
         _requires_action(intent)
@@ -259,9 +260,13 @@ def confirm_payment_intent(ctx: Context, params: JSON) -> JSON:
         attach(ctx, pm_id, intent["customer"], param="payment_method")
     outcome = attempt(ctx, intent, pm_id)
     if outcome == "failed":
+        error = intent["last_payment_error"]
         raise card_declined(
-            decline_code=intent["last_payment_error"]["decline_code"],
-            extra={"payment_intent": copy.deepcopy(intent)},
+            decline_code=error["decline_code"],
+            extra={
+                "payment_intent": copy.deepcopy(intent),
+                "payment_method": copy.deepcopy(error.get("payment_method")),
+            },
         )
     return intent
 

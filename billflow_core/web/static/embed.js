@@ -522,7 +522,13 @@
       }
     };
 
-    const stripeError = (error) => problem(error.code || 'generic', error.message);
+    // Stripe's reason, in the customer's language: the catalog's text for its decline code
+    // or its code where there is one, else the message Stripe.js wrote in the `locale` it
+    // was given; only an error with neither says "something went wrong".
+    const stripeError = (error) => {
+      const text = say(`error.${error.decline_code}`) || say(`error.${error.code}`) || error.message;
+      return Object.assign(problem(error.code || 'generic', error.message), text ? {text} : {});
+    };
 
     const saveCard = async (form) => {
       try {
@@ -548,17 +554,21 @@
 
     // A payment the customer must confirm: 3-D Secure on the card Stripe holds, or, when
     // that card cannot pay (declined, or none yet), a new card in the payment dialog.
+    // The subscription's own dialog names what the payment asks; the portal's is the spare.
     let paying = null;
     const pay = async (secret, origin, action, response, done) => {
+      const scope = origin && origin.closest('[data-sub]');
       try {
         await loadStripe();
         const found = await stripe.retrievePaymentIntent(secret);
         if (found.error) throw stripeError(found.error);
         const intent = found.paymentIntent;
-        paying = {secret, action: action || 'payment', response, done};
+        paying = {secret, action: action || 'payment', response, done,
+          sub: scope && scope.dataset.sub};
         if (intent.status === 'succeeded') return paid();
         if (intent.status === 'requires_payment_method') {
-          const dialog = body.querySelector('dialog[data-dialog="pay"]');
+          const dialog = (scope && scope.querySelector('dialog[data-dialog="pay"]')) ||
+            body.querySelector(':scope > dialog[data-dialog="pay"]');
           openDialog(dialog, origin);
           return mountCard(dialog);
         }
@@ -582,12 +592,24 @@
       await paid();
     };
 
+    // Paid: the server makes a card checkout saved the customer's default where they have
+    // none, and answers with the portal as it now is (what a reload would have asked for).
     const paid = async () => {
-      const {action, response, done} = paying;
+      const {action, response, done, sub} = paying;
       paying = null;
-      await load(true);
+      await settle(sub);
       if (response) tell(EVENT[action] || action, response);
       announce(done || say(DONE[action]));
+    };
+
+    const settle = async (sub) => {
+      if (!sub) { await load(true); return; }
+      try {
+        show(await call('POST', '/api/actions/finish_payment', {subscription: sub}, uuid()));
+      } catch (error) {
+        log('finishing the payment failed', error);
+        await load(true);
+      }
     };
 
     // -- dialogs, previews and the other controls -----------------------------------------
