@@ -469,10 +469,15 @@ def check_resume(settings: PortalSettings, facts: SubscriptionFacts) -> None:
 
 
 def allowed_actions(
-    settings: PortalSettings, catalog: Catalog, facts: SubscriptionFacts
+    settings: PortalSettings,
+    catalog: Catalog,
+    facts: SubscriptionFacts,
+    *,
+    recent_pauses: int = 0,
 ) -> frozenset[str]:
     """What the page may offer for this subscription now: each action whose checks pass
-    for some input (the actions re-check the input they get)."""
+    for some input (the actions re-check the input they get). `recent_pauses`: the pauses
+    Billflow started in the last 365 days, so a spent allowance is not offered."""
     if facts.items != 1:
         return frozenset()  # the portal manages one-item subscriptions only
     allowed = set()
@@ -503,5 +508,8 @@ def allowed_actions(
     if settings.update_payment_method and not ended:
         allowed.add("update_payment_method")
     if settings.pause_instead_of_cancel and live:
-        allowed.add("resume" if facts.paused else "pause")
+        if facts.paused:
+            allowed.add("resume")
+        elif recent_pauses < settings.pause_limit_per_year:
+            allowed.add("pause")
     return frozenset(allowed)

@@ -7,6 +7,7 @@ subscription with its discounts and its own card.
 from __future__ import annotations
 
 from collections.abc import Iterable
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from .customers import customer_for_email
 from .errors import BadInput
 from .facts import ENDED
 from .gateway import StripeGateway
+from .pauses import pauses_in_year
 from .rules import SubscriptionFacts, allowed_actions, picker_plans
 from .settings import PortalSettings
 
@@ -255,7 +257,12 @@ def _view(
         ended_at=subscription.ended_at,
         paused_until=pause.resumes_at if pause is not None else None,
         paused=pause is not None,
-        allowed=allowed_actions(settings, catalog, SubscriptionFacts.of(subscription)),
+        allowed=allowed_actions(
+            settings,
+            catalog,
+            SubscriptionFacts.of(subscription),
+            recent_pauses=len(pauses_in_year(subscription, int(time.time()))),
+        ),
         payment_secret=payment_secret(subscription),
         amount_due=_amount_due(subscription),
         card=_charged_card(subscription, customer_card),

@@ -12,8 +12,13 @@ from refusal import assert_refused
 
 from billflow_core import actions
 from billflow_core.actions import Session
+from billflow_core.catalog import CatalogCache
 from billflow_core.errors import BadInput, Conflict, Forbidden
+from billflow_core.gateway import StripeGateway
 from billflow_core.sandbox import Sandbox
+from billflow_core.sandbox.seed import DEMO_EMAIL
+from billflow_core.settings import PortalSettings
+from billflow_core.state import load_state
 
 DAY = 86400
 
@@ -271,3 +276,26 @@ def test_pauses_older_than_365_days_leave_the_allowance(
     with pytest.raises(Conflict) as refused:  # a pause 364 days ago still counts
         actions.pause(session_for("i-2", pause_instead_of_cancel=True), team, now + DAY, now=now)
     assert refused.value.code == "pause_limit_reached"
+
+
+def test_a_spent_pause_allowance_is_not_offered(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    """The page offers only what the action would do: no "Pause payments" once this
+    year's pauses are used, and it comes back when the oldest drops out of the window."""
+    team = demo["subscriptions"][0]
+    now = int(time.time())
+    settings = PortalSettings(pause_instead_of_cancel=True)
+    gateway = StripeGateway(stripe_sandbox.secret_key, api_base=stripe_sandbox.url)
+
+    def offered() -> set[str]:
+        state = load_state(gateway, CatalogCache(gateway, settings), settings, DEMO_EMAIL)
+        return set(next(s for s in state.subscriptions if s.id == team).allowed)
+
+    assert "pause" in offered()
+    stripe_client.v1.subscriptions.update(team, {"metadata": {"billflow_pauses": str(now - DAY)}})
+    assert "pause" not in offered() and "resume" not in offered()
+    stripe_client.v1.subscriptions.update(
+        team, {"metadata": {"billflow_pauses": str(now - 366 * DAY)}}
+    )
+    assert "pause" in offered()
