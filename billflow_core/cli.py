@@ -203,7 +203,7 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .demo import DemoError, start_demo
+    from .demo import PAUSE_PAGE, DemoError, start_demo
 
     if _exposure_refused("demo", args, _DEMO_EXPOSES):
         return 2
@@ -229,7 +229,8 @@ def _demo(args: argparse.Namespace) -> int:
               f"{demo.mailbox.host}:{demo.mailbox.port})")  # fmt: skip
     elif not demo.portal.settings.email_sign_in:
         print("  email sign-in    pip install 'billflow[demo]' to try it (needs aiosmtpd)")
-    print(f"  portal API       {demo.url}/billflow/api/")
+    print(f"  pausing          {demo.url}{PAUSE_PAGE} (a pause instead of cancelling)")
+    print(f"  portal API       {demo.url}/billflow/api/openapi.json (its OpenAPI document)")
     print(f"  Stripe           {where}" + (f" at {demo.sandbox.url}" if demo.sandbox else ""))
     print("  test cards       4242 4242 4242 4242 (works), 4000 0000 0000 0002 (declined),")
     print("                   4000 0027 6000 3184 (asks for authentication)")
