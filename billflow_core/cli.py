@@ -130,6 +130,10 @@ def _hash(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    refused = _hash_refusal(secret, args.identity)
+    if refused:
+        print(f"billflow hash: {refused}", file=sys.stderr)
+        return 2
     if args.check is not None:
         # Checked as the portal checks it: the same environment says whether only the
         # expiring form is accepted.
@@ -153,6 +157,30 @@ def _hash(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hash_refusal(secret: str, identity: str) -> str | None:
+    """Why no hash should be made or checked for `identity` with `secret`, or None. A
+    hash made with a secret the portal refuses, or for an identity no page can pass,
+    would only fail later, at a customer's page."""
+    from .hashing import user_hash
+    from .portal import check_secret_key
+    from .settings import SettingsError
+
+    try:
+        check_secret_key(secret)
+    except SettingsError as error:
+        return str(error)
+    if not identity.strip():
+        return (
+            "the identity is empty: give the customer's email or Stripe customer id "
+            "(cus_...), exactly as the page passes it"
+        )
+    try:
+        user_hash(secret, identity)
+    except ValueError as error:  # control characters, which no page can pass
+        return f"{error}: give the email or customer id exactly as the page passes it"
+    return None
+
+
 _HASH_PROBLEMS = MappingProxyType(
     {
         "malformed": "it is neither a 64-digit hex hash nor an '<expiry>.<hash>' expiring hash",
@@ -165,30 +193,17 @@ _HASH_PROBLEMS = MappingProxyType(
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from .doctor import run_checks
-    from .gateway import StripeGateway
-    from .settings import PortalSettings, SettingsError
+    from .doctor import check_config, quiet_stripe_logs
 
-    key = os.environ.get("BILLFLOW_STRIPE_API_KEY") or os.environ.get("STRIPE_API_KEY", "")
-    if not key:
-        print("problem  BILLFLOW_STRIPE_API_KEY (or STRIPE_API_KEY) is not set")
-        return 1
-    try:
-        settings = PortalSettings.from_mapping(os.environ)
-        gateway = StripeGateway(key, api_base=args.api_base, max_network_retries=1)
-    except (SettingsError, ValueError) as error:
-        print(f"problem  {error}")
-        return 1
-    findings = run_checks(
-        gateway, settings, webhook_secret=os.environ.get("BILLFLOW_STRIPE_WEBHOOK_SECRET")
-    )
+    with quiet_stripe_logs():
+        findings = check_config(os.environ, api_base=args.api_base)
     for finding in findings:
         print(f"{finding.level:<8} {finding.message}")
     return 1 if any(f.level == "problem" for f in findings) else 0
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .demo import DemoError, start_demo
+    from .demo import PAUSE_PAGE, DemoError, start_demo
 
     if _exposure_refused("demo", args, _DEMO_EXPOSES):
         return 2
@@ -214,7 +229,8 @@ def _demo(args: argparse.Namespace) -> int:
               f"{demo.mailbox.host}:{demo.mailbox.port})")  # fmt: skip
     elif not demo.portal.settings.email_sign_in:
         print("  email sign-in    pip install 'billflow[demo]' to try it (needs aiosmtpd)")
-    print(f"  portal API       {demo.url}/billflow/api/")
+    print(f"  pausing          {demo.url}{PAUSE_PAGE} (a pause instead of cancelling)")
+    print(f"  portal API       {demo.url}/billflow/api/openapi.json (its OpenAPI document)")
     print(f"  Stripe           {where}" + (f" at {demo.sandbox.url}" if demo.sandbox else ""))
     print("  test cards       4242 4242 4242 4242 (works), 4000 0000 0000 0002 (declined),")
     print("                   4000 0027 6000 3184 (asks for authentication)")
@@ -224,9 +240,16 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    """A number of seconds above zero. argparse names a type's own ValueError after the
+    function ("invalid _positive value"), so every refusal here is a sentence of its own."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value <= 0:
-        raise argparse.ArgumentTypeError("must be a positive number of seconds")
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of seconds above zero, such as 3600, not {text!r}"
+        )
     return value
 
 

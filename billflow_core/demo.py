@@ -27,7 +27,7 @@ from .gateway import is_live_key
 from .portal import Portal
 from .web.framing import with_frame_ancestors
 
-__all__ = ["DEMO_OPTIONS", "Demo", "DemoError", "start_demo"]
+__all__ = ["DEMO_OPTIONS", "PAUSE_PAGE", "Demo", "DemoError", "start_demo"]
 
 # What the demo switches on beyond the defaults, so every action can be tried. The
 # environment's BILLFLOW_* options still win.
@@ -176,10 +176,12 @@ def _site(portal: Portal, default_email: str, mailbox: Any) -> Any:
     sign_in = portal.settings.email_sign_in
 
     def account(query: str) -> str:
-        chosen = parse_qs(query).get("as", [default_email])[0]
+        asked = parse_qs(query)
+        chosen = asked.get("as", [default_email])[0]
         email = chosen if "@" in chosen and len(chosen) <= 254 else default_email
         header = _SWITCH.format(email=html.escape(email), default=html.escape(default_email))
-        return _page("Billing", header, str(embed_snippet(portal, email)), sign_in, mailbox)
+        snippet = embed_snippet(portal, email, overrides=_page_options(asked))
+        return _page("Billing", header, str(snippet), sign_in, mailbox)
 
     def billing(query: str) -> str | None:
         if not sign_in:
@@ -217,8 +219,18 @@ def _site(portal: Portal, default_email: str, mailbox: Any) -> Any:
     return app
 
 
+# The account page's address with pausing on: Stripe's pause_collection instead of
+# cancelling, a page option, so the plain page still shows cancelling and the retention offer.
+PAUSE_PAGE = "/?pause=on"
+
+
+def _page_options(asked: Mapping[str, list[str]]) -> dict[str, Any]:
+    """The account page's own options: `?pause=on` offers a pause instead of cancelling."""
+    return {"pause_instead_of_cancel": True} if asked.get("pause") == ["on"] else {}
+
+
 def _page(title: str, header: str, main: str, sign_in: bool, mailbox: Any) -> str:
-    links = ['<a href="/">Account</a>']
+    links = ['<a href="/">Account</a>', f'<a href="{PAUSE_PAGE}">Pausing</a>']
     if sign_in:
         links.append('<a href="/billing">Billing without a login</a>')
     if mailbox is not None:

@@ -3,7 +3,9 @@ plainly what is wrong before a customer finds out."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -14,11 +16,13 @@ from .catalog import (
     SERVICE_KEY,
     build_catalog,
 )
-from .errors import BillflowError
+from .errors import BillflowError, StripeUnavailable
 from .gateway import StripeGateway
-from .settings import PortalSettings
+from .portal import Portal
+from .settings import PortalSettings, SettingsError
+from .web.api import DEFAULT_PREFIX
 
-__all__ = ["NEEDED_EVENTS", "Finding", "run_checks"]
+__all__ = ["NEEDED_EVENTS", "Finding", "check_config", "quiet_stripe_logs", "run_checks"]
 
 # The events Billflow acts on: the catalog is refreshed when products or prices change.
 NEEDED_EVENTS = (
@@ -37,10 +41,71 @@ class Finding:
     message: str
 
 
+def check_config(config: Mapping[str, Any], *, api_base: str | None = None) -> list[Finding]:
+    """The checks of a `BILLFLOW_*` mapping (the environment), as a host reads it. The
+    portal's own refusals come first, found by building a `Portal` from it exactly as a
+    host does, so the doctor passes nothing the portal refuses and keeps no copy of its
+    rules; then, when the settings and the key allow, the Stripe account's checks."""
+    config = dict(config)
+    if api_base is not None:
+        config["BILLFLOW_STRIPE_API_BASE"] = api_base
+    findings: list[Finding] = []
+    try:
+        portal: Portal | None = Portal.from_config(config)
+    except SettingsError as error:
+        findings.append(Finding("problem", str(error)))
+        portal = None
+    found = (portal.settings, portal.gateway) if portal else _stripe_side(config, findings)
+    if found is None:
+        return findings
+    settings, gateway = found
+    prefix = str(config.get("BILLFLOW_URL_PREFIX") or DEFAULT_PREFIX).rstrip("/")
+    webhook_secret = config.get("BILLFLOW_STRIPE_WEBHOOK_SECRET") or None
+    return findings + run_checks(gateway, settings, webhook_secret=webhook_secret, prefix=prefix)
+
+
+def _stripe_side(
+    config: Mapping[str, Any], findings: list[Finding]
+) -> tuple[PortalSettings, StripeGateway] | None:
+    """What Stripe can still be asked with when the portal was refused for something else
+    (a short secret key): the settings and the key, unless one of them is what it refused.
+    A refusal not already in `findings` joins them, so each is named once."""
+    key = config.get("BILLFLOW_STRIPE_API_KEY") or config.get("STRIPE_API_KEY")
+    if not key:
+        return None  # the portal's refusal named it
+    try:
+        settings = PortalSettings.from_mapping(config)
+        gateway = StripeGateway(str(key), api_base=config.get("BILLFLOW_STRIPE_API_BASE") or None)
+    except ValueError as error:  # SettingsError is one
+        if all(f.message != str(error) for f in findings):
+            findings.append(Finding("problem", str(error)))
+        return None
+    return settings, gateway
+
+
+@contextmanager
+def quiet_stripe_logs() -> Iterator[None]:
+    """Keep the gateway's log lines ("Stripe cannot be reached at ...") off a terminal
+    while the doctor runs: each failure they report is a finding already, in a sentence
+    that says what to do, and saying it twice in two forms only confuses."""
+    logger = logging.getLogger("billflow_core.gateway")
+    was = logger.disabled
+    logger.disabled = True
+    try:
+        yield
+    finally:
+        logger.disabled = was
+
+
 def run_checks(
-    gateway: StripeGateway, settings: PortalSettings, *, webhook_secret: str | None
+    gateway: StripeGateway,
+    settings: PortalSettings,
+    *,
+    webhook_secret: str | None,
+    prefix: str = DEFAULT_PREFIX,
 ) -> list[Finding]:
-    """Every check, in order; a `problem` means the portal will not work as configured."""
+    """Every check of the Stripe account, in order; a `problem` means the portal will not
+    work as configured. `prefix`: where the site serves the portal (its webhook's path)."""
     findings = [
         Finding(
             "ok" if not gateway.livemode else "warning",
@@ -50,12 +115,32 @@ def run_checks(
     try:
         prices = gateway.active_prices()
     except BillflowError as error:
-        return [*findings, Finding("problem", f"Stripe refused to list prices: {error.message}")]
+        return [*findings, _stripe_failed("list prices", error, gateway)]
     findings += _plans(prices, settings)
     findings += _quantities(prices)
-    findings += _webhooks(gateway, webhook_secret)
+    findings += _webhooks(gateway, webhook_secret, prefix)
     findings += _shared_emails(gateway)
     return findings
+
+
+def _stripe_failed(what: str, error: BillflowError, gateway: StripeGateway) -> Finding:
+    """Why Stripe did not `what`, in the words of its fix: a refused key, a missing
+    permission, no connection and Stripe's own failure are different things to do."""
+    if error.code == "stripe_key_refused":
+        message = (
+            f"Stripe refused the API key {gateway.key_hint}: set BILLFLOW_STRIPE_API_KEY to "
+            "a secret key of the account (Stripe dashboard, Developers, API keys)"
+        )
+    elif error.code == "stripe_key_permission":
+        message = (
+            f"the restricted key {gateway.key_hint} may not {what}: give it that permission "
+            "in the Stripe dashboard, or use the secret key"
+        )
+    elif isinstance(error, StripeUnavailable) and error.detail:
+        message = f"could not {what}: {error.detail}"
+    else:
+        message = f"could not {what}: {error.message}"
+    return Finding("problem", message)
 
 
 def _plans(prices: list[Any], settings: PortalSettings) -> Iterable[Finding]:
@@ -116,33 +201,41 @@ def _quantities(prices: list[Any]) -> Iterable[Finding]:
             )
 
 
-def _webhooks(gateway: StripeGateway, webhook_secret: str | None) -> Iterable[Finding]:
-    if not webhook_secret:
-        yield Finding(
-            "warning",
-            "BILLFLOW_STRIPE_WEBHOOK_SECRET is not set: catalog changes "
-            "show only when the cache expires (5 minutes)",
-        )
+def _webhooks(gateway: StripeGateway, webhook_secret: str | None, prefix: str) -> Iterable[Finding]:
+    """Whether catalog changes reach the portal at once. Without them the portal still
+    works (its catalog cache expires in 5 minutes), so each gap is a warning, said once."""
     try:
         endpoints = [e for e in gateway.webhook_endpoints() if e.status == "enabled"]
     except BillflowError as error:
-        yield Finding("problem", f"Stripe refused to list webhook endpoints: {error.message}")
+        yield _stripe_failed("list webhook endpoints", error, gateway)
         return
     covering = [
-        e
+        e.url
         for e in endpoints
         if "*" in e.enabled_events or set(NEEDED_EVENTS) <= set(e.enabled_events)
     ]
-    if covering:
+    late = "catalog changes made in Stripe show only when the cache expires (5 minutes)"
+    endpoint = f"add a webhook endpoint at your site's {prefix}/stripe/webhook for " + ", ".join(
+        NEEDED_EVENTS
+    )
+    if covering and webhook_secret:
+        yield Finding("ok", "webhook endpoint for catalog events: " + ", ".join(covering))
+    elif covering:
         yield Finding(
-            "ok", "webhook endpoint for catalog events: " + ", ".join(e.url for e in covering)
+            "warning",
+            f"BILLFLOW_STRIPE_WEBHOOK_SECRET is not set: {late}; set it to the signing "
+            "secret of " + ", ".join(covering),
+        )
+    elif webhook_secret:
+        yield Finding(
+            "warning",
+            f"no enabled webhook endpoint receives the catalog's events: {late}; {endpoint}",
         )
     else:
         yield Finding(
-            "problem",
-            "no enabled webhook endpoint receives "
-            + ", ".join(NEEDED_EVENTS)
-            + " (point one at {prefix}/stripe/webhook)",
+            "warning",
+            f"BILLFLOW_STRIPE_WEBHOOK_SECRET is not set and no webhook endpoint receives the "
+            f"catalog's events: {late}; {endpoint}, and set its signing secret",
         )
 
 
@@ -156,7 +249,7 @@ def _shared_emails(gateway: StripeGateway) -> Iterable[Finding]:
             if email:
                 by_email.setdefault(email, []).append(customer_id)
     except BillflowError as error:
-        yield Finding("problem", f"Stripe refused to list customers: {error.message}")
+        yield _stripe_failed("list customers", error, gateway)
         return
     for email, ids in sorted(by_email.items()):
         if len(ids) > 1:

@@ -102,3 +102,6 @@ class StripeUnavailable(BillflowError):
 
     status = 503
     default_code = "stripe_unavailable"
+    # What happened, for the site's developers (logs, `billflow doctor`), never the page:
+    # a refused connection, an unknown host or Stripe's own server error.
+    detail: str | None = None

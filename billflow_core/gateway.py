@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -63,7 +64,21 @@ def _redact(key: str) -> str:
     for prefix in ("sk_live_", "sk_test_", "rk_live_", "rk_test_"):
         if key.startswith(prefix) and len(key) > len(prefix) + 8:
             return f"{prefix}…{key[-4:]}"
-    return "a value that is not a Stripe secret key"
+    return "(not shown: it is not shaped like a Stripe secret key)"
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+
+
+def _network_reason(error: stripe.APIConnectionError) -> str:
+    """What went wrong on the way to Stripe, in the operating system's words ("Connection
+    refused", "Name or service not known") or "timed out": a refused port, a wrong host
+    name and a slow network are different fixes."""
+    text = str(error)
+    found = _ERRNO.search(text)
+    if found:
+        return found[1].strip()
+    return "timed out" if "timed out" in text.lower() else "no answer"
 
 
 class StripeGateway:
@@ -85,8 +100,8 @@ class StripeGateway:
     ) -> None:
         if not api_key.startswith(("sk_", "rk_")):
             raise ValueError(
-                "BILLFLOW_STRIPE_API_KEY must be a secret (sk_) or restricted (rk_) key, "
-                f"not {_redact(api_key)}"
+                "BILLFLOW_STRIPE_API_KEY must be a secret (sk_) or restricted (rk_) key; "
+                f"the value set is {_redact(api_key)}"
             )  # never the value itself: it may be another secret pasted in the wrong place
         self.livemode = is_live_key(api_key)
         if stripe.app_info is None:  # a host that names itself keeps its name
@@ -101,6 +116,13 @@ class StripeGateway:
             client = stripe.StripeClient(api_key, **options)
         self._client = client
         self._key_hint = _redact(api_key)
+        # Where requests go, for messages to the site's developers (`billflow doctor`).
+        self.api_base = api_base or stripe.DEFAULT_API_BASE
+
+    @property
+    def key_hint(self) -> str:
+        """The key as messages may name it: its prefix and last four characters."""
+        return self._key_hint
 
     # -- reads -----------------------------------------------------------------------------
     def customer_by_email(self, email: str) -> stripe.Customer | None:
@@ -374,12 +396,12 @@ class StripeGateway:
         except stripe.RateLimitError:
             raise RateLimited("Stripe is busy; try again in a moment.") from None
         except stripe.AuthenticationError:
-            log.error("Stripe refused the API key %s", self._key_hint)
+            log.error("Stripe refused the API key: %s", self._key_hint)
             raise StripeUnavailable(
                 "The site's Stripe key was refused.", code="stripe_key_refused"
             ) from None
         except stripe.PermissionError:
-            log.error("Stripe refused the restricted key %s a permission it needs", self._key_hint)
+            log.error("Stripe refused the restricted key a permission it needs: %s", self._key_hint)
             raise StripeUnavailable(
                 "The site's Stripe key lacks a permission.", code="stripe_key_permission"
             ) from None
@@ -404,9 +426,17 @@ class StripeGateway:
                 code=error.code or "stripe_invalid_request",
                 field=error.param,
             ) from None
-        except (stripe.APIConnectionError, stripe.APIError) as error:
-            log.warning("Stripe unavailable: %s", type(error).__name__)
-            raise StripeUnavailable("Stripe cannot be reached; try again in a moment.") from None
+        except stripe.APIConnectionError as error:
+            reason = _network_reason(error)
+            log.warning("Stripe cannot be reached at %s: %s", self.api_base, reason)
+            unreachable = StripeUnavailable("Stripe cannot be reached; try again in a moment.")
+            unreachable.detail = f"cannot connect to {self.api_base}: {reason}"
+            raise unreachable from None
+        except stripe.APIError as error:
+            log.warning("Stripe answered HTTP %s", error.http_status)
+            failing = StripeUnavailable("Stripe is failing to answer; try again in a moment.")
+            failing.detail = f"{self.api_base} answered HTTP {error.http_status} (a server error)"
+            raise failing from None
         except stripe.StripeError as error:
             log.error("Stripe error %s", type(error).__name__)
             raise BillflowError("Stripe answered with an error.", code="stripe_error") from None

@@ -59,10 +59,28 @@ from .webhooks import Outcome, StripeWebhooks
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ACTION_FIELDS", "ActionResult", "Confirmation", "Portal", "Visitor"]
+__all__ = [
+    "ACTION_FIELDS",
+    "ActionResult",
+    "Confirmation",
+    "Portal",
+    "Visitor",
+    "check_secret_key",
+]
 
 MIN_SECRET = 16
 STRIPE_JS_URL = "https://js.stripe.com/v3/"
+
+
+def check_secret_key(secret_key: object) -> None:
+    """Refuse a secret key too short to sign with: the portal, `billflow hash` and
+    `billflow doctor` share this one rule, so none of them accepts what another refuses.
+    Raises `SettingsError` saying how to make a good one."""
+    if not isinstance(secret_key, str) or len(secret_key) < MIN_SECRET:
+        raise SettingsError(
+            f"BILLFLOW_SECRET_KEY must be a random string of at least {MIN_SECRET} "
+            "characters (python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
 
 
 class Portal:
@@ -91,11 +109,7 @@ class Portal:
         """`secret_key_previous`: the secret key before a rotation, which still verifies
         what it made (hashes, page options, sign-in links and sessions) until that
         expires; everything new is made with `secret_key`."""
-        if not isinstance(secret_key, str) or len(secret_key) < MIN_SECRET:
-            raise SettingsError(
-                f"BILLFLOW_SECRET_KEY must be a random string of at least {MIN_SECRET} "
-                "characters (python -c 'import secrets; print(secrets.token_urlsafe(32))')"
-            )
+        check_secret_key(secret_key)
         self.settings = settings
         if secret_key_previous is not None and (
             not isinstance(secret_key_previous, str)

@@ -110,3 +110,36 @@ def test_live_keys_are_refused() -> None:
     assert refused.returncode == 1
     assert "refuses live Stripe keys" in refused.stderr
     assert "x" * 24 not in refused.stderr + refused.stdout
+
+
+def _portal_config(page_url: str) -> dict[str, object]:
+    """The options the portal on the demo page at `page_url` runs with."""
+    page = requests.get(page_url, timeout=10)
+    found = re.search(r"data-billflow-settings>(.*?)</script>", page.text)
+    assert found, page.text
+    settings = json.loads(found[1])
+    base = re.match(r"http://[^/]+", page_url)
+    assert base
+    state = requests.get(
+        f"{base[0]}/billflow/api/portal", headers={"X-Billflow-Page": settings["page"]}, timeout=10
+    )
+    config: dict[str, object] = state.json()["currentConfig"]
+    return config
+
+
+def test_the_printed_portal_api_address_answers() -> None:
+    with demo() as (url, printed):
+        found = re.search(r"portal API +(\S+)", printed)
+        assert found, printed
+        assert found[1] == f"{url}/billflow/api/openapi.json"
+        answer = requests.get(found[1], timeout=10)
+        assert answer.status_code == 200 and "openapi" in answer.json()
+
+
+def test_the_demo_shows_pausing_where_it_says_it_does() -> None:
+    with demo() as (url, printed):
+        found = re.search(r"pausing +(\S+) ", printed)
+        assert found, printed
+        assert _portal_config(found[1])["pause_instead_of_cancel"] is True
+        plain = _portal_config(url + "/")  # cancelling and the retention offer stay here
+        assert plain["pause_instead_of_cancel"] is False and plain["cancel"] is True

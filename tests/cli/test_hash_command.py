@@ -11,7 +11,7 @@ from pathlib import Path
 from billflow_core import expiring_hash, user_hash, verify_hash
 
 BILLFLOW = Path(sys.executable).parent / "billflow"
-SECRET = "a site's secret"
+SECRET = "a site's secret, long enough"
 
 
 def billflow_hash(
@@ -80,3 +80,27 @@ def test_the_secret_never_comes_from_the_command_line() -> None:
     flag = billflow_hash("ada@example.com", "--secret", "oops")
     assert flag.returncode == 2  # argparse refuses the unknown option
     assert "oops" not in flag.stdout
+
+
+def test_a_secret_the_portal_would_refuse_makes_no_hash() -> None:
+    short = billflow_hash("ada@example.com", secret="abcde")
+    assert short.returncode == 2 and short.stdout == ""
+    assert "BILLFLOW_SECRET_KEY must be a random string of at least 16 characters" in short.stderr
+
+
+def test_an_empty_identity_makes_no_hash() -> None:
+    for identity in ("", "   "):
+        empty = billflow_hash(identity)
+        assert empty.returncode == 2 and empty.stdout == ""
+        assert "billflow hash: the identity is empty: give the customer's email" in empty.stderr
+
+
+def test_a_lifetime_that_is_not_a_number_of_seconds_is_refused_in_a_sentence() -> None:
+    for given in ("abc", "0", "-5"):
+        wrong = billflow_hash("ada@example.com", "--expires-in", given)
+        assert wrong.returncode == 2 and wrong.stdout == ""
+        assert (
+            f"argument --expires-in: must be a whole number of seconds above zero, such as "
+            f"3600, not '{given}'"
+        ) in wrong.stderr
+        assert "_positive" not in wrong.stderr

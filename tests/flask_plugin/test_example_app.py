@@ -3,6 +3,7 @@ gets her portal; without a Stripe key and without the sandbox it says what to se
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import socket
@@ -11,6 +12,8 @@ import sys
 from pathlib import Path
 
 import requests
+
+from billflow_core.sandbox import Sandbox
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "flask_app"
 
@@ -55,3 +58,35 @@ def test_the_flask_command_names_the_missing_stripe_key() -> None:
     )  # fmt: skip
     assert answer.returncode != 0
     assert "BILLFLOW_STRIPE_API_KEY" in answer.stderr + answer.stdout
+
+
+def test_the_flask_command_without_a_stripe_key_says_so_in_one_line() -> None:
+    flask = Path(sys.executable).parent / "flask"
+    answer = subprocess.run(
+        [str(flask), "--app", str(EXAMPLE / "app.py"), "billflow", "doctor"],
+        env=_environment(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert answer.returncode == 1
+    assert answer.stderr.splitlines() == [
+        "Error: Billflow: BILLFLOW_STRIPE_API_KEY is not set (the Stripe secret key) "
+        "(set it in app.config)"
+    ]
+
+
+def test_the_doctor_passes_the_example_app_as_it_runs_with_the_sandbox(
+    stripe_sandbox: Sandbox,
+) -> None:
+    spec = importlib.util.spec_from_file_location("flask_example_app", EXAMPLE / "app.py")
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    stripe_sandbox.seed("demo")
+    app = example.create_app(
+        {
+            "BILLFLOW_STRIPE_API_KEY": stripe_sandbox.secret_key,
+            "BILLFLOW_STRIPE_API_BASE": stripe_sandbox.url,
+        }
+    )
+    answer = app.test_cli_runner().invoke(args=["billflow", "doctor"])
+    assert answer.exit_code == 0, answer.output
+    assert "problem" not in answer.output

@@ -292,6 +292,23 @@ def test_the_flask_commands_make_a_hash_and_check_the_configuration(
     assert "BILLFLOW_STRIPE_WEBHOOK_SECRET is not set" in doctor.output
 
 
+def test_the_flask_hash_command_refuses_what_no_page_can_use(
+    sandbox: dict[str, Any], stripe_sandbox: Sandbox
+) -> None:
+    app, _ = session_app(stripe_sandbox)
+    runner = app.test_cli_runner()
+    empty = runner.invoke(args=["billflow", "hash", " "])
+    assert empty.exit_code == 2
+    assert "Invalid value for 'IDENTITY': it is empty: give the customer's email" in empty.output
+    for given in ("0", "-5"):
+        expired = runner.invoke(args=["billflow", "hash", DEMO_EMAIL, "--expires-in", given])
+        assert expired.exit_code == 2
+        assert (
+            "Invalid value for '--expires-in': must be a whole number of seconds above zero, "
+            f"such as 3600, not {given}"
+        ) in expired.output
+
+
 def test_the_apps_templates_replace_the_extensions_and_the_portals(
     sandbox: dict[str, Any], stripe_sandbox: Sandbox, tmp_path: Path
 ) -> None:

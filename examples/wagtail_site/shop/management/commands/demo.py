@@ -3,21 +3,33 @@
 It starts Billflow's Stripe sandbox with the demo account (unless BILLFLOW_STRIPE_API_KEY
 names a Stripe test account), migrates the SQLite database, makes an editor (admin /
 admin-demo-password) and a customer (ada / ada-demo-password, ada@example.com), puts a
-Billing page with the Billing portal block on the site, and serves it on 127.0.0.1:8000.
+Billing page with the Billing portal block on the site, and serves it on 127.0.0.1:8000
+(`--port` another port). With the sandbox, a webhook endpoint at the site tells it of
+catalog changes at once.
 """
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from wagtail.models import Site
 
 ADMIN = ("admin", "admin@example.com", "admin-demo-password")
 CUSTOMER = ("ada", "ada@example.com", "ada-demo-password")
+HOST = "127.0.0.1"
+
+# What the portal acts on, so the sandbox tells the demo of every catalog change at once.
+WEBHOOK_EVENTS = [
+    "product.created", "product.updated", "product.deleted",
+    "price.created", "price.updated", "price.deleted",
+    "promotion_code.created", "promotion_code.updated",
+    "coupon.created", "coupon.updated", "coupon.deleted",
+]  # fmt: skip
 
 
 class Command(BaseCommand):
@@ -25,34 +37,29 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []  # run once the sandbox's keys are in place
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--port", default="8000")
+        parser.add_argument(
+            "--port", type=int, default=8000, help="port to serve the site on (default 8000)"
+        )
 
-    def handle(self, *args: Any, port: str = "8000", **options: Any) -> None:
+    def handle(self, *args: Any, port: int = 8000, **options: Any) -> None:
+        _check_free(port)  # before anything is printed or started
         sandbox = None
         if not settings.BILLFLOW_STRIPE_API_KEY:
-            from billflow_core.sandbox import Sandbox
-
-            sandbox = Sandbox("127.0.0.1", 0)
-            sandbox.start()
-            sandbox.seed("demo")
-            settings.BILLFLOW_STRIPE_API_KEY = sandbox.secret_key
-            settings.BILLFLOW_STRIPE_API_BASE = sandbox.url
-            settings.BILLFLOW_STRIPE_PUBLISHABLE_KEY = sandbox.publishable_key
-            settings.BILLFLOW_STRIPE_JS_URL = f"{sandbox.url}/v3/"
+            sandbox = _sandbox(port)
         self.check(display_num_errors=False)
         call_command("migrate", interactive=False, verbosity=0)
         self._accounts()
         self._billing_page()
         where = f"the Stripe sandbox at {sandbox.url}" if sandbox else "your Stripe test account"
         self.stdout.write(
-            f"Billflow on Wagtail: open http://127.0.0.1:{port}/billing/ and sign in as "
+            f"Billflow on Wagtail: open http://{HOST}:{port}/billing/ and sign in as "
             f"{CUSTOMER[0]} / {CUSTOMER[2]}\n"
-            f"  Wagtail admin  http://127.0.0.1:{port}/admin/ as {ADMIN[0]} / {ADMIN[2]} "
+            f"  Wagtail admin  http://{HOST}:{port}/admin/ as {ADMIN[0]} / {ADMIN[2]} "
             "(Settings → Billflow, Settings → Billflow doctor)\n"
             f"  Stripe         {where}\n"
         )
         try:
-            call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+            call_command("runserver", f"{HOST}:{port}", use_reloader=False)
         finally:
             if sandbox is not None:
                 sandbox.stop()
@@ -86,3 +93,36 @@ class Command(BaseCommand):
         )
         site.root_page.add_child(instance=page)
         page.save_revision().publish()
+
+
+def _check_free(port: int) -> None:
+    """Refuse a busy port in one sentence, before the banner: runserver would print the
+    addresses first and only then say the port is taken."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError as error:
+            raise CommandError(
+                f"cannot listen on {HOST}:{port} ({error.strerror}): pass --port with a free "
+                "port, such as --port 8001"
+            ) from None
+
+
+def _sandbox(port: int) -> Any:
+    """The sandbox with the demo account, and the settings that point the site at it: its
+    keys, and a webhook endpoint at the site, so catalog changes reach the portal at once
+    (and the site's own system check has no webhook secret to miss)."""
+    from billflow_core.sandbox import Sandbox
+
+    sandbox = Sandbox(HOST, 0)
+    sandbox.start()
+    sandbox.seed("demo")
+    endpoint = sandbox.client().v1.webhook_endpoints.create(
+        {"url": f"http://{HOST}:{port}/billflow/stripe/webhook", "enabled_events": WEBHOOK_EVENTS}
+    )
+    settings.BILLFLOW_STRIPE_API_KEY = sandbox.secret_key
+    settings.BILLFLOW_STRIPE_API_BASE = sandbox.url
+    settings.BILLFLOW_STRIPE_PUBLISHABLE_KEY = sandbox.publishable_key
+    settings.BILLFLOW_STRIPE_JS_URL = f"{sandbox.url}/v3/"
+    settings.BILLFLOW_STRIPE_WEBHOOK_SECRET = endpoint.secret
+    return sandbox
