@@ -6,8 +6,8 @@ subscription with its discounts and its own card.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
