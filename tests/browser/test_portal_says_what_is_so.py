@@ -1,10 +1,10 @@
-"""What the page says is so: a cancellation, downgrade or pause still to come is named with
-its date (badge, line and message); an offer says what it is worth and is not made to whom
-already has it; a preview always matches what is chosen, or is gone."""
+"""What the page says is so: a cancellation now is not dated as one to come; an offer says
+what it is worth and is not made to whom already has it; a preview always matches what is
+chosen, or is gone. (A cancellation, downgrade or pause still to come is named with its date
+in each action's own test, in test_portal_page.py.)"""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable
 from typing import Any
@@ -12,14 +12,9 @@ from typing import Any
 from playwright.sync_api import Page, expect
 from portal_site import PortalSite
 
-from billflow_core.i18n import format_date
-
 Site = Callable[..., PortalSite]
 Browse = Callable[..., Page]
 
-# The stylesheet's muted grey (`--bf-muted`) and text colour (`--bf-text`).
-MUTED = "rgb(83, 90, 105)"
-TEXT = "rgb(29, 33, 48)"
 OFFER = {"retention_offer": {"coupon": "WELCOME20", "reasons": ["too_expensive"]}}
 
 
@@ -34,41 +29,8 @@ def open_portal(browse: Browse, site: PortalSite) -> Page:
     return page
 
 
-def period_end(site: PortalSite, subscription_id: str) -> str:
-    item = site.subscription(subscription_id)["items"].data[0]
-    return format_date(item.current_period_end, "en")
-
-
 def badge(article: Any) -> Any:
     return article.locator(".bf-sub-head .bf-badge")
-
-
-def colour(locator: Any) -> str:
-    return str(locator.evaluate("(node) => getComputedStyle(node).color"))
-
-
-def test_a_cancellation_at_the_period_end_says_when_everywhere(
-    portal_site: Site, browse: Browse
-) -> None:
-    site = portal_site()
-    page = open_portal(browse, site)
-    team = subscription(page, "Team")
-    expect(badge(team)).to_have_text("Active")
-    team.get_by_role("button", name="Cancel subscription").click()
-    dialog = page.get_by_role("dialog", name="Cancel your subscription")
-    dialog.get_by_role("radio", name="Another reason").check()
-    dialog.get_by_role("button", name="Cancel subscription").click()
-
-    ends = period_end(site, site.team)
-    expect(page.get_by_role("status")).to_have_text(
-        f"Your subscription will end on {ends}. Until then, it stays active."
-    )
-    team = subscription(page, "Team")
-    expect(badge(team)).to_have_text(f"Cancels on {ends}")
-    line = team.get_by_text(f"Cancels on {ends}: no more payments will be taken.")
-    expect(line).to_be_visible()
-    assert colour(line) == TEXT
-    assert colour(badge(team)) not in (MUTED, colour(badge(subscription(page, "Seats"))))
 
 
 def test_a_cancellation_now_still_says_it_is_canceled(portal_site: Site, browse: Browse) -> None:
@@ -82,43 +44,6 @@ def test_a_cancellation_now_still_says_it_is_canceled(portal_site: Site, browse:
     expect(page.get_by_role("status")).to_have_text("Your subscription has been canceled.")
     expect(badge(subscription(page, "Team"))).to_have_text("Canceled")
     assert site.subscription(site.team).status == "canceled"
-
-
-def test_a_downgrade_at_the_period_end_says_when_everywhere(
-    portal_site: Site, browse: Browse
-) -> None:
-    site = portal_site(downgrade_at_period_end=True)
-    page = open_portal(browse, site)
-    subscription(page, "Team").get_by_role("button", name="Change plan").click()
-    dialog = page.get_by_role("dialog", name="Change plan")
-    dialog.get_by_role("radio", name=re.compile("^Starter")).check()
-    expect(dialog).to_contain_text("The change takes effect on")
-    dialog.get_by_role("button", name="Change plan").click()
-
-    on = period_end(site, site.team)
-    expect(page.get_by_role("status")).to_have_text(f"Your plan changes to Starter on {on}.")
-    team = subscription(page, "Team")
-    expect(badge(team)).to_have_text(f"Changes on {on}")
-    line = team.get_by_text(f"Changes to Starter on {on}")
-    expect(line).to_be_visible()
-    assert colour(line) == TEXT
-    assert colour(badge(team)) != MUTED
-
-
-def test_a_pause_says_until_when_everywhere(portal_site: Site, browse: Browse) -> None:
-    site = portal_site(pause_instead_of_cancel=True, pause_max_days=30)
-    page = open_portal(browse, site)
-    subscription(page, "Team").get_by_role("button", name="Pause payments").click()
-    dialog = page.get_by_role("dialog", name="Pause payments")
-    day = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=10)
-    dialog.get_by_label("Resume payments on").fill(day.isoformat())
-    dialog.get_by_role("button", name="Pause payments").click()
-
-    until = format_date(int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp()), "en")
-    expect(page.get_by_role("status")).to_have_text(f"Payments are paused until {until}.")
-    team = subscription(page, "Team")
-    expect(badge(team)).to_have_text(f"Paused until {until}")
-    expect(team.get_by_text(f"Payments paused until {until}")).to_be_visible()
 
 
 def test_the_offer_says_what_it_is_worth_and_is_made_once(
