@@ -280,7 +280,9 @@ def finish_payment(session: Session, subscription_id: Any) -> Any:
     nothing. Returns the subscription, as it is now."""
     subscription, facts = session.facts(subscription_id)
     own = own_card_id(subscription)
-    if own is None or facts.status not in LIVE:
+    if own is None or not _is_card(subscription.default_payment_method):
+        return subscription  # a bank debit or a method staff set is not the page's to spread
+    if facts.status not in LIVE and not _first_invoice_paid(subscription):
         return subscription
     customer = session.customer or session.gateway.customer(session.customer_id)
     settings = getattr(customer, "invoice_settings", None)
@@ -290,3 +292,20 @@ def finish_payment(session: Session, subscription_id: Any) -> Any:
         session.customer_id, own, key=session.key(f"checkout_card:{subscription.id}")
     )
     return subscription
+
+
+def _is_card(payment_method: Any) -> bool:
+    """Whether the (expanded) payment method is a card: one read as an id cannot be told."""
+    return getattr(payment_method, "type", None) == "card"
+
+
+def _first_invoice_paid(subscription: Any) -> bool:
+    """A subscription Stripe still calls `incomplete` a moment after its first invoice was
+    paid (its status follows the payment asynchronously)."""
+    invoice = getattr(subscription, "latest_invoice", None)
+    return (
+        subscription.status == "incomplete"
+        and invoice is not None
+        and not isinstance(invoice, str)
+        and invoice.status == "paid"
+    )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from .errors import BillflowError
 from .settings import PortalSettings
 
 log = logging.getLogger(__name__)
@@ -211,7 +212,7 @@ def _bound(product: Any, metadata: dict[str, str], key: str, default: int) -> in
 
 class CatalogCache:
     """The catalog, read from Stripe at most once per `ttl` seconds and again after
-    `invalidate()` (which a `product.*` or `price.*` webhook calls).
+    `invalidate()` (which a `product.*`, `price.*` or `coupon.*` webhook calls).
 
     Owned by the host's Billflow object, never shared between apps. Thread-safe: one
     thread refreshes while the others wait for its result.
@@ -250,7 +251,13 @@ class CatalogCache:
         offer = self._settings.retention_offer
         if offer is None:
             return None
-        coupon = self._source.coupon(offer.coupon)
+        try:
+            coupon = self._source.coupon(offer.coupon)
+        except BillflowError as failed:  # an outage, or a key that may not read coupons
+            log.warning("the retention offer's coupon %s could not be read (%s); the offer "
+                        "is not shown until the catalog is read again", offer.coupon,
+                        failed)  # fmt: skip
+            return None
         if coupon is None or not coupon.valid:
             log.warning("the retention offer's coupon %s is missing or no longer valid; "
                         "the offer is not shown", offer.coupon)  # fmt: skip

@@ -46,16 +46,9 @@ _SIGN_IN_OPTIONS: Mapping[str, Any] = {
     "BILLFLOW_SIGN_IN_FROM_ADDRESS": "billing@acme.example",
 }
 
-# The events the portal acts on: the catalog's, and the promotion codes' (Stripe has no
-# `promotion_code.deleted`: codes are switched off, not deleted).
-_WEBHOOK_EVENTS = [
-    *NEEDED_EVENTS,
-    "promotion_code.created",
-    "promotion_code.updated",
-    "coupon.created",
-    "coupon.updated",
-    "coupon.deleted",
-]
+# The events the portal acts on (Stripe has no `promotion_code.deleted`: codes are switched
+# off, not deleted).
+_WEBHOOK_EVENTS = list(NEEDED_EVENTS)
 
 
 class DemoError(Exception):

@@ -24,7 +24,8 @@ from .web.api import DEFAULT_PREFIX
 
 __all__ = ["NEEDED_EVENTS", "Finding", "check_config", "quiet_stripe_logs", "run_checks"]
 
-# The events Billflow acts on: the catalog is refreshed when products or prices change.
+# The events Billflow acts on: the catalog is refreshed when products, prices or coupons
+# change (the retention offer's terms), the cached promotion codes when codes or coupons do.
 NEEDED_EVENTS = (
     "product.created",
     "product.updated",
@@ -32,6 +33,11 @@ NEEDED_EVENTS = (
     "price.created",
     "price.updated",
     "price.deleted",
+    "coupon.created",
+    "coupon.updated",
+    "coupon.deleted",
+    "promotion_code.created",
+    "promotion_code.updated",
 )
 
 

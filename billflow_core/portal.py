@@ -321,7 +321,7 @@ class Portal:
 
     # -- what they see ---------------------------------------------------------------------
     def state(self, visitor: Visitor) -> PortalState:
-        """Their portal: two Stripe requests, three when the catalog is cold."""
+        """Their portal: two Stripe requests when the catalog is warm."""
         customer = find_customer(self.gateway, self.settings, visitor.identity)
         catalog = self.catalog.get()
         subscriptions = self.gateway.subscriptions(customer.id) if customer is not None else []
@@ -332,6 +332,7 @@ class Portal:
             customer,
             subscriptions,
             visitor.only_subscription,
+            now=int(self._clock()),
         )
 
     def preview(self, visitor: Visitor, payload: Any) -> ChangePreview:
@@ -390,6 +391,7 @@ class Portal:
             session.customer,
             session.subscriptions.values(),
             visitor.only_subscription,
+            now=int(self._clock()),
         )
         log.debug("%s done for %s", action, session.customer_id)
         shown = exposed.view(answer.to_dict(for_json=True))

@@ -402,6 +402,8 @@ def _offer_open(settings: PortalSettings, catalog: Catalog, facts: SubscriptionF
     offer = catalog.offer
     if settings.retention_offer is None or offer is None:
         return False
+    if offer.amount_off is not None and offer.currency != facts.currency:
+        return False  # Stripe refuses an amount off in another currency than the bill's
     return not facts.offer_taken and offer.coupon not in facts.coupons
 
 

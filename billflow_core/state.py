@@ -1,7 +1,8 @@
 """What a customer's portal shows: who they are, their card, each subscription with the card
 it is charged to and what it may do next, and the plans on offer. Built from two Stripe
-requests (three when the catalog is cold): the customer with their card, and every
-subscription with its discounts and its own card.
+requests when the catalog is warm: the customer with their card, and every subscription
+with its discounts and its own card (a cold catalog adds the prices, and the retention
+offer's coupon when the site makes one).
 """
 
 from __future__ import annotations
@@ -172,9 +173,13 @@ def build_state(
     customer: Any,
     subscriptions: Iterable[Any],
     only_subscription: str | None = None,
+    *,
+    now: int | None = None,
 ) -> PortalState:
     """The portal from objects already read: an action's answer reuses what it read and
-    wrote instead of asking Stripe again."""
+    wrote instead of asking Stripe again. `now`: the portal's clock (the pause allowance
+    is counted back from it, as the pause action counts it)."""
+    now = int(time.time()) if now is None else now
     if customer is None:
         return PortalState(identity, None, None, None, (), _picker(settings, catalog, []))
     # A subscription without items has nothing the portal can show or change.
@@ -182,7 +187,7 @@ def build_state(
     shown = [s for s in every if only_subscription in (None, s.id)]
     shown.sort(key=lambda s: (s.created, s.id), reverse=True)  # newest first, as Stripe lists
     card = _card(getattr(customer.invoice_settings, "default_payment_method", None))
-    views = tuple(_view(settings, catalog, s, card) for s in shown)
+    views = tuple(_view(settings, catalog, s, card, now) for s in shown)
     return PortalState(
         identity=identity,
         customer_id=customer.id,
@@ -231,7 +236,11 @@ def _discount(subscription: Any) -> Discount | None:
 
 
 def _view(
-    settings: PortalSettings, catalog: Catalog, subscription: Any, customer_card: Card | None
+    settings: PortalSettings,
+    catalog: Catalog,
+    subscription: Any,
+    customer_card: Card | None,
+    now: int,
 ) -> SubscriptionView:
     item = subscription["items"].data[0]
     price = item.price
@@ -261,7 +270,7 @@ def _view(
             settings,
             catalog,
             SubscriptionFacts.of(subscription),
-            recent_pauses=len(pauses_in_year(subscription, int(time.time()))),
+            recent_pauses=len(pauses_in_year(subscription, now)),
         ),
         payment_secret=payment_secret(subscription),
         amount_due=_amount_due(subscription),
@@ -318,4 +327,4 @@ def _amount_due(subscription: Any) -> int | None:
     invoice = _waiting_invoice(subscription)
     if invoice is None or getattr(invoice, "confirmation_secret", None) is None:
         return None
-    return int(invoice.amount_due)
+    return int(invoice.amount_remaining)

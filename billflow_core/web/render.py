@@ -49,6 +49,7 @@ _ACTIONS = (
     ("open", "cancel"),
 )
 _ENDED = frozenset({"canceled", "incomplete_expired"})
+_OWING = frozenset({"past_due", "incomplete", "unpaid"})  # a payment is asked for now
 # What the page says once an action is done, when there is no date to tell.
 _DONE = MappingProxyType({
     "change_plan": "plans.done", "change_quantity": "quantity.done", "cancel": "cancel.done",
@@ -210,8 +211,9 @@ class Step:
 
 
 def status_kind(sub: SubscriptionView) -> str:
-    """The badge's kind, for its colour: Stripe's status, or what is about to happen."""
-    if sub.status in _ENDED:
+    """The badge's kind, for its colour: what is about to happen, unless a payment is owed
+    now (past due, incomplete, unpaid: the badge says so in red, whatever comes later)."""
+    if sub.status in _ENDED or sub.status in _OWING:
         return sub.status
     if sub.cancel_at:
         return "canceling"
@@ -358,7 +360,13 @@ class _Page:
             )
             lines.append(Step(text, pending=True))
         if sub.cancel_at:
-            lines.append(Step(t("subscription.cancels_on", date=date(sub.cancel_at)), pending=True))
+            # "No more payments" is untrue while an unpaid invoice is still being retried.
+            key = (
+                "subscription.status.cancels_on"
+                if sub.status in _OWING
+                else "subscription.cancels_on"
+            )
+            lines.append(Step(t(key, date=date(sub.cancel_at)), pending=True))
         elif sub.status == "trialing":
             lines.append(Step(t("subscription.trial_ends", date=date(sub.current_period_end))))
         elif sub.status in ("active", "past_due") and not sub.paused:

@@ -134,3 +134,24 @@ def test_an_offer_whose_coupon_is_gone_is_not_made(
     assert cache.get().offer is None
     assert not any("accept_retention_offer" in s.allowed for s in state.subscriptions)
     assert "STAY50" in caplog.text
+
+
+def test_a_coupon_stripe_fails_to_read_hides_the_offer_not_the_portal(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any], caplog: Any
+) -> None:
+    """The offer is an extra: Stripe failing on its coupon (an outage, a restricted key
+    without coupon reads) leaves the plans and the page as they are."""
+    stripe_client.v1.coupons.create({"id": "STAY50", "percent_off": 50, "duration": "once"})
+    settings = PortalSettings(**OFFER)
+    gateway = StripeGateway(
+        stripe_sandbox.secret_key, api_base=stripe_sandbox.url, max_network_retries=0
+    )
+    cache = CatalogCache(gateway, settings)
+    stripe_sandbox.fault("GET /v1/coupons/{id}", "500", times=5)
+
+    state = load_state(gateway, cache, settings, DEMO_EMAIL)
+
+    assert cache.get().offer is None and cache.get().plans
+    assert len(state.subscriptions) == 2
+    assert not any("accept_retention_offer" in s.allowed for s in state.subscriptions)
+    assert "could not be read" in caplog.text

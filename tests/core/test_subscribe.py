@@ -9,13 +9,16 @@ import pytest
 import stripe
 from refusal import assert_refused
 
-from billflow_core import actions
+from billflow_core import actions, user_hash
 from billflow_core.catalog import build_catalog
-from billflow_core.errors import BadInput, Conflict, Forbidden
+from billflow_core.errors import BadInput, Conflict, Forbidden, NotFound
 from billflow_core.gateway import StripeGateway
+from billflow_core.portal import Portal
 from billflow_core.sandbox import Sandbox
 from billflow_core.sandbox.seed import DEMO_EMAIL, DEMO_SERVICE
 from billflow_core.settings import PortalSettings
+
+SECRET = "subscribe-test-secret-0123456789"
 
 
 def _subscribe(
@@ -213,3 +216,31 @@ def test_a_customers_own_default_is_kept_when_a_subscription_has_another_card(
     assert stripe_sandbox.writes() == []
     kept = stripe_client.v1.customers.retrieve(demo["customer"])
     assert kept.invoice_settings.default_payment_method == demo["payment_method"]
+
+
+def test_finishing_a_payment_is_refused_for_anothers_subscription_or_one_beyond_the_page(
+    stripe_sandbox: Sandbox, demo_gateway: StripeGateway, demo: dict[str, Any]
+) -> None:
+    """The step after a payment goes through the same owner and page checks as every
+    action: it cannot make a card the default of a customer the visitor is not."""
+    other = _subscribe(
+        demo_gateway, "new@example.com", demo["prices"]["team_monthly"], service=DEMO_SERVICE
+    )
+    portal = Portal(
+        PortalSettings(service=DEMO_SERVICE),
+        secret_key=SECRET,
+        stripe_api_key=stripe_sandbox.secret_key,
+        stripe_api_base=stripe_sandbox.url,
+    )
+    ada = portal.visitor(DEMO_EMAIL, user_hash(SECRET, DEMO_EMAIL))
+    team, seats = demo["subscriptions"]
+    only_team = portal.visitor(DEMO_EMAIL, user_hash(SECRET, DEMO_EMAIL), subscription=team)
+    for visitor, subscription in ((ada, other.id), (only_team, seats)):
+        assert_refused(
+            stripe_sandbox,
+            NotFound,
+            "subscription_not_found",
+            lambda v=visitor, s=subscription: portal.act(
+                v, "finish_payment", {"subscription": s}, idempotency_key=f"finish-{s}"
+            ),
+        )

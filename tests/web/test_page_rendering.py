@@ -4,10 +4,17 @@ customer's language, and overridable template by template by the site."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import requests
+
+from billflow_core.catalog import Catalog
+from billflow_core.settings import PortalSettings
+from billflow_core.state import PortalState, SubscriptionView
+from billflow_core.web.render import PageRenderer
+from billflow_core.web.speech import Languages
 
 Serve = Callable[..., Any]
 
@@ -89,3 +96,29 @@ def test_a_subscription_charged_to_another_card_than_the_customers_names_it(
     cards = {s["id"]: s["card"]["last4"] for s in body["billingData"]["subscriptions"]}
     assert cards == {team: "4444", seats: "4242"}
     assert body["billingData"]["card"]["last4"] == "4242"
+
+
+def test_a_payment_owed_now_outranks_a_cancellation_to_come_in_the_badge() -> None:
+    """Past due and set to end: the red "Past due" badge stays, and the line names the end
+    without promising that no more payments are taken (the open invoice is retried)."""
+    settings = PortalSettings()
+    renderer = PageRenderer(settings)
+    speech = Languages(settings).for_request("en")
+    ends = 1_798_761_600  # 2027-01-01
+    owing = SubscriptionView(
+        id="sub_owing", status="past_due", price_id="price_x", product_name="Team", plan=None,
+        amount=2900, currency="usd", interval="month", interval_count=1, quantity=1,
+        unit_label=None, discount=None, current_period_end=ends, cancel_at=ends,
+        canceled_at=None, ended_at=None, paused_until=None, paused=False,
+        allowed=frozenset(),
+    )  # fmt: skip
+    paying = replace(owing, id="sub_paying", status="active")
+    state = PortalState("ada@example.com", "cus_x", "Ada", None, (owing, paying), ())
+    html = renderer.portal(state, Catalog(()), speech, now=ends - 86400)
+    articles = {part.split('"', 1)[0]: part for part in html.split('data-sub="')[1:]}
+
+    assert 'bf-badge-past_due">Past due<' in articles["sub_owing"]
+    assert "Cancels on Jan 1, 2027<" in articles["sub_owing"]
+    assert "no more payments" not in articles["sub_owing"]
+    assert 'bf-badge-canceling">Cancels on Jan 1, 2027<' in articles["sub_paying"]
+    assert "Cancels on Jan 1, 2027: no more payments will be taken." in articles["sub_paying"]

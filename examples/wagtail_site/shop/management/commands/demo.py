@@ -19,17 +19,14 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from wagtail.models import Site
 
+from billflow_core.doctor import NEEDED_EVENTS
+
 ADMIN = ("admin", "admin@example.com", "admin-demo-password")
 CUSTOMER = ("ada", "ada@example.com", "ada-demo-password")
 HOST = "127.0.0.1"
 
 # What the portal acts on, so the sandbox tells the demo of every catalog change at once.
-WEBHOOK_EVENTS = [
-    "product.created", "product.updated", "product.deleted",
-    "price.created", "price.updated", "price.deleted",
-    "promotion_code.created", "promotion_code.updated",
-    "coupon.created", "coupon.updated", "coupon.deleted",
-]  # fmt: skip
+WEBHOOK_EVENTS = list(NEEDED_EVENTS)
 
 
 class Command(BaseCommand):
@@ -99,6 +96,8 @@ def _check_free(port: int) -> None:
     """Refuse a busy port in one sentence, before the banner: runserver would print the
     addresses first and only then say the port is taken."""
     with socket.socket() as probe:
+        # As runserver binds: a port left in TIME_WAIT by the last run is free to it.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
         except OSError as error:
