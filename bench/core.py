@@ -72,6 +72,20 @@ def main() -> None:
         print(
             f"Stripe requests per portal load: cold {cold} (target <= 3), warm {warm} (target <= 2)"
         )
+        # A retention offer's terms are read with the catalog: one more request per
+        # catalog refresh, none per warm load.
+        offered = PortalSettings(retention_offer=RetentionOffer(ids["coupon"], ("too_expensive",)))
+        offer_cache = CatalogCache(gateway, offered)
+        counts = []
+        for _ in range(2):
+            sandbox.reset()
+            sandbox.latency = args.latency
+            load_state(gateway, offer_cache, offered, DEMO_EMAIL)
+            counts.append(sum(sandbox.counts().values()))
+        print(
+            f"  with a retention offer: cold {counts[0]} (the coupon read with the catalog), "
+            f"warm {counts[1]} (target <= 2)"
+        )
 
         _action_costs(sandbox, ids)
 
