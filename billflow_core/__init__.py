@@ -6,6 +6,7 @@ The framework-free core. Plugins for Wagtail, Flask and no-code builders sit on 
 
 from __future__ import annotations
 
+from .actions.answers import AnswerStore, MemoryAnswers
 from .errors import (
     BadInput,
     BillflowError,
@@ -22,10 +23,12 @@ from .settings import PortalSettings, RetentionOffer, SettingsError
 __version__ = "0.1.0"
 
 __all__ = [
+    "AnswerStore",
     "BadInput",
     "BillflowError",
     "Conflict",
     "Forbidden",
+    "MemoryAnswers",
     "NotFound",
     "PaymentFailed",
     "PortalSettings",

@@ -25,15 +25,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from . import exposed
-from .actions import Session
-from .answers import AnswerStore, MemoryAnswers
-from .auth import Visitor, authenticate
-from .catalog import CatalogCache
-from .customers import email_is_known
-from .dispatch import (
-    ACTION_FIELDS,
-    ACTIONS,
-    FEATURE,
+from .actions import ACTIONS
+from .actions.answers import AnswerStore, MemoryAnswers
+from .actions.context import ActionContext
+from .actions.dispatch import (
+    RUNS,
     ActionResult,
     Confirmation,
     checked_key,
@@ -41,6 +37,10 @@ from .dispatch import (
     confirmation_of,
     digest,
 )
+from .actions.previews import ChangePreview, preview_change
+from .auth import Visitor, authenticate
+from .catalog import CatalogCache
+from .customers import email_is_known
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .gateway import StripeGateway
 from .hashing import expiring_hash
@@ -49,7 +49,6 @@ from .limits import check_rate
 from .mail import Mailer, SMTPMailer
 from .overrides import overridden_settings
 from .pages import PageGrant, open_page, sign_page
-from .previews import ChangePreview, preview_change
 from .promotions import PromotionCodeCache
 from .rules import check_feature
 from .settings import PortalSettings, SettingsError
@@ -60,7 +59,6 @@ from .webhooks import Outcome, StripeWebhooks
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "ACTION_FIELDS",
     "ActionResult",
     "Confirmation",
     "Portal",
@@ -366,10 +364,8 @@ class Portal:
         by the page: a retry with the same key writes nothing twice."""
         if not isinstance(action, str) or action not in ACTIONS:
             raise NotFound(f"There is no action called {action!r}.", code="unknown_action")
-        if action in FEATURE:
-            check_feature(self.settings, FEATURE[action])
-        fields, run = ACTIONS[action]
-        checked = checked_payload(payload, fields)
+        check_feature(self.settings, action)
+        checked = checked_payload(payload, ACTIONS[action].fields)
         key = checked_key(idempotency_key)
         # The identity is in the store's key: one visitor's key never answers for another.
         stored_as = digest(visitor.identity, visitor.only_subscription or "", key)
@@ -383,7 +379,7 @@ class Portal:
             return cast(ActionResult, earlier[1])
         check_rate(self.sign_in.store, self.settings, "action", visitor.identity, self._clock())
         session = self._session(visitor, key, may_be_new=action == "subscribe")
-        answer = run(session, checked, visitor, int(self._clock()))
+        answer = RUNS[action](session, checked, visitor, int(self._clock()))
         state = build_state(
             self.settings,
             session.catalog,
@@ -399,16 +395,16 @@ class Portal:
         self.answers.put(stored_as, (request, result))
         return result
 
-    def _session(self, visitor: Visitor, key: str, *, may_be_new: bool = False) -> Session:
+    def _session(self, visitor: Visitor, key: str, *, may_be_new: bool = False) -> ActionContext:
         customer = find_customer(self.gateway, self.settings, visitor.identity)
         catalog = self.catalog.get()
         if customer is None:
             if not may_be_new:
                 raise NotFound("You are not a customer yet.", code="customer_not_found")
-            return Session(
+            return ActionContext(
                 self.gateway, self.settings, catalog, "", key, promotions=self.promotions
             )
-        session = Session.open(
+        session = ActionContext.open(
             self.gateway,
             self.settings,
             catalog,

@@ -7,9 +7,9 @@ them before any Stripe write, so a refused action writes nothing.
 
 from __future__ import annotations
 
-from types import MappingProxyType
 from typing import Any, Literal
 
+from .actions.table import ACTIONS
 from .catalog import Catalog, Plan
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .facts import ENDED, LIVE, SCHEDULE_MARK, SubscriptionFacts
@@ -50,26 +50,13 @@ __all__ = [
 MAX_COMMENT = 500
 
 
-_SETTING_OF = MappingProxyType(
-    {
-        "change_plan": "change_plan",
-        "change_quantity": "change_quantity",
-        "cancel": "cancel",
-        "undo_cancel": "cancel",
-        "resubscribe": "resubscribe",
-        "apply_coupon": "coupons",
-        "update_payment_method": "update_payment_method",
-        "pause": "pause_instead_of_cancel",
-        "resume": "pause_instead_of_cancel",
-    }
-)
-
-
 def check_feature(settings: PortalSettings, action: str) -> None:
-    """Refuse an action the site switched off (the page hides it; the server refuses it)."""
-    if action not in _SETTING_OF:
+    """Refuse an action the site switched off with the option the action table names for
+    it (the page hides it; the server refuses it)."""
+    spec = ACTIONS.get(action)
+    if spec is None:
         raise NotFound(f"There is no action called {action!r}.", code="unknown_action")
-    if not getattr(settings, _SETTING_OF[action]):
+    if spec.option is not None and not getattr(settings, spec.option):
         raise Forbidden(f"This site does not allow {action.replace('_', ' ')}.",
                         code="feature_disabled")  # fmt: skip
     if action == "cancel" and settings.pause_instead_of_cancel:

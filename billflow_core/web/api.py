@@ -22,7 +22,8 @@ from email.utils import formataddr
 from importlib import resources
 from typing import Any
 
-from ..dispatch import ActionResult
+from ..actions import page_actions
+from ..actions.dispatch import ActionResult
 from ..errors import BadInput, BillflowError, Forbidden, NotFound
 from ..portal import Portal, Visitor
 from ..state import PortalState
@@ -32,6 +33,9 @@ from .serialize import invoices_json, preview_json, products_json, state_json
 from .speech import Languages, Speech
 
 log = logging.getLogger(__name__)
+
+# What the page script needs of each action, sent with every page (the table is fixed).
+_PAGE_ACTIONS = page_actions()
 
 __all__ = ["DEFAULT_PREFIX", "STATIC_FILES", "PortalAPI"]
 
@@ -144,6 +148,7 @@ class PortalAPI:
             "language": speech.language,
             "dir": speech.dir,
             "messages": dict(speech.script_texts),
+            "actions": _PAGE_ACTIONS,
         }
 
     def static(self, name: str) -> Response:
@@ -255,6 +260,7 @@ def _sign_in_form(api: PortalAPI, request: Request, _: Visitor | None, __: str) 
             "language": speech.language,
             "dir": speech.dir,
             "messages": dict(speech.script_texts),
+            "actions": _PAGE_ACTIONS,
         }
     )
 

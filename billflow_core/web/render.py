@@ -15,7 +15,6 @@ import datetime as dt
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 from jinja2 import (
@@ -27,37 +26,18 @@ from jinja2 import (
     pass_context,
 )
 
+from ..actions import ACTIONS
+from ..actions.previews import ChangePreview
 from ..catalog import Catalog, OfferTerms, Plan
 from ..invoices import InvoicePage
-from ..previews import ChangePreview
 from ..settings import PortalSettings
 from ..state import Card, Discount, PortalState, SubscriptionView
 from .speech import Speech
 
 __all__ = ["PageRenderer"]
 
-# The order actions are offered in; "open" ones ask for more in a dialog, "run" ones do not.
-_ACTIONS = (
-    ("open", "change_plan"),
-    ("open", "change_quantity"),
-    ("open", "apply_coupon"),
-    ("open", "pause"),
-    ("run", "resume"),
-    ("run", "undo_downgrade"),
-    ("run", "undo_cancel"),
-    ("open", "resubscribe"),
-    ("open", "cancel"),
-)
 _ENDED = frozenset({"canceled", "incomplete_expired"})
 _OWING = frozenset({"past_due", "incomplete", "unpaid"})  # a payment is asked for now
-# What the page says once an action is done, when there is no date to tell.
-_DONE = MappingProxyType({
-    "change_plan": "plans.done", "change_quantity": "quantity.done", "cancel": "cancel.done",
-    "undo_cancel": "undo_cancel.done", "undo_downgrade": "undo_downgrade.done",
-    "accept_retention_offer": "offer.done", "resubscribe": "resubscribe.done",
-    "apply_coupon": "coupon.applied", "subscribe": "subscribe.done", "pause": "pause.done",
-    "resume": "resume.done", "update_payment_method": "card.saved",
-})  # fmt: skip
 # The monthly/yearly switch's words, by Stripe's interval.
 _INTERVAL_KEYS = {"day": "plans.daily", "week": "plans.weekly", "month": "plans.monthly",
                   "year": "plans.yearly"}  # fmt: skip
@@ -324,8 +304,8 @@ class _Page:
                 return t("plans.done_on", plan=plan, date=date(change.at))
         if action == "pause" and pending and sub is not None and sub.paused_until:
             return t("pause.done_until", date=date(sub.paused_until))
-        key = _DONE.get(action)
-        return t(key) if key else ""
+        spec = ACTIONS.get(action)
+        return t(spec.done) if spec is not None and spec.done else ""
 
     def next_step(self, sub: SubscriptionView) -> list[Step]:
         """What happens next to the subscription, most pressing first. A change still to
@@ -403,7 +383,13 @@ def _preview_now(preview: ChangePreview, speech: Speech) -> str:
 
 
 def _actions_of(sub: SubscriptionView) -> list[tuple[str, str]]:
-    return [(kind, name) for kind, name in _ACTIONS if name in sub.allowed]
+    """The actions a subscription's card offers, in the table's order: "open" ones ask for
+    more in a dialog, "run" ones do not."""
+    return [
+        (spec.offered, spec.name)
+        for spec in ACTIONS.values()
+        if spec.offered is not None and spec.name in sub.allowed
+    ]
 
 
 def _intervals(plans: Iterable[Plan]) -> list[str]:

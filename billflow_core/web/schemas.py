@@ -1,7 +1,7 @@
 """The JSON Schemas of the portal API's bodies: the actions' payloads in, and every answer
 `serialize.py` writes out, for the OpenAPI document (openapi.py).
 
-What can be read off the code is: the actions and their fields (`ACTION_FIELDS`), and the
+What can be read off the code is: the actions and their fields (the action table), and the
 options the page sees (`PortalSettings.for_page()` and the options' types). Every object
 the API answers with is closed (`additionalProperties: false`) with every key required, as
 `serialize.py` always writes them all, so a key added there and not here fails the API's
@@ -15,7 +15,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from ..portal import ACTION_FIELDS
+from ..actions import ACTIONS as _TABLE
 from ..rules import MAX_COMMENT
 from ..settings import PortalSettings
 from .answer_schemas import answer_schemas
@@ -24,7 +24,7 @@ __all__ = ["ACTIONS", "FIELDS", "body_schemas", "null", "payload_name", "ref"]
 
 JSON = dict[str, Any]
 
-ACTIONS = sorted(ACTION_FIELDS)
+ACTIONS = sorted(_TABLE)
 
 _STRING: JSON = {"type": "string"}
 _INTEGER: JSON = {"type": "integer"}
@@ -86,28 +86,6 @@ FIELDS: Mapping[str, JSON] = {
     },
 }
 
-# The fields an action cannot do without, and those it also takes as null (as left out).
-_REQUIRED: Mapping[str, tuple[str, ...]] = {
-    "change_plan": ("subscription", "price"),
-    "change_quantity": ("subscription", "quantity"),
-    "cancel": ("subscription",),
-    "undo_cancel": ("subscription",),
-    "undo_downgrade": ("subscription",),
-    "accept_retention_offer": ("subscription", "reason"),
-    "resubscribe": ("subscription",),
-    "apply_coupon": ("subscription", "coupon"),
-    "subscribe": ("price",),
-    "pause": ("subscription", "resumes_at"),
-    "resume": ("subscription",),
-    "setup_payment_method": (),
-    "update_payment_method": ("payment_method",),
-    "finish_payment": ("subscription",),
-}
-_NULLABLE = frozenset(
-    {("cancel", "comment"), ("resubscribe", "price"), ("resubscribe", "coupon"),
-     ("subscribe", "coupon")}
-)  # fmt: skip
-
 
 def payload_name(action: str) -> str:
     """`change_plan` → `ChangePlanPayload`, the name of its payload's schema."""
@@ -115,11 +93,12 @@ def payload_name(action: str) -> str:
 
 
 def _payload(action: str) -> JSON:
-    fields = sorted(ACTION_FIELDS[action])
+    fields = sorted(_TABLE[action].fields)
+    spec = _TABLE[action]
     properties = {
-        name: null(FIELDS[name]) if (action, name) in _NULLABLE else FIELDS[name] for name in fields
+        name: null(FIELDS[name]) if name in spec.nullable else FIELDS[name] for name in fields
     }
-    schema = _object(properties, required=_REQUIRED[action])
+    schema = _object(properties, required=spec.required)
     takes = ", ".join(f"`{name}`" for name in fields) or "no field (send `{}`)"
     schema["description"] = f"The payload of `{action}`: {takes}."
     return schema
@@ -291,6 +270,20 @@ _PAGE: Mapping[str, JSON] = {
         "additionalProperties": _STRING,
         "description": "The texts the script shows itself, by key (`error.<code>`), with "
         "`{name}` fields unfilled.",
+    },
+    "actions": {
+        "type": "object",
+        "additionalProperties": _object(
+            {
+                "fields": _array(_STRING),
+                "pre_event": _STRING,
+                "event": _STRING,
+                "done": null(_STRING),
+            }
+        ),
+        "description": "Each action the script may ask for: the form fields it sends, the "
+        "events it tells the site's `handleResponse` before and after, and the `messages` key "
+        "it says once done when the answer has no `done` of its own.",
     },
 }
 

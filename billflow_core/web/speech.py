@@ -14,6 +14,7 @@ from functools import cached_property
 from types import MappingProxyType
 
 from .. import i18n
+from ..actions import ACTIONS
 from ..settings import PortalSettings
 
 __all__ = ["Languages", "Speech"]
@@ -22,9 +23,8 @@ __all__ = ["Languages", "Speech"]
 _SCRIPT_TEXTS = ("error.", "portal.")
 _MAX_PRICES = 1024
 _SCRIPT_KEYS = frozenset(
-    {"plans.done", "quantity.done", "cancel.done", "undo_cancel.done", "undo_downgrade.done",
-     "offer.done", "resubscribe.done", "coupon.applied", "subscribe.done", "pause.done",
-     "resume.done", "card.saved", "payment.succeeded", "preview.loading", "card.loading",
+    {*(spec.done for spec in ACTIONS.values() if spec.done),
+     "payment.succeeded", "preview.loading", "card.loading",
      "card.authenticating", "signin.signed_in_as", "signin.sign_out", "signin.signed_out",
      "signin.sent", "signin.retry_at"}
 )  # fmt: skip

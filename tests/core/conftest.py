@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from billflow_core.actions import Session
+from billflow_core.actions.context import ActionContext
 from billflow_core.catalog import build_catalog
 from billflow_core.gateway import StripeGateway
 from billflow_core.sandbox import Sandbox
@@ -32,12 +32,12 @@ def demo_gateway(stripe_sandbox: Sandbox, demo: dict[str, Any]) -> StripeGateway
 
 
 @pytest.fixture
-def session_for(demo_gateway: StripeGateway, demo: dict[str, Any]) -> Callable[..., Session]:
+def session_for(demo_gateway: StripeGateway, demo: dict[str, Any]) -> Callable[..., ActionContext]:
     """Open a session as the demo customer, with an intent key and portal options."""
 
-    def open_session(key: str = "intent-1", **options: Any) -> Session:
+    def open_session(key: str = "intent-1", **options: Any) -> ActionContext:
         settings = PortalSettings(**options)
         catalog = build_catalog(demo_gateway.active_prices(), settings)
-        return Session.open(demo_gateway, settings, catalog, demo["customer"], key)
+        return ActionContext.open(demo_gateway, settings, catalog, demo["customer"], key)
 
     return open_session

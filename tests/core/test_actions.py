@@ -10,8 +10,9 @@ import pytest
 import stripe
 from refusal import assert_refused
 
-from billflow_core import actions
-from billflow_core.actions import Session
+from billflow_core.actions.cancelling import cancel, undo_cancel
+from billflow_core.actions.context import ActionContext
+from billflow_core.actions.plans import change_plan, change_quantity
 from billflow_core.errors import BadInput, Conflict, Forbidden, NotFound
 from billflow_core.gateway import StripeGateway
 from billflow_core.sandbox import Sandbox
@@ -21,7 +22,7 @@ def test_a_plan_change_swaps_the_price_on_the_same_item_and_invoices_the_differe
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
     demo_gateway: StripeGateway,
-    session_for: Callable[..., Session],
+    session_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team = demo["subscriptions"][0]
@@ -30,8 +31,10 @@ def test_a_plan_change_swaps_the_price_on_the_same_item_and_invoices_the_differe
     stripe_sandbox.reset()
 
     demo_gateway.customer_by_email("ada@example.com")  # how a request finds its customer
-    fresh = Session.open(demo_gateway, session.settings, session.catalog, demo["customer"], "k")
-    updated = actions.change_plan(fresh, team, demo["prices"]["business_monthly"])
+    fresh = ActionContext.open(
+        demo_gateway, session.settings, session.catalog, demo["customer"], "k"
+    )
+    updated = change_plan(fresh, team, demo["prices"]["business_monthly"])
 
     assert sum(stripe_sandbox.counts().values()) == 3  # customer, subscriptions, update
     held = stripe_client.v1.subscriptions.retrieve(team, {"expand": ["latest_invoice"]})
@@ -46,7 +49,7 @@ def test_a_plan_change_swaps_the_price_on_the_same_item_and_invoices_the_differe
 def test_plan_changes_outside_the_rules_write_nothing(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., Session],
+    session_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team = demo["subscriptions"][0]
@@ -55,20 +58,20 @@ def test_plan_changes_outside_the_rules_write_nothing(
         stripe_sandbox,
         BadInput,
         "plan_not_offered",
-        lambda: actions.change_plan(session, team, demo["prices"]["seats_monthly"]),
+        lambda: change_plan(session, team, demo["prices"]["seats_monthly"]),
     )
     assert_refused(
         stripe_sandbox,
         NotFound,
         "subscription_not_found",
-        lambda: actions.change_plan(session, "sub_someone_else", demo["prices"]["team_yearly"]),
+        lambda: change_plan(session, "sub_someone_else", demo["prices"]["team_yearly"]),
     )
     off = session_for(change_plan=False)
     assert_refused(
         stripe_sandbox,
         Forbidden,
         "feature_disabled",
-        lambda: actions.change_plan(off, team, demo["prices"]["business_monthly"]),
+        lambda: change_plan(off, team, demo["prices"]["business_monthly"]),
     )
 
     other = stripe_client.v1.customers.create({"email": "mallory@example.com"})
@@ -84,21 +87,21 @@ def test_plan_changes_outside_the_rules_write_nothing(
         stripe_sandbox,
         NotFound,
         "subscription_not_found",
-        lambda: actions.change_plan(session, theirs.id, demo["prices"]["business_monthly"]),
+        lambda: change_plan(session, theirs.id, demo["prices"]["business_monthly"]),
     )
 
 
 def test_a_plan_change_repeated_after_it_was_made_is_refused_before_any_write(
-    stripe_sandbox: Sandbox, session_for: Callable[..., Session], demo: dict[str, Any]
+    stripe_sandbox: Sandbox, session_for: Callable[..., ActionContext], demo: dict[str, Any]
 ) -> None:
     team = demo["subscriptions"][0]
     business = demo["prices"]["business_monthly"]
-    actions.change_plan(session_for("intent-7"), team, business)
+    change_plan(session_for("intent-7"), team, business)
     writes = len(stripe_sandbox.writes())
 
     again = session_for("intent-7")  # the page sends the same intent again
     with pytest.raises(Conflict) as repeated:  # it is the current plan now
-        actions.change_plan(again, team, business)
+        change_plan(again, team, business)
     assert repeated.value.code == "same_plan"
     assert len(stripe_sandbox.writes()) == writes
 
@@ -106,12 +109,12 @@ def test_a_plan_change_repeated_after_it_was_made_is_refused_before_any_write(
 def test_quantity_changes_within_bounds_and_refuses_outside_them(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., Session],
+    session_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team, seats = demo["subscriptions"]
     session = session_for()
-    actions.change_quantity(session, seats, 5)
+    change_quantity(session, seats, 5)
     assert stripe_client.v1.subscriptions.retrieve(seats)["items"].data[0].quantity == 5
 
     session = session_for("intent-2")
@@ -125,24 +128,24 @@ def test_quantity_changes_within_bounds_and_refuses_outside_them(
             stripe_sandbox,
             BadInput,
             code,
-            lambda bad=bad: actions.change_quantity(session, seats, bad),
+            lambda bad=bad: change_quantity(session, seats, bad),
         )
     assert_refused(
         stripe_sandbox,
         Forbidden,
         "quantity_disabled",
-        lambda: actions.change_quantity(session, team, 2),
+        lambda: change_quantity(session, team, 2),
     )
 
 
 def test_cancel_at_period_end_keeps_the_survey_and_undo_takes_it_back(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., Session],
+    session_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team = demo["subscriptions"][0]
-    actions.cancel(session_for(), team, "too_expensive", "Over budget this year")
+    cancel(session_for(), team, "too_expensive", "Over budget this year")
 
     held = stripe_client.v1.subscriptions.retrieve(team)
     assert (held.status, held.cancel_at_period_end) == ("active", True)
@@ -154,10 +157,10 @@ def test_cancel_at_period_end_keeps_the_survey_and_undo_takes_it_back(
         stripe_sandbox,
         Conflict,
         "already_canceling",
-        lambda: actions.cancel(session_for("intent-2"), team, "other", None),
+        lambda: cancel(session_for("intent-2"), team, "other", None),
     )
 
-    actions.undo_cancel(session_for("intent-3"), team)
+    undo_cancel(session_for("intent-3"), team)
     held = stripe_client.v1.subscriptions.retrieve(team)
     assert (held.cancel_at_period_end, held.cancel_at) == (False, None)
     assert "cancellation_reason" not in held.metadata.to_dict()
@@ -165,20 +168,20 @@ def test_cancel_at_period_end_keeps_the_survey_and_undo_takes_it_back(
         stripe_sandbox,
         Conflict,
         "not_canceling",
-        lambda: actions.undo_cancel(session_for("intent-4"), team),
+        lambda: undo_cancel(session_for("intent-4"), team),
     )
 
 
 def test_a_reason_of_the_sites_own_goes_to_metadata_only_and_cancel_now_ends_it(
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., Session],
+    session_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     seats = demo["subscriptions"][1]
     session = session_for(
         cancel_immediately=True, cancellation_reasons=("moving_to_paper", "other")
     )
-    actions.cancel(session, seats, "moving_to_paper", None)
+    cancel(session, seats, "moving_to_paper", None)
 
     held = stripe_client.v1.subscriptions.retrieve(seats)
     assert held.status == "canceled"
@@ -188,12 +191,12 @@ def test_a_reason_of_the_sites_own_goes_to_metadata_only_and_cancel_now_ends_it(
 
 
 def test_a_cancel_with_a_reason_off_the_list_writes_nothing(
-    stripe_sandbox: Sandbox, session_for: Callable[..., Session], demo: dict[str, Any]
+    stripe_sandbox: Sandbox, session_for: Callable[..., ActionContext], demo: dict[str, Any]
 ) -> None:
     session = session_for()
     assert_refused(
         stripe_sandbox,
         BadInput,
         "reason_invalid",
-        lambda: actions.cancel(session, demo["subscriptions"][0], "bored", None),
+        lambda: cancel(session, demo["subscriptions"][0], "bored", None),
     )

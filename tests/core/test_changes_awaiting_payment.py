@@ -115,7 +115,7 @@ def test_a_declined_card_leaves_the_plan_as_it_was_and_says_what_to_pay(
 def test_a_subscription_billed_by_sent_invoice_changes_without_waiting_for_payment() -> None:
     # Stripe holds no change for payment where it sends invoices rather than charging
     # (and the sandbox bills only automatically), so the choice itself is checked here.
-    from billflow_core.actions import _paid_first
+    from billflow_core.actions.plans import _paid_first
 
     def subscription(method: str) -> Any:
         return stripe.Subscription.construct_from({"id": "sub_1", "collection_method": method},

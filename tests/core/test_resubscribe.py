@@ -9,8 +9,8 @@ from typing import Any
 import stripe
 from refusal import assert_refused
 
-from billflow_core import actions
-from billflow_core.actions import Session
+from billflow_core.actions.comebacks import resubscribe
+from billflow_core.actions.context import ActionContext
 from billflow_core.errors import BadInput, Conflict, Forbidden
 from billflow_core.gateway import StripeGateway
 from billflow_core.sandbox import Sandbox
@@ -26,7 +26,7 @@ def test_an_ended_subscription_starts_again_on_its_plan_and_quantity(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
     demo_gateway: StripeGateway,
-    session_for: Callable[..., Session],
+    session_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     seats = _ended(stripe_client, demo, 1)
@@ -35,8 +35,10 @@ def test_an_ended_subscription_starts_again_on_its_plan_and_quantity(
 
     customer = demo_gateway.customer_by_email("ada@example.com")
     assert customer is not None
-    session = Session.open(demo_gateway, template.settings, template.catalog, customer.id, "k")
-    created = actions.resubscribe(session, seats)
+    session = ActionContext.open(
+        demo_gateway, template.settings, template.catalog, customer.id, "k"
+    )
+    created = resubscribe(session, seats)
 
     assert sum(stripe_sandbox.counts().values()) == 3  # customer, subscriptions, create
     assert created.id != seats and created.status == "active"
@@ -48,11 +50,11 @@ def test_an_ended_subscription_starts_again_on_its_plan_and_quantity(
 
 def test_the_same_intent_racing_itself_starts_one_subscription(
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., Session],
+    session_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team = _ended(stripe_client, demo)
-    first = actions.resubscribe(session_for("intent-9"), team)
+    first = resubscribe(session_for("intent-9"), team)
     live = [s.id for s in stripe_client.v1.subscriptions.list({"customer": demo["customer"]})]
     assert first.id in live
 
@@ -60,7 +62,7 @@ def test_the_same_intent_racing_itself_starts_one_subscription(
     # (two servers, one double-clicked button): Stripe's idempotency key makes one.
     racing = session_for("intent-9")
     racing.subscriptions = {team: racing.subscriptions[team]}
-    second = actions.resubscribe(racing, team)
+    second = resubscribe(racing, team)
 
     assert second.id == first.id
     after = [s.id for s in stripe_client.v1.subscriptions.list({"customer": demo["customer"]})]
@@ -70,7 +72,7 @@ def test_the_same_intent_racing_itself_starts_one_subscription(
 def test_another_plan_or_a_code_only_where_the_site_allows_them(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., Session],
+    session_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team = _ended(stripe_client, demo)
@@ -79,13 +81,13 @@ def test_another_plan_or_a_code_only_where_the_site_allows_them(
         stripe_sandbox,
         Forbidden,
         "feature_disabled",
-        lambda: actions.resubscribe(strict, team, demo["prices"]["starter_monthly"]),
+        lambda: resubscribe(strict, team, demo["prices"]["starter_monthly"]),
     )
     assert_refused(
         stripe_sandbox,
         Forbidden,
         "feature_disabled",
-        lambda: actions.resubscribe(strict, team, None, "WELCOME20"),
+        lambda: resubscribe(strict, team, None, "WELCOME20"),
     )
 
     open_ = session_for(
@@ -95,15 +97,15 @@ def test_another_plan_or_a_code_only_where_the_site_allows_them(
         stripe_sandbox,
         BadInput,
         "plan_not_offered",
-        lambda: actions.resubscribe(open_, team, demo["prices"]["seats_monthly"]),
+        lambda: resubscribe(open_, team, demo["prices"]["seats_monthly"]),
     )
     assert_refused(
         stripe_sandbox,
         BadInput,
         "coupon_invalid",
-        lambda: actions.resubscribe(open_, team, None, "NOPE"),
+        lambda: resubscribe(open_, team, None, "NOPE"),
     )
-    created = actions.resubscribe(open_, team, demo["prices"]["starter_monthly"], "welcome20")
+    created = resubscribe(open_, team, demo["prices"]["starter_monthly"], "welcome20")
 
     assert created["items"].data[0].price.id == demo["prices"]["starter_monthly"]
     assert created.latest_invoice.amount_paid == 720  # 900 less 20%
@@ -113,7 +115,7 @@ def test_another_plan_or_a_code_only_where_the_site_allows_them(
 def test_no_second_subscription_beside_a_live_one_of_the_same_service(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., Session],
+    session_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team = _ended(stripe_client, demo)
@@ -122,19 +124,19 @@ def test_no_second_subscription_beside_a_live_one_of_the_same_service(
     )
     session = session_for()
     assert_refused(
-        stripe_sandbox, Conflict, "already_subscribed", lambda: actions.resubscribe(session, team)
+        stripe_sandbox, Conflict, "already_subscribed", lambda: resubscribe(session, team)
     )
     assert_refused(
         stripe_sandbox,
         Conflict,
         "subscription_not_ended",
-        lambda: actions.resubscribe(session, demo["subscriptions"][1]),
+        lambda: resubscribe(session, demo["subscriptions"][1]),
     )
 
 
 def test_a_first_payment_that_needs_the_customer_leaves_it_incomplete_with_a_secret(
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., Session],
+    session_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team = _ended(stripe_client, demo)
@@ -145,7 +147,7 @@ def test_a_first_payment_that_needs_the_customer_leaves_it_incomplete_with_a_sec
         demo["customer"], {"invoice_settings": {"default_payment_method": card.id}}
     )
 
-    created = actions.resubscribe(session_for(), team)
+    created = resubscribe(session_for(), team)
 
     assert created.status == "incomplete"
     secret = created.latest_invoice.confirmation_secret

@@ -9,7 +9,11 @@ import pytest
 import stripe
 from refusal import assert_refused
 
-from billflow_core import actions, user_hash
+from billflow_core import user_hash
+from billflow_core.actions.cards import finish_payment
+from billflow_core.actions.comebacks import subscribe
+from billflow_core.actions.context import ActionContext
+from billflow_core.actions.discounts import apply_coupon
 from billflow_core.catalog import build_catalog
 from billflow_core.errors import BadInput, Conflict, Forbidden, NotFound
 from billflow_core.gateway import StripeGateway
@@ -31,11 +35,11 @@ def _subscribe(
 ) -> Any:
     settings = PortalSettings(**options)
     catalog = build_catalog(gateway.active_prices(), settings)
-    session = actions.Session(gateway, settings, catalog, "", key, customer=customer)
+    session = ActionContext(gateway, settings, catalog, "", key, customer=customer)
     if customer is not None:
-        session = actions.Session.open(gateway, settings, catalog, customer.id, key)
+        session = ActionContext.open(gateway, settings, catalog, customer.id, key)
         session.customer = customer
-    return actions.subscribe(session, email, price)
+    return subscribe(session, email, price)
 
 
 def test_someone_new_becomes_a_customer_and_their_confirmed_card_pays_the_renewals(
@@ -119,8 +123,8 @@ def test_a_code_only_where_coupons_are_on(
         stripe_sandbox,
         Forbidden,
         "feature_disabled",
-        lambda: actions.subscribe(
-            actions.Session(demo_gateway, settings, catalog, "", "k"),
+        lambda: subscribe(
+            ActionContext(demo_gateway, settings, catalog, "", "k"),
             "c@example.com",
             demo["prices"]["team_monthly"],
             "WELCOME20",
@@ -137,8 +141,8 @@ def test_a_code_typed_after_subscribing_with_one_replaces_it_and_the_same_one_is
     v1 = stripe_client.v1
     settings = PortalSettings(coupons=True, service=DEMO_SERVICE)
     catalog = build_catalog(demo_gateway.active_prices(), settings)
-    new = actions.Session(demo_gateway, settings, catalog, "", "pick-code")
-    created = actions.subscribe(new, "new@example.com", demo["prices"]["team_monthly"], "WELCOME20")
+    new = ActionContext(demo_gateway, settings, catalog, "", "pick-code")
+    created = subscribe(new, "new@example.com", demo["prices"]["team_monthly"], "WELCOME20")
     intent = created.latest_invoice.confirmation_secret.client_secret.split("_secret_")[0]
     v1.payment_intents.confirm(intent, {"payment_method": "pm_card_visa"})
     spring = v1.coupons.create({"percent_off": 10, "duration": "forever"})
@@ -146,16 +150,16 @@ def test_a_code_typed_after_subscribing_with_one_replaces_it_and_the_same_one_is
         {"promotion": {"type": "coupon", "coupon": spring.id}, "code": "SPRING10"}
     )
 
-    def session(key: str) -> actions.Session:
-        return actions.Session.open(demo_gateway, settings, catalog, created.customer, key)
+    def session(key: str) -> ActionContext:
+        return ActionContext.open(demo_gateway, settings, catalog, created.customer, key)
 
     assert_refused(
         stripe_sandbox,
         Conflict,
         "coupon_already_applied",
-        lambda: actions.apply_coupon(session("again"), created.id, "WELCOME20"),
+        lambda: apply_coupon(session("again"), created.id, "WELCOME20"),
     )
-    actions.apply_coupon(session("spring"), created.id, "SPRING10")
+    apply_coupon(session("spring"), created.id, "SPRING10")
     held = v1.subscriptions.retrieve(created.id, {"expand": ["discounts"]})
     assert [d.promotion_code for d in held.discounts] == [spring_code.id]
 
@@ -173,9 +177,9 @@ def test_the_card_paid_at_checkout_becomes_the_customers_default_once(
     )
 
     def finish(key: str) -> Any:
-        session = actions.Session.open(demo_gateway, settings, catalog, created.customer, key)
+        session = ActionContext.open(demo_gateway, settings, catalog, created.customer, key)
         session.customer = demo_gateway.customer(created.customer)
-        return actions.finish_payment(session, created.id)
+        return finish_payment(session, created.id)
 
     stripe_sandbox.reset()
     finish("not-paid-yet")
@@ -211,7 +215,7 @@ def test_a_customers_own_default_is_kept_when_a_subscription_has_another_card(
     session.customer = session.gateway.customer(demo["customer"])
     stripe_sandbox.reset()
 
-    actions.finish_payment(session, team)
+    finish_payment(session, team)
 
     assert stripe_sandbox.writes() == []
     kept = stripe_client.v1.customers.retrieve(demo["customer"])

@@ -21,7 +21,7 @@ import stripe
 from hypothesis import reject
 from schemathesis import Case
 
-from billflow_core.portal import ACTION_FIELDS
+from billflow_core.actions import ACTIONS
 from billflow_core.sandbox import sign
 from billflow_core.sandbox.seed import DEMO_EMAIL
 from billflow_core.settings import RetentionOffer
@@ -32,6 +32,7 @@ from billflow_core.web.openapi import openapi_document
 from .conftest import LiveAPI
 
 WEBHOOK_SECRET = "whsec_" + "w" * 32
+ACTION_FIELDS = {name: spec.fields for name, spec in ACTIONS.items()}
 DOCUMENT = openapi_document(DEFAULT_PREFIX)
 ACT = f"{DEFAULT_PREFIX}/api/actions/{{action}}"
 PROTECTED = {ACT, *(f"{DEFAULT_PREFIX}{route}" for route in

@@ -13,8 +13,7 @@ from typing import Any, cast
 from flask import Flask, Response, current_app, g
 from werkzeug.utils import import_string
 
-from billflow_core import PortalSettings, SettingsError
-from billflow_core.answers import AnswerStore
+from billflow_core import AnswerStore, PortalSettings, SettingsError
 from billflow_core.mail import SMTPMailer
 from billflow_core.portal import Portal
 from billflow_core.signin import SignInStore

@@ -1,5 +1,6 @@
-"""The promotion codes customers type: looked up (from the cache where there is one), and
-Stripe's refusal of one turned into the customer's error."""
+"""Discounts: the promotion codes customers type, looked up (from the cache where there is
+one) with Stripe's refusal of one turned into the customer's error, the site's own discounts
+kept when a code changes, and applying a code to a subscription."""
 
 from __future__ import annotations
 
@@ -7,16 +8,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from .errors import BadInput
-from .facts import coupons_held
-from .rules import check_code, check_coupon
-from .session import Session
+from ..errors import BadInput
+from ..facts import coupons_held
+from ..rules import check_code, check_coupon, check_coupon_action, check_coupon_not_held
+from .context import ActionContext
 
 if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe
     from stripe import params as sp
 
 __all__ = [
     "PROMOTION_KEY",
+    "apply_coupon",
     "code_refusals",
     "coupons_held",
     "kept_discounts",
@@ -29,7 +31,7 @@ PROMOTION_KEY = "billflow_promotion_code"
 
 
 @contextmanager
-def code_refusals(session: Session, typed: Any) -> Iterator[None]:
+def code_refusals(session: ActionContext, typed: Any) -> Iterator[None]:
     """Stripe refusing a code the cache still had (expired, used up, someone else's since
     it was read) is the customer's code refused, not a malformed request."""
     try:
@@ -43,12 +45,12 @@ def code_refusals(session: Session, typed: Any) -> Iterator[None]:
                        field="coupon") from None  # fmt: skip
 
 
-def promotion_code_id(session: Session, code: Any) -> str:
+def promotion_code_id(session: ActionContext, code: Any) -> str:
     """The id of the redeemable promotion code a customer typed."""
     return typed_promotion(session, code)[0]
 
 
-def typed_promotion(session: Session, code: Any) -> tuple[str, str]:
+def typed_promotion(session: ActionContext, code: Any) -> tuple[str, str]:
     """The redeemable promotion code a customer typed, as its id and its coupon's id. Only
     promotion codes: a raw coupon id (a staff discount, a retention offer) is not something
     to type in."""
@@ -86,3 +88,22 @@ def kept_discounts(
         elif not (but_typed and typed and discount.promotion_code == typed):
             kept.append({"discount": discount.id})
     return kept
+
+
+def apply_coupon(session: ActionContext, subscription_id: Any, code: Any) -> Any:
+    """Put a promotion code, as customers type it, on the subscription. It replaces the
+    code the customer typed before and keeps the site's own discounts (a retention offer,
+    a staff coupon); a code whose coupon the subscription already has is refused, so codes
+    never stack."""
+    subscription, facts = session.facts(subscription_id)
+    typed = check_coupon_action(session.settings, facts, code)
+    promotion, coupon = typed_promotion(session, typed)
+    check_coupon_not_held(coupons_held(subscription), coupon)
+    discounts = kept_discounts(subscription, but_typed=True)
+    discounts.append({"promotion_code": promotion})
+    with code_refusals(session, code):
+        return session.update(
+            subscription.id,
+            {"discounts": discounts, "metadata": {PROMOTION_KEY: promotion}},
+            step="apply_coupon",
+        )

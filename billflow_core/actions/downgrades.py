@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .catalog import Plan
-from .errors import Conflict
-from .rules import SCHEDULE_MARK, SubscriptionFacts, check_undo_downgrade
-from .session import Session
+from ..catalog import Plan
+from ..errors import Conflict
+from ..rules import SCHEDULE_MARK, SubscriptionFacts, check_undo_downgrade
+from .context import ActionContext
 
 if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe
     from stripe import params as sp
@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe
 __all__ = ["release_schedule", "schedule_change", "undo_downgrade"]
 
 
-def undo_downgrade(session: Session, subscription_id: Any) -> Any:
+def undo_downgrade(session: ActionContext, subscription_id: Any) -> Any:
     """Keep the current plan after all: the downgrade waiting for the period end is
     dropped."""
     subscription, facts = session.facts(subscription_id)
@@ -28,7 +28,7 @@ def undo_downgrade(session: Session, subscription_id: Any) -> Any:
     return release_schedule(session, subscription)
 
 
-def schedule_change(session: Session, subscription: Any, plan: Plan, quantity: int) -> Any:
+def schedule_change(session: ActionContext, subscription: Any, plan: Plan, quantity: int) -> Any:
     """Schedule `plan` × `quantity` from the end of the current period, with Stripe's
     subscription schedules: the current phase keeps what is paid for, the next starts the
     new plan with no proration and ends a day later, releasing the subscription. Discounts
@@ -80,7 +80,7 @@ def schedule_change(session: Session, subscription: Any, plan: Plan, quantity: i
     return updated
 
 
-def release_schedule(session: Session, subscription: Any) -> Any:
+def release_schedule(session: ActionContext, subscription: Any) -> Any:
     """Drop Billflow's downgrade schedule; the subscription goes on as it is now."""
     session.gateway.release_schedule(
         subscription.schedule.id, key=session.key(f"release:{subscription.id}")

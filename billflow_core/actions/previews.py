@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .actions import Session
-from .errors import BadInput
-from .rules import change_timing, check_change_plan, check_change_quantity
+from ..errors import BadInput
+from ..rules import change_timing, check_change_plan, check_change_quantity
+from .context import ActionContext
 
 if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe
     from stripe import params as sp
@@ -46,7 +46,7 @@ class ChangePreview:
     quantity: int = 1
 
 
-def preview_change(session: Session, payload: Mapping[str, Any]) -> ChangePreview:
+def preview_change(session: ActionContext, payload: Mapping[str, Any]) -> ChangePreview:
     """Preview the change `payload` proposes: `subscription` with a new `price` or a new
     `quantity` (one of the two)."""
     subscription, facts = session.facts(payload.get("subscription"))

@@ -1,6 +1,6 @@
 """One authenticated request: who acts, on what, under which key.
 
-A `Session` holds the customer the request was authenticated as, their subscriptions (read
+A `ActionContext` holds the customer the request was authenticated as, their subscriptions (read
 once, and reused for the refreshed state), and the action's key, which the page makes once
 per user intent and sends as `Idempotency-Key`. Every Stripe write of an action derives its
 idempotency key from it.
@@ -11,21 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .catalog import Catalog
-from .errors import NotFound
-from .gateway import SUBSCRIPTION_EXPAND, StripeGateway
-from .promotions import PromotionCodeCache
-from .rules import SubscriptionFacts, check_owner
-from .settings import PortalSettings
+from ..catalog import Catalog
+from ..errors import NotFound
+from ..gateway import SUBSCRIPTION_EXPAND, StripeGateway
+from ..promotions import PromotionCodeCache
+from ..rules import SubscriptionFacts, check_owner
+from ..settings import PortalSettings
 
 if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe
     from stripe import params as sp
 
-__all__ = ["Session"]
+__all__ = ["ActionContext"]
 
 
 @dataclass
-class Session:
+class ActionContext:
     """One authenticated request: who acts, on what, under which key."""
 
     gateway: StripeGateway
@@ -48,7 +48,7 @@ class Session:
         action_key: str,
         *,
         only_subscription: str | None = None,
-    ) -> Session:
+    ) -> ActionContext:
         """A session with the customer's subscriptions read (one Stripe request)."""
         found = {s.id: s for s in gateway.subscriptions(customer_id)}
         return cls(gateway, settings, catalog, customer_id, action_key, only_subscription, found)

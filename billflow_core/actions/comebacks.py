@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .catalog import Plan
-from .codes import PROMOTION_KEY, code_refusals, promotion_code_id
-from .errors import NotFound
-from .gateway import SUBSCRIPTION_EXPAND
-from .rules import SubscriptionFacts, check_not_subscribed, check_resubscribe, check_subscribe
-from .session import Session
+from ..catalog import Plan
+from ..errors import NotFound
+from ..gateway import SUBSCRIPTION_EXPAND
+from ..rules import SubscriptionFacts, check_not_subscribed, check_resubscribe, check_subscribe
+from .context import ActionContext
+from .discounts import PROMOTION_KEY, code_refusals, promotion_code_id
 
 if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe
     from stripe import params as sp
@@ -20,7 +20,7 @@ __all__ = ["resubscribe", "subscribe"]
 
 
 def resubscribe(
-    session: Session, subscription_id: Any, price_id: Any = None, code: Any = None
+    session: ActionContext, subscription_id: Any, price_id: Any = None, code: Any = None
 ) -> Any:
     """Start a canceled subscription again, as a new subscription on its plan (or another
     of its service, where the site allows), charged to the customer's card at once.
@@ -67,7 +67,7 @@ def _comeback_quantity(plan: Plan | None, facts: SubscriptionFacts) -> int:
     return facts.quantity if plan is None or plan.price_id == facts.price_id else 1
 
 
-def _waiting_first_payment(session: Session, price_id: Any) -> Any | None:
+def _waiting_first_payment(session: ActionContext, price_id: Any) -> Any | None:
     """A subscription to `price_id` still waiting for its first payment: what an earlier
     try of this intent made (its answer lost) or a payment the customer walked away from.
     Either way the page pays that one, rather than a second subscription being made."""
@@ -78,7 +78,7 @@ def _waiting_first_payment(session: Session, price_id: Any) -> Any | None:
     return None
 
 
-def subscribe(session: Session, email: str | None, price_id: Any, code: Any = None) -> Any:
+def subscribe(session: ActionContext, email: str | None, price_id: Any, code: Any = None) -> Any:
     """Subscribe from the plan picker. A session without a customer is someone who is not
     one yet: a customer with `email` is made first. The first invoice waits for the page to
     confirm its payment with Stripe.js (`default_incomplete`): the answer is the new

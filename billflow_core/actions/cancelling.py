@@ -1,0 +1,104 @@
+"""Cancelling (with the survey's answer), undoing it, and the retention offer a cancelling
+customer may take instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ..errors import BadInput, Conflict
+from ..facts import OFFER_KEY
+from ..gateway import SUBSCRIPTION_EXPAND
+from ..rules import (
+    check_cancel,
+    check_retention_offer,
+    check_undo_cancel,
+)
+from ..settings import STRIPE_FEEDBACK
+from .context import ActionContext
+from .discounts import kept_discounts
+from .downgrades import release_schedule
+
+log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe
+    from stripe import params as sp
+
+__all__ = ["accept_retention_offer", "cancel", "undo_cancel"]
+
+# Where hosted Billflow keeps the cancellation survey's answers on the subscription.
+REASON_KEY = "cancellation_reason"
+COMMENT_KEY = "cancellation_comment"
+
+
+def cancel(
+    session: ActionContext, subscription_id: Any, reason: Any = None, comment: Any = None
+) -> Any:
+    """Cancel at the end of the paid period (or now, as the site chooses), keeping the
+    customer's reason and comment in the subscription's metadata, as hosted Billflow does,
+    and in Stripe's `cancellation_details`."""
+    subscription, facts = session.facts(subscription_id)
+    reason, comment = check_cancel(session.settings, facts, reason, comment)
+    details: sp.SubscriptionUpdateParamsCancellationDetails = {"comment": comment or ""}
+    if reason in STRIPE_FEEDBACK:
+        details["feedback"] = reason
+    survey = {REASON_KEY: reason or "", COMMENT_KEY: comment or ""}
+    if facts.schedule_ours:  # leaving makes the downgrade schedule moot
+        subscription = release_schedule(session, subscription)
+    if not session.settings.cancel_immediately:
+        return session.update(
+            subscription.id,
+            {"cancel_at_period_end": True, "cancellation_details": details, "metadata": survey},
+            step="cancel",
+        )
+    # Stripe's cancel call takes no metadata: the survey is written first, then the end.
+    session.update(
+        subscription.id, {"metadata": survey, "cancellation_details": details}, step="survey"
+    )
+    ended = session.gateway.cancel_subscription(
+        subscription.id,
+        {"cancellation_details": details, "expand": list(SUBSCRIPTION_EXPAND)},
+        key=session.key(f"cancel:{subscription.id}"),
+    )
+    session.subscriptions[subscription.id] = ended
+    return ended
+
+
+def undo_cancel(session: ActionContext, subscription_id: Any) -> Any:
+    """Take back a cancellation scheduled for the period end."""
+    subscription, facts = session.facts(subscription_id)
+    check_undo_cancel(session.settings, facts)
+    return session.update(
+        subscription.id,
+        {
+            "cancel_at_period_end": False,
+            "cancellation_details": {"comment": "", "feedback": ""},
+            "metadata": {REASON_KEY: "", COMMENT_KEY: ""},
+        },
+        step="undo_cancel",
+    )
+
+
+def accept_retention_offer(session: ActionContext, subscription_id: Any, reason: Any) -> Any:
+    """Take the site's retention offer instead of cancelling: its coupon is added to the
+    subscription, once in the subscription's life (the metadata remembers it). Only the
+    coupon the site configured for `reason` can be had this way."""
+    subscription, facts = session.facts(subscription_id)
+    coupon_id = check_retention_offer(session.settings, facts, reason)
+    try:
+        return session.update(
+            subscription.id,
+            {
+                "discounts": [*kept_discounts(subscription), {"coupon": coupon_id}],
+                "cancel_at_period_end": False,
+                "metadata": {OFFER_KEY: coupon_id},
+            },
+            step="retention_offer",
+        )
+    except BadInput as refused:
+        if not (refused.field or "").startswith("discounts"):
+            raise
+        # The site's coupon is gone or spent: a setting to fix, not the customer's doing.
+        log.error("the retention offer's coupon %s cannot be redeemed", coupon_id)
+        raise Conflict("This offer is no longer available.", code="offer_unavailable") from None

@@ -1,0 +1,103 @@
+"""The customer's card: a new one confirmed with Stripe.js becomes the default of the
+customer and their subscriptions; a card paid with at checkout becomes the default where
+there was none.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ..errors import BadInput, NotFound
+from ..facts import LIVE, own_card_id
+from ..rules import (
+    check_feature,
+)
+from .context import ActionContext
+
+log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe
+    pass
+
+__all__ = ["finish_card_update", "finish_payment", "start_card_update"]
+
+
+def start_card_update(session: ActionContext) -> Any:
+    """A setup intent for the page to confirm a new card with Stripe.js."""
+    check_feature(session.settings, "update_payment_method")
+    return session.gateway.create_setup_intent(session.customer_id, key=session.key("setup"))
+
+
+def finish_card_update(session: ActionContext, payment_method_id: Any) -> Any:
+    """Make the card the page just confirmed (the `payment_method` of its succeeded setup
+    intent) the customer's default, and the default of each subscription that named its own
+    card, so every renewal uses it. Stripe refuses a card not attached to this customer,
+    which a card only is once its setup succeeded. Returns the updated customer."""
+    check_feature(session.settings, "update_payment_method")
+    if (
+        not isinstance(payment_method_id, str)
+        or not payment_method_id.startswith("pm_")
+        or len(payment_method_id) > 255
+    ):
+        raise BadInput("No such card.", code="payment_method_invalid", field="payment_method")
+    try:
+        customer = session.gateway.set_default_card(
+            session.customer_id, payment_method_id, key=session.key("default")
+        )
+    except (BadInput, NotFound):
+        raise BadInput(
+            "That card was not confirmed for this customer.",
+            code="payment_method_invalid",
+            field="payment_method",
+        ) from None
+    session.customer = customer
+    for subscription in list(session.subscriptions.values()):
+        own = own_card_id(subscription)
+        limited = session.only_subscription not in (None, subscription.id)
+        ended = subscription.status in ("canceled", "incomplete_expired")
+        if own is not None and own != payment_method_id and not ended and not limited:
+            session.update(
+                subscription.id, {"default_payment_method": payment_method_id}, step="card"
+            )
+    return customer
+
+
+def finish_payment(session: ActionContext, subscription_id: Any) -> Any:
+    """After the page confirmed a subscription's payment: a card checkout saved to the
+    subscription (`save_default_payment_method`) becomes the customer's default where they
+    have none, so the card section names it and later subscriptions are charged to it.
+    Stripe saves it to the subscription alone. One write at most, once the payment went
+    through: the customer has a default afterwards, so a retry or a second call writes
+    nothing. Returns the subscription, as it is now."""
+    subscription, facts = session.facts(subscription_id)
+    own = own_card_id(subscription)
+    if own is None or not _is_card(subscription.default_payment_method):
+        return subscription  # a bank debit or a method staff set is not the page's to spread
+    if facts.status not in LIVE and not _first_invoice_paid(subscription):
+        return subscription
+    customer = session.customer or session.gateway.customer(session.customer_id)
+    settings = getattr(customer, "invoice_settings", None)
+    if getattr(settings, "default_payment_method", None) is not None:
+        return subscription
+    session.customer = session.gateway.set_default_card(
+        session.customer_id, own, key=session.key(f"checkout_card:{subscription.id}")
+    )
+    return subscription
+
+
+def _is_card(payment_method: Any) -> bool:
+    """Whether the (expanded) payment method is a card: one read as an id cannot be told."""
+    return getattr(payment_method, "type", None) == "card"
+
+
+def _first_invoice_paid(subscription: Any) -> bool:
+    """A subscription Stripe still calls `incomplete` a moment after its first invoice was
+    paid (its status follows the payment asynchronously)."""
+    invoice = getattr(subscription, "latest_invoice", None)
+    return (
+        subscription.status == "incomplete"
+        and invoice is not None
+        and not isinstance(invoice, str)
+        and invoice.status == "paid"
+    )
