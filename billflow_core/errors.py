@@ -16,6 +16,7 @@ __all__ = [
     "Conflict",
     "Forbidden",
     "NotFound",
+    "PayloadTooLarge",
     "PaymentFailed",
     "RateLimited",
     "StripeUnavailable",
@@ -76,6 +77,14 @@ class Conflict(BillflowError):
 
     status = 409
     default_code = "conflict"
+
+
+class PayloadTooLarge(BillflowError):
+    """413: a request body over the API's limit, refused before it is read further (every
+    host answers it the same, from the core's error)."""
+
+    status = 413
+    default_code = "body_too_large"
 
 
 class RateLimited(BillflowError):

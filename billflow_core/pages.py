@@ -16,7 +16,6 @@ The label keeps the token apart from identity hashes and sign-in links made with
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -24,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .encoding import b64url_decode, b64url_encode
 from .errors import Forbidden
 from .overrides import PAGE_OVERRIDABLE
 
@@ -63,7 +63,7 @@ def sign_page(secret: str, grant: PageGrant, *, scope: str) -> str:
             "s": scope,
         }
     )
-    body = base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    body = b64url_encode(text)
     return f"{_PREFIX}{body}.{_mac(secret, text)}"
 
 
@@ -81,7 +81,7 @@ def open_page(
         raise refused
     body, mac = parts
     try:
-        text = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
+        text = b64url_decode(body)
     except ValueError:
         raise refused from None
     keys = (secret, previous) if previous else (secret,)

@@ -35,12 +35,12 @@ from .actions.dispatch import (
     checked_key,
     checked_payload,
     confirmation_of,
-    digest,
 )
 from .actions.previews import ChangePreview, preview_change
 from .auth import Visitor, authenticate
 from .catalog import CatalogCache
 from .customers import email_is_known
+from .encoding import digest
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .gateway import StripeGateway
 from .hashing import expiring_hash

@@ -86,7 +86,18 @@ _FALSE = frozenset({"false", "no", "off", "0"})
 
 
 class SettingsError(ValueError):
-    """A setting has a value the portal cannot use; the message names it."""
+    """A setting has a value the portal cannot use. `param` is the option's name (as
+    `PortalSettings` spells it, or the `BILLFLOW_*` setting outside it), so a host can put
+    the message beside the field it is about without reading the message."""
+
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+def _option_of(key: str) -> str:
+    """The option a key names: `BILLFLOW_PAUSE_MAX_DAYS` and `pause_max_days` name the same."""
+    return key[len(PREFIX) :].lower() if key.startswith(PREFIX) else key
 
 
 @dataclass(frozen=True)
@@ -200,7 +211,8 @@ class PortalSettings:
                 name = key[len(prefix) :].lower()
                 if name not in options or key[len(prefix) :] != name.upper():
                     raise SettingsError(
-                        f"{key} is not a Billflow option (see PortalSettings for the list)"
+                        f"{key} is not a Billflow option (see PortalSettings for the list)",
+                        param=_option_of(key),
                     )
             values[name] = _convert(key, raw, hints[name])
         return cls(**values)
@@ -209,68 +221,102 @@ class PortalSettings:
 def _check_together(settings: PortalSettings) -> None:
     """Rules between options, and ranges no type can say."""
     if settings.service is not None and settings.price_ids:
-        raise SettingsError("set service or price_ids, not both: they both choose the plans")
+        raise SettingsError(
+            "set service or price_ids, not both: they both choose the plans", param="price_ids"
+        )
     if settings.change_plan_on_resubscribe and not (settings.change_plan and settings.resubscribe):
-        raise SettingsError("change_plan_on_resubscribe needs change_plan and resubscribe on")
+        raise SettingsError(
+            "change_plan_on_resubscribe needs change_plan and resubscribe on",
+            param="change_plan_on_resubscribe",
+        )
     if settings.coupons_on_resubscribe and not (settings.coupons and settings.resubscribe):
-        raise SettingsError("coupons_on_resubscribe needs coupons and resubscribe on")
+        raise SettingsError(
+            "coupons_on_resubscribe needs coupons and resubscribe on",
+            param="coupons_on_resubscribe",
+        )
     if settings.email_sign_in and not settings.company_name:
-        raise SettingsError("email_sign_in needs company_name: sign-in emails are sent in its name")
+        raise SettingsError(
+            "email_sign_in needs company_name: sign-in emails are sent in its name",
+            param="email_sign_in",
+        )
     if settings.email_sign_in and settings.identify_by != "email":
-        raise SettingsError("email_sign_in needs identify_by 'email': a link proves an email")
+        raise SettingsError(
+            "email_sign_in needs identify_by 'email': a link proves an email", param="email_sign_in"
+        )
     if settings.email_sign_in and not settings.sign_in_from_address:
-        raise SettingsError("email_sign_in needs sign_in_from_address: the emails' From")
+        raise SettingsError(
+            "email_sign_in needs sign_in_from_address: the emails' From", param="email_sign_in"
+        )
     if settings.email_sign_in and not (settings.sign_in_redirect_url or "").startswith(
         ("https://", "http://")
     ):
         raise SettingsError(
-            "email_sign_in needs sign_in_redirect_url, an http(s) URL: the page links go to"
+            "email_sign_in needs sign_in_redirect_url, an http(s) URL: the page links go to",
+            param="email_sign_in",
         )
     if not 60 <= settings.sign_in_link_lifetime <= 86400:
-        raise SettingsError("sign_in_link_lifetime must be between 60 seconds and a day")
+        raise SettingsError(
+            "sign_in_link_lifetime must be between 60 seconds and a day",
+            param="sign_in_link_lifetime",
+        )
     if not 300 <= settings.sign_in_session_lifetime <= 30 * 86400:
-        raise SettingsError("sign_in_session_lifetime must be between 5 minutes and 30 days")
+        raise SettingsError(
+            "sign_in_session_lifetime must be between 5 minutes and 30 days",
+            param="sign_in_session_lifetime",
+        )
     if settings.sign_in_per_email_per_hour < 1 or settings.sign_in_per_address_per_hour < 1:
         raise SettingsError(
-            "sign_in_per_email_per_hour and sign_in_per_address_per_hour must be at least 1"
+            "sign_in_per_email_per_hour and sign_in_per_address_per_hour must be at least 1",
+            param="sign_in_per_email_per_hour",
         )
     for name in ("action_rate_limit", "preview_rate_limit"):
         if not 1 <= getattr(settings, name) <= 1000:
-            raise SettingsError(f"{name} must be between 1 and 1000 requests a minute")
+            raise SettingsError(f"{name} must be between 1 and 1000 requests a minute", param=name)
     if not 60 <= settings.hash_lifetime <= 30 * 86400:
-        raise SettingsError("hash_lifetime must be between 60 seconds and 30 days")
+        raise SettingsError(
+            "hash_lifetime must be between 60 seconds and 30 days", param="hash_lifetime"
+        )
     if not 1 <= settings.pause_max_days <= 365:
-        raise SettingsError("pause_max_days must be between 1 and 365")
+        raise SettingsError("pause_max_days must be between 1 and 365", param="pause_max_days")
     if not 1 <= settings.pause_limit_per_year <= 52:
-        raise SettingsError("pause_limit_per_year must be between 1 and 52")
+        raise SettingsError(
+            "pause_limit_per_year must be between 1 and 52", param="pause_limit_per_year"
+        )
     if not _LANGUAGE.fullmatch(settings.default_language):
         raise SettingsError(
             f"default_language must be a language code such as 'en' or 'pt-BR', "
-            f"not {settings.default_language!r}"
+            f"not {settings.default_language!r}",
+            param="default_language",
         )
     if len(set(settings.cancellation_reasons)) != len(settings.cancellation_reasons):
-        raise SettingsError("cancellation_reasons has a reason twice")
+        raise SettingsError("cancellation_reasons has a reason twice", param="cancellation_reasons")
     if any(not reason.strip() for reason in settings.cancellation_reasons):
-        raise SettingsError("cancellation_reasons has an empty reason")
+        raise SettingsError(
+            "cancellation_reasons has an empty reason", param="cancellation_reasons"
+        )
     offer = settings.retention_offer
     if offer is not None:
         unknown = [r for r in offer.reasons if r not in settings.cancellation_reasons]
         if unknown or not offer.reasons:
             raise SettingsError(
                 "retention_offer reasons must be some of cancellation_reasons"
-                + (f" ({', '.join(unknown)} is not)" if unknown else "")
+                + (f" ({', '.join(unknown)} is not)" if unknown else ""),
+                param="retention_offer",
             )
     if settings.sign_in_redirect_url is not None and not settings.sign_in_redirect_url.startswith(
         ("https://", "http://", "/")
     ):
-        raise SettingsError("sign_in_redirect_url must be an http(s) URL or a path")
+        raise SettingsError(
+            "sign_in_redirect_url must be an http(s) URL or a path", param="sign_in_redirect_url"
+        )
     if settings.sign_in_redirect_url is not None and (
         "#" in settings.sign_in_redirect_url
         or any(c.isspace() or not c.isprintable() for c in settings.sign_in_redirect_url)
     ):
         raise SettingsError(
             "sign_in_redirect_url must have no #fragment and no spaces: the link's token goes "
-            "in its query, where the page's script reads it"
+            "in its query, where the page's script reads it",
+            param="sign_in_redirect_url",
         )
 
 
@@ -287,19 +333,23 @@ def _convert(key: str, raw: Any, hint: Any) -> Any:
         return _boolean(key, raw)
     if hint is int:
         if isinstance(raw, bool) or not isinstance(raw, (int, str)):
-            raise SettingsError(f"{key} must be a whole number, not {raw!r}")
+            raise SettingsError(f"{key} must be a whole number, not {raw!r}", param=_option_of(key))
         try:
             return int(raw)
         except ValueError:
-            raise SettingsError(f"{key} must be a whole number, not {raw!r}") from None
+            raise SettingsError(
+                f"{key} must be a whole number, not {raw!r}", param=_option_of(key)
+            ) from None
     if hint is str:
         if not isinstance(raw, str):
-            raise SettingsError(f"{key} must be text, not {raw!r}")
+            raise SettingsError(f"{key} must be text, not {raw!r}", param=_option_of(key))
         return raw
     if origin is Literal:
         if raw not in args:
             choices = ", ".join(repr(a) for a in args)
-            raise SettingsError(f"{key} must be one of {choices}, not {raw!r}")
+            raise SettingsError(
+                f"{key} must be one of {choices}, not {raw!r}", param=_option_of(key)
+            )
         return raw
     if origin is tuple:
         return _strings(key, raw)
@@ -317,14 +367,16 @@ def _boolean(key: str, raw: Any) -> bool:
         return raw.strip().lower() in _TRUE
     if isinstance(raw, int) and raw in (0, 1):
         return bool(raw)
-    raise SettingsError(f"{key} must be true or false, not {raw!r}")
+    raise SettingsError(f"{key} must be true or false, not {raw!r}", param=_option_of(key))
 
 
 def _json(key: str, raw: str) -> Any:
     try:
         return json.loads(raw)
     except json.JSONDecodeError as error:
-        raise SettingsError(f"{key} is not valid JSON: {error.msg}") from None
+        raise SettingsError(
+            f"{key} is not valid JSON: {error.msg}", param=_option_of(key)
+        ) from None
 
 
 def _strings(key: str, raw: Any) -> tuple[str, ...]:
@@ -333,7 +385,7 @@ def _strings(key: str, raw: Any) -> tuple[str, ...]:
         items = _json(key, text) if text.startswith("[") else [p.strip() for p in text.split(",")]
         raw = [item for item in items if item != ""]
     if not isinstance(raw, (list, tuple)) or not all(isinstance(i, str) for i in raw):
-        raise SettingsError(f"{key} must be a list of text, not {raw!r}")
+        raise SettingsError(f"{key} must be a list of text, not {raw!r}", param=_option_of(key))
     return tuple(raw)
 
 
@@ -343,7 +395,10 @@ def _retention_offer(key: str, raw: Any) -> RetentionOffer:
     if isinstance(raw, str):
         raw = _json(key, raw)
     if not isinstance(raw, Mapping) or not isinstance(raw.get("coupon"), str):
-        raise SettingsError(f'{key} must be {{"coupon": "...", "reasons": [...]}}, not {raw!r}')
+        raise SettingsError(
+            f'{key} must be {{"coupon": "...", "reasons": [...]}}, not {raw!r}',
+            param=_option_of(key),
+        )
     return RetentionOffer(raw["coupon"], _strings(f"{key}.reasons", raw.get("reasons", [])))
 
 
@@ -356,7 +411,10 @@ def _translations(key: str, raw: Any) -> Mapping[str, Mapping[str, str]]:
         and all(isinstance(k, str) and isinstance(v, str) for k, v in strings.items())
         for language, strings in raw.items()
     ):
-        raise SettingsError(f'{key} must map languages to strings: {{"fr": {{"key": "text"}}}}')
+        raise SettingsError(
+            f'{key} must map languages to strings: {{"fr": {{"key": "text"}}}}',
+            param=_option_of(key),
+        )
     return types.MappingProxyType(
         {language: types.MappingProxyType(dict(strings)) for language, strings in raw.items()}
     )

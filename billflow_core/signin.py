@@ -17,7 +17,6 @@ its framework's cache (anything with `add`, `has`, `count` and `incr`).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import ipaddress
@@ -32,6 +31,9 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, Protocol
 
+from .encoding import b64url_decode as _unb64
+from .encoding import b64url_encode as _b64
+from .encoding import digest as _digest
 from .errors import BadInput, Forbidden, RateLimited
 from .limits import take
 from .mail import Mailer
@@ -171,18 +173,6 @@ def _network(client_address: str) -> str:
             return str(found.ipv4_mapped)
         return str(ipaddress.IPv6Network((found, 64), strict=False))
     return str(found)
-
-
-def _b64(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
-def _unb64(text: str) -> str:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
 Compose = Callable[[str, str, int], EmailMessage]  # (email, link, expires_at) -> the message

@@ -9,7 +9,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BadInput, NotFound
-from ..facts import LIVE, own_card_id
+from ..facts import ENDED, LIVE, own_card_id
 from ..rules import (
     check_feature,
 )
@@ -55,7 +55,7 @@ def finish_card_update(session: ActionContext, payment_method_id: Any) -> Any:
     for subscription in list(session.subscriptions.values()):
         own = own_card_id(subscription)
         limited = session.only_subscription not in (None, subscription.id)
-        ended = subscription.status in ("canceled", "incomplete_expired")
+        ended = subscription.status in ENDED
         if own is not None and own != payment_method_id and not ended and not limited:
             session.update(
                 subscription.id, {"default_payment_method": payment_method_id}, step="card"

@@ -7,7 +7,6 @@ server would drop learns it at once.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -34,7 +33,6 @@ __all__ = [
     "checked_key",
     "checked_payload",
     "confirmation_of",
-    "digest",
 ]
 
 MAX_KEY = 255
@@ -104,10 +102,6 @@ RUNS: Mapping[str, Run] = MappingProxyType(
 )
 if set(RUNS) != set(ACTIONS):  # pragma: no cover - a table entry without its run, or back
     raise RuntimeError(f"actions without a run or an entry: {set(RUNS) ^ set(ACTIONS)}")
-
-
-def digest(*parts: str) -> str:
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
 def checked_key(key: Any) -> str:

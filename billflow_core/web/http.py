@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from ..errors import BadInput, BillflowError
+from ..errors import BadInput, BillflowError, PayloadTooLarge
 
 __all__ = [
     "MAX_BODY",
@@ -53,7 +53,7 @@ class Request:
     def json(self) -> Any:
         """The body as JSON; an empty body is an empty object."""
         if len(self.body) > MAX_BODY:
-            raise BadInput("The request body is too large.", code="body_too_large")
+            raise PayloadTooLarge("The request body is too large.")
         if not self.body.strip():
             return {}
         try:
@@ -122,5 +122,4 @@ def error_response(error: BillflowError) -> Response:
 def body_too_large() -> Response:
     """The 413 a host answers, in the error shape, for a body over `MAX_BODY`: judged from
     Content-Length before reading, or from reading at most one byte past the limit."""
-    refused = error_response(BadInput("The request body is too large.", code="body_too_large"))
-    return Response(413, refused.body, refused.headers)
+    return error_response(PayloadTooLarge("The request body is too large."))

@@ -29,6 +29,7 @@ from jinja2 import (
 from ..actions import ACTIONS
 from ..actions.previews import ChangePreview
 from ..catalog import Catalog, OfferTerms, Plan
+from ..facts import ENDED
 from ..invoices import InvoicePage
 from ..settings import PortalSettings
 from ..state import Card, Discount, PortalState, SubscriptionView
@@ -36,7 +37,6 @@ from .speech import Speech
 
 __all__ = ["PageRenderer"]
 
-_ENDED = frozenset({"canceled", "incomplete_expired"})
 _OWING = frozenset({"past_due", "incomplete", "unpaid"})  # a payment is asked for now
 # The monthly/yearly switch's words, by Stripe's interval.
 _INTERVAL_KEYS = {"day": "plans.daily", "week": "plans.weekly", "month": "plans.monthly",
@@ -193,7 +193,7 @@ class Step:
 def status_kind(sub: SubscriptionView) -> str:
     """The badge's kind, for its colour: what is about to happen, unless a payment is owed
     now (past due, incomplete, unpaid: the badge says so in red, whatever comes later)."""
-    if sub.status in _ENDED or sub.status in _OWING:
+    if sub.status in ENDED or sub.status in _OWING:
         return sub.status
     if sub.cancel_at:
         return "canceling"
@@ -292,7 +292,7 @@ class _Page:
         """What the page says once `action` is done: what happened, with its date when it
         happens later (a cancellation at the period end is not a cancellation now)."""
         t, date = self.speech.t, self.speech.date
-        pending = sub is not None and sub.status not in _ENDED
+        pending = sub is not None and sub.status not in ENDED
         if action == "cancel" and pending and sub is not None and sub.cancel_at:
             return t("cancel.done_on", date=date(sub.cancel_at))
         if action in ("change_plan", "change_quantity") and pending and sub is not None:
@@ -312,7 +312,7 @@ class _Page:
         come (a cancellation, a downgrade, a pause) is `pending`: the page shows it as news,
         not in the muted grey of "Renews on"."""
         t, date = self.speech.t, self.speech.date
-        if sub.status in _ENDED:
+        if sub.status in ENDED:
             ended = sub.ended_at or sub.canceled_at
             return [Step(t("subscription.ended_on", date=date(ended)))] if ended else []
         lines = []

@@ -161,3 +161,21 @@ def test_the_page_sees_every_option_it_acts_on_and_nothing_only_the_server_needs
     assert "STAY50" not in json.dumps(page)
     assert page["translations"] == {"fr": {"cancel": "Résilier"}}
     assert page["cancellation_reasons"][0] == "too_expensive"
+
+
+@pytest.mark.parametrize(
+    ("mapping", "param"),
+    [
+        ({"BILLFLOW_PAUSE_MAX_DAYS": "abc"}, "pause_max_days"),
+        ({"BILLFLOW_PAUSE_MAX_DAYS": "400"}, "pause_max_days"),
+        ({"BILLFLOW_NO_SUCH_OPTION": "1"}, "no_such_option"),
+        ({"BILLFLOW_SERVICE": "a", "BILLFLOW_PRICE_IDS": "price_1"}, "price_ids"),
+        ({"BILLFLOW_ACTION_RATE_LIMIT": "0"}, "action_rate_limit"),
+    ],
+)
+def test_a_refused_setting_names_its_option_as_param(mapping: dict[str, str], param: str) -> None:
+    """As stripe-python's errors carry `param`: a host places the message by it, never by
+    reading the message."""
+    with pytest.raises(SettingsError) as refused:
+        PortalSettings.from_mapping(mapping)
+    assert refused.value.param == param

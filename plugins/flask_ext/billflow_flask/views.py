@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
 
-from billflow_core import BadInput
 from billflow_core.web import Request
-from billflow_core.web.http import MAX_BODY, error_response
+from billflow_core.web.http import MAX_BODY, body_too_large
 
 from .extension import state
 
@@ -30,10 +29,8 @@ def _ready() -> None:
 def portal_api(route: str) -> Response:
     body = request.stream.read(MAX_BODY + 1)  # never more, whatever the app allows
     if len(body) > MAX_BODY or (request.content_length or 0) > MAX_BODY:
-        too_large = error_response(
-            BadInput("The request body is too large.", code="body_too_large")
-        )
-        return Response(too_large.body, status=413, headers=list(too_large.headers))
+        too_large = body_too_large()
+        return Response(too_large.body, status=too_large.status, headers=list(too_large.headers))
     answer = state().api.handle(
         Request(
             method="GET" if request.method == "HEAD" else request.method,

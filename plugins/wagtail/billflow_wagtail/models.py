@@ -270,8 +270,7 @@ class BillflowSettings(BaseSiteSetting):
         try:
             self.portal_settings()
         except SettingsError as error:
-            named = str(error).split()[0].rstrip(":,")
-            field = named if named in self._field_names() else None
+            field = error.param if error.param in self._field_names() else None
             raise ValidationError({field: str(error)} if field else str(error)) from None
 
     @classmethod
