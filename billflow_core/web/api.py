@@ -27,7 +27,8 @@ from ..actions.dispatch import ActionResult
 from ..errors import BadInput, BillflowError, Forbidden, NotFound
 from ..portal import Portal, Visitor
 from ..state import PortalState
-from .http import Request, Response, error_response, json_response
+from .http import STATIC_FILES, Request, Response, error_response, json_response
+from .openapi import openapi_document
 from .render import PageRenderer
 from .serialize import invoices_json, preview_json, products_json, state_json
 from .speech import Languages, Speech
@@ -41,11 +42,6 @@ __all__ = ["DEFAULT_PREFIX", "STATIC_FILES", "PortalAPI"]
 
 DEFAULT_PREFIX = "/billflow"
 
-# The files the page loads, by the name they are served under.
-STATIC_FILES = {
-    "embed.js": "application/javascript; charset=utf-8",
-    "portal.css": "text/css; charset=utf-8",
-}
 
 Handler = Callable[["PortalAPI", Request, Visitor | None, str], Response]
 
@@ -328,8 +324,6 @@ def _webhook(api: PortalAPI, request: Request, _: Visitor | None, __: str) -> Re
 
 
 def _openapi(api: PortalAPI, _: Request, __: Visitor | None, ___: str) -> Response:
-    from .openapi import openapi_document
-
     return json_response(openapi_document(api.prefix), headers=(("Cache-Control", "no-cache"),))
 
 

@@ -14,6 +14,7 @@ from ..errors import BadInput, BillflowError, PayloadTooLarge
 
 __all__ = [
     "MAX_BODY",
+    "STATIC_FILES",
     "Request",
     "Response",
     "body_too_large",
@@ -117,6 +118,13 @@ def error_response(error: BillflowError) -> Response:
     if error.status == 429:
         headers = (("Retry-After", str(getattr(error, "retry_after", 2))),)
     return json_response(error.to_dict(), error.status, headers)
+
+
+# The files the page loads, by the name the API serves them under, with their types.
+STATIC_FILES = {
+    "embed.js": "application/javascript; charset=utf-8",
+    "portal.css": "text/css; charset=utf-8",
+}
 
 
 def body_too_large() -> Response:

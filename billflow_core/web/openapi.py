@@ -13,8 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..webhooks import Outcome
-from .api import STATIC_FILES
-from .http import MAX_BODY
+from .http import MAX_BODY, STATIC_FILES
 from .schemas import ACTIONS, body_schemas, payload_name, ref
 
 __all__ = ["openapi_document"]
