@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from billflow_core.web import embed_snippet
 
-from .extension import state
+from ._state import state
 
 __all__ = ["billflow_portal"]
 

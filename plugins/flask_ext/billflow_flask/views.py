@@ -11,7 +11,7 @@ from billflow_core import BadInput
 from billflow_core.web import Request
 from billflow_core.web.http import MAX_BODY, error_response
 
-from .extension import state
+from ._state import state
 
 __all__ = ["blueprint"]
 
