@@ -111,6 +111,11 @@ class Catalog:
     def plan(self, price_id: str) -> Plan | None:
         return next((p for p in self.plans if p.price_id == price_id), None)
 
+    def services(self) -> tuple[str, ...]:
+        """The services the catalog has plans of, each once, sorted by name; none for a
+        site that lists its price ids (those plans belong to no named service)."""
+        return tuple(sorted({p.service for p in self.plans if p.service}))
+
     def service_plans(self, service: str | None) -> tuple[Plan, ...]:
         """The plans of one service (all plans, for a site that lists its price ids)."""
         return tuple(p for p in self.plans if p.service == service)

@@ -165,7 +165,7 @@ def _plans(prices: list[Any], settings: PortalSettings) -> Iterable[Finding]:
         )
         yield Finding("problem", f"no plans to offer: no active recurring prices of {where}")
         return
-    services = sorted({p.service or "(listed prices)" for p in catalog.plans})
+    services = catalog.services() or ("(listed prices)",)
     yield Finding(
         "ok", f"{len(catalog.plans)} plans in {len(services)} service(s): " + ", ".join(services)
     )

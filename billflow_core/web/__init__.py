@@ -4,8 +4,17 @@ serves, and the snippet that embeds it."""
 from __future__ import annotations
 
 from .api import DEFAULT_PREFIX, PortalAPI
-from .embed import embed_snippet
+from .embed import SignInNeeded, embed_snippet, portal_or_sign_in
 from .http import Request, Response
 from .wsgi import make_wsgi_app
 
-__all__ = ["DEFAULT_PREFIX", "PortalAPI", "Request", "Response", "embed_snippet", "make_wsgi_app"]
+__all__ = [
+    "DEFAULT_PREFIX",
+    "PortalAPI",
+    "Request",
+    "Response",
+    "SignInNeeded",
+    "embed_snippet",
+    "make_wsgi_app",
+    "portal_or_sign_in",
+]

@@ -1,7 +1,8 @@
 """The snippet that puts the portal in a page: a container, its settings, the script.
 
-A site without a plugin calls `embed_snippet` in its own template; the plugins call it for
-their template tags. The settings travel as JSON in a `<script type="application/json">`
+A site without a plugin calls `embed_snippet` in its own template; the plugins ask
+`portal_or_sign_in` for their template tags, which decides between the portal and the
+site's own sign-in. The settings travel as JSON in a `<script type="application/json">`
 inside the container, escaped so no value can close the tag, and never as code.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -18,7 +20,7 @@ from ..settings import SettingsError
 from ..state import identity_kind
 from .api import DEFAULT_PREFIX
 
-__all__ = ["embed_snippet", "settings_json"]
+__all__ = ["SignInNeeded", "embed_snippet", "portal_or_sign_in", "settings_json"]
 
 # Characters that could end the script element or start markup, written as JSON escapes.
 _UNSAFE = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
@@ -94,3 +96,32 @@ def embed_snippet(
         settings=Markup(settings_json(settings)),
         script=escape(script),
     )
+
+
+@dataclass(frozen=True)
+class SignInNeeded:
+    """No portal for this visitor: the site does not know them and email sign-in is off,
+    so the way in is the site's own sign-in (the plugins show a prompt linking to it)."""
+
+
+def portal_or_sign_in(
+    portal: Portal,
+    identity: str | None,
+    *,
+    prefix: str = DEFAULT_PREFIX,
+    subscription: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Markup | SignInNeeded:
+    """What a page shows the visitor in front of it: for the logged-in `identity` the
+    portal's snippet (its page token made here, limited to `subscription`); for a visitor
+    the site does not know, the email sign-in snippet where `email_sign_in` is on (never a
+    token naming anyone, nor a subscription), else `SignInNeeded`. A page showing a snippet
+    with an identity carries that visitor's token: keep it out of shared caches.
+    `SettingsError` as `embed_snippet` raises it."""
+    if identity is not None:
+        return embed_snippet(
+            portal, identity, prefix=prefix, subscription=subscription, overrides=overrides
+        )
+    if portal.settings.email_sign_in:
+        return embed_snippet(portal, None, prefix=prefix, overrides=overrides)
+    return SignInNeeded()

@@ -46,6 +46,8 @@ def test_a_service_offers_its_plans_cheapest_first_with_both_intervals(
 def test_without_a_chosen_service_each_service_keeps_to_itself(gateway: StripeGateway) -> None:
     catalog = build_catalog(gateway.active_prices(), PortalSettings())
 
+    assert catalog.services() == tuple(sorted({DEMO_SERVICE, f"{DEMO_SERVICE}-seats"}))
+    assert catalog.services() == tuple(sorted({p.service for p in catalog.plans if p.service}))
     seats = catalog.service_plans(f"{DEMO_SERVICE}-seats")
     assert [p.name for p in seats] == ["Seats"]
     assert seats[0].quantity == QuantityRule(1, 50, "seat")
@@ -63,6 +65,7 @@ def test_listed_price_ids_are_the_offer_whatever_their_metadata(
     catalog = build_catalog(gateway.active_prices(), PortalSettings(price_ids=tuple(listed)))
     assert sorted(p.price_id for p in catalog.plans) == sorted(listed)
     assert catalog.alternatives(listed[0]) == catalog.plans
+    assert catalog.services() == ()  # the listed prices belong to no named service
 
 
 def test_inactive_prices_and_products_are_not_offered(

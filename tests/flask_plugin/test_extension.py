@@ -441,3 +441,27 @@ def test_the_commands_on_an_app_without_billflow_say_what_to_do() -> None:
     app.cli.add_command(billflow_cli)
     answer = app.test_cli_runner().invoke(args=["billflow", "doctor"])
     assert answer.exit_code == 1 and "call Billflow(app)" in answer.output
+
+
+def test_get_state_reads_each_apps_own_billflow_and_names_an_app_without_it(
+    stripe_sandbox: Sandbox,
+) -> None:
+    from billflow_flask._state import get_state
+
+    app, billflow = session_app(stripe_sandbox)
+    assert get_state(app) is app.extensions["billflow"] and get_state(app).extension is billflow
+    with pytest.raises(BillflowConfigError, match=r"call Billflow\(app\)"):
+        get_state(Flask(__name__))
+
+
+def test_the_extensions_modules_import_one_another_without_a_cycle() -> None:
+    grimp = pytest.importorskip("grimp")
+    graph = grimp.build_graph("billflow_flask", cache_dir=None)
+    modules = sorted(graph.modules)
+    cycles = [
+        (first, second)
+        for index, first in enumerate(modules)
+        for second in modules[index + 1 :]
+        if graph.chain_exists(first, second) and graph.chain_exists(second, first)
+    ]
+    assert cycles == []

@@ -8,14 +8,18 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from wagtail.models import Site
+from wagtail.test.utils.form_data import nested_form_data, streamfield
 
 from billflow_core.sandbox.seed import DEMO_EMAIL, DEMO_SERVICE
 from billflow_wagtail.blocks import BillingPortalBlock
 from billflow_wagtail.models import BillflowSettings
 from testsite.models import ContentPage
 
-from .conftest import root
+from .conftest import block_data, root
 
 
 def settings_in(html: str) -> dict[str, Any]:
@@ -123,3 +127,31 @@ def test_the_block_keeps_host_migrations_stable_and_previews_in_the_chooser(
     shown = preview.content.decode()
     assert "Your subscription" in shown and "Visa ending in 4242" in shown  # an illustration
     assert "data-billflow-settings" not in shown  # never an editor's own portal
+
+
+def test_a_page_with_two_portals_reads_its_sites_settings_once(
+    sandbox: dict[str, Any], editor: Client, customer: Client
+) -> None:
+    home = Site.objects.get(is_default_site=True).root_page
+    data = nested_form_data(
+        {
+            "title": "Two portals",
+            "slug": "two-portals",
+            "body": streamfield(
+                [
+                    ("billing_portal", block_data(heading="First portal")),
+                    ("billing_portal", block_data(heading="Second portal")),
+                ]
+            ),
+            "action-publish": "action-publish",
+        }
+    )
+    editor.post(f"/admin/pages/add/testsite/contentpage/{home.pk}/", data)
+    page = ContentPage.objects.get(title="Two portals")
+    customer.get(page.url)  # the site's portal made, as on any first request
+    with CaptureQueriesContext(connection) as queries:
+        html = customer.get(page.url).content.decode()
+    assert "First portal" in html and "Second portal" in html
+    assert html.count("data-billflow-settings") == 2
+    settings_reads = [q["sql"] for q in queries if "billflow_wagtail_billflowsettings" in q["sql"]]
+    assert len(settings_reads) == 1, settings_reads

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from wagtail.models import Site
 
 from billflow_core import user_hash
 from billflow_core.sandbox.seed import DEMO_EMAIL
 from billflow_wagtail.models import BillflowSettings
+from billflow_wagtail.portals import portal_for_request
 
 from .conftest import SECRET
 
@@ -90,3 +93,24 @@ def test_the_yearly_pause_limit_is_set_in_the_admin_and_checked_on_save(
     saved = editor.post(url, data)
     assert saved.status_code == 302, saved.content.decode()[:2000]
     assert BillflowSettings.for_site(site).portal_settings().pause_limit_per_year == 3
+
+
+def test_one_request_reads_its_sites_settings_once_and_the_next_sees_a_change(
+    sandbox: dict[str, Any], rf: Any
+) -> None:
+    request = rf.get("/billing/")
+    portal_for_request(request)  # the site's portal made, as on any first request
+    request = rf.get("/billing/")
+    with CaptureQueriesContext(connection) as queries:
+        first = portal_for_request(request)
+        again = portal_for_request(request)
+    assert again is first
+    settings_reads = [q for q in queries if "billflowsettings" in q["sql"]]
+    assert len(settings_reads) == 1, [q["sql"] for q in queries]
+    assert first.settings.coupons is False
+
+    row = BillflowSettings.for_site(Site.objects.get(is_default_site=True))
+    row.coupons = True
+    row.save()
+    assert portal_for_request(request) is first  # this request keeps what it read
+    assert portal_for_request(rf.get("/billing/")).settings.coupons is True

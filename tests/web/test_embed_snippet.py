@@ -15,7 +15,7 @@ from billflow_core.pages import open_page
 from billflow_core.portal import Portal
 from billflow_core.sandbox import Sandbox
 from billflow_core.settings import PortalSettings, SettingsError
-from billflow_core.web.embed import embed_snippet
+from billflow_core.web.embed import SignInNeeded, embed_snippet, portal_or_sign_in
 
 SECRET = "web-test-secret-0123456789"
 
@@ -114,3 +114,40 @@ def test_a_snippet_without_an_identity_is_refused_where_email_sign_in_is_off(
 ) -> None:
     with pytest.raises(SettingsError, match="needs email_sign_in on"):
         embed_snippet(portal(stripe_sandbox), None)
+
+
+def test_a_page_shows_the_known_visitor_the_portal_and_anyone_else_a_way_to_sign_in(
+    stripe_sandbox: Sandbox,
+) -> None:
+    site = portal(stripe_sandbox)
+    known = portal_or_sign_in(
+        site,
+        "ada@example.com",
+        prefix="/billing",
+        subscription="sub_1",
+        overrides={"cancel": False},
+    )
+    assert isinstance(known, Markup)
+    settings = settings_in(known)
+    assert settings["email"] == "ada@example.com" and settings["api"] == "/billing"
+    grant = open_page(SECRET, settings["page"], scope="", now=int(time.time()))
+    assert grant.identity == "ada@example.com" and grant.options == {"cancel": False}
+    assert grant.subscription == "sub_1"
+    assert portal_or_sign_in(site, None, subscription="sub_1") == SignInNeeded()
+
+    signing_in = Portal(
+        PortalSettings(
+            email_sign_in=True,
+            company_name="Acme",
+            sign_in_from_address="billing@acme.example",
+            sign_in_redirect_url="https://acme.example/billing",
+        ),
+        secret_key=SECRET,
+        stripe_api_key=stripe_sandbox.secret_key,
+        stripe_api_base=stripe_sandbox.url,
+        mailer=SMTPMailer("127.0.0.1", 1),
+    )
+    anonymous = portal_or_sign_in(signing_in, None, subscription="sub_1")
+    assert isinstance(anonymous, Markup)
+    grant = open_page(SECRET, settings_in(anonymous)["page"], scope="", now=int(time.time()))
+    assert grant.identity is None and not grant.subscription  # names nobody, limits nothing

@@ -16,7 +16,7 @@ from billflow_core.doctor import quiet_stripe_logs, run_checks
 from billflow_core.settings import SettingsError
 from billflow_core.web import DEFAULT_PREFIX
 
-from .extension import BillflowConfigError, BillflowState, state
+from ._state import BillflowConfigError, BillflowState, state
 
 __all__ = ["billflow_cli"]
 

@@ -20,34 +20,12 @@ from billflow_core.signin import SignInStore
 from billflow_core.web import DEFAULT_PREFIX, PortalAPI
 from billflow_core.web.framing import checked_frame_ancestors, with_frame_ancestors
 
+from ._state import BillflowConfigError, BillflowState, get_state
+
 __all__ = ["Billflow", "BillflowConfigError", "BillflowState"]
 
 IdentityLoader = Callable[[], "str | None"]
 MailSender = Callable[[EmailMessage], None]
-
-# What a Flask app may set besides the portal's options (the secret names every plugin uses).
-SECRETS = (
-    "BILLFLOW_SECRET_KEY",
-    "BILLFLOW_SECRET_KEY_PREVIOUS",
-    "BILLFLOW_STRIPE_API_KEY",
-    "BILLFLOW_STRIPE_WEBHOOK_SECRET",
-    "BILLFLOW_STRIPE_PUBLISHABLE_KEY",
-    "BILLFLOW_STRIPE_API_BASE",
-    "BILLFLOW_STRIPE_JS_URL",
-)
-
-
-class BillflowConfigError(SettingsError):
-    """The app's configuration cannot make a portal; the message says what to set."""
-
-
-@dataclass
-class BillflowState:
-    """One app's Billflow: its portal, the API serving it, and the extension that made it."""
-
-    portal: Portal
-    api: PortalAPI
-    extension: Billflow
 
 
 class Billflow:
@@ -154,7 +132,7 @@ class Billflow:
         `BillflowConfigError` saying what to set."""
         if self._identity_loader is None and hasattr(app, "login_manager"):
             _verified_email(app.config.get("BILLFLOW_VERIFIED_EMAIL"))  # Flask-Login's email
-        portal = app.extensions["billflow"].portal
+        portal = get_state(app).portal
         mailer = portal.sign_in.mailer
         if portal.settings.email_sign_in and isinstance(mailer, _Mailer) and not mailer.ready():
             raise BillflowConfigError(
@@ -223,14 +201,6 @@ def _exempt_from_csrf(app: Flask) -> None:
     csrf = app.extensions.get("csrf")
     if csrf is not None:
         csrf.exempt(blueprint)
-
-
-def state() -> BillflowState:
-    """The current app's Billflow. Raises `BillflowConfigError` if it was never set up."""
-    found = current_app.extensions.get("billflow")
-    if found is None:
-        raise BillflowConfigError("Billflow is not set up on this app: call Billflow(app)")
-    return found  # type: ignore[no-any-return]
 
 
 def _private_portal_page(response: Response, ancestors: tuple[str, ...]) -> Response:

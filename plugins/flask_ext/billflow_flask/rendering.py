@@ -9,9 +9,9 @@ from typing import Any
 from flask import current_app, g, render_template, request, url_for
 from markupsafe import Markup
 
-from billflow_core.web import embed_snippet
+from billflow_core.web import SignInNeeded, portal_or_sign_in
 
-from .extension import state
+from ._state import state
 
 __all__ = ["billflow_portal"]
 
@@ -26,21 +26,15 @@ def billflow_portal(
     portal = app_state.portal
     identity = app_state.extension.identity()
     prefix = request.script_root + app_state.api.prefix  # where the page reaches the API
-    snippet = None
-    login_url = None
     if identity is not None:
         g.billflow_private = True  # the page carries this visitor's token: see extension
-        snippet = embed_snippet(
-            portal,
-            identity,
-            prefix=prefix,
-            subscription=subscription,
-            overrides=overrides,
-        )
-    elif portal.settings.email_sign_in:
-        snippet = embed_snippet(portal, None, prefix=prefix, overrides=overrides)
+    found = portal_or_sign_in(
+        portal, identity, prefix=prefix, subscription=subscription, overrides=overrides
+    )
+    if isinstance(found, SignInNeeded):
+        snippet, login_url = None, _login_url()
     else:
-        login_url = _login_url()
+        snippet, login_url = found, None
     html = render_template(
         "billflow/embed.html", heading=heading, snippet=snippet, login_url=login_url
     )

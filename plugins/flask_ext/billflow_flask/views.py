@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, request
 from billflow_core.web import Request
 from billflow_core.web.http import MAX_BODY, body_too_large
 
-from .extension import state
+from ._state import state
 
 __all__ = ["blueprint"]
 

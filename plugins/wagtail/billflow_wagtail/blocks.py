@@ -127,7 +127,7 @@ class BillingPortalBlock(blocks.StructBlock):
         service = (value.get("service") or "").strip()
         services = self._known_services(portal) if service else None
         if services is not None and service not in services:
-            known = ", ".join(sorted(services)) or "none found"
+            known = ", ".join(services) or "none found"
             raise blocks.StructBlockValidationError(
                 block_errors={
                     "service": ValidationError(
@@ -152,10 +152,10 @@ class BillingPortalBlock(blocks.StructBlock):
         except (Site.DoesNotExist, BillflowNotConfigured):
             return None
 
-    def _known_services(self, portal: Portal) -> set[str] | None:
+    def _known_services(self, portal: Portal) -> tuple[str, ...] | None:
         """The services of the Stripe account; None when Stripe cannot say right now."""
         try:
             catalog = portal.with_overrides({"service": None}).catalog.get()
         except BillflowError:
             return None
-        return {plan.service for plan in catalog.plans if plan.service}
+        return catalog.services()

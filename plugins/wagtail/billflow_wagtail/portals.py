@@ -4,6 +4,8 @@ Django's settings, Django's cache and email wired in.
 A portal is made on a site's first request and kept by the app; when an editor saves the
 site's settings (or a deploy changes the secrets), the next request makes a new one, in this
 process and in every other, because the portal is kept with the configuration it came from.
+A request finds its site's portal once and keeps it (as Wagtail's `for_request` keeps a
+site's settings), so a page with several portals reads the settings row once.
 """
 
 from __future__ import annotations
@@ -55,14 +57,23 @@ class BillflowNotConfigured(ImproperlyConfigured):
     """The portal cannot start; the message says which setting to fix and where."""
 
 
+# Where a request keeps its site's portal and API, named as Wagtail names its own.
+_REQUEST_ATTR = "_billflow_wagtail.portal"
+
+
 def portal_for_request(request: HttpRequest) -> Portal:
-    """The portal of the site `request` is for. Raises `BillflowNotConfigured`."""
-    site = Site.find_for_request(request)
-    if site is None:
-        raise BillflowNotConfigured(
-            f"No Wagtail site serves {request.get_host()!r}: add one under Settings → Sites"
-        )
-    return portal_for_site(site)
+    """The portal of the site `request` is for, found once per request and kept on it.
+    Raises `BillflowNotConfigured`."""
+    found: tuple[Portal, PortalAPI] | None = getattr(request, _REQUEST_ATTR, None)
+    if found is None:
+        site = Site.find_for_request(request)
+        if site is None:
+            raise BillflowNotConfigured(
+                f"No Wagtail site serves {request.get_host()!r}: add one under Settings → Sites"
+            )
+        found = _made(site, BillflowSettings.for_request(request))
+        setattr(request, _REQUEST_ATTR, found)
+    return found[0]
 
 
 def portal_for_site(site: Site) -> Portal:
@@ -75,9 +86,12 @@ def api_for_site(site: Site) -> PortalAPI:
     return _made(site)[1]
 
 
-def _made(site: Site) -> tuple[Portal, PortalAPI]:
+def _made(site: Site, row: BillflowSettings | None = None) -> tuple[Portal, PortalAPI]:
+    """`site`'s portal and API, made again when its settings `row` (read here unless
+    given), the secrets or the prefix differ from what they were made with."""
     config = cast("BillflowWagtailConfig", apps.get_app_config("billflow_wagtail"))
-    row = BillflowSettings.for_site(site)
+    if row is None:
+        row = BillflowSettings.for_site(site)
     secrets = _secrets()
     options = row.options()
     prefix = api_prefix()

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from billflow_core import SettingsError
-from billflow_core.web import embed_snippet
+from billflow_core.web import SignInNeeded, portal_or_sign_in
 
 from .identity import identity_of
 from .portals import BillflowNotConfigured, api_prefix, portal_for_request
@@ -52,13 +52,13 @@ def render_portal(
         prefix = api_prefix()
         if identity is not None:
             request.billflow_private = True  # type: ignore[attr-defined]  # see middleware
-            context["snippet"] = embed_snippet(
-                portal, identity, prefix=prefix, subscription=subscription, overrides=overrides
-            )
-        elif portal.settings.email_sign_in:
-            context["snippet"] = embed_snippet(portal, None, prefix=prefix, overrides=overrides)
-        else:
+        found = portal_or_sign_in(
+            portal, identity, prefix=prefix, subscription=subscription, overrides=overrides
+        )
+        if isinstance(found, SignInNeeded):
             context["login_url"] = redirect_to_login(request.get_full_path()).url
+        else:
+            context["snippet"] = found
     except (BillflowNotConfigured, SettingsError) as error:
         log.error("the billing portal cannot show: %s", error)
         staff = getattr(getattr(request, "user", None), "is_staff", False)
