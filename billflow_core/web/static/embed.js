@@ -38,12 +38,12 @@
     const own = {};
     SETTINGS.forEach((k) => { if (root.dataset[k]) own[snake(k)] = root.dataset[k]; });
     const json = root.querySelector('script[data-billflow-settings]');
-    try { if (json) Object.assign(own, JSON.parse(json.textContent)); } catch (e) { /* ignored */ }
+    try { if (json) Object.assign(own, JSON.parse(json.textContent)); } catch { /* ignored */ }
     if (root !== document.getElementById('billflow-embed')) return own;
     return Object.assign(own, window.servicebotSettings, window.billflowSettings);
   };
   const originOf = (url) => {
-    try { return new URL(url, location.href).origin; } catch (e) { return null; }
+    try { return new URL(url, location.href).origin; } catch { return null; }
   };
   // Identity goes to the script's own origin or the page's; another only when the site's own
   // window.billflowSettings names it (markup in the page, which sanitizers let through, can't).
@@ -75,15 +75,15 @@
     // was exchanged for lives in sessionStorage (this tab only) until it ends.
     const STORE = `billflow.session:${api}`;
     const stored = () => {
-      try { return JSON.parse(sessionStorage.getItem(STORE) || 'null'); } catch (e) { return null; }
+      try { return JSON.parse(sessionStorage.getItem(STORE) || 'null'); } catch { return null; }
     };
     const remember = (s) => {
       signedIn = {session: s.session, email: s.email, expires_at: s.expires_at};
-      try { sessionStorage.setItem(STORE, JSON.stringify(signedIn)); } catch (e) { /* private mode */ }
+      try { sessionStorage.setItem(STORE, JSON.stringify(signedIn)); } catch { /* private mode */ }
     };
     const forget = () => {
       signedIn = null;
-      try { sessionStorage.removeItem(STORE); } catch (e) { /* private mode */ }
+      try { sessionStorage.removeItem(STORE); } catch { /* private mode */ }
     };
     let signedIn = identity ? null : stored(), lapsed = false;
     if (signedIn && !(signedIn.expires_at * 1000 > Date.now())) { forget(); lapsed = true; }
@@ -132,7 +132,7 @@
       } catch (e) {
         throw problem('network', say('error.network') || e.message, {again: true});
       }
-      try { data = await res.json(); } catch (e) { /* not JSON: handled below */ }
+      try { data = await res.json(); } catch { /* not JSON: handled below */ }
       log('response', res.status, data);
       if (res.ok) return data;
       const error = data.error || {};
@@ -240,7 +240,7 @@
       const token = url.searchParams.get('billflow_token');
       if (!token) return null;
       url.searchParams.delete('billflow_token');
-      try { history.replaceState(history.state, '', url.href); } catch (e) { /* sandboxed */ }
+      try { history.replaceState(history.state, '', url.href); } catch { /* sandboxed */ }
       return token;
     };
 
@@ -534,7 +534,7 @@
       try {
         const pre = emit('pre_update_payment_method', {});
         if (pre && pre.then) await pre;
-      } catch (e) {
+      } catch {
         showError(form, problem('handler_stopped'), 'update_payment_method');
         return;
       }
