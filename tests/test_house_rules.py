@@ -2,12 +2,14 @@
 that own them.
 
 They run in the test suite so that the one test command the README gives checks them too:
-the architecture contracts (import-linter), lint and formatting (ruff) and strict typing of
-the core (mypy).
+the architecture contracts (import-linter), lint and formatting (ruff), strict typing of
+the core (mypy) and lint of the browser scripts (eslint, pinned in package.json).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -46,4 +48,40 @@ def test_code_is_formatted() -> None:
 
 def test_core_is_strictly_typed() -> None:
     result = _run("mypy")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _eslint() -> list[str]:
+    """The command that runs the pinned eslint (scripts/test installs it with `npm ci`).
+
+    Without Node or the installed tools the test skips on a developer's machine but fails in
+    CI (`CI=true`), as the browser tests do, so CI cannot go green without having linted.
+    """
+    node = shutil.which("node")
+    script = ROOT / "node_modules" / "eslint" / "bin" / "eslint.js"
+    reason = ""
+    if node is None:
+        reason = "Node is not installed (apt-get install nodejs npm)"
+    elif not script.is_file():
+        reason = "eslint is not installed: npm ci (scripts/test runs it)"
+    else:
+        pinned = json.loads((ROOT / "package.json").read_text())["devDependencies"]["eslint"]
+        installed = json.loads((script.parents[1] / "package.json").read_text())["version"]
+        if installed != pinned:
+            pytest.fail(f"eslint {installed} is installed, package.json pins {pinned}: npm ci")
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return [node, str(script)]
+
+
+def test_browser_scripts_pass_eslint() -> None:
+    result = subprocess.run(
+        [*_eslint(), "--max-warnings=0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -43,7 +43,7 @@
   const encode = (data, prefix, out) => {
     Object.keys(data).forEach((k) => {
       const v = data[k], key = prefix ? `${prefix}[${k}]` : k;
-      if (v == null) return;
+      if (v === null || v === undefined) return;
       if (typeof v === 'object') encode(v, key, out);
       else out.push(`${encodeURIComponent(key)}=${encodeURIComponent(v)}`);
     });

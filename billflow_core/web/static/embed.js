@@ -5,8 +5,8 @@
  * rendered in the page. Every rule is the server's: this script only asks and shows. */
 (() => {
   'use strict';
-  const me = document.currentScript;
-  const HERE = me && me.src ? me.src.replace(/\/embed\.js([?#].*)?$/, '') : '';
+
+  // -- the actions by name, kept together: the one place the script tells them apart
   // The events of hosted Billflow; an action not named here is announced under its own name.
   const EVENT = {subscribe: 'create_subscription'};
   const PRE = {subscribe: 'pre_subscribe'};
@@ -24,26 +24,37 @@
     accept_retention_offer: ['reason'], resubscribe: ['price', 'coupon'],
     apply_coupon: ['coupon'], subscribe: ['price', 'coupon'], pause: ['resumes_at'],
   };
+
+  const me = document.currentScript;
+  const HERE = me && me.src ? me.src.replace(/\/embed\.js([?#].*)?$/, '') : '';
   const SHOWN = 6;  // invoices shown before "more" (keep in step with portal.css)
   const SETTINGS = ['email', 'customerId', 'hash', 'subscriptionId', 'api', 'debug', 'page'];
-  const snake = (s) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  const BY_STATUS = {400: 'error.bad_input', 403: 'error.forbidden', 404: 'error.not_found',
+    409: 'error.conflict', 429: 'error.rate_limited'};
 
+  const snake = (s) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  const truthy = (value) => value === true || value === 'true';
   const uuid = () => (crypto.randomUUID ? crypto.randomUUID()
     : ([1e7] + -1e3 + -4e3 + -8e3 + -1e11).replace(/[018]/g, (c) =>
       (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16)));
+  // Sign-in tokens and sessions are keys: never in the console, debug or not.
+  const hidden = (value) => (value && (value.token || value.session)
+    ? Object.assign({}, value, value.token && {token: '…'}, value.session && {session: '…'})
+    : value);
 
+  // -- settings: from the page and the site, each trusted as far as its source
   // The site's own settings on window name who is logged in: they belong to the site's one
   // portal (the first #billflow-embed), never to a [data-billflow] someone else put in the page.
   const settingsOf = (root) => {
     const own = {};
     SETTINGS.forEach((k) => { if (root.dataset[k]) own[snake(k)] = root.dataset[k]; });
     const json = root.querySelector('script[data-billflow-settings]');
-    try { if (json) Object.assign(own, JSON.parse(json.textContent)); } catch (e) { /* ignored */ }
+    try { if (json) Object.assign(own, JSON.parse(json.textContent)); } catch { /* ignored */ }
     if (root !== document.getElementById('billflow-embed')) return own;
     return Object.assign(own, window.servicebotSettings, window.billflowSettings);
   };
   const originOf = (url) => {
-    try { return new URL(url, location.href).origin; } catch (e) { return null; }
+    try { return new URL(url, location.href).origin; } catch { return null; }
   };
   // Identity goes to the script's own origin or the page's; another only when the site's own
   // window.billflowSettings names it (markup in the page, which sanitizers let through, can't).
@@ -55,6 +66,7 @@
       originOf(site) === origin;
   };
 
+  // -- a mount: one portal, all it remembers in `state`
   const mount = (root) => {
     if (root.billflow) return;
     const settings = settingsOf(root);
@@ -66,54 +78,35 @@
       return;
     }
     const identity = settings.email || settings.customer_id || '';
-    const keys = new Map();
-    let messages = {}, config = {}, loaded = {}, stripeInfo = {}, stripe = null, card = null;
-    const truthy = (value) => value === true || value === 'true';
-    let busy = false, previewing = 0, debug = truthy(settings.debug);
-
-    // Email sign-in, for a page that cannot name its visitor: the session a link's token
-    // was exchanged for lives in sessionStorage (this tab only) until it ends.
-    const STORE = `billflow.session:${api}`;
-    const stored = () => {
-      try { return JSON.parse(sessionStorage.getItem(STORE) || 'null'); } catch (e) { return null; }
-    };
-    const remember = (s) => {
-      signedIn = {session: s.session, email: s.email, expires_at: s.expires_at};
-      try { sessionStorage.setItem(STORE, JSON.stringify(signedIn)); } catch (e) { /* private mode */ }
-    };
-    const forget = () => {
-      signedIn = null;
-      try { sessionStorage.removeItem(STORE); } catch (e) { /* private mode */ }
-    };
-    let signedIn = identity ? null : stored(), lapsed = false;
-    if (signedIn && !(signedIn.expires_at * 1000 > Date.now())) { forget(); lapsed = true; }
-
     root.billflow = {reload: () => load()};
     root.innerHTML = '<div class="bf"><div class="bf-body" aria-busy="true"></div>' +
       '<p class="bf-status" role="status" aria-live="polite"></p></div>';
     const frame = root.firstChild, body = frame.firstChild, status = frame.lastChild;
 
-    const log = (...args) => { if (debug) console.log('[billflow]', ...args.map(hidden)); };
-    // Sign-in tokens and sessions are keys: never in the console, debug or not.
-    const hidden = (value) => (value && (value.token || value.session)
-      ? Object.assign({}, value, value.token && {token: '…'}, value.session && {session: '…'})
-      : value);
-    const say = (key, fields) => (messages[key] || '').replace(/\{(\w+)\}/g,
-      (m, name) => (fields && name in fields ? fields[name] : m));
+    const state = {
+      messages: {}, config: {}, loaded: {}, stripeInfo: {}, debug: truthy(settings.debug),
+      busy: false, keys: new Map(),
+      signedIn: null, lapsed: false, arrived: null, refused: null, bar: null,  // email sign-in
+      stripe: null, stripeLoading: null, card: null, paying: null,
+      previewing: 0, timer: null,
+    };
 
-    // -- talking to the server and to the site ------------------------------------------
-    const BY_STATUS = {400: 'error.bad_input', 403: 'error.forbidden', 404: 'error.not_found',
-      409: 'error.conflict', 429: 'error.rate_limited'};
+    // -- words: the server's, in the customer's language
+    const say = (key, fields) => (state.messages[key] || '').replace(/\{(\w+)\}/g,
+      (m, name) => (fields && name in fields ? fields[name] : m));
+    const log = (...args) => { if (state.debug) console.log('[billflow]', ...args.map(hidden)); };
+
+    // -- the API client: who asks and what failed, said one way
     const problem = (code, message, extra) => {
-      const status = (extra && extra.status) || 0;
+      const http = (extra && extra.status) || 0;
       const own = say(`error.${code}`);
       // A text with fields to fill ("between {min} and {max}") is the caller's to fill.
-      const text = (own && !/\{\w+\}/.test(own) && own) || say(BY_STATUS[status] ||
-        (status >= 500 ? 'error.stripe_unavailable' : '')) || say('portal.error.generic');
+      const text = (own && !/\{\w+\}/.test(own) && own) || say(BY_STATUS[http] ||
+        (http >= 500 ? 'error.stripe_unavailable' : '')) || say('portal.error.generic');
       return Object.assign(new Error(message || code), {code, text: text || message}, extra);
     };
 
-    const call = async (method, path, payload, key) => {
+    const headersFor = (payload, key) => {
       const headers = {Accept: 'application/json'};
       if (settings.page) {  // the page's token says who, with which options and limit
         headers['X-Billflow-Page'] = settings.page;
@@ -122,9 +115,14 @@
         if (settings.hash) headers['X-Billflow-Hash'] = settings.hash;
         if (settings.subscription_id) headers['X-Billflow-Subscription'] = settings.subscription_id;
       }
-      if (signedIn) headers['X-Billflow-Session'] = signedIn.session;
+      if (state.signedIn) headers['X-Billflow-Session'] = state.signedIn.session;
       if (payload) headers['Content-Type'] = 'application/json';
       if (key) headers['Idempotency-Key'] = key;
+      return headers;
+    };
+
+    const call = async (method, path, payload, key) => {
+      const headers = headersFor(payload, key);
       log('request', method, api + path, payload || '');
       let res, data = {};
       try {
@@ -132,7 +130,7 @@
       } catch (e) {
         throw problem('network', say('error.network') || e.message, {again: true});
       }
-      try { data = await res.json(); } catch (e) { /* not JSON: handled below */ }
+      try { data = await res.json(); } catch { /* not JSON: handled below */ }
       log('response', res.status, data);
       if (res.ok) return data;
       const error = data.error || {};
@@ -141,10 +139,11 @@
           retry: Number(res.headers.get('Retry-After')) || 0});
     };
 
+    // -- the site's events: a handler may stop a pre_ event, never the portal
     const emit = (event, response) => {
       log('event', event, response);
       const handle = settings.handleResponse;
-      const on = settings.events !== false && config.events !== false;
+      const on = settings.events !== false && state.config.events !== false;
       if (on && typeof handle === 'function') return handle({event, response});
       return undefined;
     };
@@ -154,7 +153,7 @@
       } catch (e) { log('handler failed', event, e); }
     };
 
-    // -- showing -------------------------------------------------------------------------
+    // -- showing: errors by their cause, the rest on the status line
     const announce = (text) => {
       status.textContent = '';
       if (text) setTimeout(() => { status.textContent = text; }, 30);
@@ -183,7 +182,7 @@
     const clearErrors = (node) => { const slot = slotFor(node); if (slot) slot.textContent = ''; };
 
     const setBusy = (on) => {
-      busy = on;
+      state.busy = on;
       body.setAttribute('aria-busy', on ? 'true' : 'false');
       body.querySelectorAll('button').forEach((b) => {
         if (on) { b.dataset.wasDisabled = b.disabled ? '1' : ''; b.disabled = true; }
@@ -195,14 +194,14 @@
     };
 
     const show = (data) => {
-      if (data.messages) messages = data.messages;
-      if (data.currentConfig) config = data.currentConfig;
-      if (data.stripe) stripeInfo = data.stripe;
-      debug = truthy(settings.debug) || config.debug === true;
+      if (data.messages) state.messages = data.messages;
+      if (data.currentConfig) state.config = data.currentConfig;
+      if (data.stripe) state.stripeInfo = data.stripe;
+      state.debug = truthy(settings.debug) || state.config.debug === true;
       if (data.language) frame.lang = data.language;
       if (data.dir) frame.dir = data.dir;
-      if (data.billingData) loaded.billingData = data.billingData;
-      if (card) card.unmount();
+      if (data.billingData) state.loaded.billingData = data.billingData;
+      if (state.card) state.card.unmount();
       whoIsIn();
       body.innerHTML = data.html;
       body.setAttribute('aria-busy', 'false');
@@ -214,23 +213,46 @@
       if (target) target.focus();
     };
 
-    // -- signing in by email ---------------------------------------------------------------
+    const failed = (error) => {
+      body.setAttribute('aria-busy', 'false');
+      const alert = document.createElement('p');
+      alert.className = 'bf-error';
+      alert.setAttribute('role', 'alert');
+      alert.textContent = error.text || error.message;
+      body.replaceChildren(alert);
+      tell('error', {action: 'load', code: error.code, message: alert.textContent});
+    };
+
+    // -- email sign-in, for a page that cannot name its visitor: the session a link's token
+    // was exchanged for lives in sessionStorage (this tab only) until it ends.
+    const STORE = `billflow.session:${api}`;
+    const stored = () => {
+      try { return JSON.parse(sessionStorage.getItem(STORE) || 'null'); } catch { return null; }
+    };
+    const remember = (s) => {
+      state.signedIn = {session: s.session, email: s.email, expires_at: s.expires_at};
+      try { sessionStorage.setItem(STORE, JSON.stringify(state.signedIn)); } catch { /* private mode */ }
+    };
+    const forget = () => {
+      state.signedIn = null;
+      try { sessionStorage.removeItem(STORE); } catch { /* private mode */ }
+    };
+
     // Above the portal of a visitor signed in by email: who they are, and a way out.
-    let bar = null;
     const whoIsIn = () => {
-      if (!signedIn) { if (bar) bar.remove(); bar = null; return; }
-      if (!bar) {
-        bar = document.createElement('div');
-        bar.className = 'bf-signed-in';
-        frame.insertBefore(bar, body);
+      if (!state.signedIn) { if (state.bar) state.bar.remove(); state.bar = null; return; }
+      if (!state.bar) {
+        state.bar = document.createElement('div');
+        state.bar.className = 'bf-signed-in';
+        frame.insertBefore(state.bar, body);
       }
       const who = document.createElement('span');
-      who.textContent = say('signin.signed_in_as', {email: signedIn.email});
+      who.textContent = say('signin.signed_in_as', {email: state.signedIn.email});
       const out = document.createElement('button');
       Object.assign(out, {type: 'button', className: 'bf-button bf-quiet'});
       out.dataset.signOut = '';
       out.textContent = say('signin.sign_out');
-      bar.replaceChildren(who, out);
+      state.bar.replaceChildren(who, out);
     };
 
     // The sign-in link's token, taken out of the address bar so it is not bookmarked,
@@ -240,7 +262,7 @@
       const token = url.searchParams.get('billflow_token');
       if (!token) return null;
       url.searchParams.delete('billflow_token');
-      try { history.replaceState(history.state, '', url.href); } catch (e) { /* sandboxed */ }
+      try { history.replaceState(history.state, '', url.href); } catch { /* sandboxed */ }
       return token;
     };
 
@@ -264,18 +286,17 @@
 
     // True once there is a session to load the portal with. A new link replaces the
     // session the tab had; a refused one leaves it, and says why once the portal shows.
-    let arrived = null, refused = null;
     const signIn = async () => {
-      const token = arrived;
-      let why = lapsed ? {code: 'session_expired'} : null;
-      arrived = null;
-      lapsed = false;
+      const token = state.arrived;
+      let why = state.lapsed ? {code: 'session_expired'} : null;
+      state.arrived = null;
+      state.lapsed = false;
       if (token) {
         try {
           remember(await call('POST', '/api/session', {token}));
           return true;
         } catch (error) {
-          if (signedIn) { refused = error; return true; }
+          if (state.signedIn) { state.refused = error; return true; }
           why = error;
         }
       }
@@ -305,6 +326,14 @@
       }
     };
 
+    const askAgain = (button) => {
+      const form = body.querySelector('[data-sign-in]');
+      const sent = button.closest('[data-sent]');
+      if (sent) sent.hidden = true;
+      if (form) form.hidden = false;
+      if (form && form.elements.email) form.elements.email.focus();
+    };
+
     const signOut = async () => {
       setBusy(true);
       try {
@@ -319,39 +348,36 @@
       if (heading) heading.focus();
     };
 
-    // -- loading -------------------------------------------------------------------------
-    const failed = (error) => {
-      body.setAttribute('aria-busy', 'false');
-      const alert = document.createElement('p');
-      alert.className = 'bf-error';
-      alert.setAttribute('role', 'alert');
-      alert.textContent = error.text || error.message;
-      body.replaceChildren(alert);
-      tell('error', {action: 'load', code: error.code, message: alert.textContent});
+    // -- loading: the site hears its settings, less the keys
+    const shared = () => {
+      const own = Object.assign({}, settings);
+      delete own.hash;
+      delete own.page;
+      delete own.handleResponse;
+      return own;
     };
 
     // `again`: the portal changed under the customer (a payment went through): no events.
     const load = async (again) => {
-      const shared = Object.assign({}, settings);
-      delete shared.hash;
-      delete shared.page;
-      delete shared.handleResponse;
-      if (!again) tell('pre_load', shared);
-      if (!identity && (arrived || !signedIn) && !(await signIn())) return;
+      if (!again) tell('pre_load', shared());
+      if (!identity && (state.arrived || !state.signedIn) && !(await signIn())) return;
       try {
         const data = await call('GET', '/api/portal');
-        loaded = {billingData: data.billingData, productData: data.productData,
+        state.loaded = {billingData: data.billingData, productData: data.productData,
           currentConfig: data.currentConfig};
         show(data);
-        if (refused) announce(say(`error.${refused.code}`) || refused.message);
-        refused = null;
-        if (!again) tell('post_load', loaded);
+        if (state.refused) announce(say(`error.${state.refused.code}`) || state.refused.message);
+        state.refused = null;
+        if (!again) tell('post_load', state.loaded);
       } catch (error) {
         if (error.code === 'session_expired' && !identity) await askEmail(error);
         else failed(error);
       }
     };
 
+    const planOf = (price) => (state.loaded.productData || []).find((p) => p.price_id === price);
+
+    // -- invoices: after the portal, which need not wait for them
     const invoices = async (section, more) => {
       const rows = section.querySelector('[data-rows]');
       const query = new URLSearchParams();
@@ -397,11 +423,16 @@
 
     // The first few invoices show; "more" shows the rest of the page, then asks for the next.
     const folded = (section) => {
-      const hidden = section.dataset.open ? 0 : section.querySelector('[data-rows]').children.length - SHOWN;
-      section.querySelector('[data-more]').hidden = !(hidden > 0 || section.dataset.hasMore);
+      const unseen = section.dataset.open ? 0 : section.querySelector('[data-rows]').children.length - SHOWN;
+      section.querySelector('[data-more]').hidden = !(unseen > 0 || section.dataset.hasMore);
+    };
+    const more = (button) => {
+      const section = button.closest('[data-invoices]');
+      if (section.dataset.open) invoices(section, true);
+      else { section.dataset.open = '1'; folded(section); }
     };
 
-    // -- actions -------------------------------------------------------------------------
+    // -- actions: the server judges, the script sends and shows
     const payloadOf = (action, origin) => {
       const payload = {};
       const scope = origin.closest('[data-sub]');
@@ -422,15 +453,15 @@
     // it is answered for good, so a retry after a lost answer changes nothing twice.
     const keyOf = (action, payload) => {
       const id = action + JSON.stringify(payload);
-      if (!keys.has(id)) keys.set(id, uuid());
-      return [id, keys.get(id)];
+      if (!state.keys.has(id)) state.keys.set(id, uuid());
+      return [id, state.keys.get(id)];
     };
 
     // `quiet`: no pre_ event (an inner step, or one the caller already fired). The success
     // event is the caller's to fire, once any payment the action needs has gone through.
     const act = async (action, payload, origin, quiet) => {
       const [id, key] = keyOf(action, payload);
-      clearTimeout(timer);
+      clearTimeout(state.timer);
       clearErrors(origin);
       try {
         const pre = quiet ? null : emit(PRE[action] || `pre_${action}`, payload);
@@ -442,10 +473,10 @@
       }
       try {
         const data = await call('POST', `/api/actions/${action}`, payload, key);
-        keys.delete(id);
+        state.keys.delete(id);
         return data;
       } catch (error) {
-        if (!error.again) keys.delete(id);
+        if (!error.again) state.keys.delete(id);
         showError(origin, error, action);
         return null;
       }
@@ -472,7 +503,7 @@
     };
 
     const run = async (action, origin) => {
-      if (busy) return;
+      if (state.busy) return;
       setBusy(true);
       try {
         if (action === 'update_payment_method') return await saveCard(origin);
@@ -485,41 +516,24 @@
       return undefined;
     };
 
-    // -- cards and payments (Stripe.js, loaded only when a card form opens) --------------
-    let stripeLoading = null;
+    // -- cards and payments: Stripe.js loads only when a card form opens
     const loadStripe = () => {
-      if (stripe) return Promise.resolve(stripe);
-      if (!stripeInfo.publishable_key) return Promise.reject(problem('card_unavailable'));
-      stripeLoading = stripeLoading || new Promise((resolve, reject) => {
+      if (state.stripe) return Promise.resolve(state.stripe);
+      if (!state.stripeInfo.publishable_key) return Promise.reject(problem('card_unavailable'));
+      state.stripeLoading = state.stripeLoading || new Promise((resolve, reject) => {
         const ready = () => {
-          stripe = window.Stripe(stripeInfo.publishable_key,
+          state.stripe = window.Stripe(state.stripeInfo.publishable_key,
             {locale: (frame.lang || 'auto').replace('zh-Hans', 'zh')});
-          resolve(stripe);
+          resolve(state.stripe);
         };
         if (window.Stripe) { ready(); return; }
         const script = document.createElement('script');
-        script.src = stripeInfo.js_url;
+        script.src = state.stripeInfo.js_url;
         script.onload = ready;
-        script.onerror = () => { stripeLoading = null; reject(problem('network')); };
+        script.onerror = () => { state.stripeLoading = null; reject(problem('network')); };
         document.head.append(script);
       });
-      return stripeLoading;
-    };
-
-    const mountCard = async (dialog) => {
-      const place = dialog.querySelector('[data-card-element]');
-      try {
-        if (!stripe) place.textContent = say('card.loading');
-        await loadStripe();
-        place.textContent = '';
-        card = card || stripe.elements().create('card');
-        card.unmount();
-        card.mount(place);
-        card.focus();
-      } catch (error) {
-        place.textContent = '';
-        showError(dialog.querySelector('form'), error, 'update_payment_method');
-      }
+      return state.stripeLoading;
     };
 
     // Stripe's reason, in the customer's language: the catalog's text for its decline code
@@ -530,40 +544,17 @@
       return Object.assign(problem(error.code || 'generic', error.message), text ? {text} : {});
     };
 
-    const saveCard = async (form) => {
-      try {
-        const pre = emit('pre_update_payment_method', {});
-        if (pre && pre.then) await pre;
-      } catch (e) {
-        showError(form, problem('handler_stopped'), 'update_payment_method');
-        return;
-      }
-      if (!card) return;  // Stripe.js did not load: the dialog says why
-      const setup = await act('setup_payment_method', {}, form, true);
-      if (!setup) return;
-      const result = await stripe.confirmCardSetup(setup.confirmation.client_secret,
-        {payment_method: {card}});
-      if (result.error) {
-        showError(form, stripeError(result.error), 'update_payment_method');
-        return;
-      }
-      const data = await act('update_payment_method',
-        {payment_method: result.setupIntent.payment_method}, form, true);
-      if (data) await finish('update_payment_method', data, form);
-    };
-
     // A payment the customer must confirm: 3-D Secure on the card Stripe holds, or, when
     // that card cannot pay (declined, or none yet), a new card in the payment dialog.
     // The subscription's own dialog names what the payment asks; the portal's is the spare.
-    let paying = null;
     const pay = async (secret, origin, action, response, done) => {
       const scope = origin && origin.closest('[data-sub]');
       try {
         await loadStripe();
-        const found = await stripe.retrievePaymentIntent(secret);
+        const found = await state.stripe.retrievePaymentIntent(secret);
         if (found.error) throw stripeError(found.error);
         const intent = found.paymentIntent;
-        paying = {secret, action: action || 'payment', response, done,
+        state.paying = {secret, action: action || 'payment', response, done,
           sub: scope && scope.dataset.sub};
         if (intent.status === 'succeeded') return paid();
         if (intent.status === 'requires_payment_method') {
@@ -573,7 +564,7 @@
           return mountCard(dialog);
         }
         announce(say('card.authenticating'));
-        const result = await stripe.confirmCardPayment(secret);
+        const result = await state.stripe.confirmCardPayment(secret);
         if (result.error) { announce(''); throw stripeError(result.error); }
         await paid();
       } catch (error) {
@@ -581,22 +572,16 @@
       }
       return undefined;
     };
-
-    const payWithCard = async (form) => {
-      const result = await stripe.confirmCardPayment(paying.secret, {payment_method: {card}});
-      if (result.error) {
-        showError(form, stripeError(result.error), 'payment');
-        return;
-      }
-      form.closest('dialog').close();
-      await paid();
+    const payNow = (button) => {
+      setBusy(true);
+      pay(button.dataset.pay, button).finally(() => setBusy(false));
     };
 
     // Paid: the server makes a card checkout saved the customer's default where they have
     // none, and answers with the portal as it now is (what a reload would have asked for).
     const paid = async () => {
-      const {action, response, done, sub} = paying;
-      paying = null;
+      const {action, response, done, sub} = state.paying;
+      state.paying = null;
       await settle(sub);
       if (response) tell(EVENT[action] || action, response);
       announce(done || say(DONE[action]));
@@ -612,7 +597,7 @@
       }
     };
 
-    // -- dialogs, previews and the other controls -----------------------------------------
+    // -- dialogs: each opens as new
     const openDialog = (dialog, opener) => {
       if (!dialog) return;
       const form = dialog.querySelector('form');
@@ -632,15 +617,59 @@
       if (name === 'card') mountCard(dialog);
     };
 
-    // A preview shows what is chosen now, or nothing: one still on its way for an earlier
-    // choice is dropped when it lands.
-    const forgetPreview = (form) => {
-      clearTimeout(timer);
-      previewing += 1;
-      const out = form.querySelector('[data-preview-out]');
-      if (out) { out.textContent = ''; out.setAttribute('aria-busy', 'false'); }
+    // The card and payment dialogs: one card field for both.
+    const mountCard = async (dialog) => {
+      const place = dialog.querySelector('[data-card-element]');
+      try {
+        if (!state.stripe) place.textContent = say('card.loading');
+        await loadStripe();
+        place.textContent = '';
+        state.card = state.card || state.stripe.elements().create('card');
+        state.card.unmount();
+        state.card.mount(place);
+        state.card.focus();
+      } catch (error) {
+        place.textContent = '';
+        showError(dialog.querySelector('form'), error, 'update_payment_method');
+      }
     };
 
+    // The card dialog.
+    const saveCard = async (form) => {
+      try {
+        const pre = emit('pre_update_payment_method', {});
+        if (pre && pre.then) await pre;
+      } catch {
+        showError(form, problem('handler_stopped'), 'update_payment_method');
+        return;
+      }
+      if (!state.card) return;  // Stripe.js did not load: the dialog says why
+      const setup = await act('setup_payment_method', {}, form, true);
+      if (!setup) return;
+      const result = await state.stripe.confirmCardSetup(setup.confirmation.client_secret,
+        {payment_method: {card: state.card}});
+      if (result.error) {
+        showError(form, stripeError(result.error), 'update_payment_method');
+        return;
+      }
+      const data = await act('update_payment_method',
+        {payment_method: result.setupIntent.payment_method}, form, true);
+      if (data) await finish('update_payment_method', data, form);
+    };
+
+    // The payment dialog.
+    const payWithCard = async (form) => {
+      const result = await state.stripe.confirmCardPayment(state.paying.secret,
+        {payment_method: {card: state.card}});
+      if (result.error) {
+        showError(form, stripeError(result.error), 'payment');
+        return;
+      }
+      form.closest('dialog').close();
+      await paid();
+    };
+
+    // The plan dialogs: no hidden plan stays chosen.
     const switchInterval = (form) => {
       const chosen = form.querySelector('[data-switch] input:checked');
       if (!chosen) return;
@@ -652,6 +681,34 @@
           forgetPreview(form);
         }
       });
+    };
+
+    // The cancel dialog.
+    const showOffers = (form, reason) => {
+      form.querySelectorAll('[data-offer]').forEach((offer) => {
+        offer.hidden = !offer.dataset.offer.split(' ').includes(reason);
+      });
+    };
+
+    // The quantity dialog: a step is typed, as by hand.
+    const step = (button) => {
+      const input = button.parentNode.querySelector('input');
+      if (button.dataset.step > 0) input.stepUp(); else input.stepDown();
+      input.dispatchEvent(new Event('input', {bubbles: true}));
+    };
+
+    // -- previews
+    // A preview shows what is chosen now, or nothing: one still on its way for an earlier
+    // choice is dropped when it lands.
+    const forgetPreview = (form) => {
+      clearTimeout(state.timer);
+      state.previewing += 1;
+      const out = form.querySelector('[data-preview-out]');
+      if (out) { out.textContent = ''; out.setAttribute('aria-busy', 'false'); }
+    };
+
+    const previewSoon = (form, field, delay) => {
+      state.timer = setTimeout(() => preview(form, field), delay);
     };
 
     // A quantity the field's bounds refuse is said at once, with the bounds; no preview.
@@ -668,110 +725,102 @@
         return;
       }
       if (field.value === field.dataset.initial) return;
-      timer = setTimeout(() => preview(form, field), 250);
+      previewSoon(form, field, 250);
     };
 
-    let timer = null;
     const preview = async (form, field) => {
       const out = form.querySelector('[data-preview-out]');
       const payload = {subscription: form.closest('[data-sub]').dataset.sub};
       const value = field.name === 'quantity' ? Number(field.value) : field.value;
       payload[field.name] = value;
-      const mine = ++previewing;
+      const mine = ++state.previewing;
       out.setAttribute('aria-busy', 'true');
       out.textContent = say('preview.loading');
       try {
         const data = await call('POST', '/api/preview', payload);
-        if (mine === previewing) out.innerHTML = data.html;
+        if (mine === state.previewing) out.innerHTML = data.html;
       } catch (error) {
-        if (mine === previewing) { out.textContent = ''; showError(form, error, 'preview'); }
+        if (mine === state.previewing) { out.textContent = ''; showError(form, error, 'preview'); }
       }
       out.setAttribute('aria-busy', 'false');
     };
 
-    const planOf = (price) => (loaded.productData || []).find((p) => p.price_id === price);
+    // -- events: on the container, so new HTML needs no wiring
+    const go = (button) => {
+      const menu = button.parentNode.querySelector('select');
+      const [kind, name] = menu.value.split(':');
+      if (kind === 'open') open(name, button);
+      else if (kind === 'run') run(name, button);
+    };
 
-    root.addEventListener('click', (event) => {
+    const onClick = (event) => {
       const button = event.target.closest('button');
       if (!button || !root.contains(button)) return;
       if (button.matches('[data-close]')) { button.closest('dialog').close(); return; }
-      if (busy) { event.preventDefault(); return; }
+      if (state.busy) { event.preventDefault(); return; }
       const d = button.dataset;
-      if (d.signOut !== undefined) {
-        signOut();
-      } else if (d.signInAgain !== undefined) {
-        const form = body.querySelector('[data-sign-in]');
-        const sent = button.closest('[data-sent]');
-        if (sent) sent.hidden = true;
-        if (form) form.hidden = false;
-        if (form && form.elements.email) form.elements.email.focus();
-      } else if (d.step) {
-        const input = button.parentNode.querySelector('input');
-        if (d.step > 0) input.stepUp(); else input.stepDown();
-        input.dispatchEvent(new Event('input', {bubbles: true}));
-      } else if (d.more !== undefined) {
-        const section = button.closest('[data-invoices]');
-        if (section.dataset.open) invoices(section, true);
-        else { section.dataset.open = '1'; folded(section); }
-      } else if (d.go !== undefined) {
-        const menu = button.parentNode.querySelector('select');
-        const [kind, name] = menu.value.split(':');
-        if (kind === 'open') open(name, button);
-        else if (kind === 'run') run(name, button);
-      } else if (d.open) {
-        open(d.open, button);
-      } else if (d.run) {
-        run(d.run, button);
-      } else if (d.pay) {
-        setBusy(true);
-        pay(d.pay, button).finally(() => setBusy(false));
-      }
-    });
+      if (d.signOut !== undefined) signOut();
+      else if (d.signInAgain !== undefined) askAgain(button);
+      else if (d.step) step(button);
+      else if (d.more !== undefined) more(button);
+      else if (d.go !== undefined) go(button);
+      else if (d.open) open(d.open, button);
+      else if (d.run) run(d.run, button);
+      else if (d.pay) payNow(button);
+    };
 
-    root.addEventListener('submit', (event) => {
+    const onSubmit = (event) => {
       const form = event.target;
-      if (form.hasAttribute('data-sign-in')) { event.preventDefault(); if (!busy) askLink(form); return; }
+      if (form.hasAttribute('data-sign-in')) { event.preventDefault(); if (!state.busy) askLink(form); return; }
       if (!form.dataset.action) return;
       event.preventDefault();
       run(form.dataset.action, form);
-    });
+    };
 
-    root.addEventListener('change', (event) => {
+    const onChange = (event) => {
       const field = event.target, form = field.form;
       if (!form) return;
       if (field.name === 'interval') switchInterval(form);
       if (field.name === 'price') tell('select_plan', {price_id: field.value, plan: planOf(field.value)});
-      if (field.name === 'reason') {
-        form.querySelectorAll('[data-offer]').forEach((offer) => {
-          offer.hidden = !offer.dataset.offer.split(' ').includes(field.value);
-        });
-      }
+      if (field.name === 'reason') showOffers(form, field.value);
       if (form.hasAttribute('data-preview') && field.name === 'price') {
         forgetPreview(form);
-        timer = setTimeout(() => preview(form, field), 0);
+        previewSoon(form, field, 0);
       }
-    });
+    };
 
     // Each keystroke in a quantity: the preview of the number before it is no longer true.
-    root.addEventListener('input', (event) => {
+    const onInput = (event) => {
       const field = event.target, form = field.form;
       if (form && form.hasAttribute('data-preview') && field.name === 'quantity') {
         quantityChanged(form, field);
       }
-    });
+    };
 
-    root.addEventListener('close', (event) => {
+    const onClose = (event) => {
       const dialog = event.target;
       if (dialog.opener && dialog.opener.isConnected) dialog.opener.focus();
-    }, true);
+    };
 
+    // -- starting
+    state.signedIn = identity ? null : stored();
+    if (state.signedIn && !(state.signedIn.expires_at * 1000 > Date.now())) {
+      forget();
+      state.lapsed = true;
+    }
+    root.addEventListener('click', onClick);
+    root.addEventListener('submit', onSubmit);
+    root.addEventListener('change', onChange);
+    root.addEventListener('input', onInput);
+    root.addEventListener('close', onClose, true);
     // Before anything else, even the site's first event: the link's token leaves the
     // address bar (and so history, bookmarks and any Referer) as soon as the script runs.
-    arrived = takeToken();
-    if (identity) arrived = null;  // the site already says who this is
+    state.arrived = takeToken();
+    if (identity) state.arrived = null;  // the site already says who this is
     load();
   };
 
+  // -- every portal in the page, and their stylesheet
   const start = () => {
     document.querySelectorAll('#billflow-embed, [data-billflow]').forEach(mount);
     if (!document.querySelector('link[data-billflow-css]') && HERE) {
