@@ -6,25 +6,6 @@
 (() => {
   'use strict';
 
-  // -- the actions by name, kept together: the one place the script tells them apart
-  // The events of hosted Billflow; an action not named here is announced under its own name.
-  const EVENT = {subscribe: 'create_subscription'};
-  const PRE = {subscribe: 'pre_subscribe'};
-  // What the page says once each action is done (the catalog's keys).
-  const DONE = {
-    change_plan: 'plans.done', change_quantity: 'quantity.done', cancel: 'cancel.done',
-    undo_cancel: 'undo_cancel.done', undo_downgrade: 'undo_downgrade.done',
-    accept_retention_offer: 'offer.done', resubscribe: 'resubscribe.done',
-    apply_coupon: 'coupon.applied', subscribe: 'subscribe.done', pause: 'pause.done',
-    resume: 'resume.done', update_payment_method: 'card.saved', payment: 'payment.succeeded',
-  };
-  // What each action sends, read from the form (or the dialog) it starts from.
-  const FIELDS = {
-    change_plan: ['price'], change_quantity: ['quantity'], cancel: ['reason', 'comment'],
-    accept_retention_offer: ['reason'], resubscribe: ['price', 'coupon'],
-    apply_coupon: ['coupon'], subscribe: ['price', 'coupon'], pause: ['resumes_at'],
-  };
-
   const me = document.currentScript;
   const HERE = me && me.src ? me.src.replace(/\/embed\.js([?#].*)?$/, '') : '';
   const SHOWN = 6;  // invoices shown before "more" (keep in step with portal.css)
@@ -84,7 +65,8 @@
     const frame = root.firstChild, body = frame.firstChild, status = frame.lastChild;
 
     const state = {
-      messages: {}, config: {}, loaded: {}, stripeInfo: {}, debug: truthy(settings.debug),
+      messages: {}, actions: {}, config: {}, loaded: {}, stripeInfo: {},
+      debug: truthy(settings.debug),
       busy: false, keys: new Map(),
       signedIn: null, lapsed: false, arrived: null, refused: null, bar: null,  // email sign-in
       stripe: null, stripeLoading: null, card: null, paying: null,
@@ -95,6 +77,12 @@
     const say = (key, fields) => (state.messages[key] || '').replace(/\{(\w+)\}/g,
       (m, name) => (fields && name in fields ? fields[name] : m));
     const log = (...args) => { if (state.debug) console.log('[billflow]', ...args.map(hidden)); };
+    // Each action as the server's action table describes it (sent with every page): the
+    // fields its form sends, its events, and what to say once it is done.
+    const spec = (action) => state.actions[action] ||
+      {fields: [], pre_event: `pre_${action}`, event: action, done: null};
+    const doneText = (action) => (action === 'payment' ? say('payment.succeeded')
+      : say(spec(action).done || ''));
 
     // -- the API client: who asks and what failed, said one way
     const problem = (code, message, extra) => {
@@ -195,6 +183,7 @@
 
     const show = (data) => {
       if (data.messages) state.messages = data.messages;
+      if (data.actions) state.actions = data.actions;
       if (data.currentConfig) state.config = data.currentConfig;
       if (data.stripe) state.stripeInfo = data.stripe;
       state.debug = truthy(settings.debug) || state.config.debug === true;
@@ -438,7 +427,7 @@
       const scope = origin.closest('[data-sub]');
       if (scope && action !== 'subscribe') payload.subscription = scope.dataset.sub;
       const form = origin.closest('form');
-      (FIELDS[action] || []).forEach((name) => {
+      spec(action).fields.filter((name) => name !== 'subscription').forEach((name) => {
         const field = form && form.elements[name];
         if (!field || !field.value) return;
         const input = field.type ? field : null;
@@ -464,7 +453,7 @@
       clearTimeout(state.timer);
       clearErrors(origin);
       try {
-        const pre = quiet ? null : emit(PRE[action] || `pre_${action}`, payload);
+        const pre = quiet ? null : emit(spec(action).pre_event, payload);
         if (pre && pre.then) await pre;
       } catch (e) {
         log('stopped by the site', action, e);
@@ -493,8 +482,8 @@
       focusOn(sub);
       const confirmation = data.confirmation;
       if (!confirmation || confirmation.kind !== 'payment') {
-        tell(EVENT[action] || action, data.response);
-        announce(data.done || say(DONE[action]));
+        tell(spec(action).event, data.response);
+        announce(data.done || doneText(action));
         return;
       }
       const made = data.response && data.response.object === 'subscription' && data.response.id;
@@ -583,8 +572,8 @@
       const {action, response, done, sub} = state.paying;
       state.paying = null;
       await settle(sub);
-      if (response) tell(EVENT[action] || action, response);
-      announce(done || say(DONE[action]));
+      if (response) tell(spec(action).event, response);
+      announce(done || doneText(action));
     };
 
     const settle = async (sub) => {
