@@ -55,7 +55,7 @@ _DEMO_EXPOSES = (
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from .sandbox import Sandbox
+    from billflow_sandbox import Sandbox
 
     if _exposure_refused("sandbox", args, _SANDBOX_EXPOSES):
         return 2

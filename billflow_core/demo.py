@@ -137,7 +137,7 @@ def start_demo(
 
 
 def _sandbox(host: str) -> Any:
-    from .sandbox import Sandbox
+    from billflow_sandbox import Sandbox
 
     sandbox = Sandbox(host, 0)
     sandbox.start()
@@ -147,7 +147,7 @@ def _sandbox(host: str) -> Any:
 
 def _mailbox(host: str, on_mail: Callable[[Any], None] | None) -> Any:
     """The sandbox's SMTP server, or None without aiosmtpd (`billflow[demo]`)."""
-    from .sandbox.mailbox import Mailbox, MailboxUnavailable
+    from billflow_sandbox.mailbox import Mailbox, MailboxUnavailable
 
     try:
         return Mailbox(host, 0, on_mail=on_mail).start()

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.test import Client
 
-from billflow_core.sandbox.seed import DEMO_EMAIL, DEMO_SERVICE
+from billflow_sandbox.seed import DEMO_EMAIL, DEMO_SERVICE
 from billflow_wagtail.blocks import BillingPortalBlock
 from billflow_wagtail.models import BillflowSettings
 from testsite.models import ContentPage

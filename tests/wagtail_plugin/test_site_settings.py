@@ -10,7 +10,7 @@ from django.test import Client
 from wagtail.models import Site
 
 from billflow_core import user_hash
-from billflow_core.sandbox.seed import DEMO_EMAIL
+from billflow_sandbox.seed import DEMO_EMAIL
 from billflow_wagtail.models import BillflowSettings
 
 from .conftest import SECRET

@@ -22,7 +22,7 @@ def page_for(sandbox: Sandbox, method: str, path: str) -> Response:
     if method != "GET":
         return Response(405, b"Method not allowed", {"Content-Type": "text/plain"})
     if path in ("/v3", "/v3/", "/v3/stripe.js", "/stripe.js"):
-        script = resources.files("billflow_core.sandbox").joinpath("static/stripe.js").read_bytes()
+        script = resources.files("billflow_sandbox").joinpath("static/stripe.js").read_bytes()
         return Response(
             200,
             script,

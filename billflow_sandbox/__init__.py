@@ -2,7 +2,7 @@
 
 stripe-python talks to it as it talks to Stripe::
 
-    from billflow_core.sandbox import Sandbox
+    from billflow_sandbox import Sandbox
 
     with Sandbox() as sb:
         client = sb.client()          # a stripe.StripeClient pointed at the sandbox
