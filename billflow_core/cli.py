@@ -203,7 +203,7 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .demo import PAUSE_PAGE, DemoError, start_demo
+    from billflow_demo.site import PAUSE_PAGE, DemoError, start_demo
 
     if _exposure_refused("demo", args, _DEMO_EXPOSES):
         return 2

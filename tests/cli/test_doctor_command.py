@@ -11,7 +11,7 @@ from pathlib import Path
 
 import stripe
 
-from billflow_core.demo import DEMO_OPTIONS
+from billflow_demo.site import DEMO_OPTIONS
 from billflow_sandbox import Sandbox
 from billflow_sandbox.seed import DEMO_SERVICE
 
