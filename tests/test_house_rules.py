@@ -2,8 +2,8 @@
 that own them.
 
 They run in the test suite so that the one test command the README gives checks them too:
-the architecture contracts (import-linter), lint and formatting (ruff) and strict typing of
-the core (mypy).
+the architecture contracts (import-linter), lint and formatting (ruff), strict typing of
+the core (mypy) and a sandbox without import cycles (grimp).
 """
 
 from __future__ import annotations
@@ -47,3 +47,18 @@ def test_code_is_formatted() -> None:
 def test_core_is_strictly_typed() -> None:
     result = _run("mypy")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_sandbox_has_no_import_cycles() -> None:
+    """No module of the sandbox imports, however indirectly, a module that imports it: each
+    builds only on the ones below it. Imports inside functions and for type checking count."""
+    import grimp  # import-linter's graph, installed with it by `.[dev]`
+
+    graph = grimp.build_graph("billflow_sandbox", cache_dir=None)
+    cycles = set()
+    for module in sorted(graph.modules):
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            if graph.chain_exists(imported, module):
+                chain = graph.find_shortest_chain(imported, module)
+                cycles.add(" -> ".join((module, *chain)))
+    assert not cycles, "import cycles in the sandbox:\n" + "\n".join(sorted(cycles))
