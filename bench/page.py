@@ -19,8 +19,8 @@ from importlib import resources
 
 from playwright.sync_api import sync_playwright
 
-from billflow_core.demo import start_demo
 from billflow_core.web.api import STATIC_FILES
+from billflow_demo.site import start_demo
 
 # The portal's body once the state has loaded, with an action a customer can press.
 USABLE = ".bf-body[aria-busy='false'] button:not([disabled])"

@@ -15,7 +15,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
 
 def _measure(name: str, seconds: float, call: Callable[[int], object]) -> None:

@@ -1,7 +1,7 @@
 """Billflow: a self-hosted customer portal for Stripe subscriptions.
 
 The framework-free core. Plugins for Wagtail, Flask and no-code builders sit on top of it;
-`billflow_core.sandbox` is a Stripe-compatible test double for offline tests and demos.
+`billflow_sandbox` is a Stripe-compatible test double for offline tests and demos.
 """
 
 from __future__ import annotations

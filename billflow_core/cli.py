@@ -1,113 +1,87 @@
-"""The `billflow` command."""
+"""The `billflow` command.
+
+Its own subcommands are `hash` and `doctor`; others come from the `billflow.commands` entry
+point group, each a callable that adds its subparser, so the core never imports what they
+run. Billflow's distribution plugs in `sandbox` (from `billflow_sandbox`) and `demo` (from
+`billflow_demo`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import getpass
-import ipaddress
 import os
-import signal
+import re
 import sys
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from importlib import metadata
 from types import MappingProxyType
-from typing import Any
 
 from . import __version__
 
-DEFAULT_SANDBOX_PORT = 12111
+COMMANDS_GROUP = "billflow.commands"
+
+# The commands Billflow plugs in itself, in the order `billflow --help` lists them, before
+# its own; a command another distribution plugs in comes after these, by name.
+_FIRST = ("sandbox", "demo")
 
 
-def _is_loopback(host: str) -> bool:
-    """Whether `host` is only reachable from this machine: 127.0.0.0/8, ::1 or localhost."""
-    if host.lower() == "localhost":
-        return True
+def _plugged_commands() -> list[metadata.EntryPoint]:
+    found = {ep.name: ep for ep in metadata.entry_points(group=COMMANDS_GROUP)}
+    first = [found.pop(name) for name in _FIRST if name in found]
+    return first + [found[name] for name in sorted(found)]
+
+
+def _add_plugged(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    entry_point: metadata.EntryPoint,
+) -> None:
+    """Add the subcommand `entry_point` names; one whose code cannot be imported (an extra
+    not installed) is still listed, and says what to install when run."""
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        add_command = entry_point.load()
+    except ImportError as error:
+        refusal = _unavailable(entry_point, error)
+        unavailable = commands.add_parser(entry_point.name, help=refusal, add_help=False)
+        unavailable.set_defaults(run=lambda _: _refuse(entry_point.name, refusal), loose=True)
+        return
+    add_command(commands)
 
 
-def _exposure_refused(command: str, args: argparse.Namespace, what: str) -> bool:
-    """Say why `--host` beyond loopback needs `--expose-test-data`; True when refused."""
-    if _is_loopback(args.host):
-        return False
-    if args.expose_test_data:
-        print(f"billflow {command}: listening on {args.host}: {what}", file=sys.stderr)
-        return False
-    print(
-        f"billflow {command}: --host {args.host} is not a loopback address, so {what}. "
-        "Pass --expose-test-data to listen there anyway.",
-        file=sys.stderr,
-    )
-    return True
+def _unavailable(entry_point: metadata.EntryPoint, error: ImportError) -> str:
+    """What to install for a command whose code failed to import with `error`, in a
+    sentence: the extra the entry point names, or the one that requires the missing module."""
+    extra = entry_point.extras[0] if entry_point.extras else _extra_with(error.name)
+    if extra is not None:
+        return f"needs the '{extra}' extra: pip install 'billflow[{extra}]'"
+    return f"cannot be loaded ({error}): reinstall Billflow"
 
 
-_SANDBOX_EXPOSES = (
-    "anyone who can reach it can read and change every object in the sandbox with its "
-    "printed secret key"
-)
-_DEMO_EXPOSES = (
-    "anyone who can reach it can open any customer's portal with ?as=, read the sign-in "
-    "emails at /mail and use the Stripe sandbox behind it"
-)
-
-
-def _sandbox(args: argparse.Namespace) -> int:
-    from .sandbox import Sandbox
-
-    if _exposure_refused("sandbox", args, _SANDBOX_EXPOSES):
-        return 2
-    sandbox = Sandbox(
-        args.host,
-        args.port,
-        state_file=args.state,
-        secret_key=os.environ.get("BILLFLOW_SANDBOX_SECRET_KEY", "sk_test_billflow_sandbox"),
-        publishable_key=os.environ.get(
-            "BILLFLOW_SANDBOX_PUBLISHABLE_KEY", "pk_test_billflow_sandbox"
-        ),
-    )
+def _extra_with(module: str | None) -> str | None:
+    """The extra of Billflow's that installs `module`, if one does (never `dev` or `all`)."""
+    if not module:
+        return None
+    wanted = _normal(module.partition(".")[0])
     try:
-        sandbox.start()
-    except OSError as error:
-        print(
-            f"billflow sandbox: cannot listen on {args.host}:{args.port}: {error.strerror}",
-            file=sys.stderr,
-        )
-        return 1
-    fresh = not sandbox.state.objects
-    if args.seed and fresh:
-        sandbox.seed(args.seed)
-    url = sandbox.url
-    print(f"Billflow Stripe sandbox listening on {url}")
-    print(f"  secret key       {sandbox.secret_key}")
-    print(f"  publishable key  {sandbox.publishable_key}")
-    print(f"  Stripe.js        {url}/v3/")
-    if args.state:
-        print(f"  state file       {args.state}" + ("" if fresh else " (loaded)"))
-    if args.seed and not fresh:
-        print(f"  seed '{args.seed}' skipped: the state file already holds objects")
-    print()
-    print("  import stripe")
-    print(f'  client = stripe.StripeClient("{sandbox.secret_key}",')
-    print(f'                               base_addresses={{"api": "{url}"}})')
-    print()
-    _serve_until_stopped(sandbox.stop)
-    return 0
+        requirements = metadata.requires("billflow") or []
+    except metadata.PackageNotFoundError:
+        return None
+    for requirement in requirements:
+        name = re.match(r"[A-Za-z0-9._-]+", requirement)
+        extra = re.search(r"""extra\s*==\s*["']([^"']+)["']""", requirement)
+        if name and extra and _normal(name[0]) == wanted and extra[1] not in ("dev", "all"):
+            return extra[1]
+    return None
 
 
-def _serve_until_stopped(stop: Callable[[], None]) -> None:
-    """Wait for Ctrl+C or SIGTERM, then `stop` what was started."""
-    print("Press Ctrl+C to stop.", flush=True)
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    try:
-        stopped.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop()
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _refuse(command: str, refusal: str) -> int:
+    print(f"billflow {command}: {refusal}", file=sys.stderr)
+    return 1
 
 
 def _secret_key() -> str:
@@ -202,43 +176,6 @@ def _doctor(args: argparse.Namespace) -> int:
     return 1 if any(f.level == "problem" for f in findings) else 0
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from .demo import PAUSE_PAGE, DemoError, start_demo
-
-    if _exposure_refused("demo", args, _DEMO_EXPOSES):
-        return 2
-    site: list[str] = []
-
-    def on_mail(mail: Any) -> None:  # the message's link is for the mailbox page, not a log
-        to = ", ".join(mail.recipients)
-        print(f"  mail             to {to}: {mail.subject!r}, at {site[0]}/mail", flush=True)
-
-    try:
-        demo = start_demo(args.host, args.port, environ=os.environ, on_mail=on_mail)
-    except DemoError as error:
-        print(f"billflow demo: {error}", file=sys.stderr)
-        return 1
-    site.append(demo.url)
-    where = "the built-in Stripe sandbox" if demo.sandbox else "your Stripe test account"
-    print(f"Billflow demo: open {demo.url}/ in a browser", flush=True)
-    print(f"  signed in as     {demo.customer_email} (add ?as=someone@example.com to switch)")
-    if demo.portal.settings.email_sign_in:
-        print(f"  email sign-in    {demo.url}/billing (a page with no login: sign in by email)")
-    if demo.mailbox is not None:
-        print(f"  mailbox          {demo.url}/mail (the sign-in emails, from an SMTP server on "
-              f"{demo.mailbox.host}:{demo.mailbox.port})")  # fmt: skip
-    elif not demo.portal.settings.email_sign_in:
-        print("  email sign-in    pip install 'billflow[demo]' to try it (needs aiosmtpd)")
-    print(f"  pausing          {demo.url}{PAUSE_PAGE} (a pause instead of cancelling)")
-    print(f"  portal API       {demo.url}/billflow/api/openapi.json (its OpenAPI document)")
-    print(f"  Stripe           {where}" + (f" at {demo.sandbox.url}" if demo.sandbox else ""))
-    print("  test cards       4242 4242 4242 4242 (works), 4000 0000 0000 0002 (declined),")
-    print("                   4000 0027 6000 3184 (asks for authentication)")
-    print()
-    _serve_until_stopped(demo.stop)
-    return 0
-
-
 def _positive(text: str) -> int:
     """A number of seconds above zero. argparse names a type's own ValueError after the
     function ("invalid _positive value"), so every refusal here is a sentence of its own."""
@@ -260,57 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"billflow {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sandbox = commands.add_parser(
-        "sandbox",
-        help="run the Stripe-compatible sandbox for offline tests and demos",
-        description="Serve a stateful, Stripe-compatible API on loopback. stripe-python "
-        "talks to it with StripeClient(key, base_addresses={'api': URL}).",
-    )
-    sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    sandbox.add_argument(
-        "--port",
-        type=int,
-        default=DEFAULT_SANDBOX_PORT,
-        help=f"port (default {DEFAULT_SANDBOX_PORT}; 0 picks a free one)",
-    )
-    sandbox.add_argument(
-        "--seed",
-        choices=("demo", "empty"),
-        default=None,
-        help="create a catalog at start (skipped when --state already has one)",
-    )
-    sandbox.add_argument(
-        "--state",
-        metavar="FILE",
-        default=None,
-        help="load state from FILE if it exists, and save every change to it",
-    )
-    sandbox.add_argument(
-        "--expose-test-data",
-        action="store_true",
-        help="allow a --host beyond loopback, where anyone who reaches it reads and "
-        "changes the sandbox's data",
-    )
-    sandbox.set_defaults(run=_sandbox)
-
-    demo = commands.add_parser(
-        "demo",
-        help="run the portal on a sample site, with the sandbox behind it",
-        description="Start the Stripe sandbox with a demo account and a sample site with the "
-        "portal embedded for its signed-in customer. With BILLFLOW_STRIPE_API_KEY set to a "
-        "test key (sk_test_...), use that Stripe account instead; live keys are refused.",
-    )
-    demo.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    demo.add_argument(
-        "--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)"
-    )
-    demo.add_argument(
-        "--expose-test-data",
-        action="store_true",
-        help="allow a --host beyond loopback, where anyone who reaches it opens any "
-        "customer's portal (?as=), reads the sign-in emails (/mail) and uses the sandbox",
-    )
-    demo.set_defaults(run=_demo)
+    for entry_point in _plugged_commands():
+        _add_plugged(commands, entry_point)
 
     hashing = commands.add_parser(
         "hash",
@@ -348,7 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `billflow`; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not getattr(args, "loose", False):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     code: int = args.run(args)
     return code
 

@@ -3,7 +3,8 @@ that own them.
 
 They run in the test suite so that the one test command the README gives checks them too:
 the architecture contracts (import-linter), lint and formatting (ruff), strict typing of
-the core (mypy) and lint of the browser scripts (eslint, pinned in package.json).
+the core (mypy), no import cycle in any package (grimp) and lint of the browser scripts
+(eslint, pinned in package.json).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,3 +87,46 @@ def test_browser_scripts_pass_eslint() -> None:
         timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+PACKAGES = [
+    "billflow_core",
+    "billflow_sandbox",
+    "billflow_demo",
+    "billflow_wagtail",
+    "billflow_flask",
+]
+
+
+def import_cycles(package: str) -> list[str]:
+    """Each import in `package` of a module that imports, however indirectly, the module
+    it is in, as the chain back. Imports inside functions count (they run, later); those
+    under `TYPE_CHECKING` do not (they never run), so a module may name a type of the
+    layer above it."""
+    graph = grimp.build_graph(package, cache_dir=None, exclude_type_checking_imports=True)
+    cycles = set()
+    for module in sorted(graph.modules):
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            if imported in graph.modules and graph.chain_exists(imported, module):
+                chain = graph.find_shortest_chain(imported, module) or ()
+                cycles.add(" -> ".join((module, *chain)))
+    return sorted(cycles)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_package_has_an_import_cycle(package: str) -> None:
+    assert import_cycles(package) == []
+
+
+def test_the_cycle_finder_finds_a_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check above could pass by finding nothing at all: here it must find one."""
+    made = tmp_path / "cyclic_example"
+    made.mkdir()
+    (made / "__init__.py").write_text("")
+    (made / "a.py").write_text("from . import b\n")
+    (made / "b.py").write_text("def late():\n    from . import a\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert import_cycles("cyclic_example") == [
+        "cyclic_example.a -> cyclic_example.b -> cyclic_example.a",
+        "cyclic_example.b -> cyclic_example.a -> cyclic_example.b",
+    ]

@@ -75,7 +75,7 @@ def signed_in_email() -> str | None:
 
 def _sandbox_config() -> dict[str, Any]:
     """The built-in Stripe sandbox with the demo account, when no Stripe key is set."""
-    from billflow_core.sandbox import Sandbox
+    from billflow_sandbox import Sandbox
 
     sandbox = Sandbox("127.0.0.1", 0)
     sandbox.start()

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
 # Flags that keep a headless Chromium from reaching for the network on its own (updates,
 # sync, QUIC probes) on machines that have none, and let it run as root in containers.

@@ -18,12 +18,12 @@ from markupsafe import escape
 
 from billflow_core import user_hash
 from billflow_core.portal import Portal
-from billflow_core.sandbox import Sandbox
-from billflow_core.sandbox.seed import DEMO_EMAIL
 from billflow_core.settings import PortalSettings
 from billflow_core.web import PortalAPI, make_wsgi_app
 from billflow_core.web.embed import embed_snippet, settings_json
 from billflow_core.web.serve import ThreadingWSGIServer, start_server
+from billflow_sandbox import Sandbox
+from billflow_sandbox.seed import DEMO_EMAIL
 
 SECRET = "browser-test-secret-0123456789"
 

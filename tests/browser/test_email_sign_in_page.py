@@ -13,9 +13,9 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from billflow_core.demo import Demo, start_demo
-from billflow_core.sandbox.mailbox import Mail
 from billflow_core.signin import MemorySignInStore
+from billflow_demo.site import Demo, start_demo
+from billflow_sandbox.mailbox import Mail
 
 ADA = "ada@example.com"
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from billflow_core.sandbox import Sandbox
-from billflow_core.sandbox.seed import DEMO_EMAIL
 from billflow_core.web.serve import start_server
+from billflow_sandbox import Sandbox
+from billflow_sandbox.seed import DEMO_EMAIL
 from flask_site import flask_login_app
 
 

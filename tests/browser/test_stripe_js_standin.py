@@ -20,7 +20,7 @@ import pytest
 import stripe
 from playwright.sync_api import Page, expect
 
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
 # What a portal script does with Stripe.js: mount the card Element, show its change errors,
 # confirm on submit. The result is kept on `window` for exact assertions on its shape.

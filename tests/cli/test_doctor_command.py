@@ -11,9 +11,9 @@ from pathlib import Path
 
 import stripe
 
-from billflow_core.demo import DEMO_OPTIONS
-from billflow_core.sandbox import Sandbox
-from billflow_core.sandbox.seed import DEMO_SERVICE
+from billflow_demo.site import DEMO_OPTIONS
+from billflow_sandbox import Sandbox
+from billflow_sandbox.seed import DEMO_SERVICE
 
 BILLFLOW = Path(sys.executable).parent / "billflow"
 SECRET = "a site's secret key, long enough"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import stripe
 
-from billflow_core.sandbox.seed import DEMO_EMAIL, DEMO_SERVICE
+from billflow_sandbox.seed import DEMO_EMAIL, DEMO_SERVICE
 
 BILLFLOW = Path(sys.executable).parent / "billflow"
 

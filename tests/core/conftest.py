@@ -13,8 +13,8 @@ import pytest
 from billflow_core.actions.context import ActionContext
 from billflow_core.catalog import build_catalog
 from billflow_core.gateway import StripeGateway
-from billflow_core.sandbox import Sandbox
 from billflow_core.settings import PortalSettings
+from billflow_sandbox import Sandbox
 
 _HERE = str(Path(__file__).parent)
 if _HERE not in sys.path:

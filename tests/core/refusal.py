@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from billflow_core.errors import BillflowError
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
 
 def assert_refused(

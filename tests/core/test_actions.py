@@ -15,7 +15,7 @@ from billflow_core.actions.context import ActionContext
 from billflow_core.actions.plans import change_plan, change_quantity
 from billflow_core.errors import BadInput, Conflict, Forbidden, NotFound
 from billflow_core.gateway import StripeGateway
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
 
 def test_a_plan_change_swaps_the_price_on_the_same_item_and_invoices_the_difference(

@@ -12,12 +12,12 @@ from refusal import assert_refused
 from billflow_core import user_hash
 from billflow_core.errors import BadInput
 from billflow_core.portal import Portal
-from billflow_core.sandbox import Sandbox
-from billflow_core.sandbox.seed import DEMO_EMAIL
 from billflow_core.settings import PortalSettings
 from billflow_core.web.render import PageRenderer
 from billflow_core.web.serialize import state_json
 from billflow_core.web.speech import Speech
+from billflow_sandbox import Sandbox
+from billflow_sandbox.seed import DEMO_EMAIL
 
 SECRET = "currency-test-secret-0123456789"
 

@@ -13,8 +13,8 @@ from refusal import assert_refused
 from billflow_core import user_hash
 from billflow_core.errors import Conflict
 from billflow_core.portal import Portal, Visitor
-from billflow_core.sandbox import Sandbox
 from billflow_core.settings import PortalSettings
+from billflow_sandbox import Sandbox
 
 SECRET = "customer-lookup-secret-0123456789"
 BOB = "bob@example.com"

@@ -17,10 +17,10 @@ from billflow_core.actions.pausing import pause, resume
 from billflow_core.catalog import CatalogCache
 from billflow_core.errors import BadInput, Conflict, Forbidden
 from billflow_core.gateway import StripeGateway
-from billflow_core.sandbox import Sandbox
-from billflow_core.sandbox.seed import DEMO_EMAIL
 from billflow_core.settings import PortalSettings
 from billflow_core.state import load_state
+from billflow_sandbox import Sandbox
+from billflow_sandbox.seed import DEMO_EMAIL
 
 DAY = 86400
 

@@ -13,9 +13,9 @@ from refusal import assert_refused
 from billflow_core import user_hash
 from billflow_core.errors import Conflict, StripeUnavailable
 from billflow_core.portal import Portal, Visitor
-from billflow_core.sandbox import Sandbox
-from billflow_core.sandbox.seed import DEMO_EMAIL
 from billflow_core.settings import PortalSettings
+from billflow_sandbox import Sandbox
+from billflow_sandbox.seed import DEMO_EMAIL
 
 SECRET = "downgrade-test-secret-0123456789"
 HOUR = 3600

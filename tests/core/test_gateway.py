@@ -17,7 +17,7 @@ from billflow_core.errors import (
     StripeUnavailable,
 )
 from billflow_core.gateway import StripeGateway, is_live_key
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
 
 @pytest.fixture

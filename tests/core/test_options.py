@@ -16,9 +16,9 @@ from refusal import assert_refused
 from billflow_core import expiring_hash, user_hash
 from billflow_core.errors import BadInput, Conflict, Forbidden
 from billflow_core.portal import Portal, Visitor
-from billflow_core.sandbox import Sandbox
-from billflow_core.sandbox.seed import DEMO_EMAIL, DEMO_SERVICE
 from billflow_core.settings import PortalSettings, RetentionOffer
+from billflow_sandbox import Sandbox
+from billflow_sandbox.seed import DEMO_EMAIL, DEMO_SERVICE
 
 SECRET = "options-test-secret-0123456789"
 DAY = 86400

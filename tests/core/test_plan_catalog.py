@@ -10,9 +10,9 @@ import stripe
 
 from billflow_core.catalog import CatalogCache, QuantityRule, build_catalog
 from billflow_core.gateway import StripeGateway
-from billflow_core.sandbox import Sandbox
-from billflow_core.sandbox.seed import DEMO_SERVICE
 from billflow_core.settings import PortalSettings
+from billflow_sandbox import Sandbox
+from billflow_sandbox.seed import DEMO_SERVICE
 
 UNIT = "licence"
 

@@ -14,9 +14,9 @@ from refusal import assert_refused
 from billflow_core import user_hash
 from billflow_core.errors import BadInput, Conflict, Forbidden, NotFound, StripeUnavailable
 from billflow_core.portal import Portal, Visitor
-from billflow_core.sandbox import Sandbox, sign
-from billflow_core.sandbox.seed import DEMO_EMAIL
 from billflow_core.settings import PortalSettings, RetentionOffer, SettingsError
+from billflow_sandbox import Sandbox, sign
+from billflow_sandbox.seed import DEMO_EMAIL
 
 SECRET = "portal-test-secret-0123456789"
 

@@ -13,7 +13,7 @@ from billflow_core.actions.comebacks import resubscribe
 from billflow_core.actions.context import ActionContext
 from billflow_core.errors import BadInput, Conflict, Forbidden
 from billflow_core.gateway import StripeGateway
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
 
 def _ended(client: stripe.StripeClient, demo: dict[str, Any], which: int = 0) -> str:

@@ -15,10 +15,10 @@ from billflow_core.catalog import CatalogCache, OfferTerms
 from billflow_core.errors import BadInput, Conflict, Forbidden
 from billflow_core.gateway import StripeGateway
 from billflow_core.rules import retention_offer_for
-from billflow_core.sandbox import Sandbox
-from billflow_core.sandbox.seed import DEMO_EMAIL
 from billflow_core.settings import PortalSettings, RetentionOffer
 from billflow_core.state import load_state
+from billflow_sandbox import Sandbox
+from billflow_sandbox.seed import DEMO_EMAIL
 
 OFFER = {"retention_offer": RetentionOffer("STAY50", ("too_expensive",))}
 

@@ -11,10 +11,10 @@ import pytest
 from billflow_core import expiring_hash, user_hash
 from billflow_core.errors import Forbidden
 from billflow_core.portal import Portal
-from billflow_core.sandbox import Sandbox
-from billflow_core.sandbox.seed import DEMO_EMAIL
 from billflow_core.settings import PortalSettings, SettingsError
 from billflow_core.signin import SignIn
+from billflow_sandbox import Sandbox
+from billflow_sandbox.seed import DEMO_EMAIL
 
 OLD = "the-old-secret-key-0123456789"
 NEW = "the-new-secret-key-0123456789"

@@ -17,9 +17,9 @@ from billflow_core.catalog import CatalogCache
 from billflow_core.errors import BadInput
 from billflow_core.gateway import StripeGateway
 from billflow_core.promotions import PromotionCodeCache
-from billflow_core.sandbox import Sandbox, sign
 from billflow_core.settings import PortalSettings, RetentionOffer
 from billflow_core.webhooks import StripeWebhooks
+from billflow_sandbox import Sandbox, sign
 
 SECRET = "whsec_" + "s" * 32
 

@@ -18,9 +18,9 @@ from billflow_core.catalog import build_catalog
 from billflow_core.errors import BadInput, Conflict, Forbidden, NotFound
 from billflow_core.gateway import StripeGateway
 from billflow_core.portal import Portal
-from billflow_core.sandbox import Sandbox
-from billflow_core.sandbox.seed import DEMO_EMAIL, DEMO_SERVICE
 from billflow_core.settings import PortalSettings
+from billflow_sandbox import Sandbox
+from billflow_sandbox.seed import DEMO_EMAIL, DEMO_SERVICE
 
 SECRET = "subscribe-test-secret-0123456789"
 

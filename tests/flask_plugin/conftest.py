@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Flask, redirect, render_template_string, request, session, url_for
 
-from billflow_core.sandbox import Sandbox
 from billflow_flask import Billflow
+from billflow_sandbox import Sandbox
 
 SECRET = "flask-test-secret-0123456789"
 

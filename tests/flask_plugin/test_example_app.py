@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "flask_app"
 

@@ -17,12 +17,12 @@ from flask.testing import FlaskClient
 from billflow_core import user_hash, verify_hash
 from billflow_core.errors import Forbidden
 from billflow_core.pages import PageGrant, open_page
-from billflow_core.sandbox import Sandbox
-from billflow_core.sandbox.mailbox import Mailbox
-from billflow_core.sandbox.seed import DEMO_EMAIL
-from billflow_core.sandbox.webhooks import sign
 from billflow_flask import Billflow, BillflowConfigError
 from billflow_flask.extension import BillflowState
+from billflow_sandbox import Sandbox
+from billflow_sandbox.mailbox import Mailbox
+from billflow_sandbox.seed import DEMO_EMAIL
+from billflow_sandbox.webhooks import sign
 from flask_site import SECRET, config_for, flask_login_app, session_app
 
 

@@ -7,9 +7,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from billflow_core.sandbox import Sandbox
-from billflow_core.sandbox.seed import DEMO_EMAIL
 from billflow_flask import Billflow, BillflowConfigError
+from billflow_sandbox import Sandbox
+from billflow_sandbox.seed import DEMO_EMAIL
 
 from .flask_site import config_for, session_app
 

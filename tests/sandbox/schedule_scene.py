@@ -12,7 +12,7 @@ import pytest
 import stripe
 from scenes import DAY, JAN_1, customer_on_clock, price
 
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
 FEB_1 = JAN_1 + 31 * DAY
 MAR_1 = FEB_1 + 28 * DAY

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import stripe
 
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
 JAN_1 = 1767225600  # 2026-01-01T00:00:00Z
 HOUR = 3600

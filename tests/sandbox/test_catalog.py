@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import stripe
 
-from billflow_core.sandbox import Sandbox
-from billflow_core.sandbox.context import Context
-from billflow_core.sandbox.errors import StripeError
-from billflow_core.sandbox.resources.catalog import create_product
+from billflow_sandbox import Sandbox
+from billflow_sandbox.context import Context
+from billflow_sandbox.errors import StripeError
+from billflow_sandbox.resources.catalog import create_product
 
 MONTHLY = {"interval": "month"}
 

@@ -13,7 +13,7 @@ import pytest
 import stripe
 from webhook_receiver import Receiver
 
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
 JAN_1 = 1767225600  # 2026-01-01T00:00:00Z
 HOUR = 3600

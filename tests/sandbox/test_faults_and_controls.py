@@ -12,7 +12,7 @@ import pytest
 import requests
 import stripe
 
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
 
 def timed(action: Callable[[], object]) -> float:

@@ -16,7 +16,7 @@ import pytest
 import stripe
 from shape_compare import shape_differences
 
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
 JSON = dict[str, Any]
 

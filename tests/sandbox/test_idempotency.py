@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import stripe
 
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
 
 def replayed(obj: stripe.StripeObject) -> bool:

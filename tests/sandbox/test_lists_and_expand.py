@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import stripe
 
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
 
 def ids(objects: list[Any]) -> list[str]:

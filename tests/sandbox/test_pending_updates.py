@@ -20,7 +20,7 @@ import stripe
 from scenes import DAY, HOUR, JAN_1, customer_on_clock, price
 from shape_compare import shape_differences
 
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
 FEB_1 = JAN_1 + 31 * DAY
 MID_JAN = JAN_1 + 10 * DAY

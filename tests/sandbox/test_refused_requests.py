@@ -10,7 +10,7 @@ import pytest
 import stripe
 from scenes import DAY, JAN_1, customer_on_clock, price
 
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
 
 def _paying_subscription(client: stripe.StripeClient) -> tuple[stripe.Subscription, str]:
@@ -159,11 +159,11 @@ def test_a_refusal_after_the_handler_began_leaves_nothing_behind(
 def test_any_handler_that_fails_after_writing_is_undone_but_card_errors_keep_the_attempt() -> None:
     """The undo is the API's, not each handler's: a handler that writes and then refuses
     leaves nothing, while a 402 keeps what it wrote, as Stripe keeps a failed attempt."""
-    from billflow_core.sandbox.api import Api
-    from billflow_core.sandbox.controls import Controls
-    from billflow_core.sandbox.errors import StripeError, card_declined
-    from billflow_core.sandbox.routing import Routes
-    from billflow_core.sandbox.state import State
+    from billflow_sandbox.api import Api
+    from billflow_sandbox.controls import Controls
+    from billflow_sandbox.errors import StripeError, card_declined
+    from billflow_sandbox.routing import Routes
+    from billflow_sandbox.state import State
 
     routes = Routes()
 

@@ -9,9 +9,9 @@ import socket
 import pytest
 import stripe
 
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
-LOGGER = "billflow_core.sandbox.server"
+LOGGER = "billflow_sandbox.server"
 
 
 def test_request_log_lines_leave_out_query_strings(

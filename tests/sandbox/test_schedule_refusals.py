@@ -13,7 +13,7 @@ import stripe
 from scenes import DAY, JAN_1, customer_on_clock, price
 from schedule_scene import FEB_1, MAR_1, Scene, make_scene, refused
 
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
 
 @pytest.fixture

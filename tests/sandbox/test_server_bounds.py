@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
 IDLE = 60  # idle connections opened
 CAP = 8

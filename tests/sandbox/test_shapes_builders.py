@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from shape_compare import shape_differences
 
-from billflow_core.sandbox import shapes
+from billflow_sandbox import shapes
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 MONTH = 31 * 86_400

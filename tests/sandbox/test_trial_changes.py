@@ -7,7 +7,7 @@ import pytest
 import stripe
 from scenes import DAY, JAN_1, customer_on_clock, price
 
-from billflow_core.sandbox import Sandbox
+from billflow_sandbox import Sandbox
 
 
 def _trialing(client: stripe.StripeClient, card: str = "pm_card_visa") -> stripe.Subscription:

@@ -12,8 +12,8 @@ import pytest
 import stripe
 from webhook_receiver import Receiver
 
-from billflow_core.sandbox import Sandbox
-from billflow_core.sandbox.webhooks import DeliveryRecord
+from billflow_sandbox import Sandbox
+from billflow_sandbox.webhooks import DeliveryRecord
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:

@@ -11,9 +11,9 @@ from typing import Any
 import requests
 
 from billflow_core.portal import Portal
-from billflow_core.sandbox import Sandbox
-from billflow_core.sandbox.seed import DEMO_EMAIL
 from billflow_core.web import embed_snippet
+from billflow_sandbox import Sandbox
+from billflow_sandbox.seed import DEMO_EMAIL
 
 SECRET = "attacked-site-secret-0123456789"
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from billflow_core.portal import Portal
-from billflow_core.sandbox import Sandbox
 from billflow_core.settings import PortalSettings
 from billflow_core.web import PortalAPI, make_wsgi_app
 from billflow_core.web.serve import ThreadingWSGIServer, start_server
+from billflow_sandbox import Sandbox
 
 _HERE = str(Path(__file__).parent)
 if _HERE not in sys.path:

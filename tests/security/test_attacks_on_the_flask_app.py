@@ -14,8 +14,8 @@ import requests
 from flask import Flask
 from werkzeug.serving import make_server
 
-from billflow_core.sandbox import Sandbox
-from billflow_core.sandbox.seed import DEMO_EMAIL
+from billflow_sandbox import Sandbox
+from billflow_sandbox.seed import DEMO_EMAIL
 from flask_site import flask_login_app, session_app
 
 

@@ -14,7 +14,7 @@ from attack_site import SECRET, Target
 
 from billflow_core import user_hash
 from billflow_core.pages import PageGrant, sign_page
-from billflow_core.sandbox.seed import DEMO_EMAIL
+from billflow_sandbox.seed import DEMO_EMAIL
 
 Start = Callable[..., Target]
 

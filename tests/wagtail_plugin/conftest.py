@@ -12,8 +12,8 @@ from django.test import Client
 from wagtail.models import Page, Site
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
-from billflow_core.sandbox import Sandbox
-from billflow_core.sandbox.seed import DEMO_EMAIL
+from billflow_sandbox import Sandbox
+from billflow_sandbox.seed import DEMO_EMAIL
 from testsite.models import ContentPage
 
 SECRET = "wagtail-test-secret-0123456789"

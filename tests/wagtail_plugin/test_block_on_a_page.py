@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from wagtail.models import Site
 from wagtail.test.utils.form_data import nested_form_data, streamfield
 
-from billflow_core.sandbox.seed import DEMO_EMAIL, DEMO_SERVICE
+from billflow_sandbox.seed import DEMO_EMAIL, DEMO_SERVICE
 from billflow_wagtail.blocks import BillingPortalBlock
 from billflow_wagtail.models import BillflowSettings
 from testsite.models import ContentPage

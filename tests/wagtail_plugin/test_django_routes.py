@@ -13,10 +13,10 @@ from django.test import Client
 from wagtail.blocks import StructValue
 
 from billflow_core import user_hash
-from billflow_core.sandbox import Sandbox
-from billflow_core.sandbox.seed import DEMO_EMAIL
-from billflow_core.sandbox.webhooks import sign
 from billflow_core.web.http import MAX_BODY
+from billflow_sandbox import Sandbox
+from billflow_sandbox.seed import DEMO_EMAIL
+from billflow_sandbox.webhooks import sign
 from billflow_wagtail.blocks import BillingPortalBlock
 from billflow_wagtail.checks import check_settings
 from billflow_wagtail.rendering import NO_REQUEST

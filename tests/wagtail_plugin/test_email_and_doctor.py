@@ -8,8 +8,8 @@ from typing import Any
 
 from django.test import Client
 
-from billflow_core.sandbox.mailbox import Mailbox
-from billflow_core.sandbox.seed import DEMO_EMAIL
+from billflow_sandbox.mailbox import Mailbox
+from billflow_sandbox.seed import DEMO_EMAIL
 from billflow_wagtail.models import BillflowSettings
 from billflow_wagtail.portals import portal_for_site
 

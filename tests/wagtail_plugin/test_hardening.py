@@ -16,8 +16,8 @@ from django.test import Client
 from wagtail.models import Site
 
 from billflow_core import user_hash
-from billflow_core.sandbox import Sandbox
-from billflow_core.sandbox.seed import DEMO_EMAIL
+from billflow_sandbox import Sandbox
+from billflow_sandbox.seed import DEMO_EMAIL
 from billflow_wagtail.models import BillflowSettings
 from billflow_wagtail.portals import portal_for_site
 from testsite.models import ContentPage

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from wagtail.models import Site
 
 from billflow_core import user_hash
-from billflow_core.sandbox.seed import DEMO_EMAIL
+from billflow_sandbox.seed import DEMO_EMAIL
 from billflow_wagtail.models import BillflowSettings
 from billflow_wagtail.portals import portal_for_request
 

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.test import Client
 
 from billflow_core import user_hash
-from billflow_core.sandbox.seed import DEMO_EMAIL
+from billflow_sandbox.seed import DEMO_EMAIL
 from billflow_wagtail.checks import check_settings
 
 from .conftest import SECRET

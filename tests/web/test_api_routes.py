@@ -10,8 +10,8 @@ from typing import Any
 
 import requests
 
-from billflow_core.sandbox import sign
-from billflow_core.sandbox.seed import DEMO_EMAIL
+from billflow_sandbox import sign
+from billflow_sandbox.seed import DEMO_EMAIL
 
 
 def test_the_portal_answers_with_billing_and_product_data(serve: Callable[..., Any]) -> None:

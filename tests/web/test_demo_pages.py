@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from billflow_core.demo import Demo, start_demo
+from billflow_demo.site import Demo, start_demo
 
 
 @pytest.fixture

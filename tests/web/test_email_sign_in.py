@@ -14,9 +14,9 @@ import pytest
 import requests
 
 from billflow_core.portal import Portal
-from billflow_core.sandbox.mailbox import Mailbox
-from billflow_core.sandbox.seed import DEMO_EMAIL
 from billflow_core.settings import PortalSettings
+from billflow_sandbox.mailbox import Mailbox
+from billflow_sandbox.seed import DEMO_EMAIL
 
 from .conftest import SECRET, LiveAPI
 

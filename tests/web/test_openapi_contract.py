@@ -22,12 +22,12 @@ from hypothesis import reject
 from schemathesis import Case
 
 from billflow_core.actions import ACTIONS
-from billflow_core.sandbox import sign
-from billflow_core.sandbox.seed import DEMO_EMAIL
 from billflow_core.settings import RetentionOffer
 from billflow_core.web.api import _ROUTES, DEFAULT_PREFIX, STATIC_FILES
 from billflow_core.web.http import MAX_BODY
 from billflow_core.web.openapi import openapi_document
+from billflow_sandbox import sign
+from billflow_sandbox.seed import DEMO_EMAIL
 
 from .conftest import LiveAPI
 

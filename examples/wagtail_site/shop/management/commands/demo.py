@@ -111,7 +111,7 @@ def _sandbox(port: int) -> Any:
     """The sandbox with the demo account, and the settings that point the site at it: its
     keys, and a webhook endpoint at the site, so catalog changes reach the portal at once
     (and the site's own system check has no webhook secret to miss)."""
-    from billflow_core.sandbox import Sandbox
+    from billflow_sandbox import Sandbox
 
     sandbox = Sandbox(HOST, 0)
     sandbox.start()

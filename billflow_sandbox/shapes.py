@@ -1,6 +1,6 @@
 """Stripe API objects as plain dicts, in the shape of the current API.
 
-Callers write `from billflow_core.sandbox import shapes` and `shapes.customer(...)`. Every
+Callers write `from billflow_sandbox import shapes` and `shapes.customer(...)`. Every
 builder takes keyword-only arguments, returns a fresh dict with exactly the fields Stripe
 returns by default (includable fields such as `invoice.payments` are the server's business),
 and never keeps a reference to a mutable argument. The builders live in themed modules:

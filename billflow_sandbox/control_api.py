@@ -11,12 +11,31 @@ Each needs the sandbox's secret key, like the API.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from .api import Response, _api_key
+from .api import Api, Response, _api_key
 
-if TYPE_CHECKING:
-    from .server import Sandbox
+
+class Controlled(Protocol):
+    """What the controls work on: the running `Sandbox`, which imports this module."""
+
+    api: Api
+    secret_key: str
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def latency(self) -> float: ...
+
+    @latency.setter
+    def latency(self, seconds: float) -> None: ...
+
+    def fault(self, pattern: str, kind: str, *, times: int = 1, seconds: float = 0.0) -> None: ...
+
+    def counts(self) -> dict[str, int]: ...
+
+    def reset(self, *, state: bool = False) -> None: ...
 
 
 def _answer(status: int, body: Any) -> Response:
@@ -24,7 +43,7 @@ def _answer(status: int, body: Any) -> Response:
 
 
 def handle_control(
-    sandbox: Sandbox, method: str, path: str, body: bytes, headers: dict[str, str]
+    sandbox: Controlled, method: str, path: str, body: bytes, headers: dict[str, str]
 ) -> Response:
     if path.startswith("/_sandbox/authenticate/"):
         return sandbox.api.handle(method, path, "", body, headers, sandbox.url)

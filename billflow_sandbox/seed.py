@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .server import Sandbox
+    import stripe
 
 JSON = dict[str, Any]
 
@@ -22,19 +22,19 @@ _TIERS = (
 )
 
 
-def seed(sandbox: Sandbox, name: str) -> JSON:
-    """Create the catalog called `name` ("demo" or "empty"); returns the ids it made."""
+def seed(client: stripe.StripeClient, name: str) -> JSON:
+    """Create the catalog called `name` ("demo" or "empty") through `client`, a client of the
+    sandbox with retries off; returns the ids it made."""
     if name == "empty":
         return {}
     if name != "demo":
         raise ValueError(f"unknown seed {name!r}: choose 'demo' or 'empty'")
-    return _demo(sandbox)
+    return _demo(client)
 
 
-def _demo(sandbox: Sandbox) -> JSON:
+def _demo(client: stripe.StripeClient) -> JSON:
     """One service in three tiers (monthly and yearly), a seat-based product with quantity
     changes on, a coupon with a promotion code, and a customer with a year of history."""
-    client = sandbox.client(max_network_retries=0)
     v1 = client.v1
     ids: JSON = {"service": DEMO_SERVICE, "prices": {}, "products": {}}
     for position, (tier, monthly, yearly, description) in enumerate(_TIERS):

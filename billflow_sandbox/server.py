@@ -88,7 +88,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.command, parts.path, parts.query, body, dict(self.headers.items()), sandbox.url
             )
         else:
-            response = page_for(sandbox, self.command, parts.path)
+            response = page_for(sandbox.state, self.command, parts.path)
         if response.delay:
             time.sleep(response.delay)
         if response.drop:
@@ -330,7 +330,7 @@ class Sandbox:
         """Create a named catalog through the API itself; returns the ids it made."""
         from .seed import seed
 
-        return seed(self, name)
+        return seed(self.client(max_network_retries=0), name)
 
     def _control(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> Response:
         from .control_api import handle_control

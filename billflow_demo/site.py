@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from .doctor import NEEDED_EVENTS
-from .gateway import is_live_key
-from .portal import Portal
-from .web.framing import with_frame_ancestors
+from billflow_core.doctor import NEEDED_EVENTS
+from billflow_core.gateway import is_live_key
+from billflow_core.portal import Portal
+from billflow_core.web.framing import with_frame_ancestors
 
 __all__ = ["DEMO_OPTIONS", "PAUSE_PAGE", "Demo", "DemoError", "start_demo"]
 
@@ -83,8 +83,8 @@ def start_demo(
     """Start the sandbox (unless a Stripe test key is given), its mail server (unless
     `BILLFLOW_SMTP_HOST` is set, or aiosmtpd is not installed) and the sample site.
     `on_mail` hears of each message the mail server takes."""
-    from .web import PortalAPI, make_wsgi_app
-    from .web.serve import start_server
+    from billflow_core.web import PortalAPI, make_wsgi_app
+    from billflow_core.web.serve import start_server
 
     api_key = environ.get("BILLFLOW_STRIPE_API_KEY") or environ.get("STRIPE_API_KEY")
     if api_key and is_live_key(api_key):
@@ -137,7 +137,7 @@ def start_demo(
 
 
 def _sandbox(host: str) -> Any:
-    from .sandbox import Sandbox
+    from billflow_sandbox import Sandbox
 
     sandbox = Sandbox(host, 0)
     sandbox.start()
@@ -147,7 +147,7 @@ def _sandbox(host: str) -> Any:
 
 def _mailbox(host: str, on_mail: Callable[[Any], None] | None) -> Any:
     """The sandbox's SMTP server, or None without aiosmtpd (`billflow[demo]`)."""
-    from .sandbox.mailbox import Mailbox, MailboxUnavailable
+    from billflow_sandbox.mailbox import Mailbox, MailboxUnavailable
 
     try:
         return Mailbox(host, 0, on_mail=on_mail).start()
@@ -164,7 +164,7 @@ def _site(portal: Portal, default_email: str, mailbox: Any) -> Any:
     """The sample site: an account page for its signed-in customer (chosen by `?as=`, a
     stand-in for the site's own login), a billing page for visitors it does not know (email
     sign-in), and the mailbox of the demo's mail server."""
-    from .web.embed import embed_snippet
+    from billflow_core.web.embed import embed_snippet
 
     sign_in = portal.settings.email_sign_in
 

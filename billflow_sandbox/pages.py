@@ -12,17 +12,18 @@ from .api import Response
 from .resources.catalog import is_zero_decimal
 
 if TYPE_CHECKING:
-    from .server import Sandbox
+    from .state import State
 
 _INVOICE = re.compile(r"^/invoices/(?P<id>in_[A-Za-z0-9]+)(?P<pdf>/pdf)?$")
 
 
-def page_for(sandbox: Sandbox, method: str, path: str) -> Response:
-    """Answer a non-API GET: the Stripe.js stand-in or an invoice's page or PDF."""
+def page_for(state: State, method: str, path: str) -> Response:
+    """Answer a non-API GET from the sandbox whose objects are `state`: the Stripe.js
+    stand-in or an invoice's page or PDF."""
     if method != "GET":
         return Response(405, b"Method not allowed", {"Content-Type": "text/plain"})
     if path in ("/v3", "/v3/", "/v3/stripe.js", "/stripe.js"):
-        script = resources.files("billflow_core.sandbox").joinpath("static/stripe.js").read_bytes()
+        script = resources.files("billflow_sandbox").joinpath("static/stripe.js").read_bytes()
         return Response(
             200,
             script,
@@ -30,8 +31,8 @@ def page_for(sandbox: Sandbox, method: str, path: str) -> Response:
         )
     found = _INVOICE.match(path)
     if found:
-        with sandbox.state.lock:
-            invoice = sandbox.state.find("invoice", found["id"])
+        with state.lock:
+            invoice = state.find("invoice", found["id"])
             invoice = dict(invoice) if invoice else None
         if invoice is None:
             return Response(404, b"No such invoice", {"Content-Type": "text/plain"})

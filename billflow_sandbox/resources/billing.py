@@ -12,6 +12,7 @@ from ..state import random_token
 from .charges import Charge, charge_of_item, pending_items
 from .coupons import coupon_amount, discount_amount, in_effect, spend_once_discounts
 from .intents import attempt, new_payment_intent
+from .settlement import INVOICE_PAID, UPDATE_PAID
 
 JSON = dict[str, Any]
 
@@ -270,6 +271,7 @@ def mark_paid(ctx: Context, invoice: JSON, intent: JSON | None = None) -> None:
     ctx.emit("invoice.payment_succeeded", invoice)
 
 
+@INVOICE_PAID.handle
 def invoice_paid(ctx: Context, invoice: JSON, intent: JSON | None) -> None:
     """A payment succeeded: the invoice is paid and its subscription, if it waited on this
     payment, becomes active or takes the pending update the invoice was for."""
@@ -285,10 +287,7 @@ def invoice_paid(ctx: Context, invoice: JSON, intent: JSON | None) -> None:
         )
         ctx.emit("customer.subscription.updated", sub, {"status": before["status"]})
     if sub is not None and sub["pending_update"] is not None:
-        # Imported here: pending updates build on this module's invoices.
-        from .pending_updates import apply_paid_update
-
-        apply_paid_update(ctx, sub, invoice)
+        UPDATE_PAID.call(ctx, sub, invoice)  # pending updates build on this module's invoices
 
 
 def _save_default_card(ctx: Context, sub: JSON, pm_id: str) -> None:

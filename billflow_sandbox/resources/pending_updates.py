@@ -20,6 +20,7 @@ from ..errors import StripeError, not_implemented
 from ..render import render
 from .lifecycle import PENDING_UPDATE_EXPIRES_AFTER, emit_updated, items_of
 from .listing import merge_metadata
+from .settlement import UPDATE_PAID
 from .update_plans import Plan, new_item, period_once_applied
 
 JSON = dict[str, Any]
@@ -124,6 +125,7 @@ def _would_be_items(
 _APPLIED_FIELDS = ("price", "plan", "quantity", "current_period_start", "current_period_end")
 
 
+@UPDATE_PAID.handle
 def apply_paid_update(ctx: Context, sub: JSON, invoice: JSON) -> None:
     """`invoice` is paid: if the subscription's pending update waited on it, the change takes
     effect now, as `pending_update` showed it."""

@@ -15,6 +15,7 @@ from ..routing import Routes
 from ..state import random_token
 from .listing import merge_metadata
 from .payments import attach, card_of, resolve
+from .settlement import INVOICE_PAID
 from .testcards import BY_ID, TestCard
 
 JSON = dict[str, Any]
@@ -222,9 +223,7 @@ def _payment_succeeded(ctx: Context, intent: JSON) -> None:
     ctx.emit("payment_intent.succeeded", intent)
     invoice_id = ctx.state.secret(intent["id"]).get("invoice")
     if invoice_id:
-        from .billing import invoice_paid
-
-        invoice_paid(ctx, ctx.state.get("invoice", invoice_id), intent)
+        INVOICE_PAID.call(ctx, ctx.state.get("invoice", invoice_id), intent)
 
 
 @ROUTES.route("GET", "/v1/payment_intents/{id}", sp.PaymentIntentRetrieveParams, publishable=True)
