@@ -25,11 +25,11 @@ from typing import Any
 import requests
 
 from billflow_core import user_hash
-from billflow_core.catalog import CatalogCache
-from billflow_core.gateway import StripeGateway
+from billflow_core.billing.catalog import CatalogCache
+from billflow_core.billing.state import load_state
 from billflow_core.portal import Portal
 from billflow_core.settings import PortalSettings, RetentionOffer
-from billflow_core.state import load_state
+from billflow_core.stripe.gateway import StripeGateway
 from billflow_core.web import PortalAPI, Request
 from billflow_sandbox import Sandbox
 from billflow_sandbox.seed import DEMO_EMAIL

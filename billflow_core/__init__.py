@@ -18,7 +18,7 @@ from .errors import (
     RateLimited,
     StripeUnavailable,
 )
-from .hashing import expiring_hash, hash_problem, user_hash, verify_hash
+from .identity.hashing import expiring_hash, hash_problem, user_hash, verify_hash
 from .settings import PortalSettings, RetentionOffer, SettingsError
 
 __version__ = "0.1.0"

@@ -94,7 +94,7 @@ def _secret_key() -> str:
 
 
 def _hash(args: argparse.Namespace) -> int:
-    from .hashing import expiring_hash, hash_problem, user_hash
+    from .identity.hashing import expiring_hash, hash_problem, user_hash
     from .settings import PortalSettings, SettingsError
 
     secret = _secret_key()
@@ -135,7 +135,7 @@ def _hash_refusal(secret: str, identity: str) -> str | None:
     """Why no hash should be made or checked for `identity` with `secret`, or None. A
     hash made with a secret the portal refuses, or for an identity no page can pass,
     would only fail later, at a customer's page."""
-    from .hashing import user_hash
+    from .identity.hashing import user_hash
     from .portal import check_secret_key
     from .settings import SettingsError
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .catalog import (
+from .billing.catalog import (
     QUANTITY_ENABLED_KEY,
     QUANTITY_MAX_KEY,
     QUANTITY_MIN_KEY,
@@ -17,9 +17,9 @@ from .catalog import (
     build_catalog,
 )
 from .errors import BillflowError, StripeUnavailable
-from .gateway import StripeGateway
 from .portal import Portal
 from .settings import PortalSettings, SettingsError
+from .stripe.gateway import StripeGateway
 from .web.api import DEFAULT_PREFIX
 
 __all__ = ["NEEDED_EVENTS", "Finding", "check_config", "quiet_stripe_logs", "run_checks"]
@@ -94,7 +94,7 @@ def quiet_stripe_logs() -> Iterator[None]:
     """Keep the gateway's log lines ("Stripe cannot be reached at ...") off a terminal
     while the doctor runs: each failure they report is a finding already, in a sentence
     that says what to do, and saying it twice in two forms only confuses."""
-    logger = logging.getLogger("billflow_core.gateway")
+    logger = logging.getLogger("billflow_core.stripe.gateway")
     was = logger.disabled
     logger.disabled = True
     try:

@@ -21,7 +21,7 @@ from .errors import RateLimited
 from .settings import PortalSettings
 
 if TYPE_CHECKING:  # the store's type only: sign-in imports this module
-    from .signin import SignInStore
+    from .identity.signin import SignInStore
 
 __all__ = ["MINUTE", "check_rate", "take"]
 

@@ -37,24 +37,24 @@ from .actions.dispatch import (
     confirmation_of,
 )
 from .actions.previews import ChangePreview, preview_change
-from .auth import Visitor, authenticate
-from .catalog import CatalogCache
-from .customers import email_is_known
+from .billing.catalog import CatalogCache
+from .billing.customers import email_is_known
+from .billing.invoices import InvoicePage, list_invoices
+from .billing.promotion_codes import PromotionCodeCache
+from .billing.rules import check_feature
+from .billing.state import PortalState, build_state, find_customer
 from .encoding import digest
 from .errors import BadInput, Conflict, Forbidden, NotFound
-from .gateway import StripeGateway
-from .hashing import expiring_hash
-from .invoices import InvoicePage, list_invoices
+from .identity.hashing import expiring_hash
+from .identity.page_options import overridden_settings
+from .identity.pages import PageGrant, open_page, sign_page
+from .identity.signin import SignIn, SignInStore
+from .identity.visitors import Visitor, authenticate
 from .limits import check_rate
 from .mail import Mailer, SMTPMailer
-from .overrides import overridden_settings
-from .pages import PageGrant, open_page, sign_page
-from .promotions import PromotionCodeCache
-from .rules import check_feature
 from .settings import PortalSettings, SettingsError
-from .signin import SignIn, SignInStore
-from .state import PortalState, build_state, find_customer
-from .webhooks import Outcome, StripeWebhooks
+from .stripe.gateway import StripeGateway
+from .stripe.webhooks import Outcome, StripeWebhooks
 
 log = logging.getLogger(__name__)
 

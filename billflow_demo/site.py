@@ -23,8 +23,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from billflow_core.doctor import NEEDED_EVENTS
-from billflow_core.gateway import is_live_key
 from billflow_core.portal import Portal
+from billflow_core.stripe.gateway import is_live_key
 from billflow_core.web.framing import with_frame_ancestors
 
 __all__ = ["DEMO_OPTIONS", "PAUSE_PAGE", "Demo", "DemoError", "start_demo"]

@@ -7,15 +7,15 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BadInput, Conflict
-from ..facts import OFFER_KEY
-from ..gateway import SUBSCRIPTION_EXPAND
-from ..rules import (
+from ..billing.facts import OFFER_KEY
+from ..billing.rules import (
     check_cancel,
     check_retention_offer,
     check_undo_cancel,
 )
+from ..errors import BadInput, Conflict
 from ..settings import STRIPE_FEEDBACK
+from ..stripe.gateway import SUBSCRIPTION_EXPAND
 from .context import ActionContext
 from .discounts import kept_discounts
 from .downgrades import release_schedule

@@ -8,11 +8,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BadInput, NotFound
-from ..facts import ENDED, LIVE, own_card_id
-from ..rules import (
+from ..billing.facts import ENDED, LIVE, own_card_id
+from ..billing.rules import (
     check_feature,
 )
+from ..errors import BadInput, NotFound
 from .context import ActionContext
 
 log = logging.getLogger(__name__)

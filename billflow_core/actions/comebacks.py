@@ -6,10 +6,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..catalog import Plan
+from ..billing.catalog import Plan
+from ..billing.rules import (
+    SubscriptionFacts,
+    check_not_subscribed,
+    check_resubscribe,
+    check_subscribe,
+)
 from ..errors import NotFound
-from ..gateway import SUBSCRIPTION_EXPAND
-from ..rules import SubscriptionFacts, check_not_subscribed, check_resubscribe, check_subscribe
+from ..stripe.gateway import SUBSCRIPTION_EXPAND
 from .context import ActionContext
 from .discounts import PROMOTION_KEY, code_refusals, promotion_code_id
 

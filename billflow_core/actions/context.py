@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..catalog import Catalog
+from ..billing.catalog import Catalog
+from ..billing.promotion_codes import PromotionCodeCache
+from ..billing.rules import SubscriptionFacts, check_owner
 from ..errors import NotFound
-from ..gateway import SUBSCRIPTION_EXPAND, StripeGateway
-from ..promotions import PromotionCodeCache
-from ..rules import SubscriptionFacts, check_owner
 from ..settings import PortalSettings
+from ..stripe.gateway import SUBSCRIPTION_EXPAND, StripeGateway
 
 if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe
     from stripe import params as sp

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from ..billing.facts import coupons_held
+from ..billing.rules import check_code, check_coupon, check_coupon_action, check_coupon_not_held
 from ..errors import BadInput
-from ..facts import coupons_held
-from ..rules import check_code, check_coupon, check_coupon_action, check_coupon_not_held
 from .context import ActionContext
 
 if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
-from ..auth import Visitor
+from ..billing.state import PortalState, identity_kind, payment_secret
 from ..errors import BadInput
-from ..state import PortalState, identity_kind, payment_secret
+from ..identity.visitors import Visitor
 from .cancelling import accept_retention_offer, cancel, undo_cancel
 from .cards import finish_card_update, finish_payment, start_card_update
 from .comebacks import resubscribe, subscribe

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..catalog import Plan
+from ..billing.catalog import Plan
+from ..billing.rules import SCHEDULE_MARK, SubscriptionFacts, check_undo_downgrade
 from ..errors import Conflict
-from ..rules import SCHEDULE_MARK, SubscriptionFacts, check_undo_downgrade
 from .context import ActionContext
 
 if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe

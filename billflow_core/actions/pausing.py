@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..pauses import PAUSES_KEY, pauses_in_year, with_pause
-from ..rules import (
+from ..billing.pauses import PAUSES_KEY, pauses_in_year, with_pause
+from ..billing.rules import (
     check_pause,
     check_pause_allowance,
     check_resume,

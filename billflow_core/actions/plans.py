@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..rules import (
+from ..billing.rules import (
     change_timing,
     check_change_plan,
     check_change_quantity,

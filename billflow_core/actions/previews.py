@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..billing.rules import change_timing, check_change_plan, check_change_quantity
 from ..errors import BadInput
-from ..rules import change_timing, check_change_plan, check_change_quantity
 from .context import ActionContext
 
 if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe

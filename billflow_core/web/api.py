@@ -24,9 +24,9 @@ from typing import Any
 
 from ..actions import page_actions
 from ..actions.dispatch import ActionResult
+from ..billing.state import PortalState
 from ..errors import BadInput, BillflowError, Forbidden, NotFound
 from ..portal import Portal, Visitor
-from ..state import PortalState
 from .http import STATIC_FILES, Request, Response, error_response, json_response
 from .openapi import openapi_document
 from .render import PageRenderer

@@ -15,9 +15,9 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from ..billing.state import identity_kind
 from ..portal import Portal
 from ..settings import SettingsError
-from ..state import identity_kind
 from .api import DEFAULT_PREFIX
 
 __all__ = ["SignInNeeded", "embed_snippet", "portal_or_sign_in", "settings_json"]

@@ -12,7 +12,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
-from ..webhooks import Outcome
+from ..stripe.webhooks import Outcome
 from .http import MAX_BODY, STATIC_FILES
 from .schemas import ACTIONS, body_schemas, payload_name, ref
 

@@ -28,11 +28,11 @@ from jinja2 import (
 
 from ..actions import ACTIONS
 from ..actions.previews import ChangePreview
-from ..catalog import Catalog, OfferTerms, Plan
-from ..facts import ENDED
-from ..invoices import InvoicePage
+from ..billing.catalog import Catalog, OfferTerms, Plan
+from ..billing.facts import ENDED
+from ..billing.invoices import InvoicePage
+from ..billing.state import Card, Discount, PortalState, SubscriptionView
 from ..settings import PortalSettings
-from ..state import Card, Discount, PortalState, SubscriptionView
 from .speech import Speech
 
 __all__ = ["PageRenderer"]

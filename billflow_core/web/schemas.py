@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from ..actions import ACTIONS as _TABLE
-from ..rules import MAX_COMMENT
+from ..billing.rules import MAX_COMMENT
 from ..settings import PortalSettings
 from .answer_schemas import answer_schemas
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..actions.previews import ChangePreview
-from ..catalog import Catalog, Plan
-from ..invoices import InvoicePage
-from ..state import Card, PlannedChange, PortalState, SubscriptionView
+from ..billing.catalog import Catalog, Plan
+from ..billing.invoices import InvoicePage
+from ..billing.state import Card, PlannedChange, PortalState, SubscriptionView
 
 __all__ = ["invoices_json", "plan_json", "preview_json", "products_json", "state_json"]
 

@@ -13,7 +13,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from billflow_core.signin import MemorySignInStore
+from billflow_core.identity.signin import MemorySignInStore
 from billflow_demo.site import Demo, start_demo
 from billflow_sandbox.mailbox import Mail
 

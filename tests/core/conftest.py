@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from billflow_core.actions.context import ActionContext
-from billflow_core.catalog import build_catalog
-from billflow_core.gateway import StripeGateway
+from billflow_core.billing.catalog import build_catalog
 from billflow_core.settings import PortalSettings
+from billflow_core.stripe.gateway import StripeGateway
 from billflow_sandbox import Sandbox
 
 _HERE = str(Path(__file__).parent)

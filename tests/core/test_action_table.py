@@ -11,10 +11,10 @@ import pytest
 
 from billflow_core.actions import ACTIONS, page_actions
 from billflow_core.actions.dispatch import RUNS
+from billflow_core.billing.rules import check_feature
+from billflow_core.billing.state import SubscriptionView
 from billflow_core.errors import Forbidden
-from billflow_core.rules import check_feature
 from billflow_core.settings import PortalSettings
-from billflow_core.state import SubscriptionView
 from billflow_core.web.openapi import openapi_document
 from billflow_core.web.render import _actions_of
 from billflow_core.web.schemas import payload_name

@@ -14,7 +14,7 @@ from billflow_core.actions.cancelling import cancel, undo_cancel
 from billflow_core.actions.context import ActionContext
 from billflow_core.actions.plans import change_plan, change_quantity
 from billflow_core.errors import BadInput, Conflict, Forbidden, NotFound
-from billflow_core.gateway import StripeGateway
+from billflow_core.stripe.gateway import StripeGateway
 from billflow_sandbox import Sandbox
 
 

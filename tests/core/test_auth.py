@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from billflow_core.auth import authenticate
 from billflow_core.errors import BadInput, Forbidden
-from billflow_core.hashing import expiring_hash, user_hash
+from billflow_core.identity.hashing import expiring_hash, user_hash
+from billflow_core.identity.visitors import authenticate
 from billflow_core.settings import PortalSettings
 
 SECRET = "site secret"

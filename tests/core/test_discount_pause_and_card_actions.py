@@ -14,11 +14,11 @@ from billflow_core.actions.cards import finish_card_update, start_card_update
 from billflow_core.actions.context import ActionContext
 from billflow_core.actions.discounts import apply_coupon
 from billflow_core.actions.pausing import pause, resume
-from billflow_core.catalog import CatalogCache
+from billflow_core.billing.catalog import CatalogCache
+from billflow_core.billing.state import load_state
 from billflow_core.errors import BadInput, Conflict, Forbidden
-from billflow_core.gateway import StripeGateway
 from billflow_core.settings import PortalSettings
-from billflow_core.state import load_state
+from billflow_core.stripe.gateway import StripeGateway
 from billflow_sandbox import Sandbox
 from billflow_sandbox.seed import DEMO_EMAIL
 

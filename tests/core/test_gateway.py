@@ -16,7 +16,7 @@ from billflow_core.errors import (
     RateLimited,
     StripeUnavailable,
 )
-from billflow_core.gateway import StripeGateway, is_live_key
+from billflow_core.stripe.gateway import StripeGateway, is_live_key
 from billflow_sandbox import Sandbox
 
 

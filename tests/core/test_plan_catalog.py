@@ -8,9 +8,9 @@ import logging
 import pytest
 import stripe
 
-from billflow_core.catalog import CatalogCache, QuantityRule, build_catalog
-from billflow_core.gateway import StripeGateway
+from billflow_core.billing.catalog import CatalogCache, QuantityRule, build_catalog
 from billflow_core.settings import PortalSettings
+from billflow_core.stripe.gateway import StripeGateway
 from billflow_sandbox import Sandbox
 from billflow_sandbox.seed import DEMO_SERVICE
 

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 import stripe
 
-from billflow_core.catalog import CatalogCache
+from billflow_core.billing.catalog import CatalogCache
+from billflow_core.billing.state import Card, Discount, identity_kind, load_state
 from billflow_core.errors import BadInput
-from billflow_core.gateway import StripeGateway
 from billflow_core.settings import PortalSettings
-from billflow_core.state import Card, Discount, identity_kind, load_state
+from billflow_core.stripe.gateway import StripeGateway
 from billflow_sandbox import Sandbox
 from billflow_sandbox.seed import DEMO_EMAIL, DEMO_SERVICE
 

@@ -11,12 +11,12 @@ from refusal import assert_refused
 
 from billflow_core.actions.cancelling import accept_retention_offer
 from billflow_core.actions.context import ActionContext
-from billflow_core.catalog import CatalogCache, OfferTerms
+from billflow_core.billing.catalog import CatalogCache, OfferTerms
+from billflow_core.billing.rules import retention_offer_for
+from billflow_core.billing.state import load_state
 from billflow_core.errors import BadInput, Conflict, Forbidden
-from billflow_core.gateway import StripeGateway
-from billflow_core.rules import retention_offer_for
 from billflow_core.settings import PortalSettings, RetentionOffer
-from billflow_core.state import load_state
+from billflow_core.stripe.gateway import StripeGateway
 from billflow_sandbox import Sandbox
 from billflow_sandbox.seed import DEMO_EMAIL
 

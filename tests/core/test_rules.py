@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from billflow_core.catalog import Catalog, Plan, QuantityRule
-from billflow_core.errors import BadInput, BillflowError, Conflict, Forbidden, NotFound
-from billflow_core.rules import (
+from billflow_core.billing.catalog import Catalog, Plan, QuantityRule
+from billflow_core.billing.rules import (
     SubscriptionFacts,
     allowed_actions,
     check_cancel,
@@ -22,6 +21,7 @@ from billflow_core.rules import (
     check_resume,
     check_undo_cancel,
 )
+from billflow_core.errors import BadInput, BillflowError, Conflict, Forbidden, NotFound
 from billflow_core.settings import PortalSettings
 
 NOW = 1_800_000_000

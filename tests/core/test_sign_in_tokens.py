@@ -10,8 +10,8 @@ from email.message import EmailMessage
 import pytest
 
 from billflow_core.errors import BadInput, Forbidden
+from billflow_core.identity.signin import FULL, MemorySignInStore, SignIn, TooMany, check_email
 from billflow_core.settings import PortalSettings
-from billflow_core.signin import FULL, MemorySignInStore, SignIn, TooMany, check_email
 
 _OPTIONS = {
     "email_sign_in": True,

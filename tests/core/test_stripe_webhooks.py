@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 import stripe
 
-from billflow_core.catalog import CatalogCache
+from billflow_core.billing.catalog import CatalogCache
+from billflow_core.billing.promotion_codes import PromotionCodeCache
 from billflow_core.errors import BadInput
-from billflow_core.gateway import StripeGateway
-from billflow_core.promotions import PromotionCodeCache
 from billflow_core.settings import PortalSettings, RetentionOffer
-from billflow_core.webhooks import StripeWebhooks
+from billflow_core.stripe.gateway import StripeGateway
+from billflow_core.stripe.webhooks import StripeWebhooks
 from billflow_sandbox import Sandbox, sign
 
 SECRET = "whsec_" + "s" * 32

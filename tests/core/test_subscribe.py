@@ -14,11 +14,11 @@ from billflow_core.actions.cards import finish_payment
 from billflow_core.actions.comebacks import subscribe
 from billflow_core.actions.context import ActionContext
 from billflow_core.actions.discounts import apply_coupon
-from billflow_core.catalog import build_catalog
+from billflow_core.billing.catalog import build_catalog
 from billflow_core.errors import BadInput, Conflict, Forbidden, NotFound
-from billflow_core.gateway import StripeGateway
 from billflow_core.portal import Portal
 from billflow_core.settings import PortalSettings
+from billflow_core.stripe.gateway import StripeGateway
 from billflow_sandbox import Sandbox
 from billflow_sandbox.seed import DEMO_EMAIL, DEMO_SERVICE
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import requests
 
-from billflow_core.catalog import Catalog
+from billflow_core.billing.catalog import Catalog
+from billflow_core.billing.state import PortalState, SubscriptionView
 from billflow_core.settings import PortalSettings
-from billflow_core.state import PortalState, SubscriptionView
 from billflow_core.web.render import PageRenderer
 from billflow_core.web.speech import Languages
 

@@ -14,9 +14,9 @@ from flask import Flask, Response, current_app, g
 from werkzeug.utils import import_string
 
 from billflow_core import AnswerStore, PortalSettings, SettingsError
+from billflow_core.identity.signin import SignInStore
 from billflow_core.mail import SMTPMailer
 from billflow_core.portal import Portal
-from billflow_core.signin import SignInStore
 from billflow_core.web import DEFAULT_PREFIX, PortalAPI
 from billflow_core.web.framing import checked_frame_ancestors, with_frame_ancestors
 

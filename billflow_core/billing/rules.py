@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from .actions.table import ACTIONS
+from ..actions.table import ACTIONS
+from ..errors import BadInput, Conflict, Forbidden, NotFound
+from ..settings import PortalSettings
 from .catalog import Catalog, Plan
-from .errors import BadInput, Conflict, Forbidden, NotFound
 from .facts import ENDED, LIVE, SCHEDULE_MARK, SubscriptionFacts
-from .settings import PortalSettings
 
 __all__ = [
     "SCHEDULE_MARK",

@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 import stripe
 from stripe import params as sp
 
-from . import __version__
-from .errors import (
+from .. import __version__
+from ..errors import (
     BadInput,
     BillflowError,
     Conflict,

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import Conflict
-from .gateway import StripeGateway
+from ..errors import Conflict
+from ..stripe.gateway import StripeGateway
 
 __all__ = ["LIVE_STATUSES", "customer_for_email", "email_is_known"]
 

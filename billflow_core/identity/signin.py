@@ -31,13 +31,13 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, Protocol
 
-from .encoding import b64url_decode as _unb64
-from .encoding import b64url_encode as _b64
-from .encoding import digest as _digest
-from .errors import BadInput, Forbidden, RateLimited
-from .limits import take
-from .mail import Mailer
-from .settings import PortalSettings
+from ..encoding import b64url_decode as _unb64
+from ..encoding import b64url_encode as _b64
+from ..encoding import digest as _digest
+from ..errors import BadInput, Forbidden, RateLimited
+from ..limits import take
+from ..mail import Mailer
+from ..settings import PortalSettings
 
 log = logging.getLogger(__name__)
 

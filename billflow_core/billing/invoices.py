@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import BadInput
-from .gateway import StripeGateway
-from .settings import PortalSettings
+from ..errors import BadInput
+from ..settings import PortalSettings
+from ..stripe.gateway import StripeGateway
 
 __all__ = ["InvoicePage", "InvoiceView", "list_invoices"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .settings import PortalSettings, SettingsError
+from ..settings import PortalSettings, SettingsError
 
 __all__ = ["PAGE_OVERRIDABLE", "overridden_settings"]
 

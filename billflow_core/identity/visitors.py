@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from .errors import BadInput, Forbidden
+from ..errors import BadInput, Forbidden
+from ..settings import PortalSettings
 from .hashing import hash_problem
-from .settings import PortalSettings
 
 __all__ = ["MAX_IDENTITY", "Visitor", "authenticate"]
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from .errors import BillflowError
-from .settings import PortalSettings
+from ..errors import BillflowError
+from ..settings import PortalSettings
 
 log = logging.getLogger(__name__)
 

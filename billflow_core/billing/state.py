@@ -12,14 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import BadInput
+from ..settings import PortalSettings
+from ..stripe.gateway import StripeGateway
 from .catalog import Catalog, CatalogCache, Plan
 from .customers import customer_for_email
-from .errors import BadInput
 from .facts import ENDED
-from .gateway import StripeGateway
 from .pauses import pauses_in_year
 from .rules import SubscriptionFacts, allowed_actions, picker_plans
-from .settings import PortalSettings
 
 __all__ = [
     "Card",

@@ -23,9 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .encoding import b64url_decode, b64url_encode
-from .errors import Forbidden
-from .overrides import PAGE_OVERRIDABLE
+from ..encoding import b64url_decode, b64url_encode
+from ..errors import Forbidden
+from .page_options import PAGE_OVERRIDABLE
 
 __all__ = ["MAX_TOKEN", "PageGrant", "open_page", "sign_page"]
 

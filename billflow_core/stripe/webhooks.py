@@ -15,9 +15,9 @@ from typing import Literal
 
 import stripe
 
-from .catalog import CatalogCache
-from .errors import BadInput
-from .promotions import PromotionCodeCache
+from ..billing.catalog import CatalogCache
+from ..billing.promotion_codes import PromotionCodeCache
+from ..errors import BadInput
 
 log = logging.getLogger(__name__)
 
