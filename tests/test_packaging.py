@@ -48,13 +48,14 @@ print("ok")
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    for kind in ("--wheel", "--sdist"):
-        subprocess.run(
-            [sys.executable, "-m", "build", kind, "--outdir", str(out), str(ROOT)],
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
+    # The sdist from the tree, then the wheel from the sdist (what `build` does with no
+    # flag): a wheel built in the tree could carry a stale copy from an old build/ folder.
+    subprocess.run(
+        [sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     return out
 
 

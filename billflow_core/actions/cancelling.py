@@ -7,10 +7,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from ..billing.discount_rules import check_retention_offer
 from ..billing.facts import OFFER_KEY
 from ..billing.rules import (
     check_cancel,
-    check_retention_offer,
     check_undo_cancel,
 )
 from ..errors import BadInput, Conflict

@@ -8,8 +8,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from ..billing.discount_rules import (
+    check_code,
+    check_coupon,
+    check_coupon_action,
+    check_coupon_not_held,
+)
 from ..billing.facts import coupons_held
-from ..billing.rules import check_code, check_coupon, check_coupon_action, check_coupon_not_held
 from ..errors import BadInput
 from .context import ActionContext
 

@@ -18,17 +18,13 @@ from .facts import ENDED, LIVE, SCHEDULE_MARK, SubscriptionFacts
 __all__ = [
     "SCHEDULE_MARK",
     "SubscriptionFacts",
-    "allowed_actions",
     "change_timing",
     "check_cancel",
     "check_change_plan",
     "check_change_quantity",
-    "check_code",
     "check_comeback",
-    "check_coupon",
-    "check_coupon_action",
-    "check_coupon_not_held",
     "check_feature",
+    "check_live",
     "check_no_change_pending",
     "check_not_scheduled",
     "check_not_subscribed",
@@ -37,14 +33,12 @@ __all__ = [
     "check_pause_allowance",
     "check_resubscribe",
     "check_resume",
-    "check_retention_offer",
     "check_same_currency",
     "check_subscribe",
     "check_undo_cancel",
     "check_undo_downgrade",
     "is_downgrade",
     "picker_plans",
-    "retention_offer_for",
 ]
 
 MAX_COMMENT = 500
@@ -75,7 +69,7 @@ def check_owner(facts: SubscriptionFacts, customer_id: str, only: str | None = N
                        code="multiple_items")  # fmt: skip
 
 
-def _live(facts: SubscriptionFacts) -> None:
+def check_live(facts: SubscriptionFacts) -> None:
     if facts.status in ENDED:
         raise Conflict("This subscription has ended.", code="subscription_ended")
     if facts.status not in LIVE:
@@ -90,7 +84,7 @@ def check_change_plan(
     current one. A pending downgrade may be replaced by another plan (the action settles
     which); a change waiting for its payment may not."""
     check_feature(settings, "change_plan")
-    _live(facts)
+    check_live(facts)
     if facts.awaiting_payment:
         check_no_change_pending(facts)
     if not isinstance(price_id, str) or not price_id:
@@ -131,7 +125,7 @@ def check_change_quantity(
 ) -> int:
     """The new quantity: a whole number within the product's bounds, where enabled."""
     check_feature(settings, "change_quantity")
-    _live(facts)
+    check_live(facts)
     check_no_change_pending(facts)
     plan = catalog.plan(facts.price_id)
     if plan is None or plan.quantity is None:
@@ -355,51 +349,12 @@ def check_subscribe(
     return plan
 
 
-def retention_offer_for(settings: PortalSettings, reason: Any) -> str | None:
-    """The coupon to offer a customer who is cancelling for `reason`, if the site has one."""
-    offer = settings.retention_offer
-    if offer is None or not isinstance(reason, str) or reason not in offer.reasons:
-        return None
-    return offer.coupon
-
-
-def check_retention_offer(settings: PortalSettings, facts: SubscriptionFacts, reason: Any) -> str:
-    """The coupon a cancelling customer may take instead: the one the site set for
-    `reason`, on a subscription that has not ended."""
-    check_feature(settings, "cancel")
-    if settings.retention_offer is None:
-        raise Forbidden("This site makes no retention offer.", code="feature_disabled")
-    coupon_id = retention_offer_for(settings, reason)
-    if coupon_id is None:
-        raise BadInput("There is no offer for that reason.", code="no_offer", field="reason")
-    _live(facts)
-    if facts.offer_taken:
-        raise Conflict("This offer has already been taken.", code="offer_already_taken")
-    if coupon_id in facts.coupons:
-        # Taking it again would change nothing while saying it had: the customer has it.
-        raise Conflict("This subscription already has the offer's discount.",
-                       code="offer_already_taken")  # fmt: skip
-    return coupon_id
-
-
-def _offer_open(settings: PortalSettings, catalog: Catalog, facts: SubscriptionFacts) -> bool:
-    """Whether a cancelling customer may be offered the site's retention coupon: its
-    coupon can still be redeemed, the subscription has not taken the offer, and it does not
-    already hold that discount (an offer of what they have would change nothing)."""
-    offer = catalog.offer
-    if settings.retention_offer is None or offer is None:
-        return False
-    if offer.amount_off is not None and offer.currency != facts.currency:
-        return False  # Stripe refuses an amount off in another currency than the bill's
-    return not facts.offer_taken and offer.coupon not in facts.coupons
-
-
 def check_pause(
     settings: PortalSettings, facts: SubscriptionFacts, resumes_at: Any, now: int
 ) -> int:
     """The resume date of a pause: in the future, within the site's longest pause."""
     check_feature(settings, "pause")
-    _live(facts)
+    check_live(facts)
     if facts.paused:
         raise Conflict("This subscription is already paused.", code="already_paused")
     latest = now + settings.pause_max_days * 86400
@@ -421,84 +376,7 @@ def check_pause_allowance(settings: PortalSettings, recent_pauses: int) -> None:
         )
 
 
-def check_code(code: Any) -> str:
-    """A promotion code as a customer typed it: short text, spaces trimmed."""
-    if not isinstance(code, str) or not code.strip() or len(code) > 200:
-        raise BadInput("Enter a coupon code.", code="coupon_required", field="coupon")
-    return code.strip()
-
-
-def check_coupon_action(settings: PortalSettings, facts: SubscriptionFacts, code: Any) -> str:
-    """The code a customer typed: text, on a live subscription, where coupons are on."""
-    check_feature(settings, "apply_coupon")
-    _live(facts)
-    return check_code(code)
-
-
-def check_coupon_not_held(held: set[str], coupon_id: str) -> None:
-    """A code whose coupon the subscription already has: the same discount twice would
-    stack (twenty-two WELCOME20s make a $29.00 invoice $0.22)."""
-    if coupon_id in held:
-        raise Conflict("This subscription already has that discount.",
-                       code="coupon_already_applied", field="coupon")  # fmt: skip
-
-
-def check_coupon(coupon: Any) -> None:
-    """A coupon the customer may still redeem."""
-    if coupon is None:
-        raise BadInput("That code is not valid.", code="coupon_invalid", field="coupon")
-    if not coupon.valid:
-        raise BadInput("That code has expired.", code="coupon_expired", field="coupon")
-
-
 def check_resume(settings: PortalSettings, facts: SubscriptionFacts) -> None:
     check_feature(settings, "resume")
     if not facts.paused:
         raise Conflict("This subscription is not paused.", code="not_paused")
-
-
-def allowed_actions(
-    settings: PortalSettings,
-    catalog: Catalog,
-    facts: SubscriptionFacts,
-    *,
-    recent_pauses: int = 0,
-) -> frozenset[str]:
-    """What the page may offer for this subscription now: each action whose checks pass
-    for some input (the actions re-check the input they get). `recent_pauses`: the pauses
-    Billflow started in the last 365 days, so a spent allowance is not offered."""
-    if facts.items != 1:
-        return frozenset()  # the portal manages one-item subscriptions only
-    allowed = set()
-    plan = catalog.plan(facts.price_id)
-    live = facts.status in LIVE
-    ended = facts.status in ENDED
-    if facts.schedule is not None and not facts.schedule_ours:
-        return frozenset()  # the site's own schedule governs it
-    several = len(catalog.alternatives(facts.price_id)) > 1
-    if settings.change_plan and live and several and not facts.awaiting_payment:
-        allowed.add("change_plan")
-    quantity_on = settings.change_quantity and plan is not None and plan.quantity is not None
-    if quantity_on and live and not (facts.downgrade_pending or facts.awaiting_payment):
-        allowed.add("change_quantity")
-    if facts.downgrade_pending:
-        allowed.add("undo_downgrade")
-    may_cancel = settings.cancel and not settings.pause_instead_of_cancel and not ended
-    if may_cancel and (not facts.cancel_at_period_end or settings.cancel_immediately):
-        allowed.add("cancel")
-        if live and _offer_open(settings, catalog, facts):
-            allowed.add("accept_retention_offer")
-    if settings.cancel and facts.cancel_at_period_end and not ended:
-        allowed.add("undo_cancel")
-    if settings.resubscribe and ended and plan is not None:
-        allowed.add("resubscribe")
-    if settings.coupons and live:
-        allowed.add("apply_coupon")
-    if settings.update_payment_method and not ended:
-        allowed.add("update_payment_method")
-    if settings.pause_instead_of_cancel and live:
-        if facts.paused:
-            allowed.add("resume")
-        elif recent_pauses < settings.pause_limit_per_year:
-            allowed.add("pause")
-    return frozenset(allowed)

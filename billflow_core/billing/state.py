@@ -15,11 +15,12 @@ from typing import Any
 from ..errors import BadInput
 from ..settings import PortalSettings
 from ..stripe.gateway import StripeGateway
+from .allowed import allowed_actions
 from .catalog import Catalog, CatalogCache, Plan
 from .customers import customer_for_email
 from .facts import ENDED
 from .pauses import pauses_in_year
-from .rules import SubscriptionFacts, allowed_actions, picker_plans
+from .rules import SubscriptionFacts, picker_plans
 
 __all__ = [
     "Card",

@@ -12,7 +12,7 @@ from refusal import assert_refused
 from billflow_core.actions.cancelling import accept_retention_offer
 from billflow_core.actions.context import ActionContext
 from billflow_core.billing.catalog import CatalogCache, OfferTerms
-from billflow_core.billing.rules import retention_offer_for
+from billflow_core.billing.discount_rules import retention_offer_for
 from billflow_core.billing.state import load_state
 from billflow_core.errors import BadInput, Conflict, Forbidden
 from billflow_core.settings import PortalSettings, RetentionOffer

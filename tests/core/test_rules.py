@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from billflow_core.billing.allowed import allowed_actions
 from billflow_core.billing.catalog import Catalog, Plan, QuantityRule
 from billflow_core.billing.rules import (
     SubscriptionFacts,
-    allowed_actions,
     check_cancel,
     check_change_plan,
     check_change_quantity,
