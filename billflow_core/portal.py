@@ -42,7 +42,7 @@ from .billing.customers import email_is_known
 from .billing.invoices import InvoicePage, list_invoices
 from .billing.promotion_codes import PromotionCodeCache
 from .billing.rules import check_feature
-from .billing.state import PortalState, build_state, find_customer
+from .billing.state import PortalState, build_state, find_customer, load_state
 from .encoding import digest
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .identity.hashing import expiring_hash
@@ -320,16 +320,12 @@ class Portal:
     # -- what they see ---------------------------------------------------------------------
     def state(self, visitor: Visitor) -> PortalState:
         """Their portal: two Stripe requests when the catalog is warm."""
-        customer = find_customer(self.gateway, self.settings, visitor.identity)
-        catalog = self.catalog.get()
-        subscriptions = self.gateway.subscriptions(customer.id) if customer is not None else []
-        return build_state(
+        return load_state(
+            self.gateway,
+            self.catalog,
             self.settings,
-            catalog,
             visitor.identity,
-            customer,
-            subscriptions,
-            visitor.only_subscription,
+            only_subscription=visitor.only_subscription,
             now=int(self._clock()),
         )
 

@@ -140,13 +140,17 @@ def load_state(
     identity: str,
     *,
     only_subscription: str | None = None,
+    now: int | None = None,
 ) -> PortalState:
     """The portal of `identity` (an email or a `cus_` id, as the settings identify
-    customers). With `only_subscription`, the page was limited to that one subscription."""
+    customers): two Stripe requests when the catalog is warm. With `only_subscription`, the
+    page was limited to that one subscription."""
     customer = find_customer(gateway, settings, identity)
     catalog = catalog_cache.get()
     subscriptions = gateway.subscriptions(customer.id) if customer is not None else []
-    return build_state(settings, catalog, identity, customer, subscriptions, only_subscription)
+    return build_state(
+        settings, catalog, identity, customer, subscriptions, only_subscription, now=now
+    )
 
 
 def find_customer(gateway: StripeGateway, settings: PortalSettings, identity: str) -> Any:
