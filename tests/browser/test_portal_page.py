@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from playwright.sync_api import Page, expect
+from portal_reading import TEXT, badge, colour, open_portal, period_end, subscription
 from portal_site import PortalSite
 
 from billflow_core.i18n import catalog, format_date
@@ -17,35 +18,6 @@ OUT_OF_BOUNDS = "Choose a quantity between 1 and 50."
 
 Site = Callable[..., PortalSite]
 Browse = Callable[..., Page]
-
-
-def subscription(page: Page, name: str) -> Any:
-    return page.get_by_role("article", name=name)
-
-
-def open_portal(browse: Browse, site: PortalSite, **query: str) -> Page:
-    page = browse()
-    page.goto(site.page(**query))
-    expect(page.get_by_role("heading", name="Your subscriptions")).to_be_visible()
-    return page
-
-
-# The stylesheet's text colour (`--bf-text`); "Renews on" lines are muted.
-TEXT = "rgb(29, 33, 48)"
-
-
-def badge(article: Any) -> Any:
-    """The subscription's status badge (not the invoices' or the plans')."""
-    return article.locator(".bf-sub-head .bf-badge")
-
-
-def colour(locator: Any) -> str:
-    return str(locator.evaluate("(node) => getComputedStyle(node).color"))
-
-
-def period_end(site: PortalSite, subscription_id: str) -> str:
-    item = site.subscription(subscription_id)["items"].data[0]
-    return format_date(item.current_period_end, "en")
 
 
 def _midnight(day: dt.date) -> int:

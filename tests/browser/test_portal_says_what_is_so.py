@@ -7,30 +7,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
 from playwright.sync_api import Page, expect
+from portal_reading import badge, open_portal, subscription
 from portal_site import PortalSite
 
 Site = Callable[..., PortalSite]
 Browse = Callable[..., Page]
 
 OFFER = {"retention_offer": {"coupon": "WELCOME20", "reasons": ["too_expensive"]}}
-
-
-def subscription(page: Page, name: str) -> Any:
-    return page.get_by_role("article", name=name)
-
-
-def open_portal(browse: Browse, site: PortalSite) -> Page:
-    page = browse()
-    page.goto(site.page())
-    expect(page.get_by_role("heading", name="Your subscriptions")).to_be_visible()
-    return page
-
-
-def badge(article: Any) -> Any:
-    return article.locator(".bf-sub-head .bf-badge")
 
 
 def test_a_cancellation_now_still_says_it_is_canceled(portal_site: Site, browse: Browse) -> None:

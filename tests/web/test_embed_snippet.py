@@ -89,10 +89,9 @@ def test_no_value_can_close_the_script_element_or_add_markup(stripe_sandbox: San
     assert 'src="/e.js&#34;&gt;&lt;script&gt;alert(2)&lt;/script&gt;"' in snippet
 
 
-def test_a_snippet_for_a_visitor_the_site_does_not_know_signs_them_in_by_email(
-    stripe_sandbox: Sandbox,
-) -> None:
-    site = Portal(
+def signing_in_portal(stripe_sandbox: Sandbox) -> Portal:
+    """A site whose visitors sign in by email (its mail goes nowhere: none is sent here)."""
+    return Portal(
         PortalSettings(
             email_sign_in=True,
             company_name="Acme",
@@ -104,6 +103,12 @@ def test_a_snippet_for_a_visitor_the_site_does_not_know_signs_them_in_by_email(
         stripe_api_base=stripe_sandbox.url,
         mailer=SMTPMailer("127.0.0.1", 1),
     )
+
+
+def test_a_snippet_for_a_visitor_the_site_does_not_know_signs_them_in_by_email(
+    stripe_sandbox: Sandbox,
+) -> None:
+    site = signing_in_portal(stripe_sandbox)
     settings = settings_in(embed_snippet(site, None, prefix="/billing"))
     assert set(settings) == {"api", "page"}
     assert open_page(SECRET, settings["page"], scope="", now=int(time.time())).identity is None
@@ -135,18 +140,7 @@ def test_a_page_shows_the_known_visitor_the_portal_and_anyone_else_a_way_to_sign
     assert grant.subscription == "sub_1"
     assert portal_or_sign_in(site, None, subscription="sub_1") == SignInNeeded()
 
-    signing_in = Portal(
-        PortalSettings(
-            email_sign_in=True,
-            company_name="Acme",
-            sign_in_from_address="billing@acme.example",
-            sign_in_redirect_url="https://acme.example/billing",
-        ),
-        secret_key=SECRET,
-        stripe_api_key=stripe_sandbox.secret_key,
-        stripe_api_base=stripe_sandbox.url,
-        mailer=SMTPMailer("127.0.0.1", 1),
-    )
+    signing_in = signing_in_portal(stripe_sandbox)
     anonymous = portal_or_sign_in(signing_in, None, subscription="sub_1")
     assert isinstance(anonymous, Markup)
     grant = open_page(SECRET, settings_in(anonymous)["page"], scope="", now=int(time.time()))
