@@ -2,11 +2,16 @@
 
 The framework-free core. Plugins for Wagtail, Flask and no-code builders sit on top of it;
 `billflow_sandbox` is a Stripe-compatible test double for offline tests and demos.
+
+What a plugin needs is named here: the `Portal` it makes once per site and the `Visitor`s
+it proves, the settings and their errors, the hash functions, and the stores a host may
+give the portal (answers to actions, email sign-in) in place of the in-process ones.
 """
 
 from __future__ import annotations
 
 from .actions.answers import AnswerStore, MemoryAnswers
+from .config import PortalSecrets
 from .errors import (
     BadInput,
     BillflowError,
@@ -16,12 +21,16 @@ from .errors import (
     PayloadTooLarge,
     PaymentFailed,
     RateLimited,
+    SettingsError,
     StripeUnavailable,
 )
 from .identity.hashing import expiring_hash, hash_problem, user_hash, verify_hash
-from .settings import PortalSettings, RetentionOffer, SettingsError
-
-__version__ = "0.1.0"
+from .identity.signin import SignInStore
+from .identity.visitors import Visitor
+from .mail import Mailer
+from .portal import Portal
+from .settings import PortalSettings, RetentionOffer
+from .version import __version__
 
 __all__ = [
     "AnswerStore",
@@ -29,15 +38,20 @@ __all__ = [
     "BillflowError",
     "Conflict",
     "Forbidden",
+    "Mailer",
     "MemoryAnswers",
     "NotFound",
     "PayloadTooLarge",
     "PaymentFailed",
+    "Portal",
+    "PortalSecrets",
     "PortalSettings",
     "RateLimited",
     "RetentionOffer",
     "SettingsError",
+    "SignInStore",
     "StripeUnavailable",
+    "Visitor",
     "__version__",
     "expiring_hash",
     "hash_problem",

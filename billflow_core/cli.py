@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from types import MappingProxyType
 
-from . import __version__
+from .version import __version__
 
 COMMANDS_GROUP = "billflow.commands"
 
@@ -94,8 +94,9 @@ def _secret_key() -> str:
 
 
 def _hash(args: argparse.Namespace) -> int:
+    from .errors import SettingsError
     from .identity.hashing import expiring_hash, hash_problem, user_hash
-    from .settings import PortalSettings, SettingsError
+    from .settings import PortalSettings
 
     secret = _secret_key()
     if not secret:
@@ -135,9 +136,9 @@ def _hash_refusal(secret: str, identity: str) -> str | None:
     """Why no hash should be made or checked for `identity` with `secret`, or None. A
     hash made with a secret the portal refuses, or for an identity no page can pass,
     would only fail later, at a customer's page."""
+    from .config import check_secret_key
+    from .errors import SettingsError
     from .identity.hashing import user_hash
-    from .portal import check_secret_key
-    from .settings import SettingsError
 
     try:
         check_secret_key(secret)

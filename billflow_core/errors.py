@@ -19,6 +19,7 @@ __all__ = [
     "PayloadTooLarge",
     "PaymentFailed",
     "RateLimited",
+    "SettingsError",
     "StripeUnavailable",
 ]
 
@@ -114,3 +115,14 @@ class StripeUnavailable(BillflowError):
     # What happened, for the site's developers (logs, `billflow doctor`), never the page:
     # a refused connection, an unknown host or Stripe's own server error.
     detail: str | None = None
+
+
+class SettingsError(ValueError):
+    """A setting has a value the portal cannot use: raised where a site is set up, never
+    answered to a page. `param` is the option's name (as `PortalSettings` spells it) or the
+    full `BILLFLOW_*` name of a secret or host setting, so a host can put the message beside
+    the field it is about, or say where to fix it, without reading the message."""
+
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Any, Protocol
 
-from .settings import SettingsError
+from .errors import SettingsError
 
 __all__ = ["Mailer", "SMTPMailer"]
 
@@ -51,7 +51,9 @@ class SMTPMailer:
         try:
             port = int(config.get("BILLFLOW_SMTP_PORT") or 25)
         except (TypeError, ValueError):
-            raise SettingsError("BILLFLOW_SMTP_PORT must be a port number") from None
+            raise SettingsError(
+                "BILLFLOW_SMTP_PORT must be a port number", param="BILLFLOW_SMTP_PORT"
+            ) from None
         starttls = str(config.get("BILLFLOW_SMTP_STARTTLS") or "").lower() in {
             "1", "true", "yes", "on"
         }  # fmt: skip

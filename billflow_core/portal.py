@@ -12,29 +12,30 @@ plugin only adapts its framework's request::
 
 Each call costs at most three Stripe requests: the customer, their subscriptions, and the
 one write (the catalog is cached; a refreshed state is built from what was read and written).
+
+A page may set some options of its own (`page_options`); it gets a variant of the site's
+portal with those settings, sharing everything else (`_SiteParts`).
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from dataclasses import dataclass, field
+from typing import Any
 
-from . import exposed
 from .actions import ACTIONS
-from .actions.answers import AnswerStore, MemoryAnswers
+from .actions.answers import AnswerStore, MemoryAnswers, answered_once
 from .actions.context import ActionContext
 from .actions.dispatch import (
-    RUNS,
     ActionResult,
     Confirmation,
     checked_key,
     checked_payload,
-    confirmation_of,
+    run_action,
 )
 from .actions.previews import ChangePreview, preview_change
 from .billing.catalog import CatalogCache
@@ -42,43 +43,50 @@ from .billing.customers import email_is_known
 from .billing.invoices import InvoicePage, list_invoices
 from .billing.promotion_codes import PromotionCodeCache
 from .billing.rules import check_feature
-from .billing.state import PortalState, build_state, find_customer, load_state
-from .encoding import digest
-from .errors import BadInput, Conflict, Forbidden, NotFound
+from .billing.state import PortalState, find_customer, load_state
+from .config import (
+    STRIPE_JS_URL,
+    PortalSecrets,
+    check_previous_key,
+    check_secret_key,
+    checked_publishable_key,
+    checked_stripe_js_url,
+)
+from .errors import BadInput, Forbidden, NotFound, SettingsError
 from .identity.hashing import expiring_hash
 from .identity.page_options import overridden_settings
 from .identity.pages import PageGrant, open_page, sign_page
 from .identity.signin import SignIn, SignInStore
-from .identity.visitors import Visitor, authenticate
-from .limits import check_rate
+from .identity.visitors import Visitor, authenticate, limited_visitor
+from .limits import Kind, check_rate
 from .mail import Mailer, SMTPMailer
-from .settings import PortalSettings, SettingsError
+from .settings import PortalSettings
 from .stripe.gateway import StripeGateway
 from .stripe.webhooks import Outcome, StripeWebhooks
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "ActionResult",
-    "Confirmation",
-    "Portal",
-    "Visitor",
-    "check_secret_key",
-]
-
-MIN_SECRET = 16
-STRIPE_JS_URL = "https://js.stripe.com/v3/"
+__all__ = ["ActionResult", "Confirmation", "Portal", "Visitor"]
 
 
-def check_secret_key(secret_key: object) -> None:
-    """Refuse a secret key too short to sign with: the portal, `billflow hash` and
-    `billflow doctor` share this one rule, so none of them accepts what another refuses.
-    Raises `SettingsError` saying how to make a good one."""
-    if not isinstance(secret_key, str) or len(secret_key) < MIN_SECRET:
-        raise SettingsError(
-            f"BILLFLOW_SECRET_KEY must be a random string of at least {MIN_SECRET} "
-            "characters (python -c 'import secrets; print(secrets.token_urlsafe(32))')"
-        )
+@dataclass
+class _SiteParts:
+    """What a site's portal and every variant a page makes of it share: the secrets, the
+    Stripe client, the stores and caches that must be one per site."""
+
+    secret: str
+    previous: str | None
+    clock: Callable[[], float]
+    gateway: StripeGateway
+    stripe_publishable_key: str | None
+    stripe_js_url: str
+    promotions: PromotionCodeCache
+    answers: AnswerStore
+    webhooks: StripeWebhooks | None
+    sign_in: SignIn
+    scope: str
+    variants: dict[str, Portal] = field(default_factory=dict)
+    variants_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class Portal:
@@ -106,86 +114,107 @@ class Portal:
     ) -> None:
         """`secret_key_previous`: the secret key before a rotation, which still verifies
         what it made (hashes, page options, sign-in links and sessions) until that
-        expires; everything new is made with `secret_key`."""
+        expires; everything new is made with `secret_key`. `scope` says which site this
+        is where several share a secret key: a page's signed options work only on the
+        portal of the same scope. Raises `SettingsError`."""
         check_secret_key(secret_key)
-        self.settings = settings
-        if secret_key_previous is not None and (
-            not isinstance(secret_key_previous, str)
-            or len(secret_key_previous) < MIN_SECRET
-            or secret_key_previous == secret_key
-        ):
-            raise SettingsError(
-                "BILLFLOW_SECRET_KEY_PREVIOUS must be the secret key before the last rotation "
-                f"(at least {MIN_SECRET} characters, and not the current BILLFLOW_SECRET_KEY)"
-            )
-        self._secret = secret_key
-        self._previous = secret_key_previous
-        self._clock = clock
-        self.gateway = gateway or StripeGateway(stripe_api_key, api_base=stripe_api_base)
-        # What the page gives Stripe.js when a card form opens: never a secret.
-        self.stripe_publishable_key = _publishable_key(
-            stripe_publishable_key, livemode=self.gateway.livemode
-        )
-        self.stripe_js_url = _stripe_js_url(stripe_js_url)
-        self.catalog = CatalogCache(self.gateway, settings, ttl=catalog_ttl)
-        self.promotions = PromotionCodeCache(self.gateway, ttl=catalog_ttl)
-        self.answers: AnswerStore = answers if answers is not None else MemoryAnswers()
-        self.webhooks = (
-            StripeWebhooks(stripe_webhook_secret, self.catalog, promotions=self.promotions)
-            if stripe_webhook_secret is not None
-            else None
-        )
+        check_previous_key(secret_key_previous, secret_key)
         if settings.email_sign_in and mailer is None:
             raise SettingsError(
-                "email_sign_in needs a mailer: set BILLFLOW_SMTP_HOST (or pass the host's own)"
+                "email_sign_in needs a mailer: set BILLFLOW_SMTP_HOST (or pass the host's own)",
+                param="email_sign_in",
             )
-        self.sign_in = SignIn(
+        gateway = gateway or StripeGateway(stripe_api_key, api_base=stripe_api_base)
+        catalog = CatalogCache(gateway, settings, ttl=catalog_ttl)
+        promotions = PromotionCodeCache(gateway, ttl=catalog_ttl)
+        sign_in = SignIn(
             settings,
             secret_key,
-            find=lambda email: email_is_known(self.gateway, email),
+            find=lambda email: email_is_known(gateway, email),
             mailer=mailer,
             store=sign_in_store,
             clock=clock,
             previous=secret_key_previous,
         )
-        # Which site this is, where several share a secret key: a page's signed options
-        # work only on the portal of the same scope.
-        self.scope = scope
-        self._variants: dict[str, Portal] = {}
-        self._variants_lock = threading.Lock()
-        self._base: Portal | None = None  # for a page's variant: the portal it varies
+        parts = _SiteParts(
+            secret=secret_key,
+            previous=secret_key_previous,
+            clock=clock,
+            gateway=gateway,
+            # What the page gives Stripe.js when a card form opens: never a secret.
+            stripe_publishable_key=checked_publishable_key(
+                stripe_publishable_key, livemode=gateway.livemode
+            ),
+            stripe_js_url=checked_stripe_js_url(stripe_js_url),
+            promotions=promotions,
+            answers=answers if answers is not None else MemoryAnswers(),
+            webhooks=(
+                StripeWebhooks(stripe_webhook_secret, catalog, promotions=promotions)
+                if stripe_webhook_secret is not None
+                else None
+            ),
+            sign_in=sign_in,
+            scope=scope,
+        )
+        self._assemble(parts, settings, catalog, site=None)
         if settings.debug:
             logging.getLogger("billflow_core").setLevel(logging.DEBUG)
 
+    def _assemble(
+        self,
+        parts: _SiteParts,
+        settings: PortalSettings,
+        catalog: CatalogCache,
+        *,
+        site: Portal | None,
+    ) -> None:
+        """Set what a portal is made of: the site's shared parts, its settings and catalog,
+        and, for a page's variant, the site's own portal (`site`)."""
+        self._parts = parts
+        self._site = site
+        self.settings = settings
+        self.catalog = catalog
+        # What every variant of the site's portal shares, named as plugins read them.
+        self.gateway = parts.gateway
+        self.promotions = parts.promotions
+        self.answers = parts.answers
+        self.webhooks = parts.webhooks
+        self.sign_in = parts.sign_in
+        self.scope = parts.scope
+        self.stripe_publishable_key = parts.stripe_publishable_key
+        self.stripe_js_url = parts.stripe_js_url
+
+    @classmethod
+    def _page_variant(cls, site: Portal, settings: PortalSettings) -> Portal:
+        """The site's portal with a page's `settings`: the same parts, and a catalog of its
+        own only when the page chooses other plans."""
+        catalog = site.catalog
+        if (settings.service, settings.price_ids) != (
+            site.settings.service,
+            site.settings.price_ids,
+        ):
+            catalog = site.catalog.derived(settings)
+        variant = cls.__new__(cls)
+        variant._assemble(site._parts, settings, catalog, site=site)
+        return variant
+
     @classmethod
     def from_config(cls, config: Mapping[str, Any], **options: Any) -> Portal:
-        """A portal from `BILLFLOW_*` keys (a Flask config, `os.environ`): the options, and
-        the secrets `BILLFLOW_SECRET_KEY`, `BILLFLOW_STRIPE_API_KEY` (else
-        `STRIPE_API_KEY`), `BILLFLOW_STRIPE_WEBHOOK_SECRET` and `BILLFLOW_STRIPE_API_BASE`
-        (another address than Stripe's, such as the sandbox), and for the page
-        `BILLFLOW_STRIPE_PUBLISHABLE_KEY` and `BILLFLOW_STRIPE_JS_URL` (Stripe.js, or the
-        sandbox's stand-in at `{sandbox}/v3/`), and for email sign-in `BILLFLOW_SMTP_HOST`,
-        `_PORT`, `_USERNAME`, `_PASSWORD` and `_STARTTLS` (unless `mailer=` is passed).
-        Raises `SettingsError`."""
-        api_key = config.get("BILLFLOW_STRIPE_API_KEY") or config.get("STRIPE_API_KEY")
-        if not api_key:
-            raise SettingsError("BILLFLOW_STRIPE_API_KEY is not set (the Stripe secret key)")
+        """A portal from `BILLFLOW_*` keys (a Flask config, `os.environ`): its options
+        (`PortalSettings`), its secrets and Stripe addresses (`config.PortalSecrets`), and
+        for email sign-in the `BILLFLOW_SMTP_*` mailer unless `mailer=` is passed. `options`
+        are other `Portal` arguments. Raises `SettingsError`."""
+        secrets = PortalSecrets.from_mapping(config)
         if "mailer" not in options:
             options["mailer"] = SMTPMailer.from_config(config)
-        try:
-            return cls(
-                PortalSettings.from_mapping(config),
-                secret_key=config.get("BILLFLOW_SECRET_KEY", ""),
-                secret_key_previous=config.get("BILLFLOW_SECRET_KEY_PREVIOUS") or None,
-                stripe_api_key=api_key,
-                stripe_webhook_secret=config.get("BILLFLOW_STRIPE_WEBHOOK_SECRET") or None,
-                stripe_api_base=config.get("BILLFLOW_STRIPE_API_BASE") or None,
-                stripe_publishable_key=config.get("BILLFLOW_STRIPE_PUBLISHABLE_KEY") or None,
-                stripe_js_url=config.get("BILLFLOW_STRIPE_JS_URL") or STRIPE_JS_URL,
-                **options,
-            )
-        except ValueError as error:  # the gateway's and the webhooks' own checks
-            raise SettingsError(str(error)) from None
+        return cls(PortalSettings.from_mapping(config), **secrets.portal_arguments(), **options)
+
+    def _now(self) -> int:
+        return int(self._parts.clock())
+
+    def _check_rate(self, kind: Kind, visitor: Visitor) -> None:
+        """`RateLimited` once the visitor has asked for `kind` too often (`limits.py`)."""
+        check_rate(self.sign_in.store, self.settings, kind, visitor.identity, self._parts.clock())
 
     # -- who asks --------------------------------------------------------------------------
     # -- a page's own options ----------------------------------------------------------------
@@ -209,17 +238,18 @@ class Portal:
             isinstance(subscription, str) and subscription.startswith("sub_")
         ):
             raise SettingsError("a page's subscription must be a Stripe subscription id (sub_…)")
-        issued = int(self._clock()) if now is None else now
+        issued = self._now() if now is None else now
         grant = PageGrant(identity, options, subscription or None,
                           issued + self.settings.hash_lifetime)  # fmt: skip
-        return sign_page(self._secret, grant, scope=self.scope)
+        return sign_page(self._parts.secret, grant, scope=self.scope)
 
     def open_page(self, token: Any) -> PageGrant:
         """What a request's `X-Billflow-Page` grants. Raises `Forbidden`: `page_invalid`
         for a token this portal did not sign (or whose options no longer fit the site's),
         `page_expired` for one older than `hash_lifetime`."""
+        parts = self._parts
         grant = open_page(
-            self._secret, token, scope=self.scope, now=int(self._clock()), previous=self._previous
+            parts.secret, token, scope=parts.scope, now=self._now(), previous=parts.previous
         )
         try:
             self.with_overrides(grant.options)
@@ -252,33 +282,26 @@ class Portal:
         return "" if grant is None else f"{self.scope}\x1f{grant.binding}"
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Portal:
-        """This portal with a page's own options, sharing its Stripe client, caches and
-        stores (made once per set of options). Raises `SettingsError`."""
-        if self._base is not None:
-            return self._base.with_overrides(overrides)  # always relative to the site's own
+        """The site's portal with a page's own options, sharing its Stripe client, caches
+        and stores (made once per set of options). Raises `SettingsError`."""
+        site = self._site or self  # a variant is always of the site's own settings
         if not overrides:
-            return self
+            return site
         key = json.dumps(dict(overrides), sort_keys=True, default=repr)
-        with self._variants_lock:
-            found = self._variants.get(key)
+        parts = site._parts
+        with parts.variants_lock:
+            found = parts.variants.get(key)
         if found is not None:
             return found
-        variant = copy.copy(self)
-        variant._base = self
-        variant.settings = overridden_settings(self.settings, overrides)
-        if (variant.settings.service, variant.settings.price_ids) != (
-            self.settings.service,
-            self.settings.price_ids,
-        ):
-            variant.catalog = self.catalog.derived(variant.settings)
-        with self._variants_lock:
-            return self._variants.setdefault(key, variant)
+        variant = Portal._page_variant(site, overridden_settings(site.settings, overrides))
+        with parts.variants_lock:
+            return parts.variants.setdefault(key, variant)
 
     def identity_hash(self, identity: str, *, now: int | None = None) -> str:
         """The hash a plugin puts in the page for the logged-in `identity`: the expiring
         form, good for the site's `hash_lifetime`, so a leaked page stops working."""
-        issued = int(self._clock()) if now is None else now
-        return expiring_hash(self._secret, identity, issued + self.settings.hash_lifetime)
+        issued = self._now() if now is None else now
+        return expiring_hash(self._parts.secret, identity, issued + self.settings.hash_lifetime)
 
     def visitor(
         self, identity: Any, hash: Any, *, subscription: Any = None, now: int | None = None
@@ -287,35 +310,24 @@ class Portal:
         `subscription` limits the portal to that one subscription of theirs."""
         proven = authenticate(
             self.settings,
-            self._secret,
+            self._parts.secret,
             identity,
             hash,
             livemode=self.gateway.livemode,
-            now=int(self._clock()) if now is None else now,
-            previous=self._previous,
+            now=self._now() if now is None else now,
+            previous=self._parts.previous,
         )
-        return self._limited(proven, subscription)
+        return limited_visitor(proven, subscription)
 
     def session_visitor(self, session: Any, *, subscription: Any = None) -> Visitor:
         """The visitor an email-link session proves (`Forbidden` `session_expired` for one
         that ended; `feature_disabled` where email sign-in is off)."""
-        return self._limited(self._signed_in(session, ""), subscription)
+        return limited_visitor(self._signed_in(session, ""), subscription)
 
     def _signed_in(self, session: Any, binding: str) -> str:
         if not self.settings.email_sign_in:
             raise Forbidden("This site does not offer email sign-in.", code="feature_disabled")
         return self.sign_in.email_of(session, binding=binding)
-
-    def _limited(self, proven: str, subscription: Any) -> Visitor:
-        if subscription in (None, ""):
-            return Visitor(proven)
-        if not isinstance(subscription, str) or not subscription.startswith("sub_"):
-            raise BadInput(
-                "subscription_id must be a Stripe subscription id (sub_…).",
-                code="subscription_id_invalid",
-                field="subscription_id",
-            )
-        return Visitor(proven, subscription)
 
     # -- what they see ---------------------------------------------------------------------
     def state(self, visitor: Visitor) -> PortalState:
@@ -326,15 +338,15 @@ class Portal:
             self.settings,
             visitor.identity,
             only_subscription=visitor.only_subscription,
-            now=int(self._clock()),
+            now=self._now(),
         )
 
     def preview(self, visitor: Visitor, payload: Any) -> ChangePreview:
         """What a proposed plan or quantity change would cost, checked by the same rules as
         the change itself. Writes nothing."""
         payload = checked_payload(payload, frozenset({"subscription", "price", "quantity"}))
-        check_rate(self.sign_in.store, self.settings, "preview", visitor.identity, self._clock())
-        return preview_change(self._session(visitor, "preview"), payload)
+        self._check_rate("preview", visitor)
+        return preview_change(self._context(visitor, "preview"), payload)
 
     def invoices(
         self, visitor: Visitor, *, subscription: Any = None, starting_after: Any = None
@@ -363,54 +375,32 @@ class Portal:
         check_feature(self.settings, action)
         checked = checked_payload(payload, ACTIONS[action].fields)
         key = checked_key(idempotency_key)
-        # The identity is in the store's key: one visitor's key never answers for another.
-        stored_as = digest(visitor.identity, visitor.only_subscription or "", key)
-        request = digest(action, json.dumps(checked, sort_keys=True, default=repr))
-        earlier = self.answers.get(stored_as)
-        if earlier is not None:
-            if earlier[0] != request:
-                raise Conflict("This Idempotency-Key was used for another request.",
-                               code="idempotency_conflict")  # fmt: skip
-            log.debug("%s answered again from its first try", action)
-            return cast(ActionResult, earlier[1])
-        check_rate(self.sign_in.store, self.settings, "action", visitor.identity, self._clock())
-        session = self._session(visitor, key, may_be_new=action == "subscribe")
-        answer = RUNS[action](session, checked, visitor, int(self._clock()))
-        state = build_state(
-            self.settings,
-            session.catalog,
-            visitor.identity,
-            session.customer,
-            session.subscriptions.values(),
-            visitor.only_subscription,
-            now=int(self._clock()),
+        return answered_once(
+            self.answers,
+            asker=(visitor.identity, visitor.only_subscription or ""),
+            key=key,
+            action=action,
+            payload=checked,
+            run=lambda: self._run(visitor, action, checked, key),
         )
-        log.debug("%s done for %s", action, session.customer_id)
-        shown = exposed.view(answer.to_dict(for_json=True))
-        result = ActionResult(action, shown, state, confirmation_of(answer))
-        self.answers.put(stored_as, (request, result))
-        return result
 
-    def _session(self, visitor: Visitor, key: str, *, may_be_new: bool = False) -> ActionContext:
-        customer = find_customer(self.gateway, self.settings, visitor.identity)
-        catalog = self.catalog.get()
-        if customer is None:
-            if not may_be_new:
-                raise NotFound("You are not a customer yet.", code="customer_not_found")
-            return ActionContext(
-                self.gateway, self.settings, catalog, "", key, promotions=self.promotions
-            )
-        session = ActionContext.open(
+    def _run(
+        self, visitor: Visitor, action: str, checked: Mapping[str, Any], key: str
+    ) -> ActionResult:
+        self._check_rate("action", visitor)
+        context = self._context(visitor, key, may_be_new=action == "subscribe")
+        return run_action(context, action, checked, visitor, self._now())
+
+    def _context(self, visitor: Visitor, key: str, *, may_be_new: bool = False) -> ActionContext:
+        return ActionContext.for_visitor(
             self.gateway,
             self.settings,
-            catalog,
-            customer.id,
+            self.catalog.get(),
+            visitor,
             key,
-            only_subscription=visitor.only_subscription,
+            promotions=self.promotions,
+            may_be_new=may_be_new,
         )
-        session.customer = customer
-        session.promotions = self.promotions
-        return session
 
     # -- Stripe's webhooks -----------------------------------------------------------------
     def handle_webhook(self, payload: bytes, signature: str | None) -> Outcome:
@@ -421,25 +411,3 @@ class Portal:
                 code="webhooks_off",
             )
         return self.webhooks.handle(payload, signature)
-
-
-def _publishable_key(key: Any, *, livemode: bool) -> str | None:
-    if key is None:
-        return None
-    if not isinstance(key, str) or not key.startswith("pk_"):
-        raise SettingsError(
-            "BILLFLOW_STRIPE_PUBLISHABLE_KEY must be the pk_ key of the Stripe account "
-            "(never its secret key)"
-        )
-    if key.startswith("pk_live_") != livemode:
-        raise SettingsError(
-            "BILLFLOW_STRIPE_PUBLISHABLE_KEY and BILLFLOW_STRIPE_API_KEY must both be live "
-            "or both be test keys"
-        )
-    return key
-
-
-def _stripe_js_url(url: Any) -> str:
-    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-        raise SettingsError("BILLFLOW_STRIPE_JS_URL must be an http(s) URL")
-    return url

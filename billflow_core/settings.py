@@ -24,19 +24,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .config import NOT_OPTIONS, PREFIX
+from .errors import SettingsError
+
 __all__ = ["DEFAULT_CANCELLATION_REASONS", "PortalSettings", "RetentionOffer", "SettingsError"]
-
-PREFIX = "BILLFLOW_"
-
-# Names under the prefix that are not portal options: keys and secrets have their own homes,
-# and the sandbox and the test tools read their own variables.
-NOT_OPTIONS = frozenset(
-    {"SECRET_KEY", "SECRET_KEY_PREVIOUS", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET",
-     "STRIPE_PUBLISHABLE_KEY",
-     "STRIPE_API_BASE", "STRIPE_JS_URL", "DEMO_EMAIL", "URL_PREFIX", "SANDBOX_SECRET_KEY",
-     "SANDBOX_PUBLISHABLE_KEY", "CHROMIUM", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME",
-     "SMTP_PASSWORD", "SMTP_STARTTLS", "FRAME_ANCESTORS", "VERIFIED_EMAIL"}
-)  # fmt: skip
 
 DEFAULT_CANCELLATION_REASONS: tuple[str, ...] = (
     "too_expensive",
@@ -83,16 +74,6 @@ PAGE_OPTIONS = (
 _LANGUAGE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?")
 _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
-
-
-class SettingsError(ValueError):
-    """A setting has a value the portal cannot use. `param` is the option's name (as
-    `PortalSettings` spells it, or the `BILLFLOW_*` setting outside it), so a host can put
-    the message beside the field it is about without reading the message."""
-
-    def __init__(self, message: str, *, param: str | None = None) -> None:
-        super().__init__(message)
-        self.param = param
 
 
 def _option_of(key: str) -> str:

@@ -10,13 +10,21 @@ with the same two methods.
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
 
-__all__ = ["AnswerStore", "MemoryAnswers"]
+from ..encoding import digest
+from ..errors import Conflict
+
+__all__ = ["AnswerStore", "MemoryAnswers", "answered_once"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DAY = 86400.0
 
@@ -59,3 +67,31 @@ class MemoryAnswers:
             self._answers.move_to_end(key)
             while len(self._answers) > self._size:
                 self._answers.popitem(last=False)
+
+
+def answered_once(
+    store: AnswerStore,
+    *,
+    asker: tuple[str, ...],
+    key: str,
+    action: str,
+    payload: Mapping[str, Any],
+    run: Callable[[], T],
+) -> T:
+    """`run()`'s answer, kept under `asker` and the page's `key`, or the answer kept from
+    the first try when this is a retry. The asker (who, and within which limit) is part of
+    the stored key, so one visitor's key never answers for another; the same key sent with
+    another action or payload is a `Conflict`, not a silent replay of something else."""
+    stored_as = digest(*asker, key)
+    request = digest(action, json.dumps(dict(payload), sort_keys=True, default=repr))
+    earlier = store.get(stored_as)
+    if earlier is not None:
+        if earlier[0] != request:
+            raise Conflict(
+                "This Idempotency-Key was used for another request.", code="idempotency_conflict"
+            )
+        log.debug("%s answered again from its first try", action)
+        return earlier[1]  # type: ignore[no-any-return]
+    answer = run()
+    store.put(stored_as, (request, answer))
+    return answer

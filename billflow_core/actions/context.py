@@ -1,6 +1,6 @@
 """One authenticated request: who acts, on what, under which key.
 
-A `ActionContext` holds the customer the request was authenticated as, their subscriptions (read
+An `ActionContext` holds the customer the request was authenticated as, their subscriptions (read
 once, and reused for the refreshed state), and the action's key, which the page makes once
 per user intent and sends as `Idempotency-Key`. Every Stripe write of an action derives its
 idempotency key from it.
@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 from ..billing.catalog import Catalog
 from ..billing.promotion_codes import PromotionCodeCache
 from ..billing.rules import SubscriptionFacts, check_owner
+from ..billing.state import find_customer
 from ..errors import NotFound
+from ..identity.visitors import Visitor
 from ..settings import PortalSettings
 from ..stripe.gateway import SUBSCRIPTION_EXPAND, StripeGateway
 
@@ -52,6 +54,38 @@ class ActionContext:
         """A session with the customer's subscriptions read (one Stripe request)."""
         found = {s.id: s for s in gateway.subscriptions(customer_id)}
         return cls(gateway, settings, catalog, customer_id, action_key, only_subscription, found)
+
+    @classmethod
+    def for_visitor(
+        cls,
+        gateway: StripeGateway,
+        settings: PortalSettings,
+        catalog: Catalog,
+        visitor: Visitor,
+        action_key: str,
+        *,
+        promotions: PromotionCodeCache | None,
+        may_be_new: bool = False,
+    ) -> ActionContext:
+        """The context of `visitor`'s request: their customer and subscriptions read (two
+        Stripe requests). `may_be_new`: a visitor who is no customer yet gets an empty
+        context (to subscribe) instead of `NotFound`."""
+        customer = find_customer(gateway, settings, visitor.identity)
+        if customer is None:
+            if not may_be_new:
+                raise NotFound("You are not a customer yet.", code="customer_not_found")
+            return cls(gateway, settings, catalog, "", action_key, promotions=promotions)
+        context = cls.open(
+            gateway,
+            settings,
+            catalog,
+            customer.id,
+            action_key,
+            only_subscription=visitor.only_subscription,
+        )
+        context.customer = customer
+        context.promotions = promotions
+        return context
 
     def facts(self, subscription_id: Any) -> tuple[Any, SubscriptionFacts]:
         """The customer's own subscription and its facts; someone else's is unknown."""

@@ -8,12 +8,14 @@ server would drop learns it at once.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
-from ..billing.state import PortalState, identity_kind, payment_secret
+from .. import exposed
+from ..billing.state import PortalState, build_state, identity_kind, payment_secret
 from ..errors import BadInput
 from ..identity.visitors import Visitor
 from .cancelling import accept_retention_offer, cancel, undo_cancel
@@ -33,7 +35,10 @@ __all__ = [
     "checked_key",
     "checked_payload",
     "confirmation_of",
+    "run_action",
 ]
+
+log = logging.getLogger(__name__)
 
 MAX_KEY = 255
 
@@ -102,6 +107,27 @@ RUNS: Mapping[str, Run] = MappingProxyType(
 )
 if set(RUNS) != set(ACTIONS):  # pragma: no cover - a table entry without its run, or back
     raise RuntimeError(f"actions without a run or an entry: {set(RUNS) ^ set(ACTIONS)}")
+
+
+def run_action(
+    context: ActionContext, action: str, payload: Mapping[str, Any], visitor: Visitor, now: int
+) -> ActionResult:
+    """Run `action` (its payload already checked) and answer with what the page may see of
+    Stripe's answer and the portal as it is now, built from what was read and written (no
+    further Stripe request)."""
+    answer = RUNS[action](context, payload, visitor, now)
+    state = build_state(
+        context.settings,
+        context.catalog,
+        visitor.identity,
+        context.customer,
+        context.subscriptions.values(),
+        visitor.only_subscription,
+        now=now,
+    )
+    log.debug("%s done for %s", action, context.customer_id)
+    shown = exposed.view(answer.to_dict(for_json=True))
+    return ActionResult(action, shown, state, confirmation_of(answer))
 
 
 def checked_key(key: Any) -> str:

@@ -14,7 +14,7 @@ from ..errors import BadInput, Forbidden
 from ..settings import PortalSettings
 from .hashing import hash_problem
 
-__all__ = ["MAX_IDENTITY", "Visitor", "authenticate"]
+__all__ = ["MAX_IDENTITY", "Visitor", "authenticate", "limited_visitor"]
 
 MAX_IDENTITY = 512
 
@@ -35,6 +35,20 @@ class Visitor:
 
     identity: str
     only_subscription: str | None = None
+
+
+def limited_visitor(proven: str, subscription: Any) -> Visitor:
+    """The visitor `proven`, limited to `subscription` when the page names one (a `sub_`
+    id: anything else is refused rather than read as "no limit")."""
+    if subscription in (None, ""):
+        return Visitor(proven)
+    if not isinstance(subscription, str) or not subscription.startswith("sub_"):
+        raise BadInput(
+            "subscription_id must be a Stripe subscription id (sub_…).",
+            code="subscription_id_invalid",
+            field="subscription_id",
+        )
+    return Visitor(proven, subscription)
 
 
 def authenticate(

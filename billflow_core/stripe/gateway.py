@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 import stripe
 from stripe import params as sp
 
-from .. import __version__
 from ..errors import (
     BadInput,
     BillflowError,
@@ -26,8 +25,10 @@ from ..errors import (
     NotFound,
     PaymentFailed,
     RateLimited,
+    SettingsError,
     StripeUnavailable,
 )
+from ..version import __version__
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +100,10 @@ class StripeGateway:
         client: stripe.StripeClient | None = None,
     ) -> None:
         if not api_key.startswith(("sk_", "rk_")):
-            raise ValueError(
+            raise SettingsError(
                 "BILLFLOW_STRIPE_API_KEY must be a secret (sk_) or restricted (rk_) key; "
-                f"the value set is {_redact(api_key)}"
+                f"the value set is {_redact(api_key)}",
+                param="BILLFLOW_STRIPE_API_KEY",
             )  # never the value itself: it may be another secret pasted in the wrong place
         self.livemode = is_live_key(api_key)
         if stripe.app_info is None:  # a host that names itself keeps its name

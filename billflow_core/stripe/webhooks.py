@@ -17,7 +17,7 @@ import stripe
 
 from ..billing.catalog import CatalogCache
 from ..billing.promotion_codes import PromotionCodeCache
-from ..errors import BadInput
+from ..errors import BadInput, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,10 @@ class StripeWebhooks:
         remember: int = 10_000,
     ) -> None:
         if not secret.startswith("whsec_"):
-            raise ValueError("BILLFLOW_STRIPE_WEBHOOK_SECRET must be the endpoint's whsec_ secret")
+            raise SettingsError(
+                "BILLFLOW_STRIPE_WEBHOOK_SECRET must be the endpoint's whsec_ secret",
+                param="BILLFLOW_STRIPE_WEBHOOK_SECRET",
+            )
         self._secret = secret
         self._catalog = catalog
         self._promotions = promotions

@@ -25,7 +25,7 @@ from typing import Any
 from ..actions import page_actions
 from ..actions.dispatch import ActionResult
 from ..billing.state import PortalState
-from ..errors import BadInput, BillflowError, Forbidden, NotFound
+from ..errors import BadInput, BillflowError, Forbidden, NotFound, SettingsError
 from ..portal import Portal, Visitor
 from .http import STATIC_FILES, Request, Response, error_response, json_response
 from .openapi import openapi_document
@@ -59,7 +59,11 @@ class PortalAPI:
         """`template_dirs`: the site's own template folders, searched before Billflow's
         (a `billflow/subscription.html` there replaces ours)."""
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
-            raise ValueError("prefix must start with '/' and not end with one, like '/billflow'")
+            raise SettingsError(
+                "BILLFLOW_URL_PREFIX (where the API is served) must start with '/' and not "
+                "end with one, like '/billflow'",
+                param="BILLFLOW_URL_PREFIX",
+            )
         self.portal = portal
         self.prefix = prefix
         self.renderer = PageRenderer(portal.settings, template_dirs=template_dirs)

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..errors import SettingsError
+
 __all__ = ["SETTING", "checked_frame_ancestors", "with_frame_ancestors"]
 
 SETTING = "BILLFLOW_FRAME_ANCESTORS"
@@ -15,12 +17,15 @@ SETTING = "BILLFLOW_FRAME_ANCESTORS"
 
 def checked_frame_ancestors(value: Any) -> tuple[str, ...]:
     """The origins of `BILLFLOW_FRAME_ANCESTORS` (a list of `https://host[:port]`), or
-    ValueError naming the setting: a path, a wildcard or a stray `;` would widen or break
+    `SettingsError` naming the setting: a path, a wildcard or a stray `;` would widen or break
     the policy without anyone noticing."""
     if value is None:
         return ()
     if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ValueError(f"{SETTING} must be a list of origins, such as ['https://example.com']")
+        raise SettingsError(
+            f"{SETTING} must be a list of origins, such as ['https://example.com']",
+            param=SETTING,
+        )
     origins = []
     for origin in value:
         parts = urlsplit(origin) if isinstance(origin, str) else None
@@ -34,7 +39,9 @@ def checked_frame_ancestors(value: Any) -> tuple[str, ...]:
             or parts.username
             or any(c in origin for c in " ;,'\"*")
         ):
-            raise ValueError(f"{SETTING}: {origin!r} is not an origin like https://example.com")
+            raise SettingsError(
+                f"{SETTING}: {origin!r} is not an origin like https://example.com", param=SETTING
+            )
         origins.append(origin)
     return tuple(origins)
 

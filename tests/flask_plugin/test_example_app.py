@@ -68,8 +68,8 @@ def test_the_flask_command_without_a_stripe_key_says_so_in_one_line() -> None:
     )  # fmt: skip
     assert answer.returncode == 1
     assert answer.stderr.splitlines() == [
-        "Error: Billflow: BILLFLOW_STRIPE_API_KEY is not set (the Stripe secret key) "
-        "(set it in app.config)"
+        "Error: Billflow: BILLFLOW_STRIPE_API_KEY is not set (the Stripe secret key); "
+        "set it in app.config"
     ]
 
 

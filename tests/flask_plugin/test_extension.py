@@ -131,26 +131,35 @@ def test_an_app_that_gives_no_way_to_know_the_user_is_told_what_to_register(
         app.test_client().get("/account")
 
 
-@pytest.mark.parametrize(
-    ("missing", "named"),
-    [("BILLFLOW_SECRET_KEY", "BILLFLOW_SECRET_KEY"),
-     ("BILLFLOW_STRIPE_API_KEY", "BILLFLOW_STRIPE_API_KEY")],
-)  # fmt: skip
+@pytest.mark.parametrize("missing", ["BILLFLOW_SECRET_KEY", "BILLFLOW_STRIPE_API_KEY"])
 def test_a_missing_secret_fails_at_start_up_naming_it(
-    stripe_sandbox: Sandbox, missing: str, named: str
+    stripe_sandbox: Sandbox, missing: str
 ) -> None:
     app = Flask(__name__)
     app.config.update({k: v for k, v in config_for(stripe_sandbox).items() if k != missing})
-    with pytest.raises(BillflowConfigError, match=named):
+    with pytest.raises(BillflowConfigError, match=missing) as refused:
         Billflow(app)
+    assert refused.value.param == missing
     assert "billflow" not in app.extensions
 
 
-def test_a_bad_option_fails_at_start_up_naming_it(stripe_sandbox: Sandbox) -> None:
+@pytest.mark.parametrize(
+    ("key", "value", "param"),
+    [("BILLFLOW_CANCEL", "sometimes", "cancel"),
+     ("BILLFLOW_URL_PREFIX", "billflow/", "BILLFLOW_URL_PREFIX"),
+     ("BILLFLOW_FRAME_ANCESTORS", "https://a.example", "BILLFLOW_FRAME_ANCESTORS"),
+     ("BILLFLOW_STRIPE_JS_URL", "javascript:alert(1)", "BILLFLOW_STRIPE_JS_URL")],
+)  # fmt: skip
+def test_a_bad_setting_fails_at_start_up_naming_it(
+    stripe_sandbox: Sandbox, key: str, value: str, param: str
+) -> None:
     app = Flask(__name__)
-    app.config.update(config_for(stripe_sandbox, cancel="sometimes"))
-    with pytest.raises(BillflowConfigError, match="BILLFLOW_CANCEL must be true or false"):
+    app.config.update({**config_for(stripe_sandbox), key: value})
+    with pytest.raises(BillflowConfigError, match=f"^Billflow: {key}") as refused:
         Billflow(app)
+    assert refused.value.param == param
+    assert str(refused.value).endswith("; set it in app.config")
+    assert "billflow" not in app.extensions and not app.blueprints
 
 
 def test_the_yearly_pause_limit_defaults_to_one_and_is_checked_at_start_up(

@@ -75,8 +75,10 @@ class Billflow:
             templates = os.path.join(app.root_path, app.template_folder or "templates")
             api = PortalAPI(portal, prefix=prefix, template_dirs=[templates])
             ancestors = checked_frame_ancestors(app.config["BILLFLOW_FRAME_ANCESTORS"])
-        except (SettingsError, ValueError) as error:
-            raise BillflowConfigError(f"Billflow: {error} (set it in app.config)") from None
+        except SettingsError as error:
+            raise BillflowConfigError(
+                f"Billflow: {error}; set it in app.config", param=error.param
+            ) from None
         app.extensions["billflow"] = BillflowState(portal, api, self)
         app.register_blueprint(blueprint, url_prefix=prefix)
         # Flask-WTF: the API proves who asks in headers, not cookies. CSRFProtect set up

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.checks import Error, Warning, register
 from django.utils.module_loading import import_string
 
-from billflow_core.portal import MIN_SECRET
+from billflow_core.config import MIN_SECRET
 
 from .identity import email_is_vouched
 
@@ -23,7 +23,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     if not isinstance(secret, str) or len(secret) < MIN_SECRET:
         found.append(
             Error(
-                "BILLFLOW_SECRET_KEY is not set, or shorter than 16 characters.",
+                f"BILLFLOW_SECRET_KEY is not set, or shorter than {MIN_SECRET} characters.",
                 hint="Set it in Django's settings (from the environment), to a random string: "
                 "python -c 'import secrets; print(secrets.token_urlsafe(32))'. It signs "
                 "identity hashes and sign-in links; never put it in the database.",

@@ -23,6 +23,7 @@ from django.urls import NoReverseMatch, reverse
 from wagtail.models import Site
 
 from billflow_core import SettingsError
+from billflow_core.config import SECRET_NAMES
 from billflow_core.portal import Portal
 from billflow_core.web import PortalAPI
 
@@ -32,25 +33,12 @@ from .hosting import DatabaseSignInStore, DjangoCacheAnswers, DjangoMailer
 from .models import BillflowSettings
 
 __all__ = [
-    "SECRETS",
     "BillflowNotConfigured",
     "api_for_site",
     "api_prefix",
     "portal_for_request",
     "portal_for_site",
 ]
-
-# What Django's settings (never the database) hold, by the names every plugin uses.
-SECRETS = (
-    "BILLFLOW_SECRET_KEY",
-    "BILLFLOW_SECRET_KEY_PREVIOUS",
-    "BILLFLOW_STRIPE_API_KEY",
-    "STRIPE_API_KEY",
-    "BILLFLOW_STRIPE_WEBHOOK_SECRET",
-    "BILLFLOW_STRIPE_API_BASE",
-    "BILLFLOW_STRIPE_PUBLISHABLE_KEY",
-    "BILLFLOW_STRIPE_JS_URL",
-)
 
 
 class BillflowNotConfigured(ImproperlyConfigured):
@@ -110,7 +98,7 @@ def _made(site: Site, row: BillflowSettings | None = None) -> tuple[Portal, Port
 
 
 def _secrets() -> dict[str, Any]:
-    return {name: getattr(django_settings, name, None) for name in SECRETS}
+    return {name: getattr(django_settings, name, None) for name in SECRET_NAMES}
 
 
 def _portal(secrets: Mapping[str, Any], options: Mapping[str, Any], site: Site) -> Portal:
@@ -128,7 +116,7 @@ def _portal(secrets: Mapping[str, Any], options: Mapping[str, Any], site: Site) 
     except SettingsError as error:
         where = (
             "in Django's settings"
-            if any(name in str(error) for name in SECRETS)
+            if error.param in SECRET_NAMES
             else f"under Settings → Billflow for {site}"
         )
         raise BillflowNotConfigured(f"Billflow: {error} ({where})") from None
