@@ -10,25 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import stripe
 from stripe import params as sp
 
 from ..errors import (
-    BadInput,
-    BillflowError,
-    Conflict,
     NotFound,
-    PaymentFailed,
-    RateLimited,
     SettingsError,
-    StripeUnavailable,
 )
 from ..version import __version__
+from .translated_errors import redact_key, translated_errors
 
 log = logging.getLogger(__name__)
 
@@ -58,30 +51,6 @@ def _options(key: str) -> stripe.RequestOptions:
     return {"idempotency_key": key}
 
 
-def _redact(key: str) -> str:
-    """Enough of a key to tell which one it is: Stripe's prefix and, for a Stripe secret
-    key, its last four characters. Anything else (a secret pasted in the wrong setting)
-    shows nothing of itself."""
-    for prefix in ("sk_live_", "sk_test_", "rk_live_", "rk_test_"):
-        if key.startswith(prefix) and len(key) > len(prefix) + 8:
-            return f"{prefix}…{key[-4:]}"
-    return "(not shown: it is not shaped like a Stripe secret key)"
-
-
-_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
-
-
-def _network_reason(error: stripe.APIConnectionError) -> str:
-    """What went wrong on the way to Stripe, in the operating system's words ("Connection
-    refused", "Name or service not known") or "timed out": a refused port, a wrong host
-    name and a slow network are different fixes."""
-    text = str(error)
-    found = _ERRNO.search(text)
-    if found:
-        return found[1].strip()
-    return "timed out" if "timed out" in text.lower() else "no answer"
-
-
 class StripeGateway:
     """Stripe, as the portal uses it.
 
@@ -102,7 +71,7 @@ class StripeGateway:
         if not api_key.startswith(("sk_", "rk_")):
             raise SettingsError(
                 "BILLFLOW_STRIPE_API_KEY must be a secret (sk_) or restricted (rk_) key; "
-                f"the value set is {_redact(api_key)}",
+                f"the value set is {redact_key(api_key)}",
                 param="BILLFLOW_STRIPE_API_KEY",
             )  # never the value itself: it may be another secret pasted in the wrong place
         self.livemode = is_live_key(api_key)
@@ -117,7 +86,7 @@ class StripeGateway:
                 options["base_addresses"] = {"api": api_base}
             client = stripe.StripeClient(api_key, **options)
         self._client = client
-        self._key_hint = _redact(api_key)
+        self._key_hint = redact_key(api_key)
         # Where requests go, for messages to the site's developers (`billflow doctor`).
         self.api_base = api_base or stripe.DEFAULT_API_BASE
 
@@ -382,63 +351,5 @@ class StripeGateway:
         return "billflow-" + hashlib.sha256(material).hexdigest()
 
     def _call(self, request: Callable[..., T], *args: Any) -> T:
-        with self._translated():
+        with translated_errors(self._key_hint, self.api_base):
             return request(*args)
-
-    @contextmanager
-    def _translated(self) -> Iterator[None]:
-        """Stripe's errors as Billflow's, with no key or secret in any message."""
-        try:
-            yield
-        except stripe.CardError as error:
-            raise PaymentFailed(
-                error.user_message or "The card was declined.",
-                code=error.code or "card_declined",
-            ) from None
-        except stripe.RateLimitError:
-            raise RateLimited("Stripe is busy; try again in a moment.") from None
-        except stripe.AuthenticationError:
-            log.error("Stripe refused the API key: %s", self._key_hint)
-            raise StripeUnavailable(
-                "The site's Stripe key was refused.", code="stripe_key_refused"
-            ) from None
-        except stripe.PermissionError:
-            log.error("Stripe refused the restricted key a permission it needs: %s", self._key_hint)
-            raise StripeUnavailable(
-                "The site's Stripe key lacks a permission.", code="stripe_key_permission"
-            ) from None
-        except stripe.IdempotencyError:
-            # The same intent's key came with other parameters: the page reused a key.
-            raise Conflict(
-                "This request repeats an earlier one with different details.",
-                code="idempotency_conflict",
-            ) from None
-        except stripe.InvalidRequestError as error:
-            if error.http_status == 404:
-                raise NotFound("No such object in Stripe.", code="stripe_not_found") from None
-            # Stripe's message is written for developers: logged, not shown to customers.
-            log.warning(
-                "Stripe refused a request: %s (param %s): %s",
-                error.code,
-                error.param,
-                error.user_message,
-            )
-            raise BadInput(
-                "Stripe refused the request.",
-                code=error.code or "stripe_invalid_request",
-                field=error.param,
-            ) from None
-        except stripe.APIConnectionError as error:
-            reason = _network_reason(error)
-            log.warning("Stripe cannot be reached at %s: %s", self.api_base, reason)
-            unreachable = StripeUnavailable("Stripe cannot be reached; try again in a moment.")
-            unreachable.detail = f"cannot connect to {self.api_base}: {reason}"
-            raise unreachable from None
-        except stripe.APIError as error:
-            log.warning("Stripe answered HTTP %s", error.http_status)
-            failing = StripeUnavailable("Stripe is failing to answer; try again in a moment.")
-            failing.detail = f"{self.api_base} answered HTTP {error.http_status} (a server error)"
-            raise failing from None
-        except stripe.StripeError as error:
-            log.error("Stripe error %s", type(error).__name__)
-            raise BillflowError("Stripe answered with an error.", code="stripe_error") from None

@@ -30,8 +30,8 @@ from ..portal import Portal, Visitor
 from .http import STATIC_FILES, Request, Response, error_response, json_response
 from .openapi import openapi_document
 from .render import PageRenderer
+from .request_language import Languages, Speech
 from .serialize import invoices_json, preview_json, products_json, state_json
-from .speech import Languages, Speech
 
 log = logging.getLogger(__name__)
 

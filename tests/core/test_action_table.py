@@ -17,8 +17,8 @@ from billflow_core.errors import Forbidden
 from billflow_core.settings import PortalSettings
 from billflow_core.web.openapi import openapi_document
 from billflow_core.web.render import _actions_of
+from billflow_core.web.request_language import Languages
 from billflow_core.web.schemas import payload_name
-from billflow_core.web.speech import Languages
 
 EMBED_JS = Path(__file__).parents[2] / "billflow_core" / "web" / "static" / "embed.js"
 

@@ -14,8 +14,8 @@ from billflow_core.errors import BadInput
 from billflow_core.portal import Portal
 from billflow_core.settings import PortalSettings
 from billflow_core.web.render import PageRenderer
+from billflow_core.web.request_language import Speech
 from billflow_core.web.serialize import state_json
-from billflow_core.web.speech import Speech
 from billflow_sandbox import Sandbox
 from billflow_sandbox.seed import DEMO_EMAIL
 

@@ -14,7 +14,7 @@ from billflow_core.billing.catalog import Catalog
 from billflow_core.billing.state import PortalState, SubscriptionView
 from billflow_core.settings import PortalSettings
 from billflow_core.web.render import PageRenderer
-from billflow_core.web.speech import Languages
+from billflow_core.web.request_language import Languages
 
 Serve = Callable[..., Any]
 

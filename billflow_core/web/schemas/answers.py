@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..exposed import EXPOSED, REF
+from ...exposed import EXPOSED, REF
 
 __all__ = ["answer_schemas", "schema_name"]
 
