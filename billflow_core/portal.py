@@ -58,8 +58,8 @@ from .identity.page_options import overridden_settings
 from .identity.pages import PageGrant, open_page, sign_page
 from .identity.signin import SignIn, SignInStore
 from .identity.visitors import Visitor, authenticate, limited_visitor
-from .limits import Kind, check_rate
 from .mail import Mailer, SMTPMailer
+from .rate_limits import Kind, check_rate
 from .settings import PortalSettings
 from .stripe.gateway import StripeGateway
 from .stripe.webhooks import Outcome, StripeWebhooks
@@ -213,7 +213,7 @@ class Portal:
         return int(self._parts.clock())
 
     def _check_rate(self, kind: Kind, visitor: Visitor) -> None:
-        """`RateLimited` once the visitor has asked for `kind` too often (`limits.py`)."""
+        """`RateLimited` once the visitor has asked for `kind` too often (`rate_limits.py`)."""
         check_rate(self.sign_in.store, self.settings, kind, visitor.identity, self._parts.clock())
 
     # -- who asks --------------------------------------------------------------------------

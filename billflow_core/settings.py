@@ -150,7 +150,7 @@ class PortalSettings:
     sign_in_per_email_per_hour: int = 5  # links asked for one address
     sign_in_per_address_per_hour: int = 20  # links asked from one client address
 
-    # How often one visitor may call Stripe through the portal (limits.py).
+    # How often one visitor may call Stripe through the portal (rate_limits.py).
     action_rate_limit: int = 30  # actions per minute per identity
     preview_rate_limit: int = 60  # previews per minute per identity
 

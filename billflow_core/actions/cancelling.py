@@ -8,11 +8,11 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ..billing.discount_rules import check_retention_offer
-from ..billing.facts import OFFER_KEY
 from ..billing.rules import (
     check_cancel,
     check_undo_cancel,
 )
+from ..billing.subscription_facts import OFFER_KEY
 from ..errors import BadInput, Conflict
 from ..settings import STRIPE_FEEDBACK
 from ..stripe.gateway import SUBSCRIPTION_EXPAND

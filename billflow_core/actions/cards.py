@@ -8,10 +8,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..billing.facts import ENDED, LIVE, own_card_id
 from ..billing.rules import (
     check_feature,
 )
+from ..billing.subscription_facts import ENDED, LIVE, own_card_id
 from ..errors import BadInput, NotFound
 from .context import ActionContext
 

@@ -14,7 +14,7 @@ from ..billing.discount_rules import (
     check_coupon_action,
     check_coupon_not_held,
 )
-from ..billing.facts import coupons_held
+from ..billing.subscription_facts import coupons_held
 from ..errors import BadInput
 from .context import ActionContext
 

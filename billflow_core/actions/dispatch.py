@@ -20,12 +20,12 @@ from ..errors import BadInput
 from ..identity.visitors import Visitor
 from .cancelling import accept_retention_offer, cancel, undo_cancel
 from .cards import finish_card_update, finish_payment, start_card_update
-from .comebacks import resubscribe, subscribe
 from .context import ActionContext
 from .discounts import apply_coupon
 from .downgrades import undo_downgrade
 from .pausing import pause, resume
 from .plans import change_plan, change_quantity
+from .subscribing import resubscribe, subscribe
 from .table import ACTIONS
 
 __all__ = [

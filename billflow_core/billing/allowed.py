@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..settings import PortalSettings
 from .catalog import Catalog
-from .facts import ENDED, LIVE, SubscriptionFacts
+from .subscription_facts import ENDED, LIVE, SubscriptionFacts
 
 __all__ = ["allowed_actions"]
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from ..errors import BadInput, Conflict, Forbidden
 from ..settings import PortalSettings
-from .facts import SubscriptionFacts
 from .rules import check_feature, check_live
+from .subscription_facts import SubscriptionFacts
 
 __all__ = [
     "check_code",

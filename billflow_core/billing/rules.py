@@ -13,7 +13,7 @@ from ..actions.table import ACTIONS
 from ..errors import BadInput, Conflict, Forbidden, NotFound
 from ..settings import PortalSettings
 from .catalog import Catalog, Plan
-from .facts import ENDED, LIVE, SCHEDULE_MARK, SubscriptionFacts
+from .subscription_facts import ENDED, LIVE, SCHEDULE_MARK, SubscriptionFacts
 
 __all__ = [
     "SCHEDULE_MARK",

@@ -18,9 +18,9 @@ from ..stripe.gateway import StripeGateway
 from .allowed import allowed_actions
 from .catalog import Catalog, CatalogCache, Plan
 from .customers import customer_for_email
-from .facts import ENDED
 from .pauses import pauses_in_year
 from .rules import SubscriptionFacts, picker_plans
+from .subscription_facts import ENDED
 
 __all__ = [
     "Card",

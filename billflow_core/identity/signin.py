@@ -35,8 +35,8 @@ from ..encoding import b64url_decode as _unb64
 from ..encoding import b64url_encode as _b64
 from ..encoding import digest as _digest
 from ..errors import BadInput, Forbidden, RateLimited
-from ..limits import take
 from ..mail import Mailer
+from ..rate_limits import take
 from ..settings import PortalSettings
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from ..actions import ACTIONS
 from ..actions.previews import ChangePreview
 from ..billing.catalog import OfferTerms, Plan
-from ..billing.facts import ENDED
 from ..billing.state import Card, Discount, SubscriptionView
+from ..billing.subscription_facts import ENDED
 from ..settings import PortalSettings
 from .request_language import Speech
 

@@ -9,8 +9,8 @@ from typing import Any
 import stripe
 from refusal import assert_refused
 
-from billflow_core.actions.comebacks import resubscribe
 from billflow_core.actions.context import ActionContext
+from billflow_core.actions.subscribing import resubscribe
 from billflow_core.errors import BadInput, Conflict, Forbidden
 from billflow_core.stripe.gateway import StripeGateway
 from billflow_sandbox import Sandbox

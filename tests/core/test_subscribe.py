@@ -11,9 +11,9 @@ from refusal import assert_refused
 
 from billflow_core import user_hash
 from billflow_core.actions.cards import finish_payment
-from billflow_core.actions.comebacks import subscribe
 from billflow_core.actions.context import ActionContext
 from billflow_core.actions.discounts import apply_coupon
+from billflow_core.actions.subscribing import subscribe
 from billflow_core.billing.catalog import build_catalog
 from billflow_core.errors import BadInput, Conflict, Forbidden, NotFound
 from billflow_core.portal import Portal
