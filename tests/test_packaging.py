@@ -5,6 +5,7 @@ out)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import sysconfig
@@ -18,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Imported in the fresh environment; each file must be in the installed package.
 CHECK = """
-import importlib, importlib.resources as res, sys
+import importlib, importlib.metadata, importlib.resources as res, json, pkgutil, sys
 from pathlib import Path
+EXPECTED = json.loads(sys.argv[1])
 import django
 from django.conf import settings
 settings.configure(INSTALLED_APPS=[])
@@ -33,6 +35,7 @@ files = {
     "billflow_flask": ["templates/billflow/embed.html"],
     "billflow_wagtail": ["templates/billflow_wagtail/portal.html"],
 }
+modules = set()
 for package, names in files.items():
     module = importlib.import_module(package)
     where = Path(module.__file__).parent
@@ -41,6 +44,14 @@ for package, names in files.items():
     for name in names:
         if not res.files(package).joinpath(name).is_file():
             sys.exit(f"{package} lacks {name}")
+    if package != "billflow_wagtail":  # its models need a configured Django project
+        for found in pkgutil.walk_packages(module.__path__, f"{package}."):
+            importlib.import_module(found.name)
+            modules.add(found.name)
+if sorted(modules) != sorted(EXPECTED):
+    sys.exit(f"modules differ from the source tree: {sorted(set(EXPECTED) ^ modules)}")
+if importlib.metadata.version("billflow") != importlib.import_module("billflow_core").__version__:
+    sys.exit("the distribution's version is not billflow_core.__version__")
 print("ok")
 """
 
@@ -72,6 +83,20 @@ def _fresh_env(where: Path) -> Path:
     return python
 
 
+def _source_modules() -> set[str]:
+    """Every module below the packages the check imports, as the source tree has them."""
+    found = set()
+    for folder in (ROOT, ROOT / "plugins" / "flask_ext"):
+        for package in ("billflow_core", "billflow_sandbox", "billflow_demo", "billflow_flask"):
+            for path in (folder / package).rglob("*.py") if (folder / package).is_dir() else ():
+                parts = path.relative_to(folder).with_suffix("").parts
+                if parts[-1] == "__init__":
+                    parts = parts[:-1]
+                if len(parts) > 1:
+                    found.add(".".join(parts))
+    return found
+
+
 @pytest.mark.parametrize("kind", ["whl", "tar.gz"])
 def test_each_distribution_installs_every_package_with_its_files(
     built: Path, tmp_path: Path, kind: str
@@ -82,8 +107,9 @@ def test_each_distribution_installs_every_package_with_its_files(
         [python, "-m", "pip", "install", "--quiet", "--no-deps", str(artifact)],
         check=True, capture_output=True, timeout=600,
     )  # fmt: skip
+    expected = json.dumps(sorted(_source_modules()))
     checked = subprocess.run(
-        [python, "-c", CHECK], capture_output=True, text=True, cwd=tmp_path, timeout=120
+        [python, "-c", CHECK, expected], capture_output=True, text=True, cwd=tmp_path, timeout=120
     )
     assert checked.stdout.strip() == "ok", checked.stdout + checked.stderr
 
