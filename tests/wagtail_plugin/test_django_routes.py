@@ -8,9 +8,11 @@ import json
 import time
 from typing import Any
 
+import pytest
 from django.core.management import call_command
 from django.test import Client
 from wagtail.blocks import StructValue
+from wagtail.models import Site
 
 from billflow_core import user_hash
 from billflow_core.web.http import MAX_BODY
@@ -19,6 +21,8 @@ from billflow_sandbox.seed import DEMO_EMAIL
 from billflow_sandbox.webhooks import sign
 from billflow_wagtail.blocks import BillingPortalBlock
 from billflow_wagtail.checks import check_settings
+from billflow_wagtail.models import BillflowSettings
+from billflow_wagtail.portals import BillflowNotConfigured, portal_for_site
 from billflow_wagtail.rendering import NO_REQUEST
 
 from .conftest import SECRET
@@ -174,3 +178,24 @@ def test_every_json_answer_through_django_says_nosniff(
     answers["not_configured"] = Client().get("/billflow/api/portal", **HEADERS)
     for name, answer in answers.items():
         assert answer["X-Content-Type-Options"] == "nosniff", name
+
+
+def test_a_refused_setting_says_where_to_fix_it_from_the_name_the_core_gives(
+    sandbox: dict[str, Any], settings: Any
+) -> None:
+    site = Site.objects.get(is_default_site=True)
+    settings.BILLFLOW_STRIPE_PUBLISHABLE_KEY = "sk_test_pasted_in_the_wrong_place"
+    with pytest.raises(BillflowNotConfigured) as secret:
+        portal_for_site(site)
+    assert str(secret.value).startswith("Billflow: BILLFLOW_STRIPE_PUBLISHABLE_KEY must be")
+    assert str(secret.value).endswith("(in Django's settings)")
+    assert "sk_test_pasted" not in str(secret.value)
+
+    del settings.BILLFLOW_STRIPE_PUBLISHABLE_KEY
+    # A row saved past the admin's validation (a migration, a shell): the site's settings.
+    BillflowSettings.for_site(site)
+    BillflowSettings.objects.filter(site=site).update(pause_limit_per_year=0)
+    with pytest.raises(BillflowNotConfigured) as option:
+        portal_for_site(site)
+    assert "pause_limit_per_year" in str(option.value)
+    assert str(option.value).endswith(f"(under Settings → Billflow for {site})")
