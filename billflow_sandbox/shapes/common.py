@@ -1,7 +1,7 @@
 """Shared pieces of the object builders: the JSON alias, list and search envelopes, deleted
 stubs, and small helpers for the values Stripe renders in a particular way.
 
-Every builder in the `shapes_*` modules is a pure function: it returns a fresh dict and never
+Every builder in the `shapes` modules is a pure function: it returns a fresh dict and never
 keeps a reference to a mutable argument, so the caller may store or mutate the result freely.
 """
 

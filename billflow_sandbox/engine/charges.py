@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import shapes
 from ..context import Context
-from .catalog import is_zero_decimal
+from ..routes.catalog import is_zero_decimal
 from .periods import prorated
 
 JSON = dict[str, Any]

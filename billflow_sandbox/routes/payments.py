@@ -9,10 +9,10 @@ from stripe import params as sp
 
 from .. import shapes
 from ..context import Context
+from ..engine.listing import merge_metadata, page
+from ..engine.testcards import BY_ID, BY_NUMBER, BY_TOKEN, TestCard
 from ..errors import StripeError, card_declined, invalid
 from ..routing import Routes
-from .listing import merge_metadata, page
-from .testcards import BY_ID, BY_NUMBER, BY_TOKEN, TestCard
 
 JSON = dict[str, Any]
 ROUTES = Routes()

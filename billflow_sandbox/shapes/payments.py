@@ -6,7 +6,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from .shapes_common import JSON, blank_address, copy_metadata
+from .common import JSON, blank_address, copy_metadata
 
 
 def _copy(value: Mapping[str, Any] | None) -> JSON | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .shapes_common import JSON, copy_metadata, decimal_string
+from .common import JSON, copy_metadata, decimal_string
 
 
 def product(

@@ -6,7 +6,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from .shapes_common import JSON, copy_metadata
+from .common import JSON, copy_metadata
 
 
 def event(

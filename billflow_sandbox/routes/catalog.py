@@ -11,9 +11,9 @@ from stripe import params as sp
 
 from .. import shapes
 from ..context import Context
+from ..engine.listing import created_filter, merge_metadata, page, search
 from ..errors import StripeError, invalid
 from ..routing import Routes
-from .listing import created_filter, merge_metadata, page, search
 
 JSON = dict[str, Any]
 ROUTES = Routes()

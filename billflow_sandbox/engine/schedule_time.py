@@ -14,6 +14,7 @@ from typing import Any
 from ..context import Context
 from ..errors import StripeError
 from ..render import render
+from ..routes.subscription_updates import apply_items, invoice_update
 from .lifecycle import (
     changed,
     emit_updated,
@@ -24,7 +25,6 @@ from .lifecycle import (
 )
 from .listing import merge_metadata
 from .schedule_links import managing_schedule
-from .subscription_updates import apply_items, invoice_update
 from .update_plans import ItemChange, Plan, plan_changes
 
 JSON = dict[str, Any]

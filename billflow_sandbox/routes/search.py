@@ -11,8 +11,8 @@ from typing import Any
 from stripe import params as sp
 
 from ..context import Context
+from ..engine.listing import search
 from ..routing import Routes
-from .listing import search
 
 JSON = dict[str, Any]
 ROUTES = Routes()

@@ -6,7 +6,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .shapes_common import JSON, copy_metadata
+from .common import JSON, copy_metadata
 
 
 def phase_item(*, price: str, quantity: int, metadata: Mapping[str, str] | None = None) -> JSON:

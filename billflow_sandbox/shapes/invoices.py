@@ -10,7 +10,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from .shapes_common import JSON, copy_metadata, list_object, unit_amount_decimal
+from .common import JSON, copy_metadata, list_object, unit_amount_decimal
 
 
 def invoice(

@@ -10,10 +10,10 @@ from stripe import params as sp
 
 from .. import shapes
 from ..context import Context
+from ..engine.lifecycle import end_subscription
+from ..engine.listing import created_filter, merge_metadata, page, search
 from ..errors import invalid, not_implemented
 from ..routing import Routes
-from .lifecycle import end_subscription
-from .listing import created_filter, merge_metadata, page, search
 
 JSON = dict[str, Any]
 ROUTES = Routes()

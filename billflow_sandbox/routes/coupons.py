@@ -11,9 +11,9 @@ from stripe import params as sp
 
 from .. import shapes
 from ..context import Context
+from ..engine.listing import created_filter, merge_metadata, page
 from ..errors import StripeError, invalid, not_implemented
 from ..routing import Routes
-from .listing import created_filter, merge_metadata, page
 
 JSON = dict[str, Any]
 ROUTES = Routes()
@@ -284,7 +284,7 @@ def redeem(
     """Create the discount object and count the redemption."""
     end = None
     if coupon["duration"] == "repeating":
-        from .periods import add_interval
+        from ..engine.periods import add_interval
 
         end = add_interval(start, "month", coupon["duration_in_months"])
     discount = shapes.discount(

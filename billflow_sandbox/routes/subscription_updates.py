@@ -13,30 +13,30 @@ from stripe import params as sp
 
 from .. import shapes
 from ..context import Context
-from ..errors import StripeError, invalid
-from ..render import render
-from ..routing import Routes
-from .billing import invoice_now
-from .charges import pending_item, period_charge
-from .coupons import check_discount, check_discount_list, redeem
-from .lifecycle import emit_updated, items_of, payment_method_for, price_of
-from .listing import merge_metadata
-from .pending_updates import PENDING, check_pending_params, check_while_pending, hold_update
-from .periods import add_interval
-from .schedule_links import refuse_direct_changes
-from .subscriptions import (
-    check_payment_method,
-    check_payment_options,
-    interval_of,
-    refuse_unpayable,
-)
-from .update_plans import (
+from ..engine.billing import invoice_now
+from ..engine.charges import pending_item, period_charge
+from ..engine.lifecycle import emit_updated, items_of, payment_method_for, price_of
+from ..engine.listing import merge_metadata
+from ..engine.pending_updates import PENDING, check_pending_params, check_while_pending, hold_update
+from ..engine.periods import add_interval
+from ..engine.schedule_links import refuse_direct_changes
+from ..engine.update_plans import (
     Plan,
     cycle_charges,
     new_item,
     period_once_applied,
     plan_update,
     preview_invoice,
+)
+from ..errors import StripeError, invalid
+from ..render import render
+from ..routing import Routes
+from .coupons import check_discount, check_discount_list, redeem
+from .subscriptions import (
+    check_payment_method,
+    check_payment_options,
+    interval_of,
+    refuse_unpayable,
 )
 
 JSON = dict[str, Any]

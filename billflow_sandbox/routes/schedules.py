@@ -14,14 +14,14 @@ from stripe import params as sp
 
 from .. import shapes
 from ..context import Context
+from ..engine.lifecycle import changed, emit_updated, items_of
+from ..engine.listing import merge_metadata, page, time_filter
+from ..engine.schedule_links import MANAGING
+from ..engine.schedule_phases import plan_phases
+from ..engine.schedule_time import apply_phase, current_index, release, show_end
 from ..errors import invalid, not_implemented
 from ..render import render
 from ..routing import Routes
-from .lifecycle import changed, emit_updated, items_of
-from .listing import merge_metadata, page, time_filter
-from .schedule_links import MANAGING
-from .schedule_phases import plan_phases
-from .schedule_time import apply_phase, current_index, release, show_end
 from .subscriptions import cancel_now
 
 JSON = dict[str, Any]

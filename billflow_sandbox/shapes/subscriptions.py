@@ -6,8 +6,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from .shapes_catalog import plan_from_price
-from .shapes_common import JSON, blank_address, copy_metadata, list_object
+from .catalog import plan_from_price
+from .common import JSON, blank_address, copy_metadata, list_object
 
 
 def _address(address: Mapping[str, Any] | None) -> JSON | None:
@@ -227,7 +227,7 @@ def pending_update(
     `metadata` holds the keys the change would merge in, or None when it sets none.
 
     The discount, trial and cancellation fields stay null: the sandbox makes pending updates
-    only from item changes and metadata (see `resources/pending_updates.py`).
+    only from item changes and metadata (see `engine/pending_updates.py`).
     """
     return {
         "billing_cycle_anchor": billing_cycle_anchor,

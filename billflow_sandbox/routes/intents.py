@@ -10,13 +10,13 @@ from stripe import params as sp
 
 from .. import shapes
 from ..context import Context
+from ..engine.listing import merge_metadata
+from ..engine.settlement import INVOICE_PAID
+from ..engine.testcards import BY_ID, TestCard
 from ..errors import StripeError, card_declined, decline_message, invalid
 from ..routing import Routes
 from ..state import random_token
-from .listing import merge_metadata
 from .payments import attach, card_of, resolve
-from .settlement import INVOICE_PAID
-from .testcards import BY_ID, TestCard
 
 JSON = dict[str, Any]
 ROUTES = Routes()

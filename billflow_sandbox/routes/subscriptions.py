@@ -9,17 +9,23 @@ from stripe import params as sp
 
 from .. import shapes
 from ..context import Context
+from ..engine.billing import build_invoice, collect, finalize, invoice_now
+from ..engine.charges import Charge, pending_item, pending_items, period_charge, proration_charges
+from ..engine.lifecycle import (
+    emit_updated,
+    end_subscription,
+    items_of,
+    payment_method_for,
+    price_of,
+)
+from ..engine.listing import created_filter, merge_metadata, page
+from ..engine.periods import add_interval
 from ..errors import StripeError, card_declined, invalid, not_implemented
 from ..render import render
 from ..routing import Routes
-from .billing import build_invoice, collect, finalize, invoice_now
 from .catalog import require_price
-from .charges import Charge, pending_item, pending_items, period_charge, proration_charges
 from .coupons import check_discount, check_discount_list, redeem
-from .lifecycle import emit_updated, end_subscription, items_of, payment_method_for, price_of
-from .listing import created_filter, merge_metadata, page
 from .payments import card_of
-from .periods import add_interval
 
 JSON = dict[str, Any]
 ROUTES = Routes()

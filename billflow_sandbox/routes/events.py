@@ -8,10 +8,10 @@ from stripe import params as sp
 
 from .. import shapes
 from ..context import Context, PendingEvent
+from ..engine.listing import created_filter, merge_metadata, page
 from ..errors import invalid
 from ..routing import Routes
 from ..state import API_VERSION, State, random_token
-from .listing import created_filter, merge_metadata, page
 
 JSON = dict[str, Any]
 ROUTES = Routes()

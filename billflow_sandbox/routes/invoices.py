@@ -7,19 +7,19 @@ from typing import Any
 from stripe import params as sp
 
 from ..context import Context
+from ..engine.billing import collect, invoice_paid, void
+from ..engine.charges import pending_items
+from ..engine.lifecycle import items_of, payment_method_for
+from ..engine.listing import created_filter, page
+from ..engine.schedule_links import refuse_direct_changes
+from ..engine.schedule_time import upcoming_changes
+from ..engine.update_plans import Plan, plan_update, preview_invoice
 from ..errors import StripeError, card_declined, invalid, not_implemented
 from ..routing import Routes
-from .billing import collect, invoice_paid, void
 from .catalog import require_price
-from .charges import pending_items
 from .coupons import check_discount
-from .lifecycle import items_of, payment_method_for
-from .listing import created_filter, page
 from .payments import resolve
-from .schedule_links import refuse_direct_changes
-from .schedule_time import upcoming_changes
 from .subscriptions import check_currency, first_invoice, quantity_of, same_billing
-from .update_plans import Plan, plan_update, preview_invoice
 
 JSON = dict[str, Any]
 ROUTES = Routes()

@@ -8,10 +8,10 @@ from typing import Any
 
 from .. import shapes
 from ..context import Context
+from ..routes.coupons import coupon_amount, discount_amount, in_effect, spend_once_discounts
+from ..routes.intents import attempt, new_payment_intent
 from ..state import random_token
 from .charges import Charge, charge_of_item, pending_items
-from .coupons import coupon_amount, discount_amount, in_effect, spend_once_discounts
-from .intents import attempt, new_payment_intent
 from .settlement import INVOICE_PAID, UPDATE_PAID
 
 JSON = dict[str, Any]
