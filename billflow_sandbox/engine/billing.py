@@ -8,10 +8,12 @@ from typing import Any
 
 from .. import shapes
 from ..context import Context
-from ..routes.coupons import coupon_amount, discount_amount, in_effect, spend_once_discounts
-from ..routes.intents import attempt, new_payment_intent
 from ..state import random_token
-from .charges import Charge, charge_of_item, pending_items
+from .charges import Charge, charge_of_item, pending_items, period_charge
+from .discounts import coupon_amount, discount_amount, in_effect, spend_once_discounts
+from .payment_intents import attempt, new_payment_intent
+from .periods import add_interval
+from .prices import interval_of
 from .settlement import INVOICE_PAID, UPDATE_PAID
 
 JSON = dict[str, Any]
@@ -303,3 +305,38 @@ def _save_default_card(ctx: Context, sub: JSON, pm_id: str) -> None:
         previous = {"default_payment_method": sub["default_payment_method"]}
         sub["default_payment_method"] = pm_id
         ctx.emit("customer.subscription.updated", sub, previous)
+
+
+def first_invoice(
+    ctx: Context,
+    sub: JSON | None,
+    customer: str,
+    prices: list[JSON],
+    quantities: list[int],
+    now: int,
+    items: list[JSON],
+    *,
+    trial_end: int | None = None,
+    coupons: list[JSON] | None = None,
+) -> JSON:
+    """The invoice that starts a subscription; with `sub` None, a preview of it (the
+    `coupons` to redeem taken off), written nowhere."""
+    charges: list[Charge] = []
+    for index, (price, quantity) in enumerate(zip(prices, quantities, strict=True)):
+        item = items[index] if items else {"id": None}
+        interval, count = interval_of(price)
+        end = trial_end or add_interval(now, interval, count)
+        charges.append(period_charge(ctx, item, price, quantity, now, end, trial=bool(trial_end)))
+    preview = sub is None
+    return build_invoice(
+        ctx,
+        sub=sub,
+        customer=customer,
+        billing_reason="subscription_create",
+        charges=charges,
+        period_start=now,
+        period_end=now,
+        include_pending=not preview,
+        preview=preview,
+        coupons=coupons,
+    )

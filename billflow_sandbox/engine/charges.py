@@ -14,8 +14,8 @@ from typing import Any
 
 from .. import shapes
 from ..context import Context
-from ..routes.catalog import is_zero_decimal
 from .periods import prorated
+from .prices import is_zero_decimal
 
 JSON = dict[str, Any]
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from ..context import Context
 from ..render import render
-from ..routes.coupons import end_discounts
 from .billing import build_invoice, collect, finalize, void
 from .charges import period_charge
+from .discounts import end_discounts
 from .periods import add_interval
 from .schedule_links import end_with_subscription
 

@@ -2,8 +2,8 @@
 update of the subscription may not change meanwhile, and the schedule's end when the
 subscription ends first.
 
-Kept apart from the schedule routes so that the subscription modules can ask without
-importing them (the routes import the subscription modules).
+It is part of the engine so that the subscription routes and the lifecycle can ask without
+importing the schedule routes.
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ from typing import Any
 from .. import shapes
 from ..context import Context
 from ..errors import StripeError, invalid, not_implemented
-from ..routes.catalog import require_price
-from ..routes.subscriptions import interval_of, quantity_of, same_billing
 from .periods import add_interval
+from .prices import interval_of, require_price
+from .subscription_checks import quantity_of, same_billing
 
 JSON = dict[str, Any]
 

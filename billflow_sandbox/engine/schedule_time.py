@@ -14,7 +14,7 @@ from typing import Any
 from ..context import Context
 from ..errors import StripeError
 from ..render import render
-from ..routes.subscription_updates import apply_items, invoice_update
+from .applying_updates import apply_items, invoice_update
 from .lifecycle import (
     changed,
     emit_updated,

@@ -2,11 +2,12 @@
 
 A payment intent that succeeds pays its invoice, and a paid invoice applies the pending
 update it was for. Each of those is known to a module above the one where the payment
-happens (`billing` builds on `intents`, `pending_updates` on `billing`), so rather than import
-upward the lower module calls the hook here, and the higher one hands the hook its handler
-when it loads. A `Sandbox` loads every resource module before it serves a request
-(`all_routes`), and besides only `billing` makes an invoice's payment intent and only
-`pending_updates` holds an update, so a handler is in place before a payment can need it.
+happens (`billing` builds on `payment_intents`, `pending_updates` on `billing`), so rather
+than import upward the lower module calls the hook here, and the higher one hands the hook
+its handler when it loads. A `Sandbox` loads every route module, and with them the engine
+modules they import, before it serves a request (`all_routes`), and besides only `billing`
+makes an invoice's payment intent and only `pending_updates` holds an update, so a handler
+is in place before a payment can need it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,11 @@
-"""Stripe's resources as the sandbox serves them, one module per family."""
+"""Stripe's resources as the sandbox serves them: one module per resource family, each with
+its `ROUTES`.
+
+A route module reads a request's parameters, calls the engine and answers with the object.
+Route modules import the engine, the shapes and the sandbox's top-level modules, never one
+another: what two of them need is engine code. Import-linter contracts in pyproject.toml keep
+the routes independent and the engine free of them.
+"""
 
 from __future__ import annotations
 

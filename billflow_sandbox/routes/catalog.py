@@ -12,32 +12,11 @@ from stripe import params as sp
 from .. import shapes
 from ..context import Context
 from ..engine.listing import created_filter, merge_metadata, page, search
-from ..errors import StripeError, invalid
+from ..errors import invalid
 from ..routing import Routes
 
 JSON = dict[str, Any]
 ROUTES = Routes()
-
-_ZERO_DECIMAL = frozenset(
-    {
-        "bif",
-        "clp",
-        "djf",
-        "gnf",
-        "jpy",
-        "kmf",
-        "krw",
-        "mga",
-        "pyg",
-        "rwf",
-        "ugx",
-        "vnd",
-        "vuv",
-        "xaf",
-        "xof",
-        "xpf",
-    }
-)
 
 
 def _changes(before: JSON, after: JSON) -> JSON:
@@ -332,23 +311,3 @@ def list_prices(ctx: Context, params: JSON) -> JSON:
         and keep(p)
     ]
     return page(found, params, "/v1/prices")
-
-
-def is_zero_decimal(currency: str) -> bool:
-    return currency.lower() in _ZERO_DECIMAL
-
-
-def require_price(ctx: Context, price_id: str, param: str) -> JSON:
-    """An active recurring price, or Stripe's error for subscribing to anything else."""
-    price = ctx.state.get("price", price_id, param=param)
-    if not price["active"]:
-        raise invalid(
-            "The price specified is inactive. This field only accepts active prices.", param=param
-        )
-    if price["recurring"] is None:
-        raise StripeError(
-            "The price specified is set to `type=one_time` but this field only accepts prices "
-            "with `type=recurring`.",
-            param=param,
-        )
-    return price

@@ -13,12 +13,12 @@ from stripe.params import test_helpers as tp
 
 from .. import shapes
 from ..context import Context
+from ..engine.cancellation import remove_customer
 from ..engine.lifecycle import advance, next_due
 from ..engine.listing import page
 from ..engine.schedule_time import advance_schedule, schedule_due
 from ..errors import StripeError, invalid
 from ..routing import Routes
-from .customers import remove_customer
 
 JSON = dict[str, Any]
 ROUTES = Routes()

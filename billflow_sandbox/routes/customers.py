@@ -10,8 +10,9 @@ from stripe import params as sp
 
 from .. import shapes
 from ..context import Context
-from ..engine.lifecycle import end_subscription
+from ..engine.cancellation import remove_customer
 from ..engine.listing import created_filter, merge_metadata, page, search
+from ..engine.payment_methods import attach
 from ..errors import invalid, not_implemented
 from ..routing import Routes
 
@@ -19,7 +20,6 @@ JSON = dict[str, Any]
 ROUTES = Routes()
 
 _SIMPLE_FIELDS = ("email", "name", "description", "phone")
-_ENDED = ("canceled", "incomplete_expired")
 
 
 @ROUTES.route("GET", "/v1/customers/search", sp.CustomerSearchParams)
@@ -65,8 +65,6 @@ def create_customer(ctx: Context, params: JSON) -> JSON:
     )
     payment_method = params.get("payment_method")
     if payment_method:
-        from .payments import attach
-
         attach(ctx, payment_method, customer_id, param="payment_method", customer=customer)
     _apply_invoice_settings(ctx, customer, params.get("invoice_settings"))
     state.put(customer)
@@ -105,17 +103,6 @@ def delete_customer(ctx: Context, params: JSON) -> JSON:
     customer = ctx.state.get("customer", ctx.args["id"])
     remove_customer(ctx, customer)
     return shapes.deleted(object="customer", id=customer["id"])
-
-
-def remove_customer(ctx: Context, customer: JSON) -> None:
-    """Delete a customer as Stripe does: its live subscriptions end now (ended ones keep
-    their status and end time), then the customer goes, with `customer.deleted`."""
-    at = ctx.now(customer["id"])
-    for subscription in list(ctx.state.all("subscription")):
-        if subscription["customer"] == customer["id"] and subscription["status"] not in _ENDED:
-            end_subscription(ctx, subscription, at)
-    ctx.state.delete("customer", customer["id"])
-    ctx.emit("customer.deleted", customer)
 
 
 @ROUTES.route("GET", "/v1/customers", sp.CustomerListParams)

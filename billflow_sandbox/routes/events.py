@@ -7,41 +7,14 @@ from typing import Any
 from stripe import params as sp
 
 from .. import shapes
-from ..context import Context, PendingEvent
+from ..context import Context
 from ..engine.listing import created_filter, merge_metadata, page
 from ..errors import invalid
 from ..routing import Routes
-from ..state import API_VERSION, State, random_token
+from ..state import random_token
 
 JSON = dict[str, Any]
 ROUTES = Routes()
-
-
-def record_event(
-    state: State, pending: PendingEvent, request_id: str, idempotency_key: str | None
-) -> JSON:
-    """Store an event and count the endpoints it will go to; returns the stored event."""
-    endpoints = [e for e in state.all("webhook_endpoint") if wants(e, pending.type)]
-    event = shapes.event(
-        id=state.new_id("event"),
-        created=state.now(),
-        type=pending.type,
-        data_object=pending.object,
-        previous_attributes=pending.previous_attributes,
-        request_id=request_id or None,
-        idempotency_key=idempotency_key,
-        api_version=API_VERSION,
-        pending_webhooks=len(endpoints),
-    )
-    state.put(event)
-    return event
-
-
-def wants(endpoint: JSON, event_type: str) -> bool:
-    if endpoint["status"] != "enabled":
-        return False
-    enabled = endpoint["enabled_events"]
-    return "*" in enabled or event_type in enabled
 
 
 @ROUTES.route("GET", "/v1/events/{id}", sp.EventRetrieveParams)

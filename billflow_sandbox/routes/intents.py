@@ -11,12 +11,12 @@ from stripe import params as sp
 from .. import shapes
 from ..context import Context
 from ..engine.listing import merge_metadata
-from ..engine.settlement import INVOICE_PAID
-from ..engine.testcards import BY_ID, TestCard
-from ..errors import StripeError, card_declined, decline_message, invalid
+from ..engine.payment_intents import attempt, card_error, payment_succeeded, requires_action
+from ..engine.payment_methods import attach, card_of, resolve
+from ..engine.testcards import BY_ID
+from ..errors import StripeError, card_declined, invalid
 from ..routing import Routes
 from ..state import random_token
-from .payments import attach, card_of, resolve
 
 JSON = dict[str, Any]
 ROUTES = Routes()
@@ -51,25 +51,6 @@ def _check_client_secret(ctx: Context, intent: JSON, params: JSON) -> None:
             "on this account.",
             param="client_secret",
         )
-
-
-def _requires_action(intent: JSON) -> None:
-    intent["status"] = "requires_action"
-    intent["next_action"] = {
-        "type": "use_stripe_sdk",
-        "use_stripe_sdk": {"type": "three_d_secure_redirect", "stripe_js": "sandbox"},
-    }
-
-
-def _card_error(card: TestCard, pm: JSON) -> JSON:
-    return {
-        "code": "card_declined",
-        "decline_code": card.decline_code,
-        "doc_url": "https://docs.stripe.com/error-codes/card-declined",
-        "message": decline_message(card.decline_code),
-        "payment_method": copy.deepcopy(pm),
-        "type": "card_error",
-    }
 
 
 # -- setup intents -------------------------------------------------------------------------
@@ -134,14 +115,14 @@ def _confirm_setup(ctx: Context, intent: JSON, params: JSON) -> JSON:
     intent["payment_method"] = pm["id"]
     if card.outcome == "decline":
         intent["status"] = "requires_payment_method"
-        intent["last_setup_error"] = _card_error(card, pm)
+        intent["last_setup_error"] = card_error(card, pm)
         intent["payment_method"] = None
         raise card_declined(
             decline_code=card.decline_code,
             extra={"payment_method": copy.deepcopy(pm), "setup_intent": copy.deepcopy(intent)},
         )
     if card.outcome == "authenticate":
-        _requires_action(intent)
+        requires_action(intent)
         ctx.emit("setup_intent.requires_action", intent)
         return intent
     return _setup_succeeded(ctx, intent, pm)
@@ -172,58 +153,6 @@ def cancel_setup_intent(ctx: Context, params: JSON) -> JSON:
 
 
 # -- payment intents -----------------------------------------------------------------------
-def new_payment_intent(
-    ctx: Context,
-    *,
-    amount: int,
-    currency: str,
-    customer: str | None,
-    description: str | None = None,
-) -> JSON:
-    intent_id = ctx.state.new_id("payment_intent")
-    intent = shapes.payment_intent(
-        id=intent_id,
-        created=ctx.now(customer),
-        amount=amount,
-        currency=currency,
-        client_secret=f"{intent_id}_secret_{random_token(24)}",
-        customer=customer,
-        description=description,
-    )
-    ctx.state.put(intent)
-    ctx.emit("payment_intent.created", intent)
-    return intent
-
-
-def attempt(ctx: Context, intent: JSON, pm_id: str | None) -> str:
-    """Charge `pm_id` for the intent: "succeeded", "failed" or "requires_action"."""
-    if pm_id is None:
-        return "requires_payment_method"
-    pm = ctx.state.get("payment_method", pm_id, param="payment_method")
-    card = card_of(ctx, pm)
-    intent["payment_method"] = pm["id"]
-    if card.outcome in ("decline", "fail_charges"):
-        intent["status"] = "requires_payment_method"
-        intent["last_payment_error"] = _card_error(card, pm)
-        ctx.emit("payment_intent.payment_failed", intent)
-        return "failed"
-    if card.outcome == "authenticate":
-        _requires_action(intent)
-        ctx.emit("payment_intent.requires_action", intent)
-        return "requires_action"
-    _payment_succeeded(ctx, intent)
-    return "succeeded"
-
-
-def _payment_succeeded(ctx: Context, intent: JSON) -> None:
-    intent["status"] = "succeeded"
-    intent["amount_received"] = intent["amount"]
-    intent["next_action"] = None
-    intent["last_payment_error"] = None
-    ctx.emit("payment_intent.succeeded", intent)
-    invoice_id = ctx.state.secret(intent["id"]).get("invoice")
-    if invoice_id:
-        INVOICE_PAID.call(ctx, ctx.state.get("invoice", invoice_id), intent)
 
 
 @ROUTES.route("GET", "/v1/payment_intents/{id}", sp.PaymentIntentRetrieveParams, publishable=True)
@@ -314,5 +243,5 @@ def authenticate(ctx: Context, params: JSON) -> JSON:
         return intent
     if kind == "setup_intent":
         return _setup_succeeded(ctx, intent, pm)
-    _payment_succeeded(ctx, intent)
+    payment_succeeded(ctx, intent)
     return intent

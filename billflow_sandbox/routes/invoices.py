@@ -7,19 +7,18 @@ from typing import Any
 from stripe import params as sp
 
 from ..context import Context
-from ..engine.billing import collect, invoice_paid, void
-from ..engine.charges import pending_items
-from ..engine.lifecycle import items_of, payment_method_for
+from ..engine.billing import collect, first_invoice, invoice_paid, void
+from ..engine.discounts import check_discount
+from ..engine.lifecycle import payment_method_for
 from ..engine.listing import created_filter, page
+from ..engine.payment_methods import resolve
+from ..engine.prices import require_price
 from ..engine.schedule_links import refuse_direct_changes
 from ..engine.schedule_time import upcoming_changes
+from ..engine.subscription_checks import check_currency, quantity_of, same_billing
 from ..engine.update_plans import Plan, plan_update, preview_invoice
 from ..errors import StripeError, card_declined, invalid, not_implemented
 from ..routing import Routes
-from .catalog import require_price
-from .coupons import check_discount
-from .payments import resolve
-from .subscriptions import check_currency, first_invoice, quantity_of, same_billing
 
 JSON = dict[str, Any]
 ROUTES = Routes()
@@ -192,6 +191,3 @@ def list_invoice_items(ctx: Context, params: JSON) -> JSON:
         and ("invoice" not in params or item["invoice"] == params["invoice"])
     ]
     return page(found, params, "/v1/invoiceitems")
-
-
-__all__ = ["ROUTES", "items_of", "pending_items"]

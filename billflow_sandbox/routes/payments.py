@@ -2,82 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from stripe import params as sp
 
-from .. import shapes
 from ..context import Context
 from ..engine.listing import merge_metadata, page
-from ..engine.testcards import BY_ID, BY_NUMBER, BY_TOKEN, TestCard
-from ..errors import StripeError, card_declined, invalid
+from ..engine.payment_methods import attach, new_payment_method
+from ..engine.testcards import BY_NUMBER, BY_TOKEN
+from ..errors import StripeError, invalid
 from ..routing import Routes
 
 JSON = dict[str, Any]
 ROUTES = Routes()
-
-
-def card_of(ctx: Context, pm: JSON) -> TestCard:
-    return BY_ID[ctx.state.secret(pm["id"])["test_card"]]
-
-
-def _new_payment_method(
-    ctx: Context,
-    test_id: str,
-    *,
-    exp_month: int = 12,
-    exp_year: int | None = None,
-    last4: str | None = None,
-) -> JSON:
-    card = BY_ID[test_id]
-    created = ctx.now()
-    pm = shapes.payment_method(
-        id=ctx.state.new_id("payment_method"),
-        created=created,
-        brand=card.brand,
-        last4=last4 or card.last4,
-        exp_month=exp_month,
-        exp_year=exp_year or 2034,
-        funding=card.funding,
-        country=card.country,
-        fingerprint=hashlib.sha256(test_id.encode()).hexdigest()[:16],
-    )
-    ctx.state.put(pm)
-    ctx.state.secret(pm["id"])["test_card"] = test_id
-    return pm
-
-
-def resolve(ctx: Context, pm_id: str, param: str) -> JSON:
-    """A payment method by id; a test id such as `pm_card_visa` makes a fresh one, as
-    Stripe does each time a test id is used."""
-    if pm_id in BY_ID:
-        return _new_payment_method(ctx, pm_id)
-    pm = ctx.state.get("payment_method", pm_id, param=param)
-    return pm
-
-
-def attach(
-    ctx: Context, pm_id: str, customer_id: str, *, param: str, customer: JSON | None = None
-) -> JSON:
-    """Attach a payment method to a customer; a card that Stripe declines on attach raises
-    402 `card_declined` and leaves nothing attached."""
-    if pm_id in BY_ID and BY_ID[pm_id].outcome == "decline":
-        raise card_declined(
-            decline_code=BY_ID[pm_id].decline_code, extra={"param": param} if param else None
-        )
-    owner = customer or ctx.state.get("customer", customer_id, param="customer")
-    pm = resolve(ctx, pm_id, param)
-    if card_of(ctx, pm).outcome == "decline":
-        raise card_declined(decline_code=card_of(ctx, pm).decline_code)
-    if pm["customer"] is not None and pm["customer"] != owner["id"]:
-        raise invalid(
-            "The payment method you provided has already been attached to a customer.", param=param
-        )
-    if pm["customer"] is None:
-        pm["customer"] = owner["id"]
-        ctx.emit("payment_method.attached", pm)
-    return pm
 
 
 # -- payment methods -----------------------------------------------------------------------
@@ -124,7 +61,7 @@ def create_payment_method(ctx: Context, params: JSON) -> JSON:
             code="invalid_expiry_month",
             param="card[exp_month]",
         )
-    pm = _new_payment_method(ctx, test_id, exp_month=exp_month, exp_year=exp_year, last4=last4)
+    pm = new_payment_method(ctx, test_id, exp_month=exp_month, exp_year=exp_year, last4=last4)
     if "metadata" in params:
         pm["metadata"] = merge_metadata({}, params["metadata"])
     if params.get("billing_details"):

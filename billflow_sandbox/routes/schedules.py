@@ -14,6 +14,7 @@ from stripe import params as sp
 
 from .. import shapes
 from ..context import Context
+from ..engine.cancellation import cancel_now
 from ..engine.lifecycle import changed, emit_updated, items_of
 from ..engine.listing import merge_metadata, page, time_filter
 from ..engine.schedule_links import MANAGING
@@ -22,7 +23,6 @@ from ..engine.schedule_time import apply_phase, current_index, release, show_end
 from ..errors import invalid, not_implemented
 from ..render import render
 from ..routing import Routes
-from .subscriptions import cancel_now
 
 JSON = dict[str, Any]
 ROUTES = Routes()

@@ -9,93 +9,30 @@ from stripe import params as sp
 
 from .. import shapes
 from ..context import Context
-from ..engine.billing import build_invoice, collect, finalize, invoice_now
-from ..engine.charges import Charge, pending_item, pending_items, period_charge, proration_charges
+from ..engine.billing import collect, finalize, first_invoice
+from ..engine.cancellation import cancel_now
+from ..engine.discounts import check_discount, check_discount_list, redeem
 from ..engine.lifecycle import (
     emit_updated,
-    end_subscription,
     items_of,
-    payment_method_for,
-    price_of,
 )
 from ..engine.listing import created_filter, merge_metadata, page
 from ..engine.periods import add_interval
-from ..errors import StripeError, card_declined, invalid, not_implemented
+from ..engine.prices import interval_of, require_price
+from ..engine.subscription_checks import (
+    check_currency,
+    check_payment_method,
+    check_payment_options,
+    quantity_of,
+    refuse_unpayable,
+    same_billing,
+)
+from ..errors import StripeError, invalid, not_implemented
 from ..render import render
 from ..routing import Routes
-from .catalog import require_price
-from .coupons import check_discount, check_discount_list, redeem
-from .payments import card_of
 
 JSON = dict[str, Any]
 ROUTES = Routes()
-
-__all__ = ["ROUTES", "end_subscription"]
-
-
-def interval_of(price: JSON) -> tuple[str, int]:
-    return price["recurring"]["interval"], price["recurring"]["interval_count"]
-
-
-def same_billing(prices: list[JSON], param: str) -> None:
-    if len({p["currency"] for p in prices}) > 1:
-        raise invalid("All prices on a subscription must have the same currency.", param=param)
-    if len({interval_of(p) for p in prices}) > 1:
-        raise invalid(
-            "All prices on a subscription must have the same recurring interval and "
-            "interval_count.",
-            param=param,
-        )
-
-
-def quantity_of(spec: JSON, param: str, default: int = 1) -> int:
-    quantity = spec.get("quantity", default)
-    if quantity < 0:
-        raise invalid("This value must be greater than or equal to 0.", param=f"{param}[quantity]")
-    return int(quantity)
-
-
-def check_payment_method(ctx: Context, pm_id: str, customer: str) -> None:
-    pm = ctx.state.get("payment_method", pm_id, param="default_payment_method")
-    if pm["customer"] != customer:
-        raise invalid(
-            f"The customer does not have a payment method with the ID {pm_id}. The "
-            "payment method must be attached to the customer.",
-            param="default_payment_method",
-        )
-
-
-def refuse_unpayable(ctx: Context, pm_id: str | None) -> None:
-    """`error_if_incomplete`: refuse, before anything is written, a payment that would not
-    go through now."""
-    if pm_id is None:
-        raise StripeError(
-            "This customer has no attached payment source or default payment "
-            "method. Please consider adding a default payment method.",
-            code="resource_missing",
-        )
-    card = card_of(ctx, ctx.state.get("payment_method", pm_id))
-    if card.outcome in ("decline", "fail_charges"):
-        raise card_declined(decline_code=card.decline_code)
-    if card.outcome == "authenticate":
-        raise StripeError(
-            "Payment for this subscription requires additional user action before "
-            "it can be completed successfully.",
-            status=402,
-            type="card_error",
-            code="subscription_payment_intent_requires_action",
-        )
-
-
-def check_currency(customer: JSON, currency: str, param: str) -> None:
-    """A customer bills in one currency, set by their first subscription, as on Stripe."""
-    if customer["currency"] not in (None, currency):
-        raise invalid(
-            f"You cannot combine currencies on a single customer. This customer has had a "
-            f"subscription or payment in {customer['currency']}, but you are trying to pay "
-            f"in {currency}.",
-            param=param,
-        )
 
 
 def _trial_end(params: JSON, now: int, prices: list[JSON]) -> int | None:
@@ -121,17 +58,6 @@ _CREATE_IMPLEMENTED = frozenset(
      "cancel_at_period_end", "collection_method", "description", "off_session",
      "proration_behavior"}
 )  # fmt: skip
-
-
-def check_payment_options(params: JSON) -> None:
-    """Refuse the payment options the sandbox does not act on."""
-    if params.get("collection_method", "charge_automatically") != "charge_automatically":
-        raise not_implemented("collection_method", params["collection_method"])
-    settings = params.get("payment_settings") or {}
-    for key in sorted(settings.keys() - {"save_default_payment_method", "payment_method_types"}):
-        raise not_implemented(f"payment_settings[{key}]")
-    if settings.get("payment_method_types") not in (None, "", ["card"]):
-        raise not_implemented("payment_settings[payment_method_types]")
 
 
 @ROUTES.route(
@@ -249,41 +175,6 @@ def create_subscription(ctx: Context, params: JSON) -> JSON:
     return sub
 
 
-def first_invoice(
-    ctx: Context,
-    sub: JSON | None,
-    customer: str,
-    prices: list[JSON],
-    quantities: list[int],
-    now: int,
-    items: list[JSON],
-    *,
-    trial_end: int | None = None,
-    coupons: list[JSON] | None = None,
-) -> JSON:
-    """The invoice that starts a subscription; with `sub` None, a preview of it (the
-    `coupons` to redeem taken off), written nowhere."""
-    charges: list[Charge] = []
-    for index, (price, quantity) in enumerate(zip(prices, quantities, strict=True)):
-        item = items[index] if items else {"id": None}
-        interval, count = interval_of(price)
-        end = trial_end or add_interval(now, interval, count)
-        charges.append(period_charge(ctx, item, price, quantity, now, end, trial=bool(trial_end)))
-    preview = sub is None
-    return build_invoice(
-        ctx,
-        sub=sub,
-        customer=customer,
-        billing_reason="subscription_create",
-        charges=charges,
-        period_start=now,
-        period_end=now,
-        include_pending=not preview,
-        preview=preview,
-        coupons=coupons,
-    )
-
-
 # -- read ----------------------------------------------------------------------------------
 @ROUTES.route("GET", "/v1/subscriptions/{id}", sp.SubscriptionRetrieveParams)
 def retrieve_subscription(ctx: Context, params: JSON) -> JSON:
@@ -350,32 +241,6 @@ def cancel_subscription(ctx: Context, params: JSON) -> JSON:
         ctx, sub, prorate=bool(params.get("prorate")), invoice=bool(params.get("invoice_now"))
     )
     return sub
-
-
-def cancel_now(ctx: Context, sub: JSON, *, prorate: bool, invoice: bool) -> None:
-    """End a live subscription now; `prorate` credits the unused time, `invoice` bills what
-    is pending for it at once."""
-    now = ctx.now(sub["customer"])
-    # A trial was never paid for, so there is nothing to credit.
-    if prorate and sub["status"] != "trialing":
-        for item in items_of(ctx, sub):
-            for charge in proration_charges(
-                ctx, item, price_of(ctx, item), item["quantity"], None, 0, now
-            ):
-                pending_item(ctx, sub, charge)
-    end_subscription(ctx, sub, now)
-    # `invoice_now` bills what is pending for the subscription: this credit and earlier
-    # prorations alike.
-    if invoice and pending_items(ctx, sub["customer"], sub["id"]):
-        invoice_now(
-            ctx,
-            sub,
-            [],
-            billing_reason="manual",
-            period_start=now,
-            period_end=now,
-            pm_id=payment_method_for(ctx, sub),
-        )
 
 
 @ROUTES.route("DELETE", "/v1/subscriptions/{id}/discount", sp.SubscriptionDeleteDiscountParams)
