@@ -13,6 +13,8 @@ from .lifecycle import end_subscription, items_of, payment_method_for, price_of
 
 JSON = dict[str, Any]
 
+_ENDED = ("canceled", "incomplete_expired")
+
 
 def cancel_now(ctx: Context, sub: JSON, *, prorate: bool, invoice: bool) -> None:
     """End a live subscription now; `prorate` credits the unused time, `invoice` bills what
@@ -38,9 +40,6 @@ def cancel_now(ctx: Context, sub: JSON, *, prorate: bool, invoice: bool) -> None
             period_end=now,
             pm_id=payment_method_for(ctx, sub),
         )
-
-
-_ENDED = ("canceled", "incomplete_expired")
 
 
 def remove_customer(ctx: Context, customer: JSON) -> None:

@@ -1,4 +1,5 @@
-"""Coupons, promotion codes, and the discounts they become when redeemed."""
+"""Coupons and promotion codes as their endpoints serve them; redeeming them as discounts is
+the engine's (`engine/discounts.py`)."""
 
 from __future__ import annotations
 
