@@ -282,7 +282,7 @@ class Api:
 
     def publish(self, ctx: Context) -> list[JSON]:
         """Record the events a successful request queued; returns them for delivery."""
-        from .resources.events import record_event
+        from .engine.event_records import record_event
 
         return [
             record_event(self.state, pending, ctx.request_id, ctx.idempotency_key)

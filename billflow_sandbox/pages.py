@@ -9,7 +9,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from .api import Response
-from .resources.catalog import is_zero_decimal
+from .engine.prices import is_zero_decimal
 
 if TYPE_CHECKING:
     from .state import State

@@ -33,7 +33,7 @@ class Route:
 
 
 class Routes:
-    """A resource module's routes, added with the `route` decorator."""
+    """A route module's routes, added with the `route` decorator."""
 
     def __init__(self) -> None:
         self.routes: list[Route] = []

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from .api import API_VERSION, Api, Response
 from .controls import Controls, LoggedRequest
 from .pages import page_for
-from .resources import all_routes
+from .routes import all_routes
 from .state import State, random_token
 from .webhooks import Deliverer
 

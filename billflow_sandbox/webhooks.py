@@ -20,7 +20,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
-from .resources.events import wants
+from .engine.event_records import wants
 from .state import State
 
 log = logging.getLogger(__name__)

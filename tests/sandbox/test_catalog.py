@@ -12,7 +12,7 @@ import stripe
 from billflow_sandbox import Sandbox
 from billflow_sandbox.context import Context
 from billflow_sandbox.errors import StripeError
-from billflow_sandbox.resources.catalog import create_product
+from billflow_sandbox.routes.catalog import create_product
 
 MONTHLY = {"interval": "month"}
 

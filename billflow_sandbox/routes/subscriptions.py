@@ -1,0 +1,259 @@
+"""Subscriptions: create, retrieve, list, update (items, prorations, cancellation at period
+end, discounts, pauses), and cancel now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stripe import params as sp
+
+from .. import shapes
+from ..context import Context
+from ..engine.billing import collect, finalize, first_invoice
+from ..engine.cancellation import cancel_now
+from ..engine.discounts import check_discount, check_discount_list, redeem
+from ..engine.lifecycle import (
+    emit_updated,
+    items_of,
+)
+from ..engine.listing import created_filter, merge_metadata, page
+from ..engine.periods import add_interval
+from ..engine.prices import interval_of, require_price
+from ..engine.subscription_checks import (
+    check_currency,
+    check_payment_method,
+    check_payment_options,
+    quantity_of,
+    refuse_unpayable,
+    same_billing,
+)
+from ..errors import StripeError, invalid, not_implemented
+from ..render import render
+from ..routing import Routes
+
+JSON = dict[str, Any]
+ROUTES = Routes()
+
+
+def _trial_end(params: JSON, now: int, prices: list[JSON]) -> int | None:
+    if params.get("trial_end") == "now":
+        return None
+    if isinstance(params.get("trial_end"), int):
+        if params["trial_end"] <= now:
+            raise invalid(
+                "Invalid timestamp: must be an integer Unix timestamp in the future.",
+                param="trial_end",
+            )
+        return int(params["trial_end"])
+    days = params.get("trial_period_days")
+    if days is None and params.get("trial_from_plan"):
+        days = prices[0]["recurring"].get("trial_period_days")
+    return now + int(days) * 86400 if days else None
+
+
+# -- create --------------------------------------------------------------------------------
+_CREATE_IMPLEMENTED = frozenset(
+    {"customer", "items", "default_payment_method", "payment_behavior", "payment_settings",
+     "trial_period_days", "trial_end", "trial_from_plan", "discounts", "metadata",
+     "cancel_at_period_end", "collection_method", "description", "off_session",
+     "proration_behavior"}
+)  # fmt: skip
+
+
+@ROUTES.route(
+    "POST", "/v1/subscriptions", sp.SubscriptionCreateParams, implemented=_CREATE_IMPLEMENTED
+)
+def create_subscription(ctx: Context, params: JSON) -> JSON:
+    state = ctx.state
+    if not params.get("customer"):
+        raise invalid(
+            "Missing required param: customer.", param="customer", code="parameter_missing"
+        )
+    customer = state.get("customer", params["customer"], param="customer")
+    specs = params.get("items") or []
+    if not specs:
+        raise invalid("Missing required param: items.", param="items", code="parameter_missing")
+    prices = [
+        require_price(ctx, s.get("price") or s.get("plan") or "", f"items[{i}][price]")
+        for i, s in enumerate(specs)
+    ]
+    quantities = [quantity_of(s, f"items[{i}]") for i, s in enumerate(specs)]
+    for index, spec in enumerate(specs):
+        for field in sorted(spec.keys() - {"price", "plan", "quantity", "metadata"}):
+            raise not_implemented(f"items[{index}][{field}]")
+    if params.get("payment_behavior") == "pending_if_incomplete":
+        # Stripe's API reference: pending updates are for changes to a subscription.
+        raise invalid(
+            "`pending_if_incomplete` is only used with updates and cannot be passed when "
+            "creating a Subscription.",
+            param="payment_behavior",
+        )
+    check_payment_options(params)
+    same_billing(prices, "items")
+    check_currency(customer, prices[0]["currency"], "items[0][price]")
+    if params.get("default_payment_method"):
+        check_payment_method(ctx, params["default_payment_method"], customer["id"])
+    discounts = [
+        check_discount(ctx, d, customer["id"], f"discounts[{i}]", prices[0]["currency"])
+        for i, d in enumerate(params.get("discounts") or [])
+    ]
+    check_discount_list(ctx, [], [coupon for coupon, _ in discounts])
+    now = ctx.now(customer["id"])
+    trial_end = _trial_end(params, now, prices)
+    behavior = params.get("payment_behavior", "allow_incomplete")
+    pm_id = (
+        params.get("default_payment_method")
+        or customer["invoice_settings"]["default_payment_method"]
+    )
+    if behavior == "error_if_incomplete" and trial_end is None:
+        preview = first_invoice(
+            ctx,
+            None,
+            customer["id"],
+            prices,
+            quantities,
+            now,
+            [],
+            coupons=[coupon for coupon, _ in discounts],
+        )
+        if preview["amount_due"] > 0:
+            refuse_unpayable(ctx, pm_id)
+
+    customer["currency"] = prices[0]["currency"]
+    sub_id = state.new_id("subscription")
+    interval, count = interval_of(prices[0])
+    period_end = trial_end or add_interval(now, interval, count)
+    sub = shapes.subscription(
+        id=sub_id,
+        created=now,
+        customer=customer["id"],
+        currency=prices[0]["currency"],
+        status="trialing" if trial_end else "incomplete",
+        start_date=now,
+        billing_cycle_anchor=trial_end or now,
+        collection_method=params.get("collection_method", "charge_automatically"),
+        default_payment_method=params.get("default_payment_method"),
+        metadata=merge_metadata({}, params.get("metadata", {})),
+        trial_start=now if trial_end else None,
+        trial_end=trial_end,
+        test_clock=customer["test_clock"],
+        description=params.get("description"),
+        save_default_payment_method=(params.get("payment_settings") or {}).get(
+            "save_default_payment_method", "off"
+        ),
+    )
+    for price, quantity, spec in zip(prices, quantities, specs, strict=True):
+        item = shapes.subscription_item(
+            id=state.new_id("subscription_item"),
+            created=now,
+            subscription=sub_id,
+            price=price,
+            quantity=quantity,
+            current_period_start=now,
+            current_period_end=period_end,
+            metadata=merge_metadata({}, spec.get("metadata", {})),
+        )
+        state.put(item)
+        sub["items"]["data"].append(item["id"])
+    sub["discounts"] = [
+        redeem(ctx, c, p, customer=customer["id"], subscription=sub_id, start=now)["id"]
+        for c, p in discounts
+    ]
+    if params.get("cancel_at_period_end"):
+        sub.update(cancel_at_period_end=True, cancel_at=period_end, canceled_at=now)
+    state.put(sub)
+    ctx.emit("customer.subscription.created", sub)
+
+    invoice = first_invoice(
+        ctx, sub, customer["id"], prices, quantities, now, items_of(ctx, sub), trial_end=trial_end
+    )
+    sub["latest_invoice"] = invoice["id"]
+    finalize(ctx, invoice)
+    outcome = collect(ctx, invoice, pm_id, try_now=behavior != "default_incomplete")
+    if outcome == "requires_action" and behavior == "error_if_incomplete":
+        raise AssertionError("refused above")  # pragma: no cover
+    return sub
+
+
+# -- read ----------------------------------------------------------------------------------
+@ROUTES.route("GET", "/v1/subscriptions/{id}", sp.SubscriptionRetrieveParams)
+def retrieve_subscription(ctx: Context, params: JSON) -> JSON:
+    return ctx.state.get("subscription", ctx.args["id"])
+
+
+@ROUTES.route("GET", "/v1/subscriptions", sp.SubscriptionListParams)
+def list_subscriptions(ctx: Context, params: JSON) -> JSON:
+    status = params.get("status")
+    keep = created_filter(params)
+
+    def wanted(sub: JSON) -> bool:
+        if status is None:
+            return sub["status"] not in ("canceled", "incomplete_expired")
+        if status == "ended":
+            return sub["status"] in ("canceled", "incomplete_expired")
+        return status == "all" or bool(sub["status"] == status)
+
+    found = [
+        s
+        for s in ctx.state.all("subscription")
+        if wanted(s)
+        and keep(s)
+        and ("customer" not in params or s["customer"] == params["customer"])
+        and ("test_clock" not in params or s["test_clock"] == params["test_clock"])
+        and (
+            "price" not in params
+            or any(
+                ctx.state.get("subscription_item", i)["price"]["id"] == params["price"]
+                for i in s["items"]["data"]
+            )
+        )
+    ]
+    return page(found, params, "/v1/subscriptions")
+
+
+@ROUTES.route("GET", "/v1/subscription_items", sp.SubscriptionItemListParams)
+def list_subscription_items(ctx: Context, params: JSON) -> JSON:
+    sub = ctx.state.get("subscription", params["subscription"], param="subscription")
+    return page(items_of(ctx, sub), params, "/v1/subscription_items")
+
+
+@ROUTES.route("GET", "/v1/subscription_items/{id}", sp.SubscriptionItemRetrieveParams)
+def retrieve_subscription_item(ctx: Context, params: JSON) -> JSON:
+    return ctx.state.get("subscription_item", ctx.args["id"])
+
+
+# -- cancel now ----------------------------------------------------------------------------
+@ROUTES.route("DELETE", "/v1/subscriptions/{id}", sp.SubscriptionCancelParams)
+def cancel_subscription(ctx: Context, params: JSON) -> JSON:
+    sub = ctx.state.get("subscription", ctx.args["id"])
+    if sub["status"] in ("canceled", "incomplete_expired"):
+        raise StripeError(
+            f"This subscription is already canceled: {sub['id']}",
+            code="resource_missing",
+            status=404,
+            param="id",
+        )
+    details = params.get("cancellation_details") or {}
+    sub["cancellation_details"].update(
+        {k: (details[k] or None) for k in ("comment", "feedback") if k in details}
+    )
+    cancel_now(
+        ctx, sub, prorate=bool(params.get("prorate")), invoice=bool(params.get("invoice_now"))
+    )
+    return sub
+
+
+@ROUTES.route("DELETE", "/v1/subscriptions/{id}/discount", sp.SubscriptionDeleteDiscountParams)
+def delete_subscription_discount(ctx: Context, params: JSON) -> JSON:
+    sub = ctx.state.get("subscription", ctx.args["id"])
+    if not sub["discounts"]:
+        raise StripeError(
+            f"No active discount for subscription: '{sub['id']}'",
+            status=404,
+            code="resource_missing",
+        )
+    before = render(ctx.state, sub)
+    removed = ctx.state.get("discount", sub["discounts"].pop(0))
+    emit_updated(ctx, sub, before)
+    # Stripe answers with the whole discount marked deleted (without its `end`), not a stub.
+    return {**{k: v for k, v in removed.items() if k != "end"}, "deleted": True}
