@@ -18,13 +18,13 @@ module.exports = [
   {ignores: ['.venv*/', 'venv/', '.tox/', 'node_modules/', 'build/', 'dist/', '*.egg-info/']},
   {linterOptions: {reportUnusedDisableDirectives: 'error'}},
   {
-    files: ['billflow_core/**/static/*.js', 'tests/**/*.js'],
+    files: ['billflow_core/**/static/*.js', 'billflow_sandbox/static/*.js', 'tests/**/*.js'],
     languageOptions: {ecmaVersion: 2022, sourceType: 'script', globals: globals.browser},
     rules,
   },
   // The sandbox's Stripe.js stand-in promises plain ES2017, where a catch must name its error.
   {
-    files: ['billflow_core/sandbox/static/stripe.js'],
+    files: ['billflow_sandbox/static/stripe.js'],
     languageOptions: {ecmaVersion: 2017},
     rules: {'no-unused-vars': ['error', {caughtErrors: 'none'}]},
   },

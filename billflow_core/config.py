@@ -25,11 +25,16 @@ __all__ = [
     "HOST_NAMES",
     "MIN_SECRET",
     "NOT_OPTIONS",
+    "PREFIX",
     "SECRET_NAMES",
     "STRIPE_JS_URL",
     "TOOL_NAMES",
+    "WAGTAIL_NAMES",
     "PortalSecrets",
+    "check_previous_key",
     "check_secret_key",
+    "checked_publishable_key",
+    "checked_stripe_js_url",
 ]
 
 PREFIX = "BILLFLOW_"
@@ -60,9 +65,15 @@ HOST_NAMES: Mapping[str, str] = {
     "BILLFLOW_URL_PREFIX": "where the portal's API is served (/billflow)",
     "BILLFLOW_FRAME_ANCESTORS": "the origins that may frame the portal's pages",
     "BILLFLOW_VERIFIED_EMAIL": "how the plugin learns that the user's email is verified",
-    "BILLFLOW_CUSTOMER_ID": "Wagtail: how to find the logged-in user's Stripe customer id",
-    "BILLFLOW_CLIENT_ADDRESS": "Wagtail: the visitor's IP address behind a proxy",
-    "BILLFLOW_CACHE": "Wagtail: the Django cache alias that keeps the actions' answers",
+}
+
+# What only Django's settings hold, for the Wagtail plugin. They are not in `NOT_OPTIONS`:
+# the plugin reads them from Django's settings itself, so elsewhere (a Flask config, the
+# environment) such a name is a mistake and is refused like a mistyped option.
+WAGTAIL_NAMES: Mapping[str, str] = {
+    "BILLFLOW_CUSTOMER_ID": "how to find the logged-in user's Stripe customer id",
+    "BILLFLOW_CLIENT_ADDRESS": "the visitor's IP address behind a proxy",
+    "BILLFLOW_CACHE": "the Django cache alias that keeps the actions' answers",
 }
 
 # What the sandbox, the demo and the test tools read.

@@ -16,9 +16,10 @@ from .billing.catalog import (
     SERVICE_KEY,
     build_catalog,
 )
-from .errors import BillflowError, StripeUnavailable
+from .config import PortalSecrets
+from .errors import BillflowError, SettingsError, StripeUnavailable
 from .portal import Portal
-from .settings import PortalSettings, SettingsError
+from .settings import PortalSettings
 from .stripe.gateway import StripeGateway
 from .web.api import DEFAULT_PREFIX
 
@@ -76,13 +77,14 @@ def _stripe_side(
     """What Stripe can still be asked with when the portal was refused for something else
     (a short secret key): the settings and the key, unless one of them is what it refused.
     A refusal not already in `findings` joins them, so each is named once."""
-    key = config.get("BILLFLOW_STRIPE_API_KEY") or config.get("STRIPE_API_KEY")
-    if not key:
-        return None  # the portal's refusal named it
+    try:
+        secrets = PortalSecrets.from_mapping(config)
+    except SettingsError:
+        return None  # no Stripe key: the portal's refusal named it
     try:
         settings = PortalSettings.from_mapping(config)
-        gateway = StripeGateway(str(key), api_base=config.get("BILLFLOW_STRIPE_API_BASE") or None)
-    except ValueError as error:  # SettingsError is one
+        gateway = StripeGateway(secrets.stripe_api_key, api_base=secrets.stripe_api_base)
+    except SettingsError as error:
         if all(f.message != str(error) for f in findings):
             findings.append(Finding("problem", str(error)))
         return None

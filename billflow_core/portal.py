@@ -13,8 +13,9 @@ plugin only adapts its framework's request::
 Each call costs at most three Stripe requests: the customer, their subscriptions, and the
 one write (the catalog is cached; a refreshed state is built from what was read and written).
 
-A page may set some options of its own (`page_options`); it gets a variant of the site's
-portal with those settings, sharing everything else (`_SiteParts`).
+A page may set some options of its own (`identity/page_options.py`); it gets a variant of
+the site's portal with those settings that shares the site's Stripe client, caches and
+stores.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ from .config import (
 from .errors import BadInput, Forbidden, NotFound, SettingsError
 from .identity.hashing import expiring_hash
 from .identity.page_options import overridden_settings
-from .identity.pages import PageGrant, open_page, sign_page
+from .identity.page_tokens import PageGrant, open_page, sign_page
 from .identity.signin import SignIn, SignInStore
 from .identity.visitors import Visitor, authenticate, limited_visitor
 from .mail import Mailer, SMTPMailer
@@ -216,8 +217,7 @@ class Portal:
         """`RateLimited` once the visitor has asked for `kind` too often (`rate_limits.py`)."""
         check_rate(self.sign_in.store, self.settings, kind, visitor.identity, self._parts.clock())
 
-    # -- who asks --------------------------------------------------------------------------
-    # -- a page's own options ----------------------------------------------------------------
+    # -- who asks, and with which page's options ----------------------------------------------
     def page_token(
         self,
         identity: str | None,
@@ -226,8 +226,8 @@ class Portal:
         subscription: str | None = None,
         now: int | None = None,
     ) -> str:
-        """The token a plugin puts in a page (see `pages.py`) for the logged-in `identity`
-        (None: a visitor the page signs in by email), with the page's own options
+        """The token a plugin puts in a page (`identity/page_tokens.py`) for the logged-in
+        `identity` (None: a visitor the page signs in by email), with the page's own options
         (`PAGE_OVERRIDABLE`) and its one-subscription limit, bound to this portal's `scope`
         and good for `hash_lifetime`. Checked now, so a mistake shows where the page is
         made: raises `SettingsError` for an option a page may not set or a subscription
@@ -237,7 +237,10 @@ class Portal:
         if subscription is not None and not (
             isinstance(subscription, str) and subscription.startswith("sub_")
         ):
-            raise SettingsError("a page's subscription must be a Stripe subscription id (sub_…)")
+            raise SettingsError(
+                "a page's subscription must be a Stripe subscription id (sub_…)",
+                param="subscription",
+            )
         issued = self._now() if now is None else now
         grant = PageGrant(identity, options, subscription or None,
                           issued + self.settings.hash_lifetime)  # fmt: skip
@@ -293,7 +296,7 @@ class Portal:
             found = parts.variants.get(key)
         if found is not None:
             return found
-        variant = Portal._page_variant(site, overridden_settings(site.settings, overrides))
+        variant = type(site)._page_variant(site, overridden_settings(site.settings, overrides))
         with parts.variants_lock:
             return parts.variants.setdefault(key, variant)
 

@@ -13,10 +13,10 @@ A limit is checked before anything is read from Stripe; a refused request uses u
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
+from .encoding import digest
 from .errors import RateLimited
 from .settings import PortalSettings
 
@@ -48,7 +48,7 @@ def check_rate(
     epoch seconds. Raises `RateLimited` past the limit, counting nothing then."""
     limit = settings.action_rate_limit if kind == "action" else settings.preview_rate_limit
     second = int(now)
-    who = hashlib.sha256(identity.encode()).hexdigest()
+    who = digest(identity)
     key = f"billflow:rate:{kind}:{who}:{second // MINUTE}"
     if not take(store, [(key, limit)], MINUTE):
         retry_after = MINUTE - second % MINUTE

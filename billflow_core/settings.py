@@ -27,7 +27,7 @@ from typing import Any, Literal
 from .config import NOT_OPTIONS, PREFIX
 from .errors import SettingsError
 
-__all__ = ["DEFAULT_CANCELLATION_REASONS", "PortalSettings", "RetentionOffer", "SettingsError"]
+__all__ = ["DEFAULT_CANCELLATION_REASONS", "PortalSettings", "RetentionOffer"]
 
 DEFAULT_CANCELLATION_REASONS: tuple[str, ...] = (
     "too_expensive",

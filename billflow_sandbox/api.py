@@ -17,19 +17,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .api_objects import expand, render
 from .context import Context
 from .controls import Controls, LoggedRequest
 from .errors import StripeError, authentication_failed, refuse_unimplemented
 from .formdata import decode
 from .params import check
-from .render import expand, render
 from .routing import Route, match
 from .state import API_VERSION, State, random_token
 
 log = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
-__all__ = ["API_VERSION", "Api", "Response"]
+__all__ = ["API_VERSION", "Api", "Response", "api_key_of"]
 
 IDEMPOTENCY_KEY_LIFETIME = 24 * 3600
 
@@ -57,7 +57,9 @@ def _error_body(error: StripeError, request_id: str) -> JSON:
     return body
 
 
-def _api_key(headers: dict[str, str]) -> str | None:
+def api_key_of(headers: dict[str, str]) -> str | None:
+    """The key a request authenticates with: Stripe takes it as a bearer token or as the
+    basic-auth user name (as `curl -u sk_test_…:` sends it)."""
     auth = headers.get("authorization", "")
     scheme, _, value = auth.partition(" ")
     if scheme.lower() == "bearer":
@@ -115,7 +117,7 @@ class Api:
         idempotency_key = headers.get("idempotency-key") if method == "POST" else None
         logged: JSON = {}
         try:
-            key = _api_key(headers)
+            key = api_key_of(headers)
             if key != self.secret_key and not (route.publishable and key == self.publishable_key):
                 if key is None:
                     raise StripeError(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .render import render
+from .api_objects import render
 from .state import State
 
 JSON = dict[str, Any]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
-from .api import Api, Response, _api_key
+from .api import Api, Response, api_key_of
 
 
 class Controlled(Protocol):
@@ -48,7 +48,7 @@ def handle_control(
     if path.startswith("/_sandbox/authenticate/"):
         return sandbox.api.handle(method, path, "", body, headers, sandbox.url)
     lowered = {k.lower(): v for k, v in headers.items()}
-    if _api_key(lowered) != sandbox.secret_key:
+    if api_key_of(lowered) != sandbox.secret_key:
         return _answer(
             401,
             {

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from .api import API_VERSION, Api, Response
 from .controls import Controls, LoggedRequest
-from .pages import page_for
+from .hosted_pages import page_for
 from .routes import all_routes
 from .state import State, random_token
 from .webhooks import Deliverer

@@ -33,43 +33,43 @@ COMMENT_KEY = "cancellation_comment"
 
 
 def cancel(
-    session: ActionContext, subscription_id: Any, reason: Any = None, comment: Any = None
+    context: ActionContext, subscription_id: Any, reason: Any = None, comment: Any = None
 ) -> Any:
     """Cancel at the end of the paid period (or now, as the site chooses), keeping the
     customer's reason and comment in the subscription's metadata, as hosted Billflow does,
     and in Stripe's `cancellation_details`."""
-    subscription, facts = session.facts(subscription_id)
-    reason, comment = check_cancel(session.settings, facts, reason, comment)
+    subscription, facts = context.facts(subscription_id)
+    reason, comment = check_cancel(context.settings, facts, reason, comment)
     details: sp.SubscriptionUpdateParamsCancellationDetails = {"comment": comment or ""}
     if reason in STRIPE_FEEDBACK:
         details["feedback"] = reason
     survey = {REASON_KEY: reason or "", COMMENT_KEY: comment or ""}
     if facts.schedule_ours:  # leaving makes the downgrade schedule moot
-        subscription = release_schedule(session, subscription)
-    if not session.settings.cancel_immediately:
-        return session.update(
+        subscription = release_schedule(context, subscription)
+    if not context.settings.cancel_immediately:
+        return context.update(
             subscription.id,
             {"cancel_at_period_end": True, "cancellation_details": details, "metadata": survey},
             step="cancel",
         )
     # Stripe's cancel call takes no metadata: the survey is written first, then the end.
-    session.update(
+    context.update(
         subscription.id, {"metadata": survey, "cancellation_details": details}, step="survey"
     )
-    ended = session.gateway.cancel_subscription(
+    ended = context.gateway.cancel_subscription(
         subscription.id,
         {"cancellation_details": details, "expand": list(SUBSCRIPTION_EXPAND)},
-        key=session.key(f"cancel:{subscription.id}"),
+        key=context.key(f"cancel:{subscription.id}"),
     )
-    session.subscriptions[subscription.id] = ended
+    context.subscriptions[subscription.id] = ended
     return ended
 
 
-def undo_cancel(session: ActionContext, subscription_id: Any) -> Any:
+def undo_cancel(context: ActionContext, subscription_id: Any) -> Any:
     """Take back a cancellation scheduled for the period end."""
-    subscription, facts = session.facts(subscription_id)
-    check_undo_cancel(session.settings, facts)
-    return session.update(
+    subscription, facts = context.facts(subscription_id)
+    check_undo_cancel(context.settings, facts)
+    return context.update(
         subscription.id,
         {
             "cancel_at_period_end": False,
@@ -80,14 +80,14 @@ def undo_cancel(session: ActionContext, subscription_id: Any) -> Any:
     )
 
 
-def accept_retention_offer(session: ActionContext, subscription_id: Any, reason: Any) -> Any:
+def accept_retention_offer(context: ActionContext, subscription_id: Any, reason: Any) -> Any:
     """Take the site's retention offer instead of cancelling: its coupon is added to the
     subscription, once in the subscription's life (the metadata remembers it). Only the
     coupon the site configured for `reason` can be had this way."""
-    subscription, facts = session.facts(subscription_id)
-    coupon_id = check_retention_offer(session.settings, facts, reason)
+    subscription, facts = context.facts(subscription_id)
+    coupon_id = check_retention_offer(context.settings, facts, reason)
     try:
-        return session.update(
+        return context.update(
             subscription.id,
             {
                 "discounts": [*kept_discounts(subscription), {"coupon": coupon_id}],

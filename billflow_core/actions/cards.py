@@ -23,18 +23,18 @@ if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe
 __all__ = ["finish_card_update", "finish_payment", "start_card_update"]
 
 
-def start_card_update(session: ActionContext) -> Any:
+def start_card_update(context: ActionContext) -> Any:
     """A setup intent for the page to confirm a new card with Stripe.js."""
-    check_feature(session.settings, "update_payment_method")
-    return session.gateway.create_setup_intent(session.customer_id, key=session.key("setup"))
+    check_feature(context.settings, "update_payment_method")
+    return context.gateway.create_setup_intent(context.customer_id, key=context.key("setup"))
 
 
-def finish_card_update(session: ActionContext, payment_method_id: Any) -> Any:
+def finish_card_update(context: ActionContext, payment_method_id: Any) -> Any:
     """Make the card the page just confirmed (the `payment_method` of its succeeded setup
     intent) the customer's default, and the default of each subscription that named its own
     card, so every renewal uses it. Stripe refuses a card not attached to this customer,
     which a card only is once its setup succeeded. Returns the updated customer."""
-    check_feature(session.settings, "update_payment_method")
+    check_feature(context.settings, "update_payment_method")
     if (
         not isinstance(payment_method_id, str)
         or not payment_method_id.startswith("pm_")
@@ -42,8 +42,8 @@ def finish_card_update(session: ActionContext, payment_method_id: Any) -> Any:
     ):
         raise BadInput("No such card.", code="payment_method_invalid", field="payment_method")
     try:
-        customer = session.gateway.set_default_card(
-            session.customer_id, payment_method_id, key=session.key("default")
+        customer = context.gateway.set_default_card(
+            context.customer_id, payment_method_id, key=context.key("default")
         )
     except (BadInput, NotFound):
         raise BadInput(
@@ -51,37 +51,37 @@ def finish_card_update(session: ActionContext, payment_method_id: Any) -> Any:
             code="payment_method_invalid",
             field="payment_method",
         ) from None
-    session.customer = customer
-    for subscription in list(session.subscriptions.values()):
+    context.customer = customer
+    for subscription in list(context.subscriptions.values()):
         own = own_card_id(subscription)
-        limited = session.only_subscription not in (None, subscription.id)
+        limited = context.only_subscription not in (None, subscription.id)
         ended = subscription.status in ENDED
         if own is not None and own != payment_method_id and not ended and not limited:
-            session.update(
+            context.update(
                 subscription.id, {"default_payment_method": payment_method_id}, step="card"
             )
     return customer
 
 
-def finish_payment(session: ActionContext, subscription_id: Any) -> Any:
+def finish_payment(context: ActionContext, subscription_id: Any) -> Any:
     """After the page confirmed a subscription's payment: a card checkout saved to the
     subscription (`save_default_payment_method`) becomes the customer's default where they
     have none, so the card section names it and later subscriptions are charged to it.
     Stripe saves it to the subscription alone. One write at most, once the payment went
     through: the customer has a default afterwards, so a retry or a second call writes
     nothing. Returns the subscription, as it is now."""
-    subscription, facts = session.facts(subscription_id)
+    subscription, facts = context.facts(subscription_id)
     own = own_card_id(subscription)
     if own is None or not _is_card(subscription.default_payment_method):
         return subscription  # a bank debit or a method staff set is not the page's to spread
     if facts.status not in LIVE and not _first_invoice_paid(subscription):
         return subscription
-    customer = session.customer or session.gateway.customer(session.customer_id)
+    customer = context.customer or context.gateway.customer(context.customer_id)
     settings = getattr(customer, "invoice_settings", None)
     if getattr(settings, "default_payment_method", None) is not None:
         return subscription
-    session.customer = session.gateway.set_default_card(
-        session.customer_id, own, key=session.key(f"checkout_card:{subscription.id}")
+    context.customer = context.gateway.set_default_card(
+        context.customer_id, own, key=context.key(f"checkout_card:{subscription.id}")
     )
     return subscription
 

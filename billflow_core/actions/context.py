@@ -51,7 +51,7 @@ class ActionContext:
         *,
         only_subscription: str | None = None,
     ) -> ActionContext:
-        """A session with the customer's subscriptions read (one Stripe request)."""
+        """A context with the customer's subscriptions read (one Stripe request)."""
         found = {s.id: s for s in gateway.subscriptions(customer_id)}
         return cls(gateway, settings, catalog, customer_id, action_key, only_subscription, found)
 

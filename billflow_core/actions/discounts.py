@@ -36,7 +36,7 @@ PROMOTION_KEY = "billflow_promotion_code"
 
 
 @contextmanager
-def code_refusals(session: ActionContext, typed: Any) -> Iterator[None]:
+def code_refusals(context: ActionContext, typed: Any) -> Iterator[None]:
     """Stripe refusing a code the cache still had (expired, used up, someone else's since
     it was read) is the customer's code refused, not a malformed request."""
     try:
@@ -44,30 +44,30 @@ def code_refusals(session: ActionContext, typed: Any) -> Iterator[None]:
     except BadInput as refused:
         if not (refused.field or "").startswith("discounts"):
             raise
-        if session.promotions is not None and isinstance(typed, str):
-            session.promotions.forget(typed.strip())
+        if context.promotions is not None and isinstance(typed, str):
+            context.promotions.forget(typed.strip())
         raise BadInput("That code can no longer be used.", code="coupon_invalid",
                        field="coupon") from None  # fmt: skip
 
 
-def promotion_code_id(session: ActionContext, code: Any) -> str:
+def promotion_code_id(context: ActionContext, code: Any) -> str:
     """The id of the redeemable promotion code a customer typed."""
-    return typed_promotion(session, code)[0]
+    return typed_promotion(context, code)[0]
 
 
-def typed_promotion(session: ActionContext, code: Any) -> tuple[str, str]:
+def typed_promotion(context: ActionContext, code: Any) -> tuple[str, str]:
     """The redeemable promotion code a customer typed, as its id and its coupon's id. Only
     promotion codes: a raw coupon id (a staff discount, a retention offer) is not something
     to type in."""
     typed = check_code(code)
     promotion = (
-        session.promotions.find(typed)
-        if session.promotions is not None
-        else session.gateway.promotion_code(typed)
+        context.promotions.find(typed)
+        if context.promotions is not None
+        else context.gateway.promotion_code(typed)
     )
     coupon = promotion.promotion.coupon if promotion is not None else None
     if isinstance(coupon, str):  # not expanded: never with the gateway's own lookup
-        coupon = session.gateway.coupon(coupon)
+        coupon = context.gateway.coupon(coupon)
     check_coupon(coupon)
     assert promotion is not None and coupon is not None
     return str(promotion.id), str(coupon.id)
@@ -95,19 +95,19 @@ def kept_discounts(
     return kept
 
 
-def apply_coupon(session: ActionContext, subscription_id: Any, code: Any) -> Any:
+def apply_coupon(context: ActionContext, subscription_id: Any, code: Any) -> Any:
     """Put a promotion code, as customers type it, on the subscription. It replaces the
     code the customer typed before and keeps the site's own discounts (a retention offer,
     a staff coupon); a code whose coupon the subscription already has is refused, so codes
     never stack."""
-    subscription, facts = session.facts(subscription_id)
-    typed = check_coupon_action(session.settings, facts, code)
-    promotion, coupon = typed_promotion(session, typed)
+    subscription, facts = context.facts(subscription_id)
+    typed = check_coupon_action(context.settings, facts, code)
+    promotion, coupon = typed_promotion(context, typed)
     check_coupon_not_held(coupons_held(subscription), coupon)
     discounts = kept_discounts(subscription, but_typed=True)
     discounts.append({"promotion_code": promotion})
-    with code_refusals(session, code):
-        return session.update(
+    with code_refusals(context, code):
+        return context.update(
             subscription.id,
             {"discounts": discounts, "metadata": {PROMOTION_KEY: promotion}},
             step="apply_coupon",

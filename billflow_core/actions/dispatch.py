@@ -68,10 +68,10 @@ Run = Callable[[ActionContext, Mapping[str, Any], Visitor, int], Any]
 
 
 def _run_subscribe(
-    session: ActionContext, payload: Mapping[str, Any], visitor: Visitor, _: int
+    context: ActionContext, payload: Mapping[str, Any], visitor: Visitor, _: int
 ) -> Any:
     email = visitor.identity if identity_kind(visitor.identity) == "email" else None
-    return subscribe(session, email, payload.get("price"), payload.get("coupon"))
+    return subscribe(context, email, payload.get("price"), payload.get("coupon"))
 
 
 # How each action of the table runs, with its payload's fields already checked.

@@ -20,15 +20,15 @@ if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe
 __all__ = ["release_schedule", "schedule_change", "undo_downgrade"]
 
 
-def undo_downgrade(session: ActionContext, subscription_id: Any) -> Any:
+def undo_downgrade(context: ActionContext, subscription_id: Any) -> Any:
     """Keep the current plan after all: the downgrade waiting for the period end is
     dropped."""
-    subscription, facts = session.facts(subscription_id)
+    subscription, facts = context.facts(subscription_id)
     check_undo_downgrade(facts)
-    return release_schedule(session, subscription)
+    return release_schedule(context, subscription)
 
 
-def schedule_change(session: ActionContext, subscription: Any, plan: Plan, quantity: int) -> Any:
+def schedule_change(context: ActionContext, subscription: Any, plan: Plan, quantity: int) -> Any:
     """Schedule `plan` × `quantity` from the end of the current period, with Stripe's
     subscription schedules: the current phase keeps what is paid for, the next starts the
     new plan with no proration and ends a day later, releasing the subscription. Discounts
@@ -37,21 +37,21 @@ def schedule_change(session: ActionContext, subscription: Any, plan: Plan, quant
     schedule = subscription.schedule
     if facts.schedule_ours and not facts.downgrade_pending and len(schedule.phases) > 1:
         # The last downgrade has begun; its schedule is let go before a new one is made.
-        subscription = release_schedule(session, subscription)
+        subscription = release_schedule(context, subscription)
         schedule = None
     elif schedule is not None and not facts.schedule_ours:
         raise Conflict("This subscription follows a schedule the site set; contact them to "
                        "change it.", code="managed_by_schedule")  # fmt: skip
     if schedule is None:
-        schedule = session.gateway.schedule_subscription(
-            subscription.id, key=session.key(f"schedule:{subscription.id}")
+        schedule = context.gateway.schedule_subscription(
+            subscription.id, key=context.key(f"schedule:{subscription.id}")
         )
     item = subscription["items"].data[0]
     kept: list[sp.SubscriptionScheduleUpdateParamsPhaseDiscount] = [
         {"discount": d if isinstance(d, str) else d.id} for d in subscription.discounts or ()
     ]
     key, value = SCHEDULE_MARK
-    updated = session.gateway.update_schedule(
+    updated = context.gateway.update_schedule(
         schedule.id,
         {
             "end_behavior": "release",
@@ -74,17 +74,17 @@ def schedule_change(session: ActionContext, subscription: Any, plan: Plan, quant
                 },
             ],
         },
-        key=session.key(f"downgrade:{subscription.id}"),
+        key=context.key(f"downgrade:{subscription.id}"),
     )
-    session.subscriptions[subscription.id] = updated
+    context.subscriptions[subscription.id] = updated
     return updated
 
 
-def release_schedule(session: ActionContext, subscription: Any) -> Any:
+def release_schedule(context: ActionContext, subscription: Any) -> Any:
     """Drop Billflow's downgrade schedule; the subscription goes on as it is now."""
-    session.gateway.release_schedule(
-        subscription.schedule.id, key=session.key(f"release:{subscription.id}")
+    context.gateway.release_schedule(
+        subscription.schedule.id, key=context.key(f"release:{subscription.id}")
     )
     subscription["schedule"] = None  # releasing changes nothing else
-    session.subscriptions[subscription.id] = subscription
+    context.subscriptions[subscription.id] = subscription
     return subscription

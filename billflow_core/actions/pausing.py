@@ -21,25 +21,25 @@ if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe
 __all__ = ["pause", "resume"]
 
 
-def pause(session: ActionContext, subscription_id: Any, resumes_at: Any, *, now: int) -> Any:
+def pause(context: ActionContext, subscription_id: Any, resumes_at: Any, *, now: int) -> Any:
     """Pause collecting payments until `resumes_at`, as the site's pause behaviour says,
     at most `pause_limit_per_year` times in any 365 days (counted in the metadata)."""
-    subscription, facts = session.facts(subscription_id)
-    until = check_pause(session.settings, facts, resumes_at, now)
+    subscription, facts = context.facts(subscription_id)
+    until = check_pause(context.settings, facts, resumes_at, now)
     recent = pauses_in_year(subscription, now)
-    check_pause_allowance(session.settings, len(recent))
-    return session.update(
+    check_pause_allowance(context.settings, len(recent))
+    return context.update(
         subscription.id,
         {
-            "pause_collection": {"behavior": session.settings.pause_behavior, "resumes_at": until},
+            "pause_collection": {"behavior": context.settings.pause_behavior, "resumes_at": until},
             "metadata": {PAUSES_KEY: with_pause(recent, now)},
         },
         step="pause",
     )
 
 
-def resume(session: ActionContext, subscription_id: Any) -> Any:
+def resume(context: ActionContext, subscription_id: Any) -> Any:
     """Collect payments again from the next invoice."""
-    subscription, facts = session.facts(subscription_id)
-    check_resume(session.settings, facts)
-    return session.update(subscription.id, {"pause_collection": ""}, step="resume")
+    subscription, facts = context.facts(subscription_id)
+    check_resume(context.settings, facts)
+    return context.update(subscription.id, {"pause_collection": ""}, step="resume")

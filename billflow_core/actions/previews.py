@@ -46,10 +46,10 @@ class ChangePreview:
     quantity: int = 1
 
 
-def preview_change(session: ActionContext, payload: Mapping[str, Any]) -> ChangePreview:
+def preview_change(context: ActionContext, payload: Mapping[str, Any]) -> ChangePreview:
     """Preview the change `payload` proposes: `subscription` with a new `price` or a new
     `quantity` (one of the two)."""
-    subscription, facts = session.facts(payload.get("subscription"))
+    subscription, facts = context.facts(payload.get("subscription"))
     price, quantity = payload.get("price"), payload.get("quantity")
     if (price is None) == (quantity is None):
         raise BadInput(
@@ -59,15 +59,15 @@ def preview_change(session: ActionContext, payload: Mapping[str, Any]) -> Change
     change: sp.InvoiceCreatePreviewParamsSubscriptionDetailsItem = {"id": item.id}
     if price is not None:
         change["price"] = check_change_plan(
-            session.settings, session.catalog, facts, price
+            context.settings, context.catalog, facts, price
         ).price_id
     else:
         change["quantity"] = check_change_quantity(
-            session.settings, session.catalog, facts, quantity
+            context.settings, context.catalog, facts, quantity
         )
     new_price = change.get("price", facts.price_id)
     new_quantity = change.get("quantity", facts.quantity)
-    timing = change_timing(session.settings, session.catalog, facts, new_price, new_quantity)
+    timing = change_timing(context.settings, context.catalog, facts, new_price, new_quantity)
     if timing == "period_end":  # nothing now: the next renewal is at the new plan
         return ChangePreview(
             subscription=subscription.id,
@@ -81,9 +81,9 @@ def preview_change(session: ActionContext, payload: Mapping[str, Any]) -> Change
             price=new_price,
             quantity=new_quantity,
         )
-    behavior = session.settings.proration_behavior
-    invoice = session.gateway.preview_change(
-        session.customer_id,
+    behavior = context.settings.proration_behavior
+    invoice = context.gateway.preview_change(
+        context.customer_id,
         subscription.id,
         {"items": [change], "proration_behavior": behavior},
     )

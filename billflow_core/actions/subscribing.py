@@ -25,7 +25,7 @@ __all__ = ["resubscribe", "subscribe"]
 
 
 def resubscribe(
-    session: ActionContext, subscription_id: Any, price_id: Any = None, code: Any = None
+    context: ActionContext, subscription_id: Any, price_id: Any = None, code: Any = None
 ) -> Any:
     """Start a canceled subscription again, as a new subscription on its plan (or another
     of its service, where the site allows), charged to the customer's card at once.
@@ -34,32 +34,32 @@ def resubscribe(
     that asks for authentication, or a decline), it is `incomplete` and its latest invoice
     carries the `confirmation_secret` the page confirms with Stripe.js.
     """
-    subscription, facts = session.facts(subscription_id)
-    price = check_resubscribe(session.settings, session.catalog, facts, price_id, code)
-    waiting = _waiting_first_payment(session, price)
+    subscription, facts = context.facts(subscription_id)
+    price = check_resubscribe(context.settings, context.catalog, facts, price_id, code)
+    waiting = _waiting_first_payment(context, price)
     if waiting is not None:  # made by an earlier try: the page pays that one
         return waiting
-    others = [SubscriptionFacts.of(s) for s in session.subscriptions.values() if s["items"].data]
-    check_not_subscribed(session.catalog, others, price)
+    others = [SubscriptionFacts.of(s) for s in context.subscriptions.values() if s["items"].data]
+    check_not_subscribed(context.catalog, others, price)
     discounts: list[sp.SubscriptionCreateParamsDiscount] = []
     typed: dict[str, str] = {}  # the code, named so that a later one replaces it
     if code not in (None, ""):
-        typed[PROMOTION_KEY] = promotion_code_id(session, code)
+        typed[PROMOTION_KEY] = promotion_code_id(context, code)
         discounts.append({"promotion_code": typed[PROMOTION_KEY]})
-    quantity = _comeback_quantity(session.catalog.plan(price), facts)
-    with code_refusals(session, code):
-        created = session.gateway.create_subscription(
+    quantity = _comeback_quantity(context.catalog.plan(price), facts)
+    with code_refusals(context, code):
+        created = context.gateway.create_subscription(
             {
-                "customer": session.customer_id,
+                "customer": context.customer_id,
                 "items": [{"price": price, "quantity": quantity}],
                 "discounts": discounts,
                 "metadata": typed,
                 "payment_behavior": "allow_incomplete",
                 "expand": list(SUBSCRIPTION_EXPAND),
             },
-            key=session.key(f"resubscribe:{subscription.id}"),
+            key=context.key(f"resubscribe:{subscription.id}"),
         )
-    session.subscriptions[created.id] = created
+    context.subscriptions[created.id] = created
     return created
 
 
@@ -72,46 +72,46 @@ def _comeback_quantity(plan: Plan | None, facts: SubscriptionFacts) -> int:
     return facts.quantity if plan is None or plan.price_id == facts.price_id else 1
 
 
-def _waiting_first_payment(session: ActionContext, price_id: Any) -> Any | None:
+def _waiting_first_payment(context: ActionContext, price_id: Any) -> Any | None:
     """A subscription to `price_id` still waiting for its first payment: what an earlier
     try of this intent made (its answer lost) or a payment the customer walked away from.
     Either way the page pays that one, rather than a second subscription being made."""
-    for subscription in session.subscriptions.values():
+    for subscription in context.subscriptions.values():
         items = subscription["items"].data
         if subscription.status == "incomplete" and items and items[0].price.id == price_id:
             return subscription
     return None
 
 
-def subscribe(session: ActionContext, email: str | None, price_id: Any, code: Any = None) -> Any:
-    """Subscribe from the plan picker. A session without a customer is someone who is not
+def subscribe(context: ActionContext, email: str | None, price_id: Any, code: Any = None) -> Any:
+    """Subscribe from the plan picker. A context without a customer is someone who is not
     one yet: a customer with `email` is made first. The first invoice waits for the page to
     confirm its payment with Stripe.js (`default_incomplete`): the answer is the new
     subscription, its latest invoice carrying the `confirmation_secret`."""
-    waiting = _waiting_first_payment(session, price_id)
+    waiting = _waiting_first_payment(context, price_id)
     if waiting is not None:
         return waiting
-    others = [SubscriptionFacts.of(s) for s in session.subscriptions.values() if s["items"].data]
-    currency = getattr(session.customer, "currency", None)  # None for someone new
-    plan = check_subscribe(session.settings, session.catalog, others, price_id, code, currency)
+    others = [SubscriptionFacts.of(s) for s in context.subscriptions.values() if s["items"].data]
+    currency = getattr(context.customer, "currency", None)  # None for someone new
+    plan = check_subscribe(context.settings, context.catalog, others, price_id, code, currency)
     discounts: list[sp.SubscriptionCreateParamsDiscount] = []
     typed: dict[str, str] = {}  # the code, named so that a later one replaces it
     if code not in (None, ""):
-        typed[PROMOTION_KEY] = promotion_code_id(session, code)
+        typed[PROMOTION_KEY] = promotion_code_id(context, code)
         discounts.append({"promotion_code": typed[PROMOTION_KEY]})
-    if session.customer is None:
+    if context.customer is None:
         if email is None:  # a `cus_` identity that names no customer
             raise NotFound("No such customer.", code="customer_not_found", field="identity")
         # Keyed by the email: a retry finds this customer and carries on from here.
-        session.customer = session.gateway.create_customer(
-            email, key=session.gateway.idempotency_key(email, session.action_key, "customer")
+        context.customer = context.gateway.create_customer(
+            email, key=context.gateway.idempotency_key(email, context.action_key, "customer")
         )
-        session.customer_id = session.customer.id
+        context.customer_id = context.customer.id
     minimum = plan.quantity.minimum if plan.quantity is not None else 1
-    with code_refusals(session, code):
-        created = session.gateway.create_subscription(
+    with code_refusals(context, code):
+        created = context.gateway.create_subscription(
             {
-                "customer": session.customer_id,
+                "customer": context.customer_id,
                 "items": [{"price": plan.price_id, "quantity": minimum}],
                 "discounts": discounts,
                 "metadata": typed,
@@ -119,7 +119,7 @@ def subscribe(session: ActionContext, email: str | None, price_id: Any, code: An
                 "payment_settings": {"save_default_payment_method": "on_subscription"},
                 "expand": list(SUBSCRIPTION_EXPAND),
             },
-            key=session.key("subscribe"),
+            key=context.key("subscribe"),
         )
-    session.subscriptions[created.id] = created
+    context.subscriptions[created.id] = created
     return created

@@ -25,7 +25,8 @@ class ActionSpec:
     card offers it, "open" (a dialog asks for more) or "run" (a button does it), in the
     table's order; None for actions the page takes as steps of others. `done`: the catalog
     key of what the page says once it is done, when the answer brings no sentence of its
-    own."""
+    own. `refused`: what the server answers when `option` switches it off, where "This site
+    does not allow <name>." would not read well."""
 
     name: str
     fields: frozenset[str]
@@ -36,6 +37,12 @@ class ActionSpec:
     done: str | None = None
     event: str = ""  # hosted Billflow's event name; the action's own name when empty
     pre_event: str = ""  # `pre_<event>` when empty
+    refused: str = ""
+
+    @property
+    def refusal(self) -> str:
+        """The message of the `feature_disabled` refusal when the site switched it off."""
+        return self.refused or f"This site does not allow {self.name.replace('_', ' ')}."
 
     @property
     def events(self) -> tuple[str, str]:
@@ -74,13 +81,16 @@ ACTIONS: Mapping[str, ActionSpec] = MappingProxyType(
                   nullable=frozenset({"comment"}), option="cancel", offered="open",
                   done="cancel.done"),
             _spec("accept_retention_offer", "subscription reason", "subscription reason",
-                  option="retention_offer", done="offer.done"),
+                  option="retention_offer", done="offer.done",
+                  refused="This site makes no retention offer."),
             _spec("subscribe", "price coupon", "price", nullable=frozenset({"coupon"}),
                   done="subscribe.done", event="create_subscription",
                   pre_event="pre_subscribe"),
-            _spec("setup_payment_method", "", option="update_payment_method"),
+            _spec("setup_payment_method", "", option="update_payment_method",
+                  refused="This site does not let customers change their card here."),
             _spec("update_payment_method", "payment_method", "payment_method",
-                  option="update_payment_method", done="card.saved"),
+                  option="update_payment_method", done="card.saved",
+                  refused="This site does not let customers change their card here."),
             _spec("finish_payment", "subscription", "subscription"),
         )
     }

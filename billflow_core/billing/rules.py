@@ -51,8 +51,7 @@ def check_feature(settings: PortalSettings, action: str) -> None:
     if spec is None:
         raise NotFound(f"There is no action called {action!r}.", code="unknown_action")
     if spec.option is not None and not getattr(settings, spec.option):
-        raise Forbidden(f"This site does not allow {action.replace('_', ' ')}.",
-                        code="feature_disabled")  # fmt: skip
+        raise Forbidden(spec.refusal, code="feature_disabled")
     if action == "cancel" and settings.pause_instead_of_cancel:
         raise Forbidden("This site offers a pause instead of cancelling.", code="feature_disabled")
 

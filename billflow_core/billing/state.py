@@ -106,6 +106,11 @@ class SubscriptionView:
     scheduled_change: PlannedChange | None = None  # a downgrade at the period end
     awaiting_payment: PlannedChange | None = None  # a change held until paid
 
+    @property
+    def has_ended(self) -> bool:
+        """Whether it is over (canceled, or expired before its first payment)."""
+        return self.status in ENDED
+
 
 @dataclass(frozen=True)
 class PortalState:

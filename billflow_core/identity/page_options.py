@@ -1,9 +1,9 @@
 """A page's own options: one page offers one service's plans, another turns the picker off.
 
-An editor sets them on a Wagtail block, a developer on a Flask view. They travel in the
-page's token (see `pages.py`), signed with the site's secret key, so the server applies
-exactly what the site chose for that page: a visitor can neither make up options, edit them
-nor drop them. Only the options below may differ by page; secrets, identity rules, sign-in
+An editor sets them on a Wagtail block, a developer on a Flask view. They travel in the page's
+token (see `identity/page_tokens.py`), signed with the site's secret key, so the server applies
+exactly what the site chose for that page: a visitor can neither make up options, edit them nor
+drop them. Only the options below may differ by page; secrets, identity rules, sign-in
 and languages are the site's alone.
 """
 
@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..settings import PortalSettings, SettingsError
+from ..errors import SettingsError
+from ..settings import PortalSettings
 
 __all__ = ["PAGE_OVERRIDABLE", "overridden_settings"]
 
@@ -43,7 +44,8 @@ def overridden_settings(settings: PortalSettings, overrides: Mapping[str, Any]) 
     if unknown:
         raise SettingsError(
             f"{unknown[0]} cannot be set by a page (it may set: "
-            f"{', '.join(sorted(PAGE_OVERRIDABLE))})"
+            f"{', '.join(sorted(PAGE_OVERRIDABLE))})",
+            param=str(unknown[0]),
         )
     current = {name: getattr(settings, name) for name in _FIELDS}
     merged = {**current, **overrides}

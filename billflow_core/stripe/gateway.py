@@ -8,7 +8,6 @@ retried action writes once, and turns Stripe's errors into Billflow's.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -16,6 +15,7 @@ from typing import Any, TypeVar
 import stripe
 from stripe import params as sp
 
+from ..encoding import digest
 from ..errors import (
     NotFound,
     SettingsError,
@@ -347,8 +347,7 @@ class StripeGateway:
         """The Stripe idempotency key of one write of an action: the same for every retry
         of that action, and bound to the customer so one customer's key can never answer
         for another's request."""
-        material = f"{customer_id}\x00{action_key}\x00{step}".encode()
-        return "billflow-" + hashlib.sha256(material).hexdigest()
+        return "billflow-" + digest(customer_id, action_key, step)
 
     def _call(self, request: Callable[..., T], *args: Any) -> T:
         with translated_errors(self._key_hint, self.api_base):

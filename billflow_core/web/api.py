@@ -2,10 +2,11 @@
 
 Every plugin mounts it under its prefix (default `/billflow`), so one script serves them all.
 A page a plugin made carries its page token in `X-Billflow-Page`: who, with which page
-options and which one-subscription limit, all signed (see `pages.py`). A page written by hand
-(hosted Billflow's snippet) names the customer in `X-Billflow-Identity` and proves it with
-`X-Billflow-Hash`, and gets the site's own options (`X-Billflow-Subscription` then only
-narrows what it shows). A host that proves the customer itself passes the `Visitor` instead.
+options and which one-subscription limit, all signed (`identity/page_tokens.py`). A page
+written by hand (hosted Billflow's snippet) names the customer in `X-Billflow-Identity` and
+proves it with `X-Billflow-Hash`, and gets the site's own options (`X-Billflow-Subscription`
+then only narrows what it shows). A host that proves the customer itself passes the
+`Visitor` instead.
 Every error is `{"error": {"code", "message"}}` with its status, never a stack trace.
 """
 
@@ -97,7 +98,7 @@ class PortalAPI:
         if route.startswith("/api/actions/"):
             action = route[len("/api/actions/") :]
             return (_act if method == "POST" else None), action
-        handlers = _ROUTES.get(route)
+        handlers = ROUTES.get(route)
         if handlers is None:
             return None
         return handlers.get(method), route
@@ -172,7 +173,7 @@ def _method_not_allowed(route: str) -> Response:
     """405, with the `Allow` header RFC 9110 requires: the methods the route does take."""
     error = BillflowError("This route does not take that method.", code="method_not_allowed")
     response = error_response(error)
-    methods = ["POST"] if route.startswith("/api/actions/") else sorted(_ROUTES[route])
+    methods = ["POST"] if route.startswith("/api/actions/") else sorted(ROUTES[route])
     return Response(405, response.body, (*response.headers, ("Allow", ", ".join(methods))))
 
 
@@ -351,7 +352,7 @@ def _json_object(request: Request) -> dict[str, Any]:
     return payload
 
 
-_ROUTES: dict[str, dict[str, Any]] = {
+ROUTES: dict[str, dict[str, Any]] = {
     "/api/portal": {"GET": _state},
     "/api/preview": {"POST": _preview},
     "/api/invoices": {"GET": _invoices},

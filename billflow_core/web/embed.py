@@ -16,8 +16,8 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from ..billing.state import identity_kind
+from ..errors import SettingsError
 from ..portal import Portal
-from ..settings import SettingsError
 from .api import DEFAULT_PREFIX
 
 __all__ = ["SignInNeeded", "embed_snippet", "portal_or_sign_in", "settings_json"]
@@ -61,17 +61,19 @@ def embed_snippet(
     if identity is None and not portal.settings.email_sign_in:
         raise SettingsError(
             "a snippet for a visitor the site does not know needs email_sign_in on: "
-            "pass the logged-in customer's identity, or switch email sign-in on"
+            "pass the logged-in customer's identity, or switch email sign-in on",
+            param="identity",
         )
     if identity is not None:
         settings[identity_kind(identity)] = identity  # shown by the script, proves nothing
     if hash is not None:
         if overrides:
             raise SettingsError(
-                "a page's own options travel in its page token: leave out hash= to use them"
+                "a page's own options travel in its page token: leave out hash= to use them",
+                param="hash",
             )
         if identity is None:
-            raise SettingsError("hash= needs the identity it proves")
+            raise SettingsError("hash= needs the identity it proves", param="identity")
         settings["hash"] = hash
         if subscription:
             settings["subscription_id"] = subscription

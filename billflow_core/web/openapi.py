@@ -1,8 +1,8 @@
 """The OpenAPI 3.1 document of the portal's HTTP API, served at `{prefix}/api/openapi.json`
 and kept true by a test that runs schemathesis against the live API.
 
-The routes and the errors each can answer with are here; the bodies' schemas are in
-schemas.py. A route added to `PortalAPI` and not here fails that test.
+The routes and the errors each can answer with are here; the bodies' schemas are in the
+`schemas` package beside it. A route added to `PortalAPI` and not here fails that test.
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ from ..actions import ACTIONS
 from ..actions.previews import ChangePreview
 from ..billing.catalog import OfferTerms, Plan
 from ..billing.state import Card, Discount, SubscriptionView
-from ..billing.subscription_facts import ENDED
 from ..settings import PortalSettings
 from .request_language import Speech
 
@@ -35,7 +34,7 @@ class Step:
 def status_kind(sub: SubscriptionView) -> str:
     """The badge's kind, for its colour: what is about to happen, unless a payment is owed
     now (past due, incomplete, unpaid: the badge says so in red, whatever comes later)."""
-    if sub.status in ENDED or sub.status in _OWING:
+    if sub.has_ended or sub.status in _OWING:
         return sub.status
     if sub.cancel_at:
         return "canceling"
@@ -134,7 +133,7 @@ class PageTexts:
         """What the page says once `action` is done: what happened, with its date when it
         happens later (a cancellation at the period end is not a cancellation now)."""
         t, date = self.speech.t, self.speech.date
-        pending = sub is not None and sub.status not in ENDED
+        pending = sub is not None and not sub.has_ended
         if action == "cancel" and pending and sub is not None and sub.cancel_at:
             return t("cancel.done_on", date=date(sub.cancel_at))
         if action in ("change_plan", "change_quantity") and pending and sub is not None:
@@ -154,7 +153,7 @@ class PageTexts:
         come (a cancellation, a downgrade, a pause) is `pending`: the page shows it as news,
         not in the muted grey of "Renews on"."""
         t, date = self.speech.t, self.speech.date
-        if sub.status in ENDED:
+        if sub.has_ended:
             ended = sub.ended_at or sub.canceled_at
             return [Step(t("subscription.ended_on", date=date(ended)))] if ended else []
         lines = []

@@ -170,14 +170,14 @@ class PageRenderer:
             offer_text=page.offer,
             reason_text=page.reason,
             next_step=page.next_step,
-            actions_of=_actions_of,
+            actions_of=offered_actions,
             intervals=_intervals,
             interval_keys=_INTERVAL_KEYS,
             **context,
         )
 
 
-def _actions_of(sub: SubscriptionView) -> list[tuple[str, str]]:
+def offered_actions(sub: SubscriptionView) -> list[tuple[str, str]]:
     """The actions a subscription's card offers, in the table's order: "open" ones ask for
     more in a dialog, "run" ones do not."""
     return [

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..context import Context
-from .billing import invoice_now
 from .charges import pending_item, pending_items, proration_charges
+from .invoicing import invoice_now
 from .lifecycle import end_subscription, items_of, payment_method_for, price_of
 
 JSON = dict[str, Any]

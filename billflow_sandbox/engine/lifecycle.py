@@ -7,11 +7,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ..api_objects import render
 from ..context import Context
-from ..render import render
-from .billing import build_invoice, collect, finalize, void
 from .charges import period_charge
 from .discounts import end_discounts
+from .invoicing import build_invoice, collect, finalize, void
 from .periods import add_interval
 from .schedule_links import end_with_subscription
 

@@ -15,9 +15,9 @@ import copy
 from typing import Any
 
 from .. import shapes
+from ..api_objects import render
 from ..context import Context
 from ..errors import StripeError, not_implemented
-from ..render import render
 from .lifecycle import PENDING_UPDATE_EXPIRES_AFTER, emit_updated, items_of
 from .listing import merge_metadata
 from .settlement import UPDATE_PAID

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..api_objects import render
 from ..context import Context
 from ..errors import StripeError
-from ..render import render
 from .applying_updates import apply_items, invoice_update
 from .lifecycle import (
     changed,

@@ -9,30 +9,40 @@ the routes independent and the engine free of them.
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from ..routing import Route
+from . import (
+    catalog,
+    clocks,
+    coupons,
+    customers,
+    events,
+    intents,
+    invoices,
+    payments,
+    schedules,
+    search,
+    subscription_updates,
+    subscriptions,
+)
 
 # Routes match in this order: `search` comes first so that `/v1/subscriptions/search` is not
 # taken for the subscription with id "search".
 _MODULES = (
-    "search",
-    "catalog",
-    "clocks",
-    "coupons",
-    "customers",
-    "events",
-    "intents",
-    "invoices",
-    "payments",
-    "subscriptions",
-    "subscription_updates",
-    "schedules",
+    search,
+    catalog,
+    clocks,
+    coupons,
+    customers,
+    events,
+    intents,
+    invoices,
+    payments,
+    subscriptions,
+    subscription_updates,
+    schedules,
 )
 
 
 def all_routes() -> list[Route]:
     """Every route the sandbox serves, in matching order."""
-    return [
-        route for name in _MODULES for route in import_module(f"{__name__}.{name}").ROUTES.routes
-    ]
+    return [route for module in _MODULES for route in module.ROUTES.routes]

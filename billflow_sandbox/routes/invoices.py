@@ -7,8 +7,8 @@ from typing import Any
 from stripe import params as sp
 
 from ..context import Context
-from ..engine.billing import collect, first_invoice, invoice_paid, void
 from ..engine.discounts import check_discount
+from ..engine.invoicing import collect, first_invoice, invoice_paid, void
 from ..engine.lifecycle import payment_method_for
 from ..engine.listing import created_filter, page
 from ..engine.payment_methods import resolve

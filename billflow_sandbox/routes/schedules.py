@@ -13,6 +13,7 @@ from typing import Any
 from stripe import params as sp
 
 from .. import shapes
+from ..api_objects import render
 from ..context import Context
 from ..engine.cancellation import cancel_now
 from ..engine.lifecycle import changed, emit_updated, items_of
@@ -21,7 +22,6 @@ from ..engine.schedule_links import MANAGING
 from ..engine.schedule_phases import plan_phases
 from ..engine.schedule_time import apply_phase, current_index, release, show_end
 from ..errors import invalid, not_implemented
-from ..render import render
 from ..routing import Routes
 
 JSON = dict[str, Any]

@@ -11,11 +11,12 @@ from typing import Any
 
 from stripe import params as sp
 
+from ..api_objects import render
 from ..context import Context
 from ..engine.applying_updates import apply_items, bill_update, invoice_update
-from ..engine.billing import invoice_now
 from ..engine.charges import period_charge
 from ..engine.discounts import check_discount, check_discount_list, redeem
+from ..engine.invoicing import invoice_now
 from ..engine.lifecycle import emit_updated, items_of, payment_method_for, price_of
 from ..engine.listing import merge_metadata
 from ..engine.pending_updates import PENDING, check_pending_params, check_while_pending, hold_update
@@ -33,7 +34,6 @@ from ..engine.update_plans import (
     preview_invoice,
 )
 from ..errors import StripeError, invalid
-from ..render import render
 from ..routing import Routes
 
 JSON = dict[str, Any]

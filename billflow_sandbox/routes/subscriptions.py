@@ -8,10 +8,11 @@ from typing import Any
 from stripe import params as sp
 
 from .. import shapes
+from ..api_objects import render
 from ..context import Context
-from ..engine.billing import collect, finalize, first_invoice
 from ..engine.cancellation import cancel_now
 from ..engine.discounts import check_discount, check_discount_list, redeem
+from ..engine.invoicing import collect, finalize, first_invoice
 from ..engine.lifecycle import (
     emit_updated,
     items_of,
@@ -28,7 +29,6 @@ from ..engine.subscription_checks import (
     same_billing,
 )
 from ..errors import StripeError, invalid, not_implemented
-from ..render import render
 from ..routing import Routes
 
 JSON = dict[str, Any]

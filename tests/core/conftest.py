@@ -1,5 +1,5 @@
 """Fixtures the core's action tests share: the sandbox's demo account, a gateway to it, and
-sessions opened as its customer. `refusal.py` beside this file is importable from tests."""
+action contexts opened as its customer. `refusal.py` beside this file is importable from tests."""
 
 from __future__ import annotations
 
@@ -32,12 +32,12 @@ def demo_gateway(stripe_sandbox: Sandbox, demo: dict[str, Any]) -> StripeGateway
 
 
 @pytest.fixture
-def session_for(demo_gateway: StripeGateway, demo: dict[str, Any]) -> Callable[..., ActionContext]:
-    """Open a session as the demo customer, with an intent key and portal options."""
+def context_for(demo_gateway: StripeGateway, demo: dict[str, Any]) -> Callable[..., ActionContext]:
+    """Open an action context as the demo customer, with an intent key and portal options."""
 
-    def open_session(key: str = "intent-1", **options: Any) -> ActionContext:
+    def open_context(key: str = "intent-1", **options: Any) -> ActionContext:
         settings = PortalSettings(**options)
         catalog = build_catalog(demo_gateway.active_prices(), settings)
         return ActionContext.open(demo_gateway, settings, catalog, demo["customer"], key)
 
-    return open_session
+    return open_context

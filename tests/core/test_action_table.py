@@ -16,7 +16,7 @@ from billflow_core.billing.state import SubscriptionView
 from billflow_core.errors import Forbidden
 from billflow_core.settings import PortalSettings
 from billflow_core.web.openapi import openapi_document
-from billflow_core.web.render import _actions_of
+from billflow_core.web.render import offered_actions
 from billflow_core.web.request_language import Languages
 from billflow_core.web.schemas import payload_name
 
@@ -49,6 +49,7 @@ def test_the_option_the_table_names_switches_the_action_off(spec: object) -> Non
     with pytest.raises(Forbidden) as refused:
         check_feature(dataclasses.replace(PortalSettings(), **{option: off}), name)
     assert refused.value.code == "feature_disabled"
+    assert refused.value.message == ACTIONS[name].refusal and "_" not in refused.value.message
 
 
 def test_a_subscription_offers_actions_in_the_tables_order() -> None:
@@ -60,7 +61,7 @@ def test_a_subscription_offers_actions_in_the_tables_order() -> None:
         allowed=frozenset(ACTIONS),
     )  # fmt: skip
     offered = [(s.offered, s.name) for s in ACTIONS.values() if s.offered]
-    assert _actions_of(everything) == offered
+    assert offered_actions(everything) == offered
     assert {kind for kind, _ in offered} == {"open", "run"}
 
 

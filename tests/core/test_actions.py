@@ -22,17 +22,17 @@ def test_a_plan_change_swaps_the_price_on_the_same_item_and_invoices_the_differe
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
     demo_gateway: StripeGateway,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team = demo["subscriptions"][0]
-    session = session_for()
-    item = session.subscriptions[team]["items"].data[0].id
+    context = context_for()
+    item = context.subscriptions[team]["items"].data[0].id
     stripe_sandbox.reset()
 
     demo_gateway.customer_by_email("ada@example.com")  # how a request finds its customer
     fresh = ActionContext.open(
-        demo_gateway, session.settings, session.catalog, demo["customer"], "k"
+        demo_gateway, context.settings, context.catalog, demo["customer"], "k"
     )
     updated = change_plan(fresh, team, demo["prices"]["business_monthly"])
 
@@ -49,24 +49,24 @@ def test_a_plan_change_swaps_the_price_on_the_same_item_and_invoices_the_differe
 def test_plan_changes_outside_the_rules_write_nothing(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team = demo["subscriptions"][0]
-    session = session_for()
+    context = context_for()
     assert_refused(
         stripe_sandbox,
         BadInput,
         "plan_not_offered",
-        lambda: change_plan(session, team, demo["prices"]["seats_monthly"]),
+        lambda: change_plan(context, team, demo["prices"]["seats_monthly"]),
     )
     assert_refused(
         stripe_sandbox,
         NotFound,
         "subscription_not_found",
-        lambda: change_plan(session, "sub_someone_else", demo["prices"]["team_yearly"]),
+        lambda: change_plan(context, "sub_someone_else", demo["prices"]["team_yearly"]),
     )
-    off = session_for(change_plan=False)
+    off = context_for(change_plan=False)
     assert_refused(
         stripe_sandbox,
         Forbidden,
@@ -82,24 +82,24 @@ def test_plan_changes_outside_the_rules_write_nothing(
             "payment_behavior": "default_incomplete",
         }
     )
-    session.subscriptions[theirs.id] = theirs  # even if it reached the session somehow
+    context.subscriptions[theirs.id] = theirs  # even if it reached the context somehow
     assert_refused(
         stripe_sandbox,
         NotFound,
         "subscription_not_found",
-        lambda: change_plan(session, theirs.id, demo["prices"]["business_monthly"]),
+        lambda: change_plan(context, theirs.id, demo["prices"]["business_monthly"]),
     )
 
 
 def test_a_plan_change_repeated_after_it_was_made_is_refused_before_any_write(
-    stripe_sandbox: Sandbox, session_for: Callable[..., ActionContext], demo: dict[str, Any]
+    stripe_sandbox: Sandbox, context_for: Callable[..., ActionContext], demo: dict[str, Any]
 ) -> None:
     team = demo["subscriptions"][0]
     business = demo["prices"]["business_monthly"]
-    change_plan(session_for("intent-7"), team, business)
+    change_plan(context_for("intent-7"), team, business)
     writes = len(stripe_sandbox.writes())
 
-    again = session_for("intent-7")  # the page sends the same intent again
+    again = context_for("intent-7")  # the page sends the same intent again
     with pytest.raises(Conflict) as repeated:  # it is the current plan now
         change_plan(again, team, business)
     assert repeated.value.code == "same_plan"
@@ -109,15 +109,15 @@ def test_a_plan_change_repeated_after_it_was_made_is_refused_before_any_write(
 def test_quantity_changes_within_bounds_and_refuses_outside_them(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team, seats = demo["subscriptions"]
-    session = session_for()
-    change_quantity(session, seats, 5)
+    context = context_for()
+    change_quantity(context, seats, 5)
     assert stripe_client.v1.subscriptions.retrieve(seats)["items"].data[0].quantity == 5
 
-    session = session_for("intent-2")
+    context = context_for("intent-2")
     for bad, code in (
         (51, "quantity_out_of_bounds"),
         (0, "quantity_out_of_bounds"),
@@ -128,24 +128,24 @@ def test_quantity_changes_within_bounds_and_refuses_outside_them(
             stripe_sandbox,
             BadInput,
             code,
-            lambda bad=bad: change_quantity(session, seats, bad),
+            lambda bad=bad: change_quantity(context, seats, bad),
         )
     assert_refused(
         stripe_sandbox,
         Forbidden,
         "quantity_disabled",
-        lambda: change_quantity(session, team, 2),
+        lambda: change_quantity(context, team, 2),
     )
 
 
 def test_cancel_at_period_end_keeps_the_survey_and_undo_takes_it_back(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team = demo["subscriptions"][0]
-    cancel(session_for(), team, "too_expensive", "Over budget this year")
+    cancel(context_for(), team, "too_expensive", "Over budget this year")
 
     held = stripe_client.v1.subscriptions.retrieve(team)
     assert (held.status, held.cancel_at_period_end) == ("active", True)
@@ -157,10 +157,10 @@ def test_cancel_at_period_end_keeps_the_survey_and_undo_takes_it_back(
         stripe_sandbox,
         Conflict,
         "already_canceling",
-        lambda: cancel(session_for("intent-2"), team, "other", None),
+        lambda: cancel(context_for("intent-2"), team, "other", None),
     )
 
-    undo_cancel(session_for("intent-3"), team)
+    undo_cancel(context_for("intent-3"), team)
     held = stripe_client.v1.subscriptions.retrieve(team)
     assert (held.cancel_at_period_end, held.cancel_at) == (False, None)
     assert "cancellation_reason" not in held.metadata.to_dict()
@@ -168,20 +168,20 @@ def test_cancel_at_period_end_keeps_the_survey_and_undo_takes_it_back(
         stripe_sandbox,
         Conflict,
         "not_canceling",
-        lambda: undo_cancel(session_for("intent-4"), team),
+        lambda: undo_cancel(context_for("intent-4"), team),
     )
 
 
 def test_a_reason_of_the_sites_own_goes_to_metadata_only_and_cancel_now_ends_it(
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     seats = demo["subscriptions"][1]
-    session = session_for(
+    context = context_for(
         cancel_immediately=True, cancellation_reasons=("moving_to_paper", "other")
     )
-    cancel(session, seats, "moving_to_paper", None)
+    cancel(context, seats, "moving_to_paper", None)
 
     held = stripe_client.v1.subscriptions.retrieve(seats)
     assert held.status == "canceled"
@@ -191,12 +191,12 @@ def test_a_reason_of_the_sites_own_goes_to_metadata_only_and_cancel_now_ends_it(
 
 
 def test_a_cancel_with_a_reason_off_the_list_writes_nothing(
-    stripe_sandbox: Sandbox, session_for: Callable[..., ActionContext], demo: dict[str, Any]
+    stripe_sandbox: Sandbox, context_for: Callable[..., ActionContext], demo: dict[str, Any]
 ) -> None:
-    session = session_for()
+    context = context_for()
     assert_refused(
         stripe_sandbox,
         BadInput,
         "reason_invalid",
-        lambda: cancel(session, demo["subscriptions"][0], "bored", None),
+        lambda: cancel(context, demo["subscriptions"][0], "bored", None),
     )

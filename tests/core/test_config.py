@@ -4,6 +4,7 @@ list that holds every `BILLFLOW_*` name the project reads."""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from billflow_core import Portal, PortalSecrets, SettingsError
-from billflow_core.config import HOST_NAMES, NOT_OPTIONS, SECRET_NAMES, TOOL_NAMES
+from billflow_core.config import HOST_NAMES, NOT_OPTIONS, SECRET_NAMES, TOOL_NAMES, WAGTAIL_NAMES
 from billflow_core.settings import PortalSettings
 from billflow_sandbox import Sandbox
 
@@ -97,7 +98,8 @@ def _names_read_in(folders: list[str]) -> set[str]:
 
 def test_every_billflow_name_the_project_reads_is_an_option_or_in_the_one_list() -> None:
     options = {f"BILLFLOW_{f.name.upper()}" for f in dataclasses.fields(PortalSettings)}
-    listed = set(SECRET_NAMES) | set(HOST_NAMES) | set(TOOL_NAMES)
+    not_options = set(SECRET_NAMES) | set(HOST_NAMES) | set(TOOL_NAMES)
+    listed = not_options | set(WAGTAIL_NAMES)
     read = _names_read_in(
         ["billflow_core", "billflow_sandbox", "billflow_demo", "plugins", "examples", "scripts"]
     )
@@ -106,6 +108,28 @@ def test_every_billflow_name_the_project_reads_is_an_option_or_in_the_one_list()
     unused = {n for n in listed if n.startswith("BILLFLOW_")} - read - tests_read
     assert unused == set(), "listed in billflow_core/config.py but read nowhere"
     assert not options & listed
-    assert {name.removeprefix("BILLFLOW_") for name in listed if "BILLFLOW_" in name} == set(
+    assert {name.removeprefix("BILLFLOW_") for name in not_options if "BILLFLOW_" in name} == set(
         NOT_OPTIONS
     )
+
+
+def test_a_name_only_django_settings_hold_is_refused_in_a_flask_config_or_the_environment() -> None:
+    for name in WAGTAIL_NAMES:
+        with pytest.raises(SettingsError, match=f"{name} is not a Billflow option"):
+            PortalSettings.from_mapping({name: "x"})
+    assert PortalSettings.from_mapping({"BILLFLOW_SMTP_HOST": "mail", "BILLFLOW_URL_PREFIX": "/b"})
+
+
+def test_every_settings_error_the_core_raises_names_its_setting() -> None:
+    """A host places a refusal beside its field (or says where to fix it) by `param`, never
+    by reading the message: each `SettingsError(...)` in the core passes one."""
+    unnamed = []
+    for path in (ROOT / "billflow_core").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "SettingsError"
+                and not any(keyword.arg == "param" for keyword in node.keywords)
+            ):
+                unnamed.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert unnamed == []

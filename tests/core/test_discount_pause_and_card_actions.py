@@ -27,11 +27,11 @@ DAY = 86400
 
 def test_a_promotion_code_as_typed_discounts_the_subscription(
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team = demo["subscriptions"][0]
-    apply_coupon(session_for(coupons=True), team, " welcome20 ")
+    apply_coupon(context_for(coupons=True), team, " welcome20 ")
 
     held = stripe_client.v1.subscriptions.retrieve(team, {"expand": ["discounts"]})
     assert [d.promotion_code for d in held.discounts] == [demo["promotion_code"]]
@@ -41,22 +41,22 @@ def test_a_promotion_code_as_typed_discounts_the_subscription(
 def test_unknown_expired_or_switched_off_coupons_write_nothing(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team = demo["subscriptions"][0]
-    session = session_for(coupons=True)
+    context = context_for(coupons=True)
     assert_refused(
         stripe_sandbox,
         BadInput,
         "coupon_invalid",
-        lambda: apply_coupon(session, team, "NOPE"),
+        lambda: apply_coupon(context, team, "NOPE"),
     )
     assert_refused(
         stripe_sandbox,
         BadInput,
         "coupon_required",
-        lambda: apply_coupon(session, team, "  "),
+        lambda: apply_coupon(context, team, "  "),
     )
     staff = stripe_client.v1.coupons.create(
         {"id": "STAFF100", "percent_off": 100, "duration": "forever"}
@@ -65,7 +65,7 @@ def test_unknown_expired_or_switched_off_coupons_write_nothing(
         stripe_sandbox,
         BadInput,
         "coupon_invalid",  # a coupon id is not a code
-        lambda: apply_coupon(session, team, staff.id),
+        lambda: apply_coupon(context, team, staff.id),
     )
     gone = stripe_client.v1.coupons.create(
         {"id": "GONE", "percent_off": 5, "duration": "once", "max_redemptions": 1}
@@ -87,26 +87,26 @@ def test_unknown_expired_or_switched_off_coupons_write_nothing(
         stripe_sandbox,
         BadInput,
         "coupon_expired",
-        lambda: apply_coupon(session, team, "lastone"),
+        lambda: apply_coupon(context, team, "lastone"),
     )
     assert_refused(
         stripe_sandbox,
         Forbidden,
         "feature_disabled",
-        lambda: apply_coupon(session_for(), team, "WELCOME20"),
+        lambda: apply_coupon(context_for(), team, "WELCOME20"),
     )
 
 
 def test_a_pause_holds_collection_until_the_chosen_date_and_resume_lifts_it(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team = demo["subscriptions"][0]
     now = int(time.time())
     options = {"pause_instead_of_cancel": True, "pause_max_days": 60}
-    pause(session_for(**options), team, now + 30 * DAY, now=now)
+    pause(context_for(**options), team, now + 30 * DAY, now=now)
 
     held = stripe_client.v1.subscriptions.retrieve(team)
     assert (held.pause_collection.behavior, held.pause_collection.resumes_at) == (
@@ -117,30 +117,30 @@ def test_a_pause_holds_collection_until_the_chosen_date_and_resume_lifts_it(
         stripe_sandbox,
         Conflict,
         "already_paused",
-        lambda: pause(session_for("i-2", **options), team, now + DAY, now=now),
+        lambda: pause(context_for("i-2", **options), team, now + DAY, now=now),
     )
 
-    resume(session_for("i-3", **options), team)
+    resume(context_for("i-3", **options), team)
     assert stripe_client.v1.subscriptions.retrieve(team).pause_collection is None
     assert_refused(
         stripe_sandbox,
         BadInput,
         "resume_date_out_of_bounds",
-        lambda: pause(session_for("i-4", **options), team, now + 61 * DAY, now=now),
+        lambda: pause(context_for("i-4", **options), team, now + 61 * DAY, now=now),
     )
 
 
 def test_a_confirmed_card_becomes_the_default_for_the_customer_and_their_subscriptions(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team = demo["subscriptions"][0]
     old = stripe_client.v1.payment_methods.attach("pm_card_visa", {"customer": demo["customer"]})
     stripe_client.v1.subscriptions.update(team, {"default_payment_method": old.id})
 
-    intent = start_card_update(session_for())
+    intent = start_card_update(context_for())
     assert intent.client_secret.startswith(intent.id + "_secret_")
     unconfirmed = stripe_client.v1.payment_methods.create(
         {"type": "card", "card": {"token": "tok_mastercard"}}
@@ -149,7 +149,7 @@ def test_a_confirmed_card_becomes_the_default_for_the_customer_and_their_subscri
         stripe_sandbox,
         BadInput,
         "payment_method_invalid",
-        lambda: finish_card_update(session_for("i-2"), unconfirmed.id),
+        lambda: finish_card_update(context_for("i-2"), unconfirmed.id),
     )
     confirmed = stripe_client.v1.setup_intents.confirm(
         intent.id, {"payment_method": "pm_card_mastercard"}
@@ -157,7 +157,7 @@ def test_a_confirmed_card_becomes_the_default_for_the_customer_and_their_subscri
     card = confirmed.payment_method
     assert isinstance(card, str)
 
-    customer = finish_card_update(session_for("i-3"), card)
+    customer = finish_card_update(context_for("i-3"), card)
 
     assert customer.invoice_settings.default_payment_method.id == card
     stored = stripe_client.v1.customers.retrieve(demo["customer"])
@@ -169,7 +169,7 @@ def test_a_confirmed_card_becomes_the_default_for_the_customer_and_their_subscri
 def test_someone_elses_card_update_cannot_be_finished(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
 ) -> None:
     other = stripe_client.v1.customers.create({"email": "mallory@example.com"})
     theirs = stripe_client.v1.setup_intents.create(
@@ -182,29 +182,29 @@ def test_someone_elses_card_update_cannot_be_finished(
             stripe_sandbox,
             BadInput,
             "payment_method_invalid",
-            lambda card=card, key=f"i-{n}": finish_card_update(session_for(key), card),
+            lambda card=card, key=f"i-{n}": finish_card_update(context_for(key), card),
         )
     assert_refused(
         stripe_sandbox,
         Forbidden,
         "feature_disabled",
-        lambda: start_card_update(session_for(update_payment_method=False)),
+        lambda: start_card_update(context_for(update_payment_method=False)),
     )
 
 
 def test_a_code_whose_coupon_the_subscription_has_is_refused(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team = demo["subscriptions"][0]
-    apply_coupon(session_for(coupons=True), team, "WELCOME20")
+    apply_coupon(context_for(coupons=True), team, "WELCOME20")
     assert_refused(
         stripe_sandbox,
         Conflict,
         "coupon_already_applied",
-        lambda: apply_coupon(session_for("intent-2", coupons=True), team, "welcome20"),
+        lambda: apply_coupon(context_for("intent-2", coupons=True), team, "welcome20"),
     )
     held = stripe_client.v1.subscriptions.retrieve(team, {"expand": ["discounts"]})
     assert [d.promotion_code for d in held.discounts] == [demo["promotion_code"]]
@@ -212,7 +212,7 @@ def test_a_code_whose_coupon_the_subscription_has_is_refused(
 
 def test_a_typed_code_replaces_the_last_typed_code_and_keeps_the_sites_discounts(
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     v1 = stripe_client.v1
@@ -224,8 +224,8 @@ def test_a_typed_code_replaces_the_last_typed_code_and_keeps_the_sites_discounts
         {"promotion": {"type": "coupon", "coupon": spring.id}, "code": "SPRING10"}
     )
 
-    apply_coupon(session_for(coupons=True), team, "WELCOME20")
-    apply_coupon(session_for("intent-2", coupons=True), team, "SPRING10")
+    apply_coupon(context_for(coupons=True), team, "WELCOME20")
+    apply_coupon(context_for("intent-2", coupons=True), team, "SPRING10")
 
     held = v1.subscriptions.retrieve(team, {"expand": ["discounts"]})
     assert [(d.source.coupon, d.promotion_code) for d in held.discounts] == [
@@ -237,29 +237,29 @@ def test_a_typed_code_replaces_the_last_typed_code_and_keeps_the_sites_discounts
 def test_a_pause_past_the_yearly_limit_is_refused(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team = demo["subscriptions"][0]
     now = int(time.time())
     options = {"pause_instead_of_cancel": True}
-    pause(session_for(**options), team, now + 10 * DAY, now=now)
-    resume(session_for("i-2", **options), team)
+    pause(context_for(**options), team, now + 10 * DAY, now=now)
+    resume(context_for("i-2", **options), team)
     assert_refused(
         stripe_sandbox,
         Conflict,
         "pause_limit_reached",
-        lambda: pause(session_for("i-3", **options), team, now + 40 * DAY, now=now + DAY),
+        lambda: pause(context_for("i-3", **options), team, now + 40 * DAY, now=now + DAY),
     )
     pause(
-        session_for("i-4", pause_limit_per_year=2, **options), team, now + 40 * DAY, now=now + DAY
+        context_for("i-4", pause_limit_per_year=2, **options), team, now + 40 * DAY, now=now + DAY
     )
     assert stripe_client.v1.subscriptions.retrieve(team).pause_collection is not None
 
 
 def test_pauses_older_than_365_days_leave_the_allowance(
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team = demo["subscriptions"][0]
@@ -267,7 +267,7 @@ def test_pauses_older_than_365_days_leave_the_allowance(
     old, recent = now - 366 * DAY, now - 364 * DAY
     stripe_client.v1.subscriptions.update(team, {"metadata": {"billflow_pauses": str(old)}})
 
-    pause(session_for(pause_instead_of_cancel=True), team, now + 10 * DAY, now=now)
+    pause(context_for(pause_instead_of_cancel=True), team, now + 10 * DAY, now=now)
 
     held = stripe_client.v1.subscriptions.retrieve(team)
     assert held.pause_collection.resumes_at == now + 10 * DAY
@@ -276,7 +276,7 @@ def test_pauses_older_than_365_days_leave_the_allowance(
         team, {"pause_collection": "", "metadata": {"billflow_pauses": str(recent)}}
     )
     with pytest.raises(Conflict) as refused:  # a pause 364 days ago still counts
-        pause(session_for("i-2", pause_instead_of_cancel=True), team, now + DAY, now=now)
+        pause(context_for("i-2", pause_instead_of_cancel=True), team, now + DAY, now=now)
     assert refused.value.code == "pause_limit_reached"
 
 

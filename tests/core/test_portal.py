@@ -12,9 +12,16 @@ import stripe
 from refusal import assert_refused
 
 from billflow_core import user_hash
-from billflow_core.errors import BadInput, Conflict, Forbidden, NotFound, StripeUnavailable
+from billflow_core.errors import (
+    BadInput,
+    Conflict,
+    Forbidden,
+    NotFound,
+    SettingsError,
+    StripeUnavailable,
+)
 from billflow_core.portal import Portal, Visitor
-from billflow_core.settings import PortalSettings, RetentionOffer, SettingsError
+from billflow_core.settings import PortalSettings, RetentionOffer
 from billflow_sandbox import Sandbox, sign
 from billflow_sandbox.seed import DEMO_EMAIL
 

@@ -26,19 +26,19 @@ def test_an_ended_subscription_starts_again_on_its_plan_and_quantity(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
     demo_gateway: StripeGateway,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     seats = _ended(stripe_client, demo, 1)
-    template = session_for()  # settings and catalog, read before counting
+    template = context_for()  # settings and catalog, read before counting
     stripe_sandbox.reset()
 
     customer = demo_gateway.customer_by_email("ada@example.com")
     assert customer is not None
-    session = ActionContext.open(
+    context = ActionContext.open(
         demo_gateway, template.settings, template.catalog, customer.id, "k"
     )
-    created = resubscribe(session, seats)
+    created = resubscribe(context, seats)
 
     assert sum(stripe_sandbox.counts().values()) == 3  # customer, subscriptions, create
     assert created.id != seats and created.status == "active"
@@ -50,17 +50,17 @@ def test_an_ended_subscription_starts_again_on_its_plan_and_quantity(
 
 def test_the_same_intent_racing_itself_starts_one_subscription(
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team = _ended(stripe_client, demo)
-    first = resubscribe(session_for("intent-9"), team)
+    first = resubscribe(context_for("intent-9"), team)
     live = [s.id for s in stripe_client.v1.subscriptions.list({"customer": demo["customer"]})]
     assert first.id in live
 
     # A second request of the same intent that read the customer before the first wrote
     # (two servers, one double-clicked button): Stripe's idempotency key makes one.
-    racing = session_for("intent-9")
+    racing = context_for("intent-9")
     racing.subscriptions = {team: racing.subscriptions[team]}
     second = resubscribe(racing, team)
 
@@ -72,11 +72,11 @@ def test_the_same_intent_racing_itself_starts_one_subscription(
 def test_another_plan_or_a_code_only_where_the_site_allows_them(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team = _ended(stripe_client, demo)
-    strict = session_for()
+    strict = context_for()
     assert_refused(
         stripe_sandbox,
         Forbidden,
@@ -90,7 +90,7 @@ def test_another_plan_or_a_code_only_where_the_site_allows_them(
         lambda: resubscribe(strict, team, None, "WELCOME20"),
     )
 
-    open_ = session_for(
+    open_ = context_for(
         "intent-2", change_plan_on_resubscribe=True, coupons=True, coupons_on_resubscribe=True
     )
     assert_refused(
@@ -115,28 +115,28 @@ def test_another_plan_or_a_code_only_where_the_site_allows_them(
 def test_no_second_subscription_beside_a_live_one_of_the_same_service(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team = _ended(stripe_client, demo)
     stripe_client.v1.subscriptions.create(
         {"customer": demo["customer"], "items": [{"price": demo["prices"]["starter_monthly"]}]}
     )
-    session = session_for()
+    context = context_for()
     assert_refused(
-        stripe_sandbox, Conflict, "already_subscribed", lambda: resubscribe(session, team)
+        stripe_sandbox, Conflict, "already_subscribed", lambda: resubscribe(context, team)
     )
     assert_refused(
         stripe_sandbox,
         Conflict,
         "subscription_not_ended",
-        lambda: resubscribe(session, demo["subscriptions"][1]),
+        lambda: resubscribe(context, demo["subscriptions"][1]),
     )
 
 
 def test_a_first_payment_that_needs_the_customer_leaves_it_incomplete_with_a_secret(
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     team = _ended(stripe_client, demo)
@@ -147,7 +147,7 @@ def test_a_first_payment_that_needs_the_customer_leaves_it_incomplete_with_a_sec
         demo["customer"], {"invoice_settings": {"default_payment_method": card.id}}
     )
 
-    created = resubscribe(session_for(), team)
+    created = resubscribe(context_for(), team)
 
     assert created.status == "incomplete"
     secret = created.latest_invoice.confirmation_secret

@@ -33,14 +33,14 @@ def test_the_offer_follows_the_reason_the_site_chose() -> None:
 
 def test_taking_the_offer_discounts_the_subscription_and_keeps_it(
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     stripe_client.v1.coupons.create({"id": "STAY50", "percent_off": 50, "duration": "once"})
     team = demo["subscriptions"][0]
     stripe_client.v1.subscriptions.update(team, {"cancel_at_period_end": True})
 
-    accept_retention_offer(session_for(**OFFER), team, "too_expensive")
+    accept_retention_offer(context_for(**OFFER), team, "too_expensive")
 
     held = stripe_client.v1.subscriptions.retrieve(team, {"expand": ["discounts"]})
     assert [d.source.coupon for d in held.discounts] == ["STAY50"]
@@ -50,7 +50,7 @@ def test_taking_the_offer_discounts_the_subscription_and_keeps_it(
 def test_no_offer_for_another_reason_twice_or_with_cancelling_off(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     stripe_client.v1.coupons.create({"id": "STAY50", "percent_off": 50, "duration": "forever"})
@@ -59,21 +59,21 @@ def test_no_offer_for_another_reason_twice_or_with_cancelling_off(
         stripe_sandbox,
         BadInput,
         "no_offer",
-        lambda: accept_retention_offer(session_for(**OFFER), team, "other"),
+        lambda: accept_retention_offer(context_for(**OFFER), team, "other"),
     )
-    accept_retention_offer(session_for(**OFFER), team, "too_expensive")
+    accept_retention_offer(context_for(**OFFER), team, "too_expensive")
     assert_refused(
         stripe_sandbox,
         Conflict,
         "offer_already_taken",
-        lambda: accept_retention_offer(session_for("i-2", **OFFER), team, "too_expensive"),
+        lambda: accept_retention_offer(context_for("i-2", **OFFER), team, "too_expensive"),
     )
     assert_refused(
         stripe_sandbox,
         Forbidden,
         "feature_disabled",
         lambda: accept_retention_offer(
-            session_for("i-3", cancel=False, **OFFER), team, "too_expensive"
+            context_for("i-3", cancel=False, **OFFER), team, "too_expensive"
         ),
     )
 
@@ -81,7 +81,7 @@ def test_no_offer_for_another_reason_twice_or_with_cancelling_off(
 def test_a_discount_the_subscription_already_has_is_not_offered_again(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
-    session_for: Callable[..., ActionContext],
+    context_for: Callable[..., ActionContext],
     demo: dict[str, Any],
 ) -> None:
     """Taking it would change nothing while the page said it had: it is refused."""
@@ -92,7 +92,7 @@ def test_a_discount_the_subscription_already_has_is_not_offered_again(
         stripe_sandbox,
         Conflict,
         "offer_already_taken",
-        lambda: accept_retention_offer(session_for(**OFFER), team, "too_expensive"),
+        lambda: accept_retention_offer(context_for(**OFFER), team, "too_expensive"),
     )
 
 

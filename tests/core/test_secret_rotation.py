@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from billflow_core import expiring_hash, user_hash
-from billflow_core.errors import Forbidden
+from billflow_core.errors import Forbidden, SettingsError
 from billflow_core.identity.signin import SignIn
 from billflow_core.portal import Portal
-from billflow_core.settings import PortalSettings, SettingsError
+from billflow_core.settings import PortalSettings
 from billflow_sandbox import Sandbox
 from billflow_sandbox.seed import DEMO_EMAIL
 

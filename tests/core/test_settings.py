@@ -9,12 +9,8 @@ from typing import Any
 
 import pytest
 
-from billflow_core.settings import (
-    DEFAULT_CANCELLATION_REASONS,
-    PortalSettings,
-    RetentionOffer,
-    SettingsError,
-)
+from billflow_core.errors import SettingsError
+from billflow_core.settings import DEFAULT_CANCELLATION_REASONS, PortalSettings, RetentionOffer
 
 
 def test_defaults_are_what_a_careful_site_owner_would_choose() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from billflow_core.errors import SettingsError
 from billflow_core.mail import SMTPMailer
 from billflow_core.portal import Portal
-from billflow_core.settings import SettingsError
 
 CONFIG = {
     "BILLFLOW_SECRET_KEY": "config-test-secret-0123456789",

@@ -35,11 +35,11 @@ def _subscribe(
 ) -> Any:
     settings = PortalSettings(**options)
     catalog = build_catalog(gateway.active_prices(), settings)
-    session = ActionContext(gateway, settings, catalog, "", key, customer=customer)
+    context = ActionContext(gateway, settings, catalog, "", key, customer=customer)
     if customer is not None:
-        session = ActionContext.open(gateway, settings, catalog, customer.id, key)
-        session.customer = customer
-    return subscribe(session, email, price)
+        context = ActionContext.open(gateway, settings, catalog, customer.id, key)
+        context.customer = customer
+    return subscribe(context, email, price)
 
 
 def test_someone_new_becomes_a_customer_and_their_confirmed_card_pays_the_renewals(
@@ -150,16 +150,16 @@ def test_a_code_typed_after_subscribing_with_one_replaces_it_and_the_same_one_is
         {"promotion": {"type": "coupon", "coupon": spring.id}, "code": "SPRING10"}
     )
 
-    def session(key: str) -> ActionContext:
+    def context(key: str) -> ActionContext:
         return ActionContext.open(demo_gateway, settings, catalog, created.customer, key)
 
     assert_refused(
         stripe_sandbox,
         Conflict,
         "coupon_already_applied",
-        lambda: apply_coupon(session("again"), created.id, "WELCOME20"),
+        lambda: apply_coupon(context("again"), created.id, "WELCOME20"),
     )
-    apply_coupon(session("spring"), created.id, "SPRING10")
+    apply_coupon(context("spring"), created.id, "SPRING10")
     held = v1.subscriptions.retrieve(created.id, {"expand": ["discounts"]})
     assert [d.promotion_code for d in held.discounts] == [spring_code.id]
 
@@ -177,9 +177,9 @@ def test_the_card_paid_at_checkout_becomes_the_customers_default_once(
     )
 
     def finish(key: str) -> Any:
-        session = ActionContext.open(demo_gateway, settings, catalog, created.customer, key)
-        session.customer = demo_gateway.customer(created.customer)
-        return finish_payment(session, created.id)
+        context = ActionContext.open(demo_gateway, settings, catalog, created.customer, key)
+        context.customer = demo_gateway.customer(created.customer)
+        return finish_payment(context, created.id)
 
     stripe_sandbox.reset()
     finish("not-paid-yet")
@@ -203,7 +203,7 @@ def test_the_card_paid_at_checkout_becomes_the_customers_default_once(
 def test_a_customers_own_default_is_kept_when_a_subscription_has_another_card(
     stripe_sandbox: Sandbox,
     stripe_client: stripe.StripeClient,
-    session_for: Any,
+    context_for: Any,
     demo: dict[str, Any],
 ) -> None:
     team = demo["subscriptions"][0]
@@ -211,11 +211,11 @@ def test_a_customers_own_default_is_kept_when_a_subscription_has_another_card(
         "pm_card_mastercard", {"customer": demo["customer"]}
     )
     stripe_client.v1.subscriptions.update(team, {"default_payment_method": own.id})
-    session = session_for("paid-ada")
-    session.customer = session.gateway.customer(demo["customer"])
+    context = context_for("paid-ada")
+    context.customer = context.gateway.customer(demo["customer"])
     stripe_sandbox.reset()
 
-    finish_payment(session, team)
+    finish_payment(context, team)
 
     assert stripe_sandbox.writes() == []
     kept = stripe_client.v1.customers.retrieve(demo["customer"])

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 
 from billflow_core import user_hash, verify_hash
 from billflow_core.errors import Forbidden
-from billflow_core.identity.pages import PageGrant, open_page
+from billflow_core.identity.page_tokens import PageGrant, open_page
 from billflow_flask import Billflow, BillflowConfigError
 from billflow_flask.extension import BillflowState
 from billflow_sandbox import Sandbox

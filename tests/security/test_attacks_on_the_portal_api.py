@@ -13,7 +13,7 @@ import stripe
 from attack_site import SECRET, Target
 
 from billflow_core import user_hash
-from billflow_core.identity.pages import PageGrant, sign_page
+from billflow_core.identity.page_tokens import PageGrant, sign_page
 from billflow_sandbox.seed import DEMO_EMAIL
 
 Start = Callable[..., Target]

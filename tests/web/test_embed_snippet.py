@@ -10,10 +10,11 @@ import time
 import pytest
 from markupsafe import Markup
 
-from billflow_core.identity.pages import open_page
+from billflow_core.errors import SettingsError
+from billflow_core.identity.page_tokens import open_page
 from billflow_core.mail import SMTPMailer
 from billflow_core.portal import Portal
-from billflow_core.settings import PortalSettings, SettingsError
+from billflow_core.settings import PortalSettings
 from billflow_core.web.embed import SignInNeeded, embed_snippet, portal_or_sign_in
 from billflow_sandbox import Sandbox
 

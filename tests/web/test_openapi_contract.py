@@ -23,7 +23,7 @@ from schemathesis import Case
 
 from billflow_core.actions import ACTIONS
 from billflow_core.settings import RetentionOffer
-from billflow_core.web.api import _ROUTES, DEFAULT_PREFIX, STATIC_FILES
+from billflow_core.web.api import DEFAULT_PREFIX, ROUTES, STATIC_FILES
 from billflow_core.web.http import MAX_BODY
 from billflow_core.web.openapi import openapi_document
 from billflow_sandbox import sign
@@ -162,7 +162,7 @@ def test_the_served_document_is_valid_openapi_and_lists_every_route(
 
     served = {(path, method.upper()) for path, item in DOCUMENT["paths"].items()
               for method in item}  # fmt: skip
-    routes = {(DEFAULT_PREFIX + route, method) for route, methods in _ROUTES.items()
+    routes = {(DEFAULT_PREFIX + route, method) for route, methods in ROUTES.items()
               for method in methods}  # fmt: skip
     assert served == routes | {(ACT, "POST")}
 

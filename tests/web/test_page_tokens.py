@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import requests
 
-from billflow_core.identity.pages import PageGrant, open_page, sign_page
-from billflow_core.settings import SettingsError
+from billflow_core.errors import SettingsError
+from billflow_core.identity.page_tokens import PageGrant, open_page, sign_page
 from billflow_core.web.embed import embed_snippet
 from billflow_sandbox.seed import DEMO_SERVICE
 

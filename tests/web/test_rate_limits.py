@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 import requests
 
-from billflow_core.settings import PortalSettings, SettingsError
+from billflow_core.errors import SettingsError
+from billflow_core.settings import PortalSettings
 
 START = 1_800_000_000 + 15  # 15 seconds into a minute: the window has 45 left
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from billflow_core.config import STRIPE_JS_URL
+from billflow_core.errors import SettingsError
 from billflow_core.portal import Portal
-from billflow_core.settings import SettingsError
 from billflow_sandbox import Sandbox
 
 SECRET = "web-test-secret-0123456789"

@@ -13,7 +13,7 @@ from flask.cli import ScriptInfo
 
 from billflow_core import expiring_hash, user_hash
 from billflow_core.doctor import quiet_stripe_logs, run_checks
-from billflow_core.settings import SettingsError
+from billflow_core.errors import SettingsError
 from billflow_core.web import DEFAULT_PREFIX
 
 from ._state import BillflowConfigError, BillflowState, state

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..encoding import b64url_decode, b64url_encode
+from ..encoding import b64url_decode, b64url_encode, digest
 from ..errors import Forbidden
 from .page_options import PAGE_OVERRIDABLE
 
@@ -49,7 +49,7 @@ class PageGrant:
         """What an email-link session made on this page is bound to: its options, limit and
         site, not its expiry (a reloaded page gets a new token with the same binding)."""
         text = _canonical({"o": dict(self.options), "l": self.subscription})
-        return hashlib.sha256(text.encode()).hexdigest()[:32]
+        return digest(text)[:32]
 
 
 def sign_page(secret: str, grant: PageGrant, *, scope: str) -> str:
