@@ -20,9 +20,10 @@ from typing import Any
 from .api_objects import expand, render
 from .context import Context
 from .controls import Controls, LoggedRequest
-from .errors import StripeError, authentication_failed, refuse_unimplemented
+from .errors import StripeError, authentication_failed, not_implemented, refuse_unimplemented
 from .formdata import decode
 from .params import check
+from .read_params import RequestParams
 from .routing import Route, match
 from .state import API_VERSION, State, random_token
 
@@ -43,6 +44,7 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
     delay: float = 0.0
+    read: frozenset[str] = frozenset()  # the top-level parameters the handler read
 
 
 def _json_response(status: int, body: JSON, headers: dict[str, str] | None = None) -> Response:
@@ -174,6 +176,7 @@ class Api:
                     replayed,
                     fault=fault.kind if fault is not None else None,
                     reads_only=route.reads_only,
+                    read=response.read,
                 )
             )
             return response
@@ -229,6 +232,7 @@ class Api:
                         },
                     )
             ctx = Context(self.state, args, base_url, request_id, idempotency_key, publishable)
+            params = RequestParams(params)
             paths = params.get("expand", [])
             # A refused write changes nothing: the state records what the request touches
             # so it can be put back. Card errors (402) are the exception, as on Stripe: the
@@ -237,6 +241,10 @@ class Api:
                 self.state.begin()
             try:
                 result = route.handler(ctx, params)
+                ignored = params.unread()
+                if ignored:
+                    # Accepted and never looked at: refused and undone, not silently dropped.
+                    raise not_implemented(min(ignored), when="for this request")
             except StripeError as error:
                 if error.status != 402:
                     ctx.events.clear()
@@ -255,6 +263,7 @@ class Api:
                     self.state.rollback()
                     raise  # a bad parameter: no event, no idempotent answer
                 response = _json_response(200, shown)
+                response.read = frozenset(params.read)
             finally:
                 self.state.commit()
             if idempotency_key is not None:

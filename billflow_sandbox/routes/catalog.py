@@ -107,13 +107,11 @@ def delete_product(ctx: Context, params: JSON) -> JSON:
 @ROUTES.route("GET", "/v1/products", sp.ProductListParams)
 def list_products(ctx: Context, params: JSON) -> JSON:
     keep = created_filter(params)
-    ids = params.get("ids")
+    ids, active = params.get("ids"), params.get("active")
     found = [
         p
         for p in ctx.state.all("product")
-        if ("active" not in params or p["active"] == params["active"])
-        and (ids is None or p["id"] in ids)
-        and keep(p)
+        if (active is None or p["active"] == active) and (ids is None or p["id"] in ids) and keep(p)
     ]
     return page(found, params, "/v1/products")
 
@@ -299,13 +297,15 @@ def list_prices(ctx: Context, params: JSON) -> JSON:
     keep = created_filter(params)
     lookup_keys = params.get("lookup_keys")
     interval = (params.get("recurring") or {}).get("interval")
+    active, product, kind = params.get("active"), params.get("product"), params.get("type")
+    currency = params.get("currency")
     found = [
         p
         for p in ctx.state.all("price")
-        if ("active" not in params or p["active"] == params["active"])
-        and ("product" not in params or p["product"] == params["product"])
-        and ("currency" not in params or p["currency"] == params["currency"].lower())
-        and ("type" not in params or p["type"] == params["type"])
+        if (active is None or p["active"] == active)
+        and (product is None or p["product"] == product)
+        and (currency is None or p["currency"] == currency.lower())
+        and (kind is None or p["type"] == kind)
         and (lookup_keys is None or p["lookup_key"] in lookup_keys)
         and (interval is None or (p["recurring"] or {}).get("interval") == interval)
         and keep(p)

@@ -120,7 +120,7 @@ def create_promotion_code(ctx: Context, params: JSON) -> JSON:
     if restrictions.get("first_time_transaction") or "minimum_amount" in restrictions:
         raise not_implemented("restrictions")
     coupon_id = (
-        params["promotion"]["coupon"] if params["promotion"].get("type") == "coupon" else None
+        params["promotion"].get("coupon") if params["promotion"].get("type") == "coupon" else None
     )
     if not coupon_id:
         raise invalid(
@@ -175,14 +175,16 @@ def update_promotion_code(ctx: Context, params: JSON) -> JSON:
 @ROUTES.route("GET", "/v1/promotion_codes", sp.PromotionCodeListParams)
 def list_promotion_codes(ctx: Context, params: JSON) -> JSON:
     keep = created_filter(params)
+    code, active = params.get("code"), params.get("active")
+    coupon, customer = params.get("coupon"), params.get("customer")
     found = [
         p
         for p in ctx.state.all("promotion_code")
         # Stripe matches codes case-insensitively.
-        if ("code" not in params or p["code"].lower() == params["code"].lower())
-        and ("active" not in params or p["active"] == params["active"])
-        and ("coupon" not in params or p["promotion"]["coupon"] == params["coupon"])
-        and ("customer" not in params or p["customer"] == params["customer"])
+        if (code is None or p["code"].lower() == code.lower())
+        and (active is None or p["active"] == active)
+        and (coupon is None or p["promotion"]["coupon"] == coupon)
+        and (customer is None or p["customer"] == customer)
         and keep(p)
     ]
     return page(found, params, "/v1/promotion_codes")

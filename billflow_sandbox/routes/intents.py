@@ -43,8 +43,10 @@ _PaymentIntentConfirmFromBrowser.__module__ = sp.PaymentIntentConfirmParams.__mo
 
 # -- intents, shared -----------------------------------------------------------------------
 def _check_client_secret(ctx: Context, intent: JSON, params: JSON) -> None:
-    """Stripe.js calls with the publishable key must prove the intent with its secret."""
-    if ctx.publishable and params.get("client_secret") != intent["client_secret"]:
+    """Stripe.js calls with the publishable key must prove the intent with its secret; a
+    secret sent with the secret key must be the intent's too."""
+    given = params.get("client_secret")
+    if (ctx.publishable or given is not None) and given != intent["client_secret"]:
         raise StripeError(
             "The client_secret provided does not match any associated "
             f"{'SetupIntent' if intent['object'] == 'setup_intent' else 'PaymentIntent'} "

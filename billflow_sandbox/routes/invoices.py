@@ -117,17 +117,16 @@ def list_invoice_lines(ctx: Context, params: JSON) -> JSON:
 @ROUTES.route("GET", "/v1/invoices", sp.InvoiceListParams)
 def list_invoices(ctx: Context, params: JSON) -> JSON:
     keep = created_filter(params)
+    customer, subscription = params.get("customer"), params.get("subscription")
+    status, collection = params.get("status"), params.get("collection_method")
     found = [
         i
         for i in ctx.state.all("invoice")
         if keep(i)
-        and ("customer" not in params or i["customer"] == params["customer"])
-        and ("subscription" not in params or _subscription_of(i) == params["subscription"])
-        and ("status" not in params or i["status"] == params["status"])
-        and (
-            "collection_method" not in params
-            or i["collection_method"] == params["collection_method"]
-        )
+        and (customer is None or i["customer"] == customer)
+        and (subscription is None or _subscription_of(i) == subscription)
+        and (status is None or i["status"] == status)
+        and (collection is None or i["collection_method"] == collection)
     ]
     return page(found, params, "/v1/invoices")
 
@@ -183,11 +182,16 @@ def void_invoice(ctx: Context, params: JSON) -> JSON:
 
 @ROUTES.route("GET", "/v1/invoiceitems", sp.InvoiceItemListParams)
 def list_invoice_items(ctx: Context, params: JSON) -> JSON:
+    customer, pending, invoice = (
+        params.get("customer"),
+        params.get("pending"),
+        params.get("invoice"),
+    )
     found = [
         item
         for item in ctx.state.all("invoiceitem")
-        if ("customer" not in params or item["customer"] == params["customer"])
-        and ("pending" not in params or (item["invoice"] is None) == params["pending"])
-        and ("invoice" not in params or item["invoice"] == params["invoice"])
+        if (customer is None or item["customer"] == customer)
+        and (pending is None or (item["invoice"] is None) == pending)
+        and (invoice is None or item["invoice"] == invoice)
     ]
     return page(found, params, "/v1/invoiceitems")

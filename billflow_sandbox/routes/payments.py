@@ -108,11 +108,12 @@ def detach_payment_method(ctx: Context, params: JSON) -> JSON:
 
 @ROUTES.route("GET", "/v1/payment_methods", sp.PaymentMethodListParams)
 def list_payment_methods(ctx: Context, params: JSON) -> JSON:
+    customer, kind = params.get("customer"), params.get("type")
     found = [
         pm
         for pm in ctx.state.all("payment_method")
         if pm["customer"] is not None
-        and ("customer" not in params or pm["customer"] == params["customer"])
-        and ("type" not in params or pm["type"] == params["type"])
+        and (customer is None or pm["customer"] == customer)
+        and (kind is None or pm["type"] == kind)
     ]
     return page(found, params, "/v1/payment_methods")

@@ -193,17 +193,19 @@ def list_subscriptions(ctx: Context, params: JSON) -> JSON:
             return sub["status"] in ("canceled", "incomplete_expired")
         return status == "all" or bool(sub["status"] == status)
 
+    # Each filter is read before the loop, which an empty list would never enter.
+    customer, clock, price = params.get("customer"), params.get("test_clock"), params.get("price")
     found = [
         s
         for s in ctx.state.all("subscription")
         if wanted(s)
         and keep(s)
-        and ("customer" not in params or s["customer"] == params["customer"])
-        and ("test_clock" not in params or s["test_clock"] == params["test_clock"])
+        and (customer is None or s["customer"] == customer)
+        and (clock is None or s["test_clock"] == clock)
         and (
-            "price" not in params
+            price is None
             or any(
-                ctx.state.get("subscription_item", i)["price"]["id"] == params["price"]
+                ctx.state.get("subscription_item", i)["price"]["id"] == price
                 for i in s["items"]["data"]
             )
         )

@@ -256,3 +256,39 @@ def test_more_than_twenty_discounts_on_a_subscription_are_refused(
         "discounts",
         "up to 20 discounts",
     )
+
+
+def test_a_parameter_the_handler_never_reads_is_refused_and_undone(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient
+) -> None:
+    v1 = stripe_client.v1
+    # A product's `url` and a price's `tax_behavior` were once accepted and dropped; the
+    # subscriptions list read `collection_method` nowhere. Each is now refused by name and
+    # nothing of the request stays (not the product a price's `product_data` would make).
+    _refused(
+        stripe_sandbox,
+        lambda: v1.products.create({"name": "Docs", "url": "https://example.com"}),
+        "url",
+    )
+    _refused(
+        stripe_sandbox,
+        lambda: v1.prices.create(
+            {
+                "currency": "usd",
+                "unit_amount": 900,
+                "product_data": {"name": "Docs"},
+                "tax_behavior": "inclusive",
+            }
+        ),
+        "tax_behavior",
+    )
+    _refused(
+        stripe_sandbox,
+        lambda: v1.subscriptions.list({"collection_method": "send_invoice"}),
+        "collection_method",
+    )
+    assert v1.products.list().data == []
+    # A filter is read even when there is nothing to filter, so an empty list is no refusal.
+    assert v1.subscriptions.list({"customer": "cus_nobody"}).data == []
+    logged = stripe_sandbox.requests[-1]
+    assert "customer" in logged.read

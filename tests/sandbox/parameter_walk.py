@@ -1,0 +1,260 @@
+"""The walk over every parameter stripe-python defines for a route the sandbox serves.
+
+It sends each route's top-level parameters one at a time (a sample value made from
+stripe-python's own TypedDict for it), through stripe-python, against a fresh scene, and
+sorts each answer:
+
+- **acted**: the request succeeded and the sandbox's request log shows its handler read the
+  parameter, or it was refused for that parameter's value;
+- **refused**: refused with the sandbox's "does not implement" error naming it;
+- **empty**: stripe-python sends nothing for it (an object with no fields, `affirm={}`);
+- **dropped**: accepted and never read;
+- anything else (an error about another parameter, a server error) cannot be judged: the
+  sample or the base request needs mending.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections import Counter
+from decimal import Decimal
+from typing import Any, Literal
+
+import requests
+import stripe
+
+from billflow_sandbox import Sandbox
+from billflow_sandbox.params import _hints, _is_typeddict, _members, _strip_required
+from billflow_sandbox.routes import all_routes
+
+DAY = 86400
+
+
+def _sample(tp: Any, depth: int = 0) -> Any:
+    """A value of type `tp` that stripe-python would send, preferring structured members
+    (a TypedDict over a string) so a nested parameter is reached."""
+    tp, _ = _strip_required(tp)
+    members = _members(tp)
+    if len(members) > 1:
+        order = sorted(
+            members,
+            key=lambda m: (
+                0
+                if _is_typeddict(m)
+                else 1
+                if typing.get_origin(m) is Literal
+                else 2
+                if m in (bool, int)
+                else 3
+            ),
+        )
+        tp = order[0]
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return next((a for a in typing.get_args(tp) if a != ""), "")
+    if tp is bool:
+        return True
+    if tp is int:
+        return 1
+    if tp in (float, Decimal):
+        return "1.5"
+    if origin in (list, typing.List):  # noqa: UP006 - stripe-python's spelling
+        return [_sample(typing.get_args(tp)[0], depth + 1)]
+    if _is_typeddict(tp):
+        hints = _hints(tp)
+        if depth >= 4:
+            return {}
+        required = {k: _sample(h, depth + 1) for k, h in hints.items() if _strip_required(h)[1]}
+        if required:
+            return required
+        # No field is required: the first that makes a value stripe-python sends at all.
+        for key, hint in hints.items():
+            value = _sample(hint, depth + 1)
+            if value not in ({}, [], [{}], ""):
+                return {key: value}
+        return {}
+    if origin in (dict, typing.Dict) or "StripeObject" in getattr(tp, "__name__", ""):  # noqa: UP006
+        return {"sample": "1"}
+    return "sample"
+
+
+def _scene(client: stripe.StripeClient) -> dict[str, str]:
+    """One object of each kind the routes' paths name, and what their bases need."""
+    v1 = client.v1
+    product = v1.products.create({"name": "Walk"})
+    price = v1.prices.create(
+        {"product": product.id, "currency": "usd", "unit_amount": 500,
+         "recurring": {"interval": "month"}}
+    )  # fmt: skip
+    clock = v1.test_helpers.test_clocks.create({"frozen_time": 1767225600})
+    customer = v1.customers.create({"email": "walk@example.com", "test_clock": clock.id})
+    card = v1.payment_methods.attach("pm_card_visa", {"customer": customer.id})
+    v1.customers.update(customer.id, {"invoice_settings": {"default_payment_method": card.id}})
+    coupon = v1.coupons.create({"percent_off": 10, "duration": "once"})
+    promo = v1.promotion_codes.create(
+        {"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "WALK10"}
+    )
+    paid = v1.subscriptions.create({"customer": customer.id, "items": [{"price": price.id}]})
+    waiting = v1.subscriptions.create(
+        {"customer": customer.id, "items": [{"price": price.id}],
+         "payment_behavior": "default_incomplete",
+         "expand": ["latest_invoice.confirmation_secret"]}
+    )  # fmt: skip
+    secret = waiting.latest_invoice.confirmation_secret.client_secret  # type: ignore[union-attr]
+    schedule = v1.subscription_schedules.create({"from_subscription": paid.id})
+    loose = v1.subscriptions.create({"customer": customer.id, "items": [{"price": price.id}]})
+    setup = v1.setup_intents.create({"customer": customer.id})
+    endpoint = v1.webhook_endpoints.create({"url": "https://example.com/hook",
+                                            "enabled_events": ["*"]})  # fmt: skip
+    event = v1.events.list({"limit": 1}).data[0]
+    return {
+        "product": product.id, "price": price.id, "clock": clock.id, "customer": customer.id,
+        "card": card.id, "coupon": coupon.id, "promo": promo.id, "subscription": paid.id,
+        "waiting": waiting.id, "loose": loose.id, "item": paid["items"].data[0].id,
+        "schedule": schedule.id,
+        "invoice": str(paid.latest_invoice), "open_invoice": waiting.latest_invoice.id,  # type: ignore[union-attr]
+        "payment_intent": secret.split("_secret_")[0], "setup_intent": setup.id,
+        "endpoint": endpoint.id, "event": event.id,
+    }  # fmt: skip
+
+
+# Which scene object a route's `{id}` is, by the path's resource.
+_PATH_OBJECT = {
+    "products": "product", "prices": "price", "test_clocks": "clock", "coupons": "coupon",
+    "promotion_codes": "promo", "customers": "customer", "events": "event",
+    "webhook_endpoints": "endpoint", "setup_intents": "setup_intent",
+    "payment_intents": "payment_intent", "invoices": "invoice", "payment_methods": "card",
+    "subscriptions": "subscription", "subscription_items": "item",
+    "subscription_schedules": "schedule",
+}  # fmt: skip
+
+# Objects a route needs in another state than the scene's first of its kind.
+_PATH_OVERRIDE = {
+    "POST /v1/invoices/{id}/pay": "open_invoice",
+    "POST /v1/invoices/{id}/void": "open_invoice",
+}
+
+
+def _base(name: str, scene: dict[str, str]) -> dict[str, Any]:
+    """The required parameters of a route, with values the scene makes valid."""
+    bases: dict[str, dict[str, Any]] = {
+        "POST /v1/products": {"name": "Walk"},
+        "POST /v1/prices": {"currency": "usd", "product": scene["product"], "unit_amount": 100},
+        "POST /v1/test_helpers/test_clocks": {"frozen_time": 1767225600},
+        "POST /v1/test_helpers/test_clocks/{id}/advance": {"frozen_time": 1767225600 + DAY},
+        "POST /v1/promotion_codes": {"promotion": {"type": "coupon", "coupon": scene["coupon"]}},
+        "POST /v1/webhook_endpoints": {"url": "https://example.com/h", "enabled_events": ["*"]},
+        "POST /v1/payment_methods/{id}/attach": {"customer": scene["customer"]},
+        "POST /v1/subscriptions": {"customer": scene["customer"],
+                                   "items": [{"price": scene["price"]}]},
+        "POST /v1/subscription_schedules": {"from_subscription": scene["loose"]},
+        "GET /v1/subscriptions/search": {"query": "status:'active'"},
+        "GET /v1/products/search": {"query": "active:'true'"},
+        "GET /v1/prices/search": {"query": "active:'true'"},
+        "GET /v1/customers/search": {"query": "email:'walk@example.com'"},
+        "POST /v1/invoices/create_preview": {"subscription": scene["subscription"]},
+        "POST /v1/coupons": {"percent_off": 10, "duration": "once"},
+        "POST /v1/payment_methods": {"type": "card", "card": {"token": "tok_visa"}},
+        "GET /v1/subscription_items": {"subscription": scene["subscription"]},
+        "POST /v1/payment_intents/{id}/confirm": {"payment_method": scene["card"]},
+        "POST /v1/setup_intents/{id}/confirm": {"payment_method": scene["card"]},
+    }  # fmt: skip
+    return bases.get(name, {})
+
+
+# Where one parameter needs more than its type to be judged: the whole request for it.
+def _special(name: str, param: str, scene: dict[str, str]) -> dict[str, Any] | None:
+    special: dict[tuple[str, str], dict[str, Any]] = {
+        ("POST /v1/products", "default_price_data"): {
+            "name": "Walk", "default_price_data": {"currency": "usd", "unit_amount": 100}},
+        ("POST /v1/coupons", "amount_off"): {
+            "amount_off": 100, "currency": "usd", "duration": "once"},
+        ("POST /v1/coupons", "currency"): {
+            "amount_off": 100, "currency": "usd", "duration": "once"},
+        ("POST /v1/coupons", "currency_options"): {
+            "amount_off": 100, "currency": "usd", "duration": "once",
+            "currency_options": {"eur": {"amount_off": 90}}},
+        ("POST /v1/subscription_schedules", "customer"): {"customer": scene["customer"]},
+        ("POST /v1/subscription_schedules", "phases"): {
+            "from_subscription": scene["loose"],
+            "phases": [{"items": [{"price": scene["price"]}]}]},
+        ("POST /v1/setup_intents", "confirm"): {
+            "customer": scene["customer"], "confirm": True, "payment_method": scene["card"]},
+    }  # fmt: skip
+    return special.get((name, param))
+
+
+def _path(template: str, name: str, scene: dict[str, str]) -> str:
+    if "{id}" not in template:
+        return template
+    parts = template.split("/")
+    resource = parts[parts.index("{id}") - 1]
+    return template.replace("{id}", scene[_PATH_OVERRIDE.get(name, _PATH_OBJECT[resource])])
+
+
+# Names `raw_request` keeps for itself; a parameter so named goes out as a plain form.
+_RAW_REQUEST_OWN = frozenset({"usage", "base"})
+
+
+def _send(client: stripe.StripeClient, sandbox: Sandbox, method: str, path: str,
+          params: dict[str, Any]) -> None:  # fmt: skip
+    if not _RAW_REQUEST_OWN & params.keys():
+        client.raw_request(method.lower(), path, **params)
+        return
+    flat = [(k, v) for k, v in params.items() if not isinstance(v, (dict, list))]
+    assert len(flat) == len(params), "only flat values are sent by form here"
+    answer = requests.request(
+        method, sandbox.url + path, data={k: str(v).lower() if isinstance(v, bool) else v
+                                          for k, v in flat},
+        headers={"Authorization": f"Bearer {sandbox.secret_key}"}, timeout=10,
+    )  # fmt: skip
+    if answer.status_code != 200:
+        error = answer.json()["error"]
+        raise stripe.InvalidRequestError(error["message"], error.get("param"))
+
+
+def _judge(error: stripe.StripeError, param: str) -> str:
+    named = getattr(error, "param", None) or ""
+    if param == "expand" and "cannot be expanded" in (error.user_message or ""):
+        return "acted"  # the shared expansion read it and refused the sample path
+    if named == param or named.startswith(f"{param}["):
+        return "refused" if "does not implement" in (error.user_message or "") else "acted"
+    return "unjudged"
+
+
+def walk(stripe_sandbox: Sandbox) -> tuple[Counter[str], list[str]]:
+    """Each (route, parameter) pair's verdict, counted, and what could not be judged."""
+    client = stripe_sandbox.client(max_network_retries=0)
+    counts: Counter[str] = Counter()
+    unjudged: list[str] = []
+    for route in all_routes():
+        if route.params is None or not route.template.startswith("/v1/"):
+            continue
+        for param, hint in _hints(route.params).items():
+            stripe_sandbox.reset(state=True)
+            scene = _scene(client)
+            params = _special(route.name, param, scene) or {
+                **_base(route.name, scene),
+                param: _sample(hint),
+            }
+            path = _path(route.template, route.name, scene)
+            try:
+                _send(client, stripe_sandbox, route.method, path, params)
+                logged = stripe_sandbox.requests[-1]  # this request: the scene's came first
+                assert logged.route == route.name
+                if param not in logged.params:
+                    # stripe-python sends nothing for an empty object (`affirm={}`): no
+                    # client this walk can use makes the sandbox see it.
+                    assert _sample(hint) == {}, f"{route.name} {param} was not sent"
+                    verdict = "empty"
+                elif param in logged.read:
+                    verdict = "acted"
+                else:
+                    verdict = "dropped"
+                    unjudged.append(f"{route.name} {param}: accepted and never read")
+            except stripe.StripeError as error:
+                verdict = _judge(error, param)
+                if verdict == "unjudged":
+                    unjudged.append(f"{route.name} {param}: {error.user_message}")
+            counts[verdict] += 1
+    return counts, unjudged
