@@ -9,9 +9,11 @@ answer, as Stripe documents.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,6 +59,28 @@ def _error_body(error: StripeError, request_id: str) -> JSON:
     body = error.body()
     body["error"]["request_log_url"] = f"https://dashboard.stripe.com/test/logs/{request_id}"
     return body
+
+
+_VERSION_SHAPE = re.compile(r"(\d{4}-\d{2}-\d{2})(\.[a-z]+)?")
+
+
+def check_api_version(version: str | None) -> None:
+    """A request's `Stripe-Version`. Stripe refuses a version that does not exist; the
+    sandbox answers in one version only, the one stripe-python 16 pins (`API_VERSION`), and
+    refuses an older one by name rather than answer in shapes that version never had."""
+    if version is None or version == API_VERSION:
+        return
+    found = _VERSION_SHAPE.fullmatch(version)
+    try:
+        day = dt.date.fromisoformat(found[1]) if found else None
+    except ValueError:
+        day = None
+    if day is None or day > dt.date.fromisoformat(API_VERSION[:10]):
+        raise StripeError(f"Invalid Stripe API version: {version}")
+    raise StripeError(
+        f"The Billflow sandbox does not implement API version {version}: it answers as "
+        f"{API_VERSION}, the version stripe-python pins. Leave Stripe-Version out or send that."
+    )
 
 
 def api_key_of(headers: dict[str, str]) -> str | None:
@@ -129,6 +153,7 @@ class Api:
                         status=401,
                     )
                 raise authentication_failed(key)
+            check_api_version(headers.get("stripe-version"))
             fault = self.controls.take_fault(route.name, method, path)
             delay = self.controls.latency
             # "slow" and "drop_answer" let the request through, then spoil its answer.

@@ -292,3 +292,26 @@ def test_a_parameter_the_handler_never_reads_is_refused_and_undone(
     assert v1.subscriptions.list({"customer": "cus_nobody"}).data == []
     logged = stripe_sandbox.requests[-1]
     assert "customer" in logged.read
+
+
+def test_a_stripe_version_the_sandbox_does_not_answer_in_is_refused(
+    stripe_sandbox: Sandbox,
+) -> None:
+    def customers(version: str) -> Any:
+        client = stripe.StripeClient(
+            stripe_sandbox.secret_key,
+            base_addresses={"api": stripe_sandbox.url},
+            stripe_version=version,
+            max_network_retries=0,
+        )
+        return client.v1.customers.list()
+
+    assert customers(stripe.api_version).data == []  # stripe-python's own version
+    for made_up in ("2026-13-45", "2099-01-01.future", "latest"):
+        with pytest.raises(stripe.InvalidRequestError) as invalid:
+            customers(made_up)
+        assert invalid.value.user_message == f"Invalid Stripe API version: {made_up}"
+    with pytest.raises(stripe.InvalidRequestError) as older:
+        customers("2024-06-20")
+    assert "does not implement API version 2024-06-20" in str(older.value.user_message)
+    assert stripe_sandbox.writes() == []
