@@ -12,6 +12,7 @@ from stripe import params as sp
 from .. import shapes
 from ..context import Context
 from ..engine.listing import created_filter, merge_metadata, page, search
+from ..engine.product_details import product_details
 from ..errors import invalid
 from ..routing import Routes
 
@@ -53,6 +54,7 @@ def create_product(ctx: Context, params: JSON) -> JSON:
         metadata=merge_metadata({}, params.get("metadata", {})),
         unit_label=params.get("unit_label") or None,
     )
+    product.update(product_details(params, creating=True))
     state.put(product)
     ctx.emit("product.created", product)
     if checked is not None:
@@ -79,9 +81,10 @@ def update_product(ctx: Context, params: JSON) -> JSON:
         merge_metadata(product["metadata"], params["metadata"]) if "metadata" in params else None
     )
     before = copy.deepcopy(product)
-    for field in ("name", "active", "description", "unit_label", "default_price", "url"):
+    for field in ("name", "active", "description", "unit_label", "default_price"):
         if field in params:
             product[field] = params[field] if params[field] != "" else None
+    product.update(product_details(params, creating=False))
     if metadata is not None:
         product["metadata"] = metadata
     product["updated"] = ctx.now()
@@ -108,10 +111,16 @@ def delete_product(ctx: Context, params: JSON) -> JSON:
 def list_products(ctx: Context, params: JSON) -> JSON:
     keep = created_filter(params)
     ids, active = params.get("ids"), params.get("active")
+    shippable, kind, url = params.get("shippable"), params.get("type"), params.get("url")
     found = [
         p
         for p in ctx.state.all("product")
-        if (active is None or p["active"] == active) and (ids is None or p["id"] in ids) and keep(p)
+        if (active is None or p["active"] == active)
+        and (ids is None or p["id"] in ids)
+        and (shippable is None or p["shippable"] == shippable)
+        and (kind is None or p["type"] == kind)
+        and (url is None or p["url"] == url)
+        and keep(p)
     ]
     return page(found, params, "/v1/products")
 
@@ -160,6 +169,7 @@ class _CheckedPrice:
     metadata: JSON
     active: bool
     nickname: str | None
+    tax_behavior: str
 
 
 def _check_price(ctx: Context, params: JSON) -> _CheckedPrice:
@@ -208,6 +218,7 @@ def _check_price(ctx: Context, params: JSON) -> _CheckedPrice:
         metadata=metadata,
         active=params.get("active", True),
         nickname=params.get("nickname") or None,
+        tax_behavior=params.get("tax_behavior", "unspecified"),
     )
 
 
@@ -244,6 +255,7 @@ def _write_price(ctx: Context, checked: _CheckedPrice, product_id: str) -> JSON:
         lookup_key=checked.lookup_key,
         nickname=checked.nickname,
         metadata=checked.metadata,
+        tax_behavior=checked.tax_behavior,
     )
     ctx.state.put(price)
     ctx.emit("price.created", price)
@@ -276,7 +288,16 @@ def update_price(ctx: Context, params: JSON) -> JSON:
             raise invalid(
                 f"A price (`{holder['id']}`) already uses that lookup key.", param="lookup_key"
             )
+    behavior = params.get("tax_behavior")
+    if behavior is not None and price["tax_behavior"] not in ("unspecified", behavior):
+        # Stripe lets a price's tax behaviour be set once, never changed.
+        raise invalid(
+            f"This price's tax_behavior is {price['tax_behavior']} and cannot be changed.",
+            param="tax_behavior",
+        )
     before = copy.deepcopy(price)
+    if behavior is not None:
+        price["tax_behavior"] = behavior
     if holder is not None:
         holder_before = copy.deepcopy(holder)
         holder["lookup_key"] = None

@@ -124,11 +124,13 @@ def list_customers(ctx: Context, params: JSON) -> JSON:
 @ROUTES.route("GET", "/v1/customers/{id}/payment_methods", sp.CustomerListPaymentMethodsParams)
 def list_customer_payment_methods(ctx: Context, params: JSON) -> JSON:
     customer = ctx.state.get("customer", ctx.args["id"], param="customer")
-    kind = params.get("type")
+    kind, redisplay = params.get("type"), params.get("allow_redisplay")
     found = [
         pm
         for pm in ctx.state.all("payment_method")
-        if pm["customer"] == customer["id"] and (kind is None or pm["type"] == kind)
+        if pm["customer"] == customer["id"]
+        and (kind is None or pm["type"] == kind)
+        and (redisplay is None or pm["allow_redisplay"] == redisplay)
     ]
     return page(found, params, f"/v1/customers/{customer['id']}/payment_methods")
 

@@ -10,7 +10,7 @@ from ..context import Context
 from ..engine.discounts import check_discount
 from ..engine.invoicing import collect, first_invoice, invoice_paid, void
 from ..engine.lifecycle import payment_method_for
-from ..engine.listing import created_filter, page
+from ..engine.listing import created_filter, page, time_filter
 from ..engine.payment_methods import resolve
 from ..engine.prices import require_price
 from ..engine.schedule_links import refuse_direct_changes
@@ -119,10 +119,12 @@ def list_invoices(ctx: Context, params: JSON) -> JSON:
     keep = created_filter(params)
     customer, subscription = params.get("customer"), params.get("subscription")
     status, collection = params.get("status"), params.get("collection_method")
+    due = time_filter(params, "due_date")  # an invoice with no due date matches no bound
     found = [
         i
         for i in ctx.state.all("invoice")
         if keep(i)
+        and due(i)
         and (customer is None or i["customer"] == customer)
         and (subscription is None or _subscription_of(i) == subscription)
         and (status is None or i["status"] == status)

@@ -109,11 +109,13 @@ def detach_payment_method(ctx: Context, params: JSON) -> JSON:
 @ROUTES.route("GET", "/v1/payment_methods", sp.PaymentMethodListParams)
 def list_payment_methods(ctx: Context, params: JSON) -> JSON:
     customer, kind = params.get("customer"), params.get("type")
+    redisplay = params.get("allow_redisplay")
     found = [
         pm
         for pm in ctx.state.all("payment_method")
         if pm["customer"] is not None
         and (customer is None or pm["customer"] == customer)
+        and (redisplay is None or pm["allow_redisplay"] == redisplay)
         and (kind is None or pm["type"] == kind)
     ]
     return page(found, params, "/v1/payment_methods")

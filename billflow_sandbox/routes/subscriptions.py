@@ -17,7 +17,7 @@ from ..engine.lifecycle import (
     emit_updated,
     items_of,
 )
-from ..engine.listing import created_filter, merge_metadata, page
+from ..engine.listing import created_filter, merge_metadata, page, time_filter
 from ..engine.periods import add_interval
 from ..engine.prices import interval_of, require_price
 from ..engine.subscription_checks import (
@@ -195,11 +195,26 @@ def list_subscriptions(ctx: Context, params: JSON) -> JSON:
 
     # Each filter is read before the loop, which an empty list would never enter.
     customer, clock, price = params.get("customer"), params.get("test_clock"), params.get("price")
+    collection = params.get("collection_method")
+    # The billing period lives on the items; every item of a sandbox subscription shares it.
+    period_start = time_filter(params, "current_period_start")
+    period_end = time_filter(params, "current_period_end")
+
+    by_period = "current_period_start" in params or "current_period_end" in params
+
+    def in_period(sub: JSON) -> bool:
+        if not by_period:
+            return True
+        items = [ctx.state.get("subscription_item", i) for i in sub["items"]["data"]]
+        return any(period_start(item) and period_end(item) for item in items)
+
     found = [
         s
         for s in ctx.state.all("subscription")
         if wanted(s)
         and keep(s)
+        and (collection is None or s["collection_method"] == collection)
+        and in_period(s)
         and (customer is None or s["customer"] == customer)
         and (clock is None or s["test_clock"] == clock)
         and (

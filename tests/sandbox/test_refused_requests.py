@@ -262,14 +262,9 @@ def test_a_parameter_the_handler_never_reads_is_refused_and_undone(
     stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient
 ) -> None:
     v1 = stripe_client.v1
-    # A product's `url` and a price's `tax_behavior` were once accepted and dropped; the
-    # subscriptions list read `collection_method` nowhere. Each is now refused by name and
-    # nothing of the request stays (not the product a price's `product_data` would make).
-    _refused(
-        stripe_sandbox,
-        lambda: v1.products.create({"name": "Docs", "url": "https://example.com"}),
-        "url",
-    )
+    # No handler reads these: each is refused by name, and nothing of the request stays
+    # (not the product a price's `product_data` would have made).
+    transform = {"divide_by": 10, "round": "up"}
     _refused(
         stripe_sandbox,
         lambda: v1.prices.create(
@@ -277,21 +272,26 @@ def test_a_parameter_the_handler_never_reads_is_refused_and_undone(
                 "currency": "usd",
                 "unit_amount": 900,
                 "product_data": {"name": "Docs"},
-                "tax_behavior": "inclusive",
+                "transform_quantity": transform,
             }
         ),
-        "tax_behavior",
+        "transform_quantity",
     )
     _refused(
         stripe_sandbox,
-        lambda: v1.subscriptions.list({"collection_method": "send_invoice"}),
-        "collection_method",
+        lambda: v1.setup_intents.create({"flow_directions": ["inbound"]}),
+        "flow_directions",
     )
+    _refused(
+        stripe_sandbox,
+        lambda: v1.products.create({"name": "Docs", "tax_details": {"tax_code": "txcd_1"}}),
+        "tax_details",
+    )
+    _refused(stripe_sandbox, lambda: v1.events.list({"delivery_success": True}), "delivery_success")
     assert v1.products.list().data == []
     # A filter is read even when there is nothing to filter, so an empty list is no refusal.
     assert v1.subscriptions.list({"customer": "cus_nobody"}).data == []
-    logged = stripe_sandbox.requests[-1]
-    assert "customer" in logged.read
+    assert "customer" in stripe_sandbox.requests[-1].read
 
 
 def test_a_stripe_version_the_sandbox_does_not_answer_in_is_refused(
