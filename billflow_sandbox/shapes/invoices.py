@@ -145,8 +145,6 @@ def invoice(
             "paid_at": None,
             "voided_at": None,
         },
-        # Stripe's current fixture still lists a top-level `subscription` beside `parent`.
-        "subscription": subscription,
         "subtotal": 0,
         "subtotal_excluding_tax": 0,
         "test_clock": test_clock,

@@ -123,6 +123,7 @@ def subscription_schedule(
         "end_behavior": end_behavior,
         "livemode": False,
         "metadata": copy_metadata(metadata),
+        "pause_schedules": [],  # the sandbox makes no pause schedules
         "phases": copy.deepcopy([dict(phase) for phase in phases]),
         "released_at": None,
         "released_subscription": None,

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import stripe
+from sdk_shapes import model_of, sdk_differences
 from shape_compare import shape_differences
 
 from billflow_sandbox import Sandbox
@@ -40,12 +41,17 @@ def _error_details(field: str) -> frozenset[str]:
 # expanded, where Stripe answers with the id unless asked to expand it.
 SKIP: dict[str, frozenset[str]] = {
     "subscription_schedule": frozenset({"phases[].items[].plan"}),
+    # The fixture still has a top-level `subscription`, which neither Stripe's OpenAPI
+    # specification nor stripe-python's `Invoice` has: the invoice names it under `parent`.
+    "invoice": frozenset({"subscription"}),
 }
 
 ALLOWED_EXTRA: dict[str, frozenset[str]] = {
     # The fixture (August 2026) predates this field of a pending update (2026-09-30.endive);
     # stripe-python 16.1, at the sandbox's API version, has it.
-    "subscription": frozenset({"pending_update.cancel_at_period_end"}),
+    "subscription": frozenset({"pending_update.cancel_at_period_end", "schedule.pause_schedules"}),
+    # Newer than the fixture; stripe-python 16.1 requires it.
+    "subscription_schedule": frozenset({"pause_schedules"}),
     "invoice": frozenset({"lines.data[].pricing.price_details"}),
     "line_item": PRICE_DETAILS,
     "invoiceitem": PRICE_DETAILS | {"parent.subscription_details.subscription_item"},
@@ -435,6 +441,39 @@ def test_served_object_matches_stripes_fixture(
     assert shape_differences(resources[kind], body, allow_extra=allowed, skip=skip) == []
 
 
+def _sdk_differences(body: JSON) -> list[str]:
+    return sdk_differences(body, model_of(body["object"]))
+
+
+def test_every_served_object_and_event_is_what_stripe_pythons_model_declares(
+    world: World,
+) -> None:
+    """Judged against stripe-python 16.1's own classes at every depth (`sdk_shapes.py`): no
+    field the SDK does not know, no field it requires missing or null. Events are judged
+    with the object each carries."""
+    served = [body for _, body in world.served.values()]
+    events = every_page(world.client, "/v1/events")
+    carried = [event["data"]["object"] for event in events]
+    judged = served + events + carried
+    differences = sorted(
+        {
+            f"{body['object']} {d}"
+            for body in judged
+            for d in sdk_differences(body, model_of(body["object"]))
+        }
+    )
+    assert differences == []
+    assert len(judged) > 100 and len({body["object"] for body in judged}) >= 15
+
+
+def test_the_sdk_judge_finds_an_unknown_field_and_a_missing_one() -> None:
+    subscription: JSON = {"object": "subscription", "id": "sub_1", "made_up": 1}
+    found = sdk_differences(subscription, model_of("subscription"))
+    assert "made_up: not in stripe-python's Subscription" in found
+    assert "status: missing, required in stripe-python" in found
+    assert sdk_differences(None, model_of("subscription")) != []
+
+
 def test_webhook_endpoint_shows_its_secret_only_when_created(
     world: World, resources: dict[str, Any]
 ) -> None:
@@ -554,7 +593,10 @@ def test_invoice_includable_fields_appear_only_when_expanded(
     assert asked["confirmation_secret"]["client_secret"].startswith("pi_")
     assert asked["payments"]["object"] == "list"
     extra = frozenset({"confirmation_secret", "payments"}) | ALLOWED_EXTRA["invoice"]
-    assert shape_differences(resources["invoice"], asked, allow_extra=extra) == []
+    assert (
+        shape_differences(resources["invoice"], asked, allow_extra=extra, skip=SKIP["invoice"])
+        == []
+    )
     payment = asked["payments"]["data"][0]
     assert payment["invoice"] == world.ids["invoice"] and payment["status"] == "paid"
     assert (
