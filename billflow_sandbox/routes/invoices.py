@@ -66,7 +66,10 @@ def create_preview(ctx: Context, params: JSON) -> JSON:
             if changes is None
             else Plan(changes, [], False, at)
         )
-    return preview_invoice(ctx, sub, plan, behavior)
+    preview = preview_invoice(ctx, sub, plan, behavior)
+    if details.get("items"):  # a change's preview says when its prorations are reckoned from
+        preview["parent"]["subscription_details"]["subscription_proration_date"] = at
+    return preview
 
 
 def _preview_new_subscription(ctx: Context, params: JSON, details: JSON) -> JSON:

@@ -55,6 +55,7 @@ def invoice(
             "subscription_details": {
                 "metadata": copy_metadata(subscription_metadata),
                 "subscription": subscription,
+                "subscription_proration_date": None,  # a proration preview's date
             },
         }
     return {
@@ -66,6 +67,7 @@ def invoice(
         "amount_due": 0,
         "amount_overpaid": 0,
         "amount_paid": 0,
+        "amount_paid_off_stripe": 0,  # the sandbox takes no payment outside Stripe
         "amount_remaining": 0,
         "amount_shipping": 0,
         "application": None,

@@ -52,7 +52,14 @@ ALLOWED_EXTRA: dict[str, frozenset[str]] = {
     "subscription": frozenset({"pending_update.cancel_at_period_end", "schedule.pause_schedules"}),
     # Newer than the fixture; stripe-python 16.1 requires it.
     "subscription_schedule": frozenset({"pause_schedules"}),
-    "invoice": frozenset({"lines.data[].pricing.price_details"}),
+    # Newer than the fixture; in Stripe's specification and stripe-python 16.1.
+    "invoice": frozenset(
+        {
+            "lines.data[].pricing.price_details",
+            "amount_paid_off_stripe",
+            "parent.subscription_details.subscription_proration_date",
+        }
+    ),
     "line_item": PRICE_DETAILS,
     "invoiceitem": PRICE_DETAILS | {"parent.subscription_details.subscription_item"},
     "invoice_payment": frozenset({"payment.payment_intent"}),

@@ -109,6 +109,7 @@ def test_customer_lifecycle_matches_stripe_behaviour(
         for line in preview.lines.data
     ] == [(-credit, True), (debit, True)]
     assert preview.amount_due == debit - credit == 1032
+    assert preview.parent.subscription_details.subscription_proration_date == mid_jan
 
     upgraded = v1.subscriptions.update(
         sub.id, {**change, "proration_date": mid_jan, "expand": ["latest_invoice"]}
@@ -119,6 +120,8 @@ def test_customer_lifecycle_matches_stripe_behaviour(
     assert invoice.billing_reason == "subscription_update"
     assert [line.amount for line in invoice.lines.data] == [-credit, debit]
     assert (invoice.status, invoice.amount_paid) == ("paid", debit - credit)
+    assert invoice.amount_paid_off_stripe == 0
+    assert invoice.parent.subscription_details.subscription_proration_date is None
 
     # Three seats from now on: prorations wait for the next invoice (create_prorations).
     v1.subscriptions.update(sub.id, {"items": [{"id": item.id, "quantity": 3}]})
