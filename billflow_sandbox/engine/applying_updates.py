@@ -10,10 +10,10 @@ from typing import Any
 
 from .. import shapes
 from ..context import Context
-from .charges import pending_item
 from .invoicing import invoice_now
 from .lifecycle import items_of
 from .listing import merge_metadata
+from .period_charges import pending_item
 from .update_plans import Plan, cycle_charges, new_item, period_once_applied
 
 JSON = dict[str, Any]

@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..context import Context
-from .charges import pending_item, pending_items, proration_charges
 from .invoicing import invoice_now
 from .lifecycle import end_subscription, items_of, payment_method_for, price_of
+from .period_charges import pending_item, pending_items, proration_charges
 
 JSON = dict[str, Any]
 

@@ -9,9 +9,9 @@ from typing import Any
 from .. import shapes
 from ..context import Context
 from ..state import random_token
-from .charges import Charge, charge_of_item, pending_items, period_charge
 from .discounts import coupon_amount, discount_amount, in_effect, spend_once_discounts
 from .payment_intents import attempt, new_payment_intent
+from .period_charges import Charge, charge_of_item, pending_items, period_charge
 from .periods import add_interval
 from .prices import interval_of
 from .settlement import INVOICE_PAID, UPDATE_PAID

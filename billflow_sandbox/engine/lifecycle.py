@@ -9,9 +9,9 @@ from typing import Any
 
 from ..api_objects import render
 from ..context import Context
-from .charges import period_charge
 from .discounts import end_discounts
 from .invoicing import build_invoice, collect, finalize, void
+from .period_charges import period_charge
 from .periods import add_interval
 from .schedule_links import end_with_subscription
 

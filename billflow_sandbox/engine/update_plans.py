@@ -12,9 +12,9 @@ from typing import Any
 from .. import shapes
 from ..context import Context
 from ..errors import StripeError, invalid, not_implemented
-from .charges import Charge, period_charge, proration_charges
 from .invoicing import build_invoice
 from .lifecycle import items_of, price_of
+from .period_charges import Charge, period_charge, proration_charges
 from .periods import add_interval
 from .prices import interval_of, require_price
 from .subscription_checks import quantity_of, same_billing

@@ -14,12 +14,12 @@ from stripe import params as sp
 from ..api_objects import render
 from ..context import Context
 from ..engine.applying_updates import apply_items, bill_update, invoice_update
-from ..engine.charges import period_charge
 from ..engine.discounts import check_discount, check_discount_list, redeem
 from ..engine.invoicing import invoice_now
 from ..engine.lifecycle import emit_updated, items_of, payment_method_for, price_of
 from ..engine.listing import merge_metadata
 from ..engine.pending_updates import PENDING, check_pending_params, check_while_pending, hold_update
+from ..engine.period_charges import period_charge
 from ..engine.periods import add_interval
 from ..engine.prices import interval_of
 from ..engine.schedule_links import refuse_direct_changes
