@@ -277,6 +277,7 @@ class Api:
                 if error.status >= 500:
                     raise
                 response = _json_response(error.status, _error_body(error, request_id))
+                response.read = frozenset(params.read)
             except Exception:
                 self.state.rollback()
                 raise

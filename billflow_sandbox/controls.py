@@ -41,8 +41,9 @@ class LoggedRequest:
     replayed: bool = False
     fault: str | None = None
     reads_only: bool = False
-    # The top-level parameters the handler read. The sandbox refuses a request carrying
-    # one it did not read, so on a successful request this is every parameter it carried.
+    # The top-level parameters the handler read (empty for a request refused before its
+    # handler ran). The sandbox refuses a request carrying one it did not read, so on a
+    # successful request this is every parameter it carried.
     read: frozenset[str] = frozenset()
 
     @property

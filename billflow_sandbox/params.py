@@ -146,6 +146,10 @@ def _coerce_one(value: Any, tp: Any, path: str) -> Any:
     if origin in (dict, typing.Dict) or getattr(tp, "__name__", "") == "UntypedStripeObject":  # noqa: UP006
         if not isinstance(value, dict):
             raise StripeError(f"Invalid object: {path}", param=path)
+        args = typing.get_args(tp)
+        item_tp = args[1] if len(args) == 2 and args[1] is not str else None
+        if item_tp is not None:  # a map of objects (`currency_options[eur][amount_off]`)
+            return {key: _coerce(item, item_tp, _bracket(path, key)) for key, item in value.items()}
         for key, item in value.items():
             if not isinstance(item, str):
                 raise _type_error(_bracket(path, key), item, "string")

@@ -4,8 +4,8 @@ It sends each route's top-level parameters one at a time (a sample value made fr
 stripe-python's own TypedDict for it), through stripe-python, against a fresh scene, and
 sorts each answer:
 
-- **acted**: the request succeeded and the sandbox's request log shows its handler read the
-  parameter, or it was refused for that parameter's value;
+- **acted**: the sandbox's request log shows the handler read the parameter, and the
+  request succeeded or was refused for that parameter's value;
 - **refused**: refused with the sandbox's "does not implement" error naming it;
 - **empty**: stripe-python sends nothing for it (an object with no fields, `affirm={}`);
 - **dropped**: accepted and never read;
@@ -35,7 +35,9 @@ def _sample(tp: Any, depth: int = 0) -> Any:
     (a TypedDict over a string) so a nested parameter is reached."""
     tp, _ = _strip_required(tp)
     members = _members(tp)
-    if len(members) > 1:
+    if len(members) == 1:
+        tp = members[0]  # an enum, once the bare `str` stripe-python adds is set aside
+    else:
         order = sorted(
             members,
             key=lambda m: (
@@ -210,15 +212,23 @@ def _send(client: stripe.StripeClient, sandbox: Sandbox, method: str, path: str,
     )  # fmt: skip
     if answer.status_code != 200:
         error = answer.json()["error"]
-        raise stripe.InvalidRequestError(error["message"], error.get("param"))
+        raise stripe.InvalidRequestError(
+            error["message"], error.get("param"), json_body={"error": error}
+        )
 
 
-def _judge(error: stripe.StripeError, param: str) -> str:
+def _judge(error: stripe.StripeError, param: str, read: frozenset[str]) -> str:
+    """An error's verdict. One naming the parameter counts as acted on only when the
+    handler read it (`read`, from the request log): the type check that runs before any
+    handler would otherwise pass for a parameter the handler then drops."""
     named = getattr(error, "param", None) or ""
-    if param == "expand" and "cannot be expanded" in (error.user_message or ""):
-        return "acted"  # the shared expansion read it and refused the sample path
+    message = error.user_message or ""
     if named == param or named.startswith(f"{param}["):
-        return "refused" if "does not implement" in (error.user_message or "") else "acted"
+        if "does not implement" in message:
+            return "refused"
+        return "acted" if param in read else "unjudged"
+    if param == "expand" and "cannot be expanded" in message:
+        return "acted"  # the shared expansion, after the handler, refused the sample path
     return "unjudged"
 
 
@@ -253,7 +263,10 @@ def walk(stripe_sandbox: Sandbox) -> tuple[Counter[str], list[str]]:
                     verdict = "dropped"
                     unjudged.append(f"{route.name} {param}: accepted and never read")
             except stripe.StripeError as error:
-                verdict = _judge(error, param)
+                logged = stripe_sandbox.requests[-1]
+                verdict = _judge(
+                    error, param, logged.read if logged.route == route.name else frozenset()
+                )
                 if verdict == "unjudged":
                     unjudged.append(f"{route.name} {param}: {error.user_message}")
             counts[verdict] += 1
