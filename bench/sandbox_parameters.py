@@ -2,9 +2,10 @@
 
     python bench/sandbox_parameters.py
 
-Runs the walk of `tests/sandbox/parameter_walk.py` and prints how many (route, parameter)
-pairs are acted on, refused by name, dropped (accepted and never read: the test fails on
-any), or cannot be sent by stripe-python at all (an empty object), with the routes walked.
+Runs the walks of `tests/sandbox/parameter_walk.py` and prints how many (route, parameter)
+pairs, and (route, nested parameter) pairs one level inside object-valued parameters, are
+acted on, refused by name, dropped (accepted and never read: the tests fail on any), or
+cannot be sent by stripe-python at all (an empty object), with the routes walked.
 """
 
 from __future__ import annotations
@@ -17,18 +18,20 @@ from billflow_sandbox.routes import all_routes
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "sandbox"))
 
-from parameter_walk import walk
+from parameter_walk import walk, walk_nested
 
 
 def main() -> None:
-    with Sandbox() as sandbox:
-        counts, unjudged = walk(sandbox)
     routes = sum(1 for r in all_routes() if r.params is not None and r.template.startswith("/v1"))
-    print(f"routes walked: {routes}, parameters: {sum(counts.values())}")
-    for verdict in ("acted", "refused", "dropped", "empty"):
-        print(f"  {verdict:8} {counts[verdict]}")
-    for line in unjudged:
-        print(f"  not judged: {line}")
+    print(f"routes walked: {routes}")
+    for title, run in (("parameters", walk), ("nested parameters", walk_nested)):
+        with Sandbox() as sandbox:
+            counts, unjudged = run(sandbox)
+        print(f"{title}: {sum(counts.values())}")
+        for verdict in ("acted", "refused", "dropped", "empty"):
+            print(f"  {verdict:8} {counts[verdict]}")
+        for line in unjudged:
+            print(f"  not judged: {line}")
 
 
 if __name__ == "__main__":

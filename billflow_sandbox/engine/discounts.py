@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import shapes
 from ..context import Context
-from ..errors import StripeError, invalid
+from ..errors import StripeError, invalid, not_implemented
 from .periods import add_interval
 
 JSON = dict[str, Any]
@@ -58,6 +58,10 @@ def check_discount(
         coupon = state.get("coupon", promo["promotion"]["coupon"], param=f"{param}[promotion_code]")
     elif spec.get("coupon"):
         coupon = state.get("coupon", spec["coupon"], param=f"{param}[coupon]")
+    elif spec.get("discount"):
+        # Reusing a discount the customer already has: the sandbox keeps no customer-level
+        # discounts, so there is none to reuse.
+        raise not_implemented(f"{param}[discount]")
     else:
         raise invalid("A discount needs a coupon or a promotion_code.", param=param)
     if not _redeemable(coupon, now):

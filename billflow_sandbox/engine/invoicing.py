@@ -320,7 +320,11 @@ def first_invoice(
     coupons: list[JSON] | None = None,
 ) -> JSON:
     """The invoice that starts a subscription; with `sub` None, a preview of it (the
-    `coupons` to redeem taken off), written nowhere."""
+    `coupons` to redeem taken off), written nowhere.
+
+    A preview's `billing_reason` is `upcoming`, as every preview Stripe gives. Its `parent`
+    stays null: stripe-python's model requires `parent.subscription_details.subscription`,
+    and a subscription that does not exist yet has no id to put there."""
     charges: list[Charge] = []
     for index, (price, quantity) in enumerate(zip(prices, quantities, strict=True)):
         item = items[index] if items else {"id": None}
@@ -332,7 +336,7 @@ def first_invoice(
         ctx,
         sub=sub,
         customer=customer,
-        billing_reason="subscription_create",
+        billing_reason="upcoming" if preview else "subscription_create",
         charges=charges,
         period_start=now,
         period_end=now,

@@ -56,7 +56,8 @@ def time_filter(params: JSON, field: str) -> Callable[[JSON], bool]:
         return lambda obj: True
     if isinstance(wanted, int):
         return lambda obj: bool(obj[field] == wanted)
-    bounds = wanted
+    # Read now, not when an object is judged: an empty list still reads its filter.
+    bounds = {op: wanted[op] for op in ("gt", "gte", "lt", "lte") if op in wanted}
 
     def keep(obj: JSON) -> bool:
         at = obj[field]

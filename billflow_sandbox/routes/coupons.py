@@ -116,9 +116,12 @@ def list_coupons(ctx: Context, params: JSON) -> JSON:
 @ROUTES.route("POST", "/v1/promotion_codes", sp.PromotionCodeCreateParams)
 def create_promotion_code(ctx: Context, params: JSON) -> JSON:
     state = ctx.state
+    # Restrictions are not applied at redemption, so a code that has one is refused rather
+    # than made redeemable by everyone; `first_time_transaction=false` restricts nothing.
     restrictions = params.get("restrictions") or {}
-    if restrictions.get("first_time_transaction") or "minimum_amount" in restrictions:
-        raise not_implemented("restrictions")
+    for key in sorted(restrictions.keys()):
+        if key != "first_time_transaction" or restrictions[key]:
+            raise not_implemented(f"restrictions[{key}]")
     coupon_id = (
         params["promotion"].get("coupon") if params["promotion"].get("type") == "coupon" else None
     )

@@ -10,7 +10,7 @@ from ..context import Context
 from ..engine.listing import merge_metadata, page
 from ..engine.payment_methods import attach, new_payment_method
 from ..engine.testcards import BY_NUMBER, BY_TOKEN
-from ..errors import StripeError, invalid
+from ..errors import StripeError, invalid, not_implemented
 from ..routing import Routes
 
 JSON = dict[str, Any]
@@ -50,6 +50,17 @@ def create_payment_method(ctx: Context, params: JSON) -> JSON:
         last4 = number[-4:]
     else:
         raise invalid("Missing required param: card.", param="card", code="parameter_missing")
+    if "networks" in card:
+        raise not_implemented("card[networks]")
+    cvc = card.get("cvc")
+    if cvc is not None and not (cvc.isdigit() and 3 <= len(cvc) <= 4):
+        raise StripeError(
+            "Your card's security code is invalid.",
+            status=402,
+            type="card_error",
+            code="invalid_cvc",
+            param="card[cvc]",
+        )
     exp_month, exp_year = card.get("exp_month", 12), card.get("exp_year", 2034)
     if exp_year < 100:
         exp_year += 2000
@@ -64,10 +75,13 @@ def create_payment_method(ctx: Context, params: JSON) -> JSON:
     pm = new_payment_method(ctx, test_id, exp_month=exp_month, exp_year=exp_year, last4=last4)
     if "metadata" in params:
         pm["metadata"] = merge_metadata({}, params["metadata"])
-    if params.get("billing_details"):
-        pm["billing_details"].update(
-            {k: v for k, v in params["billing_details"].items() if k in pm["billing_details"]}
-        )
+    details = params.get("billing_details")
+    if details:
+        address = details.get("address") or {}
+        pm["billing_details"] = {
+            "address": {**pm["billing_details"]["address"], **address},
+            **{key: details.get(key) or None for key in ("email", "name", "phone", "tax_id")},
+        }
     return pm
 
 

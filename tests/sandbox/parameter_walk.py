@@ -223,13 +223,134 @@ def _judge(error: stripe.StripeError, param: str, read: frozenset[str]) -> str:
     handler would otherwise pass for a parameter the handler then drops."""
     named = getattr(error, "param", None) or ""
     message = error.user_message or ""
+    if "does not implement" in message and param.startswith(f"{named}["):
+        return "refused"  # refused with the object that holds it
     if named == param or named.startswith(f"{param}["):
         if "does not implement" in message:
             return "refused"
         return "acted" if param in read else "unjudged"
+    if param.startswith(f"{named}[") and named in read:
+        # Refused as a whole, as Stripe refuses it (a schedule made from a subscription
+        # takes no `phases`): the handler answered for the object that holds it.
+        return "acted"
     if param == "expand" and "cannot be expanded" in message:
         return "acted"  # the shared expansion, after the handler, refused the sample path
     return "unjudged"
+
+
+def _served_routes() -> list[Any]:
+    return [r for r in all_routes() if r.params is not None and r.template.startswith("/v1/")]
+
+
+def _object_type(hint: Any) -> tuple[Any, bool] | None:
+    """The TypedDict a parameter holds, and whether it is a list of them; None for others."""
+    tp, _ = _strip_required(hint)
+    for member in _members(tp):
+        if _is_typeddict(member):
+            return member, False
+        if typing.get_origin(member) in (list, typing.List):  # noqa: UP006
+            inner = typing.get_args(member)[0]
+            found = _object_type(inner)
+            if found is not None and not found[1]:
+                return found[0], True
+    return None
+
+
+def _nested_pairs(route: Any) -> list[tuple[str, str, str, Any]]:
+    """(top-level parameter, nested key, the name Stripe gives it, the key's type) for each
+    key of each object-valued parameter of `route`: one level down."""
+    pairs = []
+    for param, hint in _hints(route.params).items():
+        found = _object_type(hint)
+        if found is None:
+            continue
+        cls, is_list = found
+        for key, key_hint in _hints(cls).items():
+            name = f"{param}[0][{key}]" if is_list else f"{param}[{key}]"
+            pairs.append((param, key, name, key_hint))
+    return pairs
+
+
+def _nested_value(param_hint: Any, key: str, key_hint: Any, base: Any) -> Any:
+    """The parameter's value with `key` in it: its required keys sampled, or taken from the
+    value the route's base request gives it (a phase's items with a real price)."""
+    found = _object_type(param_hint)
+    assert found is not None
+    cls, is_list = found
+    hints = _hints(cls)
+    value = {k: _sample(h, 1) for k, h in hints.items() if _strip_required(h)[1]}
+    if isinstance(base, list) and base:
+        base = base[0]
+    if isinstance(base, dict):
+        value.update(base)
+    value[key] = _sample(key_hint, 1)
+    return [value] if is_list else value
+
+
+def _nested_base(name: str, param: str, scene: dict[str, str]) -> dict[str, Any]:
+    """The request a nested parameter of `param` is sent in."""
+    phase = {"items": [{"price": scene["price"]}]}
+    bases: dict[tuple[str, str], dict[str, Any]] = {
+        # An update's phases are anchored at the current phase's start (the scene's time).
+        ("POST /v1/subscription_schedules/{id}", "phases"): {
+            "phases": [{**phase, "start_date": 1767225600}]},
+    }  # fmt: skip
+    return bases.get((name, param)) or _special(name, param, scene) or _base(name, scene)
+
+
+def _carries_nothing(value: Any) -> bool:
+    """Whether stripe-python's encoding of `value` sends nothing: only empty objects."""
+    if isinstance(value, dict):
+        return all(_carries_nothing(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_carries_nothing(v) for v in value)
+    return False
+
+
+def _sent(logged_params: dict[str, Any], name: str) -> bool:
+    """Whether the nested `name` (`a[0][b]`) is among the parameters the sandbox received."""
+    parts = name.replace("]", "").split("[")
+    value: Any = logged_params
+    for part in parts:
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            return False
+    return True
+
+
+def _attempt(
+    client: stripe.StripeClient,
+    sandbox: Sandbox,
+    route: Any,
+    name: str,
+    params: dict[str, Any],
+    path: str,
+    empty: bool,
+) -> tuple[str, str | None]:
+    """Send one request and judge `name` (a parameter, or a nested one) in it."""
+    try:
+        _send(client, sandbox, route.method, path, params)
+        logged = sandbox.requests[-1]  # this request: the scene's came first
+        assert logged.route == route.name
+        if not _sent(logged.params, name):
+            # stripe-python sends nothing for an empty object (`affirm={}`): no client this
+            # walk can use makes the sandbox see it.
+            assert empty, f"{route.name} {name} was not sent"
+            return "empty", None
+        if name in logged.read:
+            return "acted", None
+        return "dropped", f"{route.name} {name}: accepted and never read"
+    except stripe.StripeError as error:
+        logged = sandbox.requests[-1]
+        read = logged.read if logged.route == route.name else frozenset()
+        verdict = _judge(error, name, read)
+        return (
+            verdict,
+            None if verdict != "unjudged" else f"{route.name} {name}: {error.user_message}",
+        )
 
 
 def walk(stripe_sandbox: Sandbox) -> tuple[Counter[str], list[str]]:
@@ -237,9 +358,7 @@ def walk(stripe_sandbox: Sandbox) -> tuple[Counter[str], list[str]]:
     client = stripe_sandbox.client(max_network_retries=0)
     counts: Counter[str] = Counter()
     unjudged: list[str] = []
-    for route in all_routes():
-        if route.params is None or not route.template.startswith("/v1/"):
-            continue
+    for route in _served_routes():
         for param, hint in _hints(route.params).items():
             stripe_sandbox.reset(state=True)
             scene = _scene(client)
@@ -248,26 +367,32 @@ def walk(stripe_sandbox: Sandbox) -> tuple[Counter[str], list[str]]:
                 param: _sample(hint),
             }
             path = _path(route.template, route.name, scene)
-            try:
-                _send(client, stripe_sandbox, route.method, path, params)
-                logged = stripe_sandbox.requests[-1]  # this request: the scene's came first
-                assert logged.route == route.name
-                if param not in logged.params:
-                    # stripe-python sends nothing for an empty object (`affirm={}`): no
-                    # client this walk can use makes the sandbox see it.
-                    assert _sample(hint) == {}, f"{route.name} {param} was not sent"
-                    verdict = "empty"
-                elif param in logged.read:
-                    verdict = "acted"
-                else:
-                    verdict = "dropped"
-                    unjudged.append(f"{route.name} {param}: accepted and never read")
-            except stripe.StripeError as error:
-                logged = stripe_sandbox.requests[-1]
-                verdict = _judge(
-                    error, param, logged.read if logged.route == route.name else frozenset()
-                )
-                if verdict == "unjudged":
-                    unjudged.append(f"{route.name} {param}: {error.user_message}")
+            empty = _sample(hint) == {}
+            verdict, why = _attempt(client, stripe_sandbox, route, param, params, path, empty)
             counts[verdict] += 1
+            if why:
+                unjudged.append(why)
+    return counts, unjudged
+
+
+def walk_nested(stripe_sandbox: Sandbox) -> tuple[Counter[str], list[str]]:
+    """The same verdicts for each key one level inside an object-valued parameter
+    (`restrictions[minimum_amount]`, `items[0][price]`), sent with its required siblings."""
+    client = stripe_sandbox.client(max_network_retries=0)
+    counts: Counter[str] = Counter()
+    unjudged: list[str] = []
+    for route in _served_routes():
+        hints = _hints(route.params)
+        for param, key, name, key_hint in _nested_pairs(route):
+            stripe_sandbox.reset(state=True)
+            scene = _scene(client)
+            base = _nested_base(route.name, param, scene)
+            value = _nested_value(hints[param], key, key_hint, base.get(param))
+            params = {**base, param: value}
+            path = _path(route.template, route.name, scene)
+            empty = _carries_nothing(_sample(key_hint, 1))
+            verdict, why = _attempt(client, stripe_sandbox, route, name, params, path, empty)
+            counts[verdict] += 1
+            if why:
+                unjudged.append(why)
     return counts, unjudged

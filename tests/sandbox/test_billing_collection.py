@@ -385,7 +385,7 @@ def test_preview_of_a_new_subscription_takes_the_promotion_code_off_and_writes_n
         }
     )
 
-    assert preview.billing_reason == "subscription_create"
+    assert (preview.billing_reason, preview.parent) == ("upcoming", None)
     assert [(line.amount, line.period.start, line.period.end) for line in preview.lines.data] == [
         (1000, JAN_1, FEB_1)
     ]

@@ -315,3 +315,71 @@ def test_a_stripe_version_the_sandbox_does_not_answer_in_is_refused(
         customers("2024-06-20")
     assert "does not implement API version 2024-06-20" in str(older.value.user_message)
     assert stripe_sandbox.writes() == []
+
+
+def test_a_key_inside_a_parameter_that_nothing_reads_is_refused_by_its_full_name(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient
+) -> None:
+    v1 = stripe_client.v1
+    product = v1.products.create({"name": "Meters"})
+    # A metered price billed as licensed, or a restricted code anyone can redeem, would be
+    # worse than a refusal.
+    _refused(
+        stripe_sandbox,
+        lambda: v1.prices.create(
+            {
+                "currency": "usd",
+                "unit_amount": 5,
+                "product": product.id,
+                "recurring": {"interval": "month", "usage_type": "metered"},
+            }
+        ),
+        "recurring[usage_type]",
+    )
+    coupon = v1.coupons.create({"percent_off": 10, "duration": "once"})
+    promotion = {"type": "coupon", "coupon": coupon.id}
+    for restrictions, named in (
+        ({"minimum_amount": 5000, "minimum_amount_currency": "usd"}, "minimum_amount"),
+        ({"currency_options": {"eur": {"minimum_amount": 4000}}}, "currency_options"),
+        ({"first_time_transaction": True}, "first_time_transaction"),
+    ):
+        _refused(
+            stripe_sandbox,
+            lambda r=restrictions: v1.promotion_codes.create(
+                {"promotion": promotion, "restrictions": r}
+            ),
+            f"restrictions[{named}]",
+        )
+    plain = v1.promotion_codes.create(
+        {"promotion": promotion, "restrictions": {"first_time_transaction": False}}
+    )
+    assert plain.restrictions.first_time_transaction is False
+    _refused(
+        stripe_sandbox,
+        lambda: v1.payment_methods.create(
+            {"type": "card", "card": {"token": "tok_visa", "networks": {"preferred": "visa"}}}
+        ),
+        "card[networks]",
+    )
+
+
+def test_a_card_keeps_its_billing_address_and_a_malformed_security_code_is_refused(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient
+) -> None:
+    v1 = stripe_client.v1
+    card = {"number": "4242424242424242", "exp_month": 4, "exp_year": 2031}
+    made = v1.payment_methods.create(
+        {
+            "type": "card",
+            "card": {**card, "cvc": "123"},
+            "billing_details": {"name": "Ada", "address": {"country": "GB", "postal_code": "N1"}},
+        }
+    )
+    address = made.billing_details.address
+    assert (made.billing_details.name, address.country, address.postal_code) == ("Ada", "GB", "N1")
+    assert (address.line1, address.city) == (None, None)
+    before = stripe_sandbox.fingerprint()
+    with pytest.raises(stripe.CardError) as refused:
+        v1.payment_methods.create({"type": "card", "card": {**card, "cvc": "12x"}})
+    assert (refused.value.code, refused.value.param) == ("invalid_cvc", "card[cvc]")
+    assert stripe_sandbox.fingerprint() == before
