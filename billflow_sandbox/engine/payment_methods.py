@@ -74,3 +74,14 @@ def attach(
         pm["customer"] = owner["id"]
         ctx.emit("payment_method.attached", pm)
     return pm
+
+
+def check_owner(pm: JSON, customer_id: str | None, param: str) -> None:
+    """Refuse to charge or save a payment method attached to another customer: a payment
+    for one customer may use their own cards, or one attached to no one yet."""
+    if customer_id and pm["customer"] not in (None, customer_id):
+        raise invalid(
+            f"The `{param}` parameter supplied {pm['id']} belongs to the Customer "
+            f"{pm['customer']}, not to {customer_id}, whose payment this is.",
+            param=param,
+        )

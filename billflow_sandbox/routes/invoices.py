@@ -11,7 +11,7 @@ from ..engine.discounts import check_discount
 from ..engine.invoicing import collect, first_invoice, invoice_paid, void
 from ..engine.lifecycle import payment_method_for
 from ..engine.listing import created_filter, page, time_filter
-from ..engine.payment_methods import resolve
+from ..engine.payment_methods import check_owner, resolve
 from ..engine.prices import require_price
 from ..engine.schedule_links import refuse_direct_changes
 from ..engine.schedule_time import upcoming_changes
@@ -155,7 +155,9 @@ def pay_invoice(ctx: Context, params: JSON) -> JSON:
     sub = ctx.state.find("subscription", sub_id) if sub_id else None
     pm_id = params.get("payment_method")
     if pm_id:
-        pm_id = resolve(ctx, pm_id, "payment_method")["id"]
+        pm = resolve(ctx, pm_id, "payment_method")
+        check_owner(pm, invoice["customer"], "payment_method")
+        pm_id = pm["id"]
     else:
         pm_id = payment_method_for(ctx, sub) if sub else None
     if pm_id is None:

@@ -155,6 +155,37 @@ def test_renewal_that_fails_is_recovered_by_paying_the_invoice_with_a_new_card(
     assert shop.v1.subscriptions.retrieve(sub.id).status == "active"
 
 
+def test_an_invoice_is_not_paid_with_another_customers_card_and_a_paid_one_not_twice(
+    shop: Shop, stripe_sandbox: Sandbox
+) -> None:
+    clock, customer = _customer(shop)
+    sub = _subscribe(shop, customer)
+    failing = shop.v1.payment_methods.attach(
+        "pm_card_chargeCustomerFail", {"customer": customer.id}
+    )
+    shop.v1.customers.update(
+        customer.id, {"invoice_settings": {"default_payment_method": failing.id}}
+    )
+    _advance(shop, clock, FEB_1 + HOUR)
+    invoice = _latest(shop, sub).latest_invoice
+    stranger = shop.v1.customers.create({"email": "someone@example.com"})
+    theirs = shop.v1.payment_methods.attach("pm_card_visa", {"customer": stranger.id})
+    before = stripe_sandbox.fingerprint()
+
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        shop.v1.invoices.pay(invoice.id, {"payment_method": theirs.id})
+    assert refused.value.param == "payment_method"
+    assert f"belongs to the Customer {stranger.id}" in str(refused.value.user_message)
+    assert stripe_sandbox.fingerprint() == before
+
+    mine = shop.v1.payment_methods.attach("pm_card_visa", {"customer": customer.id})
+    assert shop.v1.invoices.pay(invoice.id, {"payment_method": mine.id}).status == "paid"
+    with pytest.raises(stripe.InvalidRequestError) as again:
+        shop.v1.invoices.pay(invoice.id, {"payment_method": mine.id})
+    assert again.value.code == "invoice_already_paid"
+    assert shop.v1.invoices.retrieve(invoice.id).amount_paid == 1000
+
+
 # -- first payments that do not complete -----------------------------------------------------
 def test_default_incomplete_waits_for_the_payment_intent_to_be_confirmed(shop: Shop) -> None:
     _, customer = _customer(shop)
