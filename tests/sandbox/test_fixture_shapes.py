@@ -473,6 +473,14 @@ def test_every_served_object_and_event_is_what_stripe_pythons_model_declares(
     assert len(judged) > 100 and len({body["object"] for body in judged}) >= 15
 
 
+def test_every_kind_of_object_the_sandbox_keeps_is_judged(world: World) -> None:
+    """A resource the sandbox stores but no case above serves would escape both judges."""
+    with world.sandbox.state.lock:
+        kept = {kind for kind, objects in world.sandbox.state.objects.items() if objects}
+    judged = {kind.removeprefix("deleted_") for kind, _ in world.served.values()}
+    assert kept - judged == set()
+
+
 def test_the_sdk_judge_finds_an_unknown_field_and_a_missing_one() -> None:
     subscription: JSON = {"object": "subscription", "id": "sub_1", "made_up": 1}
     found = sdk_differences(subscription, model_of("subscription"))
