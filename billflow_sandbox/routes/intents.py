@@ -113,7 +113,6 @@ def _confirm_setup(ctx: Context, intent: JSON, params: JSON) -> JSON:
         )
     test_id = pm_id if pm_id in BY_ID else None
     pm = resolve(ctx, pm_id, "payment_method")
-    check_owner(pm, intent["customer"], "payment_method")
     card = BY_ID[test_id] if test_id else card_of(ctx, pm)
     intent["payment_method"] = pm["id"]
     if card.outcome == "decline":
@@ -185,9 +184,10 @@ def confirm_payment_intent(ctx: Context, params: JSON) -> JSON:
             "You cannot confirm this PaymentIntent because it's missing a payment method.",
             param="payment_method",
         )
-    pm_id = resolve(ctx, pm_id, "payment_method")["id"]
-    check_owner(ctx.state.get("payment_method", pm_id), intent["customer"], "payment_method")
-    if pm_id and intent["customer"] and params.get("setup_future_usage"):
+    pm = resolve(ctx, pm_id, "payment_method")
+    check_owner(pm, intent["customer"], "payment_method")
+    pm_id = pm["id"]
+    if intent["customer"] and params.get("setup_future_usage"):
         attach(ctx, pm_id, intent["customer"], param="payment_method")
     outcome = attempt(ctx, intent, pm_id)
     if outcome == "failed":

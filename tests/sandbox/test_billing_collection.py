@@ -185,6 +185,22 @@ def test_an_invoice_is_not_paid_with_another_customers_card_and_a_paid_one_not_t
     assert again.value.code == "invoice_already_paid"
     assert shop.v1.invoices.retrieve(invoice.id).amount_paid == 1000
 
+    # Nor is a first payment confirmed with it.
+    waiting = shop.v1.subscriptions.create(
+        {
+            "customer": customer.id,
+            "items": [{"price": shop.basic.id}],
+            "payment_behavior": "default_incomplete",
+            "expand": ["latest_invoice.confirmation_secret"],
+        }
+    )
+    secret = waiting.latest_invoice.confirmation_secret.client_secret  # type: ignore[union-attr]
+    held = stripe_sandbox.fingerprint()
+    with pytest.raises(stripe.InvalidRequestError) as confirmed:
+        shop.v1.payment_intents.confirm(secret.split("_secret_")[0], {"payment_method": theirs.id})
+    assert confirmed.value.param == "payment_method"
+    assert stripe_sandbox.fingerprint() == held
+
 
 # -- first payments that do not complete -----------------------------------------------------
 def test_default_incomplete_waits_for_the_payment_intent_to_be_confirmed(shop: Shop) -> None:
