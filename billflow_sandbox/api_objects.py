@@ -54,6 +54,22 @@ EXPANDABLE: dict[str, frozenset[str]] = {
     "payment_method": frozenset({"customer"}),
     "setup_intent": frozenset({"customer", "payment_method", "latest_attempt", "mandate"}),
     "payment_intent": frozenset({"customer", "payment_method", "latest_charge", "review"}),
+    # The sandbox keeps no balance transactions, reviews or transfers: those stay null.
+    "charge": frozenset(
+        {
+            "customer",
+            "payment_intent",
+            "application",
+            "application_fee",
+            "balance_transaction",
+            "failure_balance_transaction",
+            "on_behalf_of",
+            "review",
+            "source_transfer",
+            "transfer",
+        }
+    ),
+    "tax_id": frozenset({"customer"}),
     "webhook_endpoint": frozenset(),
     "event": frozenset(),
     "test_helpers.test_clock": frozenset(),
@@ -62,6 +78,8 @@ EXPANDABLE: dict[str, frozenset[str]] = {
 # Fields Stripe leaves out unless asked for with `expand[]` ("includable" fields).
 INCLUDABLE: dict[str, frozenset[str]] = {
     "invoice": frozenset({"confirmation_secret", "payments"}),
+    "charge": frozenset({"refunds"}),
+    "customer": frozenset({"tax_ids"}),
 }
 
 _MAX_DEPTH = 4
@@ -101,13 +119,18 @@ def _include(state: State, obj: JSON, field: str) -> Any:
             data = [
                 copy.deepcopy(state.get("invoice_payment", p)) for p in facts.get("payments", [])
             ]
-            return {
-                "object": "list",
-                "data": data,
-                "has_more": False,
-                "url": f"/v1/invoices/{obj['id']}/payments",
-            }
+            return _list(data, f"/v1/invoices/{obj['id']}/payments")
+    if obj["object"] == "charge" and field == "refunds":
+        # The sandbox refunds nothing, so a charge's refunds are always an empty list.
+        return _list([], f"/v1/charges/{obj['id']}/refunds")
+    if obj["object"] == "customer" and field == "tax_ids":
+        owned = [t for t in state.all("tax_id") if t["customer"] == obj["id"]]
+        return _list([copy.deepcopy(t) for t in owned], f"/v1/customers/{obj['id']}/tax_ids")
     raise AssertionError(field)
+
+
+def _list(data: list[JSON], url: str) -> JSON:
+    return {"object": "list", "data": data, "has_more": False, "url": url}
 
 
 def _resolve(state: State, value: Any) -> Any:

@@ -49,6 +49,7 @@ PREFIXES: dict[str, str] = {
     "setup_intent": "seti",
     "payment_intent": "pi",
     "charge": "ch",
+    "tax_id": "txi",
     "webhook_endpoint": "we",
     "event": "evt",
     "test_helpers.test_clock": "clock",

@@ -10,6 +10,7 @@ from ..context import Context
 from .invoicing import invoice_now
 from .lifecycle import end_subscription, items_of, payment_method_for, price_of
 from .period_charges import pending_item, pending_items, proration_charges
+from .tax_ids import remove_tax_ids
 
 JSON = dict[str, Any]
 
@@ -44,10 +45,12 @@ def cancel_now(ctx: Context, sub: JSON, *, prorate: bool, invoice: bool) -> None
 
 def remove_customer(ctx: Context, customer: JSON) -> None:
     """Delete a customer as Stripe does: its live subscriptions end now (ended ones keep
-    their status and end time), then the customer goes, with `customer.deleted`."""
+    their status and end time), then the customer and its tax IDs go, with
+    `customer.deleted`."""
     at = ctx.now(customer["id"])
     for subscription in list(ctx.state.all("subscription")):
         if subscription["customer"] == customer["id"] and subscription["status"] not in _ENDED:
             end_subscription(ctx, subscription, at)
+    remove_tax_ids(ctx, customer)
     ctx.state.delete("customer", customer["id"])
     ctx.emit("customer.deleted", customer)

@@ -1,9 +1,11 @@
 """Charging a card through a payment intent: creating the intent, attempting the payment
-with the test card's outcome (success, a decline, or 3D Secure), and what a success settles."""
+with the test card's outcome (success, a decline, or 3D Secure), the charge each attempt that
+reaches the card leaves, and what a success settles."""
 
 from __future__ import annotations
 
 import copy
+import secrets
 from typing import Any
 
 from .. import shapes
@@ -69,6 +71,8 @@ def attempt(ctx: Context, intent: JSON, pm_id: str | None) -> str:
     if card.outcome in ("decline", "fail_charges"):
         intent["status"] = "requires_payment_method"
         intent["last_payment_error"] = card_error(card, pm)
+        failure = ("card_declined", card.decline_code, decline_message(card.decline_code))
+        record_charge(ctx, intent, pm, failure=failure)
         ctx.emit("payment_intent.payment_failed", intent)
         return "failed"
     if card.outcome == "authenticate":
@@ -79,7 +83,49 @@ def attempt(ctx: Context, intent: JSON, pm_id: str | None) -> str:
     return "succeeded"
 
 
-def payment_succeeded(ctx: Context, intent: JSON) -> None:
+def record_charge(
+    ctx: Context,
+    intent: JSON,
+    pm: JSON,
+    *,
+    failure: tuple[str, str, str] | None = None,
+    authenticated: bool = False,
+) -> JSON:
+    """Keep the charge an attempt made, name it the intent's `latest_charge` and send
+    `charge.succeeded` or `charge.failed`. Only attempts that reach the card leave one: an
+    intent waiting for 3D Secure has none yet."""
+    charge = shapes.charge(
+        id=ctx.state.new_id("charge"),
+        created=ctx.now(intent["customer"]),
+        amount=intent["amount"],
+        currency=intent["currency"],
+        payment_method=pm,
+        payment_intent=intent["id"],
+        customer=intent["customer"],
+        description=intent["description"],
+        metadata=intent["metadata"],
+        receipt_email=intent["receipt_email"],
+        failure=failure,
+        network_transaction_id=None
+        if failure
+        else "".join(secrets.choice("0123456789") for _ in range(15)),
+        three_d_secure=shapes.three_d_secure_result(random_token(24)) if authenticated else None,
+    )
+    ctx.state.put(charge)
+    intent["latest_charge"] = charge["id"]
+    ctx.emit("charge.failed" if failure else "charge.succeeded", charge)
+    return charge
+
+
+def _network_transaction_id() -> str:
+    """The card network's reference for an authorization: fifteen digits."""
+    return "".join(secrets.choice("0123456789") for _ in range(15))
+
+
+def payment_succeeded(ctx: Context, intent: JSON, *, authenticated: bool = False) -> None:
+    """Settle a payment the card accepted (`authenticated` after a 3D Secure challenge)."""
+    pm = ctx.state.get("payment_method", intent["payment_method"])
+    record_charge(ctx, intent, pm, authenticated=authenticated)
     intent["status"] = "succeeded"
     intent["amount_received"] = intent["amount"]
     intent["next_action"] = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..routing import Route
 from . import (
     catalog,
+    charges,
     clocks,
     coupons,
     customers,
@@ -23,6 +24,7 @@ from . import (
     search,
     subscription_updates,
     subscriptions,
+    tax_ids,
 )
 
 # Routes match in this order: `search` comes first so that `/v1/subscriptions/search` is not
@@ -30,9 +32,11 @@ from . import (
 _MODULES = (
     search,
     catalog,
+    charges,
     clocks,
     coupons,
     customers,
+    tax_ids,
     events,
     intents,
     invoices,

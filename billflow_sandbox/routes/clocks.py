@@ -34,6 +34,7 @@ _CUSTOMERS_OBJECTS = (
     "payment_method",
     "setup_intent",
     "payment_intent",
+    "charge",
     "discount",
     "subscription_schedule",
 )

@@ -1,8 +1,10 @@
-"""Customers: create, retrieve, update, delete, list (by exact email) and search."""
+"""Customers: create, retrieve, update, delete, list (by exact email) and search, and the
+customer's own payment methods."""
 
 from __future__ import annotations
 
 import copy
+import re
 import secrets
 from typing import Any
 
@@ -13,7 +15,8 @@ from ..context import Context
 from ..engine.cancellation import remove_customer
 from ..engine.listing import created_filter, merge_metadata, page, search
 from ..engine.payment_methods import attach
-from ..errors import invalid, not_implemented
+from ..engine.tax_ids import add_tax_id
+from ..errors import invalid, missing, not_implemented
 from ..routing import Routes
 
 JSON = dict[str, Any]
@@ -34,15 +37,28 @@ def search_customers(ctx: Context, params: JSON) -> JSON:
 
 
 _FIELDS = frozenset(
-    {"email", "name", "description", "phone", "metadata", "invoice_settings"}
-)  # fmt: skip
+    {
+        "email",
+        "name",
+        "description",
+        "phone",
+        "metadata",
+        "invoice_settings",
+        "address",
+        "shipping",
+        "preferred_locales",
+        "tax_exempt",
+    }
+)
+# A language tag as Stripe takes it for `preferred_locales`: `fr`, `fr-CA`, `zh-Hant-HK`.
+_LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-[A-Z]{2})?$")
 
 
 @ROUTES.route(
     "POST",
     "/v1/customers",
     sp.CustomerCreateParams,
-    implemented=_FIELDS | {"payment_method", "test_clock"},
+    implemented=_FIELDS | {"payment_method", "test_clock", "tax_id_data"},
 )
 def create_customer(ctx: Context, params: JSON) -> JSON:
     state = ctx.state
@@ -63,12 +79,16 @@ def create_customer(ctx: Context, params: JSON) -> JSON:
         invoice_prefix=secrets.token_hex(4).upper(),
         test_clock=clock or None,
     )
+    _apply_contact_details(customer, params)
     payment_method = params.get("payment_method")
     if payment_method:
         attach(ctx, payment_method, customer_id, param="payment_method", customer=customer)
     _apply_invoice_settings(ctx, customer, params.get("invoice_settings"))
     state.put(customer)
     ctx.emit("customer.created", customer)
+    # Stripe sends the customer's creation before its tax IDs'.
+    for index, data in enumerate(params.get("tax_id_data") or []):
+        add_tax_id(ctx, customer, data["type"], data["value"], param=f"tax_id_data[{index}][value]")
     return customer
 
 
@@ -86,6 +106,7 @@ def update_customer(ctx: Context, params: JSON) -> JSON:
         merge_metadata(customer["metadata"], params["metadata"]) if "metadata" in params else None
     )
     _apply_invoice_settings(ctx, customer, settings, dry_run=True)
+    _apply_contact_details(customer, params)
     for field in _SIMPLE_FIELDS:
         if field in params:
             customer[field] = params[field] or None
@@ -133,6 +154,44 @@ def list_customer_payment_methods(ctx: Context, params: JSON) -> JSON:
         and (redisplay is None or pm["allow_redisplay"] == redisplay)
     ]
     return page(found, params, f"/v1/customers/{customer['id']}/payment_methods")
+
+
+@ROUTES.route(
+    "GET",
+    "/v1/customers/{id}/payment_methods/{payment_method}",
+    sp.CustomerRetrievePaymentMethodParams,
+)
+def retrieve_customer_payment_method(ctx: Context, params: JSON) -> JSON:
+    """One of the customer's payment methods; another customer's (or a detached one) is no
+    such payment method for this customer."""
+    customer = ctx.state.get("customer", ctx.args["id"], param="customer")
+    pm_id = ctx.args["payment_method"]
+    pm = ctx.state.find("payment_method", pm_id)
+    if pm is None or pm["customer"] != customer["id"]:
+        raise missing("PaymentMethod", pm_id, param="payment_method")
+    return pm
+
+
+def _apply_contact_details(customer: JSON, params: JSON) -> None:
+    """Address, shipping, preferred locales and tax status, as sent: an address or shipping
+    replaces the old one whole and `""` clears it, as on Stripe."""
+    if "address" in params:
+        address = params["address"]
+        customer["address"] = shapes.address(address) if address else None
+    if "shipping" in params:
+        shipping = params["shipping"]
+        customer["shipping"] = shapes.shipping(shipping) if shipping else None
+    if "preferred_locales" in params:
+        locales = params["preferred_locales"] or []
+        for index, locale in enumerate(locales):
+            if not _LOCALE.match(locale):
+                raise invalid(
+                    f"Invalid locale: {locale!r} is not a language tag such as 'en' or 'fr-CA'.",
+                    param=f"preferred_locales[{index}]",
+                )
+        customer["preferred_locales"] = list(locales)
+    if "tax_exempt" in params:
+        customer["tax_exempt"] = params["tax_exempt"] or "none"
 
 
 def _apply_invoice_settings(

@@ -246,5 +246,5 @@ def authenticate(ctx: Context, params: JSON) -> JSON:
         return intent
     if kind == "setup_intent":
         return _setup_succeeded(ctx, intent, pm)
-    payment_succeeded(ctx, intent)
+    payment_succeeded(ctx, intent, authenticated=True)
     return intent

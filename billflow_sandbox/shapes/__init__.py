@@ -11,6 +11,8 @@ and never keeps a reference to a mutable argument. The builders live in themed m
 - `schedules`: subscription schedule, its phases and their items
 - `invoices`: invoice, line item, invoice item, invoice payment
 - `payments`: payment method, SetupIntent, PaymentIntent
+- `charges`: charge
+- `customers`: customer tax id
 - `platform`: event, webhook endpoint, test clock
 
 The shapes are the bottom layer of the sandbox: they know what Stripe's objects look like
@@ -21,15 +23,26 @@ and nothing of how the sandbox changes them, so they import neither the engine n
 from __future__ import annotations
 
 from .catalog import coupon, discount, plan_from_price, price, product, promotion_code
+from .charges import charge, three_d_secure_result
 from .common import JSON, deleted, list_object, search_result
+from .customers import tax_id
 from .invoices import invoice, invoice_item, invoice_payment, line_item
 from .payments import payment_intent, payment_method, setup_intent
 from .platform import event, test_clock, webhook_endpoint
 from .schedules import phase_discount, phase_item, schedule_phase, subscription_schedule
-from .subscriptions import customer, pending_update, subscription, subscription_item
+from .subscriptions import (
+    address,
+    customer,
+    pending_update,
+    shipping,
+    subscription,
+    subscription_item,
+)
 
 __all__ = [
     "JSON",
+    "address",
+    "charge",
     "coupon",
     "customer",
     "deleted",
@@ -52,9 +65,12 @@ __all__ = [
     "schedule_phase",
     "search_result",
     "setup_intent",
+    "shipping",
     "subscription",
     "subscription_item",
     "subscription_schedule",
+    "tax_id",
     "test_clock",
+    "three_d_secure_result",
     "webhook_endpoint",
 ]

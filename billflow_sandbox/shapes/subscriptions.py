@@ -10,19 +10,26 @@ from .catalog import plan_from_price
 from .common import JSON, blank_address, copy_metadata, list_object
 
 
-def _address(address: Mapping[str, Any] | None) -> JSON | None:
-    """Stripe always renders all six address lines, null where unset."""
-    return None if address is None else {**blank_address(), **address}
+def address(given: Mapping[str, Any]) -> JSON:
+    """A postal address: Stripe always renders all six lines, null where unset or blank."""
+    return {**blank_address(), **{key: value or None for key, value in given.items()}}
 
 
-def _shipping(shipping: Mapping[str, Any] | None) -> JSON | None:
-    if shipping is None:
-        return None
+def shipping(given: Mapping[str, Any]) -> JSON:
+    """A customer's shipping details: a name, an address and perhaps a phone number."""
     return {
-        "address": _address(shipping.get("address") or {}),
-        "name": shipping.get("name"),
-        "phone": shipping.get("phone"),
+        "address": address(given.get("address") or {}),
+        "name": given.get("name"),
+        "phone": given.get("phone") or None,
     }
+
+
+def _address(given: Mapping[str, Any] | None) -> JSON | None:
+    return None if given is None else address(given)
+
+
+def _shipping(given: Mapping[str, Any] | None) -> JSON | None:
+    return None if given is None else shipping(given)
 
 
 def customer(

@@ -109,6 +109,8 @@ def _scene(client: stripe.StripeClient) -> dict[str, str]:
     endpoint = v1.webhook_endpoints.create({"url": "https://example.com/hook",
                                             "enabled_events": ["*"]})  # fmt: skip
     event = v1.events.list({"limit": 1}).data[0]
+    tax_id = v1.customers.tax_ids.create(customer.id, {"type": "eu_vat", "value": "DE123456789"})
+    charge = v1.charges.list({"customer": customer.id, "limit": 1}).data[0]
     return {
         "product": product.id, "price": price.id, "clock": clock.id, "customer": customer.id,
         "card": card.id, "coupon": coupon.id, "promo": promo.id, "subscription": paid.id,
@@ -116,7 +118,7 @@ def _scene(client: stripe.StripeClient) -> dict[str, str]:
         "schedule": schedule.id,
         "invoice": str(paid.latest_invoice), "open_invoice": waiting.latest_invoice.id,  # type: ignore[union-attr]
         "payment_intent": secret.split("_secret_")[0], "setup_intent": setup.id,
-        "endpoint": endpoint.id, "event": event.id,
+        "endpoint": endpoint.id, "event": event.id, "tax_id": tax_id.id, "charge": charge.id,
     }  # fmt: skip
 
 
@@ -127,8 +129,11 @@ _PATH_OBJECT = {
     "webhook_endpoints": "endpoint", "setup_intents": "setup_intent",
     "payment_intents": "payment_intent", "invoices": "invoice", "payment_methods": "card",
     "subscriptions": "subscription", "subscription_items": "item",
-    "subscription_schedules": "schedule",
+    "subscription_schedules": "schedule", "charges": "charge",
 }  # fmt: skip
+
+# Which scene object a path's other placeholder is.
+_PLACEHOLDER_OBJECT = {"{tax_id}": "tax_id", "{payment_method}": "card"}
 
 # Objects a route needs in another state than the scene's first of its kind.
 _PATH_OVERRIDE = {
@@ -160,6 +165,7 @@ def _base(name: str, scene: dict[str, str]) -> dict[str, Any]:
         "GET /v1/subscription_items": {"subscription": scene["subscription"]},
         "POST /v1/payment_intents/{id}/confirm": {"payment_method": scene["card"]},
         "POST /v1/setup_intents/{id}/confirm": {"payment_method": scene["card"]},
+        "POST /v1/customers/{id}/tax_ids": {"type": "eu_vat", "value": "DE123456789"},
     }  # fmt: skip
     return bases.get(name, {})
 
@@ -191,7 +197,10 @@ def _path(template: str, name: str, scene: dict[str, str]) -> str:
         return template
     parts = template.split("/")
     resource = parts[parts.index("{id}") - 1]
-    return template.replace("{id}", scene[_PATH_OVERRIDE.get(name, _PATH_OBJECT[resource])])
+    path = template.replace("{id}", scene[_PATH_OVERRIDE.get(name, _PATH_OBJECT[resource])])
+    for placeholder, kind in _PLACEHOLDER_OBJECT.items():
+        path = path.replace(placeholder, scene[kind])
+    return path
 
 
 # Names `raw_request` keeps for itself; a parameter so named goes out as a plain form.

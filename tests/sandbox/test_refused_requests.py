@@ -92,8 +92,8 @@ def test_parameters_the_sandbox_does_not_act_on_are_refused_by_name(
     )
     _refused(
         stripe_sandbox,
-        lambda: v1.customers.update(sub.customer, {"preferred_locales": ["fr"]}),
-        "preferred_locales",
+        lambda: v1.customers.update(sub.customer, {"invoice_prefix": "ACME"}),
+        "invoice_prefix",
     )
     _refused(
         stripe_sandbox,
