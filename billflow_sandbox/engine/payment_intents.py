@@ -106,9 +106,7 @@ def record_charge(
         metadata=intent["metadata"],
         receipt_email=intent["receipt_email"],
         failure=failure,
-        network_transaction_id=None
-        if failure
-        else "".join(secrets.choice("0123456789") for _ in range(15)),
+        network_transaction_id=None if failure else _network_transaction_id(),
         three_d_secure=shapes.three_d_secure_result(random_token(24)) if authenticated else None,
     )
     ctx.state.put(charge)
