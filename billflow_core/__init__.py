@@ -16,6 +16,7 @@ from .errors import (
     BadInput,
     BillflowError,
     Conflict,
+    EventNotRecorded,
     Forbidden,
     NotFound,
     PayloadTooLarge,
@@ -24,6 +25,7 @@ from .errors import (
     SettingsError,
     StripeUnavailable,
 )
+from .events import PortalEvent
 from .identity.hashing import expiring_hash, hash_problem, user_hash, verify_hash
 from .identity.signin import SignInStore
 from .identity.visitors import Visitor
@@ -37,6 +39,7 @@ __all__ = [
     "BadInput",
     "BillflowError",
     "Conflict",
+    "EventNotRecorded",
     "Forbidden",
     "Mailer",
     "MemoryAnswers",
@@ -44,6 +47,7 @@ __all__ = [
     "PayloadTooLarge",
     "PaymentFailed",
     "Portal",
+    "PortalEvent",
     "PortalSecrets",
     "PortalSettings",
     "RateLimited",

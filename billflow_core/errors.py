@@ -117,6 +117,16 @@ class StripeUnavailable(BillflowError):
     detail: str | None = None
 
 
+class EventNotRecorded(BillflowError):
+    """503: the change was made, but a listener of the portal's events (the bridge's outbox)
+    could not keep its event. The answer is not kept, so a retry with the same
+    Idempotency-Key runs again: Stripe's own idempotency makes no second write, and where
+    the rules still allow the action the event is recorded then."""
+
+    status = 503
+    default_code = "event_not_recorded"
+
+
 class SettingsError(ValueError):
     """A setting has a value the portal cannot use: raised where a site is set up, never
     answered to a page. `param` is the option's name (as `PortalSettings` spells it) or the

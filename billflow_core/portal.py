@@ -53,7 +53,8 @@ from .config import (
     checked_publishable_key,
     checked_stripe_js_url,
 )
-from .errors import BadInput, Forbidden, NotFound, SettingsError
+from .errors import BadInput, EventNotRecorded, Forbidden, NotFound, SettingsError
+from .events import EventListener, PortalEvent, action_event
 from .identity.hashing import expiring_hash
 from .identity.page_options import overridden_settings
 from .identity.page_tokens import PageGrant, open_page, sign_page
@@ -86,6 +87,7 @@ class _SiteParts:
     webhooks: StripeWebhooks | None
     sign_in: SignIn
     scope: str
+    listeners: list[EventListener] = field(default_factory=list)
     variants: dict[str, Portal] = field(default_factory=dict)
     variants_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -392,7 +394,42 @@ class Portal:
     ) -> ActionResult:
         self._check_rate("action", visitor)
         context = self._context(visitor, key, may_be_new=action == "subscribe")
-        return run_action(context, action, checked, visitor, self._now())
+        now = self._now()
+        result = run_action(context, action, checked, visitor, now)
+        if self._parts.listeners:
+            email = getattr(context.customer, "email", None)
+            event = action_event(
+                action,
+                checked,
+                result,
+                customer_id=context.customer_id,
+                customer_email=email if isinstance(email, str) else None,
+                idempotency_key=key,
+                now=now,
+            )
+            if event is not None:
+                self._announce(event)
+        return result
+
+    # -- the portal's events ----------------------------------------------------------------
+    def on_event(self, listener: EventListener) -> EventListener:
+        """Call `listener` with each `PortalEvent` once its action is applied, before the
+        page is answered (`events.py`); usable as a decorator. Every page variant of the
+        site shares the site's listeners. A listener that raises makes the request answer
+        503 `event_not_recorded` (`errors.EventNotRecorded`): the change stands, and the
+        failure is logged with the event's type and id."""
+        self._parts.listeners.append(listener)
+        return listener
+
+    def _announce(self, event: PortalEvent) -> None:
+        for listener in list(self._parts.listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("a listener could not keep the %s event %s", event.type, event.id)
+                raise EventNotRecorded(
+                    "Your change was made, but could not be recorded; try again."
+                ) from None
 
     def _context(self, visitor: Visitor, key: str, *, may_be_new: bool = False) -> ActionContext:
         return ActionContext.for_visitor(

@@ -33,7 +33,8 @@ _ERRORS: Mapping[int, str] = {
     413: f"The request body is over {MAX_BODY} bytes.",
     429: "Too many requests: try again after `Retry-After` seconds.",
     500: "Something went wrong on the server (never a stack trace).",
-    503: "Stripe could not be reached, or kept failing after retries.",
+    503: "Stripe could not be reached, or kept failing after retries; or, for an action, "
+    "the change was made but its event could not be recorded (`event_not_recorded`).",
 }
 # 413 is the WSGI app's answer to any request with a body over MAX_BODY, whatever its route.
 _READ = (400, 403, 404, 409, 413, 429, 500, 503)

@@ -1,0 +1,149 @@
+"""The portal's events on the server: what a plugin hears once an action is applied.
+
+The page hears of each action through `handleResponse`; a site's automations cannot. A
+plugin (the webhook bridge, or a site's own code) registers a listener with
+`Portal.on_event`, and the portal calls it with a `PortalEvent` once Stripe holds the change,
+before the page gets its answer: a listener that keeps the event durably (an outbox) keeps
+it before anyone is told it happened.
+
+An event is named as the page's own event for the action (`change_plan`,
+`create_subscription`, `cancel`…). Its `id` is derived from the customer, the action's
+Idempotency-Key and the event's name, so the same intent retried (on another server, after a
+restart) makes the same id, and a receiver deduplicates on it. Its `data` is flat and
+allow-listed: ids, names and amounts a spreadsheet row or a no-code workflow can map, never
+the site's metadata.
+
+Not every call is an event: steps of another action (`setup_payment_method`,
+`finish_payment`) are not, and a change waiting for the customer to confirm a payment is not
+announced when it is asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from .actions.dispatch import ActionResult
+from .actions.table import ACTIONS
+from .billing.state import SubscriptionView
+
+__all__ = ["DATA_FIELDS", "EventListener", "PortalEvent", "action_event", "event_id"]
+
+log = logging.getLogger(__name__)
+
+# Every key an event's `data` has, always (null when it does not apply), in this order.
+DATA_FIELDS = (
+    "customer_id",
+    "customer_email",
+    "subscription_id",
+    "status",
+    "product_id",
+    "product_name",
+    "price_id",
+    "price_nickname",
+    "amount",
+    "currency",
+    "interval",
+    "interval_count",
+    "quantity",
+    "cancel_at",
+    "cancel_reason",
+    "cancel_comment",
+    "coupon",
+)
+
+
+@dataclass(frozen=True)
+class PortalEvent:
+    """One applied action. `type`: the page's event name; `id`: stable for one intent
+    (`event_id`); `occurred_at`: UTC epoch seconds; `data`: the keys of `DATA_FIELDS`."""
+
+    type: str
+    id: str
+    occurred_at: int
+    data: Mapping[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        """The event as Standard Webhooks carries it: `{"type", "timestamp", "data"}`."""
+        return {"type": self.type, "timestamp": self.occurred_at, "data": dict(self.data)}
+
+
+EventListener = Callable[[PortalEvent], None]
+
+
+def event_id(customer_id: str, idempotency_key: str, event_type: str) -> str:
+    """The id of the event `event_type` of one intent: the same for every retry of it."""
+    digest = hashlib.sha256(
+        "\x1f".join((customer_id, idempotency_key, event_type)).encode()
+    ).hexdigest()
+    return f"evt_{digest[:32]}"
+
+
+def action_event(
+    action: str,
+    payload: Mapping[str, Any],
+    result: ActionResult,
+    *,
+    customer_id: str,
+    customer_email: str | None,
+    idempotency_key: str,
+    now: int,
+) -> PortalEvent | None:
+    """The event `action` makes once applied, or None: a step of another action, or a change
+    that still waits for a payment the customer must confirm."""
+    spec = ACTIONS[action]
+    if spec.done is None or result.confirmation is not None:
+        return None
+    event_type = spec.events[1]
+    subscription_id = _subscription_of(payload, result)
+    view = next((s for s in result.state.subscriptions if s.id == subscription_id), None)
+    data: dict[str, Any] = dict.fromkeys(DATA_FIELDS)
+    data.update(
+        customer_id=customer_id,
+        customer_email=customer_email,
+        subscription_id=subscription_id,
+        coupon=payload.get("coupon") or None,
+    )
+    if view is not None:
+        data.update(_subscription_data(view))
+    if action == "cancel":
+        data.update(cancel_reason=payload.get("reason"), cancel_comment=payload.get("comment"))
+    elif action == "accept_retention_offer":
+        data.update(cancel_reason=payload.get("reason"))
+    return PortalEvent(
+        event_type,
+        event_id(customer_id, idempotency_key, event_type),
+        now,
+        MappingProxyType(data),
+    )
+
+
+def _subscription_of(payload: Mapping[str, Any], result: ActionResult) -> str | None:
+    """The subscription acted on: the one the payload names, or the one an action made."""
+    named = payload.get("subscription")
+    if isinstance(named, str):
+        return named
+    if result.response.get("object") == "subscription":
+        return str(result.response["id"])
+    return None
+
+
+def _subscription_data(view: SubscriptionView) -> dict[str, Any]:
+    plan = view.plan
+    return {
+        "status": view.status,
+        "product_id": plan.product_id if plan else None,
+        "product_name": view.product_name,
+        "price_id": view.price_id,
+        "price_nickname": plan.nickname if plan else None,
+        "amount": view.amount,
+        "currency": view.currency,
+        "interval": view.interval,
+        "interval_count": view.interval_count,
+        "quantity": view.quantity,
+        "cancel_at": view.cancel_at,
+    }
