@@ -22,6 +22,7 @@ from typing import Any
 from .errors import SettingsError
 
 __all__ = [
+    "BRIDGE_NAMES",
     "HOST_NAMES",
     "MIN_SECRET",
     "NOT_OPTIONS",
@@ -76,6 +77,22 @@ WAGTAIL_NAMES: Mapping[str, str] = {
     "BILLFLOW_CACHE": "the Django cache alias that keeps the actions' answers",
 }
 
+# What the webhook bridge reads (`billflow_bridge`), beside the portal's own names.
+BRIDGE_NAMES: Mapping[str, str] = {
+    "BILLFLOW_BRIDGE_API_KEY": "mints identity hashes (POST /v1/hash); the site's backend's",
+    "BILLFLOW_BRIDGE_HOOKS_KEY": "the automation platforms' key",
+    "BILLFLOW_BRIDGE_ADMIN_KEY": "reads and retries deliveries",
+    "BILLFLOW_BRIDGE_DATABASE_URL": "the bridge's database (a SQLite file by default)",
+    "BILLFLOW_BRIDGE_ORIGINS": "the site origins whose pages may call the bridge",
+    "BILLFLOW_BRIDGE_SIGNING_SECRET": "the whsec_ secret(s) that sign every delivery",
+    "BILLFLOW_BRIDGE_TARGETS": "the URLs that receive every event",
+    "BILLFLOW_BRIDGE_ALLOW_TARGETS_IN": "networks a target may be in beyond the internet",
+    "BILLFLOW_BRIDGE_RETRY_DELAYS": "seconds before each retry of a delivery",
+    "BILLFLOW_BRIDGE_DISABLE_AFTER_DAYS": "days a target may keep failing before it is off",
+    "BILLFLOW_BRIDGE_KEEP_DELIVERIES_DAYS": "days deliveries are kept before they are purged",
+    "BILLFLOW_BRIDGE_TIMEOUT": "seconds to connect to a target, and again to hear from it",
+}
+
 # What the sandbox, the demo and the test tools read.
 TOOL_NAMES: Mapping[str, str] = {
     "BILLFLOW_DEMO_EMAIL": "the customer the demo signs in as",
@@ -87,7 +104,7 @@ TOOL_NAMES: Mapping[str, str] = {
 # The same names without the prefix: keys under `BILLFLOW_` that are not portal options.
 NOT_OPTIONS = frozenset(
     name[len(PREFIX) :]
-    for names in (SECRET_NAMES, HOST_NAMES, TOOL_NAMES)
+    for names in (SECRET_NAMES, HOST_NAMES, BRIDGE_NAMES, TOOL_NAMES)
     for name in names
     if name.startswith(PREFIX)
 )

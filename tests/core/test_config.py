@@ -13,7 +13,14 @@ from typing import Any
 import pytest
 
 from billflow_core import Portal, PortalSecrets, SettingsError
-from billflow_core.config import HOST_NAMES, NOT_OPTIONS, SECRET_NAMES, TOOL_NAMES, WAGTAIL_NAMES
+from billflow_core.config import (
+    BRIDGE_NAMES,
+    HOST_NAMES,
+    NOT_OPTIONS,
+    SECRET_NAMES,
+    TOOL_NAMES,
+    WAGTAIL_NAMES,
+)
 from billflow_core.settings import PortalSettings
 from billflow_sandbox import Sandbox
 
@@ -98,7 +105,7 @@ def _names_read_in(folders: list[str]) -> set[str]:
 
 def test_every_billflow_name_the_project_reads_is_an_option_or_in_the_one_list() -> None:
     options = {f"BILLFLOW_{f.name.upper()}" for f in dataclasses.fields(PortalSettings)}
-    not_options = set(SECRET_NAMES) | set(HOST_NAMES) | set(TOOL_NAMES)
+    not_options = set(SECRET_NAMES) | set(HOST_NAMES) | set(BRIDGE_NAMES) | set(TOOL_NAMES)
     listed = not_options | set(WAGTAIL_NAMES)
     read = _names_read_in(
         ["billflow_core", "billflow_sandbox", "billflow_demo", "plugins", "examples", "scripts"]

@@ -22,6 +22,7 @@ try:
 except ImportError:  # pragma: no cover - depends on what is installed
     raise ImportError("billflow_flask needs Flask: pip install 'billflow[flask]'") from None
 
+from ._state import BillflowState, get_state
 from .extension import Billflow, BillflowConfigError
 
-__all__ = ["Billflow", "BillflowConfigError"]
+__all__ = ["Billflow", "BillflowConfigError", "BillflowState", "get_state"]

@@ -1,0 +1,335 @@
+"""The bridge's configuration: the environment, or a TOML file with the same names in lower
+case, read once into a frozen `BridgeConfig`.
+
+Everything the portal itself reads (`BILLFLOW_SECRET_KEY`, `BILLFLOW_STRIPE_API_KEY`, every
+`BILLFLOW_<OPTION>`) passes through to the portal unchanged; the `BILLFLOW_BRIDGE_*` names
+are the bridge's own. A name set in the environment wins over the file, so a deployment can
+keep its secrets out of the file. Every refusal is a `BridgeConfigError` naming the setting.
+
+A target is where events go. `BILLFLOW_BRIDGE_TARGETS` lists URLs that receive every event;
+the file may describe each instead, with the events it wants, its own signing secret and
+extra headers (for platforms that cannot check a signature on the raw body)::
+
+    [[billflow_bridge_targets]]
+    url = "https://hooks.example.com/billflow"
+    events = ["cancel", "change_plan"]
+    signing_secret = "whsec_…"
+    headers = { Authorization = "Bearer 2f9c…" }
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from billflow_core import SettingsError
+
+__all__ = [
+    "DEFAULT_RETRY_DELAYS",
+    "BridgeConfig",
+    "BridgeConfigError",
+    "Target",
+    "load_config",
+]
+
+PREFIX = "BILLFLOW_BRIDGE_"
+DATABASE_FILE = "billflow-bridge.sqlite3"
+
+# Seconds before each attempt after the first, as Svix spaces them: 5 s, 5 min, 30 min, 2 h,
+# 5 h, 10 h, 10 h. The first attempt is made at once; after the last, a delivery has failed.
+DEFAULT_RETRY_DELAYS: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
+
+# Headers a target may not set: the signature's own, and what HTTP itself decides.
+_RESERVED_HEADERS = frozenset(
+    {"webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "content-length",
+     "host", "transfer-encoding", "connection"}
+)  # fmt: skip
+
+
+class BridgeConfigError(SettingsError):
+    """The bridge cannot start with this configuration; `param` names the setting."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """One receiver of events. `events`: the event types it wants (empty: all).
+    `signing_secrets`: its own `whsec_` secrets, else the bridge's. `headers`: sent with
+    every delivery, such as a shared bearer token for a platform that cannot verify."""
+
+    url: str
+    events: frozenset[str] = frozenset()
+    signing_secrets: tuple[str, ...] = ()
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def wants(self, event_type: str) -> bool:
+        return not self.events or event_type in self.events
+
+
+@dataclass(frozen=True)
+class BridgeConfig:
+    """The bridge's settings. `portal`: the `BILLFLOW_*` names the portal reads, as given.
+    Keys are None when unset: the routes they guard then refuse every request."""
+
+    portal: Mapping[str, Any]
+    api_key: str | None
+    hooks_key: str | None
+    admin_key: str | None
+    database_url: str
+    origins: tuple[str, ...]
+    signing_secrets: tuple[str, ...]
+    targets: tuple[Target, ...]
+    allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
+    disable_after: float = 5 * 86400.0
+    keep_deliveries: float = 30 * 86400.0
+    timeout: float = 10.0
+
+    @classmethod
+    def from_mapping(
+        cls, mapping: Mapping[str, Any], *, base_dir: Path | None = None
+    ) -> BridgeConfig:
+        """The configuration in `mapping`, under the environment's upper-case names.
+        `base_dir`: where the default SQLite file goes (the config file's folder, else the
+        working directory). Raises `BridgeConfigError`."""
+        bridge = {k[len(PREFIX) :]: v for k, v in mapping.items() if k.startswith(PREFIX)}
+        portal = {k: v for k, v in mapping.items() if not k.startswith(PREFIX)}
+        signing = _secrets(bridge.get("SIGNING_SECRET"), f"{PREFIX}SIGNING_SECRET")
+        targets = _targets(bridge.get("TARGETS"))
+        if targets and not signing and not all(t.signing_secrets for t in targets):
+            raise BridgeConfigError(
+                f"{PREFIX}SIGNING_SECRET is not set, and deliveries are signed: set it to a "
+                "whsec_ secret (billflow bridge secret makes one)",
+                param=f"{PREFIX}SIGNING_SECRET",
+            )
+        database = bridge.get("DATABASE_URL") or (
+            f"sqlite:///{(base_dir or Path.cwd()) / DATABASE_FILE}"
+        )
+        return cls(
+            portal=portal,
+            api_key=_key(bridge.get("API_KEY"), "API_KEY"),
+            hooks_key=_key(bridge.get("HOOKS_KEY"), "HOOKS_KEY"),
+            admin_key=_key(bridge.get("ADMIN_KEY"), "ADMIN_KEY"),
+            database_url=str(database),
+            origins=_origins(bridge.get("ORIGINS")),
+            signing_secrets=signing,
+            targets=targets,
+            allowed_networks=_networks(bridge.get("ALLOW_TARGETS_IN")),
+            retry_delays=_delays(bridge.get("RETRY_DELAYS")),
+            disable_after=_days(bridge.get("DISABLE_AFTER_DAYS"), "DISABLE_AFTER_DAYS", 5),
+            keep_deliveries=_days(bridge.get("KEEP_DELIVERIES_DAYS"), "KEEP_DELIVERIES_DAYS", 30),
+            timeout=_seconds(bridge.get("TIMEOUT"), "TIMEOUT", 10.0),
+        )
+
+
+def load_config(
+    config_file: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> BridgeConfig:
+    """The configuration from `config_file` (TOML, names in lower case) overlaid with the
+    `BILLFLOW_*` names of `environ` (the process's environment by default)."""
+    environ = os.environ if environ is None else environ
+    merged: dict[str, Any] = {}
+    base_dir = None
+    if config_file is not None:
+        path = Path(config_file)
+        try:
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise BridgeConfigError(f"cannot read {path}: {error.strerror}") from None
+        except tomllib.TOMLDecodeError as error:
+            raise BridgeConfigError(f"{path} is not valid TOML: {error}") from None
+        for name, value in document.items():
+            if name != name.lower() or not name.startswith("billflow_"):
+                raise BridgeConfigError(
+                    f"{path}: {name!r} is not a Billflow setting (names are the environment's "
+                    "in lower case, such as billflow_secret_key)",
+                    param=name,
+                )
+            merged[name.upper()] = value
+        base_dir = path.resolve().parent
+    merged.update({k: v for k, v in environ.items() if k.startswith("BILLFLOW_")})
+    if "STRIPE_API_KEY" in environ and "BILLFLOW_STRIPE_API_KEY" not in merged:
+        merged["STRIPE_API_KEY"] = environ["STRIPE_API_KEY"]
+    return BridgeConfig.from_mapping(merged, base_dir=base_dir)
+
+
+# -- each kind of value ---------------------------------------------------------------------
+def _key(value: Any, name: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or len(value) < 24:
+        raise BridgeConfigError(
+            f"{PREFIX}{name} must be a random string of at least 24 characters "
+            "(billflow bridge secret makes one)",
+            param=f"{PREFIX}{name}",
+        )
+    return value
+
+
+def _secrets(value: Any, param: str) -> tuple[str, ...]:
+    """`whsec_` secrets, space- or comma-separated: the first signs, each one is sent (a
+    rotation signs with both until receivers have the new one)."""
+    if value in (None, ""):
+        return ()
+    items = value if isinstance(value, list) else str(value).replace(",", " ").split()
+    for secret in items:
+        _check_secret(secret, param)
+    return tuple(items)
+
+
+def _check_secret(secret: Any, param: str) -> None:
+    body = secret[len("whsec_") :] if isinstance(secret, str) else ""
+    try:
+        decoded = base64.b64decode(body, validate=True) if body else b""
+    except (binascii.Error, ValueError):
+        decoded = b""
+    if not isinstance(secret, str) or not secret.startswith("whsec_") or len(decoded) < 24:
+        raise BridgeConfigError(
+            f"{param} must be whsec_ followed by at least 24 random bytes in base64 "
+            "(billflow bridge secret makes one)",
+            param=param,
+        )
+
+
+def _origins(value: Any) -> tuple[str, ...]:
+    items = _list(value)
+    for origin in items:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+            raise BridgeConfigError(
+                f"{PREFIX}ORIGINS holds {origin!r}, which is not an origin such as "
+                "https://www.example.com (a scheme and a host, no path)",
+                param=f"{PREFIX}ORIGINS",
+            )
+    return tuple(origin.lower() for origin in items)
+
+
+def _targets(value: Any) -> tuple[Target, ...]:
+    param = f"{PREFIX}TARGETS"
+    if value in (None, ""):
+        return ()
+    found = _target_list(value, param)
+    urls = [target.url for target in found]
+    if len(set(urls)) != len(urls):
+        raise BridgeConfigError(f"{param} names one URL twice", param=param)
+    return tuple(found)
+
+
+def _target_list(value: Any, param: str) -> list[Target]:
+    if isinstance(value, str):
+        return [Target(_url(url, param)) for url in _list(value)]
+    if not isinstance(value, list):
+        raise BridgeConfigError(f"{param} must be URLs or a list of tables", param=param)
+    found = []
+    for index, entry in enumerate(value):
+        where = f"{param}[{index}]"
+        if isinstance(entry, str):
+            found.append(Target(_url(entry, where)))
+            continue
+        if not isinstance(entry, dict):
+            raise BridgeConfigError(f"{where} must be a URL or a table", param=param)
+        unknown = set(entry) - {"url", "events", "signing_secret", "headers"}
+        if unknown:
+            raise BridgeConfigError(
+                f"{where} has {sorted(unknown)}; a target takes url, events, signing_secret "
+                "and headers",
+                param=param,
+            )
+        headers = entry.get("headers") or {}
+        if not isinstance(headers, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+        ):
+            raise BridgeConfigError(f"{where}.headers must be a table of text", param=param)
+        reserved = {k for k in headers if k.lower() in _RESERVED_HEADERS}
+        if reserved:
+            raise BridgeConfigError(
+                f"{where}.headers may not set {sorted(reserved)}: the bridge sets them",
+                param=param,
+            )
+        events = entry.get("events") or []
+        if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+            raise BridgeConfigError(f"{where}.events must be a list of event types", param=param)
+        found.append(
+            Target(
+                _url(entry.get("url"), where),
+                frozenset(events),
+                _secrets(entry.get("signing_secret"), f"{where}.signing_secret"),
+                dict(headers),
+            )
+        )
+    return found
+
+
+def _url(value: Any, param: str) -> str:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BridgeConfigError(
+            f"{param} holds {value!r}, which is not an http(s) URL", param=param
+        )
+    if parts.username or parts.password:
+        raise BridgeConfigError(
+            f"{param}: put credentials in the target's headers, not in its URL", param=param
+        )
+    return str(value)
+
+
+def _networks(value: Any) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    found = []
+    for item in _list(value):
+        try:
+            found.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise BridgeConfigError(
+                f"{PREFIX}ALLOW_TARGETS_IN holds {item!r}, which is not a network such as "
+                "10.0.0.0/8",
+                param=f"{PREFIX}ALLOW_TARGETS_IN",
+            ) from None
+    return tuple(found)
+
+
+def _delays(value: Any) -> tuple[float, ...]:
+    if value in (None, ""):
+        return DEFAULT_RETRY_DELAYS
+    items = value if isinstance(value, list) else _list(value)
+    try:
+        delays = tuple(float(item) for item in items)
+    except (TypeError, ValueError):
+        delays = (-1.0,)
+    if any(delay < 0 for delay in delays):
+        raise BridgeConfigError(
+            f"{PREFIX}RETRY_DELAYS must be seconds (0 or more) between attempts, such as "
+            "5,300,1800",
+            param=f"{PREFIX}RETRY_DELAYS",
+        )
+    return delays
+
+
+def _days(value: Any, name: str, default: float) -> float:
+    return _seconds(value, name, default, unit=86400.0)
+
+
+def _seconds(value: Any, name: str, default: float, *, unit: float = 1.0) -> float:
+    if value in (None, ""):
+        return default * unit
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if number <= 0:
+        raise BridgeConfigError(f"{PREFIX}{name} must be a positive number", param=PREFIX + name)
+    return number * unit
+
+
+def _list(value: Any) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, list):
+        return [str(item).strip() for item in value if str(item).strip()]
+    return [item.strip() for item in str(value).split(",") if item.strip()]

@@ -1,0 +1,85 @@
+"""The outbox: each event kept in the bridge's database, with one delivery per target that
+wants it, in one transaction, before the portal answers the page.
+
+An event id is kept once: the same intent recorded again (a retry that ran again, another
+bridge process) adds nothing, so receivers get one event per intent from the outbox, and
+the `webhook-id` they deduplicate on covers the rare attempt sent twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from billflow_core import PortalEvent
+
+from .config import Target
+from .schema import deliveries, events
+
+__all__ = ["Outbox", "body_of"]
+
+log = logging.getLogger(__name__)
+
+
+def body_of(payload: Mapping[str, Any]) -> str:
+    """The exact text every attempt sends: compact JSON, kept as written so a signature is
+    over the bytes the receiver gets."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+
+
+class Outbox:
+    """Keeps events for `targets`. `on_recorded` is called after each new event is committed
+    (an in-process worker wakes on it)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        targets: Sequence[Target],
+        *,
+        clock: Callable[[], float] = time.time,
+        on_recorded: Callable[[], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.targets = tuple(targets)
+        self.clock = clock
+        self.on_recorded = on_recorded
+
+    def record(self, event: PortalEvent) -> None:
+        """Keep a portal event (`Portal.on_event` calls this)."""
+        self.add(event.id, event.type, event.payload())
+
+    def add(self, event_id: str, event_type: str, payload: Mapping[str, Any]) -> bool:
+        """Keep an event and its deliveries; False when the id was kept already."""
+        now = self.clock()
+        wanted = [target.url for target in self.targets if target.wants(event_type)]
+        try:
+            with self.engine.begin() as connection:
+                seen = connection.execute(select(events.c.id).where(events.c.id == event_id))
+                if seen.first() is not None:
+                    return False
+                connection.execute(
+                    insert(events).values(
+                        id=event_id, type=event_type, body=body_of(payload), created_at=now
+                    )
+                )
+                if wanted:
+                    connection.execute(
+                        insert(deliveries),
+                        [
+                            {"event_id": event_id, "target": url, "status": "pending",
+                             "attempts": 0, "next_attempt_at": now, "created_at": now}
+                            for url in wanted
+                        ],
+                    )  # fmt: skip
+        except IntegrityError:  # another process kept it between our check and insert
+            return False
+        log.debug("kept %s %s for %d target(s)", event_type, event_id, len(wanted))
+        if self.on_recorded is not None:
+            self.on_recorded()
+        return True

@@ -1,0 +1,173 @@
+"""The bridge's own routes beside the portal's API: minting a hash for a site's backend or
+no-code workflow, the admin's view of deliveries, and health checks for the host.
+
+    POST /v1/hash                        API key    {"email"} or {"customer_id"}
+    GET  /v1/deliveries?status=&limit=   admin key
+    POST /v1/deliveries/{id}/retry       admin key
+    POST /v1/targets/enable              admin key  {"url"}: a switched-off target back on
+    GET  /healthz                        the process answers
+    GET  /readyz                         the database answers and its tables are current
+
+`/v1/hash` is for servers only (a site's backend, a Bubble or Softr workflow, Zapier): its
+key mints a hash for anyone, so it must never reach a browser. Every error is the portal's
+JSON error shape.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from billflow_core import BadInput, BillflowError, NotFound
+from billflow_core.web.embed import embed_snippet
+from billflow_core.web.http import error_response
+
+from ._state import bridge_state
+from .database import is_ready, pending_migrations
+from .delivery_log import STATUSES, delivery_page
+from .keys import check_key
+
+__all__ = ["blueprint"]
+
+blueprint = Blueprint("billflow_bridge", __name__)
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_CUSTOMER_ID = re.compile(r"cus_[A-Za-z0-9]+")
+_MAX_BODY = 4096
+
+
+@blueprint.errorhandler(BillflowError)
+def _error(error: BillflowError) -> Response:
+    answer = error_response(error)
+    response = Response(answer.body, status=answer.status, headers=list(answer.headers))
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="billflow-bridge"'
+    return response
+
+
+def _json(status: int, payload: Any) -> Response:
+    return Response(json.dumps(payload), status=status, mimetype="application/json")
+
+
+def _body() -> dict[str, Any]:
+    raw = request.get_data(cache=False)
+    if len(raw) > _MAX_BODY:
+        raise BadInput("The request body is too large.", code="body_too_large")
+    try:
+        found = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise BadInput("The request body must be JSON.", code="body_invalid") from None
+    if not isinstance(found, dict):
+        raise BadInput("The request body must be a JSON object.", code="body_invalid")
+    return found
+
+
+# -- hashes -------------------------------------------------------------------------------
+@blueprint.post("/v1/hash")
+def mint_hash() -> Response:
+    """The expiring hash and the embed snippet for one identity, for a server to put in
+    the page it serves its logged-in user (Bubble's API Connector reads this answer)."""
+    state = bridge_state()
+    check_key(state.config, "api", request.headers.get("Authorization"))
+    portal = state.portal
+    identity = _identity(_body(), portal.settings.identify_by)
+    minted = portal.identity_hash(identity)  # "<expires_at>.<hex>", the expiring form
+    prefix = request.url_root.rstrip("/") + state.prefix
+    return _json(
+        200,
+        {
+            "identity": identity,
+            "hash": minted,
+            "expires_at": int(minted.partition(".")[0]),
+            "embed_html": str(embed_snippet(portal, identity, prefix=prefix)),
+        },
+    )
+
+
+def _identity(body: dict[str, Any], identify_by: str) -> str:
+    unknown = set(body) - {"email", "customer_id"}
+    if unknown:
+        raise BadInput(f"Unknown field {sorted(unknown)[0]!r}.", code="unknown_field",
+                       field=sorted(unknown)[0])  # fmt: skip
+    if len(body) != 1:
+        raise BadInput("Send one of email or customer_id.", code="identity_required",
+                       field="email")  # fmt: skip
+    [(field, value)] = body.items()
+    if field != identify_by:
+        raise BadInput(
+            f"This site identifies customers by {identify_by}, so send {identify_by}.",
+            code="identity_kind",
+            field=field,
+        )
+    pattern = _EMAIL if field == "email" else _CUSTOMER_ID
+    if not isinstance(value, str) or len(value) > 254 or not pattern.fullmatch(value):
+        what = "an email address" if field == "email" else "a Stripe customer id (cus_…)"
+        raise BadInput(f"{field} must be {what}.", code=f"{field}_invalid", field=field)
+    return value
+
+
+# -- deliveries ---------------------------------------------------------------------------
+@blueprint.get("/v1/deliveries")
+def list_deliveries() -> Response:
+    state = bridge_state()
+    check_key(state.config, "admin", request.headers.get("Authorization"))
+    status = request.args.get("status") or None
+    if status is not None and status not in STATUSES:
+        raise BadInput(f"status must be one of {', '.join(STATUSES)}.", code="status_invalid",
+                       field="status")  # fmt: skip
+    limit = _number(request.args.get("limit"), "limit", default=20, most=100)
+    after = request.args.get("starting_after")
+    starting_after = _number(after, "starting_after", default=0, most=2**62) if after else None
+    return _json(200, delivery_page(state.engine, status=status, limit=limit,
+                                    starting_after=starting_after))  # fmt: skip
+
+
+@blueprint.post("/v1/deliveries/<int:delivery_id>/retry")
+def retry_delivery(delivery_id: int) -> Response:
+    state = bridge_state()
+    check_key(state.config, "admin", request.headers.get("Authorization"))
+    if not state.deliverer.retry_now(delivery_id):
+        raise NotFound("No waiting or failed delivery has this id.", code="delivery_not_found")
+    state.wake()
+    return _json(200, {"id": delivery_id, "status": "pending"})
+
+
+@blueprint.post("/v1/targets/enable")
+def switch_target_on() -> Response:
+    state = bridge_state()
+    check_key(state.config, "admin", request.headers.get("Authorization"))
+    url = _body().get("url")
+    if url not in state.deliverer.targets:
+        raise NotFound("No configured target has this URL.", code="target_not_found", field="url")
+    state.deliverer.switch_on(url)
+    state.wake()
+    return _json(200, {"url": url, "disabled": False})
+
+
+def _number(raw: str | None, field: str, *, default: int, most: int) -> int:
+    if raw in (None, ""):
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise BadInput(f"{field} must be a whole number from 1 to {most}.",
+                       code=f"{field}_invalid", field=field)  # fmt: skip
+    return int(raw)
+
+
+# -- health -------------------------------------------------------------------------------
+@blueprint.get("/healthz")
+def healthz() -> Response:
+    return _json(200, {"status": "ok"})
+
+
+@blueprint.get("/readyz")
+def readyz() -> Response:
+    engine = bridge_state().engine
+    if not is_ready(engine):
+        return _json(503, {"status": "database_unreachable"})
+    pending = pending_migrations(engine)
+    if pending:
+        return _json(503, {"status": "migrations_pending", "pending": pending})
+    return _json(200, {"status": "ready"})

@@ -1,0 +1,70 @@
+"""The bridge's tables, in SQLAlchemy Core. Alembic's migrations (`migrations/`) make them;
+a test checks that the migrated database and these definitions agree.
+
+- `events`: each portal event once, under its id (the `webhook-id`), with the exact body
+  every attempt sends, so a retry sends the same bytes.
+- `deliveries`: one row per event and target: where it stands, when it is next due, how its
+  last attempt ended. A row is claimed by moving `next_attempt_at` past a lease, so a worker
+  killed mid-attempt leaves it due again once the lease ends.
+- `targets`: what the bridge learned of each target: failing since when, disabled and why.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+__all__ = ["deliveries", "events", "metadata", "targets"]
+
+metadata = MetaData()
+
+events = Table(
+    "billflow_events",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("type", String(100), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+deliveries = Table(
+    "billflow_deliveries",
+    metadata,
+    # SQLite numbers its rows only for an INTEGER primary key.
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("event_id", String(64), ForeignKey("billflow_events.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("target", String(2048), nullable=False),
+    # pending (due at next_attempt_at), delivered, failed (no attempt left)
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("last_attempt_at", Float),
+    Column("last_status_code", Integer),
+    Column("last_error", Text),
+    Column("delivered_at", Float),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("event_id", "target", name="billflow_deliveries_event_target"),
+    Index("billflow_deliveries_due", "status", "next_attempt_at"),
+)  # fmt: skip
+
+targets = Table(
+    "billflow_targets",
+    metadata,
+    Column("url", String(2048), primary_key=True),
+    Column("failing_since", Float),
+    Column("disabled_at", Float),
+    Column("disabled_reason", Text),
+)

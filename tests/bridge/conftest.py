@@ -1,0 +1,183 @@
+"""Fixtures for the bridge's tests: real HTTP receivers on loopback, a clock the tests move,
+and a bridge app on a fresh SQLite database, portal on the sandbox. `receivers.py` beside
+this file is importable from the tests."""
+
+from __future__ import annotations
+
+import base64
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+_HERE = str(Path(__file__).parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+from postgres import PostgresServer, find_bin, running_postgres  # noqa: E402
+from receivers import Receiver  # noqa: E402
+
+from billflow_bridge import BridgeConfig, connect, create_app, migrate  # noqa: E402
+from billflow_bridge._state import BridgeState, get_state  # noqa: E402
+from billflow_bridge.retries import RetrySchedule  # noqa: E402
+from billflow_sandbox import Sandbox  # noqa: E402
+
+SECRET = "bridge-test-secret-0123456789abcdef"
+API_KEY = "api-key-" + "a" * 32
+HOOKS_KEY = "hooks-key-" + "h" * 32
+ADMIN_KEY = "admin-key-" + "b" * 32
+SIGNING_SECRET = "whsec_" + base64.b64encode(b"bridge-signing-secret-32-bytes!!").decode()
+SITE_ORIGIN = "https://www.example-site.com"
+
+
+class Clock:
+    """Time the tests move by hand, from now."""
+
+    def __init__(self, now: float | None = None) -> None:
+        self.now = float(int(time.time())) if now is None else now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class WebhookAt(Webhook):
+    """`standardwebhooks`' own verifier, its five-minute timestamp window judged at the
+    test clock's time instead of the machine's (the tests move time by days)."""
+
+    def __init__(self, secret: str, clock: Clock) -> None:
+        super().__init__(secret)
+        self._clock = clock
+
+    def _Webhook__verify_timestamp(self, header: str) -> datetime:
+        stamp = datetime.fromtimestamp(float(header), tz=UTC)
+        now = datetime.fromtimestamp(self._clock.now, tz=UTC)
+        if abs(now - stamp) > timedelta(minutes=5):
+            raise WebhookVerificationError("Message timestamp outside the window")
+        return stamp
+
+
+@pytest.fixture
+def verify(clock: Clock) -> Callable[..., dict[str, Any]]:
+    """The payload of a received delivery once `standardwebhooks` accepts its signature
+    (with the bridge's signing secret unless another is given)."""
+
+    def verified(received: Any, secret: str = SIGNING_SECRET) -> dict[str, Any]:
+        found: dict[str, Any] = WebhookAt(secret, clock).verify(received.body, received.headers)
+        return found
+
+    return verified
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as running:
+        yield running
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def demo(stripe_sandbox: Sandbox) -> dict[str, Any]:
+    """The sandbox's demo account: Ada with a Team and a seats subscription."""
+    return dict(stripe_sandbox.seed("demo"))
+
+
+@pytest.fixture
+def plan_change(demo: dict[str, Any]) -> dict[str, str]:
+    """A `change_plan` payload Ada may send: her Team subscription to Business monthly."""
+    return {"subscription": demo["subscriptions"][0], "price": demo["prices"]["business_monthly"]}
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the session; each test asks it for a database of its own.
+    Missing, it skips these tests on a developer's machine and fails them in CI."""
+    bin_dir = find_bin()
+    if bin_dir is None:
+        why = "PostgreSQL is missing: scripts/test installs Debian's postgresql"
+        if os.environ.get("CI") == "true":
+            pytest.fail(why)
+        pytest.skip(why)
+    with running_postgres(bin_dir) as server:
+        yield server
+
+
+def database_for(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A fresh database of `kind` ("sqlite" or "postgresql") for one test."""
+    if kind == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres")
+        return server.database()
+    return f"sqlite:///{tmp_path / 'bridge.sqlite3'}"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """The bridge's database: SQLite, unless a module asks for both engines."""
+    return database_for("sqlite", tmp_path, request)
+
+
+@pytest.fixture
+def bridge_settings(
+    database_url: str, stripe_sandbox: Sandbox, demo: dict[str, Any], receiver: Receiver
+) -> dict[str, Any]:
+    """The environment a bridge is configured with: one target, the receiver."""
+    return {
+        "BILLFLOW_SECRET_KEY": SECRET,
+        "BILLFLOW_STRIPE_API_KEY": stripe_sandbox.secret_key,
+        "BILLFLOW_STRIPE_API_BASE": stripe_sandbox.url,
+        "BILLFLOW_BRIDGE_API_KEY": API_KEY,
+        "BILLFLOW_BRIDGE_HOOKS_KEY": HOOKS_KEY,
+        "BILLFLOW_BRIDGE_ADMIN_KEY": ADMIN_KEY,
+        "BILLFLOW_BRIDGE_SIGNING_SECRET": SIGNING_SECRET,
+        "BILLFLOW_BRIDGE_TARGETS": receiver.url,
+        "BILLFLOW_BRIDGE_ALLOW_TARGETS_IN": "127.0.0.0/8",
+        "BILLFLOW_BRIDGE_ORIGINS": SITE_ORIGIN,
+        "BILLFLOW_BRIDGE_DATABASE_URL": database_url,
+        "BILLFLOW_BRIDGE_TIMEOUT": "2",
+    }
+
+
+@pytest.fixture
+def make_bridge(
+    bridge_settings: dict[str, Any], clock: Clock
+) -> Callable[..., tuple[Flask, BridgeState]]:
+    """A migrated bridge app for `bridge_settings` with `changes`, on the test's clock and a
+    jitter-free schedule."""
+
+    def make(**changes: Any) -> tuple[Flask, BridgeState]:
+        config = BridgeConfig.from_mapping({**bridge_settings, **changes})
+        migrate(connect(config.database_url))
+        schedule = RetrySchedule(config.retry_delays, jitter=0.0)
+        app = create_app(config, clock=clock, schedule=schedule)
+        return app, get_state(app)
+
+    return make
+
+
+@pytest.fixture
+def bridge(make_bridge: Callable[..., tuple[Flask, BridgeState]]) -> tuple[Flask, BridgeState]:
+    return make_bridge()
+
+
+@pytest.fixture
+def client(bridge: tuple[Flask, BridgeState]) -> FlaskClient:
+    return bridge[0].test_client()
+
+
+@pytest.fixture
+def state(bridge: tuple[Flask, BridgeState]) -> BridgeState:
+    return bridge[1]
