@@ -22,6 +22,7 @@ from .delivery import Deliverer
 from .outbox import Outbox
 from .retries import RetrySchedule
 from .routes import blueprint
+from .stores import DatabaseAnswers, DatabaseSignInStore
 from .worker import DeliveryWorker
 
 __all__ = ["create_app"]
@@ -50,10 +51,11 @@ def create_app(
     app = Flask("billflow_bridge")
     app.config.update(config.portal)
     app.config.setdefault("BILLFLOW_URL_PREFIX", "/billflow")
-    billflow = Billflow()
+    engine = connect(config.database_url)
+    # Every bridge process shares the portal's state through the database.
+    billflow = Billflow(sign_in_store=DatabaseSignInStore(engine), answers=DatabaseAnswers(engine))
     billflow.identity_loader(lambda: None)  # pages prove who they are: a token or a hash
     billflow.init_app(app)
-    engine = connect(config.database_url)
     deliverer = Deliverer(engine, config, clock=clock, schedule=schedule)
     worker = DeliveryWorker(deliverer) if deliver else None
     outbox = Outbox(

@@ -65,7 +65,8 @@ def pending_migrations(engine: Engine) -> list[str]:
     heads = set(script.get_heads())
     if heads <= current:
         return []
-    return [rev.revision for rev in script.walk_revisions() if rev.revision not in current]
+    found = [rev.revision for rev in script.walk_revisions() if rev.revision not in current]
+    return found[::-1]  # in the order they apply
 
 
 def is_ready(engine: Engine) -> bool:

@@ -7,6 +7,8 @@ a test checks that the migrated database and these definitions agree.
   last attempt ended. A row is claimed by moving `next_attempt_at` past a lease, so a worker
   killed mid-attempt leaves it due again once the lease ends.
 - `targets`: what the bridge learned of each target: failing since when, disabled and why.
+- `answers`, `marks`, `counts`: the portal's shared state (`stores.py`): answers to
+  retried actions, sign-in's used links and ended sessions, rate-limit counts.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -25,7 +28,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-__all__ = ["deliveries", "events", "metadata", "targets"]
+__all__ = ["answers", "counts", "deliveries", "events", "marks", "metadata", "targets"]
 
 metadata = MetaData()
 
@@ -67,4 +70,27 @@ targets = Table(
     Column("failing_since", Float),
     Column("disabled_at", Float),
     Column("disabled_reason", Text),
+)
+
+answers = Table(
+    "billflow_answers",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("answer", LargeBinary, nullable=False),
+    Column("expires_at", Float, nullable=False, index=True),
+)
+
+marks = Table(
+    "billflow_marks",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("expires_at", Float, nullable=False, index=True),
+)
+
+counts = Table(
+    "billflow_counts",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    Column("expires_at", Float, nullable=False, index=True),
 )
