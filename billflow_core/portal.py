@@ -44,7 +44,7 @@ from .billing.customers import email_is_known
 from .billing.invoices import InvoicePage, list_invoices
 from .billing.promotion_codes import PromotionCodeCache
 from .billing.rules import check_feature
-from .billing.state import PortalState, find_customer, load_state
+from .billing.state import PortalState, find_customer, identity_kind, load_state
 from .config import (
     STRIPE_JS_URL,
     PortalSecrets,
@@ -59,7 +59,9 @@ from .identity.hashing import expiring_hash
 from .identity.page_options import overridden_settings
 from .identity.page_tokens import PageGrant, open_page, sign_page
 from .identity.signin import SignIn, SignInStore
-from .identity.visitors import Visitor, authenticate, limited_visitor
+from .identity.visitors import MAX_IDENTITY, Visitor, authenticate, limited_visitor
+from .identity.vouched import MAX_LIFETIME, identity_of, vouched_session
+from .identity.vouched import PREFIX as VOUCHED
 from .mail import Mailer, SMTPMailer
 from .rate_limits import Kind, check_rate
 from .settings import PortalSettings
@@ -330,9 +332,41 @@ class Portal:
         return limited_visitor(self._signed_in(session, ""), subscription)
 
     def _signed_in(self, session: Any, binding: str) -> str:
+        if isinstance(session, str) and session.startswith(VOUCHED):
+            keys = (self._parts.secret, *((self._parts.previous,) if self._parts.previous else ()))
+            return identity_of(session, keys, now=self._now())
         if not self.settings.email_sign_in:
             raise Forbidden("This site does not offer email sign-in.", code="feature_disabled")
         return self.sign_in.email_of(session, binding=binding)
+
+    def vouched_session(self, identity: str, *, expires_at: int) -> tuple[str, int]:
+        """A session for `identity` (an email or a `cus_` id) that a host's own verifier
+        has vouched for until `expires_at` (a login token's expiry), and when it ends: at
+        that expiry or in 15 minutes, whichever comes first. The page sends it as
+        `X-Billflow-Session`; it works whatever `email_sign_in` says, since the site's login
+        proved who this is. Only a host calls this, after checking the proof itself.
+        Raises `BadInput` (`identity_kind`, `identity_required`) and `Forbidden`
+        (`token_expired`)."""
+        if (
+            not isinstance(identity, str)
+            or not identity.strip()
+            or len(identity) > MAX_IDENTITY
+            or any(ord(c) < 0x20 or ord(c) == 0x7F for c in identity)
+        ):
+            raise BadInput("No identity was vouched for.", code="identity_required",
+                           field="identity")  # fmt: skip
+        kind = identity_kind(identity)
+        if kind != self.settings.identify_by:
+            raise BadInput(
+                f"This site identifies customers by {self.settings.identify_by.replace('_', ' ')}.",
+                code="identity_kind",
+                field="identity",
+            )
+        now = self._now()
+        ends = min(int(expires_at), now + MAX_LIFETIME)
+        if ends <= now:
+            raise Forbidden("The login has expired; sign in again.", code="token_expired")
+        return vouched_session(self._parts.secret, identity, ends), ends
 
     # -- what they see ---------------------------------------------------------------------
     def state(self, visitor: Visitor) -> PortalState:

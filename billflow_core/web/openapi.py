@@ -313,8 +313,9 @@ _SECURITY = {
         "type": "apiKey",
         "in": "header",
         "name": "X-Billflow-Session",
-        "description": "An email-link session from `POST /api/session`, instead of the "
-        "identity and its hash; 403 `session_expired` once it ended.",
+        "description": "An email-link session from `POST /api/session`, or a vouched session "
+        "a host made from the site's own login (the webhook bridge's token exchange), "
+        "instead of the identity and its hash; 403 `session_expired` once it ended.",
     },
 }
 
