@@ -91,6 +91,16 @@ BRIDGE_NAMES: Mapping[str, str] = {
     "BILLFLOW_BRIDGE_DISABLE_AFTER_DAYS": "days a target may keep failing before it is off",
     "BILLFLOW_BRIDGE_KEEP_DELIVERIES_DAYS": "days deliveries are kept before they are purged",
     "BILLFLOW_BRIDGE_TIMEOUT": "seconds to connect to a target, and again to hear from it",
+    "BILLFLOW_BRIDGE_JWT_PROVIDER": "whose login tokens the page exchanges for a session",
+    "BILLFLOW_BRIDGE_JWT_JWKS_URL": "where the provider's public keys are (a JWKS)",
+    "BILLFLOW_BRIDGE_JWT_JWKS_FILE": "the provider's public keys in a file",
+    "BILLFLOW_BRIDGE_JWT_SECRET": "an HS256 secret, or Memberstack's secret key",
+    "BILLFLOW_BRIDGE_JWT_ISSUER": "the tokens' iss",
+    "BILLFLOW_BRIDGE_JWT_AUDIENCE": "the tokens' aud",
+    "BILLFLOW_BRIDGE_JWT_EMAIL_CLAIM": "the claim holding the email (email)",
+    "BILLFLOW_BRIDGE_JWT_CUSTOMER_ID_CLAIM": "the claim holding the Stripe customer id",
+    "BILLFLOW_BRIDGE_JWT_LEEWAY": "seconds of clock difference allowed (30)",
+    "BILLFLOW_BRIDGE_JWT_API_BASE": "the provider's admin API (Memberstack's)",
 }
 
 # What the sandbox, the demo and the test tools read.

@@ -4,10 +4,8 @@ this file is importable from the tests."""
 
 from __future__ import annotations
 
-import base64
 import os
 import sys
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +20,16 @@ _HERE = str(Path(__file__).parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
+from bridge_support import (  # noqa: E402
+    ADMIN_KEY,
+    API_KEY,
+    HOOKS_KEY,
+    SECRET,
+    SIGNING_SECRET,
+    SITE_ORIGIN,
+    Clock,
+    database_for,
+)
 from postgres import PostgresServer, find_bin, running_postgres  # noqa: E402
 from receivers import Receiver  # noqa: E402
 
@@ -29,26 +37,6 @@ from billflow_bridge import BridgeConfig, connect, create_app, migrate  # noqa: 
 from billflow_bridge._state import BridgeState, get_state  # noqa: E402
 from billflow_bridge.retries import RetrySchedule  # noqa: E402
 from billflow_sandbox import Sandbox  # noqa: E402
-
-SECRET = "bridge-test-secret-0123456789abcdef"
-API_KEY = "api-key-" + "a" * 32
-HOOKS_KEY = "hooks-key-" + "h" * 32
-ADMIN_KEY = "admin-key-" + "b" * 32
-SIGNING_SECRET = "whsec_" + base64.b64encode(b"bridge-signing-secret-32-bytes!!").decode()
-SITE_ORIGIN = "https://www.example-site.com"
-
-
-class Clock:
-    """Time the tests move by hand, from now."""
-
-    def __init__(self, now: float | None = None) -> None:
-        self.now = float(int(time.time())) if now is None else now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class WebhookAt(Webhook):
@@ -114,14 +102,6 @@ def postgres() -> Iterator[PostgresServer]:
         pytest.skip(why)
     with running_postgres(bin_dir) as server:
         yield server
-
-
-def database_for(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    """A fresh database of `kind` ("sqlite" or "postgresql") for one test."""
-    if kind == "postgresql":
-        server: PostgresServer = request.getfixturevalue("postgres")
-        return server.database()
-    return f"sqlite:///{tmp_path / 'bridge.sqlite3'}"
 
 
 @pytest.fixture

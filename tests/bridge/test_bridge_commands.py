@@ -18,7 +18,7 @@ import pytest
 import requests
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import SECRET
+from bridge_support import SECRET
 from postgres import PostgresServer
 from receivers import Answer, Receiver
 from sqlalchemy import func, select

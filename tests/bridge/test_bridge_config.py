@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import API_KEY, SECRET, SIGNING_SECRET
+from bridge_support import API_KEY, SECRET, SIGNING_SECRET
 
 from billflow_bridge import BridgeConfigError, load_config
 from billflow_bridge.config import DEFAULT_RETRY_DELAYS, BridgeConfig

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import ADMIN_KEY, API_KEY, HOOKS_KEY, SECRET, SITE_ORIGIN
+from bridge_support import ADMIN_KEY, API_KEY, HOOKS_KEY, SECRET, SITE_ORIGIN
 from flask.testing import FlaskClient
 
 from billflow_bridge._state import BridgeState

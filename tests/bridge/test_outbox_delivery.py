@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SECRET, SIGNING_SECRET, Clock, database_for
+from bridge_support import SECRET, SIGNING_SECRET, Clock, database_for
 from flask.testing import FlaskClient
 from receivers import Answer, Receiver
 from sqlalchemy import func, select

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SECRET, database_for
+from bridge_support import SECRET, database_for
 from sqlalchemy import func, select
 
 from billflow_bridge import connect, migrate

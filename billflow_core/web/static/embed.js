@@ -59,6 +59,16 @@
       return;
     }
     const identity = settings.email || settings.customer_id || '';
+    // The site's own login (Outseta, Memberstack, Clerk, or a `token` function of the site's):
+    // its token is exchanged for a short session, kept in memory only and asked again when
+    // it lapses (the webhook bridge's token exchange).
+    const LOGINS = {
+      outseta: () => window.Outseta && window.Outseta.getAccessToken(),
+      memberstack: () => window.$memberstackDom && window.$memberstackDom.getMemberCookie(),
+      clerk: () => window.Clerk && window.Clerk.session && window.Clerk.session.getToken(),
+    };
+    const loginToken = typeof settings.token === 'function' ? settings.token
+      : LOGINS[settings.auth] || null;
     root.billflow = {reload: () => load()};
     root.innerHTML = '<div class="bf"><div class="bf-body" aria-busy="true"></div>' +
       '<p class="bf-status" role="status" aria-live="polite"></p></div>';
@@ -109,7 +119,8 @@
       return headers;
     };
 
-    const call = async (method, path, payload, key) => {
+    const call = async (method, path, payload, key, again) => {
+      if (loginToken && path !== '/api/token-session') await vouch();
       const headers = headersFor(payload, key);
       log('request', method, api + path, payload || '');
       let res, data = {};
@@ -122,9 +133,27 @@
       log('response', res.status, data);
       if (res.ok) return data;
       const error = data.error || {};
+      if (error.code === 'session_expired' && loginToken && !again) {
+        state.signedIn = null;  // ended early (a clock apart): a fresh token, once
+        return call(method, path, payload, key, true);
+      }
       throw problem(error.code || 'generic', error.message || say('portal.error.generic'),
         {field: error.field, status: res.status, again: res.status >= 500 || res.status === 429,
           retry: Number(res.headers.get('Retry-After')) || 0});
+    };
+
+    // A session for the site's login, unless the one held is good for another 30 seconds.
+    const vouch = async () => {
+      const held = state.signedIn;
+      if (held && held.expires_at * 1000 > Date.now() + 30000) return;
+      state.signedIn = null;
+      let token = null;
+      try { token = await loginToken(); } catch (e) { log('the site login gave no token', e); }
+      if (!token) {
+        throw problem('login_required', say('signin.title') || 'Sign in to manage your billing.');
+      }
+      const made = await call('POST', '/api/token-session', {token});
+      state.signedIn = {session: made.session, expires_at: made.expires_at, vouched: true};
     };
 
     // -- the site's events: a handler may stop a pre_ event, never the portal
@@ -160,7 +189,7 @@
       return /\{\w+\}/.test(text) ? '' : text;
     };
     const showError = (node, error, action) => {
-      if (error.code === 'session_expired' && !identity) { askEmail(error); return; }
+      if (error.code === 'session_expired' && !identity && !loginToken) { askEmail(error); return; }
       const slot = slotFor(node);
       const text = bounded(node, error) || error.text || say('portal.error.generic') || error.message;
       if (slot) slot.textContent = text;
@@ -229,7 +258,11 @@
 
     // Above the portal of a visitor signed in by email: who they are, and a way out.
     const whoIsIn = () => {
-      if (!state.signedIn) { if (state.bar) state.bar.remove(); state.bar = null; return; }
+      if (!state.signedIn || state.signedIn.vouched) {  // the site's login shows who is in
+        if (state.bar) state.bar.remove();
+        state.bar = null;
+        return;
+      }
       if (!state.bar) {
         state.bar = document.createElement('div');
         state.bar.className = 'bf-signed-in';
@@ -343,13 +376,15 @@
       delete own.hash;
       delete own.page;
       delete own.handleResponse;
+      delete own.token;
       return own;
     };
 
     // `again`: the portal changed under the customer (a payment went through): no events.
     const load = async (again) => {
       if (!again) tell('pre_load', shared());
-      if (!identity && (state.arrived || !state.signedIn) && !(await signIn())) return;
+      const byEmail = !identity && !loginToken;
+      if (byEmail && (state.arrived || !state.signedIn) && !(await signIn())) return;
       try {
         const data = await call('GET', '/api/portal');
         state.loaded = {billingData: data.billingData, productData: data.productData,
@@ -359,7 +394,7 @@
         state.refused = null;
         if (!again) tell('post_load', state.loaded);
       } catch (error) {
-        if (error.code === 'session_expired' && !identity) await askEmail(error);
+        if (error.code === 'session_expired' && byEmail) await askEmail(error);
         else failed(error);
       }
     };

@@ -21,7 +21,7 @@ from .database import connect
 from .delivery import Deliverer
 from .outbox import Outbox
 from .retries import RetrySchedule
-from .routes import blueprint
+from .routes import answer_errors, blueprint, token_session
 from .stores import DatabaseAnswers, DatabaseSignInStore
 from .worker import DeliveryWorker
 
@@ -64,10 +64,13 @@ def create_app(
     portal = portal_state(app).portal
     portal.on_event(outbox.record)
     prefix = str(app.config["BILLFLOW_URL_PREFIX"]).rstrip("/")
+    tokens = config.login_tokens.checker() if config.login_tokens is not None else None
     app.extensions["billflow_bridge"] = BridgeState(
-        config, engine, portal, outbox, deliverer, clock, prefix, worker
+        config, engine, portal, outbox, deliverer, clock, prefix, worker, tokens
     )
     app.register_blueprint(blueprint)
+    app.add_url_rule(f"{prefix}/api/token-session", "billflow_bridge_token_session",
+                     answer_errors(token_session), methods=["POST"])  # fmt: skip
     origins = frozenset(config.origins)
     app.before_request(lambda: _preflight(prefix, origins))
     app.after_request(lambda response: _cors(response, prefix, origins))

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from billflow_core import SettingsError
+from .errors import BridgeConfigError
+from .login_tokens import LoginTokens, login_tokens_from
 
 __all__ = [
     "DEFAULT_RETRY_DELAYS",
@@ -52,10 +53,6 @@ _RESERVED_HEADERS = frozenset(
     {"webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "content-length",
      "host", "transfer-encoding", "connection"}
 )  # fmt: skip
-
-
-class BridgeConfigError(SettingsError):
-    """The bridge cannot start with this configuration; `param` names the setting."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +84,7 @@ class BridgeConfig:
     signing_secrets: tuple[str, ...]
     targets: tuple[Target, ...]
     allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    login_tokens: LoginTokens | None = None
     retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
     disable_after: float = 5 * 86400.0
     keep_deliveries: float = 30 * 86400.0
@@ -109,6 +107,7 @@ class BridgeConfig:
                 "whsec_ secret (billflow bridge secret makes one)",
                 param=f"{PREFIX}SIGNING_SECRET",
             )
+        origins = _origins(bridge.get("ORIGINS"))
         database = bridge.get("DATABASE_URL") or (
             f"sqlite:///{(base_dir or Path.cwd()) / DATABASE_FILE}"
         )
@@ -118,7 +117,8 @@ class BridgeConfig:
             hooks_key=_key(bridge.get("HOOKS_KEY"), "HOOKS_KEY"),
             admin_key=_key(bridge.get("ADMIN_KEY"), "ADMIN_KEY"),
             database_url=str(database),
-            origins=_origins(bridge.get("ORIGINS")),
+            origins=origins,
+            login_tokens=login_tokens_from(bridge, origins),
             signing_secrets=signing,
             targets=targets,
             allowed_networks=_networks(bridge.get("ALLOW_TARGETS_IN")),

@@ -5,6 +5,7 @@ no-code workflow, the admin's view of deliveries, and health checks for the host
     GET  /v1/deliveries?status=&limit=   admin key
     POST /v1/deliveries/{id}/retry       admin key
     POST /v1/targets/enable              admin key  {"url"}: a switched-off target back on
+    POST {prefix}/api/token-session      (the page) {"token"}: a login token for a session
     GET  /healthz                        the process answers
     GET  /readyz                         the database answers and its tables are current
 
@@ -15,13 +16,15 @@ JSON error shape.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, request
 
-from billflow_core import BadInput, BillflowError, NotFound
+from billflow_core import BadInput, BillflowError, Forbidden, NotFound
 from billflow_core.web.embed import embed_snippet
 from billflow_core.web.http import error_response
 
@@ -30,13 +33,27 @@ from .database import is_ready, pending_migrations
 from .delivery_log import STATUSES, delivery_page
 from .keys import check_key
 
-__all__ = ["blueprint"]
+__all__ = ["answer_errors", "blueprint", "token_session"]
 
 blueprint = Blueprint("billflow_bridge", __name__)
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CUSTOMER_ID = re.compile(r"cus_[A-Za-z0-9]+")
 _MAX_BODY = 4096
+
+
+def answer_errors(view: Callable[[], Response]) -> Callable[[], Response]:
+    """`view`, answering the portal's JSON error for a `BillflowError` it raises: for a
+    route outside this blueprint (the token exchange lives under the portal's prefix)."""
+
+    @functools.wraps(view)
+    def answered() -> Response:
+        try:
+            return view()
+        except BillflowError as error:
+            return _error(error)
+
+    return answered
 
 
 @blueprint.errorhandler(BillflowError)
@@ -107,6 +124,29 @@ def _identity(body: dict[str, Any], identify_by: str) -> str:
         what = "an email address" if field == "email" else "a Stripe customer id (cus_…)"
         raise BadInput(f"{field} must be {what}.", code=f"{field}_invalid", field=field)
     return value
+
+
+# -- login tokens -------------------------------------------------------------------------
+def token_session() -> Response:
+    """`POST {prefix}/api/token-session` `{"token"}`, from the page: the site's login token
+    exchanged for a vouched session (`X-Billflow-Session`), good while the token is and at
+    most 15 minutes."""
+    state = bridge_state()
+    if state.tokens is None:
+        raise Forbidden(
+            "This bridge takes no login tokens: set BILLFLOW_BRIDGE_JWT_PROVIDER.",
+            code="feature_disabled",
+        )
+    if (request.mimetype or "") != "application/json":
+        raise BadInput("Send the request body as application/json.", code="content_type_invalid")
+    body = _body()
+    unknown = sorted(set(body) - {"token"})
+    if unknown:
+        raise BadInput(f"Unknown field {unknown[0]!r}.", code="unknown_field", field=unknown[0])
+    portal = state.portal
+    vouched = state.tokens.check(body.get("token"), identify_by=portal.settings.identify_by)
+    session, ends = portal.vouched_session(vouched.identity, expires_at=vouched.expires_at)
+    return _json(200, {"session": session, "expires_at": ends})
 
 
 # -- deliveries ---------------------------------------------------------------------------
