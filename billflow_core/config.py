@@ -91,6 +91,7 @@ BRIDGE_NAMES: Mapping[str, str] = {
     "BILLFLOW_BRIDGE_DISABLE_AFTER_DAYS": "days a target may keep failing before it is off",
     "BILLFLOW_BRIDGE_KEEP_DELIVERIES_DAYS": "days deliveries are kept before they are purged",
     "BILLFLOW_BRIDGE_TIMEOUT": "seconds to connect to a target, and again to hear from it",
+    "BILLFLOW_BRIDGE_STRIPE_EVENTS": "the Stripe event types relayed as stripe.<type>",
     "BILLFLOW_BRIDGE_JWT_PROVIDER": "whose login tokens the page exchanges for a session",
     "BILLFLOW_BRIDGE_JWT_JWKS_URL": "where the provider's public keys are (a JWKS)",
     "BILLFLOW_BRIDGE_JWT_JWKS_FILE": "the provider's public keys in a file",

@@ -14,8 +14,12 @@ allow-listed: ids, names and amounts a spreadsheet row or a no-code workflow can
 the site's metadata.
 
 Not every call is an event: steps of another action (`setup_payment_method`,
-`finish_payment`) are not, and a change waiting for the customer to confirm a payment is not
-announced when it is asked for.
+`finish_payment`) are not, and a change waiting for the customer to confirm a payment is
+held (under its invoice) and announced when Stripe reports that invoice paid.
+
+Stripe's own events, once their signature is checked, are announced too, as
+`stripe.<type>` under Stripe's event id, with a flat allow-listed `data` of their own
+(`STRIPE_DATA_FIELDS`); a listener keeps the types it wants.
 """
 
 from __future__ import annotations
@@ -24,14 +28,23 @@ import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 from .actions.dispatch import ActionResult
 from .actions.table import ACTIONS
 from .billing.state import SubscriptionView
 
-__all__ = ["DATA_FIELDS", "EventListener", "PortalEvent", "action_event", "event_id"]
+__all__ = [
+    "DATA_FIELDS",
+    "STRIPE_DATA_FIELDS",
+    "EventListener",
+    "PortalEvent",
+    "action_event",
+    "event_id",
+    "paid",
+    "stripe_event",
+    "waiting_invoice",
+]
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +72,10 @@ DATA_FIELDS = (
 
 @dataclass(frozen=True)
 class PortalEvent:
-    """One applied action. `type`: the page's event name; `id`: stable for one intent
-    (`event_id`); `occurred_at`: UTC epoch seconds; `data`: the keys of `DATA_FIELDS`."""
+    """One applied action (or a relayed Stripe event). `type`: the page's event name;
+    `id`: stable for one intent (`event_id`); `occurred_at`: UTC epoch seconds; `data`: the
+    keys of `DATA_FIELDS` (`STRIPE_DATA_FIELDS`), to read, not to change: listeners share
+    one event."""
 
     type: str
     id: str
@@ -93,10 +108,10 @@ def action_event(
     idempotency_key: str,
     now: int,
 ) -> PortalEvent | None:
-    """The event `action` makes once applied, or None: a step of another action, or a change
-    that still waits for a payment the customer must confirm."""
+    """The event `action` makes once applied (or, for one waiting on a payment, once that
+    is paid), or None for a step of another action."""
     spec = ACTIONS[action]
-    if spec.done is None or result.confirmation is not None:
+    if spec.done is None:
         return None
     event_type = spec.events[1]
     subscription_id = _subscription_of(payload, result)
@@ -118,7 +133,7 @@ def action_event(
         event_type,
         event_id(customer_id, idempotency_key, event_type),
         now,
-        MappingProxyType(data),
+        data,
     )
 
 
@@ -147,3 +162,84 @@ def _subscription_data(view: SubscriptionView) -> dict[str, Any]:
         "quantity": view.quantity,
         "cancel_at": view.cancel_at,
     }
+
+
+def waiting_invoice(result: ActionResult) -> str | None:
+    """The invoice whose payment the customer must still confirm for the action to hold,
+    if any: its event waits for Stripe to report that invoice paid."""
+    if result.confirmation is None or result.confirmation.kind != "payment":
+        return None
+    invoice = result.response.get("latest_invoice")
+    if isinstance(invoice, Mapping):
+        invoice = invoice.get("id")
+    return invoice if isinstance(invoice, str) else None
+
+
+def paid(event: PortalEvent, now: int) -> PortalEvent:
+    """A held event once its invoice is paid: a subscription that waited on its first
+    payment is active now."""
+    data = dict(event.data)
+    if data.get("status") == "incomplete":
+        data["status"] = "active"
+    return PortalEvent(event.type, event.id, now, data)
+
+
+# Every key a relayed Stripe event's `data` has, always (null when it does not apply).
+STRIPE_DATA_FIELDS = (
+    "stripe_event_id",
+    "object",
+    "id",
+    "customer_id",
+    "subscription_id",
+    "invoice_id",
+    "status",
+    "amount",
+    "currency",
+    "price_id",
+    "quantity",
+    "cancel_at",
+    "billing_reason",
+    "hosted_invoice_url",
+)
+
+
+def stripe_event(event_id: str, event_type: str, obj: Mapping[str, Any], now: int) -> PortalEvent:
+    """Stripe's event as a listener hears it: `stripe.<type>`, under Stripe's own event id
+    (the same on every delivery Stripe makes of it), with the ids, status and amounts of
+    its object, never its metadata."""
+    kind = obj.get("object")
+    data: dict[str, Any] = dict.fromkeys(STRIPE_DATA_FIELDS)
+    data.update(stripe_event_id=event_id, object=kind, id=obj.get("id"),
+                customer_id=_id(obj.get("customer")), currency=obj.get("currency"),
+                status=obj.get("status"))  # fmt: skip
+    if kind == "invoice":
+        parent = obj.get("parent") or {}
+        details = parent.get("subscription_details") or {} if isinstance(parent, Mapping) else {}
+        data.update(
+            invoice_id=obj.get("id"),
+            subscription_id=_id(details.get("subscription")),
+            amount=obj.get("amount_paid") if obj.get("status") == "paid" else obj.get("amount_due"),
+            billing_reason=obj.get("billing_reason"),
+            hosted_invoice_url=obj.get("hosted_invoice_url"),
+        )
+    elif kind == "subscription":
+        items = (obj.get("items") or {}).get("data") or []
+        first = items[0] if items and isinstance(items[0], Mapping) else {}
+        price = first.get("price")
+        data.update(
+            subscription_id=obj.get("id"),
+            price_id=_id(price),
+            amount=price.get("unit_amount") if isinstance(price, Mapping) else None,
+            quantity=first.get("quantity"),
+            cancel_at=obj.get("cancel_at"),
+            invoice_id=_id(obj.get("latest_invoice")),
+        )
+    elif kind in ("payment_intent", "charge"):
+        data.update(amount=obj.get("amount"))
+    return PortalEvent(f"stripe.{event_type}", event_id, now, data)
+
+
+def _id(value: Any) -> str | None:
+    if isinstance(value, Mapping):
+        value = value.get("id")
+    return value if isinstance(value, str) else None

@@ -54,7 +54,14 @@ from .config import (
     checked_stripe_js_url,
 )
 from .errors import BadInput, EventNotRecorded, Forbidden, NotFound, SettingsError
-from .events import EventListener, PortalEvent, action_event
+from .events import (
+    EventListener,
+    PortalEvent,
+    action_event,
+    paid,
+    stripe_event,
+    waiting_invoice,
+)
 from .identity.hashing import expiring_hash
 from .identity.page_options import overridden_settings
 from .identity.page_tokens import PageGrant, open_page, sign_page
@@ -71,6 +78,11 @@ from .stripe.webhooks import Outcome, StripeWebhooks
 log = logging.getLogger(__name__)
 
 __all__ = ["ActionResult", "Confirmation", "Portal", "Visitor"]
+
+
+def _held_key(invoice_id: str) -> str:
+    """Where an action's event waits for its invoice to be paid, among the answers."""
+    return f"billflow:held-event:{invoice_id}"
 
 
 @dataclass
@@ -153,14 +165,17 @@ class Portal:
             stripe_js_url=checked_stripe_js_url(stripe_js_url),
             promotions=promotions,
             answers=answers if answers is not None else MemoryAnswers(),
-            webhooks=(
-                StripeWebhooks(stripe_webhook_secret, catalog, promotions=promotions)
-                if stripe_webhook_secret is not None
-                else None
-            ),
+            webhooks=None,
             sign_in=sign_in,
             scope=scope,
         )
+        if stripe_webhook_secret is not None:
+            parts.webhooks = StripeWebhooks(
+                stripe_webhook_secret,
+                catalog,
+                promotions=promotions,
+                on_verified=self._stripe_event,
+            )
         self._assemble(parts, settings, catalog, site=None)
         if settings.debug:
             logging.getLogger("billflow_core").setLevel(logging.DEBUG)
@@ -441,7 +456,11 @@ class Portal:
                 idempotency_key=key,
                 now=now,
             )
-            if event is not None:
+            invoice = waiting_invoice(result)
+            if event is not None and invoice is not None:
+                # Not done until paid: kept (with the answers) until Stripe says so.
+                self.answers.put(_held_key(invoice), event)
+            elif event is not None and result.confirmation is None:
                 self._announce(event)
         return result
 
@@ -454,6 +473,18 @@ class Portal:
         failure is logged with the event's type and id."""
         self._parts.listeners.append(listener)
         return listener
+
+    def _stripe_event(self, event_id: str, event_type: str, obj: dict[str, Any]) -> None:
+        """A checked Stripe event: a held action's event once its invoice is paid, then
+        the event itself as `stripe.<type>`."""
+        if not self._parts.listeners:
+            return
+        now = self._now()
+        if event_type == "invoice.paid" and isinstance(obj.get("id"), str):
+            held = self.answers.get(_held_key(obj["id"]))
+            if isinstance(held, PortalEvent):
+                self._announce(paid(held, now))
+        self._announce(stripe_event(event_id, event_type, obj, now))
 
     def _announce(self, event: PortalEvent) -> None:
         for listener in list(self._parts.listeners):

@@ -11,7 +11,8 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import stripe
 
@@ -29,6 +30,8 @@ CATALOG_EVENTS = ("product.", "price.", "coupon.")
 PROMOTION_EVENTS = ("promotion_code.", "coupon.")
 
 Outcome = Literal["processed", "duplicate", "ignored"]
+# Called with each new event once it is checked: its id, type and `data.object`.
+Verified = Callable[[str, str, dict[str, Any]], None]
 
 
 class StripeWebhooks:
@@ -42,7 +45,10 @@ class StripeWebhooks:
         promotions: PromotionCodeCache | None = None,
         tolerance: int = 300,
         remember: int = 10_000,
+        on_verified: Verified | None = None,
     ) -> None:
+        """`on_verified`: told of each new event (the portal relays it to its listeners);
+        when it raises, the event is forgotten, so Stripe's retry is acted on again."""
         if not secret.startswith("whsec_"):
             raise SettingsError(
                 "BILLFLOW_STRIPE_WEBHOOK_SECRET must be the endpoint's whsec_ secret",
@@ -53,6 +59,7 @@ class StripeWebhooks:
         self._promotions = promotions
         self._tolerance = tolerance
         self._remember = remember
+        self._on_verified = on_verified
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -74,7 +81,7 @@ class StripeWebhooks:
                 "The Stripe signature does not match this payload.",
                 code="webhook_signature_invalid",
             ) from None
-        event_id, event_type = _event_of(text)
+        event_id, event_type, obj = _event_of(text)
         with self._lock:
             if event_id in self._seen:
                 return "duplicate"
@@ -90,10 +97,17 @@ class StripeWebhooks:
             self._promotions.invalidate()
             log.info("promotion codes refreshed after %s", event_type)
             outcome = "processed"
+        if self._on_verified is not None:
+            try:
+                self._on_verified(event_id, event_type, obj)
+            except Exception:
+                with self._lock:
+                    self._seen.pop(event_id, None)  # Stripe retries it: act on it then
+                raise
         return outcome
 
 
-def _event_of(text: str) -> tuple[str, str]:
+def _event_of(text: str) -> tuple[str, str, dict[str, Any]]:
     """The id and type of a signed payload, when it is shaped as Stripe's events are: a
     signature proves who sent the bytes, not that they are an event this code can read."""
     try:
@@ -113,4 +127,4 @@ def _event_of(text: str) -> tuple[str, str]:
             "The payload is not a Stripe event with an id, a type and a data object.",
             code="webhook_payload_invalid",
         )
-    return event["id"], event["type"]
+    return event["id"], event["type"], data["object"]

@@ -3,15 +3,18 @@ page's event name, with a flat allow-listed `data` and an id stable across retri
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 import pytest
+import stripe
 
 from billflow_core import EventNotRecorded, MemoryAnswers, PortalEvent, user_hash
-from billflow_core.events import DATA_FIELDS, event_id
+from billflow_core.events import DATA_FIELDS, STRIPE_DATA_FIELDS, event_id
 from billflow_core.portal import Portal, Visitor
 from billflow_core.settings import PortalSettings
-from billflow_sandbox import Sandbox
+from billflow_sandbox import Sandbox, sign
 from billflow_sandbox.seed import DEMO_EMAIL
 
 SECRET = "portal-events-secret-0123456789"
@@ -150,3 +153,98 @@ def test_a_listener_that_fails_answers_503_and_the_change_stands(
     assert view.price_id == business
     [event] = heard
     assert f"could not keep the change_plan event {event.id}" in caplog.text
+
+
+# -- what waits on a payment, and Stripe's own events -------------------------------------------
+WEBHOOK_SECRET = "whsec_" + "e" * 32
+
+
+def webhook_portal(sandbox: Sandbox, heard: list[PortalEvent]) -> Portal:
+    portal = Portal(
+        PortalSettings(),
+        secret_key=SECRET,
+        stripe_api_key=sandbox.secret_key,
+        stripe_api_base=sandbox.url,
+        stripe_webhook_secret=WEBHOOK_SECRET,
+    )
+    portal.on_event(heard.append)
+    return portal
+
+
+def deliver(portal: Portal, event_id: str, event_type: str, obj: Any) -> str:
+    """A Stripe event for `obj` (as the sandbox now holds it), signed as Stripe signs."""
+    payload = json.dumps({"id": event_id, "object": "event", "type": event_type,
+                          "data": {"object": obj}}, default=str).encode()  # fmt: skip
+    return portal.handle_webhook(payload, sign(payload, WEBHOOK_SECRET, int(time.time())))
+
+
+def test_a_subscription_waiting_on_its_payment_is_announced_once_stripe_says_it_is_paid(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    heard: list[PortalEvent] = []
+    portal = webhook_portal(stripe_sandbox, heard)
+    newcomer = "grace@example.com"
+    visitor = portal.visitor(newcomer, user_hash(SECRET, newcomer))
+    price = demo["prices"]["starter_monthly"]
+
+    result = portal.act(visitor, "subscribe", {"price": price}, idempotency_key="intent-wait")
+    assert result.confirmation is not None and heard == []
+
+    v1 = stripe_client.v1
+    subscription = v1.subscriptions.retrieve(result.response["id"])
+    card = v1.payment_methods.attach("pm_card_visa", {"customer": subscription.customer})
+    invoice = v1.invoices.pay(subscription.latest_invoice, {"payment_method": card.id})
+    deliver(portal, "evt_paid_1", "invoice.paid", invoice.to_dict())
+
+    created, relayed = heard
+    assert created.type == "create_subscription"
+    assert created.id == event_id(subscription.customer, "intent-wait", "create_subscription")
+    assert created.data["status"] == "active" and created.data["price_id"] == price
+    assert relayed.type == "stripe.invoice.paid" and relayed.id == "evt_paid_1"
+    assert relayed.data["invoice_id"] == invoice.id
+    assert relayed.data["subscription_id"] == subscription.id
+    assert relayed.data["amount"] == invoice.amount_paid
+
+
+def test_stripe_events_are_relayed_flat_without_metadata(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    heard: list[PortalEvent] = []
+    portal = webhook_portal(stripe_sandbox, heard)
+    team = stripe_client.v1.subscriptions.update(
+        demo["subscriptions"][0], {"metadata": {"internal_note": "VIP, discount ok"}}
+    )
+
+    assert (
+        deliver(portal, "evt_sub_1", "customer.subscription.updated", team.to_dict()) == "ignored"
+    )
+    assert (
+        deliver(portal, "evt_sub_1", "customer.subscription.updated", team.to_dict()) == "duplicate"
+    )
+
+    [event] = heard
+    assert event.type == "stripe.customer.subscription.updated"
+    assert tuple(event.data) == STRIPE_DATA_FIELDS
+    assert event.data["subscription_id"] == team.id and event.data["customer_id"] == team.customer
+    assert event.data["price_id"] == demo["prices"]["team_monthly"]
+    assert "VIP" not in json.dumps(event.payload())
+
+
+def test_a_listener_that_fails_on_a_stripe_event_has_it_delivered_again(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    heard: list[PortalEvent] = []
+    portal = webhook_portal(stripe_sandbox, heard)
+    failures = [OSError("database is locked")]
+
+    @portal.on_event
+    def flaky(event: PortalEvent) -> None:
+        if failures:
+            raise failures.pop()
+
+    team = stripe_client.v1.subscriptions.retrieve(demo["subscriptions"][0]).to_dict()
+    with pytest.raises(EventNotRecorded):
+        deliver(portal, "evt_retry_1", "customer.subscription.updated", team)
+    # Stripe retries the event the site answered 503: it is not taken as a duplicate.
+    assert deliver(portal, "evt_retry_1", "customer.subscription.updated", team) == "ignored"
+    assert [e.id for e in heard] == ["evt_retry_1", "evt_retry_1"]

@@ -59,7 +59,11 @@ def create_app(
     deliverer = Deliverer(engine, config, clock=clock, schedule=schedule)
     worker = DeliveryWorker(deliverer) if deliver else None
     outbox = Outbox(
-        engine, config.targets, clock=clock, on_recorded=worker.wake if worker else None
+        engine,
+        config.targets,
+        clock=clock,
+        on_recorded=worker.wake if worker else None,
+        stripe_events=config.stripe_events,
     )
     portal = portal_state(app).portal
     portal.on_event(outbox.record)

@@ -23,6 +23,7 @@ import base64
 import binascii
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from .login_tokens import LoginTokens, login_tokens_from
 
 __all__ = [
     "DEFAULT_RETRY_DELAYS",
+    "DEFAULT_STRIPE_EVENTS",
     "BridgeConfig",
     "BridgeConfigError",
     "Target",
@@ -47,6 +49,13 @@ DATABASE_FILE = "billflow-bridge.sqlite3"
 # Seconds before each attempt after the first, as Svix spaces them: 5 s, 5 min, 30 min, 2 h,
 # 5 h, 10 h, 10 h. The first attempt is made at once; after the last, a delivery has failed.
 DEFAULT_RETRY_DELAYS: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
+
+# Stripe's events relayed by default as `stripe.<type>`: money in and out, and ends, which a
+# site's automations act on; a portal action's own event already says what the portal did.
+DEFAULT_STRIPE_EVENTS = frozenset(
+    {"invoice.paid", "invoice.payment_failed", "customer.subscription.deleted",
+     "customer.subscription.trial_will_end"}
+)  # fmt: skip
 
 # Headers a target may not set: the signature's own, and what HTTP itself decides.
 _RESERVED_HEADERS = frozenset(
@@ -85,6 +94,7 @@ class BridgeConfig:
     targets: tuple[Target, ...]
     allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     login_tokens: LoginTokens | None = None
+    stripe_events: frozenset[str] = DEFAULT_STRIPE_EVENTS
     retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
     disable_after: float = 5 * 86400.0
     keep_deliveries: float = 30 * 86400.0
@@ -119,6 +129,7 @@ class BridgeConfig:
             database_url=str(database),
             origins=origins,
             login_tokens=login_tokens_from(bridge, origins),
+            stripe_events=_stripe_events(bridge.get("STRIPE_EVENTS")),
             signing_secrets=signing,
             targets=targets,
             allowed_networks=_networks(bridge.get("ALLOW_TARGETS_IN")),
@@ -196,6 +207,20 @@ def _check_secret(secret: Any, param: str) -> None:
             "(billflow bridge secret makes one)",
             param=param,
         )
+
+
+def _stripe_events(value: Any) -> frozenset[str]:
+    if value in (None, ""):
+        return DEFAULT_STRIPE_EVENTS
+    found = frozenset(_list(value))
+    for name in found:
+        if not re.fullmatch(r"[a-z_]+(\.[a-z_]+)+", name):
+            raise BridgeConfigError(
+                f"{PREFIX}STRIPE_EVENTS holds {name!r}, which is not a Stripe event type such "
+                "as invoice.paid",
+                param=f"{PREFIX}STRIPE_EVENTS",
+            )
+    return found
 
 
 def _origins(value: Any) -> tuple[str, ...]:

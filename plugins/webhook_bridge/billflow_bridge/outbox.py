@@ -1,5 +1,6 @@
 """The outbox: each event kept in the bridge's database, with one delivery per target that
-wants it, in one transaction, before the portal answers the page.
+wants it, in one transaction, before the portal answers the page (or, for a relayed Stripe
+event, before Stripe's delivery is answered: a failure makes Stripe send it again).
 
 An event id is kept once: the same intent recorded again (a retry that ran again, another
 bridge process) adds nothing, so receivers get one event per intent from the outbox, and
@@ -44,14 +45,20 @@ class Outbox:
         *,
         clock: Callable[[], float] = time.time,
         on_recorded: Callable[[], None] | None = None,
+        stripe_events: frozenset[str] = frozenset(),
     ) -> None:
+        """`stripe_events`: the Stripe event types kept (as `stripe.<type>`); the
+        portal announces every checked Stripe event, and the rest are let go."""
         self.engine = engine
         self.targets = tuple(targets)
+        self.stripe_events = stripe_events
         self.clock = clock
         self.on_recorded = on_recorded
 
     def record(self, event: PortalEvent) -> None:
         """Keep a portal event (`Portal.on_event` calls this)."""
+        if event.type.startswith("stripe.") and event.type[7:] not in self.stripe_events:
+            return
         self.add(event.id, event.type, event.payload())
 
     def add(self, event_id: str, event_type: str, payload: Mapping[str, Any]) -> bool:
