@@ -60,11 +60,12 @@ def serve_until_stopped(stop: Callable[[], None]) -> None:
     """Wait for Ctrl+C or SIGTERM, then `stop` what was started."""
     print("Press Ctrl+C to stop.", flush=True)
     stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    # Both set explicitly: a process started in the background inherits SIGINT ignored,
+    # and Ctrl+C (or a test's SIGINT) would then never reach it.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
     try:
         stopped.wait()
-    except KeyboardInterrupt:
-        pass
     finally:
         stop()
 

@@ -5,6 +5,7 @@ restart, and migrations that make exactly the tables the code describes."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -225,3 +226,27 @@ def test_two_workers_on_postgresql_deliver_a_thousand_events_none_missing(
     ids = [r.headers["webhook-id"] for r in receiver.received]
     assert set(ids) == {f"evt_many_{number:04}" for number in range(1000)}
     assert len(ids) == 1000  # and none twice: each row was claimed by one worker
+
+
+def test_the_demo_prints_where_its_parts_are_and_stops_on_ctrl_c() -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("BILLFLOW_")}
+    process = subprocess.Popen(
+        [BILLFLOW, "bridge", "demo", "--port", "0"], env={**environment, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    printed = []
+    try:
+        for line in process.stdout:
+            printed.append(line)
+            if line.startswith("Press Ctrl+C"):
+                break
+        text = "".join(printed)
+        site = re.search(r"open (http://127\.0\.0\.1:\d+)/", text)
+        bridge = re.search(r"the bridge\s+(http://127\.0\.0\.1:\d+)", text)
+        assert site and bridge, text
+        assert "Log in as ada@example.com" in requests.get(site[1] + "/", timeout=10).text
+        assert requests.get(bridge[1] + "/readyz", timeout=10).json() == {"status": "ready"}
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0

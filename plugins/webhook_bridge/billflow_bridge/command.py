@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import importlib
 import secrets
 import signal
 import sys
@@ -43,6 +44,14 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
     secret = actions.add_parser("secret", help="print new random keys and a signing secret")
     secret.set_defaults(run=_secret)
+
+    demo = actions.add_parser(
+        "demo", help="try it offline: the sandbox, a sample no-code site, its deliveries"
+    )
+    demo.add_argument(
+        "--port", type=int, default=8000, help="the site's port (8000); the bridge takes the next"
+    )
+    demo.set_defaults(run=_demo)
 
 
 def _config_argument(parser: argparse.ArgumentParser) -> None:
@@ -156,4 +165,32 @@ def _secret(args: argparse.Namespace) -> int:
     for name in ("API", "HOOKS", "ADMIN"):
         print(f"BILLFLOW_BRIDGE_{name}_KEY={secrets.token_urlsafe(32)}")
     print(f"BILLFLOW_BRIDGE_SIGNING_SECRET={signing}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    # The demo package holds everything that runs on the sandbox; the bridge itself never
+    # imports it (nor the sandbox), so it is found by name here, as the core's CLI finds
+    # its commands.
+    try:
+        demo = importlib.import_module("billflow_demo.bridge")
+        until_stopped = importlib.import_module("billflow_sandbox.command").serve_until_stopped
+    except ImportError as error:
+        print(f"billflow bridge demo: cannot start ({error}): reinstall Billflow",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    try:
+        running = demo.start_bridge_demo("127.0.0.1", args.port)
+    except OSError as error:
+        print(f"billflow bridge demo: cannot listen on port {args.port}: {error.strerror}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    print(f"Billflow bridge demo: open {running.site_url}/ in a browser", flush=True)
+    print("  the site          a no-code page with a stand-in login (log in as Ada) and the")
+    print("                    bridge's snippet; change a plan there")
+    print(f"  deliveries        {running.site_url}/deliveries (signed events, as they arrive)")
+    print(f"  the bridge        {running.bridge_url} (its /readyz, /billflow/api/openapi.json)")
+    print(f"  Stripe            the built-in sandbox at {running.sandbox.url}")
+    print()
+    until_stopped(running.stop)
     return 0
