@@ -119,9 +119,8 @@ class StripeUnavailable(BillflowError):
 
 class EventNotRecorded(BillflowError):
     """503: the change was made, but a listener of the portal's events (the bridge's outbox)
-    could not keep its event. The answer is not kept, so a retry with the same
-    Idempotency-Key runs again: Stripe's own idempotency makes no second write, and where
-    the rules still allow the action the event is recorded then."""
+    could not keep its event. The answer is kept: a retry with the same Idempotency-Key is
+    answered from it, changes nothing, and announces the event again."""
 
     status = 503
     default_code = "event_not_recorded"

@@ -53,6 +53,7 @@ from .config import (
     checked_publishable_key,
     checked_stripe_js_url,
 )
+from .encoding import digest
 from .errors import BadInput, EventNotRecorded, Forbidden, NotFound, SettingsError
 from .events import (
     EventListener,
@@ -78,6 +79,11 @@ from .stripe.webhooks import Outcome, StripeWebhooks
 log = logging.getLogger(__name__)
 
 __all__ = ["ActionResult", "Confirmation", "Portal", "Visitor"]
+
+
+def _unannounced_key(asker: tuple[str, str], key: str) -> str:
+    """Where an applied action's event waits, among the answers, until a listener kept it."""
+    return "billflow:unannounced:" + digest(*asker, key)
 
 
 def _held_key(invoice_id: str) -> str:
@@ -349,7 +355,7 @@ class Portal:
     def _signed_in(self, session: Any, binding: str) -> str:
         if isinstance(session, str) and session.startswith(VOUCHED):
             keys = (self._parts.secret, *((self._parts.previous,) if self._parts.previous else ()))
-            return identity_of(session, keys, now=self._now())
+            return identity_of(session, keys, now=self._now(), scope=self._parts.scope)
         if not self.settings.email_sign_in:
             raise Forbidden("This site does not offer email sign-in.", code="feature_disabled")
         return self.sign_in.email_of(session, binding=binding)
@@ -381,7 +387,7 @@ class Portal:
         ends = min(int(expires_at), now + MAX_LIFETIME)
         if ends <= now:
             raise Forbidden("The login has expired; sign in again.", code="token_expired")
-        return vouched_session(self._parts.secret, identity, ends), ends
+        return vouched_session(self._parts.secret, identity, ends, scope=self._parts.scope), ends
 
     # -- what they see ---------------------------------------------------------------------
     def state(self, visitor: Visitor) -> PortalState:
@@ -429,17 +435,32 @@ class Portal:
         check_feature(self.settings, action)
         checked = checked_payload(payload, ACTIONS[action].fields)
         key = checked_key(idempotency_key)
-        return answered_once(
+        asker = (visitor.identity, visitor.only_subscription or "")
+        unannounced = _unannounced_key(asker, key)
+        result = answered_once(
             self.answers,
-            asker=(visitor.identity, visitor.only_subscription or ""),
+            asker=asker,
             key=key,
             action=action,
             payload=checked,
-            run=lambda: self._run(visitor, action, checked, key),
+            run=lambda: self._run(visitor, action, checked, key, unannounced),
         )
+        if self._parts.listeners:
+            # An event a listener could not keep waits with the answer: this try (or the
+            # page's retry of it, answered from the stored answer) announces it again.
+            waiting = self.answers.get(unannounced)
+            if isinstance(waiting, PortalEvent):
+                self._announce(waiting)
+                self.answers.put(unannounced, "announced")
+        return result
 
     def _run(
-        self, visitor: Visitor, action: str, checked: Mapping[str, Any], key: str
+        self,
+        visitor: Visitor,
+        action: str,
+        checked: Mapping[str, Any],
+        key: str,
+        unannounced: str,
     ) -> ActionResult:
         self._check_rate("action", visitor)
         context = self._context(visitor, key, may_be_new=action == "subscribe")
@@ -461,7 +482,7 @@ class Portal:
                 # Not done until paid: kept (with the answers) until Stripe says so.
                 self.answers.put(_held_key(invoice), event)
             elif event is not None and result.confirmation is None:
-                self._announce(event)
+                self.answers.put(unannounced, event)  # announced once the answer is kept
         return result
 
     # -- the portal's events ----------------------------------------------------------------
@@ -469,8 +490,9 @@ class Portal:
         """Call `listener` with each `PortalEvent` once its action is applied, before the
         page is answered (`events.py`); usable as a decorator. Every page variant of the
         site shares the site's listeners. A listener that raises makes the request answer
-        503 `event_not_recorded` (`errors.EventNotRecorded`): the change stands, and the
-        failure is logged with the event's type and id."""
+        503 `event_not_recorded` (`errors.EventNotRecorded`): the change stands, its answer
+        is kept, and the page's retry with the same Idempotency-Key announces the event
+        again (listeners may hear an event twice; its id says it is the same)."""
         self._parts.listeners.append(listener)
         return listener
 

@@ -8,7 +8,7 @@ and at most `MAX_LIFETIME`, and has no sign-out: the page keeps it in memory and
 with a fresh login token when it lapses. Its own label keeps it apart from every other
 token the secret key signs::
 
-    msg     = b"billflow-vouched-v1" \\0 identity \\0 expires_at
+    msg     = b"billflow-vouched-v1" \\0 scope \\0 identity \\0 expires_at
     session = f"vouched.{b64url(identity)}.{expires_at}.{hex(HMAC-SHA256(secret, msg))}"
 """
 
@@ -30,19 +30,20 @@ _LABEL = b"billflow-vouched-v1"
 _SESSION = re.compile(r"vouched\.([A-Za-z0-9_-]{1,700})\.([0-9]{1,12})\.([0-9a-f]{64})")
 
 
-def _signature(key: bytes, identity: str, expires_at: int) -> str:
-    message = b"\x00".join((_LABEL, identity.encode(), str(expires_at).encode()))
+def _signature(key: bytes, scope: str, identity: str, expires_at: int) -> str:
+    message = b"\x00".join((_LABEL, scope.encode(), identity.encode(), str(expires_at).encode()))
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def vouched_session(secret: str, identity: str, expires_at: int) -> str:
+def vouched_session(secret: str, identity: str, expires_at: int, *, scope: str = "") -> str:
     """The session for `identity` until `expires_at` (UTC epoch seconds; the caller caps
-    it at `MAX_LIFETIME` and at what vouched for it)."""
-    signature = _signature(secret.encode(), identity, expires_at)
+    it at `MAX_LIFETIME` and at what vouched for it), good only on the portal of `scope`
+    (several sites may share a secret key)."""
+    signature = _signature(secret.encode(), scope, identity, expires_at)
     return f"{PREFIX}{b64url_encode(identity)}.{expires_at}.{signature}"
 
 
-def identity_of(session: Any, keys: tuple[str, ...], *, now: int) -> str:
+def identity_of(session: Any, keys: tuple[str, ...], *, now: int, scope: str = "") -> str:
     """The identity a vouched session names, checked with any of `keys` (the secret key,
     then the one before a rotation). Raises `Forbidden` (`session_expired`) otherwise."""
     ended = Forbidden("Your session has ended; sign in again.", code="session_expired")
@@ -56,7 +57,7 @@ def identity_of(session: Any, keys: tuple[str, ...], *, now: int) -> str:
     expires_at = int(found[2])
     if "\x00" in identity or now >= expires_at:
         raise ended
-    made = [_signature(key.encode(), identity, expires_at) for key in keys]
+    made = [_signature(key.encode(), scope, identity, expires_at) for key in keys]
     if not any([hmac.compare_digest(signature, found[3]) for signature in made]):
         raise ended
     return identity

@@ -78,7 +78,7 @@ def test_migrate_makes_the_tables_the_code_describes_and_readyz_says_when_they_l
     env: dict[str, str], bridge_settings: dict[str, Any]
 ) -> None:
     engine = connect(bridge_settings["BILLFLOW_BRIDGE_DATABASE_URL"])
-    assert pending_migrations(engine) == ["0001", "0002"]
+    assert pending_migrations(engine) == ["0001", "0002", "0003"]
 
     done = run(["migrate"], env)
 
@@ -167,7 +167,7 @@ def test_a_worker_killed_mid_retry_delivers_every_event_after_a_restart(
     worker.wait(10)
     again = start(processes, ["worker"], env)
     try:
-        receiver.wait_for(22)
+        receiver.wait_for(22, timeout=30)  # a claim the kill left lapses first
     except AssertionError:
         again.kill()
         raise AssertionError(again.communicate()[0]) from None

@@ -269,6 +269,8 @@ def test_a_customer_id_site_takes_the_id_from_a_claim_the_provider_sets(
          "BILLFLOW_BRIDGE_JWT_PROVIDER"),
         ({"BILLFLOW_BRIDGE_JWT_PROVIDER": "memberstack", "BILLFLOW_BRIDGE_JWT_SECRET": ""},
          "BILLFLOW_BRIDGE_JWT_SECRET"),
+        ({"BILLFLOW_BRIDGE_JWT_PROVIDER": "memberstack", "BILLFLOW_BRIDGE_JWT_SECRET": "sk_x",
+          "BILLFLOW_BRIDGE_JWT_AUDIENCE": ""}, "BILLFLOW_BRIDGE_JWT_AUDIENCE"),
     ],
 )  # fmt: skip
 def test_a_token_setting_that_cannot_be_safe_is_refused_when_read(
@@ -319,42 +321,73 @@ def memberstack_bridge(make_bridge: Any, admin: JsonServer, **changes: str) -> F
     return app.test_client()
 
 
+def member_token(member_id: str, exp: int, app: str = "app_site") -> str:
+    """A Memberstack member token's shape (its signature is Memberstack's to check)."""
+    claims = {"id": member_id, "type": "member", "aud": app, "exp": exp, "iat": exp - 3600}
+    return jwt.encode(claims, "memberstack's own signing key, unknown here", algorithm="HS256")
+
+
 def test_a_memberstack_member_is_verified_by_its_admin_api(
     make_bridge: Any, demo: dict[str, Any]
 ) -> None:
     later = int(time.time()) + 600
     members = {"mem_ada": member(DEMO_EMAIL, customer=demo["customer"]),
                "mem_eve": {**member(DEMO_EMAIL, verified=False), "id": "mem_eve"}}  # fmt: skip
-    tokens = {"ms-ada": ("mem_ada", later, "app_site"), "ms-eve": ("mem_eve", later, "app_site"),
-              "ms-other-app": ("mem_ada", later, "app_other"),
-              "ms-old": ("mem_ada", int(time.time()) - 10, "app_site")}  # fmt: skip
+    ada, eve = member_token("mem_ada", later), member_token("mem_eve", later)
+    forged = member_token("mem_ada", later + 1)  # not one Memberstack made: it refuses it
+    other_app, old = member_token("mem_ada", later, "app_other"), member_token("mem_ada", 99)
+    tokens = {ada: ("mem_ada", later, "app_site"), eve: ("mem_eve", later, "app_site")}
     with memberstack_admin(MEMBERSTACK_KEY, members, tokens) as admin:
         client = memberstack_bridge(make_bridge, admin)
 
-        good = exchange(client, "ms-ada")
+        good = exchange(client, ada)
         assert good.status_code == 200, good.get_json()
         session = good.get_json()["session"]
         portal = client.get("/billflow/api/portal", headers={"X-Billflow-Session": session})
         assert portal.get_json()["billingData"]["customer"]["id"] == demo["customer"]
 
-        refusals = {"ms-eve": "token_invalid", "ms-other-app": "token_invalid",
-                    "ms-old": "token_expired", "ms-unknown": "token_invalid"}  # fmt: skip
+        refusals = {eve: "token_invalid", forged: "token_invalid",
+                    other_app: "token_invalid", old: "token_expired",
+                    "not-a-token": "token_invalid"}  # fmt: skip
         for token, code in refusals.items():
             answer = exchange(client, token)
             assert answer.status_code == 403, token
             assert answer.get_json()["error"]["code"] == code, token
-        assert admin.asked["/members/verify-token"] == 5
+        # Only tokens of this app, not yet expired, were worth asking Memberstack about.
+        assert admin.asked["/members/verify-token"] == 3
 
         by_id = memberstack_bridge(make_bridge, admin, BILLFLOW_IDENTIFY_BY="customer_id")
-        assert exchange(by_id, "ms-ada").status_code == 200
+        assert exchange(by_id, ada).status_code == 200
 
 
-def test_a_wrong_memberstack_key_verifies_nobody(make_bridge: Any) -> None:
+def test_a_wrong_memberstack_key_or_a_busy_memberstack_says_so(make_bridge: Any) -> None:
     later = int(time.time()) + 600
-    with memberstack_admin("sk_sb_the_real_key_000000000",
-                           {"mem_ada": member(DEMO_EMAIL)},
-                           {"ms-ada": ("mem_ada", later, "app_site")}) as admin:  # fmt: skip
-        answer = exchange(memberstack_bridge(make_bridge, admin), "ms-ada")
+    ada = member_token("mem_ada", later)
+    with memberstack_admin("sk_sb_the_real_key_000000000", {"mem_ada": member(DEMO_EMAIL)},
+                           {ada: ("mem_ada", later, "app_site")}) as admin:  # fmt: skip
+        answer = exchange(memberstack_bridge(make_bridge, admin), ada)
+
+    assert answer.status_code == 403
+    assert answer.get_json()["error"]["code"] == "token_keys_unavailable"  # not "bad login"
+
+
+def test_an_address_exchanging_tokens_without_end_is_held_back(
+    token_bridge: Callable[..., FlaskClient], keys: Keys
+) -> None:
+    client = token_bridge()
+    answers = [exchange(client, "junk").status_code for _ in range(31)]
+
+    assert answers[:30] == [403] * 30
+    assert answers[30] == 429
+
+
+def test_a_key_of_another_type_than_the_tokens_algorithm_is_refused(
+    token_bridge: Callable[..., FlaskClient], keys: Keys
+) -> None:
+    # Signed RS256 but naming the EC key: a 403, not a crash.
+    token = jwt.encode(claims(), keys.rsa, algorithm="RS256", headers={"kid": "ec-1"})
+
+    answer = exchange(token_bridge(), token)
 
     assert answer.status_code == 403
     assert answer.get_json()["error"]["code"] == "token_invalid"

@@ -319,3 +319,41 @@ def test_two_workers_on_one_database_send_each_event_once(
 
     ids = [r.headers["webhook-id"] for r in receiver.received]
     assert sorted(ids) == [f"evt_shared_{number:02}" for number in range(60)]
+
+
+def test_a_garbled_answer_is_a_failed_attempt_on_the_schedule_not_a_resend_loop(
+    state: BridgeState, receiver: Receiver, clock: Clock
+) -> None:
+    receiver.answer(
+        Answer(503, {"Retry-After": "²"}, b"busy"),  # a digit Python reads, no number
+        Answer(502, {"Content-Encoding": "gzip"}, b"not gzip at all"),
+    )
+    state.outbox.add("evt_garbled", "cancel", {"type": "cancel", "data": {}})
+
+    assert state.deliverer.run_once() == 1
+    clock.advance(5)
+    assert state.deliverer.run_once() == 1
+    clock.advance(299)
+    assert state.deliverer.run_once() == 0  # waiting its 300 s, not sent again and again
+
+    with state.engine.connect() as connection:
+        row = connection.execute(select(deliveries)).one()
+    assert (row.status, row.attempts, row.last_status_code) == ("pending", 2, 502)
+    assert len(receiver.received) == 2
+
+
+def test_a_worker_whose_claim_lapsed_writes_nothing_over_the_next_one(
+    state: BridgeState, receiver: Receiver, clock: Clock
+) -> None:
+    state.outbox.add("evt_slow", "cancel", {"type": "cancel", "data": {}})
+    slow = state.deliverer.claim()
+    assert slow is not None
+    clock.advance(state.deliverer.lease)  # the first worker is still waiting on the target
+    other = Deliverer(state.engine, state.config, clock=state.clock)
+    assert other.run_once() == 1  # it takes the row over and delivers it
+
+    state.deliverer.record(slow, state.deliverer.send(slow))  # the first one finally ends
+
+    with state.engine.connect() as connection:
+        row = connection.execute(select(deliveries)).one()
+    assert (row.status, row.attempts) == ("delivered", 1)

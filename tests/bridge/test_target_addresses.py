@@ -30,6 +30,12 @@ REFUSED = [
     "224.0.0.1",  # multicast
     "240.0.0.1",  # reserved
     "192.0.2.1",  # documentation
+    "64:ff9b::a00:5",  # NAT64 of 10.0.0.5
+    "64:ff9b:1::1",
+    "::10.0.0.1",  # IPv4-compatible
+    "::ffff:0:a00:1",  # IPv4-translated
+    "2002:a00:1::1",  # 6to4 of 10.0.0.1
+    "fec0::1",  # site-local
 ]
 
 

@@ -132,27 +132,39 @@ def test_a_page_variant_announces_to_the_sites_listeners(
     assert [event.type for event in heard] == ["cancel"]
 
 
-def test_a_listener_that_fails_answers_503_and_the_change_stands(
+def test_a_listener_that_fails_answers_503_and_the_retry_announces_the_event(
     stripe_sandbox: Sandbox, demo: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     heard: list[PortalEvent] = []
     portal = make_portal(stripe_sandbox, heard)
+    kept: list[PortalEvent] = []
+    failures = [OSError("database is locked")]
 
     @portal.on_event
-    def broken_outbox(event: PortalEvent) -> None:
-        raise OSError("database is locked")
+    def outbox(event: PortalEvent) -> None:
+        if failures:
+            raise failures.pop()
+        kept.append(event)
 
     team = demo["subscriptions"][0]
     business = demo["prices"]["business_monthly"]
+    change = {"subscription": team, "price": business}
     with pytest.raises(EventNotRecorded) as refused:
-        portal.act(ada(portal), "change_plan", {"subscription": team, "price": business},
-                   idempotency_key="intent-broken")  # fmt: skip
+        portal.act(ada(portal), "change_plan", change, idempotency_key="intent-broken")
 
     assert (refused.value.status, refused.value.code) == (503, "event_not_recorded")
     [view] = [s for s in portal.state(ada(portal)).subscriptions if s.id == team]
-    assert view.price_id == business
-    [event] = heard
-    assert f"could not keep the change_plan event {event.id}" in caplog.text
+    assert view.price_id == business  # the change stands
+    assert f"could not keep the change_plan event {heard[0].id}" in caplog.text
+    writes = len(stripe_sandbox.writes())
+
+    again = portal.act(ada(portal), "change_plan", change, idempotency_key="intent-broken")
+
+    assert again.action == "change_plan"  # the first answer, not "already the plan"
+    assert len(stripe_sandbox.writes()) == writes
+    assert [e.id for e in kept] == [heard[0].id]
+    portal.act(ada(portal), "change_plan", change, idempotency_key="intent-broken")
+    assert len(kept) == 1  # announced once it was kept, not at every later retry
 
 
 # -- what waits on a payment, and Stripe's own events -------------------------------------------

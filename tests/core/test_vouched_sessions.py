@@ -128,3 +128,17 @@ def test_a_rotated_secret_keeps_open_sessions_working(stripe_sandbox: Sandbox) -
     )
 
     assert after.session_visitor(session).identity == DEMO_EMAIL
+
+
+def test_a_session_works_only_on_the_site_it_was_made_for(stripe_sandbox: Sandbox) -> None:
+    clock = Clock()
+    shop, blog = (
+        Portal(PortalSettings(), secret_key=SECRET, stripe_api_key=stripe_sandbox.secret_key,
+               stripe_api_base=stripe_sandbox.url, clock=clock, scope=scope)
+        for scope in ("shop", "blog")
+    )  # fmt: skip
+    session, _ = shop.vouched_session(DEMO_EMAIL, expires_at=int(clock.now) + 600)
+
+    assert shop.session_visitor(session).identity == DEMO_EMAIL
+    with pytest.raises(Forbidden):
+        blog.session_visitor(session)  # the same secret key, another site

@@ -827,7 +827,7 @@
     };
 
     // -- starting
-    state.signedIn = identity ? null : stored();
+    state.signedIn = identity || loginToken ? null : stored();
     if (state.signedIn && !(state.signedIn.expires_at * 1000 > Date.now())) {
       forget();
       state.lapsed = true;

@@ -31,12 +31,25 @@ class AddressRefused(OSError):
     """The target's host resolved only to addresses the bridge may not reach."""
 
 
+# IPv6 ranges that carry an IPv4 address inside, or are not the internet, which
+# `ipaddress` counts as global on some Python versions: NAT64 (64:ff9b::a00:5 reaches
+# 10.0.0.5 where a DNS64 resolver is in use), IPv4-compatible and -translated addresses,
+# 6to4 and the old site-local range. None of them is ever a webhook receiver's.
+_NEVER = tuple(
+    ipaddress.ip_network(network)
+    for network in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96", "::ffff:0:0:0/96",
+                    "2002::/16", "fec0::/10")
+)  # fmt: skip
+
+
 def address_allowed(address: Address, allowed: Sequence[Network]) -> bool:
     """Whether a delivery may connect to `address`: a public internet address, or one inside
     a network the site allowed."""
     if any(address in network for network in allowed if network.version == address.version):
         return True
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+    if isinstance(address, ipaddress.IPv6Address) and (
+        address.ipv4_mapped is not None or any(address in network for network in _NEVER)
+    ):
         return False  # ::ffff:10.0.0.1 reaches 10.0.0.1; judged by its IPv4 form only if listed
     return address.is_global and not address.is_multicast
 

@@ -18,10 +18,12 @@ still failing after `disable_after` is switched off and says why.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import requests
 from sqlalchemy import Engine, delete, select, update
@@ -51,6 +53,7 @@ class Attempt:
     target: Target
     body: bytes
     attempts: int  # made before this one
+    claim: str = ""  # this worker's token on the row while it holds it
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,9 @@ class Deliverer:
         self.schedule = schedule or RetrySchedule(config.retry_delays)
         self.session = session or delivery_session(config.allowed_networks)
         self.batch = batch
-        # A claim outlasts its attempt, a connect and a read timeout at most.
-        self.lease = 1.0 + 2 * config.timeout
+        # A claim outlasts its attempt: a connect and a read, with room for a slow answer.
+        # (A receiver that drips its answer past it may get the event twice: at least once.)
+        self.lease = 1.0 + 4 * config.timeout
         self.targets = {target.url: target for target in config.targets}
 
     # -- one round ------------------------------------------------------------------------
@@ -97,7 +101,10 @@ class Deliverer:
             attempt = self.claim(skip=switched_off)
             if attempt is None:
                 break
-            result = self.send(attempt)
+            try:
+                result = self.send(attempt)
+            except Exception as error:  # whatever went wrong, the attempt is counted
+                result = _Result(None, _short(f"{type(error).__name__}: {error}"))
             self.record(attempt, result)
             made += 1
             if result.status_code == 410:
@@ -125,10 +132,11 @@ class Deliverer:
             .limit(1)
             .with_for_update(skip_locked=True)
         )
+        claim = secrets.token_hex(16)
         take = (
             update(deliveries)
             .where(deliveries.c.id.in_(due.scalar_subquery()))
-            .values(next_attempt_at=now + self.lease)
+            .values(next_attempt_at=now + self.lease, claim=claim)
             .returning(deliveries.c.id, deliveries.c.event_id, deliveries.c.target,
                        deliveries.c.attempts)
         )  # fmt: skip
@@ -140,10 +148,11 @@ class Deliverer:
                 select(events.c.body).where(events.c.id == row.event_id)
             ).scalar_one()
         return Attempt(row.id, row.event_id, self.targets[row.target], body.encode(),
-                       row.attempts)  # fmt: skip
+                       row.attempts, claim)  # fmt: skip
 
     def send(self, attempt: Attempt) -> _Result:
-        """Send one attempt, signed now. Never raises: a failure is the result."""
+        """Send one attempt, signed now. A failure to reach the target is the result;
+        `run_once` counts anything else that goes wrong as a failed attempt too."""
         target = attempt.target
         secrets = target.signing_secrets or self.config.signing_secrets
         headers = {
@@ -164,9 +173,12 @@ class Deliverer:
         except requests.RequestException as error:
             return _Result(None, _short(f"{type(error).__name__}: {_reason(error)}"))
         with response:
-            answer = response.raw.read(_MAX_ERROR, decode_content=True) or b""
             if 200 <= response.status_code < 300:
-                return _Result(response.status_code, None)
+                return _Result(response.status_code, None)  # the body is not the bridge's
+            try:
+                answer = response.raw.read(_MAX_ERROR, decode_content=True) or b""
+            except Exception:  # a truncated, stalled or badly encoded answer
+                answer = b""
             retry_after = retry_after_seconds(response.headers.get("Retry-After"), self.clock())
             text = answer.decode("utf-8", "replace").strip()
             if 300 <= response.status_code < 400:
@@ -180,6 +192,7 @@ class Deliverer:
         now = self.clock()
         made = attempt.attempts + 1
         values: dict[str, object] = {
+            "claim": None,
             "attempts": made,
             "last_attempt_at": now,
             "last_status_code": result.status_code,
@@ -200,14 +213,21 @@ class Deliverer:
                 values.update(next_attempt_at=now + delay)
             self._target_failed(url, now)
         with self.engine.begin() as connection:
-            connection.execute(
-                update(deliveries).where(deliveries.c.id == attempt.delivery_id).values(**values)
-            )
+            held = connection.execute(
+                update(deliveries)
+                .where(deliveries.c.id == attempt.delivery_id,
+                       deliveries.c.claim == attempt.claim)
+                .values(**values)
+            ).rowcount  # fmt: skip
+        if not held:
+            log.warning("delivery %s: its claim lapsed during the attempt; another worker "
+                        "has it", attempt.delivery_id)  # fmt: skip
+            return
         log.info(
             "delivery %s of %s to %s: %s",
             attempt.delivery_id,
             attempt.event_id,
-            url,
+            _host(url),  # a hook's URL is often its only secret
             values.get("status", "retry") if not result.delivered else "delivered",
         )
 
@@ -248,7 +268,7 @@ class Deliverer:
 
     def _switch_off(self, url: str, now: float, reason: str) -> None:
         self._write_target(url, disabled_at=now, disabled_reason=reason)
-        log.warning("target %s switched off: %s", url, reason)
+        log.warning("target %s switched off: %s", _host(url), reason)
 
     # -- what the admin may do ----------------------------------------------------------------
     def switch_on(self, url: str) -> None:
@@ -285,6 +305,10 @@ def _reason(error: requests.RequestException) -> str:
     while cause is not None and (cause.__cause__ or cause.__context__) is not None:
         cause = cause.__cause__ or cause.__context__
     return str(cause or error)
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or "?"
 
 
 def _short(text: str) -> str:

@@ -148,6 +148,12 @@ def login_tokens_from(bridge: Mapping[str, Any], origins: tuple[str, ...]) -> Lo
                 f"{PREFIX}SECRET must hold Memberstack's secret key (sk_…) to ask its admin API",
                 param=f"{PREFIX}SECRET",
             )
+        if not audience:
+            raise BridgeConfigError(
+                f"{PREFIX}AUDIENCE must hold your Memberstack app id (app_…): tokens of other "
+                "apps are refused before Memberstack is asked",
+                param=f"{PREFIX}AUDIENCE",
+            )
     else:
         if not issuer:
             raise BridgeConfigError(f"{PREFIX}ISSUER is needed for {name} tokens",
@@ -213,8 +219,8 @@ def login_tokens_from(bridge: Mapping[str, Any], origins: tuple[str, ...]) -> Lo
 
 
 class TokenChecker:
-    """Checks tokens for one site; keeps the JWKS it fetched (PyJWT's cache, refreshed
-    when a token names a key it does not hold)."""
+    """Checks tokens for one site; keeps the JWKS it fetched for five minutes (PyJWT's
+    cache), so a key the provider withdraws stops working within that time."""
 
     def __init__(
         self,
@@ -227,7 +233,7 @@ class TokenChecker:
         self.clock = clock
         self.session = session or requests.Session()
         self._jwks_client = (
-            jwt.PyJWKClient(rules.jwks_url, cache_keys=True, lifespan=300, timeout=10)
+            jwt.PyJWKClient(rules.jwks_url, cache_keys=False, lifespan=300, timeout=10)
             if rules.jwks_url
             else None
         )
@@ -270,6 +276,8 @@ class TokenChecker:
                 leeway=rules.leeway,
                 options=options,  # type: ignore[arg-type]
             )
+        except (TypeError, ValueError):  # a key of another type than the header's alg
+            raise _refused("its key does not fit its algorithm") from None
         except jwt.ExpiredSignatureError:
             raise Forbidden("The login has expired; sign in again.", code="token_expired",
                             field="token") from None  # fmt: skip
@@ -321,6 +329,17 @@ class TokenChecker:
 
     # -- Memberstack: its admin API vouches -----------------------------------------------------
     def _memberstack(self, token: str, identify_by: str) -> Vouched:
+        # Read (not trusted) first, so a string that is no member token of this app, or one
+        # already expired, costs no call to Memberstack with the site's key.
+        try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise _refused("it is not a JWT") from None
+        if unverified.get("aud") != self.rules.audience:
+            raise _refused("it is for another Memberstack app")
+        if not isinstance(unverified.get("exp"), int) or unverified["exp"] <= self.clock():
+            raise Forbidden("The login has expired; sign in again.", code="token_expired",
+                            field="token")  # fmt: skip
         base = str(self.rules.api_base).rstrip("/")
         headers = {"X-API-KEY": str(self.rules.secret)}
         verified = self._ask("POST", f"{base}/members/verify-token", headers, {"token": token})
@@ -350,15 +369,22 @@ class TokenChecker:
     def _ask(
         self, method: str, url: str, headers: Mapping[str, str], body: Any = None
     ) -> dict[str, Any] | None:
-        """`data` of a Memberstack admin API answer, None for a refusal (4xx)."""
+        """`data` of a Memberstack admin API answer; None when it says the token or member
+        is not one (400, 404)."""
         try:
             response = self.session.request(method, url, headers=dict(headers), json=body,
                                             timeout=10, allow_redirects=False)  # fmt: skip
         except requests.RequestException:
             raise Forbidden("Memberstack could not be reached; try again.",
                             code="token_keys_unavailable", field="token") from None  # fmt: skip
-        if 400 <= response.status_code < 500:
+        if response.status_code in (400, 404):  # not a token, or no such member
             return None
+        if response.status_code in (401, 403, 429) or response.status_code >= 500:
+            raise Forbidden(
+                "Memberstack refused the bridge or is busy; try again.",
+                code="token_keys_unavailable",
+                field="token",
+            )
         try:
             data = response.json().get("data") if response.ok else None
         except (ValueError, AttributeError):

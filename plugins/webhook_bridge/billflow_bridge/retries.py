@@ -41,7 +41,7 @@ def retry_after_seconds(value: str | None, now: float) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         return max(parsedate_to_datetime(value).timestamp() - now, 0.0)

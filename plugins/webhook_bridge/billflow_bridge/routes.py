@@ -24,7 +24,9 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from billflow_core import BadInput, BillflowError, Forbidden, NotFound
+from billflow_core import BadInput, BillflowError, Forbidden, NotFound, RateLimited
+from billflow_core.encoding import digest
+from billflow_core.rate_limits import take
 from billflow_core.web.embed import embed_snippet
 from billflow_core.web.http import error_response
 
@@ -37,9 +39,10 @@ __all__ = ["answer_errors", "blueprint", "token_session"]
 
 blueprint = Blueprint("billflow_bridge", __name__)
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+")
 _CUSTOMER_ID = re.compile(r"cus_[A-Za-z0-9]+")
 _MAX_BODY = 4096
+_EXCHANGES = 30  # login tokens exchanged per minute from one address
 
 
 def answer_errors(view: Callable[[], Response]) -> Callable[[], Response]:
@@ -144,6 +147,16 @@ def token_session() -> Response:
     if unknown:
         raise BadInput(f"Unknown field {unknown[0]!r}.", code="unknown_field", field=unknown[0])
     portal = state.portal
+    # Each exchange may fetch keys or ask the provider's API: a few a minute per address.
+    minute = int(state.clock()) // 60
+    asker = digest(request.remote_addr or "")
+    limit = [(f"billflow:rate:token:{asker}:{minute}", _EXCHANGES)]
+    if not take(portal.sign_in.store, limit, 60):
+        raise RateLimited(
+            "Too many sign-ins at once; try again in a minute.",
+            code="rate_limited",
+            retry_after=60 - int(state.clock()) % 60,
+        )
     vouched = state.tokens.check(body.get("token"), identify_by=portal.settings.identify_by)
     session, ends = portal.vouched_session(vouched.identity, expires_at=vouched.expires_at)
     return _json(200, {"session": session, "expires_at": ends})
@@ -180,7 +193,7 @@ def switch_target_on() -> Response:
     state = bridge_state()
     check_key(state.config, "admin", request.headers.get("Authorization"))
     url = _body().get("url")
-    if url not in state.deliverer.targets:
+    if not isinstance(url, str) or url not in state.deliverer.targets:
         raise NotFound("No configured target has this URL.", code="target_not_found", field="url")
     state.deliverer.switch_on(url)
     state.wake()
@@ -190,7 +203,7 @@ def switch_target_on() -> Response:
 def _number(raw: str | None, field: str, *, default: int, most: int) -> int:
     if raw in (None, ""):
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= most:
         raise BadInput(f"{field} must be a whole number from 1 to {most}.",
                        code=f"{field}_invalid", field=field)  # fmt: skip
     return int(raw)

@@ -54,6 +54,7 @@ deliveries = Table(
     Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", Float, nullable=False),
+    Column("claim", String(32)),  # the token of the worker attempting it now
     Column("last_attempt_at", Float),
     Column("last_status_code", Integer),
     Column("last_error", Text),
