@@ -35,6 +35,7 @@ from .actions.table import ACTIONS
 from .billing.state import SubscriptionView
 
 __all__ = [
+    "ACTION_EVENTS",
     "DATA_FIELDS",
     "STRIPE_DATA_FIELDS",
     "EventListener",
@@ -68,6 +69,10 @@ DATA_FIELDS = (
     "cancel_comment",
     "coupon",
 )
+
+
+# The event types applied actions make, as listeners hear them (steps make none).
+ACTION_EVENTS = tuple(spec.events[1] for spec in ACTIONS.values() if spec.done is not None)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from billflow_core import Portal
 
 from .config import BridgeConfig, BridgeConfigError
 from .delivery import Deliverer
+from .hooks import HookStore
 from .login_tokens import TokenChecker
 from .outbox import Outbox
 from .worker import DeliveryWorker
@@ -34,6 +35,7 @@ class BridgeState:
     deliverer: Deliverer
     clock: Callable[[], float]
     prefix: str
+    hooks: HookStore
     worker: DeliveryWorker | None = None
     tokens: TokenChecker | None = None  # the site's login tokens, when it takes them
 

@@ -19,6 +19,7 @@ from ._state import BridgeState
 from .config import BridgeConfig, load_config
 from .database import connect
 from .delivery import Deliverer
+from .hooks import HookStore
 from .outbox import Outbox
 from .retries import RetrySchedule
 from .routes import answer_errors, blueprint, token_session
@@ -70,8 +71,9 @@ def create_app(
     prefix = str(app.config["BILLFLOW_URL_PREFIX"]).rstrip("/")
     tokens = config.login_tokens.checker() if config.login_tokens is not None else None
     app.extensions["billflow_bridge"] = BridgeState(
-        config, engine, portal, outbox, deliverer, clock, prefix, worker, tokens
-    )
+        config, engine, portal, outbox, deliverer, clock, prefix,
+        HookStore(engine, clock=clock), worker, tokens,
+    )  # fmt: skip
     app.register_blueprint(blueprint)
     app.add_url_rule(f"{prefix}/api/token-session", "billflow_bridge_token_session",
                      answer_errors(token_session), methods=["POST"])  # fmt: skip

@@ -40,6 +40,7 @@ __all__ = [
     "BridgeConfig",
     "BridgeConfigError",
     "Target",
+    "checked_url",
     "load_config",
 ]
 
@@ -249,14 +250,14 @@ def _targets(value: Any) -> tuple[Target, ...]:
 
 def _target_list(value: Any, param: str) -> list[Target]:
     if isinstance(value, str):
-        return [Target(_url(url, param)) for url in _list(value)]
+        return [Target(checked_url(url, param)) for url in _list(value)]
     if not isinstance(value, list):
         raise BridgeConfigError(f"{param} must be URLs or a list of tables", param=param)
     found = []
     for index, entry in enumerate(value):
         where = f"{param}[{index}]"
         if isinstance(entry, str):
-            found.append(Target(_url(entry, where)))
+            found.append(Target(checked_url(entry, where)))
             continue
         if not isinstance(entry, dict):
             raise BridgeConfigError(f"{where} must be a URL or a table", param=param)
@@ -283,7 +284,7 @@ def _target_list(value: Any, param: str) -> list[Target]:
             raise BridgeConfigError(f"{where}.events must be a list of event types", param=param)
         found.append(
             Target(
-                _url(entry.get("url"), where),
+                checked_url(entry.get("url"), where),
                 frozenset(events),
                 _secrets(entry.get("signing_secret"), f"{where}.signing_secret"),
                 dict(headers),
@@ -292,7 +293,7 @@ def _target_list(value: Any, param: str) -> list[Target]:
     return found
 
 
-def _url(value: Any, param: str) -> str:
+def checked_url(value: Any, param: str) -> str:
     parts = urlsplit(value) if isinstance(value, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise BridgeConfigError(

@@ -9,10 +9,11 @@ A worker killed mid-attempt leaves its row due again when the lease ends (a conn
 read timeout), so every event is delivered at least once; receivers deduplicate on
 `webhook-id`.
 
-A 2xx answer delivers. A 410 switches the target off (its deliveries wait until it is
-switched back on). Anything else (another status, a redirect, which is never followed, a
-timeout, a refused address) is retried on the schedule, honouring `Retry-After`; a target
-still failing after `disable_after` is switched off and says why.
+A 2xx answer delivers. A 410 switches a configured target off (its deliveries wait until it
+is switched back on) and deletes a REST hook (its deliveries fail). Anything else (another
+status, a redirect, which is never followed, a timeout, a refused address) is retried on the
+schedule, honouring `Retry-After`; a target still failing after `disable_after` is switched
+off and says why.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import requests
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from billflow_core import __version__
@@ -34,7 +35,7 @@ from billflow_core import __version__
 from .addresses import delivery_session
 from .config import BridgeConfig, Target
 from .retries import RetrySchedule, retry_after_seconds
-from .schema import deliveries, events, targets
+from .schema import deliveries, events, hooks, targets
 from .signing import signed_headers
 
 __all__ = ["Attempt", "Deliverer"]
@@ -112,21 +113,23 @@ class Deliverer:
         return made
 
     def claim(self, *, skip: set[str] | None = None) -> Attempt | None:
-        """Take the delivery due longest, of a configured, switched-on target, for one
+        """Take the delivery due longest, of a configured, switched-on target or a REST
+        hook, for one
         attempt: its lease covers a connect and a read timeout, so a worker killed while
         sending leaves it due again soon."""
-        wanted = [url for url in self.targets if url not in (skip or ())]
-        if not wanted:
-            return None
+        skip = skip or set()
+        wanted = [url for url in self.targets if url not in skip]
         now = self.clock()
         switched_off = select(targets.c.url).where(targets.c.disabled_at.is_not(None))
+        subscribed = select(hooks.c.target_url)
         due = (
             select(deliveries.c.id)
             .where(
                 deliveries.c.status == "pending",
                 deliveries.c.next_attempt_at <= now,
-                deliveries.c.target.in_(wanted),
+                or_(deliveries.c.target.in_(wanted), deliveries.c.target.in_(subscribed)),
                 deliveries.c.target.not_in(switched_off),
+                deliveries.c.target.not_in(list(skip)),
             )
             .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
             .limit(1)
@@ -147,8 +150,8 @@ class Deliverer:
             body = connection.execute(
                 select(events.c.body).where(events.c.id == row.event_id)
             ).scalar_one()
-        return Attempt(row.id, row.event_id, self.targets[row.target], body.encode(),
-                       row.attempts, claim)  # fmt: skip
+        target = self.targets.get(row.target) or Target(row.target)  # a REST hook's URL
+        return Attempt(row.id, row.event_id, target, body.encode(), row.attempts, claim)
 
     def send(self, attempt: Attempt) -> _Result:
         """Send one attempt, signed now. A failure to reach the target is the result;
@@ -202,6 +205,9 @@ class Deliverer:
         if result.delivered:
             values.update(status="delivered", delivered_at=now)
             self._target_recovered(url)
+        elif result.status_code == 410 and url not in self.targets:
+            values.update(status="failed")  # a REST hook's URL said stop: the hook goes
+            self._unsubscribe(url)
         elif result.status_code == 410:
             values.update(next_attempt_at=now)  # sent again if the target is switched on
             self._switch_off(url, now, "answered 410 Gone: the receiver asked for no more events")
@@ -265,6 +271,17 @@ class Deliverer:
             started = datetime.fromtimestamp(float(since), UTC).strftime("%Y-%m-%d %H:%M UTC")  # type: ignore[arg-type]
             days = self.config.disable_after / 86400
             self._switch_off(url, now, f"failing since {started} ({days:g} days)")
+
+    def _unsubscribe(self, url: str) -> None:
+        """A hook's URL answered 410: its hooks are deleted, its waiting deliveries fail."""
+        with self.engine.begin() as connection:
+            connection.execute(delete(hooks).where(hooks.c.target_url == url))
+            connection.execute(
+                update(deliveries)
+                .where(deliveries.c.target == url, deliveries.c.status == "pending")
+                .values(status="failed", last_error="the hook was deleted: its URL answered 410")
+            )
+        log.info("REST hooks to %s deleted: it answered 410", _host(url))
 
     def _switch_off(self, url: str, now: float, reason: str) -> None:
         self._write_target(url, disabled_at=now, disabled_reason=reason)

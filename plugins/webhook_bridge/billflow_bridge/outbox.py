@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from billflow_core import PortalEvent
 
 from .config import Target
-from .schema import deliveries, events
+from .schema import deliveries, events, hooks
 
 __all__ = ["Outbox", "body_of"]
 
@@ -35,8 +35,9 @@ def body_of(payload: Mapping[str, Any]) -> str:
 
 
 class Outbox:
-    """Keeps events for `targets`. `on_recorded` is called after each new event is committed
-    (an in-process worker wakes on it)."""
+    """Keeps events for `targets` and for the REST hooks subscribed to their type.
+    `on_recorded` is called after each new event is committed (an in-process worker wakes
+    on it)."""
 
     def __init__(
         self,
@@ -70,6 +71,10 @@ class Outbox:
                 seen = connection.execute(select(events.c.id).where(events.c.id == event_id))
                 if seen.first() is not None:
                     return False
+                subscribed = connection.execute(
+                    select(hooks.c.target_url).where(hooks.c.event == event_type).distinct()
+                ).scalars()
+                wanted += [url for url in subscribed if url not in wanted]
                 connection.execute(
                     insert(events).values(
                         id=event_id, type=event_type, body=body_of(payload), created_at=now

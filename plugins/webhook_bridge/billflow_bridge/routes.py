@@ -5,6 +5,9 @@ no-code workflow, the admin's view of deliveries, and health checks for the host
     GET  /v1/deliveries?status=&limit=   admin key
     POST /v1/deliveries/{id}/retry       admin key
     POST /v1/targets/enable              admin key  {"url"}: a switched-off target back on
+    GET  /v1/me                          hooks key  Zapier's authentication test
+    POST /v1/hooks, GET /v1/hooks, DELETE /v1/hooks/{id}   hooks key  REST hooks
+    GET  /v1/samples, GET /v1/samples/{event}              hooks key  one sample delivery
     POST {prefix}/api/token-session      (the page) {"token"}: a login token for a session
     GET  /healthz                        the process answers
     GET  /readyz                         the database answers and its tables are current
@@ -31,9 +34,12 @@ from billflow_core.web.embed import embed_snippet
 from billflow_core.web.http import error_response
 
 from ._state import bridge_state
+from .config import checked_url
 from .database import is_ready, pending_migrations
 from .delivery_log import STATUSES, delivery_page
+from .errors import BridgeConfigError
 from .keys import check_key
+from .samples import event_types, sample
 
 __all__ = ["answer_errors", "blueprint", "token_session"]
 
@@ -160,6 +166,68 @@ def token_session() -> Response:
     vouched = state.tokens.check(body.get("token"), identify_by=portal.settings.identify_by)
     session, ends = portal.vouched_session(vouched.identity, expires_at=vouched.expires_at)
     return _json(200, {"session": session, "expires_at": ends})
+
+
+# -- REST hooks (Zapier) --------------------------------------------------------------------
+@blueprint.get("/v1/me")
+def me() -> Response:
+    """What Zapier's authentication test asks: 200 for a good hooks key."""
+    check_key(bridge_state().config, "hooks", request.headers.get("Authorization"))
+    return _json(200, {"object": "key", "scope": "hooks"})
+
+
+@blueprint.post("/v1/hooks")
+def subscribe_hook() -> Response:
+    state = bridge_state()
+    check_key(state.config, "hooks", request.headers.get("Authorization"))
+    body = _body()
+    unknown = sorted(set(body) - {"target_url", "event"})
+    if unknown:
+        raise BadInput(f"Unknown field {unknown[0]!r}.", code="unknown_field", field=unknown[0])
+    event = body.get("event")
+    if event not in event_types(state.config.stripe_events):
+        raise BadInput("event must be one of the types GET /v1/samples lists.",
+                       code="event_invalid", field="event")  # fmt: skip
+    url = body.get("target_url")
+    try:
+        checked = checked_url(url, "target_url")
+    except BridgeConfigError:
+        raise BadInput("target_url must be an http(s) URL without credentials.",
+                       code="target_url_invalid", field="target_url") from None  # fmt: skip
+    return _json(201, state.hooks.subscribe(checked, str(event)))
+
+
+@blueprint.get("/v1/hooks")
+def list_hooks() -> Response:
+    state = bridge_state()
+    check_key(state.config, "hooks", request.headers.get("Authorization"))
+    return _json(200, {"object": "list", "data": state.hooks.all()})
+
+
+@blueprint.delete("/v1/hooks/<hook_id>")
+def delete_hook(hook_id: str) -> Response:
+    state = bridge_state()
+    check_key(state.config, "hooks", request.headers.get("Authorization"))
+    if not state.hooks.delete(hook_id):
+        raise NotFound("No hook has this id.", code="hook_not_found")
+    return Response(status=204)
+
+
+@blueprint.get("/v1/samples")
+def list_event_types() -> Response:
+    state = bridge_state()
+    check_key(state.config, "hooks", request.headers.get("Authorization"))
+    return _json(200, {"object": "list", "data": event_types(state.config.stripe_events)})
+
+
+@blueprint.get("/v1/samples/<event>")
+def event_sample(event: str) -> Response:
+    """One realistic delivery of `event`, in a list (Zapier's `performList`)."""
+    state = bridge_state()
+    check_key(state.config, "hooks", request.headers.get("Authorization"))
+    if event not in event_types(state.config.stripe_events):
+        raise NotFound("There is no such event type here.", code="event_not_found")
+    return _json(200, [sample(event)])
 
 
 # -- deliveries ---------------------------------------------------------------------------

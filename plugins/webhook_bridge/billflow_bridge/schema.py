@@ -7,6 +7,7 @@ a test checks that the migrated database and these definitions agree.
   last attempt ended. A row is claimed by moving `next_attempt_at` past a lease, so a worker
   killed mid-attempt leaves it due again once the lease ends.
 - `targets`: what the bridge learned of each target: failing since when, disabled and why.
+- `hooks`: REST hooks automation platforms subscribed (Zapier): a URL for one event type.
 - `answers`, `marks`, `counts`: the portal's shared state (`stores.py`): answers to
   retried actions, sign-in's used links and ended sessions, rate-limit counts.
 """
@@ -28,7 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-__all__ = ["answers", "counts", "deliveries", "events", "marks", "metadata", "targets"]
+__all__ = ["answers", "counts", "deliveries", "events", "hooks", "marks", "metadata", "targets"]
 
 metadata = MetaData()
 
@@ -94,4 +95,13 @@ counts = Table(
     Column("key", String(255), primary_key=True),
     Column("count", BigInteger, nullable=False),
     Column("expires_at", Float, nullable=False, index=True),
+)
+
+hooks = Table(
+    "billflow_hooks",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("target_url", String(2048), nullable=False),
+    Column("event", String(100), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
 )
