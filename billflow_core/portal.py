@@ -436,23 +436,36 @@ class Portal:
         checked = checked_payload(payload, ACTIONS[action].fields)
         key = checked_key(idempotency_key)
         asker = (visitor.identity, visitor.only_subscription or "")
-        unannounced = _unannounced_key(asker, key)
+        made: list[PortalEvent] = []  # the event of a run made now, not of a replayed answer
         result = answered_once(
             self.answers,
             asker=asker,
             key=key,
             action=action,
             payload=checked,
-            run=lambda: self._run(visitor, action, checked, key, unannounced),
+            run=lambda: self._run(visitor, action, checked, key, made),
         )
-        if self._parts.listeners:
-            # An event a listener could not keep waits with the answer: this try (or the
-            # page's retry of it, answered from the stored answer) announces it again.
-            waiting = self.answers.get(unannounced)
-            if isinstance(waiting, PortalEvent):
-                self._announce(waiting)
-                self.answers.put(unannounced, "announced")
+        if not self._parts.listeners:
+            return result
+        unannounced = _unannounced_key(asker, key)
+        if made:
+            self._announce_or_keep(made[0], unannounced)
+            return result
+        # A replayed answer: its first try may have left an event no listener could keep.
+        waiting = self.answers.get(unannounced)
+        if isinstance(waiting, PortalEvent):
+            self._announce_or_keep(waiting, unannounced)
+            self.answers.put(unannounced, "announced")
         return result
+
+    def _announce_or_keep(self, event: PortalEvent, unannounced: str) -> None:
+        """Announce an applied action's event (its answer is kept already); when a listener
+        cannot keep it, keep it with the answers for the page's retry, and raise."""
+        try:
+            self._announce(event)
+        except EventNotRecorded:
+            self.answers.put(unannounced, event)
+            raise
 
     def _run(
         self,
@@ -460,7 +473,7 @@ class Portal:
         action: str,
         checked: Mapping[str, Any],
         key: str,
-        unannounced: str,
+        made: list[PortalEvent],
     ) -> ActionResult:
         self._check_rate("action", visitor)
         context = self._context(visitor, key, may_be_new=action == "subscribe")
@@ -482,7 +495,7 @@ class Portal:
                 # Not done until paid: kept (with the answers) until Stripe says so.
                 self.answers.put(_held_key(invoice), event)
             elif event is not None and result.confirmation is None:
-                self.answers.put(unannounced, event)  # announced once the answer is kept
+                made.append(event)  # announced once the answer is kept
         return result
 
     # -- the portal's events ----------------------------------------------------------------

@@ -188,12 +188,30 @@ def test_every_forgery_is_refused_and_makes_no_session(
         assert elsewhere.asked == {}  # the jku was never followed
 
 
-@pytest.mark.parametrize("body", [{}, {"token": 42}, {"token": "x", "email": DEMO_EMAIL}])
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({}, 403, "token_invalid"),
+        ({"token": 42}, 403, "token_invalid"),
+        ({"token": "x", "email": DEMO_EMAIL}, 400, "unknown_field"),
+    ],
+)
 def test_a_bad_body_is_refused(
-    token_bridge: Callable[..., FlaskClient], body: dict[str, Any]
+    token_bridge: Callable[..., FlaskClient], body: dict[str, Any], status: int, code: str
 ) -> None:
     answer = token_bridge().post("/billflow/api/token-session", json=body)
-    assert answer.status_code in (400, 403)
+
+    assert answer.status_code == status
+    assert answer.get_json()["error"]["code"] == code
+    assert "session" not in answer.get_json()
+
+
+def test_a_body_that_is_not_json_is_refused(token_bridge: Callable[..., FlaskClient]) -> None:
+    answer = token_bridge().post("/billflow/api/token-session", data="token=x",
+                                 content_type="application/x-www-form-urlencoded")  # fmt: skip
+
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["code"] == "content_type_invalid"
 
 
 def test_without_a_provider_no_token_is_taken(client: FlaskClient, keys: Keys) -> None:

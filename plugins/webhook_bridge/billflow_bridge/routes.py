@@ -33,12 +33,12 @@ from billflow_core.rate_limits import take
 from billflow_core.web.embed import embed_snippet
 from billflow_core.web.http import error_response
 
-from ._state import bridge_state
+from ._state import BridgeState, bridge_state
 from .config import checked_url
 from .database import is_ready, pending_migrations
 from .delivery_log import STATUSES, delivery_page
 from .errors import BridgeConfigError
-from .keys import check_key
+from .keys import Scope, check_key
 from .samples import event_types, sample
 
 __all__ = ["answer_errors", "blueprint", "token_session"]
@@ -74,6 +74,13 @@ def _error(error: BillflowError) -> Response:
     return response
 
 
+def _keyed(scope: Scope) -> BridgeState:
+    """The bridge, once the request carries the key of `scope` (401 otherwise)."""
+    state = bridge_state()
+    check_key(state.config, scope, request.headers.get("Authorization"))
+    return state
+
+
 def _json(status: int, payload: Any) -> Response:
     return Response(json.dumps(payload), status=status, mimetype="application/json")
 
@@ -96,8 +103,7 @@ def _body() -> dict[str, Any]:
 def mint_hash() -> Response:
     """The expiring hash and the embed snippet for one identity, for a server to put in
     the page it serves its logged-in user (Bubble's API Connector reads this answer)."""
-    state = bridge_state()
-    check_key(state.config, "api", request.headers.get("Authorization"))
+    state = _keyed("api")
     portal = state.portal
     identity = _identity(_body(), portal.settings.identify_by)
     minted = portal.identity_hash(identity)  # "<expires_at>.<hex>", the expiring form
@@ -172,14 +178,13 @@ def token_session() -> Response:
 @blueprint.get("/v1/me")
 def me() -> Response:
     """What Zapier's authentication test asks: 200 for a good hooks key."""
-    check_key(bridge_state().config, "hooks", request.headers.get("Authorization"))
+    _keyed("hooks")
     return _json(200, {"object": "key", "scope": "hooks"})
 
 
 @blueprint.post("/v1/hooks")
 def subscribe_hook() -> Response:
-    state = bridge_state()
-    check_key(state.config, "hooks", request.headers.get("Authorization"))
+    state = _keyed("hooks")
     body = _body()
     unknown = sorted(set(body) - {"target_url", "event"})
     if unknown:
@@ -199,15 +204,13 @@ def subscribe_hook() -> Response:
 
 @blueprint.get("/v1/hooks")
 def list_hooks() -> Response:
-    state = bridge_state()
-    check_key(state.config, "hooks", request.headers.get("Authorization"))
+    state = _keyed("hooks")
     return _json(200, {"object": "list", "data": state.hooks.all()})
 
 
 @blueprint.delete("/v1/hooks/<hook_id>")
 def delete_hook(hook_id: str) -> Response:
-    state = bridge_state()
-    check_key(state.config, "hooks", request.headers.get("Authorization"))
+    state = _keyed("hooks")
     if not state.hooks.delete(hook_id):
         raise NotFound("No hook has this id.", code="hook_not_found")
     return Response(status=204)
@@ -215,16 +218,14 @@ def delete_hook(hook_id: str) -> Response:
 
 @blueprint.get("/v1/samples")
 def list_event_types() -> Response:
-    state = bridge_state()
-    check_key(state.config, "hooks", request.headers.get("Authorization"))
+    state = _keyed("hooks")
     return _json(200, {"object": "list", "data": event_types(state.config.stripe_events)})
 
 
 @blueprint.get("/v1/samples/<event>")
 def event_sample(event: str) -> Response:
     """One realistic delivery of `event`, in a list (Zapier's `performList`)."""
-    state = bridge_state()
-    check_key(state.config, "hooks", request.headers.get("Authorization"))
+    state = _keyed("hooks")
     if event not in event_types(state.config.stripe_events):
         raise NotFound("There is no such event type here.", code="event_not_found")
     return _json(200, [sample(event)])
@@ -233,8 +234,7 @@ def event_sample(event: str) -> Response:
 # -- deliveries ---------------------------------------------------------------------------
 @blueprint.get("/v1/deliveries")
 def list_deliveries() -> Response:
-    state = bridge_state()
-    check_key(state.config, "admin", request.headers.get("Authorization"))
+    state = _keyed("admin")
     status = request.args.get("status") or None
     if status is not None and status not in STATUSES:
         raise BadInput(f"status must be one of {', '.join(STATUSES)}.", code="status_invalid",
@@ -248,8 +248,7 @@ def list_deliveries() -> Response:
 
 @blueprint.post("/v1/deliveries/<int:delivery_id>/retry")
 def retry_delivery(delivery_id: int) -> Response:
-    state = bridge_state()
-    check_key(state.config, "admin", request.headers.get("Authorization"))
+    state = _keyed("admin")
     if not state.deliverer.retry_now(delivery_id):
         raise NotFound("No waiting or failed delivery has this id.", code="delivery_not_found")
     state.wake()
@@ -258,8 +257,7 @@ def retry_delivery(delivery_id: int) -> Response:
 
 @blueprint.post("/v1/targets/enable")
 def switch_target_on() -> Response:
-    state = bridge_state()
-    check_key(state.config, "admin", request.headers.get("Authorization"))
+    state = _keyed("admin")
     url = _body().get("url")
     if not isinstance(url, str) or url not in state.deliverer.targets:
         raise NotFound("No configured target has this URL.", code="target_not_found", field="url")
