@@ -33,7 +33,9 @@ files = {
     "billflow_sandbox": ["py.typed", "static/stripe.js"],
     "billflow_demo": [],
     "billflow_flask": ["templates/billflow/embed.html"],
-    "billflow_bridge": ["py.typed", "migrations/env.py", "migrations/versions/0001_outbox.py"],
+    "billflow_bridge": ["py.typed", "migrations/env.py", "migrations/versions/0001_outbox.py",
+                        "admin/catalogs/ar.json", "admin/static/admin.css",
+                        "admin/templates/billflow_bridge/admin.html"],
     "billflow_wagtail": ["templates/billflow_wagtail/portal.html"],
 }
 modules = set()

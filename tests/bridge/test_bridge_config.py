@@ -51,6 +51,7 @@ billflow_bridge_signing_secret = "{SIGNING_SECRET}"
 billflow_bridge_retry_delays = [1, 2, 3]
 
 [[billflow_bridge_targets]]
+name = "Make: cancellations"
 url = "https://hook.eu1.make.com/abc"
 events = ["cancel", "change_plan"]
 signing_secret = "{own}"
@@ -70,6 +71,7 @@ url = "https://example.bubbleapps.io/api/1.1/wf/billflow"
     assert make.events == {"cancel", "change_plan"} and not make.wants("pause")
     assert make.signing_secrets == (own,)
     assert make.headers == {"Authorization": "Bearer shared-with-make"}
+    assert make.name == "Make: cancellations" and bubble.name == ""
     assert bubble.wants("pause") and bubble.signing_secrets == ()
     assert config.retry_delays == (1.0, 2.0, 3.0)
     assert config.database_url == f"sqlite:///{tmp_path / 'billflow-bridge.sqlite3'}"
@@ -92,6 +94,10 @@ url = "https://example.bubbleapps.io/api/1.1/wf/billflow"
          "BILLFLOW_BRIDGE_TARGETS"),
         ({"BILLFLOW_BRIDGE_TARGETS": [{"url": "https://a.example/",
                                        "headers": {"webhook-signature": "v1,forged"}}]},
+         "BILLFLOW_BRIDGE_TARGETS"),
+        ({"BILLFLOW_BRIDGE_TARGETS": [{"url": "https://a.example/", "name": "x" * 81}]},
+         "BILLFLOW_BRIDGE_TARGETS"),
+        ({"BILLFLOW_BRIDGE_TARGETS": [{"url": "https://a.example/", "name": "two\nlines"}]},
          "BILLFLOW_BRIDGE_TARGETS"),
         ({"BILLFLOW_BRIDGE_ORIGINS": "https://site.example/path"}, "BILLFLOW_BRIDGE_ORIGINS"),
         ({"BILLFLOW_BRIDGE_ORIGINS": "site.example"}, "BILLFLOW_BRIDGE_ORIGINS"),

@@ -121,3 +121,38 @@ def browse(browser: Browser) -> Iterator[Callable[..., Page]]:
     for context in contexts:
         context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+# -- accessibility, judged by axe-core (pinned in package.json, installed by scripts/test) ---
+_AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script. Missing, it skips the accessibility checks on a developer's machine
+    and fails them in CI, as the browser tests do."""
+    if not _AXE.is_file():
+        reason = "axe-core is not installed: npm ci (scripts/test runs it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return _AXE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def accessibility_problems(axe_source: str) -> Callable[[Page], list[str]]:
+    """What axe-core finds wrong in a page (WCAG 2.2 A and AA, and its best practices), one
+    line per rule and element. The page's context must bypass its Content-Security-Policy
+    (`bypass_csp=True`) for the script to be added."""
+
+    def problems(page: Page) -> list[str]:
+        page.add_script_tag(content=axe_source)
+        found = page.evaluate(
+            """() => axe.run(document, {runOnly: {type: "tag", values:
+                ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]}})
+              .then(result => result.violations.flatMap(v => v.nodes.map(n =>
+                `${v.id}: ${v.help} at ${n.target.join(" ")}`)))"""
+        )
+        return list(found)
+
+    return problems

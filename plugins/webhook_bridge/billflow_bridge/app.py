@@ -1,7 +1,8 @@
 """`create_app`: the bridge as a Flask app, built on `billflow_flask` so every portal rule
 stays in the core. The portal's API is served under `BILLFLOW_URL_PREFIX` (`/billflow`) to
 the site origins in `BILLFLOW_BRIDGE_ORIGINS` (CORS); each applied action's event is kept in
-the outbox before the page is answered; the bridge's routes (`routes.py`) sit beside it."""
+the outbox before the page is answered; the bridge's routes (`routes.py`) sit beside it, and
+its admin page (`admin/`) under `/admin`."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from billflow_flask import Billflow
 from billflow_flask import get_state as portal_state
 
 from ._state import BridgeState
+from .admin import access as admin_access
+from .admin import blueprint as admin_page
 from .config import BridgeConfig, load_config
 from .database import connect
 from .delivery import Deliverer
@@ -75,6 +78,8 @@ def create_app(
         HookStore(engine, clock=clock), worker, tokens,
     )  # fmt: skip
     app.register_blueprint(blueprint)
+    admin_access.install(app, config.admin_key)
+    app.register_blueprint(admin_page)
     app.add_url_rule(f"{prefix}/api/token-session", "billflow_bridge_token_session",
                      answer_errors(token_session), methods=["POST"])  # fmt: skip
     origins = frozenset(config.origins)

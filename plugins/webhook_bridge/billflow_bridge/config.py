@@ -11,6 +11,7 @@ the file may describe each instead, with the events it wants, its own signing se
 extra headers (for platforms that cannot check a signature on the raw body)::
 
     [[billflow_bridge_targets]]
+    name = "Make: cancellations"          # what the admin page calls it
     url = "https://hooks.example.com/billflow"
     events = ["cancel", "change_plan"]
     signing_secret = "whsec_…"
@@ -69,12 +70,14 @@ _RESERVED_HEADERS = frozenset(
 class Target:
     """One receiver of events. `events`: the event types it wants (empty: all).
     `signing_secrets`: its own `whsec_` secrets, else the bridge's. `headers`: sent with
-    every delivery, such as a shared bearer token for a platform that cannot verify."""
+    every delivery, such as a shared bearer token for a platform that cannot verify.
+    `name`: what the admin page calls it (its host when unnamed)."""
 
     url: str
     events: frozenset[str] = frozenset()
     signing_secrets: tuple[str, ...] = ()
     headers: Mapping[str, str] = field(default_factory=dict)
+    name: str = ""
 
     def wants(self, event_type: str) -> bool:
         return not self.events or event_type in self.events
@@ -261,13 +264,17 @@ def _target_list(value: Any, param: str) -> list[Target]:
             continue
         if not isinstance(entry, dict):
             raise BridgeConfigError(f"{where} must be a URL or a table", param=param)
-        unknown = set(entry) - {"url", "events", "signing_secret", "headers"}
+        unknown = set(entry) - {"name", "url", "events", "signing_secret", "headers"}
         if unknown:
             raise BridgeConfigError(
-                f"{where} has {sorted(unknown)}; a target takes url, events, signing_secret "
-                "and headers",
+                f"{where} has {sorted(unknown)}; a target takes name, url, events, "
+                "signing_secret and headers",
                 param=param,
             )
+        name = entry.get("name", "")
+        if not isinstance(name, str) or len(name) > 80 or any(c < " " for c in name):
+            raise BridgeConfigError(f"{where}.name must be one line of at most 80 characters",
+                                    param=param)  # fmt: skip
         headers = entry.get("headers") or {}
         if not isinstance(headers, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
@@ -288,6 +295,7 @@ def _target_list(value: Any, param: str) -> list[Target]:
                 frozenset(events),
                 _secrets(entry.get("signing_secret"), f"{where}.signing_secret"),
                 dict(headers),
+                name.strip(),
             )
         )
     return found

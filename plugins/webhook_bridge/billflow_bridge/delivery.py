@@ -38,11 +38,14 @@ from .retries import RetrySchedule, retry_after_seconds
 from .schema import deliveries, events, hooks, targets
 from .signing import signed_headers
 
-__all__ = ["Attempt", "Deliverer"]
+__all__ = ["GONE", "Attempt", "Deliverer"]
 
 log = logging.getLogger(__name__)
 
 _MAX_ERROR = 500  # characters of an error or answer kept for the admin
+# Why a target was switched off, as kept in `billflow_targets.disabled_reason` (the admin
+# page says it in the reader's language: this one, or "failing since …").
+GONE = "answered 410 Gone: the receiver asked for no more events"
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,7 @@ class Deliverer:
             self._unsubscribe(url)
         elif result.status_code == 410:
             values.update(next_attempt_at=now)  # sent again if the target is switched on
-            self._switch_off(url, now, "answered 410 Gone: the receiver asked for no more events")
+            self._switch_off(url, now, GONE)
         else:
             delay = self.schedule.delay_after(made, result.retry_after)
             if delay is None:

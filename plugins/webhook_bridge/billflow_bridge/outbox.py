@@ -62,19 +62,31 @@ class Outbox:
             return
         self.add(event.id, event.type, event.payload())
 
-    def add(self, event_id: str, event_type: str, payload: Mapping[str, Any]) -> bool:
-        """Keep an event and its deliveries; False when the id was kept already."""
+    def add(
+        self,
+        event_id: str,
+        event_type: str,
+        payload: Mapping[str, Any],
+        *,
+        to: Sequence[str] | None = None,
+    ) -> bool:
+        """Keep an event and its deliveries; False when the id was kept already. `to`: these
+        URLs only, whatever they subscribe to (a sample the admin sends one target)."""
         now = self.clock()
-        wanted = [target.url for target in self.targets if target.wants(event_type)]
+        if to is not None:
+            wanted = list(dict.fromkeys(to))
+        else:
+            wanted = [target.url for target in self.targets if target.wants(event_type)]
         try:
             with self.engine.begin() as connection:
                 seen = connection.execute(select(events.c.id).where(events.c.id == event_id))
                 if seen.first() is not None:
                     return False
-                subscribed = connection.execute(
-                    select(hooks.c.target_url).where(hooks.c.event == event_type).distinct()
-                ).scalars()
-                wanted += [url for url in subscribed if url not in wanted]
+                if to is None:
+                    subscribed = connection.execute(
+                        select(hooks.c.target_url).where(hooks.c.event == event_type).distinct()
+                    ).scalars()
+                    wanted += [url for url in subscribed if url not in wanted]
                 connection.execute(
                     insert(events).values(
                         id=event_id, type=event_type, body=body_of(payload), created_at=now
