@@ -51,6 +51,7 @@ class BridgeDemo:
     workers: list[Any]
     received: list[Received] = field(default_factory=list)
     folder: tempfile.TemporaryDirectory[str] | None = None
+    admin_key: str = ""  # signs in to the bridge's admin page
 
     def stop(self) -> None:
         for worker in self.workers:
@@ -88,6 +89,7 @@ def start_bridge_demo(host: str = "127.0.0.1", port: int = 8000) -> BridgeDemo:
                       "kid": "demo-login", "use": "sig"}]}  # fmt: skip
     signing = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     folder = tempfile.TemporaryDirectory(prefix="billflow-bridge-demo-")
+    admin_key = secrets.token_urlsafe(32)
     config = BridgeConfig.from_mapping(
         {
             "BILLFLOW_SECRET_KEY": secrets.token_urlsafe(32),
@@ -99,10 +101,12 @@ def start_bridge_demo(host: str = "127.0.0.1", port: int = 8000) -> BridgeDemo:
             "BILLFLOW_PLAN_PICKER": True,
             "BILLFLOW_BRIDGE_DATABASE_URL": f"sqlite:///{Path(folder.name) / 'bridge.sqlite3'}",
             "BILLFLOW_BRIDGE_API_KEY": secrets.token_urlsafe(32),
-            "BILLFLOW_BRIDGE_ADMIN_KEY": secrets.token_urlsafe(32),
+            "BILLFLOW_BRIDGE_ADMIN_KEY": admin_key,
             "BILLFLOW_BRIDGE_ORIGINS": site_url,
             "BILLFLOW_BRIDGE_SIGNING_SECRET": signing,
-            "BILLFLOW_BRIDGE_TARGETS": f"{site_url}/hooks",
+            "BILLFLOW_BRIDGE_TARGETS": [
+                {"name": "The site's automation", "url": f"{site_url}/hooks"}
+            ],
             "BILLFLOW_BRIDGE_ALLOW_TARGETS_IN": "127.0.0.0/8",
             "BILLFLOW_BRIDGE_JWT_PROVIDER": "custom",
             "BILLFLOW_BRIDGE_JWT_ISSUER": site_url + ISSUER_PATH,
@@ -115,7 +119,7 @@ def start_bridge_demo(host: str = "127.0.0.1", port: int = 8000) -> BridgeDemo:
     worker = get_state(app).worker
     bridge_server.set_app(app)
     demo = BridgeDemo(site_url, bridge_url, sandbox, [site, bridge_server],
-                      [worker] if worker else [], folder=folder)  # fmt: skip
+                      [worker] if worker else [], folder=folder, admin_key=admin_key)  # fmt: skip
     login = _Login(key, site_url + ISSUER_PATH)
     site.set_app(_site_app(demo, login, jwks, signing))
     return demo

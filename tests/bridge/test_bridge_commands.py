@@ -247,6 +247,15 @@ def test_the_demo_prints_where_its_parts_are_and_stops_on_ctrl_c() -> None:
         assert site and bridge, text
         assert "Log in as ada@example.com" in requests.get(site[1] + "/", timeout=10).text
         assert requests.get(bridge[1] + "/readyz", timeout=10).json() == {"status": "ready"}
+        admin = re.search(r"admin page\s+(http://\S+/admin/) \(admin key: (\S+)\)", text)
+        assert admin, text
+        browser = requests.Session()
+        form = browser.get(admin[1], timeout=10).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert token, form
+        page = browser.post(admin[1] + "sign-in", data={"csrf_token": token[1], "key": admin[2]},
+                            timeout=10)  # fmt: skip
+        assert "The site&#39;s automation" in page.text  # its one target, by name
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0

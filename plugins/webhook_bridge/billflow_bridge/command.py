@@ -190,6 +190,7 @@ def _demo(args: argparse.Namespace) -> int:
     print("                    bridge's snippet; change a plan there")
     print(f"  deliveries        {running.site_url}/deliveries (signed events, as they arrive)")
     print(f"  the bridge        {running.bridge_url} (its /readyz, /billflow/api/openapi.json)")
+    print(f"  admin page        {running.bridge_url}/admin/ (admin key: {running.admin_key})")
     print(f"  Stripe            the built-in sandbox at {running.sandbox.url}")
     print()
     until_stopped(running.stop)
