@@ -81,7 +81,7 @@ WAGTAIL_NAMES: Mapping[str, str] = {
 BRIDGE_NAMES: Mapping[str, str] = {
     "BILLFLOW_BRIDGE_API_KEY": "mints identity hashes (POST /v1/hash); the site's backend's",
     "BILLFLOW_BRIDGE_HOOKS_KEY": "the automation platforms' key",
-    "BILLFLOW_BRIDGE_ADMIN_KEY": "reads and retries deliveries",
+    "BILLFLOW_BRIDGE_ADMIN_KEY": "signs in to the admin page; reads and retries deliveries",
     "BILLFLOW_BRIDGE_DATABASE_URL": "the bridge's database (a SQLite file by default)",
     "BILLFLOW_BRIDGE_ORIGINS": "the site origins whose pages may call the bridge",
     "BILLFLOW_BRIDGE_SIGNING_SECRET": "the whsec_ secret(s) that sign every delivery",
@@ -91,6 +91,7 @@ BRIDGE_NAMES: Mapping[str, str] = {
     "BILLFLOW_BRIDGE_DISABLE_AFTER_DAYS": "days a target may keep failing before it is off",
     "BILLFLOW_BRIDGE_KEEP_DELIVERIES_DAYS": "days deliveries are kept before they are purged",
     "BILLFLOW_BRIDGE_TIMEOUT": "seconds to connect to a target, and again to hear from it",
+    "BILLFLOW_BRIDGE_PROXY_HOPS": "how many proxies in front add X-Forwarded-For and -Proto",
     "BILLFLOW_BRIDGE_STRIPE_EVENTS": "the Stripe event types relayed as stripe.<type>",
     "BILLFLOW_BRIDGE_JWT_PROVIDER": "whose login tokens the page exchanges for a session",
     "BILLFLOW_BRIDGE_JWT_JWKS_URL": "where the provider's public keys are (a JWKS)",

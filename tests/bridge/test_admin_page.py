@@ -11,13 +11,13 @@ import re
 from typing import Any
 
 import pytest
-from bridge_support import ADMIN_KEY, Clock
+from bridge_support import ADMIN_KEY, HOOKS_KEY, Clock
 from flask import Flask
 from flask.testing import FlaskClient
 from receivers import Answer, Receiver
 
 from billflow_bridge._state import BridgeState
-from billflow_bridge.admin.overview import reference, shown_url
+from billflow_bridge.admin.overview import receivers, shown_url
 from billflow_bridge.admin.texts import LANGUAGES, admin_catalog
 from billflow_bridge.samples import sample
 from billflow_bridge.schema import deliveries
@@ -46,6 +46,12 @@ def delivery_rows(state: BridgeState) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in rows]
 
 
+def ref_of(state: BridgeState, url: str, event: str | None = None) -> str:
+    """What the page's forms call the receiver at `url` (the hook for `event`, if given)."""
+    return next(r.ref for r in receivers(state)
+                if r.url == url and (event is None or event in r.events))  # fmt: skip
+
+
 def keep_event(state: BridgeState, event_id: str = "evt_admin_1", kind: str = "cancel") -> None:
     state.outbox.add(event_id, kind, {"type": kind, "timestamp": 1, "data": {"n": 1}})
 
@@ -57,8 +63,10 @@ def test_without_an_admin_key_every_admin_route_is_not_found(
     app, _ = make_bridge(BILLFLOW_BRIDGE_ADMIN_KEY="")
     client = app.test_client()
     assert client.get("/admin/").status_code == 404
-    for path in ("/admin/sign-in", "/admin/deliveries/1/retry", "/admin/language"):
+    for path in ("/admin/", "/admin/sign-in", "/admin/deliveries/1/retry", "/admin/language",
+                 "/admin/static/admin.css"):  # fmt: skip
         assert client.post(path, data={"key": ""}).status_code == 404
+        assert client.get(path).status_code == 404
     assert "billflow_bridge_admin" not in (client.get("/admin/").headers.get("Set-Cookie") or "")
 
 
@@ -137,6 +145,54 @@ def test_signing_out_ends_the_session(client: FlaskClient) -> None:
     assert "You are signed out." in answer.text and 'id="sign-in-heading"' in answer.text
 
 
+def test_a_right_key_costs_no_try(client: FlaskClient) -> None:
+    for _ in range(12):
+        signed_in(client)
+
+
+def test_a_copy_of_the_cookie_is_no_good_once_signed_out(bridge: Bridge) -> None:
+    app, _ = bridge
+    client = app.test_client()
+    token = signed_in(client)
+    cookie = client.get_cookie("billflow_bridge_admin", path="/admin")
+    assert cookie is not None
+    client.post("/admin/sign-out", data={"csrf_token": token})
+    thief = app.test_client()
+    thief.set_cookie("billflow_bridge_admin", cookie.value, path="/admin")
+    assert 'id="sign-in-heading"' in thief.get("/admin/").text
+
+
+def test_behind_proxies_the_forwarded_address_and_scheme_are_believed(
+    make_bridge: Any,
+) -> None:
+    app, _ = make_bridge(BILLFLOW_BRIDGE_PROXY_HOPS="1")
+    client = app.test_client()
+    forwarded = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    answer = client.get("/admin/", headers=forwarded)
+    assert "Secure" in answer.headers["Set-Cookie"]
+    token = token_of(answer.text)
+    for _ in range(10):
+        client.post("/admin/sign-in", data={"csrf_token": token, "key": "guess"},
+                    headers=forwarded)  # fmt: skip
+    refused = client.post("/admin/sign-in", data={"csrf_token": token, "key": ADMIN_KEY},
+                          headers=forwarded)  # fmt: skip
+    assert refused.status_code == 429
+    # Another visitor behind the same proxy is not held back by the guesser.
+    other = {"X-Forwarded-For": "198.51.100.2", "X-Forwarded-Proto": "https"}
+    allowed = client.post("/admin/sign-in", data={"csrf_token": token, "key": ADMIN_KEY},
+                          headers=other)  # fmt: skip
+    assert allowed.status_code == 303
+
+
+def test_wrong_keys_on_the_json_routes_are_stopped_too(client: FlaskClient) -> None:
+    wrong = {"Authorization": "Bearer guess"}
+    for _ in range(30):
+        assert client.get("/v1/deliveries", headers=wrong).status_code == 401
+    right = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    refused = client.get("/v1/deliveries", headers=right)
+    assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "rate_limited"
+
+
 # -- forms refused -------------------------------------------------------------------------
 def test_a_form_without_the_sessions_token_does_nothing(
     client: FlaskClient, bridge: Bridge, state: BridgeState, clock: Clock
@@ -163,7 +219,7 @@ def test_a_form_posted_from_another_site_does_nothing_even_with_the_token(
     keep_event(state)
     state.deliverer.run_once()
     token = signed_in(client)
-    ref = reference(receiver.url)
+    ref = ref_of(state, receiver.url)
     for site in ("cross-site", "same-site"):
         answer = client.post(f"/admin/receivers/{ref}/enable", data={"csrf_token": token},
                              headers={"Sec-Fetch-Site": site})  # fmt: skip
@@ -216,7 +272,7 @@ def test_switch_back_on_sends_what_waited(
     page = client.get("/admin/").text
     assert "Switched off" in page and "It answered 410 Gone" in page and "Held" in page
 
-    ref = reference(receiver.url)
+    ref = ref_of(state, receiver.url)
     answer = client.post(f"/admin/receivers/{ref}/enable", data={"csrf_token": token},
                          follow_redirects=True)  # fmt: skip
     assert "is switched back on" in answer.text
@@ -237,7 +293,7 @@ def test_a_sample_goes_to_the_chosen_target_only_signed_and_shaped_as_the_real_e
     ])  # fmt: skip
     client = app.test_client()
     token = signed_in(client)
-    ref = reference(make_url)
+    ref = ref_of(state, make_url)
     answer = client.post(f"/admin/receivers/{ref}/sample",
                          data={"csrf_token": token, "event": "undo_cancel"},
                          follow_redirects=True)  # fmt: skip
@@ -257,7 +313,7 @@ def test_a_sample_of_an_event_the_target_does_not_take_is_refused(
     app, state = make_bridge(BILLFLOW_BRIDGE_TARGETS=[{"url": receiver.url, "events": ["cancel"]}])
     client = app.test_client()
     token = signed_in(client)
-    answer = client.post(f"/admin/receivers/{reference(receiver.url)}/sample",
+    answer = client.post(f"/admin/receivers/{ref_of(state, receiver.url)}/sample",
                          data={"csrf_token": token, "event": "change_plan"},
                          follow_redirects=True)  # fmt: skip
     assert "does not take change_plan events" in answer.text
@@ -270,12 +326,60 @@ def test_a_hooks_sample_goes_to_its_url(
     zap = receiver.url.replace("/hooks/billflow", "/hooks/catch/123/secretpart/")
     state.hooks.subscribe(zap, "stripe.invoice.payment_failed")
     token = signed_in(client)
-    client.post(f"/admin/receivers/{reference(zap)}/sample",
+    client.post(f"/admin/receivers/{ref_of(state, zap)}/sample",
                 data={"csrf_token": token, "event": "stripe.invoice.payment_failed"})  # fmt: skip
     assert state.deliverer.run_once() == 1
     assert verify(receiver.received[0])["data"]["status"] == "open"
     page = client.get("/admin/").text
     assert "secretpart" not in page and shown_url(zap) in page
+
+
+def test_two_hooks_on_one_url_each_send_their_own_sample(
+    client: FlaskClient, state: BridgeState, receiver: Receiver, verify: Any
+) -> None:
+    zap = receiver.url.replace("/hooks/billflow", "/hooks/catch/9/")
+    state.hooks.subscribe(zap, "cancel")
+    state.hooks.subscribe(zap, "change_plan")
+    token = signed_in(client)
+    for event in ("cancel", "change_plan"):
+        answer = client.post(f"/admin/receivers/{ref_of(state, zap, event)}/sample",
+                             data={"csrf_token": token, "event": event},
+                             follow_redirects=True)  # fmt: skip
+        assert "is on its way" in answer.text, event
+    assert state.deliverer.run_once() == 2
+    assert [verify(r)["type"] for r in receiver.received] == ["cancel", "change_plan"]
+
+
+def test_the_page_shows_no_secret_path_even_when_a_receiver_repeats_it(
+    make_bridge: Any, receiver: Receiver
+) -> None:
+    secret = receiver.url.replace("/hooks/billflow", "/make/Sec7etPath")
+    moved = receiver.url.replace("/hooks/billflow", "/make/Sec7etPath/")
+    app, state = make_bridge(BILLFLOW_BRIDGE_TARGETS=secret)
+    receiver.answer(Answer(308, headers={"Location": moved}),
+                    Answer(404, body=b"no scenario at /make/Sec7etPath"))  # fmt: skip
+    keep_event(state, "evt_secret_1")
+    keep_event(state, "evt_secret_2")
+    assert state.deliverer.run_once() == 2
+    client = app.test_client()
+    signed_in(client)
+    page = client.get("/admin/").text
+    assert "redirects to http://127.0.0.1:" in page and "not followed" in page
+    assert "no scenario at /…" in page
+    listed = client.get("/v1/deliveries", headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+    errors = [delivery["last_error"] for delivery in listed.get_json()["data"]]
+    assert "Sec7etPath" not in page and not any("Sec7etPath" in error for error in errors)
+
+
+def test_a_look_alike_host_is_shown_as_what_it_is(client: FlaskClient, state: BridgeState) -> None:
+    state.hooks.subscribe("https://hooks.zap\u0131er.com/hooks/catch/1/", "cancel")
+    signed_in(client)
+    page = client.get("/admin/").text
+    assert "hooks.xn--zaper-p4a.com/…" in page and "zap\u0131er" not in page
+    hooks = {"Authorization": "Bearer " + HOOKS_KEY}
+    refused = client.post("/v1/hooks", headers=hooks, json={
+        "target_url": "https://\u202emoc.reipaz.skooh/x", "event": "cancel"})  # fmt: skip
+    assert refused.status_code == 400
 
 
 def test_deliveries_are_filtered_by_status_and_paged(

@@ -106,6 +106,11 @@ url = "https://example.bubbleapps.io/api/1.1/wf/billflow"
         ({"BILLFLOW_BRIDGE_RETRY_DELAYS": "5,-1"}, "BILLFLOW_BRIDGE_RETRY_DELAYS"),
         ({"BILLFLOW_BRIDGE_KEEP_DELIVERIES_DAYS": "0"}, "BILLFLOW_BRIDGE_KEEP_DELIVERIES_DAYS"),
         ({"BILLFLOW_BRIDGE_TIMEOUT": "fast"}, "BILLFLOW_BRIDGE_TIMEOUT"),
+        ({"BILLFLOW_BRIDGE_PROXY_HOPS": "-1"}, "BILLFLOW_BRIDGE_PROXY_HOPS"),
+        ({"BILLFLOW_BRIDGE_PROXY_HOPS": "6"}, "BILLFLOW_BRIDGE_PROXY_HOPS"),
+        ({"BILLFLOW_BRIDGE_PROXY_HOPS": "one"}, "BILLFLOW_BRIDGE_PROXY_HOPS"),
+        ({"BILLFLOW_BRIDGE_TARGETS": "https://hooks.example.com/\u202egnp.x"},
+         "BILLFLOW_BRIDGE_TARGETS"),
     ],
 )  # fmt: skip
 def test_each_mistake_is_refused_naming_its_setting_and_never_echoing_a_secret(

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from billflow_core import Forbidden
 from billflow_core.web.http import error_response
@@ -78,10 +79,16 @@ def create_app(
         HookStore(engine, clock=clock), worker, tokens,
     )  # fmt: skip
     app.register_blueprint(blueprint)
-    admin_access.install(app, config.admin_key)
-    app.register_blueprint(admin_page)
+    if config.admin_key is not None:  # without the key, there is no admin page at all
+        admin_access.install(app, config.admin_key)
+        app.register_blueprint(admin_page)
     app.add_url_rule(f"{prefix}/api/token-session", "billflow_bridge_token_session",
                      answer_errors(token_session), methods=["POST"])  # fmt: skip
+    if config.proxy_hops:
+        # The visitor's address (rate limits count it) and scheme (the admin cookie's
+        # Secure) as the proxies in front saw them.
+        hops = config.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     origins = frozenset(config.origins)
     app.before_request(lambda: _preflight(prefix, origins))
     app.after_request(lambda response: _cors(response, prefix, origins))

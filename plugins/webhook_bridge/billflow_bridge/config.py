@@ -26,6 +26,7 @@ import ipaddress
 import os
 import re
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,6 +104,7 @@ class BridgeConfig:
     disable_after: float = 5 * 86400.0
     keep_deliveries: float = 30 * 86400.0
     timeout: float = 10.0
+    proxy_hops: int = 0  # proxies in front whose X-Forwarded-For and -Proto are believed
 
     @classmethod
     def from_mapping(
@@ -141,6 +143,7 @@ class BridgeConfig:
             disable_after=_days(bridge.get("DISABLE_AFTER_DAYS"), "DISABLE_AFTER_DAYS", 5),
             keep_deliveries=_days(bridge.get("KEEP_DELIVERIES_DAYS"), "KEEP_DELIVERIES_DAYS", 30),
             timeout=_seconds(bridge.get("TIMEOUT"), "TIMEOUT", 10.0),
+            proxy_hops=_hops(bridge.get("PROXY_HOPS")),
         )
 
 
@@ -307,11 +310,36 @@ def checked_url(value: Any, param: str) -> str:
         raise BridgeConfigError(
             f"{param} holds {value!r}, which is not an http(s) URL", param=param
         )
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in str(value)):
+        # A control or direction character (U+202E) would make one URL look like another.
+        raise BridgeConfigError(f"{param}: a URL may not hold control characters", param=param)
     if parts.username or parts.password:
         raise BridgeConfigError(
             f"{param}: put credentials in the target's headers, not in its URL", param=param
         )
     return str(value)
+
+
+def shown_url(url: str, *, scheme: bool = True) -> str:
+    """`url` as people are shown it (the admin page, a delivery's error): its scheme and
+    host, the host in ASCII (`xn--…` for a look-alike), and an ellipsis for the path, where
+    Make, Zapier and n8n keep the secret part."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        host = host.encode("ascii", "backslashreplace").decode("ascii")
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    start = f"{parts.scheme}://" if scheme else ""
+    where = f"{start}{host}{f':{port}' if port else ''}" if host else ""
+    rest = parts.path.strip("/") or parts.query
+    return f"{where}/…" if rest else where or "/"
 
 
 def _networks(value: Any) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -343,6 +371,20 @@ def _delays(value: Any) -> tuple[float, ...]:
             param=f"{PREFIX}RETRY_DELAYS",
         )
     return delays
+
+
+def _hops(value: Any) -> int:
+    """How many proxies stand in front (0 to 5): each adds to X-Forwarded-For, and only
+    that many entries from the right are believed, so a visitor cannot claim an address."""
+    if value in (None, ""):
+        return 0
+    text = str(value).strip()
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit()) or int(text) > 5:
+        raise BridgeConfigError(
+            f"{PREFIX}PROXY_HOPS must be how many proxies are in front of the bridge, 0 to 5",
+            param=f"{PREFIX}PROXY_HOPS",
+        )
+    return int(text)
 
 
 def _days(value: Any, name: str, default: float) -> float:

@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from billflow_core import __version__
 
 from .addresses import delivery_session
-from .config import BridgeConfig, Target
+from .config import BridgeConfig, Target, shown_url
 from .retries import RetrySchedule, retry_after_seconds
 from .schema import deliveries, events, hooks, targets
 from .signing import signed_headers
@@ -188,7 +188,9 @@ class Deliverer:
             retry_after = retry_after_seconds(response.headers.get("Retry-After"), self.clock())
             text = answer.decode("utf-8", "replace").strip()
             if 300 <= response.status_code < 400:
-                text = f"redirects to {response.headers.get('Location', '?')}, not followed"
+                # The address only: a Location often repeats the target's secret path.
+                where = shown_url(response.headers.get("Location") or "?")
+                text = f"redirects to {where}, not followed"
             return _Result(response.status_code, _short(text or response.reason or ""),
                            retry_after)  # fmt: skip
 
@@ -197,14 +199,14 @@ class Deliverer:
         or waiting on a target the answer switched off."""
         now = self.clock()
         made = attempt.attempts + 1
+        url = attempt.target.url
         values: dict[str, object] = {
             "claim": None,
             "attempts": made,
             "last_attempt_at": now,
             "last_status_code": result.status_code,
-            "last_error": result.error,
+            "last_error": _without_path(result.error, url),
         }
-        url = attempt.target.url
         if result.delivered:
             values.update(status="delivered", delivered_at=now)
             self._target_recovered(url)
@@ -325,6 +327,15 @@ def _reason(error: requests.RequestException) -> str:
     while cause is not None and (cause.__cause__ or cause.__context__) is not None:
         cause = cause.__cause__ or cause.__context__
     return str(cause or error)
+
+
+def _without_path(error: str | None, url: str) -> str | None:
+    """`error` with the target's path (where a hook keeps its secret) left out, should the
+    receiver's answer or an exception repeat it."""
+    path = urlsplit(url).path.rstrip("/")
+    if error is None or len(path) < 2:
+        return error
+    return error.replace(url, shown_url(url)).replace(path, "/…")
 
 
 def _host(url: str) -> str:

@@ -38,7 +38,7 @@ from .config import checked_url
 from .database import is_ready, pending_migrations
 from .delivery_log import STATUSES, delivery_page
 from .errors import BridgeConfigError
-from .keys import Scope, check_key
+from .keys import KeyRefused, Scope, check_key
 from .samples import event_types, sample
 
 __all__ = ["answer_errors", "blueprint", "token_session"]
@@ -49,6 +49,7 @@ _EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\
 _CUSTOMER_ID = re.compile(r"cus_[A-Za-z0-9]+")
 _MAX_BODY = 4096
 _EXCHANGES = 30  # login tokens exchanged per minute from one address
+_WRONG_KEYS = 30  # wrong keys a minute from one address, whatever their scope
 
 
 def answer_errors(view: Callable[[], Response]) -> Callable[[], Response]:
@@ -75,9 +76,21 @@ def _error(error: BillflowError) -> Response:
 
 
 def _keyed(scope: Scope) -> BridgeState:
-    """The bridge, once the request carries the key of `scope` (401 otherwise)."""
+    """The bridge, once the request carries the key of `scope` (401 otherwise). After
+    thirty wrong keys in a minute from one address, every key from it waits for the next
+    minute (429), so none can be guessed."""
     state = bridge_state()
-    check_key(state.config, scope, request.headers.get("Authorization"))
+    store = state.portal.sign_in.store
+    now = int(state.clock())
+    wrong = f"billflow:rate:wrong-key:{digest(request.remote_addr or '')}:{now // 60}"
+    if store.count(wrong) >= _WRONG_KEYS:
+        raise RateLimited("Too many wrong keys from here; try again in a minute.",
+                          code="rate_limited", retry_after=60 - now % 60)  # fmt: skip
+    try:
+        check_key(state.config, scope, request.headers.get("Authorization"))
+    except KeyRefused:
+        store.incr(wrong, 60)
+        raise
     return state
 
 

@@ -2,20 +2,22 @@
 with what the bridge learned of its URL (failing since, switched off and why), how many of
 its deliveries wait and when it last took one.
 
-URLs are shown by host only (a hook's or a Make scenario's URL is its only secret) and
-named in forms by a reference derived from the URL, so no secret URL is in the page.
+URLs are shown by host only (a hook's or a Make scenario's URL is its only secret). Forms
+name a hook by its id and a target by a keyed digest of its URL, so no secret URL is in
+the page or in an access log, and no digest can be checked against a guessed URL.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
-from urllib.parse import urlsplit
 
 from sqlalchemy import case, func, select
 
 from .._state import BridgeState
+from ..config import shown_url as _shown
 from ..samples import event_types
 from ..schema import deliveries, targets
 
@@ -38,12 +40,8 @@ class Receiver:
     failing_since: float | None
     disabled_at: float | None
     disabled_reason: str | None
-    hook_id: str | None = None
+    ref: str = ""  # what the page's forms call it
     subscribed_at: float | None = None
-
-    @property
-    def ref(self) -> str:
-        return reference(self.url)
 
     @property
     def state(self) -> State:
@@ -52,17 +50,15 @@ class Receiver:
         return "failing" if self.failing_since is not None else "active"
 
 
-def reference(url: str) -> str:
-    """The name of `url` in the page's forms."""
-    return hashlib.sha256(url.encode()).hexdigest()[:20]
+def reference(state: BridgeState, url: str) -> str:
+    """What the page's forms call the configured target at `url`."""
+    key = (state.config.admin_key or "").encode()
+    return "t_" + hmac.new(key, url.encode(), hashlib.sha256).hexdigest()[:24]
 
 
 def shown_url(url: str) -> str:
-    """`url` as the page shows it: its host, and an ellipsis for any path (where Make,
-    Zapier and n8n keep the secret part)."""
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    return f"{host}/…" if parts.path.strip("/") else host
+    """`url` as the page shows it: its host (in ASCII) and an ellipsis for any path."""
+    return _shown(url, scheme=False)
 
 
 def receivers(state: BridgeState) -> list[Receiver]:
@@ -79,6 +75,7 @@ def receivers(state: BridgeState) -> list[Receiver]:
             tuple(sorted(target.events)),
             tuple(event for event in offered if target.wants(event)),
             *known.get(target.url, _Learned()),
+            ref=reference(state, target.url),
         )
         for target in state.config.targets
     ]
@@ -90,7 +87,7 @@ def receivers(state: BridgeState) -> list[Receiver]:
             (hook["event"],),
             (hook["event"],),
             *known.get(hook["target_url"], _Learned()),
-            hook_id=hook["id"],
+            ref=hook["id"],
             subscribed_at=hook["created_at"],
         )
         for hook in hooks

@@ -1,5 +1,5 @@
-"""The admin page's routes, all under `/admin`, all refused (404) while the bridge has no
-admin key:
+"""The admin page's routes, all under `/admin` (`create_app` registers them only when the
+bridge has an admin key: without one, each is 404):
 
     GET  /admin/                              the page (the sign-in form until signed in)
          ?status=pending|delivered|failed&before=<delivery id>
@@ -21,7 +21,6 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
 from markupsafe import Markup, escape
-from werkzeug.exceptions import NotFound
 
 from .._state import BridgeState, bridge_state
 from ..delivery import GONE
@@ -52,12 +51,6 @@ _POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 's
 def _breakable(event_type: str) -> Markup:
     """An event type that may wrap after each dot (`stripe.invoice.payment_failed`)."""
     return Markup(".<wbr>").join(escape(part) for part in event_type.split("."))
-
-
-@blueprint.before_request
-def _switched_on() -> None:
-    if bridge_state().config.admin_key is None:
-        raise NotFound("This bridge has no admin page: set BILLFLOW_BRIDGE_ADMIN_KEY.")
 
 
 @blueprint.after_request
@@ -169,7 +162,7 @@ def sign_in_form() -> Response | tuple[str, int]:
 @blueprint.post("/sign-out")
 def sign_out_form() -> Response:
     check_form(request)
-    sign_out()
+    sign_out(bridge_state())
     return _back("ok", "notice.signed_out")
 
 
