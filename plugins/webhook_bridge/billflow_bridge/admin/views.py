@@ -84,7 +84,7 @@ def page() -> Response | tuple[str, int]:
     by_url = {receiver.url: receiver for receiver in found}
     deliveries = delivery_page(state.engine, status=status, limit=_PAGE,
                                starting_after=starting_after)  # fmt: skip
-    rows = [_delivery_row(row, by_url) for row in deliveries["data"]]
+    rows = [_delivery_row(row, by_url, state.clock()) for row in deliveries["data"]]
     older = rows[-1]["id"] if deliveries["has_more"] and rows else None
     return Response(
         _render(
@@ -126,15 +126,17 @@ def _render(template: str, **context: Any) -> str:
     )
 
 
-def _delivery_row(row: dict[str, Any], by_url: dict[str, Receiver]) -> dict[str, Any]:
+def _delivery_row(row: dict[str, Any], by_url: dict[str, Receiver], now: float) -> dict[str, Any]:
     receiver = by_url.get(row["target"])
     held = row["status"] == "pending" and row["target_state"]["disabled_at"] is not None
+    waiting = row["status"] == "pending" and (row["next_attempt_at"] or 0) > now + 1
     return {
         **row,
         "shown_status": "held" if held else row["status"],
         "target_label": receiver.label if receiver else shown_url(row["target"]),
         "sample": str(row["event_id"]).startswith("evt_sample_"),
-        "retryable": row["status"] in ("pending", "failed") and not held,
+        # Retrying one that is due now, or held by its switched-off target, would do nothing.
+        "retryable": (row["status"] == "failed" or waiting) and not held,
     }
 
 
