@@ -46,6 +46,11 @@ def delivery_rows(state: BridgeState) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in rows]
 
 
+def submit(client: FlaskClient, path: str, token: str, **fields: str) -> str:
+    """Post one of the page's forms with this session's token; the page it lands on."""
+    return client.post(path, data={"csrf_token": token, **fields}, follow_redirects=True).text
+
+
 def ref_of(state: BridgeState, url: str, event: str | None = None) -> str:
     """What the page's forms call the receiver at `url` (the hook for `event`, if given)."""
     return next(r.ref for r in receivers(state)
@@ -141,8 +146,8 @@ def test_a_new_admin_key_signs_everyone_out(make_bridge: Any) -> None:
 
 def test_signing_out_ends_the_session(client: FlaskClient) -> None:
     token = signed_in(client)
-    answer = client.post("/admin/sign-out", data={"csrf_token": token}, follow_redirects=True)
-    assert "You are signed out." in answer.text and 'id="sign-in-heading"' in answer.text
+    answer = submit(client, "/admin/sign-out", token)
+    assert "You are signed out." in answer and 'id="sign-in-heading"' in answer
 
 
 def test_a_right_key_costs_no_try(client: FlaskClient) -> None:
@@ -251,15 +256,13 @@ def test_retry_now_makes_a_failed_delivery_due_and_it_is_delivered_signed(
     page = client.get("/admin/").text
     assert "the scenario is off" in page and "Retry now" in page
 
-    answer = client.post("/admin/deliveries/1/retry", data={"csrf_token": token},
-                         follow_redirects=True)  # fmt: skip
-    assert "Delivery 1 is due again now." in answer.text
+    answer = submit(client, "/admin/deliveries/1/retry", token)
+    assert "Delivery 1 is due again now." in answer
     assert state.deliverer.run_once() == 1
     assert verify(receiver.received[-1]) == {"type": "cancel", "timestamp": 1, "data": {"n": 1}}
     assert delivery_rows(state)[0]["status"] == "delivered"
-    again = client.post("/admin/deliveries/1/retry", data={"csrf_token": token},
-                        follow_redirects=True)  # fmt: skip
-    assert "Delivery 1 cannot be retried" in again.text
+    again = submit(client, "/admin/deliveries/1/retry", token)
+    assert "Delivery 1 cannot be retried" in again
 
 
 def test_switch_back_on_sends_what_waited(
@@ -273,14 +276,12 @@ def test_switch_back_on_sends_what_waited(
     assert "Switched off" in page and "It answered 410 Gone" in page and "Held" in page
 
     ref = ref_of(state, receiver.url)
-    answer = client.post(f"/admin/receivers/{ref}/enable", data={"csrf_token": token},
-                         follow_redirects=True)  # fmt: skip
-    assert "is switched back on" in answer.text
+    answer = submit(client, f"/admin/receivers/{ref}/enable", token)
+    assert "is switched back on" in answer
     assert state.deliverer.run_once() == 1
     assert verify(receiver.received[-1])["type"] == "cancel"
-    unknown = client.post("/admin/receivers/0000/enable", data={"csrf_token": token},
-                          follow_redirects=True)  # fmt: skip
-    assert "That target or hook is no longer here." in unknown.text
+    unknown = submit(client, "/admin/receivers/0000/enable", token)
+    assert "That target or hook is no longer here." in unknown
 
 
 def test_a_sample_goes_to_the_chosen_target_only_signed_and_shaped_as_the_real_event(
@@ -294,10 +295,8 @@ def test_a_sample_goes_to_the_chosen_target_only_signed_and_shaped_as_the_real_e
     client = app.test_client()
     token = signed_in(client)
     ref = ref_of(state, make_url)
-    answer = client.post(f"/admin/receivers/{ref}/sample",
-                         data={"csrf_token": token, "event": "undo_cancel"},
-                         follow_redirects=True)  # fmt: skip
-    assert "A sample undo_cancel event is on its way to Make: cancellations." in answer.text
+    answer = submit(client, f"/admin/receivers/{ref}/sample", token, event="undo_cancel")
+    assert "A sample undo_cancel event is on its way to Make: cancellations." in answer
     assert state.deliverer.run_once() == 1
     [got] = receiver.received
     assert got.path == "/make/cancellations"
@@ -313,10 +312,9 @@ def test_a_sample_of_an_event_the_target_does_not_take_is_refused(
     app, state = make_bridge(BILLFLOW_BRIDGE_TARGETS=[{"url": receiver.url, "events": ["cancel"]}])
     client = app.test_client()
     token = signed_in(client)
-    answer = client.post(f"/admin/receivers/{ref_of(state, receiver.url)}/sample",
-                         data={"csrf_token": token, "event": "change_plan"},
-                         follow_redirects=True)  # fmt: skip
-    assert "does not take change_plan events" in answer.text
+    answer = submit(client, f"/admin/receivers/{ref_of(state, receiver.url)}/sample", token,
+                    event="change_plan")  # fmt: skip
+    assert "does not take change_plan events" in answer
     assert delivery_rows(state) == []
 
 
@@ -342,10 +340,9 @@ def test_two_hooks_on_one_url_each_send_their_own_sample(
     state.hooks.subscribe(zap, "change_plan")
     token = signed_in(client)
     for event in ("cancel", "change_plan"):
-        answer = client.post(f"/admin/receivers/{ref_of(state, zap, event)}/sample",
-                             data={"csrf_token": token, "event": event},
-                             follow_redirects=True)  # fmt: skip
-        assert "is on its way" in answer.text, event
+        answer = submit(client, f"/admin/receivers/{ref_of(state, zap, event)}/sample", token,
+                        event=event)  # fmt: skip
+        assert "is on its way" in answer, event
     assert state.deliverer.run_once() == 2
     assert [verify(r)["type"] for r in receiver.received] == ["cancel", "change_plan"]
 

@@ -202,15 +202,21 @@ def test_a_sample_of_the_chosen_event_reaches_that_target_signed(
 
 
 # -- forms refused ---------------------------------------------------------------------------
+def signed_in_beside_a_waiting_delivery(bridge: AdminBridge, browse: Callable[..., Page]) -> Page:
+    """The page, signed in, with delivery 1 waiting five seconds for its next attempt."""
+    bridge.bubble.answer(Answer(503))
+    keep(bridge, "evt_admin_waiting", "change_plan", bridge.bubble)
+    assert bridge.deliver() == 1
+    page = browse()
+    sign_in(page, bridge)
+    return page
+
+
 def test_a_form_whose_token_was_tampered_with_does_nothing(
     admin_bridge: AdminBridge, browse: Callable[..., Page]
 ) -> None:
     bridge = admin_bridge
-    bridge.bubble.answer(Answer(503))
-    keep(bridge, "evt_admin_csrf", "change_plan", bridge.bubble)
-    bridge.deliver()
-    page = browse()
-    sign_in(page, bridge)
+    page = signed_in_beside_a_waiting_delivery(bridge, browse)
     page.evaluate(
         "() => document.querySelectorAll('input[name=csrf_token]').forEach(i => i.value = 'x')"
     )
@@ -250,11 +256,7 @@ def test_a_form_posted_from_another_site_does_nothing(
     admin_bridge: AdminBridge, browse: Callable[..., Page]
 ) -> None:
     bridge = admin_bridge
-    bridge.bubble.answer(Answer(503))
-    keep(bridge, "evt_admin_cross", "change_plan", bridge.bubble)
-    bridge.deliver()
-    page = browse()
-    sign_in(page, bridge)
+    page = signed_in_beside_a_waiting_delivery(bridge, browse)
     token = page.locator("input[name=csrf_token]").first.get_attribute("value")
     assert token
     other = _OtherSite(f"{bridge.url}/admin/deliveries/1/retry", token)

@@ -208,10 +208,7 @@ def retry_form(delivery_id: int) -> Response:
 
 @blueprint.post("/receivers/<ref>/enable")
 def enable_form(ref: str) -> Response:
-    state = _admin()
-    receiver = _receiver(state, ref)
-    if receiver is None:
-        return _back("error", "notice.unknown_target")
+    state, receiver = _admin_and(ref)
     state.deliverer.switch_on(receiver.url)
     state.wake()
     return _back("ok", "notice.enabled", target=receiver.label)
@@ -219,10 +216,7 @@ def enable_form(ref: str) -> Response:
 
 @blueprint.post("/receivers/<ref>/sample")
 def sample_form(ref: str) -> Response:
-    state = _admin()
-    receiver = _receiver(state, ref)
-    if receiver is None:
-        return _back("error", "notice.unknown_target")
+    state, receiver = _admin_and(ref)
     event = request.form.get("event", "")
     if event not in receiver.sample_events:
         return _back("error", "notice.sample_refused", target=receiver.label, event=event[:100])
@@ -232,8 +226,22 @@ def sample_form(ref: str) -> Response:
     return _back("ok", "notice.sample_sent", target=receiver.label, event=event)
 
 
-def _receiver(state: BridgeState, ref: str) -> Receiver | None:
-    return next((r for r in receivers(state) if r.ref == ref), None)
+def _admin_and(ref: str) -> tuple[BridgeState, Receiver]:
+    """The bridge, as `_admin` gives it, and the target or hook the form names."""
+    state = _admin()
+    receiver = next((r for r in receivers(state) if r.ref == ref), None)
+    if receiver is None:
+        raise _Gone()
+    return state, receiver
+
+
+class _Gone(Exception):
+    """The form names a target or hook that is no longer configured or subscribed."""
+
+
+@blueprint.errorhandler(_Gone)
+def _gone(error: _Gone) -> Response:
+    return _back("error", "notice.unknown_target")
 
 
 # -- after a form ---------------------------------------------------------------------------
