@@ -395,6 +395,8 @@ def test_deliveries_are_filtered_by_status_and_paged(
     assert older
     second = client.get(older.group(1)).text
     assert second.count('class="row-action"') == 5 and "Newest deliveries" in second
+    for odd in ("9" * 40, "-1", "x", "１２"):  # not an id: the first page
+        assert client.get(f"/admin/?before={odd}").text.count('class="row-action"') == 25
 
 
 # -- languages -----------------------------------------------------------------------------

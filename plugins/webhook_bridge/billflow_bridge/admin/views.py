@@ -79,7 +79,9 @@ def page() -> Response | tuple[str, int]:
     if status not in (None, *STATUSES):
         status = None
     before = request.args.get("before", "")
-    starting_after = int(before) if before.isascii() and before.isdigit() else None
+    # A delivery id: digits that fit the column (anything else is the first page).
+    fits = before.isascii() and before.isdigit() and len(before) <= 18
+    starting_after = int(before) if fits else None
     found = receivers(state)
     by_url = {receiver.url: receiver for receiver in found}
     deliveries = delivery_page(state.engine, status=status, limit=_PAGE,
