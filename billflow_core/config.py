@@ -66,6 +66,7 @@ HOST_NAMES: Mapping[str, str] = {
     "BILLFLOW_URL_PREFIX": "where the portal's API is served (/billflow)",
     "BILLFLOW_FRAME_ANCESTORS": "the origins that may frame the portal's pages",
     "BILLFLOW_VERIFIED_EMAIL": "how the plugin learns that the user's email is verified",
+    "BILLFLOW_REDIS_URL": "the Redis server a Flask site's processes share their state on",
 }
 
 # What only Django's settings hold, for the Wagtail plugin. They are not in `NOT_OPTIONS`:

@@ -4,13 +4,15 @@ keeps it in `app.extensions["billflow"]`, so two apps in one process never share
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, cast
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request
 from werkzeug.utils import import_string
 
 from billflow_core import AnswerStore, PortalSettings, SettingsError
@@ -23,6 +25,8 @@ from billflow_core.web.framing import checked_frame_ancestors, with_frame_ancest
 from ._state import BillflowConfigError, BillflowState, get_state
 
 __all__ = ["Billflow", "BillflowConfigError", "BillflowState"]
+
+log = logging.getLogger(__name__)
 
 IdentityLoader = Callable[[], "str | None"]
 MailSender = Callable[[EmailMessage], None]
@@ -65,12 +69,18 @@ class Billflow:
         app.config.setdefault("BILLFLOW_URL_PREFIX", DEFAULT_PREFIX)
         app.config.setdefault("BILLFLOW_FRAME_ANCESTORS", ())
         prefix = str(app.config["BILLFLOW_URL_PREFIX"]).rstrip("/")
+        sign_in_store, answers = self._sign_in_store, self._answers
+        redis_url = app.config.get("BILLFLOW_REDIS_URL")
+        if redis_url and (sign_in_store is None or answers is None):
+            shared = _on_redis(str(redis_url), str(app.config.get("BILLFLOW_SECRET_KEY") or ""))
+            sign_in_store = sign_in_store or shared[0]
+            answers = answers or shared[1]
         try:
             portal = Portal.from_config(
                 app.config,
                 mailer=_Mailer(self, app, SMTPMailer.from_config(app.config)),
-                sign_in_store=self._sign_in_store,
-                answers=self._answers,
+                sign_in_store=sign_in_store,
+                answers=answers,
             )
             templates = os.path.join(app.root_path, app.template_folder or "templates")
             api = PortalAPI(portal, prefix=prefix, template_dirs=[templates])
@@ -85,6 +95,8 @@ class Billflow:
         # before Billflow is told now; one set up after, at each request, before its check.
         _exempt_from_csrf(app)
         app.before_request(lambda: _exempt_from_csrf(current_app))
+        if sign_in_store is None or answers is None:
+            app.before_request(_warn_of_many_processes)
         app.after_request(lambda response: _private_portal_page(response, ancestors))
         from .rendering import billflow_portal
 
@@ -194,6 +206,36 @@ def _verified_email(found: Any) -> Callable[[Any], str | None]:
         "their verified email (or None), or to True when your signup verifies every email; "
         "or register @billflow.identity_loader answering a verified email or a Stripe "
         "customer id (the strongest)"
+    )
+
+
+def _on_redis(url: str, secret: str) -> tuple[SignInStore, AnswerStore]:
+    """The sign-in store and the answers on the Redis server at `url`."""
+    from .redis_stores import RedisAnswers, RedisSignInStore, redis_client
+
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise BillflowConfigError(
+            "Billflow: BILLFLOW_REDIS_URL must be a redis://, rediss:// or unix:// URL",
+            param="BILLFLOW_REDIS_URL",
+        )
+    client = redis_client(url)
+    return RedisSignInStore(client), RedisAnswers(client, secret)
+
+
+_warned: weakref.WeakSet[Flask] = weakref.WeakSet()
+
+
+def _warn_of_many_processes() -> None:
+    """Once per app: served by several processes with each keeping its own sign-in marks
+    and answers, a used link works again on another process and a retried action is done
+    again there."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app in _warned or not request.environ.get("wsgi.multiprocess"):
+        return
+    _warned.add(app)
+    log.warning(
+        "Billflow: this app runs in several processes, each with its own sign-in links, "
+        "rate limits and action answers; set BILLFLOW_REDIS_URL so they share them"
     )
 
 
