@@ -32,6 +32,7 @@ from .identity.visitors import Visitor
 from .mail import Mailer
 from .portal import Portal
 from .settings import PortalSettings, RetentionOffer
+from .shared_cache import MemoryCache, SharedCache
 from .version import __version__
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "Forbidden",
     "Mailer",
     "MemoryAnswers",
+    "MemoryCache",
     "NotFound",
     "PayloadTooLarge",
     "PaymentFailed",
@@ -53,6 +55,7 @@ __all__ = [
     "RateLimited",
     "RetentionOffer",
     "SettingsError",
+    "SharedCache",
     "SignInStore",
     "StripeUnavailable",
     "Visitor",

@@ -10,8 +10,12 @@ plugin only adapts its framework's request::
     portal.act(visitor, "cancel", {"subscription": "sub_…", "reason": "unused"},
                idempotency_key=header)                 # ActionResult
 
-Each call costs at most three Stripe requests: the customer, their subscriptions, and the
-one write (the catalog is cached; a refreshed state is built from what was read and written).
+Opening the page costs one Stripe request once the customer's id is remembered (their
+subscriptions, the customer expanded inside), two before; an action costs its writes on top
+(the catalog is cached; a refreshed state is built from what was read and written). What
+several app servers must see alike (those customer ids, the catalog's version, the action
+lock) lives in the `SharedCache` the host gives (`shared_cache.py`), in the process by
+default.
 
 A page may set some options of its own (`identity/page_options.py`); it gets a variant of
 the site's portal with those settings that shares the site's Stripe client, caches and
@@ -38,13 +42,15 @@ from .actions.dispatch import (
     checked_payload,
     run_action,
 )
+from .actions.locks import account_lock
 from .actions.previews import ChangePreview, preview_change
 from .billing.catalog import CatalogCache
+from .billing.customer_ids import CustomerIds, customer_id_of
 from .billing.customers import email_is_known
 from .billing.invoices import InvoicePage, list_invoices
 from .billing.promotion_codes import PromotionCodeCache
 from .billing.rules import check_feature
-from .billing.state import PortalState, find_customer, identity_kind, load_state
+from .billing.state import PortalState, identity_kind, load_state
 from .config import (
     STRIPE_JS_URL,
     PortalSecrets,
@@ -73,6 +79,7 @@ from .identity.vouched import PREFIX as VOUCHED
 from .mail import Mailer, SMTPMailer
 from .rate_limits import Kind, check_rate
 from .settings import PortalSettings
+from .shared_cache import MemoryCache, SharedCache, SharedVersion
 from .stripe.gateway import StripeGateway
 from .stripe.webhooks import Outcome, StripeWebhooks
 
@@ -104,6 +111,8 @@ class _SiteParts:
     stripe_js_url: str
     promotions: PromotionCodeCache
     answers: AnswerStore
+    cache: SharedCache
+    customer_ids: CustomerIds
     webhooks: StripeWebhooks | None
     sign_in: SignIn
     scope: str
@@ -134,12 +143,15 @@ class Portal:
         sign_in_store: SignInStore | None = None,
         scope: str = "",
         secret_key_previous: str | None = None,
+        cache: SharedCache | None = None,
     ) -> None:
         """`secret_key_previous`: the secret key before a rotation, which still verifies
         what it made (hashes, page options, sign-in links and sessions) until that
         expires; everything new is made with `secret_key`. `scope` says which site this
         is where several share a secret key: a page's signed options work only on the
-        portal of the same scope. Raises `SettingsError`."""
+        portal of the same scope. `cache`: what every app server of the site shares
+        (customer ids, the catalog's version, the action lock); in the process when None.
+        Raises `SettingsError`."""
         check_secret_key(secret_key)
         check_previous_key(secret_key_previous, secret_key)
         if settings.email_sign_in and mailer is None:
@@ -148,8 +160,18 @@ class Portal:
                 param="email_sign_in",
             )
         gateway = gateway or StripeGateway(stripe_api_key, api_base=stripe_api_base)
-        catalog = CatalogCache(gateway, settings, ttl=catalog_ttl)
-        promotions = PromotionCodeCache(gateway, ttl=catalog_ttl)
+        cache = cache if cache is not None else MemoryCache()
+        account = digest(gateway.api_base, stripe_api_key)[:16]  # one Stripe account's keys
+        catalog = CatalogCache(
+            gateway,
+            settings,
+            ttl=catalog_ttl,
+            version=SharedVersion(cache, f"billflow:catalog:{account}"),
+        )
+        promotions = PromotionCodeCache(
+            gateway, ttl=catalog_ttl, version=SharedVersion(cache, f"billflow:promotions:{account}")
+        )
+        customer_ids = CustomerIds(cache, account)
         sign_in = SignIn(
             settings,
             secret_key,
@@ -171,6 +193,8 @@ class Portal:
             stripe_js_url=checked_stripe_js_url(stripe_js_url),
             promotions=promotions,
             answers=answers if answers is not None else MemoryAnswers(),
+            cache=cache,
+            customer_ids=customer_ids,
             webhooks=None,
             sign_in=sign_in,
             scope=scope,
@@ -180,6 +204,7 @@ class Portal:
                 stripe_webhook_secret,
                 catalog,
                 promotions=promotions,
+                customer_ids=customer_ids,
                 on_verified=self._stripe_event,
             )
         self._assemble(parts, settings, catalog, site=None)
@@ -204,6 +229,7 @@ class Portal:
         self.gateway = parts.gateway
         self.promotions = parts.promotions
         self.answers = parts.answers
+        self.cache = parts.cache
         self.webhooks = parts.webhooks
         self.sign_in = parts.sign_in
         self.scope = parts.scope
@@ -391,12 +417,14 @@ class Portal:
 
     # -- what they see ---------------------------------------------------------------------
     def state(self, visitor: Visitor) -> PortalState:
-        """Their portal: two Stripe requests when the catalog is warm."""
+        """Their portal: one Stripe request when the catalog is warm and their customer id
+        is remembered, two before."""
         return load_state(
             self.gateway,
             self.catalog,
             self.settings,
             visitor.identity,
+            customer_ids=self._parts.customer_ids,
             only_subscription=visitor.only_subscription,
             now=self._now(),
         )
@@ -412,14 +440,16 @@ class Portal:
         self, visitor: Visitor, *, subscription: Any = None, starting_after: Any = None
     ) -> InvoicePage:
         """Their invoices, newest first: only the viewed subscription's unless the site
-        shows them all."""
-        customer = find_customer(self.gateway, self.settings, visitor.identity)
-        if customer is None:
+        shows them all. One Stripe request once their customer id is remembered."""
+        customer_id = customer_id_of(
+            self.gateway, self.settings, visitor.identity, self._parts.customer_ids
+        )
+        if customer_id is None:
             raise NotFound("You are not a customer yet.", code="customer_not_found")
         return list_invoices(
             self.gateway,
             self.settings,
-            customer.id,
+            customer_id,
             subscription=visitor.only_subscription or subscription,
             starting_after=starting_after,
         )
@@ -437,14 +467,15 @@ class Portal:
         key = checked_key(idempotency_key)
         asker = (visitor.identity, visitor.only_subscription or "")
         made: list[PortalEvent] = []  # the event of a run made now, not of a replayed answer
-        result = answered_once(
-            self.answers,
-            asker=asker,
-            key=key,
-            action=action,
-            payload=checked,
-            run=lambda: self._run(visitor, action, checked, key, made),
-        )
+        with account_lock(self._parts.cache, visitor.identity, scope=self._parts.scope):
+            result = answered_once(
+                self.answers,
+                asker=asker,
+                key=key,
+                action=action,
+                payload=checked,
+                run=lambda: self._run(visitor, action, checked, key, made),
+            )
         if not self._parts.listeners:
             return result
         unannounced = _unannounced_key(asker, key)
@@ -539,6 +570,7 @@ class Portal:
             visitor,
             key,
             promotions=self.promotions,
+            customer_ids=self._parts.customer_ids,
             may_be_new=may_be_new,
         )
 

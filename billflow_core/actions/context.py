@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..billing.catalog import Catalog
+from ..billing.customer_ids import CustomerIds, customer_and_subscriptions
 from ..billing.promotion_codes import PromotionCodeCache
 from ..billing.rules import SubscriptionFacts, check_owner
-from ..billing.state import find_customer
 from ..errors import NotFound
 from ..identity.visitors import Visitor
 from ..settings import PortalSettings
@@ -65,27 +65,31 @@ class ActionContext:
         action_key: str,
         *,
         promotions: PromotionCodeCache | None,
+        customer_ids: CustomerIds | None = None,
         may_be_new: bool = False,
     ) -> ActionContext:
-        """The context of `visitor`'s request: their customer and subscriptions read (two
-        Stripe requests). `may_be_new`: a visitor who is no customer yet gets an empty
-        context (to subscribe) instead of `NotFound`."""
-        customer = find_customer(gateway, settings, visitor.identity)
+        """The context of `visitor`'s request: their customer and subscriptions read (one
+        Stripe request when `customer_ids` remembers the customer, else two).
+        `may_be_new`: a visitor who is no customer yet gets an empty context (to
+        subscribe) instead of `NotFound`."""
+        customer, subscriptions = customer_and_subscriptions(
+            gateway, settings, visitor.identity, customer_ids
+        )
         if customer is None:
             if not may_be_new:
                 raise NotFound("You are not a customer yet.", code="customer_not_found")
             return cls(gateway, settings, catalog, "", action_key, promotions=promotions)
-        context = cls.open(
+        return cls(
             gateway,
             settings,
             catalog,
             customer.id,
             action_key,
-            only_subscription=visitor.only_subscription,
+            visitor.only_subscription,
+            {s.id: s for s in subscriptions},
+            customer=customer,
+            promotions=promotions,
         )
-        context.customer = customer
-        context.promotions = promotions
-        return context
 
     def facts(self, subscription_id: Any) -> tuple[Any, SubscriptionFacts]:
         """The customer's own subscription and its facts; someone else's is unknown."""

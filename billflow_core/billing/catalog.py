@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from ..errors import BillflowError
 from ..settings import PortalSettings
+from ..shared_cache import SharedVersion
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +221,9 @@ class CatalogCache:
     `invalidate()` (which a `product.*`, `price.*` or `coupon.*` webhook calls).
 
     Owned by the host's Billflow object, never shared between apps. Thread-safe: one
-    thread refreshes while the others wait for its result.
+    thread refreshes while the others wait for its result. With a `version` shared by the
+    site's app servers, `invalidate()` in one makes every one read the catalog again on
+    its next `get()`.
     """
 
     def __init__(
@@ -230,24 +233,33 @@ class CatalogCache:
         *,
         ttl: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
+        version: SharedVersion | None = None,
     ) -> None:
         self._source = source
         self._settings = settings
         self._ttl = ttl
         self._clock = clock
+        self._version = version or SharedVersion(None, "")
         self._lock = threading.Lock()
         self._catalog: Catalog | None = None
         self._fetched_at = 0.0
+        self._built_at_version: str | None = None
         self._derived: list[CatalogCache] = []
 
     def get(self) -> Catalog:
         """The catalog, fresh enough; costs Stripe requests only when it is not."""
+        version = self._version.current()  # before the prices: a change after it shows next
         with self._lock:
             now = self._clock()
-            if self._catalog is None or now - self._fetched_at >= self._ttl:
+            if (
+                self._catalog is None
+                or now - self._fetched_at >= self._ttl
+                or version != self._built_at_version
+            ):
                 catalog = build_catalog(self._source.active_prices(), self._settings)
                 self._catalog = replace(catalog, offer=self._offer_terms())
                 self._fetched_at = now
+                self._built_at_version = version
             return self._catalog
 
     def _offer_terms(self) -> OfferTerms | None:
@@ -275,18 +287,24 @@ class CatalogCache:
             return self._catalog is not None and self._clock() - self._fetched_at < self._ttl
 
     def invalidate(self) -> None:
-        """Forget the catalog (and those derived from it): the next `get()` reads Stripe
-        again."""
+        """Forget the catalog (and those derived from it), here and in every app server
+        sharing its version: the next `get()` reads Stripe again."""
+        self._version.bump()
+        self._forget()
+
+    def _forget(self) -> None:
         with self._lock:
             self._catalog = None
             derived = list(self._derived)
         for cache in derived:
-            cache.invalidate()
+            cache._forget()
 
     def derived(self, settings: PortalSettings) -> CatalogCache:
         """A cache of the catalog `settings` choose (a page's own service), read from the
         same source and forgotten whenever this one is."""
-        cache = CatalogCache(self._source, settings, ttl=self._ttl, clock=self._clock)
+        cache = CatalogCache(
+            self._source, settings, ttl=self._ttl, clock=self._clock, version=self._version
+        )
         with self._lock:
             self._derived.append(cache)
         return cache

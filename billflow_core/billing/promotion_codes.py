@@ -4,7 +4,7 @@ Applying a code is then the action's only write on top of the two reads every ac
 The cache is a shortcut, never the judge: a code it does not know is looked up in Stripe (it
 may be minutes old), and Stripe refuses a cached code that stopped being redeemable since it
 was read (that code alone is then dropped). `promotion_code.*` and `coupon.*` webhooks empty
-it.
+it, in every app server that shares its version (`shared_cache.SharedVersion`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
+
+from ..shared_cache import SharedVersion
 
 __all__ = ["PromotionCodeCache"]
 
@@ -34,8 +36,11 @@ class PromotionCodeCache:
         ttl: float = 300.0,
         pages: int = 5,
         clock: Callable[[], float] = time.monotonic,
+        version: SharedVersion | None = None,
     ) -> None:
         self._source = source
+        self._version = version or SharedVersion(None, "")
+        self._read_at_version: str | None = None
         self._ttl = ttl
         self._pages = pages
         self._clock = clock
@@ -45,12 +50,18 @@ class PromotionCodeCache:
 
     def find(self, code: str) -> Any | None:
         """The active promotion code `code`, its coupon expanded; None when Stripe has none."""
+        version = self._version.current()
         with self._lock:
             now = self._clock()
-            if self._codes is None or now - self._fetched_at >= self._ttl:
+            if (
+                self._codes is None
+                or now - self._fetched_at >= self._ttl
+                or version != self._read_at_version
+            ):
                 found, _ = self._source.active_promotion_codes(pages=self._pages)
                 self._codes = {str(p.code).casefold(): p for p in found}
                 self._fetched_at = now
+                self._read_at_version = version
             cached = self._codes.get(code.casefold())
         return cached if cached is not None else self._source.promotion_code(code)
 
@@ -61,5 +72,6 @@ class PromotionCodeCache:
                 self._codes.pop(code.casefold(), None)
 
     def invalidate(self) -> None:
+        self._version.bump()
         with self._lock:
             self._codes = None

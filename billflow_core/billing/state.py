@@ -1,8 +1,9 @@
 """What a customer's portal shows: who they are, their card, each subscription with the card
-it is charged to and what it may do next, and the plans on offer. Built from two Stripe
-requests when the catalog is warm: the customer with their card, and every subscription
-with its discounts and its own card (a cold catalog adds the prices, and the retention
-offer's coupon when the site makes one).
+it is charged to and what it may do next, and the plans on offer. Built from one Stripe
+request when the customer's id is remembered and the catalog is warm: every subscription with
+its discounts, its own card and its customer (with their card). A customer not yet
+remembered costs a lookup first; a cold catalog adds the prices, and the retention offer's
+coupon when the site makes one.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import BadInput
 from ..settings import PortalSettings
 from ..stripe.gateway import StripeGateway
 from .allowed import allowed_actions
 from .catalog import Catalog, CatalogCache, Plan
-from .customers import customer_for_email
+from .customer_ids import CustomerIds, customer_and_subscriptions
 from .pauses import pauses_in_year
 from .rules import SubscriptionFacts, picker_plans
 from .subscription_facts import ENDED
@@ -29,7 +29,6 @@ __all__ = [
     "PortalState",
     "SubscriptionView",
     "build_state",
-    "find_customer",
     "identity_kind",
     "load_state",
     "payment_secret",
@@ -144,35 +143,19 @@ def load_state(
     settings: PortalSettings,
     identity: str,
     *,
+    customer_ids: CustomerIds | None = None,
     only_subscription: str | None = None,
     now: int | None = None,
 ) -> PortalState:
     """The portal of `identity` (an email or a `cus_` id, as the settings identify
-    customers): two Stripe requests when the catalog is warm. With `only_subscription`, the
-    page was limited to that one subscription."""
-    customer = find_customer(gateway, settings, identity)
+    customers): one Stripe request when the catalog is warm and the customer's id is
+    remembered in `customer_ids` (`customer_ids.py`), two in a row when it is not. With
+    `only_subscription`, the page was limited to that one subscription."""
+    customer, subscriptions = customer_and_subscriptions(gateway, settings, identity,
+                                                         customer_ids)  # fmt: skip
     catalog = catalog_cache.get()
-    subscriptions = gateway.subscriptions(customer.id) if customer is not None else []
     return build_state(
         settings, catalog, identity, customer, subscriptions, only_subscription, now=now
-    )
-
-
-def find_customer(gateway: StripeGateway, settings: PortalSettings, identity: str) -> Any:
-    """The Stripe customer `identity` names, with their default card; None for someone who
-    is not a customer. An identity of the other kind than the site's is refused; an email
-    several live customers share is a `Conflict` (see `customers.customer_for_email`)."""
-    kind = identity_kind(identity)
-    if kind != settings.identify_by:
-        raise BadInput(
-            f"This site identifies customers by {settings.identify_by.replace('_', ' ')}.",
-            code="identity_kind",
-            field="identity",
-        )
-    return (
-        gateway.customer(identity)
-        if kind == "customer_id"
-        else customer_for_email(gateway, identity)
     )
 
 

@@ -157,15 +157,22 @@ class StripeGateway:
             return None
         return None if getattr(found, "deleted", False) else found
 
-    def subscriptions(self, customer_id: str) -> list[stripe.Subscription]:
+    def subscriptions(
+        self, customer_id: str, *, with_customer: bool = False
+    ) -> list[stripe.Subscription]:
         """Every subscription of the customer, canceled ones included, with their discounts
-        and latest invoice in the same request (one per hundred subscriptions)."""
+        and latest invoice in the same request (one per hundred subscriptions).
+        `with_customer`: each with its customer and their default card too, so a portal
+        that knows the customer id reads the customer without a request of its own."""
         found: list[stripe.Subscription] = []
+        expand = [f"data.{path}" for path in SUBSCRIPTION_EXPAND]
+        if with_customer:
+            expand.append("data.customer.invoice_settings.default_payment_method")
         params: sp.SubscriptionListParams = {
             "customer": customer_id,
             "status": "all",
             "limit": 100,
-            "expand": [f"data.{path}" for path in SUBSCRIPTION_EXPAND],
+            "expand": expand,
         }
         while True:
             page = self._call(self._client.v1.subscriptions.list, params)

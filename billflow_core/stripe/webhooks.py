@@ -2,7 +2,9 @@
 
 Stripe signs the raw body; the check needs those exact bytes and refuses a signature older
 than the replay window. Stripe delivers at least once, so events already seen are skipped by
-id; the memory of ids is bounded and belongs to the object the host creates.
+id; the memory of ids is bounded and belongs to the object the host creates. A `customer.*`
+event about a customer makes the portal forget which customer that customer's id and
+emails (old and new) name, so the next page looks them up again.
 """
 
 from __future__ import annotations
@@ -17,17 +19,19 @@ from typing import Any, Literal
 import stripe
 
 from ..billing.catalog import CatalogCache
+from ..billing.customer_ids import CustomerIds
 from ..billing.promotion_codes import PromotionCodeCache
 from ..errors import BadInput, SettingsError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CATALOG_EVENTS", "PROMOTION_EVENTS", "StripeWebhooks"]
+__all__ = ["CATALOG_EVENTS", "CUSTOMER_EVENTS", "PROMOTION_EVENTS", "StripeWebhooks"]
 
 # The events whose objects the catalog is built from (coupons: the retention offer's terms),
 # and those the cached promotion codes are read from.
 CATALOG_EVENTS = ("product.", "price.", "coupon.")
 PROMOTION_EVENTS = ("promotion_code.", "coupon.")
+CUSTOMER_EVENTS = ("customer.created", "customer.updated", "customer.deleted")
 
 Outcome = Literal["processed", "duplicate", "ignored"]
 # Called with each new event once it is checked: its id, type and `data.object`.
@@ -43,6 +47,7 @@ class StripeWebhooks:
         catalog: CatalogCache,
         *,
         promotions: PromotionCodeCache | None = None,
+        customer_ids: CustomerIds | None = None,
         tolerance: int = 300,
         remember: int = 10_000,
         on_verified: Verified | None = None,
@@ -57,6 +62,7 @@ class StripeWebhooks:
         self._secret = secret
         self._catalog = catalog
         self._promotions = promotions
+        self._customer_ids = customer_ids
         self._tolerance = tolerance
         self._remember = remember
         self._on_verified = on_verified
@@ -81,7 +87,7 @@ class StripeWebhooks:
                 "The Stripe signature does not match this payload.",
                 code="webhook_signature_invalid",
             ) from None
-        event_id, event_type, obj = _event_of(text)
+        event_id, event_type, obj, previous = _event_of(text)
         with self._lock:
             if event_id in self._seen:
                 return "duplicate"
@@ -97,6 +103,9 @@ class StripeWebhooks:
             self._promotions.invalidate()
             log.info("promotion codes refreshed after %s", event_type)
             outcome = "processed"
+        if event_type in CUSTOMER_EVENTS and self._customer_ids is not None:
+            self._customer_ids.forget_customer(obj, previous)
+            outcome = "processed"
         if self._on_verified is not None:
             try:
                 self._on_verified(event_id, event_type, obj)
@@ -107,9 +116,10 @@ class StripeWebhooks:
         return outcome
 
 
-def _event_of(text: str) -> tuple[str, str, dict[str, Any]]:
-    """The id and type of a signed payload, when it is shaped as Stripe's events are: a
-    signature proves who sent the bytes, not that they are an event this code can read."""
+def _event_of(text: str) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
+    """The id, type, object and previous attributes ({} when none) of a signed payload,
+    when it is shaped as Stripe's events are: a signature proves who sent the bytes, not
+    that they are an event this code can read."""
     try:
         event = json.loads(text)
     except (ValueError, RecursionError):
@@ -127,4 +137,10 @@ def _event_of(text: str) -> tuple[str, str, dict[str, Any]]:
             "The payload is not a Stripe event with an id, a type and a data object.",
             code="webhook_payload_invalid",
         )
-    return event["id"], event["type"], data["object"]
+    previous = data.get("previous_attributes")
+    return (
+        event["id"],
+        event["type"],
+        data["object"],
+        previous if isinstance(previous, dict) else {},
+    )

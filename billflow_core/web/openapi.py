@@ -28,8 +28,9 @@ _ERRORS: Mapping[int, str] = {
     "site switched off.",
     404: "No such subscription, invoice or action for this customer.",
     409: "The request conflicts with the current state (already canceled, a reused "
-    "Idempotency-Key, …), or `customer_ambiguous`: several Stripe customers with live "
-    "subscriptions share the identity's email.",
+    "Idempotency-Key, …), `action_in_progress`: another action of this customer's is still "
+    "being made, or `customer_ambiguous`: several Stripe customers with live subscriptions "
+    "share the identity's email.",
     413: f"The request body is over {MAX_BODY} bytes.",
     429: "Too many requests: try again after `Retry-After` seconds.",
     500: "Something went wrong on the server (never a stack trace).",
@@ -105,6 +106,8 @@ def _paths() -> JSON:
                 "`…Payload` schema); a field that action does not take is refused with 400 "
                 "`unknown_field`. A retry with the same `Idempotency-Key` gets the first "
                 "answer again; the key with another request is a 409 `idempotency_conflict`. "
+                "Actions of one customer are made one at a time: one that waits over 15 s "
+                "for another to finish is a 409 `action_in_progress`. "
                 "An empty body counts as `{}`. Past the site's `action_rate_limit` actions a "
                 "minute for this identity: 429 `rate_limited` with `Retry-After`.",
                 parameters=[

@@ -1,10 +1,13 @@
 """A Flask site on several app servers agrees through Redis (`BILLFLOW_REDIS_URL`): a used
 sign-in link is refused on another server, a retried action gets the first answer there and
-Stripe sees one write, rate limits count every server's requests; the stores' own promises
-hold under threads; and a site served by several processes without Redis is told so."""
+Stripe sees one write, rate limits count every server's requests, a Stripe webhook to one
+server refreshes the other's plans, a customer's id found by one saves the other a request,
+and two clicks on two servers are one change; the stores' own promises hold under threads;
+and a site served by several processes without Redis is told so."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -17,11 +20,13 @@ from flask import Flask
 
 from billflow_core import user_hash
 from billflow_flask import BillflowConfigError
-from billflow_flask.redis_stores import RedisAnswers, RedisSignInStore, redis_client
-from billflow_sandbox import Sandbox
+from billflow_flask.redis_stores import RedisAnswers, RedisCache, RedisSignInStore, redis_client
+from billflow_sandbox import Sandbox, sign
 from billflow_sandbox.seed import DEMO_EMAIL
 from flask_site import SECRET, session_app
 
+WEBHOOK_SECRET = "whsec_" + "r" * 32
+HEADERS = {"X-Billflow-Identity": DEMO_EMAIL, "X-Billflow-Hash": user_hash(SECRET, DEMO_EMAIL)}
 SIGN_IN = {"email_sign_in": True, "company_name": "Acme",
            "sign_in_from_address": "billing@acme.example",
            "sign_in_redirect_url": "http://localhost/account"}  # fmt: skip
@@ -86,7 +91,112 @@ def test_the_sign_in_rate_limit_counts_both_servers(
     assert answers == [202, 202, 202, 202, 429]
 
 
+def test_a_price_webhook_to_one_server_changes_the_plans_the_other_shows(
+    sandbox: dict[str, Any], stripe_sandbox: Sandbox, redis_url: str
+) -> None:
+    first, second = two_servers(stripe_sandbox, redis_url, stripe_webhook_secret=WEBHOOK_SECRET)
+    business = sandbox["prices"]["business_monthly"]
+
+    def shown_amount() -> int:
+        plans = second.test_client().get("/billflow/api/portal", headers=HEADERS).get_json()
+        [plan] = [p for p in plans["productData"] if p["price_id"] == business]
+        return int(plan["amount"])
+
+    before = shown_amount()
+    changed = stripe_sandbox.client().v1.prices.create(
+        {"product": sandbox["products"]["business"], "currency": "usd", "unit_amount": before + 500,
+         "recurring": {"interval": "month"}, "metadata": {}}
+    )  # fmt: skip
+    stripe_sandbox.client().v1.prices.update(business, {"active": False})
+    assert shown_amount() == before  # the other server's catalog is cached
+
+    event = {"id": "evt_price_1", "object": "event", "type": "price.updated",
+             "data": {"object": {"id": business, "object": "price"}}}  # fmt: skip
+    body = json.dumps(event).encode()
+    delivered = first.test_client().post(
+        "/billflow/stripe/webhook", data=body, content_type="application/json",
+        headers={"Stripe-Signature": sign(body, WEBHOOK_SECRET, int(time.time()))},
+    )  # fmt: skip
+    assert delivered.status_code == 200, delivered.get_json()
+    plans = second.test_client().get("/billflow/api/portal", headers=HEADERS).get_json()
+    prices = {p["price_id"] for p in plans["productData"]}
+    assert business not in prices and changed.id in prices
+
+
+def test_a_customer_found_by_one_server_is_one_request_on_the_other(
+    sandbox: dict[str, Any], stripe_sandbox: Sandbox, redis_url: str
+) -> None:
+    first, second = two_servers(stripe_sandbox, redis_url)
+    for app in (first, second):
+        app.extensions["billflow"].portal.catalog.get()
+    assert first.test_client().get("/billflow/api/portal", headers=HEADERS).status_code == 200
+    stripe_sandbox.reset()
+    assert second.test_client().get("/billflow/api/portal", headers=HEADERS).status_code == 200
+    assert stripe_sandbox.counts() == {"GET /v1/subscriptions": 1}
+    stripe_sandbox.reset()
+    assert second.test_client().get("/billflow/api/invoices", headers=HEADERS).status_code == 200
+    assert stripe_sandbox.counts() == {"GET /v1/invoices": 1}
+
+
+def test_two_clicks_on_two_servers_are_one_change(
+    sandbox: dict[str, Any], stripe_sandbox: Sandbox, redis_url: str
+) -> None:
+    servers = two_servers(stripe_sandbox, redis_url)
+    team = sandbox["subscriptions"][0]
+    start = threading.Barrier(8)
+    statuses: list[tuple[int, str]] = []
+
+    def click(n: int) -> None:
+        client = servers[n % 2].test_client()
+        start.wait()
+        answer = client.post("/billflow/api/actions/cancel",
+                             json={"subscription": team, "reason": "unused"},
+                             headers={**HEADERS, "Idempotency-Key": f"click-{n}-of-8"})  # fmt: skip
+        error = (answer.get_json().get("error") or {}).get("code", "")
+        statuses.append((answer.status_code, error))
+
+    threads = [threading.Thread(target=click, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(statuses) == [(200, "")] + [(409, "already_canceling")] * 7
+    assert stripe_sandbox.counts()["POST /v1/subscriptions/{id}"] == 1
+
+
 # -- the stores' promises ------------------------------------------------------------------
+def test_the_cache_adds_once_across_threads_and_deletes_only_its_own_value(
+    redis_url: str,
+) -> None:
+    caches = [RedisCache(redis_client(redis_url)) for _ in range(8)]
+    start = threading.Barrier(len(caches))
+    won: list[bool] = []
+
+    def add(n: int, cache: RedisCache) -> None:
+        start.wait()
+        won.append(cache.add("billflow:action-lock:x", f"token-{n}", 30))
+
+    threads = [threading.Thread(target=add, args=pair) for pair in enumerate(caches)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(won) == [False] * 7 + [True]
+    holder = caches[0].get("billflow:action-lock:x")
+    assert holder is not None and holder.startswith("token-")
+    caches[0].delete("billflow:action-lock:x", "token-not-the-holder")
+    assert caches[0].get("billflow:action-lock:x") == holder
+    caches[0].delete("billflow:action-lock:x", holder)
+    assert caches[0].get("billflow:action-lock:x") is None
+
+    caches[0].set("billflow:version", "v1", 0.2)
+    assert caches[1].get("billflow:version") == "v1"
+    caches[1].delete("billflow:version")
+    assert caches[0].get("billflow:version") is None
+    caches[0].set("billflow:version", "v2", 0.2)
+    _until(lambda: caches[0].get("billflow:version") is None)
+
+
 def test_a_mark_is_set_once_across_threads_and_expires(redis_url: str) -> None:
     stores = [RedisSignInStore(redis_client(redis_url)) for _ in range(8)]
     start = threading.Barrier(len(stores))

@@ -69,7 +69,7 @@ error.managed_by_schedule error.resume_date_invalid error.resume_date_out_of_bou
 error.already_paused error.not_paused error.pause_limit_reached error.offer_already_taken
 error.offer_unavailable
 error.no_offer error.hash_mismatch error.hash_expired error.hash_missing
-error.rate_limited error.stripe_unavailable error.idempotency_conflict
+error.rate_limited error.stripe_unavailable error.idempotency_conflict error.action_in_progress
 error.handler_stopped error.network
 """
 REQUIRED = _REQUIRED_KEYS.split()

@@ -142,10 +142,16 @@
           retry: Number(res.headers.get('Retry-After')) || 0});
     };
 
-    // A session for the site's login, unless the one held is good for another 30 seconds.
-    const vouch = async () => {
+    // A session for the site's login, unless the one held is good for another 30 seconds;
+    // requests made at once (the portal and its invoices) share one exchange.
+    let vouching = null;
+    const vouch = () => {
       const held = state.signedIn;
-      if (held && held.expires_at * 1000 > Date.now() + 30000) return;
+      if (held && held.expires_at * 1000 > Date.now() + 30000) return Promise.resolve();
+      if (!vouching) vouching = exchange().finally(() => { vouching = null; });
+      return vouching;
+    };
+    const exchange = async () => {
       state.signedIn = null;
       let token = null;
       try { token = await loginToken(); } catch (e) { log('the site login gave no token', e); }
@@ -210,7 +216,8 @@
       });
     };
 
-    const show = (data) => {
+    // `invoicesAsked`: the first page of invoices, asked while the portal loaded.
+    const show = (data, invoicesAsked) => {
       if (data.messages) state.messages = data.messages;
       if (data.actions) state.actions = data.actions;
       if (data.currentConfig) state.config = data.currentConfig;
@@ -223,7 +230,7 @@
       whoIsIn();
       body.innerHTML = data.html;
       body.setAttribute('aria-busy', 'false');
-      allInvoices([...body.querySelectorAll('[data-invoices]')]);
+      allInvoices([...body.querySelectorAll('[data-invoices]')], invoicesAsked);
     };
 
     const focusOn = (sub) => {
@@ -385,11 +392,15 @@
       if (!again) tell('pre_load', shared());
       const byEmail = !identity && !loginToken;
       if (byEmail && (state.arrived || !state.signedIn) && !(await signIn())) return;
+      // Both at once: one round trip to Stripe's latency instead of two in a row. Invoices
+      // the page ends up not showing (someone not a customer yet) are dropped unread.
+      const invoicesAsked = call('GET', '/api/invoices');
+      invoicesAsked.catch(() => {});
       try {
         const data = await call('GET', '/api/portal');
         state.loaded = {billingData: data.billingData, productData: data.productData,
           currentConfig: data.currentConfig};
-        show(data);
+        show(data, invoicesAsked);
         if (state.refused) announce(say(`error.${state.refused.code}`) || state.refused.message);
         state.refused = null;
         if (!again) tell('post_load', state.loaded);
@@ -423,10 +434,10 @@
 
     // Every list's first page from one request (one Stripe request, however many
     // subscriptions), each row put in its subscription's list.
-    const allInvoices = async (sections) => {
+    const allInvoices = async (sections, asked) => {
       if (!sections.length) return;
       try {
-        const data = await call('GET', '/api/invoices');
+        const data = await (asked || call('GET', '/api/invoices'));
         const found = document.createElement('template');
         found.innerHTML = data.html;
         const rows = [...found.content.children];

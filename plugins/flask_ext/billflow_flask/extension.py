@@ -10,12 +10,12 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.utils import import_string
 
-from billflow_core import AnswerStore, PortalSettings, SettingsError
+from billflow_core import AnswerStore, PortalSettings, SettingsError, SharedCache
 from billflow_core.identity.signin import SignInStore
 from billflow_core.mail import SMTPMailer
 from billflow_core.portal import Portal
@@ -43,13 +43,15 @@ class Billflow:
         *,
         sign_in_store: SignInStore | None = None,
         answers: AnswerStore | None = None,
+        cache: SharedCache | None = None,
     ) -> None:
-        """`sign_in_store` and `answers`: stores several app servers share (a Redis-backed
-        one), instead of each process's memory."""
+        """`sign_in_store`, `answers` and `cache`: stores several app servers share, of
+        your own, instead of those `BILLFLOW_REDIS_URL` makes (or each process's memory)."""
         self._identity_loader: IdentityLoader | None = None
         self._mail_sender: MailSender | None = None
         self._sign_in_store = sign_in_store
         self._answers = answers
+        self._cache = cache
         if app is not None:
             self.init_app(app)
 
@@ -69,18 +71,20 @@ class Billflow:
         app.config.setdefault("BILLFLOW_URL_PREFIX", DEFAULT_PREFIX)
         app.config.setdefault("BILLFLOW_FRAME_ANCESTORS", ())
         prefix = str(app.config["BILLFLOW_URL_PREFIX"]).rstrip("/")
-        sign_in_store, answers = self._sign_in_store, self._answers
+        sign_in_store, answers, cache = self._sign_in_store, self._answers, self._cache
         redis_url = app.config.get("BILLFLOW_REDIS_URL")
-        if redis_url and (sign_in_store is None or answers is None):
+        if redis_url and None in (sign_in_store, answers, cache):
             shared = _on_redis(str(redis_url), str(app.config.get("BILLFLOW_SECRET_KEY") or ""))
-            sign_in_store = sign_in_store or shared[0]
-            answers = answers or shared[1]
+            sign_in_store = sign_in_store or shared.sign_in_store
+            answers = answers or shared.answers
+            cache = cache or shared.cache
         try:
             portal = Portal.from_config(
                 app.config,
                 mailer=_Mailer(self, app, SMTPMailer.from_config(app.config)),
                 sign_in_store=sign_in_store,
                 answers=answers,
+                cache=cache,
             )
             templates = os.path.join(app.root_path, app.template_folder or "templates")
             api = PortalAPI(portal, prefix=prefix, template_dirs=[templates])
@@ -95,7 +99,7 @@ class Billflow:
         # before Billflow is told now; one set up after, at each request, before its check.
         _exempt_from_csrf(app)
         app.before_request(lambda: _exempt_from_csrf(current_app))
-        if sign_in_store is None or answers is None:
+        if None in (sign_in_store, answers, cache):
             app.before_request(_warn_of_many_processes)
         app.after_request(lambda response: _private_portal_page(response, ancestors))
         from .rendering import billflow_portal
@@ -209,9 +213,15 @@ def _verified_email(found: Any) -> Callable[[Any], str | None]:
     )
 
 
-def _on_redis(url: str, secret: str) -> tuple[SignInStore, AnswerStore]:
-    """The sign-in store and the answers on the Redis server at `url`."""
-    from .redis_stores import RedisAnswers, RedisSignInStore, redis_client
+class _Shared(NamedTuple):
+    sign_in_store: SignInStore
+    answers: AnswerStore
+    cache: SharedCache
+
+
+def _on_redis(url: str, secret: str) -> _Shared:
+    """The sign-in store, the answers and the cache on the Redis server at `url`."""
+    from .redis_stores import RedisAnswers, RedisCache, RedisSignInStore, redis_client
 
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise BillflowConfigError(
@@ -219,7 +229,7 @@ def _on_redis(url: str, secret: str) -> tuple[SignInStore, AnswerStore]:
             param="BILLFLOW_REDIS_URL",
         )
     client = redis_client(url)
-    return RedisSignInStore(client), RedisAnswers(client, secret)
+    return _Shared(RedisSignInStore(client), RedisAnswers(client, secret), RedisCache(client))
 
 
 _warned: weakref.WeakSet[Flask] = weakref.WeakSet()
@@ -235,7 +245,8 @@ def _warn_of_many_processes() -> None:
     _warned.add(app)
     log.warning(
         "Billflow: this app runs in several processes, each with its own sign-in links, "
-        "rate limits and action answers; set BILLFLOW_REDIS_URL so they share them"
+        "rate limits, action answers and plan catalog; set BILLFLOW_REDIS_URL so they share "
+        "them"
     )
 
 

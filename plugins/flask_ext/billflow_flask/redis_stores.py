@@ -1,7 +1,8 @@
 """The portal's shared state on Redis, for a Flask site served by several processes or
 machines (`BILLFLOW_REDIS_URL`): the answers to retried actions, so a retry reaching
-another server gets the first answer; and sign-in's marks and counts, so a used link stays
-used and a rate limit counts every server's requests.
+another server gets the first answer; sign-in's marks and counts, so a used link stays
+used and a rate limit counts every server's requests; and the portal's `SharedCache`
+(customer ids, the catalog's version, the action lock).
 
 Each operation is one Redis command, or one Lua script where two must happen together, so
 no process sees half of another's: a mark is `SET … NX PX`, a count `INCR` with its expiry
@@ -20,7 +21,7 @@ from typing import Any
 
 import redis
 
-__all__ = ["RedisAnswers", "RedisSignInStore", "redis_client"]
+__all__ = ["RedisAnswers", "RedisCache", "RedisSignInStore", "redis_client"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,13 @@ _COUNT = """
 local counted = redis.call('INCR', KEYS[1])
 if counted == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return counted
+"""
+
+# DEL only while the key still holds the caller's value: a lock's holder never releases a
+# lock another process took after its own expired.
+_DELETE_IF = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 """
 
 
@@ -94,6 +102,32 @@ class RedisAnswers:
 
     def _sign(self, body: bytes) -> bytes:
         return hmac.new(self._key, body, hashlib.sha256).digest()
+
+
+class RedisCache:
+    """The portal's `SharedCache` on Redis: short strings with an expiry each, `add` as
+    `SET … NX PX`, a compare-and-delete as one script."""
+
+    def __init__(self, client: redis.Redis, *, prefix: str = "") -> None:
+        self.client = client
+        self.prefix = prefix
+        self._delete_if = client.register_script(_DELETE_IF)
+
+    def get(self, key: str) -> str | None:
+        found = self.client.get(self.prefix + key)
+        return found.decode() if isinstance(found, bytes) else None
+
+    def set(self, key: str, value: str, ttl: float) -> None:
+        self.client.set(self.prefix + key, value.encode(), px=_ms(ttl))
+
+    def add(self, key: str, value: str, ttl: float) -> bool:
+        return bool(self.client.set(self.prefix + key, value.encode(), nx=True, px=_ms(ttl)))
+
+    def delete(self, key: str, value: str | None = None) -> None:
+        if value is None:
+            self.client.delete(self.prefix + key)
+        else:
+            self._delete_if(keys=[self.prefix + key], args=[value.encode()])
 
 
 def _ms(seconds: float) -> int:

@@ -1,11 +1,13 @@
 """Django's facilities for the core, shared by every app server: its email backend sends the
-sign-in emails, its cache keeps the answers to retried actions (Redis or Memcached serve
-them all), and its database keeps used links, ended sessions and the rate limits' counts
-(sign-in links, actions, previews), which a cache could drop early or count wrong."""
+sign-in emails, its cache keeps the answers to retried actions and the portal's
+`SharedCache` (customer ids, the plan catalog's version, the action lock; Redis or Memcached
+serve them all), and its database keeps used links, ended sessions and the rate limits'
+counts (sign-in links, actions, previews), which a cache could drop early or count wrong."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from email.message import EmailMessage
 from typing import Any
 
@@ -15,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-__all__ = ["DatabaseSignInStore", "DjangoCacheAnswers", "DjangoMailer"]
+__all__ = ["DatabaseSignInStore", "DjangoCache", "DjangoCacheAnswers", "DjangoMailer"]
 
 
 class DjangoMailer:
@@ -102,3 +104,33 @@ class DjangoCacheAnswers:
 
     def put(self, key: str, answer: Any) -> None:
         caches[self.alias].set(f"billflow:answer:{key}", answer, timeout=self.ttl)
+
+
+class DjangoCache:
+    """The portal's `SharedCache` in a Django cache (`BILLFLOW_CACHE`): `add` is the
+    backend's own `add`, atomic on Redis, Memcached and the database cache. Releasing a
+    lock reads it before deleting it: two steps, so a lock that expired (after a minute)
+    and was taken by another request in between could be released early; the idempotency
+    keys still keep that request's Stripe writes single."""
+
+    def __init__(self, alias: str = "default") -> None:
+        self.alias = alias
+
+    def get(self, key: str) -> str | None:
+        found = caches[self.alias].get(key)
+        return found if isinstance(found, str) else None
+
+    def set(self, key: str, value: str, ttl: float) -> None:
+        caches[self.alias].set(key, value, timeout=_whole_seconds(ttl))
+
+    def add(self, key: str, value: str, ttl: float) -> bool:
+        return bool(caches[self.alias].add(key, value, timeout=_whole_seconds(ttl)))
+
+    def delete(self, key: str, value: str | None = None) -> None:
+        cache = caches[self.alias]
+        if value is None or cache.get(key) == value:
+            cache.delete(key)
+
+
+def _whole_seconds(ttl: float) -> int:
+    return max(1, math.ceil(ttl))  # Memcached takes whole seconds

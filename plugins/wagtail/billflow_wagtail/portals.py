@@ -29,7 +29,7 @@ from billflow_core.web import PortalAPI
 
 if TYPE_CHECKING:
     from .apps import BillflowWagtailConfig
-from .hosting import DatabaseSignInStore, DjangoCacheAnswers, DjangoMailer
+from .hosting import DatabaseSignInStore, DjangoCache, DjangoCacheAnswers, DjangoMailer
 from .models import BillflowSettings
 
 __all__ = [
@@ -111,6 +111,7 @@ def _portal(secrets: Mapping[str, Any], options: Mapping[str, Any], site: Site) 
             mailer=DjangoMailer(),
             sign_in_store=DatabaseSignInStore(),
             answers=DjangoCacheAnswers(cache_alias),
+            cache=DjangoCache(cache_alias),
             scope=f"wagtail-site:{site.pk}",  # one site's page options never work on another
         )
     except SettingsError as error:
