@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import SettingsError
+from .stripe.deadline import DEADLINE, TIMEOUT
 
 __all__ = [
     "BRIDGE_NAMES",
@@ -53,6 +54,8 @@ SECRET_NAMES: Mapping[str, str] = {
     "BILLFLOW_STRIPE_API_BASE": "another address than Stripe's API, such as the sandbox",
     "BILLFLOW_STRIPE_PUBLISHABLE_KEY": "the pk_ key the page gives Stripe.js",
     "BILLFLOW_STRIPE_JS_URL": "where the page loads Stripe.js (or the sandbox's stand-in)",
+    "BILLFLOW_STRIPE_TIMEOUT": "seconds one request to Stripe may take (8)",
+    "BILLFLOW_STRIPE_DEADLINE": "seconds a page request may wait on Stripe in all (12)",
 }
 
 # What the hosts read: the mailer for email sign-in, where the API is mounted, who may frame
@@ -187,6 +190,8 @@ class PortalSecrets:
     stripe_api_base: str | None = None
     stripe_publishable_key: str | None = None
     stripe_js_url: str = STRIPE_JS_URL
+    stripe_timeout: float = TIMEOUT
+    stripe_deadline: float = DEADLINE
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> PortalSecrets:
@@ -207,8 +212,26 @@ class PortalSecrets:
             stripe_api_base=config.get("BILLFLOW_STRIPE_API_BASE") or None,
             stripe_publishable_key=config.get("BILLFLOW_STRIPE_PUBLISHABLE_KEY") or None,
             stripe_js_url=config.get("BILLFLOW_STRIPE_JS_URL") or STRIPE_JS_URL,
+            stripe_timeout=_seconds(config, "BILLFLOW_STRIPE_TIMEOUT", TIMEOUT),
+            stripe_deadline=_seconds(config, "BILLFLOW_STRIPE_DEADLINE", DEADLINE),
         )
 
     def portal_arguments(self) -> dict[str, Any]:
         """The keyword arguments of `Portal` these secrets fill."""
         return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+
+
+def _seconds(config: Mapping[str, Any], name: str, default: float) -> float:
+    """A positive number of seconds under `name` (a string from the environment, or a
+    number); `default` when unset or empty."""
+    raw = config.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        seconds = float(raw)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not 0 < seconds <= 600 or isinstance(raw, bool):
+        raise SettingsError(f"{name} must be a number of seconds above 0, at most 600",
+                            param=name)  # fmt: skip
+    return seconds

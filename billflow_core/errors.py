@@ -108,13 +108,17 @@ class RateLimited(BillflowError):
 
 
 class StripeUnavailable(BillflowError):
-    """503: Stripe could not be reached or kept failing after retries."""
+    """503: Stripe could not be reached, kept failing after retries, or did not answer
+    within the page request's deadline. Stripe may have made a write whose answer was
+    lost: the same request sent again (same `Idempotency-Key`) finishes it, once."""
 
     status = 503
     default_code = "stripe_unavailable"
     # What happened, for the site's developers (logs, `billflow doctor`), never the page:
     # a refused connection, an unknown host or Stripe's own server error.
     detail: str | None = None
+    # Seconds Stripe asked to wait (its `Retry-After` on a 429), sent on as `Retry-After`.
+    retry_after: int | None = None
 
 
 class EventNotRecorded(BillflowError):

@@ -24,13 +24,14 @@ stores.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .actions import ACTIONS
 from .actions.answers import AnswerStore, MemoryAnswers, answered_once
@@ -42,8 +43,9 @@ from .actions.dispatch import (
     checked_payload,
     run_action,
 )
-from .actions.locks import account_lock
+from .actions.locks import WAIT, account_lock
 from .actions.previews import ChangePreview, preview_change
+from .actions.resume import Interrupted
 from .billing.catalog import CatalogCache
 from .billing.customer_ids import CustomerIds, customer_id_of
 from .billing.customers import email_is_known
@@ -60,7 +62,14 @@ from .config import (
     checked_stripe_js_url,
 )
 from .encoding import digest
-from .errors import BadInput, EventNotRecorded, Forbidden, NotFound, SettingsError
+from .errors import (
+    BadInput,
+    EventNotRecorded,
+    Forbidden,
+    NotFound,
+    SettingsError,
+    StripeUnavailable,
+)
 from .events import (
     EventListener,
     PortalEvent,
@@ -80,6 +89,7 @@ from .mail import Mailer, SMTPMailer
 from .rate_limits import Kind, check_rate
 from .settings import PortalSettings
 from .shared_cache import MemoryCache, SharedCache, SharedVersion
+from .stripe.deadline import DEADLINE, TIMEOUT, remaining, within
 from .stripe.gateway import StripeGateway
 from .stripe.webhooks import Outcome, StripeWebhooks
 
@@ -91,6 +101,11 @@ __all__ = ["ActionResult", "Confirmation", "Portal", "Visitor"]
 def _unannounced_key(asker: tuple[str, str], key: str) -> str:
     """Where an applied action's event waits, among the answers, until a listener kept it."""
     return "billflow:unannounced:" + digest(*asker, key)
+
+
+def _interrupted_key(asker: tuple[str, str], key: str) -> str:
+    """Where an attempt Stripe may have half done keeps what it decided on (`resume.py`)."""
+    return "billflow:interrupted:" + digest(*asker, key)
 
 
 def _held_key(invoice_id: str) -> str:
@@ -116,9 +131,28 @@ class _SiteParts:
     webhooks: StripeWebhooks | None
     sign_in: SignIn
     scope: str
+    deadline: float  # seconds a page request may wait on Stripe, retries and all
     listeners: list[EventListener] = field(default_factory=list)
     variants: dict[str, Portal] = field(default_factory=dict)
     variants_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _within_deadline(
+    method: Callable[Concatenate[Portal, P], R],
+) -> Callable[Concatenate[Portal, P], R]:
+    """A page request's Stripe requests, retries and the wait for the action lock end
+    within the site's `stripe_deadline`: then the page hears 503 and says so."""
+
+    @functools.wraps(method)
+    def bounded(self: Portal, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with within(self._parts.deadline):
+            return method(self, *args, **kwargs)
+
+    return bounded
 
 
 class Portal:
@@ -139,6 +173,8 @@ class Portal:
         answers: AnswerStore | None = None,
         stripe_publishable_key: str | None = None,
         stripe_js_url: str = STRIPE_JS_URL,
+        stripe_timeout: float = TIMEOUT,
+        stripe_deadline: float = DEADLINE,
         mailer: Mailer | None = None,
         sign_in_store: SignInStore | None = None,
         scope: str = "",
@@ -159,7 +195,9 @@ class Portal:
                 "email_sign_in needs a mailer: set BILLFLOW_SMTP_HOST (or pass the host's own)",
                 param="email_sign_in",
             )
-        gateway = gateway or StripeGateway(stripe_api_key, api_base=stripe_api_base)
+        gateway = gateway or StripeGateway(
+            stripe_api_key, api_base=stripe_api_base, timeout=stripe_timeout
+        )
         cache = cache if cache is not None else MemoryCache()
         account = digest(gateway.api_base, stripe_api_key)[:16]  # one Stripe account's keys
         catalog = CatalogCache(
@@ -198,6 +236,7 @@ class Portal:
             webhooks=None,
             sign_in=sign_in,
             scope=scope,
+            deadline=stripe_deadline,
         )
         if stripe_webhook_secret is not None:
             parts.webhooks = StripeWebhooks(
@@ -416,6 +455,7 @@ class Portal:
         return vouched_session(self._parts.secret, identity, ends, scope=self._parts.scope), ends
 
     # -- what they see ---------------------------------------------------------------------
+    @_within_deadline
     def state(self, visitor: Visitor) -> PortalState:
         """Their portal: one Stripe request when the catalog is warm and their customer id
         is remembered, two before."""
@@ -429,6 +469,7 @@ class Portal:
             now=self._now(),
         )
 
+    @_within_deadline
     def preview(self, visitor: Visitor, payload: Any) -> ChangePreview:
         """What a proposed plan or quantity change would cost, checked by the same rules as
         the change itself. Writes nothing."""
@@ -436,6 +477,7 @@ class Portal:
         self._check_rate("preview", visitor)
         return preview_change(self._context(visitor, "preview"), payload)
 
+    @_within_deadline
     def invoices(
         self, visitor: Visitor, *, subscription: Any = None, starting_after: Any = None
     ) -> InvoicePage:
@@ -455,6 +497,7 @@ class Portal:
         )
 
     # -- what they do ----------------------------------------------------------------------
+    @_within_deadline
     def act(
         self, visitor: Visitor, action: Any, payload: Any, *, idempotency_key: Any
     ) -> ActionResult:
@@ -467,7 +510,10 @@ class Portal:
         key = checked_key(idempotency_key)
         asker = (visitor.identity, visitor.only_subscription or "")
         made: list[PortalEvent] = []  # the event of a run made now, not of a replayed answer
-        with account_lock(self._parts.cache, visitor.identity, scope=self._parts.scope):
+        left = remaining()
+        wait = WAIT if left is None else max(0.0, min(WAIT, left))
+        with account_lock(self._parts.cache, visitor.identity, scope=self._parts.scope,
+                          wait=wait):  # fmt: skip
             result = answered_once(
                 self.answers,
                 asker=asker,
@@ -507,9 +553,22 @@ class Portal:
         made: list[PortalEvent],
     ) -> ActionResult:
         self._check_rate("action", visitor)
-        context = self._context(visitor, key, may_be_new=action == "subscribe")
-        now = self._now()
-        result = run_action(context, action, checked, visitor, now)
+        interrupted_key = _interrupted_key((visitor.identity, visitor.only_subscription or ""),
+                                           key)  # fmt: skip
+        before = self.answers.get(interrupted_key)
+        if isinstance(before, Interrupted) and before.usable(self._parts.clock()):
+            context = before.reopened(self.gateway, self.settings, self.catalog.get(), key,
+                                      self.promotions)  # fmt: skip
+            now = before.now
+        else:
+            context = self._context(visitor, key, may_be_new=action == "subscribe")
+            now = self._now()
+        opened = Interrupted.of(context, now, self._parts.clock())
+        try:
+            result = run_action(context, action, checked, visitor, now)
+        except StripeUnavailable:
+            self.answers.put(interrupted_key, opened)  # the retry finishes what this began
+            raise
         if self._parts.listeners:
             email = getattr(context.customer, "email", None)
             event = action_event(

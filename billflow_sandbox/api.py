@@ -158,7 +158,7 @@ class Api:
             delay = self.controls.latency
             # "slow" and "drop_answer" let the request through, then spoil its answer.
             if fault is not None and fault.kind not in ("slow", "drop_answer"):
-                response = self._fault_response(fault.kind, request_id)
+                response = self._fault_response(fault.kind, request_id, fault.seconds)
                 response.delay += delay
                 self.controls.record(
                     LoggedRequest(
@@ -326,7 +326,7 @@ class Api:
             for pending in ctx.events
         ]
 
-    def _fault_response(self, kind: str, request_id: str) -> Response:
+    def _fault_response(self, kind: str, request_id: str, seconds: float = 0.0) -> Response:
         if kind == "500":
             error = StripeError("An unknown error occurred", status=500, type="api_error")
             return _json_response(500, _error_body(error, request_id), {"Request-Id": request_id})
@@ -340,7 +340,12 @@ class Api:
             return _json_response(
                 429,
                 _error_body(error, request_id),
-                {"Request-Id": request_id, "Stripe-Rate-Limited-Reason": "global-rate"},
+                {
+                    "Request-Id": request_id,
+                    "Stripe-Rate-Limited-Reason": "global-rate",
+                    # The fault's seconds: when the client may try again.
+                    "Retry-After": f"{seconds:g}",
+                },
             )
         return Response(0, b"", drop=True)  # "drop": the request never arrives
 

@@ -293,7 +293,7 @@ class Sandbox:
         """Answer the next `times` requests matching `pattern` with a fault: "500", "429",
         "drop" (close the connection before acting), "drop_answer" (act, then close the
         connection unanswered: the lost answer a retry must not repeat) or "slow" (act,
-        then wait `seconds` before answering)."""
+        then wait `seconds` before answering). A "429" names `seconds` in `Retry-After`."""
         self.controls.add_fault(pattern, kind, times=times, seconds=seconds)
 
     @property

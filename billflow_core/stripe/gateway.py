@@ -21,6 +21,7 @@ from ..errors import (
     SettingsError,
 )
 from ..version import __version__
+from .deadline import TIMEOUT, DeadlineHTTPClient
 from .translated_errors import redact_key, translated_errors
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,8 @@ class StripeGateway:
 
     `api_base` points the client elsewhere than Stripe (the sandbox, in tests and demos);
     `max_network_retries` retries connection errors, 409s, 429s and 5xx answers with the
-    same idempotency key, as stripe-python does. Methods raise `BillflowError` subclasses.
+    same idempotency key, each attempt bounded by `timeout` seconds and all of them by the
+    page request's deadline (`deadline.py`). Methods raise `BillflowError` subclasses.
     """
 
     def __init__(
@@ -65,7 +67,8 @@ class StripeGateway:
         *,
         api_base: str | None = None,
         max_network_retries: int = 2,
-        timeout: float = 20.0,
+        timeout: float = TIMEOUT,
+        retry_delay: float = 0.5,
         client: stripe.StripeClient | None = None,
     ) -> None:
         if not api_key.startswith(("sk_", "rk_")):
@@ -80,7 +83,7 @@ class StripeGateway:
         if client is None:
             options: dict[str, Any] = {
                 "max_network_retries": max_network_retries,
-                "http_client": stripe.new_default_http_client(timeout=timeout),
+                "http_client": DeadlineHTTPClient(timeout=timeout, retry_delay=retry_delay),
             }
             if api_base is not None:
                 options["base_addresses"] = {"api": api_base}

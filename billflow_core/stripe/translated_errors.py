@@ -5,6 +5,7 @@ which goes to the log instead."""
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,6 @@ from ..errors import (
     Conflict,
     NotFound,
     PaymentFailed,
-    RateLimited,
     StripeUnavailable,
 )
 
@@ -35,6 +35,15 @@ def redact_key(key: str) -> str:
         if key.startswith(prefix) and len(key) > len(prefix) + 8:
             return f"{prefix}…{key[-4:]}"
     return "(not shown: it is not shaped like a Stripe secret key)"
+
+
+def _retry_after(error: stripe.RateLimitError) -> int:
+    """The whole seconds Stripe asked to wait (`Retry-After`), at least one."""
+    named = (error.headers or {}).get("Retry-After") if error.headers is not None else None
+    try:
+        return max(1, math.ceil(float(named))) if named is not None else 1
+    except ValueError:
+        return 1
 
 
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
@@ -61,8 +70,14 @@ def translated_errors(key_hint: str, api_base: str) -> Iterator[None]:
             error.user_message or "The card was declined.",
             code=error.code or "card_declined",
         ) from None
-    except stripe.RateLimitError:
-        raise RateLimited("Stripe is busy; try again in a moment.") from None
+    except stripe.RateLimitError as error:
+        # Stripe's limit on the site's account, not the customer's: retried within the
+        # page's deadline, then a 503 like any Stripe that cannot answer now.
+        log.warning("Stripe kept answering 429 (rate limited)")
+        busy = StripeUnavailable("Stripe is busy; try again in a moment.")
+        busy.detail = f"{api_base} answered HTTP 429 (rate limited)"
+        busy.retry_after = _retry_after(error)
+        raise busy from None
     except stripe.AuthenticationError:
         log.error("Stripe refused the API key: %s", key_hint)
         raise StripeUnavailable(

@@ -115,8 +115,9 @@ def json_response(
 def error_response(error: BillflowError) -> Response:
     """The error shape every route answers: `{"error": {"code", "message"[, "field"]}}`."""
     headers: tuple[tuple[str, str], ...] = ()
-    if error.status == 429:
-        headers = (("Retry-After", str(getattr(error, "retry_after", 2))),)
+    wait = getattr(error, "retry_after", None)
+    if error.status == 429 or wait is not None:
+        headers = (("Retry-After", str(wait if wait is not None else 2)),)
     return json_response(error.to_dict(), error.status, headers)
 
 

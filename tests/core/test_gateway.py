@@ -13,7 +13,6 @@ from billflow_core.errors import (
     Conflict,
     NotFound,
     PaymentFailed,
-    RateLimited,
     StripeUnavailable,
 )
 from billflow_core.stripe.gateway import StripeGateway, is_live_key
@@ -189,9 +188,10 @@ def test_stripe_refusals_and_outages_become_billflows_errors(
         quick.customer_by_email("ada@example.com")
     assert (down.value.status, down.value.code) == (503, "stripe_unavailable")
 
-    stripe_sandbox.fault("GET /v1/customers", "429")
-    with pytest.raises(RateLimited):
+    stripe_sandbox.fault("GET /v1/customers", "429", seconds=3)
+    with pytest.raises(StripeUnavailable) as busy:  # Stripe's limit is not the customer's
         quick.customer_by_email("ada@example.com")
+    assert (busy.value.status, busy.value.retry_after) == (503, 3)
 
 
 def test_outages_within_the_retry_budget_are_not_seen(
