@@ -138,29 +138,39 @@ def test_a_customer_found_by_one_server_is_one_request_on_the_other(
     assert stripe_sandbox.counts() == {"GET /v1/invoices": 1}
 
 
-def test_two_clicks_on_two_servers_are_one_change(
-    sandbox: dict[str, Any], stripe_sandbox: Sandbox, redis_url: str
+@pytest.mark.parametrize("same_key", [True, False], ids=["one key", "a key per click"])
+def test_twenty_clicks_on_two_servers_are_one_change(
+    sandbox: dict[str, Any], stripe_sandbox: Sandbox, redis_url: str, same_key: bool
 ) -> None:
+    """Twenty requests at once for one intent, spread over two servers: a page retrying with
+    its one key, or double clicks in two tabs with a key each. Stripe sees one change."""
     servers = two_servers(stripe_sandbox, redis_url)
     team = sandbox["subscriptions"][0]
-    start = threading.Barrier(8)
-    statuses: list[tuple[int, str]] = []
+    start = threading.Barrier(20)
+    answers: list[tuple[int, str]] = []
+    bodies: list[Any] = []
 
     def click(n: int) -> None:
         client = servers[n % 2].test_client()
+        key = "one-intent-20" if same_key else f"click-{n}-of-20"
         start.wait()
         answer = client.post("/billflow/api/actions/cancel",
                              json={"subscription": team, "reason": "unused"},
-                             headers={**HEADERS, "Idempotency-Key": f"click-{n}-of-8"})  # fmt: skip
-        error = (answer.get_json().get("error") or {}).get("code", "")
-        statuses.append((answer.status_code, error))
+                             headers={**HEADERS, "Idempotency-Key": key})  # fmt: skip
+        body = answer.get_json()
+        answers.append((answer.status_code, (body.get("error") or {}).get("code", "")))
+        if answer.status_code == 200:
+            bodies.append(body)
 
-    threads = [threading.Thread(target=click, args=(n,)) for n in range(8)]
+    threads = [threading.Thread(target=click, args=(n,)) for n in range(20)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
-    assert sorted(statuses) == [(200, "")] + [(409, "already_canceling")] * 7
+    if same_key:  # every one of them answered with the first answer
+        assert answers == [(200, "")] * 20 and all(b == bodies[0] for b in bodies)
+    else:  # one made the change; every other saw it made
+        assert sorted(answers) == [(200, "")] + [(409, "already_canceling")] * 19
     assert stripe_sandbox.counts()["POST /v1/subscriptions/{id}"] == 1
 
 
