@@ -47,7 +47,11 @@ def good_config(sandbox: Sandbox) -> dict[str, Any]:
      ("BILLFLOW_STRIPE_PUBLISHABLE_KEY", "sk_test_pasted_in_the_wrong_place"),
      ("BILLFLOW_STRIPE_PUBLISHABLE_KEY", "pk_live_while_the_secret_is_a_test_key"),
      ("BILLFLOW_STRIPE_JS_URL", "javascript:alert(1)"),
-     ("BILLFLOW_SMTP_PORT", "twenty-five")],
+     ("BILLFLOW_SMTP_PORT", "twenty-five"),
+     ("BILLFLOW_STRIPE_TIMEOUT", "soon"),
+     ("BILLFLOW_STRIPE_TIMEOUT", "0"),
+     ("BILLFLOW_STRIPE_DEADLINE", "-3"),
+     ("BILLFLOW_STRIPE_DEADLINE", "3600")],
 )  # fmt: skip
 def test_each_bad_secret_or_address_is_refused_naming_its_key(
     stripe_sandbox: Sandbox, key: str, value: str
@@ -79,6 +83,10 @@ def test_the_secrets_read_from_a_mapping_are_the_portals_arguments(
         "BILLFLOW_STRIPE_JS_URL": f"{stripe_sandbox.url}/v3/",
     }
     secrets = PortalSecrets.from_mapping(config)
+    assert (secrets.stripe_timeout, secrets.stripe_deadline) == (8.0, 12.0)  # the defaults
+    timed = PortalSecrets.from_mapping({**config, "BILLFLOW_STRIPE_TIMEOUT": "2.5",
+                                        "BILLFLOW_STRIPE_DEADLINE": 6})  # fmt: skip
+    assert (timed.stripe_timeout, timed.stripe_deadline) == (2.5, 6.0)
     assert secrets.secret_key_previous is None
     assert secrets.stripe_js_url == f"{stripe_sandbox.url}/v3/"
     portal = Portal(PortalSettings(), **secrets.portal_arguments())

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import pytest
 
+from billflow_core import Portal, user_hash
 from billflow_core.errors import StripeUnavailable
 from billflow_core.stripe.deadline import remaining, within
 from billflow_core.stripe.gateway import StripeGateway
 from billflow_sandbox import Sandbox
+from billflow_sandbox.seed import DEMO_EMAIL
+
+SECRET = "deadline-test-secret-0123456789"
 
 
 def quick_gateway(sandbox: Sandbox, *, timeout: float = 8.0) -> StripeGateway:
@@ -74,3 +78,27 @@ def test_deadlines_nest_to_the_earliest_and_end_with_their_block() -> None:
             inner = remaining()
             assert inner is not None and inner <= 1.0
     assert remaining() is None
+
+
+def test_a_portal_made_from_config_uses_its_timeout_and_deadline(stripe_sandbox: Sandbox) -> None:
+    stripe_sandbox.seed("demo")
+    config = {"BILLFLOW_SECRET_KEY": SECRET, "BILLFLOW_STRIPE_API_KEY": stripe_sandbox.secret_key,
+              "BILLFLOW_STRIPE_API_BASE": stripe_sandbox.url}  # fmt: skip
+    visitor_of = lambda portal: portal.visitor(DEMO_EMAIL, user_hash(SECRET, DEMO_EMAIL))  # noqa: E731
+
+    # Each attempt cut at its timeout: the slow answer is asked again, and the second is quick.
+    quick = Portal.from_config({**config, "BILLFLOW_STRIPE_TIMEOUT": "0.2"})
+    quick.catalog.get()
+    stripe_sandbox.reset()
+    stripe_sandbox.fault("GET /v1/customers", "slow", seconds=1.0)
+    assert quick.state(visitor_of(quick)).customer_id is not None
+    assert stripe_sandbox.counts()["GET /v1/customers"] == 2
+
+    # The whole page request cut at its deadline: one attempt, then the page hears so.
+    hurried = Portal.from_config({**config, "BILLFLOW_STRIPE_DEADLINE": "0.3"})
+    hurried.catalog.get()
+    stripe_sandbox.reset()
+    stripe_sandbox.fault("GET /v1/customers", "slow", times=5, seconds=1.0)
+    with pytest.raises(StripeUnavailable):
+        hurried.state(visitor_of(hurried))
+    assert stripe_sandbox.counts() == {"GET /v1/customers": 1}
