@@ -59,6 +59,29 @@ def test_the_customer_sees_their_subscriptions_card_and_invoices(
     assert events(page)[:2] == ["pre_load", "post_load"]
 
 
+def test_the_page_asks_for_its_portal_and_its_invoices_at_once(
+    portal_site: Site, browse: Browse
+) -> None:
+    """One round trip of Stripe's latency, not two: the invoices are asked for before the
+    portal's answer arrives (the sandbox takes 300 ms over each Stripe answer)."""
+    site = portal_site()
+    site.sandbox.latency = 0.3
+    page = browse()
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(f"ask {r.url.split('/api/')[-1]}")
+            if "/api/" in r.url else None)  # fmt: skip
+    page.on("response", lambda r: seen.append(f"answer {r.url.split('/api/')[-1]}")
+            if "/api/" in r.url else None)  # fmt: skip
+    page.goto(site.page())
+    team = subscription(page, "Team")
+    expect(
+        team.get_by_role("region", name="Invoices").get_by_role("listitem").first
+    ).to_be_visible()
+    asked = [entry for entry in seen if entry.startswith("ask ")]
+    assert {"ask portal", "ask invoices"} <= set(asked), seen
+    assert seen.index("ask invoices") < seen.index("answer portal"), seen
+
+
 def test_change_plan_shows_the_proration_then_moves_to_the_plan(
     portal_site: Site, browse: Browse
 ) -> None:
