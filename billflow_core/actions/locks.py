@@ -10,8 +10,9 @@ again (another key), as if the two had come one after the other.
 
 The lock is one atomic `add` with a random token, released only by its holder; it expires
 by itself after `hold` seconds, so a server that dies holding it blocks that one customer's
-actions for that long at most. A request that cannot have it within `wait` seconds is a
-409 `action_in_progress`, which the page shows and the customer retries.
+actions for that long at most. A request that cannot have it within `wait` seconds (the
+portal gives what is left of the page request's Stripe deadline) is a 409
+`action_in_progress`, which the page shows and the customer retries.
 """
 
 from __future__ import annotations
