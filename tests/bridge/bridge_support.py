@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from postgres import PostgresServer
+from throwaway_postgres import PostgresServer
 
 SECRET = "bridge-test-secret-0123456789abcdef"
 API_KEY = "api-key-" + "a" * 32

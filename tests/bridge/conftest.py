@@ -1,10 +1,10 @@
 """Fixtures for the bridge's tests: real HTTP receivers on loopback, a clock the tests move,
 and a bridge app on a fresh SQLite database, portal on the sandbox. `receivers.py` beside
-this file is importable from the tests."""
+this file is importable from the tests; the session's PostgreSQL server (`postgres`) is
+`tests/conftest.py`'s, shared with the other suites."""
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -30,7 +30,6 @@ from bridge_support import (  # noqa: E402
     Clock,
     database_for,
 )
-from postgres import PostgresServer, find_bin, running_postgres  # noqa: E402
 from receivers import Receiver  # noqa: E402
 
 from billflow_bridge import BridgeConfig, connect, create_app, migrate  # noqa: E402
@@ -88,20 +87,6 @@ def demo(stripe_sandbox: Sandbox) -> dict[str, Any]:
 def plan_change(demo: dict[str, Any]) -> dict[str, str]:
     """A `change_plan` payload Ada may send: her Team subscription to Business monthly."""
     return {"subscription": demo["subscriptions"][0], "price": demo["prices"]["business_monthly"]}
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    """One PostgreSQL server for the session; each test asks it for a database of its own.
-    Missing, it skips these tests on a developer's machine and fails them in CI."""
-    bin_dir = find_bin()
-    if bin_dir is None:
-        why = "PostgreSQL is missing: scripts/test installs Debian's postgresql"
-        if os.environ.get("CI") == "true":
-            pytest.fail(why)
-        pytest.skip(why)
-    with running_postgres(bin_dir) as server:
-        yield server
 
 
 @pytest.fixture

@@ -20,10 +20,10 @@ import requests
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from bridge_support import SECRET
-from postgres import PostgresServer
 from receivers import Answer, Receiver
 from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
+from throwaway_postgres import PostgresServer
 
 from billflow_bridge import BridgeConfig, connect, migrate
 from billflow_bridge.database import VERSION_TABLE, pending_migrations

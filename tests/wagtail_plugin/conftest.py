@@ -1,5 +1,7 @@
-"""The Wagtail plugin's tests: a real Wagtail project (`testsite`) on SQLite, the Stripe
-sandbox behind it over HTTP, Django's test client for the admin and the pages."""
+"""The Wagtail plugin's tests: a real Wagtail project (`testsite`) on a throwaway PostgreSQL
+server (`tests/conftest.py`; SQLite with `TESTSITE_DATABASE=sqlite`, and in
+`test_databases.py`), the Stripe sandbox behind it over HTTP, Django's test client for the
+admin and the pages."""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
-"""A throwaway PostgreSQL server on loopback for the bridge's tests: Debian's `postgresql`
-binaries (`/usr/lib/postgresql/<version>/bin`, installed by `scripts/test`), a data folder
-the fixture owns, trust authentication on 127.0.0.1 only, stopped when the tests end.
+"""A throwaway PostgreSQL server on loopback for the tests that need one (the bridge's, the
+Wagtail plugin's, the app servers'): Debian's `postgresql` binaries
+(`/usr/lib/postgresql/<version>/bin`, installed by `scripts/test`), a data folder the fixture
+owns, trust authentication on 127.0.0.1 only, stopped when the tests end. Never a server
+already running. (A module, not a fixture file: `tests/conftest.py` serves it as the session's
+`postgres` fixture, and other modules import its types by name.)
 
 `initdb` and `pg_ctl` refuse to run as root, so as root they run as the `postgres` user the
 package creates (`runuser`); as anyone else, as that user."""
@@ -32,18 +35,21 @@ def find_bin() -> Path | None:
 class PostgresServer:
     """A running server; `database()` makes a fresh database and answers its URL."""
 
+    host = "127.0.0.1"
+    user = "billflow"  # the superuser `initdb` made; trust authentication, no password
+
     def __init__(self, port: int) -> None:
         self.port = port
-        self.admin_url = f"postgresql://billflow@127.0.0.1:{port}/postgres"
+        self.admin_url = f"postgresql://{self.user}@{self.host}:{port}/postgres"
 
     def database(self) -> str:
-        """A new, empty database on this server, for one test."""
+        """A new, empty database on this server, for one test: its URL."""
         import psycopg
 
         name = f"test_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(self.admin_url, autocommit=True) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
-        return f"postgresql://billflow@127.0.0.1:{self.port}/{name}"
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{name}"
 
 
 def _free_port() -> int:
