@@ -78,7 +78,7 @@ def test_migrate_makes_the_tables_the_code_describes_and_readyz_says_when_they_l
     env: dict[str, str], bridge_settings: dict[str, Any]
 ) -> None:
     engine = connect(bridge_settings["BILLFLOW_BRIDGE_DATABASE_URL"])
-    assert pending_migrations(engine) == ["0001", "0002", "0003", "0004"]
+    assert pending_migrations(engine) == ["0001", "0002", "0003", "0004", "0005"]
 
     done = run(["migrate"], env)
 

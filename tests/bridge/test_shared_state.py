@@ -1,6 +1,6 @@
 """Several bridge processes agree through the database: a retried action reaching another
-process gets the first answer, marks are set once, and counts add up across processes. Run
-on SQLite and PostgreSQL."""
+process gets the first answer, two clicks on two processes are one change, marks and cache
+entries are set once, and counts add up across processes. Run on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from billflow_bridge import connect, migrate
 from billflow_bridge.schema import events
-from billflow_bridge.stores import DatabaseAnswers, DatabaseSignInStore
+from billflow_bridge.stores import DatabaseAnswers, DatabaseCache, DatabaseSignInStore
 from billflow_core import user_hash
 from billflow_sandbox import Sandbox
 from billflow_sandbox.seed import DEMO_EMAIL
@@ -115,3 +115,70 @@ def test_counts_add_up_across_threads_and_restart_after_their_time(engine: Any) 
     now[0] += 60
     assert stores[0].count("billflow:rate:ada") == 0
     assert stores[0].incr("billflow:rate:ada", 60) == 1
+
+
+def test_the_cache_adds_once_across_threads_and_deletes_only_its_own_value(engine: Any) -> None:
+    now = [1000.0]
+    caches = [DatabaseCache(engine, clock=lambda: now[0]) for _ in range(8)]
+    start = threading.Barrier(len(caches))
+    won: list[bool] = []
+
+    def add(n: int, cache: DatabaseCache) -> None:
+        start.wait()
+        won.append(cache.add("billflow:action-lock:x", f"token-{n}", 60))
+
+    threads = [threading.Thread(target=add, args=pair) for pair in enumerate(caches)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(won) == [False] * 7 + [True]
+    holder = caches[0].get("billflow:action-lock:x")
+    assert holder is not None and holder.startswith("token-")
+    caches[1].delete("billflow:action-lock:x", "token-not-the-holder")
+    assert caches[0].get("billflow:action-lock:x") == holder
+    now[0] += 60  # expired: another may take it, and the old holder's release leaves it
+    assert caches[2].add("billflow:action-lock:x", "token-late", 60)
+    caches[0].delete("billflow:action-lock:x", holder)
+    assert caches[0].get("billflow:action-lock:x") == "token-late"
+    caches[0].delete("billflow:action-lock:x", "token-late")
+    assert caches[0].get("billflow:action-lock:x") is None
+
+    caches[0].set("billflow:catalog:v", "one", 10)
+    caches[1].set("billflow:catalog:v", "two", 10)  # a later set replaces
+    assert caches[2].get("billflow:catalog:v") == "two"
+    now[0] += 10
+    assert caches[2].get("billflow:catalog:v") is None
+    caches[0].set("billflow:catalog:v", "three", 10)
+    caches[1].delete("billflow:catalog:v")
+    assert caches[2].get("billflow:catalog:v") is None
+
+
+def test_two_clicks_on_two_processes_are_one_change(
+    make_bridge: Any, stripe_sandbox: Sandbox, demo: dict[str, Any]
+) -> None:
+    bridges = [make_bridge()[0], make_bridge()[0]]
+    subscription = demo["subscriptions"][0]
+    start = threading.Barrier(6)
+    statuses: list[tuple[int, str]] = []
+
+    def click(n: int) -> None:
+        client = bridges[n % 2].test_client()
+        start.wait()
+        answer = client.post(
+            "/billflow/api/actions/cancel",
+            json={"subscription": subscription, "reason": "unused"},
+            headers={"X-Billflow-Identity": DEMO_EMAIL,
+                     "X-Billflow-Hash": user_hash(SECRET, DEMO_EMAIL),
+                     "Idempotency-Key": f"bridge-click-{n}"},
+        )  # fmt: skip
+        error = answer.get_json().get("error") or {}
+        statuses.append((answer.status_code, error.get("code", "")))
+
+    threads = [threading.Thread(target=click, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(statuses) == [(200, "")] + [(409, "already_canceling")] * 5
+    assert stripe_sandbox.counts()["POST /v1/subscriptions/{id}"] == 1

@@ -27,7 +27,7 @@ from .hooks import HookStore
 from .outbox import Outbox
 from .retries import RetrySchedule
 from .routes import answer_errors, blueprint, token_session
-from .stores import DatabaseAnswers, DatabaseSignInStore
+from .stores import DatabaseAnswers, DatabaseCache, DatabaseSignInStore
 from .worker import DeliveryWorker
 
 __all__ = ["create_app"]
@@ -58,7 +58,8 @@ def create_app(
     app.config.setdefault("BILLFLOW_URL_PREFIX", "/billflow")
     engine = connect(config.database_url)
     # Every bridge process shares the portal's state through the database.
-    billflow = Billflow(sign_in_store=DatabaseSignInStore(engine), answers=DatabaseAnswers(engine))
+    billflow = Billflow(sign_in_store=DatabaseSignInStore(engine), answers=DatabaseAnswers(engine),
+                        cache=DatabaseCache(engine))  # fmt: skip
     billflow.identity_loader(lambda: None)  # pages prove who they are: a token or a hash
     billflow.init_app(app)
     deliverer = Deliverer(engine, config, clock=clock, schedule=schedule)

@@ -97,6 +97,14 @@ counts = Table(
     Column("expires_at", Float, nullable=False, index=True),
 )
 
+cache = Table(
+    "billflow_cache",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("value", String(255), nullable=False),
+    Column("expires_at", Float, nullable=False, index=True),
+)
+
 hooks = Table(
     "billflow_hooks",
     metadata,

@@ -1,8 +1,9 @@
 """The portal's shared state in the bridge's database, so every bridge process (gunicorn's
 several, or several machines on one PostgreSQL) agrees: the answers to retried actions (a
 retry reaching another process gets the first answer, not a refusal of a change already
-made), and sign-in's marks and counts (a used link stays used, a rate limit counts every
-process's requests).
+made), sign-in's marks and counts (a used link stays used, a rate limit counts every
+process's requests), and the portal's `SharedCache` (customer ids, the catalog's version, so
+a Stripe webhook reaching one process refreshes every one, and the action lock).
 
 A mark is a row inserted under a unique key, so the insert is the atomic "add unless set";
 a count is one `UPDATE … SET count = count + 1 … RETURNING`. Expired rows are swept as new
@@ -19,9 +20,9 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .schema import answers, counts, marks
+from .schema import answers, cache, counts, marks
 
-__all__ = ["DatabaseAnswers", "DatabaseSignInStore"]
+__all__ = ["DatabaseAnswers", "DatabaseCache", "DatabaseSignInStore"]
 
 DAY = 86400.0
 
@@ -110,3 +111,52 @@ class DatabaseSignInStore:
                 continue
             return 1
         raise RuntimeError("the sign-in count could not be kept")  # pragma: no cover
+
+
+class DatabaseCache:
+    """The portal's `SharedCache` in the database: `add` is an insert under the unique key
+    (an expired row is deleted first, in the same transaction), a compare-and-delete one
+    `DELETE … WHERE value = …`."""
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    def get(self, key: str) -> str | None:
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                select(cache.c.value).where(cache.c.key == key, cache.c.expires_at > self.clock())
+            ).scalar()
+        return None if found is None else str(found)
+
+    def set(self, key: str, value: str, ttl: float) -> None:
+        now = self.clock()
+        row = {"key": key, "value": value, "expires_at": now + ttl}
+        for _ in range(3):  # another process may insert the key between the two steps
+            try:
+                with self.engine.begin() as connection:
+                    if not connection.execute(update(cache).where(cache.c.key == key)
+                                              .values(row)).rowcount:  # fmt: skip
+                        connection.execute(insert(cache).values(row))
+                return
+            except IntegrityError:
+                continue
+        raise RuntimeError("the shared cache could not keep a value")  # pragma: no cover
+
+    def add(self, key: str, value: str, ttl: float) -> bool:
+        now = self.clock()
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(delete(cache).where(cache.c.expires_at <= now))
+                connection.execute(insert(cache).values(key=key, value=value,
+                                                        expires_at=now + ttl))  # fmt: skip
+        except IntegrityError:
+            return False
+        return True
+
+    def delete(self, key: str, value: str | None = None) -> None:
+        query = delete(cache).where(cache.c.key == key)
+        if value is not None:
+            query = query.where(cache.c.value == value)
+        with self.engine.begin() as connection:
+            connection.execute(query)
