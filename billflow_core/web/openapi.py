@@ -1,8 +1,9 @@
 """The OpenAPI 3.1 document of the portal's HTTP API, served at `{prefix}/api/openapi.json`
 and kept true by a test that runs schemathesis against the live API.
 
-The routes and the errors each can answer with are here; the bodies' schemas are in the
-`schemas` package beside it. A route added to `PortalAPI` and not here fails that test.
+The routes and the errors each can answer with are here, with the links that say which
+answer's values a later request takes; the bodies' schemas are in the `schemas` package
+beside it. A route added to `PortalAPI` and not here fails that test.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
+from ..actions import ACTIONS as TABLE
+from ..billing.invoices import PAGE_SIZE
 from ..stripe.webhooks import Outcome
 from .http import MAX_BODY, STATIC_FILES
 from .schemas import ACTIONS, body_schemas, payload_name, ref
@@ -34,7 +37,9 @@ _ERRORS: Mapping[int, str] = {
     413: f"The request body is over {MAX_BODY} bytes.",
     429: "Too many requests: try again after `Retry-After` seconds.",
     500: "Something went wrong on the server (never a stack trace).",
-    503: "Stripe could not be reached, or kept failing after retries; or, for an action, "
+    503: "Stripe could not be reached, kept failing after retries or did not answer within "
+    "the site's BILLFLOW_STRIPE_DEADLINE (with `Retry-After` when Stripe named one): the "
+    "same action sent again with its Idempotency-Key finishes it, once; or, for an action, "
     "the change was made but its event could not be recorded (`event_not_recorded`).",
 }
 # 413 is the WSGI app's answer to any request with a body over MAX_BODY, whatever its route.
@@ -83,6 +88,125 @@ def _query(name: str, pattern: str, description: str) -> JSON:
     return {"name": name, "in": "query", "description": description, "schema": schema}
 
 
+# -- links: which answer's values a later request takes ------------------------------------
+_FIRST = "$response.body#/billingData/subscriptions/0"
+
+
+def _act_link(action: str, body: JSON | None, description: str) -> JSON:
+    link: JSON = {"operationId": "act", "parameters": {"path.action": action}}
+    if body is not None:
+        link["requestBody"] = body
+    return {**link, "description": description}
+
+
+def _billing_links() -> JSON:
+    """The links of an answer with `billingData` (the portal, an action's result): the id
+    of the first subscription listed (the newest), and the first price of its `plans`,
+    into what takes them. `plans` holds its own price too, which a change refuses (409
+    `same_plan`)."""
+    links: JSON = {
+        "preview": {
+            "operationId": "preview",
+            "requestBody": {"subscription": f"{_FIRST}/id", "price": f"{_FIRST}/plans/0"},
+            "description": "What moving the first subscription (the newest) to the first "
+            "price of its `plans` would cost (409 `same_plan` where that is its own).",
+        },
+        "invoices": {
+            "operationId": "listInvoices",
+            "parameters": {"query.subscription": f"{_FIRST}/id"},
+            "description": "The first subscription's invoices.",
+        },
+        "subscribe": _act_link(
+            "subscribe",
+            {"price": "$response.body#/billingData/picker/0"},
+            "`subscribe` to the first plan the picker offers (none while `picker` is empty).",
+        ),
+    }
+    for action in ACTIONS:
+        fields = TABLE[action].fields
+        if "subscription" not in fields:
+            continue
+        body = {"subscription": f"{_FIRST}/id"}
+        what = f"`{action}` for the first subscription (the newest)"
+        if "price" in fields:
+            body["price"] = f"{_FIRST}/plans/0"
+            what += " and the first price of its `plans`"
+        rest = " and ".join(f"`{name}`" for name in sorted(fields - set(body)))
+        if rest:
+            what += f", with the {rest} the customer gives"
+        when = (
+            ", once the page confirmed the payment its `payment_secret` asks for"
+            if action == "finish_payment"
+            else "; offered where its `actions` list it"
+        )
+        links[action] = _act_link(action, body, f"{what}{when}.")
+    return links
+
+
+def _action_links() -> JSON:
+    """An action's result: what the portal's answer links to, and the card's next step."""
+    return {
+        **_billing_links(),
+        "update_payment_method": _act_link(
+            "update_payment_method",
+            None,
+            "After `setup_payment_method`: once Stripe.js confirmed its setup intent "
+            "(`confirmation.client_secret`), `update_payment_method` with the card Stripe.js "
+            "answered with. This answer was made before, so it does not carry the card.",
+        ),
+    }
+
+
+def _preview_links() -> JSON:
+    """A preview: the change it priced, made."""
+    change = {"subscription": "$response.body#/subscription"}
+    return {
+        "change_plan": _act_link(
+            "change_plan",
+            {**change, "price": "$response.body#/price"},
+            "For a preview of a new price: `change_plan` to it.",
+        ),
+        "change_quantity": _act_link(
+            "change_quantity",
+            {**change, "quantity": "$response.body#/quantity"},
+            "For a preview of a new quantity: `change_quantity` to it.",
+        ),
+    }
+
+
+_INVOICE_LINKS: JSON = {
+    "next_page": {
+        "operationId": "listInvoices",
+        "parameters": {
+            "query.starting_after": f"$response.body#/invoices/{PAGE_SIZE - 1}/id",
+            "query.subscription": "$request.query.subscription",
+        },
+        "description": "The next page, where `has_more` says there is one, for the same "
+        f"subscription: after the page's last invoice (a full page holds {PAGE_SIZE}; drafts "
+        "are left out, so one may hold fewer, and then goes on after its own last).",
+    }
+}
+
+_SESSION_LINKS: JSON = {
+    "portal": {
+        "operationId": "getPortal",
+        "parameters": {"header.X-Billflow-Session": "$response.body#/session"},
+        "description": "The signed-in customer's portal, the session in `X-Billflow-Session` "
+        "(beside the page token it was made with, if any); the invoices, the preview and the "
+        "actions take it the same way.",
+    },
+    "sign_out": {
+        "operationId": "endSession",
+        "parameters": {"header.X-Billflow-Session": "$response.body#/session"},
+        "description": "Sign out: the session stops working.",
+    },
+}
+
+
+def _linked(response: JSON, links: JSON) -> JSON:
+    return {**response, "links": links}
+
+
 def _paths() -> JSON:
     """Every route, without the prefix."""
     paths: JSON = {
@@ -90,7 +214,7 @@ def _paths() -> JSON:
             "get": _operation(
                 "getPortal",
                 "The customer's portal: their billing data, the plans, the site's options",
-                _json("The portal", ref("Portal")),
+                _linked(_json("The portal", ref("Portal")), _billing_links()),
                 _READ,
                 parameters=[_LIMIT],
                 security=_IDENTIFIED,
@@ -100,14 +224,17 @@ def _paths() -> JSON:
             "post": _operation(
                 "act",
                 "Run one action for the customer",
-                _json("Done: Stripe's answer and the portal as it is now", ref("ActionResult")),
+                _linked(
+                    _json("Done: Stripe's answer and the portal as it is now", ref("ActionResult")),
+                    _action_links(),
+                ),
                 _ACT,
                 description="The body is the payload of the action the path names (its "
                 "`…Payload` schema); a field that action does not take is refused with 400 "
                 "`unknown_field`. A retry with the same `Idempotency-Key` gets the first "
                 "answer again; the key with another request is a 409 `idempotency_conflict`. "
-                "Actions of one customer are made one at a time: one that waits over 15 s "
-                "for another to finish is a 409 `action_in_progress`. "
+                "Actions of one customer are made one at a time: one that waits for another "
+                "past the site's BILLFLOW_STRIPE_DEADLINE is a 409 `action_in_progress`. "
                 "An empty body counts as `{}`. Past the site's `action_rate_limit` actions a "
                 "minute for this identity: 429 `rate_limited` with `Retry-After`.",
                 parameters=[
@@ -123,7 +250,9 @@ def _paths() -> JSON:
             "post": _operation(
                 "preview",
                 "What a plan or quantity change would cost; writes nothing",
-                _json("The invoice the change would make", ref("Preview")),
+                _linked(
+                    _json("The invoice the change would make", ref("Preview")), _preview_links()
+                ),
                 _PREVIEW,
                 description="Past the site's `preview_rate_limit` previews a minute for this "
                 "identity: 429 `rate_limited` with `Retry-After`.",
@@ -136,7 +265,7 @@ def _paths() -> JSON:
             "get": _operation(
                 "listInvoices",
                 "The customer's invoices, newest first, a page at a time",
-                _json("A page of invoices", ref("InvoicePage")),
+                _linked(_json("A page of invoices", ref("InvoicePage")), _INVOICE_LINKS),
                 _READ,
                 parameters=[
                     _query(
@@ -186,7 +315,7 @@ def _paths() -> JSON:
             "post": _operation(
                 "startSession",
                 "Exchange a sign-in link's token for a session",
-                _json("Signed in", ref("Session")),
+                _linked(_json("Signed in", ref("Session")), _SESSION_LINKS),
                 _SESSION,
                 description="403 `link_invalid` (tampered with, or made for another redirect "
                 "URL), `link_expired`, `link_used` (a link works once), or "
