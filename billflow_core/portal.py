@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .actions import ACTIONS
-from .actions.answers import AnswerStore, MemoryAnswers, answered_once
+from .actions.answers import AnswerStore, MemoryAnswers, answered_once, request_digest
 from .actions.context import ActionContext
 from .actions.dispatch import (
     ActionResult,
@@ -43,13 +43,13 @@ from .actions.dispatch import (
     checked_payload,
     run_action,
 )
-from .actions.locks import WAIT, account_lock
+from .actions.locks import HOLD, WAIT, account_lock
 from .actions.previews import ChangePreview, preview_change
 from .actions.resume import Interrupted
 from .billing.catalog import CatalogCache
 from .billing.customer_ids import CustomerIds, customer_id_of
 from .billing.customers import email_is_known
-from .billing.invoices import InvoicePage, list_invoices
+from .billing.invoices import InvoicePage, check_invoice_query, list_invoices
 from .billing.promotion_codes import PromotionCodeCache
 from .billing.rules import check_feature
 from .billing.state import PortalState, identity_kind, load_state
@@ -106,6 +106,12 @@ def _unannounced_key(asker: tuple[str, str], key: str) -> str:
 def _interrupted_key(asker: tuple[str, str], key: str) -> str:
     """Where an attempt Stripe may have half done keeps what it decided on (`resume.py`)."""
     return "billflow:interrupted:" + digest(*asker, key)
+
+
+def _applied_key(scope: str, identity: str) -> str:
+    """When the customer's last action was applied: a half-done attempt older than it is
+    decided afresh, never on its reads (`resume.py`)."""
+    return "billflow:applied:" + digest(scope, identity)
 
 
 def _held_key(invoice_id: str) -> str:
@@ -209,7 +215,7 @@ class Portal:
         promotions = PromotionCodeCache(
             gateway, ttl=catalog_ttl, version=SharedVersion(cache, f"billflow:promotions:{account}")
         )
-        customer_ids = CustomerIds(cache, account)
+        customer_ids = CustomerIds(cache, account, secret=secret_key)
         sign_in = SignIn(
             settings,
             secret_key,
@@ -483,6 +489,7 @@ class Portal:
     ) -> InvoicePage:
         """Their invoices, newest first: only the viewed subscription's unless the site
         shows them all. One Stripe request once their customer id is remembered."""
+        check_invoice_query(subscription, starting_after)  # also where the page's limit wins
         customer_id = customer_id_of(
             self.gateway, self.settings, visitor.identity, self._parts.customer_ids
         )
@@ -510,10 +517,13 @@ class Portal:
         key = checked_key(idempotency_key)
         asker = (visitor.identity, visitor.only_subscription or "")
         made: list[PortalEvent] = []  # the event of a run made now, not of a replayed answer
+        # Half of what is left for the wait, so an action that has the lock has time for
+        # Stripe; the lock outlives the deadline, so it is never lost mid-action.
         left = remaining()
-        wait = WAIT if left is None else max(0.0, min(WAIT, left))
+        wait = WAIT if left is None else max(0.0, min(WAIT, left / 2))
+        hold = max(HOLD, self._parts.deadline + 30)
         with account_lock(self._parts.cache, visitor.identity, scope=self._parts.scope,
-                          wait=wait):  # fmt: skip
+                          wait=wait, hold=hold):  # fmt: skip
             result = answered_once(
                 self.answers,
                 asker=asker,
@@ -555,20 +565,27 @@ class Portal:
         self._check_rate("action", visitor)
         interrupted_key = _interrupted_key((visitor.identity, visitor.only_subscription or ""),
                                            key)  # fmt: skip
+        applied_key = _applied_key(self._parts.scope, visitor.identity)
+        request = request_digest(action, checked)
         before = self.answers.get(interrupted_key)
-        if isinstance(before, Interrupted) and before.usable(self._parts.clock()):
+        last_applied = self.answers.get(applied_key)
+        clock = self._parts.clock()
+        if isinstance(before, Interrupted) and before.usable(
+            clock, request, last_applied if isinstance(last_applied, float) else None
+        ):
             context = before.reopened(self.gateway, self.settings, self.catalog.get(), key,
                                       self.promotions)  # fmt: skip
-            now = before.now
+            now, opened = before.now, before  # a second failure keeps the first one's time
         else:
             context = self._context(visitor, key, may_be_new=action == "subscribe")
             now = self._now()
-        opened = Interrupted.of(context, now, self._parts.clock())
+            opened = Interrupted.of(context, now, clock, request)
         try:
             result = run_action(context, action, checked, visitor, now)
         except StripeUnavailable:
             self.answers.put(interrupted_key, opened)  # the retry finishes what this began
             raise
+        self.answers.put(applied_key, self._parts.clock())  # older half-done attempts: stale
         if self._parts.listeners:
             email = getattr(context.customer, "email", None)
             event = action_event(

@@ -5,8 +5,9 @@ account's action lock.
 A host running several processes gives the portal one cache they share (the Flask extension
 a Redis one with `BILLFLOW_REDIS_URL`, the Wagtail plugin Django's cache); the default lives
 in the process. Values are short strings, never pickles: anyone who can write to the cache
-can at most make a page ask Stripe again, since every value read from it is checked against
-Stripe or against the lock's own token before it is trusted.
+can at most make a page ask Stripe again or wait for a lock, since every value read from it
+is signed by the site (customer ids), checked against Stripe (the customer a page shows) or
+only compared (a version, the lock's own token) before it is trusted.
 """
 
 from __future__ import annotations

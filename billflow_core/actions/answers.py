@@ -69,6 +69,11 @@ class MemoryAnswers:
                 self._answers.popitem(last=False)
 
 
+def request_digest(action: str, payload: Mapping[str, Any]) -> str:
+    """What a request asks, as one string: the same key must always ask the same."""
+    return digest(action, json.dumps(dict(payload), sort_keys=True, default=repr))
+
+
 def answered_once(
     store: AnswerStore,
     *,
@@ -83,7 +88,7 @@ def answered_once(
     the stored key, so one visitor's key never answers for another; the same key sent with
     another action or payload is a `Conflict`, not a silent replay of something else."""
     stored_as = digest(*asker, key)
-    request = digest(action, json.dumps(dict(payload), sort_keys=True, default=repr))
+    request = request_digest(action, payload)
     earlier = store.get(stored_as)
     if earlier is not None:
         if earlier[0] != request:

@@ -8,11 +8,15 @@ the write already made ("already cancelling") and the retry would be refused, th
 customer's intent was never answered.
 
 So a failed attempt keeps what it decided on: the subscriptions and customer as it read
-them, and its clock. The retry with the same `Idempotency-Key` decides on those again,
-sends the same writes with the same keys, and Stripe answers the ones it applied with its
-first answer and applies the rest: the action completes once. This holds for `within`
-seconds (an hour), well inside the day Stripe keeps its idempotency keys; a retry after
-that reads afresh.
+them, its clock, and what it was asked. The retry with the same `Idempotency-Key` decides
+on those again, sends the same writes with the same keys, and Stripe answers the ones it
+applied with their first answer and applies the rest: the action completes once.
+
+Only that retry: the same key with another request is a 409 `idempotency_conflict`, as for
+a kept answer. And only while nothing else happened: once another action of the customer's
+is applied, or `RESUME_WITHIN` seconds (an hour, well inside the day Stripe keeps its
+idempotency keys) have passed since the first attempt, the retry reads afresh and the rules
+judge it on what is true now.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 
 from ..billing.catalog import Catalog
 from ..billing.promotion_codes import PromotionCodeCache
+from ..errors import Conflict
 from ..settings import PortalSettings
 from ..stripe.gateway import StripeGateway
 from .context import ActionContext
@@ -40,15 +45,24 @@ class Interrupted:
     customer: Any
     only_subscription: str | None
     now: int  # the attempt's clock, which some writes carry (a pause's dates)
-    at: float  # when the attempt was made, on the portal's clock
+    at: float  # when the first attempt was made, on the portal's clock
+    request: str  # `answers.request_digest` of what it was asked
 
     @classmethod
-    def of(cls, context: ActionContext, now: int, at: float) -> Interrupted:
+    def of(cls, context: ActionContext, now: int, at: float, request: str) -> Interrupted:
         """Taken as the context is opened, before any write replaces what it read."""
         return cls(context.customer_id, dict(context.subscriptions), context.customer,
-                   context.only_subscription, now, at)  # fmt: skip
+                   context.only_subscription, now, at, request)  # fmt: skip
 
-    def usable(self, clock_now: float) -> bool:
+    def usable(self, clock_now: float, request: str, last_applied: float | None) -> bool:
+        """Whether the retry may decide on these reads. Raises `Conflict` for another
+        request under the same key."""
+        if request != self.request:
+            raise Conflict(
+                "This Idempotency-Key was used for another request.", code="idempotency_conflict"
+            )
+        if last_applied is not None and last_applied >= self.at:
+            return False  # the customer has done something since: decide on what is true now
         return 0 <= clock_now - self.at <= RESUME_WITHIN
 
     def reopened(

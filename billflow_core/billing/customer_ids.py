@@ -12,10 +12,20 @@ webhook names the customer or its email (old and new), and after `ttl` seconds i
 An email that several customers share is never remembered: which of them is the portal's
 depends on their subscriptions, which change without a `customer.*` event naming the email.
 The cache key holds a digest of the identity, never the email itself.
+
+The invoices are read by the remembered id without that check (it would cost the request
+the cache saves). So each value is signed with a key derived from the site's secret, bound
+to the account and the identity: one planted in the cache by anyone without the secret (a
+shared Redis, the bridge's database) is ignored, never used to list someone's invoices.
+What remains is an email that moved from one Stripe customer to another with no
+`customer.*` webhook: its invoices may be the old customer's until the next page load
+checks the id, or `ttl` seconds at most.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -38,14 +48,21 @@ class CustomerIds:
     """Identity → customer id, in the site's shared cache. A cache that fails (Redis
     restarting) makes every call a miss, logged, never a failed page."""
 
-    def __init__(self, cache: SharedCache, account: str, *, ttl: float = TTL) -> None:
-        """`account`: what tells this Stripe account's ids from another's in one cache."""
+    def __init__(self, cache: SharedCache, account: str, *, secret: str, ttl: float = TTL) -> None:
+        """`account`: what tells this Stripe account's ids from another's in one cache;
+        `secret`: the site's secret key, which signs every value kept."""
         self.cache = cache
         self.ttl = ttl
+        self._account = account
         self._prefix = f"billflow:customer-id:{account}:"
+        self._signing = hmac.new(secret.encode(), b"billflow customer ids", hashlib.sha256).digest()
 
     def _key(self, identity: str) -> str:
         return self._prefix + digest(identity)
+
+    def _signature(self, identity: str, customer_id: str) -> str:
+        bound = "\0".join((self._account, identity, customer_id)).encode()
+        return hmac.new(self._signing, bound, hashlib.sha256).hexdigest()[:32]
 
     def get(self, identity: str) -> str | None:
         try:
@@ -53,11 +70,19 @@ class CustomerIds:
         except Exception:
             log.warning("the shared cache could not be read; the customer is looked up")
             return None
-        return found if isinstance(found, str) and found.startswith("cus_") else None
+        if not isinstance(found, str):
+            return None
+        customer_id, _, signature = found.partition(".")
+        if not customer_id.startswith("cus_") or not hmac.compare_digest(
+            signature, self._signature(identity, customer_id)
+        ):
+            return None  # not one this site kept: the customer is looked up
+        return customer_id
 
     def remember(self, identity: str, customer_id: str) -> None:
+        value = f"{customer_id}.{self._signature(identity, customer_id)}"
         try:
-            self.cache.set(self._key(identity), customer_id, self.ttl)
+            self.cache.set(self._key(identity), value, self.ttl)
         except Exception:
             log.warning("the shared cache could not keep a customer id")
 
@@ -113,8 +138,8 @@ def customer_id_of(
     gateway: StripeGateway, settings: PortalSettings, identity: str, ids: CustomerIds | None
 ) -> str | None:
     """The id of the customer `identity` names, None for someone who is not a customer: no
-    Stripe request when it is remembered. For reads that show the customer's own records
-    (invoices), which the next page load's check of the id keeps honest."""
+    Stripe request when it is remembered (signed by this site, see the module's words on
+    what that leaves). For reads of the customer's own records: the invoices."""
     kind = _kind(settings, identity)
     known = ids.get(identity) if ids is not None else None
     if known is not None:

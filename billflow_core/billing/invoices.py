@@ -15,7 +15,7 @@ from ..errors import BadInput
 from ..settings import PortalSettings
 from ..stripe.gateway import StripeGateway
 
-__all__ = ["InvoicePage", "InvoiceView", "list_invoices"]
+__all__ = ["InvoicePage", "InvoiceView", "check_invoice_query", "list_invoices"]
 
 PAGE_SIZE = 24
 
@@ -43,16 +43,9 @@ class InvoicePage:
     has_more: bool  # ask again with `starting_after` = the last invoice's id
 
 
-def list_invoices(
-    gateway: StripeGateway,
-    settings: PortalSettings,
-    customer_id: str,
-    *,
-    subscription: Any = None,
-    starting_after: Any = None,
-) -> InvoicePage:
-    """One page of the customer's invoices, newest first. Drafts are not the customer's
-    business until they are finalized, so they are left out."""
+def check_invoice_query(subscription: Any, starting_after: Any) -> None:
+    """Refuse a `subscription` that is not a subscription id or a `starting_after` that is
+    not an invoice id, whatever else limits the listing."""
     if subscription is not None and (
         not isinstance(subscription, str) or not subscription.startswith("sub_")
     ):
@@ -63,6 +56,19 @@ def list_invoices(
     ):
         raise BadInput("starting_after must be an invoice id.", code="starting_after_invalid",
                        field="starting_after")  # fmt: skip
+
+
+def list_invoices(
+    gateway: StripeGateway,
+    settings: PortalSettings,
+    customer_id: str,
+    *,
+    subscription: Any = None,
+    starting_after: Any = None,
+) -> InvoicePage:
+    """One page of the customer's invoices, newest first. Drafts are not the customer's
+    business until they are finalized, so they are left out."""
+    check_invoice_query(subscription, starting_after)
     found = gateway.invoices(
         customer_id,
         subscription_id=subscription,

@@ -16,6 +16,7 @@ backoff, which stripe-python leaves to the caller.
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -31,6 +32,8 @@ __all__ = ["DEADLINE", "TIMEOUT", "DeadlineHTTPClient", "remaining", "within"]
 TIMEOUT = 8.0  # seconds one attempt may take: Stripe answers most in well under one
 DEADLINE = 12.0  # seconds a page request may spend on Stripe in all, retries included
 _MIN_ATTEMPT = 0.05  # an attempt given less than this would fail for want of time alone
+_MIN_WRITE = 1.0  # a write is begun only with this long left (or its whole timeout)
+_MAX_RETRY_AFTER = 60.0  # the longest wait a `Retry-After` may ask for, outside a deadline
 
 _deadline: ContextVar[float | None] = ContextVar("billflow_stripe_deadline", default=None)
 
@@ -92,7 +95,10 @@ class DeadlineHTTPClient(stripe.RequestsClient):
         post_data: Any = None,
     ) -> tuple[bytes, int, Mapping[str, str]]:
         left = remaining(clock=self._clock)
-        if left is not None and left < _MIN_ATTEMPT:
+        # A write begun with too little time left would likely be applied with its answer
+        # lost: better not to send it and say so now.
+        floor = min(_MIN_WRITE, self._attempt_timeout) if method.lower() != "get" else _MIN_ATTEMPT
+        if left is not None and left < floor:
             raise stripe.APIConnectionError(  # type: ignore[no-untyped-call]
                 "The page's time for Stripe ran out before this request: timed out",
                 should_retry=False,
@@ -107,6 +113,9 @@ class DeadlineHTTPClient(stripe.RequestsClient):
         max_network_retries: int | None,
     ) -> bool:
         limited = response is not None and response[1] == 429
+        said = response[2] if response is not None else None
+        if limited and said is not None and said.get("Stripe-Should-Retry") == "false":
+            return False
         if not limited and not super()._should_retry(
             response, api_connection_error, num_retries, max_network_retries
         ):
@@ -130,8 +139,8 @@ class DeadlineHTTPClient(stripe.RequestsClient):
         headers = response[2] if response is not None else None
         named = headers.get("Retry-After") if headers is not None else None
         try:
-            if named is not None:
-                return max(0.0, float(named))
+            if named is not None and math.isfinite(float(named)):
+                return min(_MAX_RETRY_AFTER, max(0.0, float(named)))
         except ValueError:
             pass
         base: float = min(self._retry_delay * 2.0 ** (attempt - 1), 5.0)

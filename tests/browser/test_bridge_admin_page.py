@@ -299,6 +299,7 @@ def test_the_page_fits_360_px_in_every_language(
     page.get_by_role("button", name=texts["sign_in.submit"]).click()
     expect(page.get_by_role("heading", name=texts["deliveries.heading"])).to_be_visible()
     expect(page.get_by_role("button", name=texts["action.enable"])).to_be_visible()
+    page.wait_for_load_state("load")  # the stylesheet applied: a layout made before it is wide
     for width in (360, 1280):
         page.set_viewport_size({"width": width, "height": 800})
         sideways = page.evaluate("document.documentElement.scrollWidth")

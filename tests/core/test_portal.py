@@ -329,6 +329,9 @@ def test_invoices_are_the_viewed_subscriptions_unless_the_site_shows_all(
     assert {i.subscription for i in everyone.invoices(ada(everyone)).invoices} == {team, seats}
     limited = everyone.invoices(ada(everyone, subscription=seats))
     assert {i.subscription for i in limited.invoices} == {seats}
+    with pytest.raises(BadInput) as malformed:  # refused even where the page's limit wins
+        everyone.invoices(ada(everyone, subscription=seats), subscription="not-an-id")
+    assert malformed.value.code == "subscription_invalid"
     other = stripe_client.v1.customers.create({"email": "other@example.com"})
     theirs = stripe_client.v1.subscriptions.create(
         {"customer": other.id, "items": [{"price": demo["prices"]["starter_monthly"]}],

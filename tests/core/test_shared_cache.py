@@ -231,3 +231,32 @@ def test_the_action_lock_waits_gives_up_and_is_released_only_by_its_holder() -> 
     second.__exit__(None, None, None)
     with lock():
         pass
+
+
+def test_a_customer_id_planted_in_the_cache_is_never_used(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    """Whoever can write to a shared Redis cannot point someone's invoices at Ada's."""
+
+    class Kept(MemoryCache):
+        """The cache, telling what was kept under which key."""
+
+        written: dict[str, str] = {}
+
+        def set(self, key: str, value: str, ttl: float) -> None:
+            self.written[value] = key
+            super().set(key, value, ttl)
+
+    cache = Kept()
+    portal = make_portal(stripe_sandbox, cache)
+    mallory = stripe_client.v1.customers.create({"email": "mallory@example.com"})
+    portal.invoices(visitor_of(portal))  # Ada's id kept, signed for her
+    portal.invoices(visitor_of(portal, "mallory@example.com"))
+    ada_key = next(k for v, k in cache.written.items() if v.startswith(demo["customer"]))
+    mallory_key = next(k for v, k in cache.written.items() if v.startswith(mallory.id))
+
+    cache.set(mallory_key, cache.get(ada_key) or "", 600)  # Ada's signed value, copied
+    assert portal.invoices(visitor_of(portal, "mallory@example.com")).invoices == ()
+    cache.set(mallory_key, demo["customer"], 600)  # a bare id, unsigned
+    assert portal.invoices(visitor_of(portal, "mallory@example.com")).invoices == ()
+    assert portal.invoices(visitor_of(portal)).invoices  # Ada's own still come

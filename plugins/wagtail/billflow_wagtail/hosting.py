@@ -108,7 +108,8 @@ class DjangoCacheAnswers:
 
 class DjangoCache:
     """The portal's `SharedCache` in a Django cache (`BILLFLOW_CACHE`): `add` is the
-    backend's own `add`, atomic on Redis, Memcached and the database cache. Releasing a
+    backend's own `add`, atomic on Redis and Memcached (Django's database cache can let two
+    adds of an expired key both win; prefer Redis for several servers). Releasing a
     lock reads it before deleting it: two steps, so a lock that expired (after a minute)
     and was taken by another request in between could be released early; the idempotency
     keys still keep that request's Stripe writes single."""
