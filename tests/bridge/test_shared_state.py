@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from bridge_support import SECRET, database_for
+from cache_contract import check_shared_cache
 from sqlalchemy import func, select
 
 from billflow_bridge import connect, migrate
@@ -117,41 +118,14 @@ def test_counts_add_up_across_threads_and_restart_after_their_time(engine: Any) 
     assert stores[0].incr("billflow:rate:ada", 60) == 1
 
 
-def test_the_cache_adds_once_across_threads_and_deletes_only_its_own_value(engine: Any) -> None:
+def test_the_database_cache_keeps_the_shared_cache_contract(engine: Any) -> None:
     now = [1000.0]
-    caches = [DatabaseCache(engine, clock=lambda: now[0]) for _ in range(8)]
-    start = threading.Barrier(len(caches))
-    won: list[bool] = []
 
-    def add(n: int, cache: DatabaseCache) -> None:
-        start.wait()
-        won.append(cache.add("billflow:action-lock:x", f"token-{n}", 60))
+    def outlive(cache: Any, key: str) -> None:
+        now[0] += 60
 
-    threads = [threading.Thread(target=add, args=pair) for pair in enumerate(caches)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert sorted(won) == [False] * 7 + [True]
-    holder = caches[0].get("billflow:action-lock:x")
-    assert holder is not None and holder.startswith("token-")
-    caches[1].delete("billflow:action-lock:x", "token-not-the-holder")
-    assert caches[0].get("billflow:action-lock:x") == holder
-    now[0] += 60  # expired: another may take it, and the old holder's release leaves it
-    assert caches[2].add("billflow:action-lock:x", "token-late", 60)
-    caches[0].delete("billflow:action-lock:x", holder)
-    assert caches[0].get("billflow:action-lock:x") == "token-late"
-    caches[0].delete("billflow:action-lock:x", "token-late")
-    assert caches[0].get("billflow:action-lock:x") is None
-
-    caches[0].set("billflow:catalog:v", "one", 10)
-    caches[1].set("billflow:catalog:v", "two", 10)  # a later set replaces
-    assert caches[2].get("billflow:catalog:v") == "two"
-    now[0] += 10
-    assert caches[2].get("billflow:catalog:v") is None
-    caches[0].set("billflow:catalog:v", "three", 10)
-    caches[1].delete("billflow:catalog:v")
-    assert caches[2].get("billflow:catalog:v") is None
+    check_shared_cache([DatabaseCache(engine, clock=lambda: now[0]) for _ in range(8)],
+                       ttl=60, outlive=outlive)  # fmt: skip
 
 
 def test_two_clicks_on_two_processes_are_one_change(

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import stripe
+from cache_contract import check_shared_cache
 
 from billflow_core import MemoryCache, user_hash
 from billflow_core.actions.locks import account_lock
@@ -260,3 +261,13 @@ def test_a_customer_id_planted_in_the_cache_is_never_used(
     cache.set(mallory_key, demo["customer"], 600)  # a bare id, unsigned
     assert portal.invoices(visitor_of(portal, "mallory@example.com")).invoices == ()
     assert portal.invoices(visitor_of(portal)).invoices  # Ada's own still come
+
+
+def test_the_process_cache_keeps_the_shared_cache_contract() -> None:
+    now = [0.0]
+    cache = MemoryCache(clock=lambda: now[0])
+
+    def outlive(_: Any, __: str) -> None:
+        now[0] += 60
+
+    check_shared_cache([cache] * 8, ttl=60, outlive=outlive)

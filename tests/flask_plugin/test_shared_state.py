@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import redis
+from cache_contract import check_shared_cache
 from flask import Flask
 
 from billflow_core import user_hash
@@ -175,36 +176,12 @@ def test_twenty_clicks_on_two_servers_are_one_change(
 
 
 # -- the stores' promises ------------------------------------------------------------------
-def test_the_cache_adds_once_across_threads_and_deletes_only_its_own_value(
-    redis_url: str,
-) -> None:
-    caches = [RedisCache(redis_client(redis_url)) for _ in range(8)]
-    start = threading.Barrier(len(caches))
-    won: list[bool] = []
+def test_the_redis_cache_keeps_the_shared_cache_contract(redis_url: str) -> None:
+    def outlive(cache: Any, key: str) -> None:
+        _until(lambda: cache.get(key) is None)  # Redis's clock, not ours, decides
 
-    def add(n: int, cache: RedisCache) -> None:
-        start.wait()
-        won.append(cache.add("billflow:action-lock:x", f"token-{n}", 30))
-
-    threads = [threading.Thread(target=add, args=pair) for pair in enumerate(caches)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert sorted(won) == [False] * 7 + [True]
-    holder = caches[0].get("billflow:action-lock:x")
-    assert holder is not None and holder.startswith("token-")
-    caches[0].delete("billflow:action-lock:x", "token-not-the-holder")
-    assert caches[0].get("billflow:action-lock:x") == holder
-    caches[0].delete("billflow:action-lock:x", holder)
-    assert caches[0].get("billflow:action-lock:x") is None
-
-    caches[0].set("billflow:version", "v1", 0.2)
-    assert caches[1].get("billflow:version") == "v1"
-    caches[1].delete("billflow:version")
-    assert caches[0].get("billflow:version") is None
-    caches[0].set("billflow:version", "v2", 0.2)
-    _until(lambda: caches[0].get("billflow:version") is None)
+    check_shared_cache([RedisCache(redis_client(redis_url)) for _ in range(8)], ttl=0.3,
+                       outlive=outlive)  # fmt: skip
 
 
 def test_a_mark_is_set_once_across_threads_and_expires(redis_url: str) -> None:
