@@ -94,7 +94,8 @@ def verified(received: Any) -> dict[str, Any]:
 def sign_in(page: Page, bridge: AdminBridge, key: str = ADMIN_KEY) -> None:
     page.goto(bridge.url + "/admin/")
     page.get_by_label("Admin key").fill(key)
-    page.get_by_role("button", name="Sign in").click()
+    with page.expect_navigation():  # the next page, whatever it says, before the test goes on
+        page.get_by_role("button", name="Sign in").click()
 
 
 def card(page: Page, name: str) -> Any:
