@@ -193,6 +193,8 @@ class Portal:
         is where several share a secret key: a page's signed options work only on the
         portal of the same scope. `cache`: what every app server of the site shares
         (customer ids, the catalog's version, the action lock); in the process when None.
+        `stripe_timeout`: seconds one request to Stripe may take; `stripe_deadline`: seconds
+        a page request may wait on Stripe in all (`stripe/deadline.py`).
         Raises `SettingsError`."""
         check_secret_key(secret_key)
         check_previous_key(secret_key_previous, secret_key)
