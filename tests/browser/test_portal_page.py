@@ -305,6 +305,35 @@ def test_dropdown_mode_offers_the_same_actions_in_a_select(
     assert site.subscription(site.team).cancel_at_period_end is True
 
 
+def test_the_status_line_leaves_by_itself_and_never_takes_a_click(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = browse(width=360)
+    page.clock.install()  # the page's timers on a clock the test moves
+    page.goto(site.page())
+    team = subscription(page, "Team")
+    team.get_by_role("button", name="Cancel subscription").click()
+    dialog = page.get_by_role("dialog", name="Cancel your subscription")
+    dialog.get_by_role("radio", name="Another reason").check()
+    dialog.get_by_role("button", name="Cancel subscription").click()
+    page.clock.run_for(100)
+    status = page.get_by_role("status")
+    expect(status).to_contain_text("Your subscription will end on")
+
+    # While it shows, a click at its middle reaches what is under it, not the message.
+    box = status.bounding_box()
+    assert box is not None
+    under = page.evaluate("([x, y]) => document.elementFromPoint(x, y).className",
+                          [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])  # fmt: skip
+    assert "bf-status" not in under
+    page.clock.run_for(7_000)
+    expect(status).to_contain_text("Your subscription will end on")  # still there to read
+    page.clock.run_for(3_000)
+    expect(status).to_have_text("")
+    expect(team).to_contain_text("Cancels on")  # what it said stays in the page
+
+
 def test_a_pre_cancel_handler_that_throws_stops_the_cancellation(
     portal_site: Site, browse: Browse
 ) -> None:

@@ -177,9 +177,15 @@
     };
 
     // -- showing: errors by their cause, the rest on the status line
+    // The status line says what happened, then leaves: eight seconds, longer for a long
+    // sentence (the page itself shows the new state; this only tells it).
+    let statusTimer = 0;
     const announce = (text) => {
+      clearTimeout(statusTimer);
       status.textContent = '';
-      if (text) setTimeout(() => { status.textContent = text; }, 30);
+      if (!text) return;
+      setTimeout(() => { status.textContent = text; }, 30);
+      statusTimer = setTimeout(() => { status.textContent = ''; }, Math.max(8000, text.length * 80));
     };
     const slotFor = (node) => {
       const scope = node && node.closest('form, [data-scope], [data-invoices]');
