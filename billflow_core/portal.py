@@ -47,12 +47,12 @@ from .actions.locks import HOLD, WAIT, account_lock
 from .actions.previews import ChangePreview, preview_change
 from .actions.resume import Interrupted
 from .billing.catalog import CatalogCache
-from .billing.customer_ids import CustomerIds, customer_id_of
+from .billing.customer_ids import CustomerIds, checked_kind, customer_id_of
 from .billing.customers import email_is_known
 from .billing.invoices import InvoicePage, check_invoice_query, list_invoices
 from .billing.promotion_codes import PromotionCodeCache
 from .billing.rules import check_feature
-from .billing.state import PortalState, identity_kind, load_state
+from .billing.state import PortalState, load_state
 from .config import (
     STRIPE_JS_URL,
     PortalSecrets,
@@ -449,13 +449,7 @@ class Portal:
         ):
             raise BadInput("No identity was vouched for.", code="identity_required",
                            field="identity")  # fmt: skip
-        kind = identity_kind(identity)
-        if kind != self.settings.identify_by:
-            raise BadInput(
-                f"This site identifies customers by {self.settings.identify_by.replace('_', ' ')}.",
-                code="identity_kind",
-                field="identity",
-            )
+        checked_kind(self.settings, identity)
         now = self._now()
         ends = min(int(expires_at), now + MAX_LIFETIME)
         if ends <= now:

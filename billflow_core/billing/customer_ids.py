@@ -37,7 +37,13 @@ from ..shared_cache import SharedCache
 from ..stripe.gateway import StripeGateway
 from .customers import customer_candidates
 
-__all__ = ["CustomerIds", "customer_and_subscriptions", "customer_id_of"]
+__all__ = [
+    "CustomerIds",
+    "checked_kind",
+    "customer_and_subscriptions",
+    "customer_id_of",
+    "identity_kind",
+]
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +127,7 @@ def customer_and_subscriptions(
     customer id is remembered and they have a subscription, else two or more in a row (see
     `customers.customer_for_email`). An identity of the other kind than the site's is a
     `BadInput`; an email several live customers share is a `Conflict`."""
-    kind = _kind(settings, identity)
+    kind = checked_kind(settings, identity)
     known = ids.get(identity) if ids is not None else None
     if known is not None and ids is not None:
         found = _read_known(gateway, known)
@@ -140,7 +146,7 @@ def customer_id_of(
     """The id of the customer `identity` names, None for someone who is not a customer: no
     Stripe request when it is remembered (signed by this site, see the module's words on
     what that leaves). For reads of the customer's own records: the invoices."""
-    kind = _kind(settings, identity)
+    kind = checked_kind(settings, identity)
     known = ids.get(identity) if ids is not None else None
     if known is not None:
         return known
@@ -148,8 +154,15 @@ def customer_id_of(
     return None if customer is None else str(customer.id)
 
 
-def _kind(settings: PortalSettings, identity: str) -> str:
-    kind = "customer_id" if identity.startswith("cus_") else "email"
+def identity_kind(identity: str) -> str:
+    """ "customer_id" for a Stripe customer id (`cus_…`), else "email", as hosted Billflow."""
+    return "customer_id" if identity.startswith("cus_") else "email"
+
+
+def checked_kind(settings: PortalSettings, identity: str) -> str:
+    """The identity's kind; `BadInput` (`identity_kind`) when the site identifies customers
+    by the other kind."""
+    kind = identity_kind(identity)
     if kind != settings.identify_by:
         raise BadInput(
             f"This site identifies customers by {settings.identify_by.replace('_', ' ')}.",

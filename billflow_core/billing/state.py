@@ -17,7 +17,7 @@ from ..settings import PortalSettings
 from ..stripe.gateway import StripeGateway
 from .allowed import allowed_actions
 from .catalog import Catalog, CatalogCache, Plan
-from .customer_ids import CustomerIds, customer_and_subscriptions
+from .customer_ids import CustomerIds, customer_and_subscriptions, identity_kind
 from .pauses import pauses_in_year
 from .rules import SubscriptionFacts, picker_plans
 from .subscription_facts import ENDED
@@ -33,11 +33,6 @@ __all__ = [
     "load_state",
     "payment_secret",
 ]
-
-
-def identity_kind(identity: str) -> str:
-    """ "customer_id" for a Stripe customer id (`cus_…`), else "email", as hosted Billflow."""
-    return "customer_id" if identity.startswith("cus_") else "email"
 
 
 @dataclass(frozen=True)

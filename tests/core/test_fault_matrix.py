@@ -35,9 +35,10 @@ from billflow_sandbox.seed import DEMO_EMAIL
 SECRET = "fault-matrix-secret-0123456789"
 TIMEOUT = 0.3  # the client's timeout per attempt: a "slow" answer takes longer
 SLOW = 0.35  # how long a slow answer takes
-# The page request's time for Stripe: a fault that lasts is cut off by a short one (one slow
-# attempt and part of a second); every other request has time to spare on a busy machine.
-SHORT_DEADLINE = 0.4
+# The page request's time for Stripe: a slow answer that lasts is cut off by a short one, yet
+# long enough that the reads before a write leave it the timeout a write needs to be begun
+# (`deadline.py`); every other request has time to spare on a busy machine.
+SHORT_DEADLINE = 0.55
 DEADLINE = 10.0
 FAULTS = ("500", "429", "drop", "drop_answer", "slow")
 ATTEMPTS = 3  # the gateway's first try and its two retries: a fault this often outlasts them
@@ -183,6 +184,11 @@ def _fresh(w: World, case: str) -> Prepared:
     return prepared
 
 
+def _struck(w: World) -> int:
+    """1 when the fault set for this case met a request, else 0."""
+    return int(any(entry.fault for entry in w.sandbox.requests))
+
+
 def _writes(w: World) -> Counter[str]:
     return Counter(entry.route for entry in w.sandbox.writes())
 
@@ -210,10 +216,9 @@ def test_every_fault_on_every_route_completes_once_or_fails_cleanly(
     assert routes, "the action calls Stripe"
 
     wrong: list[str] = []
-    cases = 0
+    struck = 0  # cases whose fault met a request: none may pass by missing its route
     for route in routes:
         for fault in FAULTS:
-            cases += 2
             where = f"{case}: {fault} on {route}"
             w.portal = _portal(w.sandbox, settings)
             # Once: the gateway's retries (same Stripe idempotency key) absorb it.
@@ -225,6 +230,7 @@ def test_every_fault_on_every_route_completes_once_or_fails_cleanly(
             except Exception as error:
                 wrong.append(f"{where} (once): {type(error).__name__} {error}")
                 continue
+            struck += _struck(w)
             if _writes(w) != clean:
                 wrong.append(f"{where} (once): writes {dict(_writes(w))} != {dict(clean)}")
             again = _act(w, case, prepared, key)
@@ -244,6 +250,7 @@ def test_every_fault_on_every_route_completes_once_or_fails_cleanly(
                 wrong.append(f"{where} (lasting): answered as if Stripe had")
                 continue
             except StripeUnavailable as error:
+                struck += _struck(w)
                 if (error.status, error.code) != (503, "stripe_unavailable"):
                     wrong.append(f"{where} (lasting): {error.status} {error.code}")
             except Exception as error:
@@ -264,5 +271,5 @@ def test_every_fault_on_every_route_completes_once_or_fails_cleanly(
             written = made_already + _writes(w)
             if written != clean:
                 wrong.append(f"{where} (lasting): wrote {dict(written)} != {dict(clean)}")
-    assert cases == 2 * len(FAULTS) * len(routes) >= 20, "every route met every fault"
     assert not wrong, "\n".join(wrong)
+    assert struck == 2 * len(FAULTS) * len(routes), "every fault met its route"
