@@ -1,6 +1,7 @@
-"""What the page costs the customer: the script's and stylesheet's size gzipped (target: under
-15 KB together), and the time from the host page's load to the portal being visible and usable
-in Chromium (median of runs), against the demo site with the sandbox behind it.
+"""What the page costs the customer: the script's and stylesheet's size as served (minified)
+and gzipped (target: 13.5 KB together at most), and the time from the host page's load to
+the portal being visible and usable in Chromium (median of runs), against the demo site with
+the sandbox behind it.
 
     python bench/page.py [--runs 15] [--latency 0.0]
 
@@ -15,11 +16,11 @@ import gzip
 import os
 import statistics
 import time
-from importlib import resources
 
 from playwright.sync_api import sync_playwright
 
 from billflow_core.web.api import STATIC_FILES
+from billflow_core.web.static_files import served, source
 from billflow_demo.site import start_demo
 
 # The portal's body once the state has loaded, with an action a customer can press.
@@ -28,12 +29,13 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
         "--disable-background-networking", "--disable-component-update"]  # fmt: skip
 
 
-def sizes() -> dict[str, tuple[int, int]]:
-    """Each static file's size, plain and gzipped at level 9."""
+def sizes() -> dict[str, tuple[int, int, int]]:
+    """Each static file's size: its source gzipped, as served (minified) and that gzipped
+    at level 9, which is what a customer downloads."""
     found = {}
     for name in STATIC_FILES:
-        body = resources.files("billflow_core.web").joinpath("static", name).read_bytes()
-        found[name] = (len(body), len(gzip.compress(body, 9)))
+        body = served(name)[0]
+        found[name] = (len(gzip.compress(source(name), 9)), len(body), len(gzip.compress(body, 9)))
     return found
 
 
@@ -44,10 +46,11 @@ def main() -> None:
     args = parser.parse_args()
 
     total = 0
-    for name, (plain, zipped) in sizes().items():
+    for name, (source_zipped, plain, zipped) in sizes().items():
         total += zipped
-        print(f"{name:<12} {plain:>7} bytes, {zipped:>6} gzipped")
-    print(f"together     {total:>6} bytes gzipped (target < 15360)")
+        print(f"{name:<12} {plain:>7} bytes served, {zipped:>6} gzipped "
+              f"(source {source_zipped} gzipped)")  # fmt: skip
+    print(f"together     {total:>6} bytes gzipped (target <= 13824)")
 
     demo = start_demo("127.0.0.1", 0, environ={})
     demo.sandbox.latency = args.latency

@@ -53,6 +53,7 @@ from .billing.invoices import InvoicePage, check_invoice_query, list_invoices
 from .billing.promotion_codes import PromotionCodeCache
 from .billing.rules import check_feature
 from .billing.state import PortalState, load_state
+from .billing.wallet import SavedCard, TaxIdView, list_cards, list_tax_ids
 from .config import (
     STRIPE_JS_URL,
     PortalSecrets,
@@ -498,6 +499,30 @@ class Portal:
             subscription=visitor.only_subscription or subscription,
             starting_after=starting_after,
         )
+
+    @_within_deadline
+    def cards(self, visitor: Visitor) -> list[SavedCard]:
+        """Their saved cards, the default first (two Stripe requests: the customer, for
+        which card is the default, and the cards)."""
+        check_feature(self.settings, "add_payment_method")
+        customer = self.gateway.customer(self._customer_id(visitor))
+        if customer is None:
+            raise NotFound("You are not a customer yet.", code="customer_not_found")
+        return list_cards(self.gateway, customer, now=self._now())
+
+    @_within_deadline
+    def tax_ids(self, visitor: Visitor) -> list[TaxIdView]:
+        """Their tax IDs (one Stripe request once their customer id is remembered)."""
+        check_feature(self.settings, "add_tax_id")
+        return list_tax_ids(self.gateway, self._customer_id(visitor))
+
+    def _customer_id(self, visitor: Visitor) -> str:
+        found = customer_id_of(
+            self.gateway, self.settings, visitor.identity, self._parts.customer_ids
+        )
+        if found is None:
+            raise NotFound("You are not a customer yet.", code="customer_not_found")
+        return found
 
     # -- what they do ----------------------------------------------------------------------
     @_within_deadline

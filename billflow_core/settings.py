@@ -61,7 +61,12 @@ PAGE_OPTIONS = (
     "coupons",
     "coupons_on_resubscribe",
     "update_payment_method",
+    "payment_methods",
+    "pay_invoices",
     "show_all_invoices",
+    "billing_details",
+    "change_billing_email",
+    "tax_ids",
     "actions_dropdown",
     "auto_translate",
     "default_language",
@@ -128,7 +133,14 @@ class PortalSettings:
     coupons: bool = False
     coupons_on_resubscribe: bool = False
     update_payment_method: bool = True
+    payment_methods: bool = True  # several saved cards: add one, choose the default, remove
+    pay_invoices: bool = True  # "Pay now" on an open or past-due invoice
     show_all_invoices: bool = False  # else only the viewed subscription's invoices
+
+    # What goes on the customer's invoices.
+    billing_details: bool = False  # name, email, address and phone
+    change_billing_email: bool = False  # the email too, where customers are known by it
+    tax_ids: bool = False  # VAT, GST and Stripe's other tax ID types
 
     # The page.
     actions_dropdown: bool = False
@@ -214,6 +226,17 @@ def _check_together(settings: PortalSettings) -> None:
         raise SettingsError(
             "coupons_on_resubscribe needs coupons and resubscribe on",
             param="coupons_on_resubscribe",
+        )
+    if settings.change_billing_email and not settings.billing_details:
+        raise SettingsError(
+            "change_billing_email needs billing_details on: the email is one of them",
+            param="change_billing_email",
+        )
+    if settings.email_sign_in and settings.change_billing_email:
+        raise SettingsError(
+            "change_billing_email cannot go with email_sign_in: a customer who signs in by "
+            "email would lose their way in with it",
+            param="change_billing_email",
         )
     if settings.email_sign_in and not settings.company_name:
         raise SettingsError(

@@ -6,7 +6,7 @@ there was none.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..billing.rules import (
     check_feature,
@@ -17,15 +17,12 @@ from .context import ActionContext
 
 log = logging.getLogger(__name__)
 
-if TYPE_CHECKING:  # parameter types only: the gateway alone calls Stripe
-    pass
-
-__all__ = ["finish_card_update", "finish_payment", "start_card_update"]
+__all__ = ["finish_card_update", "finish_payment", "spread_default", "start_card_update"]
 
 
 def start_card_update(context: ActionContext) -> Any:
     """A setup intent for the page to confirm a new card with Stripe.js."""
-    check_feature(context.settings, "update_payment_method")
+    check_feature(context.settings, "setup_payment_method")  # for either card form
     return context.gateway.create_setup_intent(context.customer_id, key=context.key("setup"))
 
 
@@ -52,6 +49,21 @@ def finish_card_update(context: ActionContext, payment_method_id: Any) -> Any:
             field="payment_method",
         ) from None
     context.customer = customer
+    _spread_to_subscriptions(context, payment_method_id)
+    return customer
+
+
+def spread_default(context: ActionContext, payment_method_id: str) -> Any:
+    """Make one of the customer's attached cards their default, and the default of each
+    subscription that named its own card, so every renewal uses it. Returns the customer."""
+    context.customer = context.gateway.set_default_card(
+        context.customer_id, payment_method_id, key=context.key("default")
+    )
+    _spread_to_subscriptions(context, payment_method_id)
+    return context.customer
+
+
+def _spread_to_subscriptions(context: ActionContext, payment_method_id: str) -> None:
     for subscription in list(context.subscriptions.values()):
         own = own_card_id(subscription)
         limited = context.only_subscription not in (None, subscription.id)
@@ -60,7 +72,6 @@ def finish_card_update(context: ActionContext, payment_method_id: Any) -> Any:
             context.update(
                 subscription.id, {"default_payment_method": payment_method_id}, step="card"
             )
-    return customer
 
 
 def finish_payment(context: ActionContext, subscription_id: Any) -> Any:

@@ -21,9 +21,16 @@ from ..identity.visitors import Visitor
 from .cancelling import accept_retention_offer, cancel, undo_cancel
 from .cards import finish_card_update, finish_payment, start_card_update
 from .context import ActionContext
+from .customer_details import add_tax_id, remove_tax_id, update_billing_details
 from .discounts import apply_coupon
 from .downgrades import undo_downgrade
+from .invoice_payments import pay_invoice
 from .pausing import pause, resume
+from .payment_methods import (
+    add_payment_method,
+    remove_payment_method,
+    set_default_payment_method,
+)
 from .plans import change_plan, change_quantity
 from .subscribing import resubscribe, subscribe
 from .table import ACTIONS
@@ -103,6 +110,17 @@ RUNS: Mapping[str, Run] = MappingProxyType(
             s, p.get("payment_method")
         ),
         "finish_payment": lambda s, p, v, now: finish_payment(s, p.get("subscription")),
+        "update_billing_details": lambda s, p, v, now: update_billing_details(s, p),
+        "add_tax_id": lambda s, p, v, now: add_tax_id(s, p.get("type"), p.get("value")),
+        "remove_tax_id": lambda s, p, v, now: remove_tax_id(s, p.get("tax_id")),
+        "add_payment_method": lambda s, p, v, now: add_payment_method(s, p.get("payment_method")),
+        "set_default_payment_method": lambda s, p, v, now: set_default_payment_method(
+            s, p.get("payment_method")
+        ),
+        "remove_payment_method": lambda s, p, v, now: remove_payment_method(
+            s, p.get("payment_method")
+        ),
+        "pay_invoice": lambda s, p, v, now: pay_invoice(s, p.get("invoice")),
     }
 )
 if set(RUNS) != set(ACTIONS):  # pragma: no cover - a table entry without its run, or back
@@ -180,5 +198,8 @@ def confirmation_of(answer: Any) -> Confirmation | None:
     kind = getattr(answer, "object", None)
     if kind == "setup_intent" and answer.status != "succeeded":
         return Confirmation("setup", answer.client_secret)
+    if kind == "invoice" and answer.status == "open":
+        held = getattr(answer, "confirmation_secret", None)
+        return Confirmation("payment", held.client_secret) if held is not None else None
     secret = payment_secret(answer) if kind == "subscription" else None
     return Confirmation("payment", secret) if secret is not None else None

@@ -15,7 +15,13 @@ from ..errors import BadInput
 from ..settings import PortalSettings
 from ..stripe.gateway import StripeGateway
 
-__all__ = ["InvoicePage", "InvoiceView", "check_invoice_query", "list_invoices"]
+__all__ = [
+    "InvoicePage",
+    "InvoiceView",
+    "check_invoice_query",
+    "list_invoices",
+    "subscription_of",
+]
 
 PAGE_SIZE = 24
 
@@ -83,8 +89,14 @@ def list_invoices(
     return InvoicePage(views, bool(found.has_more))
 
 
-def _view(invoice: Any) -> InvoiceView:
+def subscription_of(invoice: Any) -> str | None:
+    """The id of the subscription that billed the invoice, None for a one-off invoice."""
     details = getattr(getattr(invoice, "parent", None), "subscription_details", None)
+    found = getattr(details, "subscription", None)
+    return found if isinstance(found, str) or found is None else str(found.id)
+
+
+def _view(invoice: Any) -> InvoiceView:
     return InvoiceView(
         id=invoice.id,
         number=invoice.number,
@@ -94,7 +106,7 @@ def _view(invoice: Any) -> InvoiceView:
         amount_due=invoice.amount_due,
         amount_paid=invoice.amount_paid,
         created=invoice.created,
-        subscription=getattr(details, "subscription", None),
+        subscription=subscription_of(invoice),
         hosted_invoice_url=invoice.hosted_invoice_url,
         invoice_pdf=invoice.invoice_pdf,
     )

@@ -52,6 +52,10 @@ def check_feature(settings: PortalSettings, action: str) -> None:
         raise NotFound(f"There is no action called {action!r}.", code="unknown_action")
     if spec.option is not None and not getattr(settings, spec.option):
         raise Forbidden(spec.refusal, code="feature_disabled")
+    if action == "setup_payment_method" and not (
+        settings.update_payment_method or settings.payment_methods
+    ):
+        raise Forbidden(spec.refusal, code="feature_disabled")
     if action == "cancel" and settings.pause_instead_of_cancel:
         raise Forbidden("This site offers a pause instead of cancelling.", code="feature_disabled")
 

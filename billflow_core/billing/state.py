@@ -16,6 +16,7 @@ from typing import Any
 from ..settings import PortalSettings
 from ..stripe.gateway import StripeGateway
 from .allowed import allowed_actions
+from .billing_details import BillingDetails, details_of
 from .catalog import Catalog, CatalogCache, Plan
 from .customer_ids import CustomerIds, customer_and_subscriptions, identity_kind
 from .pauses import pauses_in_year
@@ -116,6 +117,7 @@ class PortalState:
     card: Card | None
     subscriptions: tuple[SubscriptionView, ...]
     plans: tuple[Plan, ...]  # what the plan picker offers (empty when it is not shown)
+    details: BillingDetails | None = None  # what goes on their invoices
 
     @property
     def is_customer(self) -> bool:
@@ -183,6 +185,7 @@ def build_state(
         card=card,
         subscriptions=views,
         plans=_picker(settings, catalog, every, getattr(customer, "currency", None)),
+        details=details_of(customer),
     )
 
 

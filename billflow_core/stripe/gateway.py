@@ -9,8 +9,8 @@ retried action writes once, and turns Stripe's errors into Billflow's.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar, cast
 
 import stripe
 from stripe import params as sp
@@ -184,6 +184,14 @@ class StripeGateway:
                 return found
             params = {**params, "starting_after": page.data[-1].id}
 
+    def subscription(self, subscription_id: str) -> stripe.Subscription | None:
+        """One subscription, expanded as every read of one is; None when there is none."""
+        params: sp.SubscriptionRetrieveParams = {"expand": list(SUBSCRIPTION_EXPAND)}
+        try:
+            return self._call(self._client.v1.subscriptions.retrieve, subscription_id, params)
+        except NotFound:
+            return None
+
     def active_prices(self) -> list[stripe.Price]:
         """Every active recurring price with its product, in as few pages as Stripe allows:
         the catalog is built from this, then cached."""
@@ -257,6 +265,35 @@ class StripeGateway:
         """The account's webhook endpoints (for `billflow doctor`)."""
         params: sp.WebhookEndpointListParams = {"limit": 100}
         return list(self._call(self._client.v1.webhook_endpoints.list, params).data)
+
+    def cards(self, customer_id: str) -> list[stripe.PaymentMethod]:
+        """The customer's saved cards, newest first (Stripe lists at most 100 a page; a
+        customer with more is not one the portal's list is for)."""
+        params: sp.CustomerListPaymentMethodsParams = {"type": "card", "limit": 100}
+        return list(
+            self._call(self._client.v1.customers.payment_methods.list, customer_id, params).data
+        )
+
+    def payment_method(self, payment_method_id: str) -> stripe.PaymentMethod | None:
+        """The payment method, or None when there is no such one."""
+        try:
+            return self._call(self._client.v1.payment_methods.retrieve, payment_method_id)
+        except NotFound:
+            return None
+
+    def tax_ids(self, customer_id: str) -> list[stripe.TaxId]:
+        """The customer's tax IDs (Stripe allows at most 25 a customer: one page)."""
+        params: sp.CustomerTaxIdListParams = {"limit": 100}
+        return list(self._call(self._client.v1.customers.tax_ids.list, customer_id, params).data)
+
+    def invoice(self, invoice_id: str) -> stripe.Invoice | None:
+        """The invoice with the secret its payment is confirmed with, or None when there is
+        no such one."""
+        params: sp.InvoiceRetrieveParams = {"expand": ["confirmation_secret"]}
+        try:
+            return self._call(self._client.v1.invoices.retrieve, invoice_id, params)
+        except NotFound:
+            return None
 
     def setup_intent(self, setup_intent_id: str) -> stripe.SetupIntent | None:
         """The setup intent, or None when there is no such one."""
@@ -350,6 +387,40 @@ class StripeGateway:
             "expand": ["invoice_settings.default_payment_method"],
         }
         return self._call(self._client.v1.customers.update, customer_id, params, _options(key))
+
+    def update_customer(
+        self, customer_id: str, details: Mapping[str, Any], *, key: str
+    ) -> stripe.Customer:
+        """Change the customer's billing details (`billing/billing_details.py` checked
+        them); the answer carries their default card, as `customer` does."""
+        params = cast(
+            sp.CustomerUpdateParams,
+            {**details, "expand": ["invoice_settings.default_payment_method"]},
+        )
+        return self._call(self._client.v1.customers.update, customer_id, params, _options(key))
+
+    def add_tax_id(self, customer_id: str, kind: str, value: str, *, key: str) -> stripe.TaxId:
+        """A new tax ID of Stripe's `kind` (`eu_vat`, `gb_vat`…); Stripe checks its format."""
+        params: sp.CustomerTaxIdCreateParams = {"type": kind, "value": value}
+        return self._call(
+            self._client.v1.customers.tax_ids.create, customer_id, params, _options(key)
+        )
+
+    def remove_tax_id(self, customer_id: str, tax_id: str) -> stripe.TaxId:
+        """Delete one of the customer's tax IDs (a delete takes no idempotency key: doing
+        it twice answers `resource_missing` the second time)."""
+        return self._call(self._client.v1.customers.tax_ids.delete, customer_id, tax_id)
+
+    def detach_card(self, payment_method_id: str, *, key: str) -> stripe.PaymentMethod:
+        """Take a card off its customer: it can charge no one afterwards."""
+        return self._call(
+            self._client.v1.payment_methods.detach, payment_method_id, {}, _options(key)
+        )
+
+    def pay_invoice(self, invoice_id: str, *, key: str) -> stripe.Invoice:
+        """Charge an open invoice now, to the card its subscription or customer pays with."""
+        params: sp.InvoicePayParams = {"expand": ["confirmation_secret"]}
+        return self._call(self._client.v1.invoices.pay, invoice_id, params, _options(key))
 
     # -- plumbing --------------------------------------------------------------------------
     @staticmethod

@@ -12,7 +12,6 @@ Every error is `{"error": {"code", "message"}}` with its status, never a stack t
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
@@ -20,7 +19,6 @@ from collections.abc import Callable, Mapping, Sequence
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr
-from importlib import resources
 from typing import Any
 
 from ..actions import page_actions
@@ -32,7 +30,15 @@ from .http import STATIC_FILES, Request, Response, error_response, json_response
 from .openapi import openapi_document
 from .render import PageRenderer
 from .request_language import Languages, Speech
-from .serialize import invoices_json, preview_json, products_json, state_json
+from .serialize import (
+    cards_json,
+    invoices_json,
+    preview_json,
+    products_json,
+    state_json,
+    tax_ids_json,
+)
+from .static_files import served
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +75,6 @@ class PortalAPI:
         self.prefix = prefix
         self.renderer = PageRenderer(portal.settings, template_dirs=template_dirs)
         self.languages = Languages(portal.settings)
-        self._static: dict[str, tuple[bytes, str]] = {}
 
     def handle(self, request: Request, *, visitor: Visitor | None = None) -> Response:
         """Answer one request. `visitor`, when given, is who the host already proved the
@@ -153,10 +158,7 @@ class PortalAPI:
         }
 
     def static(self, name: str) -> Response:
-        if name not in self._static:
-            body = resources.files("billflow_core.web").joinpath("static", name).read_bytes()
-            self._static[name] = (body, hashlib.sha256(body).hexdigest()[:16])
-        body, etag = self._static[name]
+        body, etag = served(name)
         return Response(
             200,
             body,
@@ -249,6 +251,22 @@ def _invoices(api: PortalAPI, request: Request, proven: Visitor | None, _: str) 
     speech = api.speech(request)
     html = api.renderer.invoices(page, speech)
     return json_response({**invoices_json(page), "html": html, "language": speech.language})
+
+
+def _cards(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> Response:
+    visitor, portal = api.caller(request, proven)
+    cards = portal.cards(visitor)
+    speech = api.speech(request)
+    html = api.renderer.cards(cards, speech, settings=portal.settings)
+    return json_response({**cards_json(cards), "html": html, "language": speech.language})
+
+
+def _tax_ids(api: PortalAPI, request: Request, proven: Visitor | None, _: str) -> Response:
+    visitor, portal = api.caller(request, proven)
+    found = portal.tax_ids(visitor)
+    speech = api.speech(request)
+    html = api.renderer.tax_ids(found, speech)
+    return json_response({**tax_ids_json(found), "html": html, "language": speech.language})
 
 
 def _sign_in_form(api: PortalAPI, request: Request, _: Visitor | None, __: str) -> Response:
@@ -356,6 +374,8 @@ ROUTES: dict[str, dict[str, Any]] = {
     "/api/portal": {"GET": _state},
     "/api/preview": {"POST": _preview},
     "/api/invoices": {"GET": _invoices},
+    "/api/payment-methods": {"GET": _cards},
+    "/api/tax-ids": {"GET": _tax_ids},
     "/api/sign-in": {"GET": _sign_in_form},
     "/api/login-link": {"POST": _login_link},
     "/api/session": {"POST": _session, "DELETE": _sign_out},

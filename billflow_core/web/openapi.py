@@ -285,6 +285,26 @@ def _paths() -> JSON:
                 security=_IDENTIFIED,
             )
         },
+        "/api/payment-methods": {
+            "get": _operation(
+                "listPaymentMethods",
+                "The customer's saved cards, the default first",
+                _json("The saved cards", ref("PaymentMethodList")),
+                _READ,
+                description="403 `feature_disabled` where `payment_methods` is off.",
+                security=_IDENTIFIED,
+            )
+        },
+        "/api/tax-ids": {
+            "get": _operation(
+                "listTaxIds",
+                "The customer's tax IDs",
+                _json("The tax IDs", ref("TaxIdList")),
+                _READ,
+                description="403 `feature_disabled` where `tax_ids` is off.",
+                security=_IDENTIFIED,
+            )
+        },
         "/api/sign-in": {
             "get": _operation(
                 "signInForm",

@@ -12,6 +12,7 @@ Templates get the translator and Babel's formatting, in the language of the requ
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,10 +29,13 @@ from jinja2 import (
 
 from ..actions import ACTIONS
 from ..actions.previews import ChangePreview
+from ..billing.billing_details import countries
 from ..billing.catalog import Catalog, Plan
 from ..billing.invoices import InvoicePage
 from ..billing.state import PortalState, SubscriptionView
+from ..billing.wallet import SavedCard, TaxIdView
 from ..settings import PortalSettings
+from ..stripe.tax_id_types import TAX_ID_TYPES
 from .page_texts import PageTexts, preview_now, status_kind
 from .request_language import Speech
 
@@ -130,6 +134,16 @@ class PageRenderer:
         """One page of invoices, as list items."""
         return self._render("billflow/invoice_rows.html", speech, page=page)
 
+    def cards(
+        self, cards: Sequence[SavedCard], speech: Speech, *, settings: PortalSettings | None = None
+    ) -> str:
+        """The saved cards, as list items."""
+        return self._render("billflow/card_rows.html", speech, settings, cards=cards)
+
+    def tax_ids(self, found: Sequence[TaxIdView], speech: Speech) -> str:
+        """The customer's tax IDs, as list items."""
+        return self._render("billflow/tax_id_rows.html", speech, tax_ids=found)
+
     def sign_in(self, speech: Speech) -> str:
         """The email sign-in form, for a visitor the page cannot name."""
         return self._render("billflow/sign_in.html", speech)
@@ -173,6 +187,10 @@ class PageRenderer:
             actions_of=offered_actions,
             intervals=_intervals,
             interval_keys=_INTERVAL_KEYS,
+            countries=_countries(speech.language),
+            country_name=lambda code: _country_names(speech.language).get(code, code),
+            tax_id_kind=lambda kind: _tax_id_kind(kind, speech.language),
+            tax_id_kinds=_tax_id_kinds(speech.language),
             **context,
         )
 
@@ -208,6 +226,33 @@ def _pause_window(settings: PortalSettings, now: int) -> _Window:
     latest = dt.datetime.fromtimestamp(now + settings.pause_max_days * _DAY, dt.UTC).date()
     start = int(dt.datetime.combine(latest, dt.time(), dt.UTC).timestamp())
     return _Window((today + dt.timedelta(days=1)).isoformat(), latest.isoformat(), start)
+
+
+@functools.cache
+def _countries(language: str) -> tuple[tuple[str, str], ...]:
+    return tuple(countries(language))
+
+
+@functools.cache
+def _country_names(language: str) -> dict[str, str]:
+    return dict(_countries(language))
+
+
+def _tax_id_kind(kind: str, language: str) -> str:
+    """A tax ID type as a customer reads it: "EU VAT", "United Kingdom VAT", "Canada GST
+    HST" (the country in the page's language, the kind as Stripe abbreviates it)."""
+    prefix, _, rest = kind.partition("_")
+    words = rest.replace("_", " ").upper()
+    if prefix == "eu":
+        return f"EU {words}"
+    return f"{_country_names(language).get(prefix.upper(), prefix.upper())} {words}"
+
+
+@functools.cache
+def _tax_id_kinds(language: str) -> tuple[tuple[str, str], ...]:
+    """Every tax ID type Stripe takes, by the name the page shows."""
+    named = ((kind, _tax_id_kind(kind, language)) for kind in TAX_ID_TYPES)
+    return tuple(sorted(named, key=lambda pair: pair[1]))
 
 
 @pass_context

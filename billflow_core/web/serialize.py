@@ -3,14 +3,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from ..actions.previews import ChangePreview
 from ..billing.catalog import Catalog, Plan
 from ..billing.invoices import InvoicePage
 from ..billing.state import Card, PlannedChange, PortalState, SubscriptionView
+from ..billing.wallet import SavedCard, TaxIdView
 
-__all__ = ["invoices_json", "plan_json", "preview_json", "products_json", "state_json"]
+__all__ = [
+    "cards_json",
+    "invoices_json",
+    "plan_json",
+    "preview_json",
+    "products_json",
+    "state_json",
+    "tax_ids_json",
+]
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
@@ -103,7 +113,11 @@ def state_json(state: PortalState, catalog: Catalog) -> dict[str, Any]:
         "no_user": not state.is_customer,
         "customer": None
         if state.customer_id is None
-        else {"id": state.customer_id, "name": state.name},
+        else {
+            "id": state.customer_id,
+            "name": state.name,
+            "details": None if state.details is None else dataclasses.asdict(state.details),
+        },
         "card": _card(state.card),
         "subscriptions": [_subscription(view, catalog) for view in state.subscriptions],
         "picker": [plan.price_id for plan in state.plans],
@@ -153,3 +167,11 @@ def invoices_json(page: InvoicePage) -> dict[str, Any]:
         ],
         "has_more": page.has_more,
     }
+
+
+def cards_json(cards: list[SavedCard]) -> dict[str, Any]:
+    return {"payment_methods": [dataclasses.asdict(card) for card in cards]}
+
+
+def tax_ids_json(found: list[TaxIdView]) -> dict[str, Any]:
+    return {"tax_ids": [dataclasses.asdict(tax_id) for tax_id in found]}

@@ -109,8 +109,14 @@ def browse(browser: Browser) -> Iterator[Callable[..., Page]]:
     contexts: list[BrowserContext] = []
     errors: list[str] = []
 
-    def open_page(*, locale: str = "en-US", width: int = 1024, height: int = 800) -> Page:
-        context = browser.new_context(locale=locale, viewport={"width": width, "height": height})
+    def open_page(
+        *, locale: str = "en-US", width: int = 1024, height: int = 800, axe: bool = False
+    ) -> Page:
+        """`axe`: the context bypasses the page's Content-Security-Policy, so axe-core's
+        script may be added (`accessibility_problems`)."""
+        context = browser.new_context(
+            locale=locale, viewport={"width": width, "height": height}, bypass_csp=axe
+        )
         context.set_default_timeout(5_000)
         contexts.append(context)
         page = context.new_page()

@@ -42,7 +42,7 @@ def test_the_customer_sees_their_subscriptions_card_and_invoices(
     expect(page.get_by_text("Visa ending in 4242")).to_be_visible()
     expect(page.get_by_text("Expires 12/2034")).to_be_visible()
 
-    invoices = team.get_by_role("region", name="Invoices").get_by_role("listitem")
+    invoices = team.get_by_role("group", name="Invoices").get_by_role("listitem")
     expect(invoices.first).to_contain_text("$29.00")
     expect(invoices.first).to_contain_text("Paid")
     first_link = team.get_by_role("link", name=re.compile("^View invoice"))
@@ -74,9 +74,7 @@ def test_the_page_asks_for_its_portal_and_its_invoices_at_once(
             if "/api/" in r.url else None)  # fmt: skip
     page.goto(site.page())
     team = subscription(page, "Team")
-    expect(
-        team.get_by_role("region", name="Invoices").get_by_role("listitem").first
-    ).to_be_visible()
+    expect(team.get_by_role("group", name="Invoices").get_by_role("listitem").first).to_be_visible()
     asked = [entry for entry in seen if entry.startswith("ask ")]
     assert {"ask portal", "ask invoices"} <= set(asked), seen
     assert seen.index("ask invoices") < seen.index("answer portal"), seen

@@ -310,7 +310,8 @@ def test_coupons_on_resubscribe_on_and_off(
 
 
 def test_update_payment_method_on_and_off(stripe_sandbox: Sandbox, make: Make) -> None:
-    refused(stripe_sandbox, Forbidden, "feature_disabled", make(update_payment_method=False),
+    refused(stripe_sandbox, Forbidden, "feature_disabled",
+            make(update_payment_method=False, payment_methods=False),
             "setup_payment_method")  # fmt: skip
     started = act(make(), "setup_payment_method")
     assert started.confirmation is not None and started.confirmation.kind == "setup"

@@ -128,7 +128,12 @@ def test_switched_off_and_unknown_actions_cost_no_stripe_request(
     stripe_sandbox: Sandbox, demo: dict[str, Any]
 ) -> None:
     portal = make_portal(
-        stripe_sandbox, change_plan=False, cancel=False, coupons=False, update_payment_method=False
+        stripe_sandbox,
+        change_plan=False,
+        cancel=False,
+        coupons=False,
+        update_payment_method=False,
+        payment_methods=False,
     )
     visitor = ada(portal)
     team = demo["subscriptions"][0]

@@ -77,9 +77,10 @@ REQUIRED = _REQUIRED_KEYS.split()
 # Texts that are rightly the same as English: the same word in that language.
 SAME_AS_ENGLISH = {
     "es": {"resubscribe.plan_label", "preview.sentence"},  # Plan, {now}, {then}.
-    "fr": {"portal.actions", "invoices.date", "preview.sentence"},  # Actions, Date
-    "de": {"invoices.status", "preview.sentence"},  # Status
-    "it": {"preview.sentence"},
+    # Actions, Date, Type
+    "fr": {"portal.actions", "invoices.date", "preview.sentence", "tax_id.type_label"},
+    "de": {"invoices.status", "preview.sentence", "details.name"},  # Status, Name
+    "it": {"preview.sentence", "details.email"},  # Email
     "pt-BR": {"preview.sentence"},
     "nl": {
         "preview.sentence",  # {now}, {then}.
@@ -176,3 +177,25 @@ def test_catalogs_are_read_only_and_loaded_once() -> None:
 def test_a_code_without_a_catalog_is_refused_by_name() -> None:
     with pytest.raises(LookupError, match="'pt'"):
         catalog("pt")
+
+
+# A control's visible words and the fuller name screen readers hear (WCAG 2.5.3, "label in
+# name"): the name holds the words, so a voice user can say what they see.
+LABELLED = [
+    ("invoices.view", "invoices.view_label"),
+    ("invoices.pdf", "invoices.pdf_label"),
+    ("invoices.pay", "invoices.pay_label"),
+    ("cards.make_default", "cards.make_default_label"),
+    ("cards.remove", "cards.remove_label"),
+    ("tax_id.remove", "tax_id.remove_label"),
+]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_each_buttons_full_name_holds_its_visible_words(language: str) -> None:
+    texts = catalog(language)
+    assert [
+        (shown, named)
+        for shown, named in LABELLED
+        if texts[shown].lower() not in texts[named].lower()
+    ] == []

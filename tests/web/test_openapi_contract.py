@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from importlib import resources
 from typing import Any
 
 import pytest
@@ -26,6 +25,7 @@ from billflow_core.settings import RetentionOffer
 from billflow_core.web.api import DEFAULT_PREFIX, ROUTES, STATIC_FILES
 from billflow_core.web.http import MAX_BODY
 from billflow_core.web.openapi import openapi_document
+from billflow_core.web.static_files import served
 from billflow_sandbox import sign
 from billflow_sandbox.seed import DEMO_EMAIL
 
@@ -333,8 +333,7 @@ def test_stripe_webhooks_answer_as_documented(serve: Callable[..., LiveAPI]) -> 
 
 @pytest.mark.parametrize("name", sorted(STATIC_FILES))
 def test_the_page_files_are_served_as_documented(serve: Callable[..., LiveAPI], name: str) -> None:
-    packaged = resources.files("billflow_core.web").joinpath("static", name)
     answer = requests.get(f"{serve().url}/billflow/{name}", timeout=10)
     assert answer.status_code == 200
-    assert answer.content == packaged.read_bytes() and answer.headers["ETag"]
+    assert answer.content == served(name)[0] and answer.headers["ETag"]
     _documented(answer, f"{DEFAULT_PREFIX}/{name}", "GET")

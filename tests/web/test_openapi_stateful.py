@@ -35,7 +35,7 @@ from .conftest import LiveAPI
 DOCUMENT = openapi_document(DEFAULT_PREFIX)
 ACT = f"{DEFAULT_PREFIX}/api/actions/{{action}}"
 SESSION = f"{DEFAULT_PREFIX}/api/session"
-SCENARIOS, STEPS = 15, 20  # bounded and seeded: the same few hundred requests each run
+SCENARIOS, STEPS = 20, 20  # bounded and seeded: the same few hundred requests each run
 SIGN_IN = {
     "email_sign_in": True,
     "company_name": "Acme",

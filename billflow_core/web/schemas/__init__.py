@@ -22,7 +22,9 @@ from .state import (
     PAGE,
     PLAN,
     PREVIEW,
+    SAVED_CARD,
     SUBSCRIPTION,
+    TAX_ID,
 )
 
 __all__ = ["ACTIONS", "FIELDS", "body_schemas", "null", "payload_name", "ref"]
@@ -71,6 +73,20 @@ def body_schemas() -> dict[str, JSON]:
                 "invoices": array(INVOICE),
                 "has_more": {**BOOLEAN, "description": "Ask again from the last one's id."},
                 "html": {**HTML, "description": "The page of invoices as list items (HTML)."},
+                "language": LANGUAGE,
+            }
+        ),
+        "PaymentMethodList": closed_object(
+            {
+                "payment_methods": array(SAVED_CARD),
+                "html": {**HTML, "description": "The saved cards as list items (HTML)."},
+                "language": LANGUAGE,
+            }
+        ),
+        "TaxIdList": closed_object(
+            {
+                "tax_ids": array(TAX_ID),
+                "html": {**HTML, "description": "The tax IDs as list items (HTML)."},
                 "language": LANGUAGE,
             }
         ),

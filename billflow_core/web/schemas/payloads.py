@@ -10,8 +10,11 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from ...actions import ACTIONS as TABLE
+from ...actions.customer_details import MAX_TAX_ID
+from ...billing.billing_details import MAX_DETAIL
 from ...billing.rules import MAX_COMMENT
 from ...settings import PortalSettings
+from ...stripe.tax_id_types import TAX_ID_TYPES
 from .parts import BOOLEAN, EPOCH, INTEGER, JSON, STRING, array, closed_object, null, or_null
 
 __all__ = ["FIELDS", "current_config", "payload_name", "payload_schema"]
@@ -32,9 +35,30 @@ FIELDS: Mapping[str, JSON] = {
         **STRING,
         "pattern": "^pm_",
         "maxLength": 255,
-        "description": "The card of a setup intent that succeeded.",
+        "description": "One of the customer's saved cards, or the card of a setup intent "
+        "that succeeded.",
     },
-}
+    "invoice": {**STRING, "pattern": "^in_", "maxLength": 255,
+                "description": "One of the customer's open invoices."},
+    "tax_id": {**STRING, "pattern": "^txi_", "maxLength": 255,
+               "description": "One of the customer's tax IDs."},
+    "type": {**STRING, "enum": sorted(TAX_ID_TYPES), "description": "Stripe's tax ID type."},
+    "value": {**STRING, "maxLength": MAX_TAX_ID, "description": "The tax ID, as written."},
+    **{
+        name: {**STRING, "maxLength": MAX_DETAIL[name], "description": text}
+        for name, text in (
+            ("name", "The name on the invoices; empty clears it."),
+            ("email", "Where invoices go; refused where it is the customer's identity."),
+            ("phone", "A phone number; empty clears it."),
+            ("line1", "The billing address's first line."),
+            ("line2", "Its second line; empty clears it."),
+            ("city", "The city, town or locality."),
+            ("state", "State, province or prefecture, where the country needs one."),
+            ("postal_code", "In the country's shape, where the country has them."),
+            ("country", "ISO 3166-1 alpha-2 code. All address fields empty clear it."),
+        )
+    },
+}  # fmt: skip
 
 
 def payload_name(action: str) -> str:

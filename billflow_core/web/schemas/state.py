@@ -75,6 +75,35 @@ _DISCOUNT = closed_object(
     }
 )
 
+# What goes on the customer's invoices; empty text for a field they have not given.
+DETAILS = closed_object(
+    {name: STRING for name in ("name", "email", "phone", "line1", "line2", "city", "state",
+                               "postal_code", "country")}
+)  # fmt: skip
+
+SAVED_CARD = closed_object(
+    {
+        "id": STRING,
+        "brand": STRING,
+        "last4": STRING,
+        "exp_month": INTEGER,
+        "exp_year": INTEGER,
+        "is_default": BOOLEAN,
+        "expired": BOOLEAN,
+        "expires_soon": {**BOOLEAN, "description": "It expires within 60 days."},
+    }
+)
+
+TAX_ID = closed_object(
+    {
+        "id": STRING,
+        "type": {**STRING, "description": "Stripe's tax ID type (`eu_vat`…)."},
+        "value": STRING,
+        "country": null(STRING),
+        "verification": {"enum": ["verified", "pending", "unverified", "unavailable"]},
+    }
+)
+
 _CARD = closed_object({"brand": STRING, "last4": STRING, "exp_month": INTEGER, "exp_year": INTEGER})
 
 SUBSCRIPTION = closed_object(
@@ -119,7 +148,9 @@ SUBSCRIPTION = closed_object(
 BILLING_DATA = closed_object(
     {
         "no_user": {**BOOLEAN, "description": "true: the identity is not a customer (yet)."},
-        "customer": or_null(closed_object({"id": STRING, "name": null(STRING)})),
+        "customer": or_null(
+            closed_object({"id": STRING, "name": null(STRING), "details": or_null(DETAILS)})
+        ),
         "card": {**or_null(_CARD), "description": "The customer's default card."},
         "subscriptions": array(ref("Subscription")),
         "picker": array(STRING, "The price ids the plan picker offers (empty: none)."),

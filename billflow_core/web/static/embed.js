@@ -187,9 +187,15 @@
       setTimeout(() => { status.textContent = text; }, 30);
       statusTimer = setTimeout(() => { status.textContent = ''; }, Math.max(8000, text.length * 80));
     };
+    // Where an error shows: the nearest form or section around the node that has a place
+    // for one (a row's own small form has none: its list's place says it).
+    const SCOPES = 'form, [data-scope], [data-invoices]';
     const slotFor = (node) => {
-      const scope = node && node.closest('form, [data-scope], [data-invoices]');
-      return (scope && scope.querySelector('[data-error]')) || body.querySelector('[data-error]');
+      for (let scope = node && node.closest(SCOPES); scope; scope = scope.parentElement.closest(SCOPES)) {
+        const slot = scope.querySelector('[data-error]');
+        if (slot) return slot;
+      }
+      return body.querySelector('[data-error]');
     };
     // An error about a bounded field says its bounds ("between 1 and 50"), read from the
     // field the server named.
@@ -234,7 +240,12 @@
       if (data.billingData) state.loaded.billingData = data.billingData;
       if (state.card) state.card.unmount();
       whoIsIn();
+      const opened = [...body.querySelectorAll('details[data-load][open]')].map((d) => d.dataset.load);
       body.innerHTML = data.html;
+      opened.forEach((name) => {
+        const list = body.querySelector(`details[data-load="${name}"]`);
+        if (list) list.open = true;  // its toggle loads it again
+      });
       body.setAttribute('aria-busy', 'false');
       allInvoices([...body.querySelectorAll('[data-invoices]')], invoicesAsked);
     };
@@ -473,15 +484,27 @@
       else { section.dataset.open = '1'; folded(section); }
     };
 
+    // Saved cards and tax IDs: read when their list opens, each time it opens anew.
+    const loadList = async (list) => {
+      const rows = list.querySelector('[data-rows]');
+      rows.setAttribute('aria-busy', 'true');
+      try {
+        rows.innerHTML = (await call('GET', `/api/${list.dataset.load}`)).html;
+      } catch (error) {
+        showError(list, error, list.dataset.load);
+      }
+      rows.setAttribute('aria-busy', 'false');
+    };
+
     // -- actions: the server judges, the script sends and shows
     const payloadOf = (action, origin) => {
       const payload = {};
       const scope = origin.closest('[data-sub]');
-      if (scope && action !== 'subscribe') payload.subscription = scope.dataset.sub;
+      if (scope && spec(action).fields.includes('subscription')) payload.subscription = scope.dataset.sub;
       const form = origin.closest('form');
       spec(action).fields.filter((name) => name !== 'subscription').forEach((name) => {
         const field = form && form.elements[name];
-        if (!field || !field.value) return;
+        if (!field || (!field.value && !(form.hasAttribute('data-whole') && field.type))) return;
         const input = field.type ? field : null;
         if (name === 'quantity') payload[name] = Number(field.value);
         else if (name === 'resumes_at' && input) payload[name] = Math.round(input.valueAsNumber / 1000);
@@ -547,7 +570,9 @@
       if (state.busy) return;
       setBusy(true);
       try {
-        if (action === 'update_payment_method') return await saveCard(origin);
+        if (origin.querySelector && origin.querySelector('[data-card-element]') && action !== 'pay') {
+          return await saveCard(origin, action);
+        }
         if (action === 'pay') return await payWithCard(origin);
         const data = await act(action, payloadOf(action, origin), origin);
         if (data) await finish(action, data, origin);
@@ -655,7 +680,7 @@
       const scope = opener.closest('[data-scope]') || body;
       const dialog = scope.querySelector(`dialog[data-dialog="${name}"]`);
       openDialog(dialog, opener);
-      if (name === 'card') mountCard(dialog);
+      if (dialog && dialog.querySelector('[data-card-element]')) mountCard(dialog);
     };
 
     // The card and payment dialogs: one card field for both.
@@ -675,13 +700,13 @@
       }
     };
 
-    // The card dialog.
-    const saveCard = async (form) => {
+    // The card dialogs: a new default card, or one more saved card.
+    const saveCard = async (form, action) => {
       try {
-        const pre = emit('pre_update_payment_method', {});
+        const pre = emit(spec(action).pre_event, {});
         if (pre && pre.then) await pre;
       } catch {
-        showError(form, problem('handler_stopped'), 'update_payment_method');
+        showError(form, problem('handler_stopped'), action);
         return;
       }
       if (!state.card) return;  // Stripe.js did not load: the dialog says why
@@ -690,12 +715,11 @@
       const result = await state.stripe.confirmCardSetup(setup.confirmation.client_secret,
         {payment_method: {card: state.card}});
       if (result.error) {
-        showError(form, stripeError(result.error), 'update_payment_method');
+        showError(form, stripeError(result.error), action);
         return;
       }
-      const data = await act('update_payment_method',
-        {payment_method: result.setupIntent.payment_method}, form, true);
-      if (data) await finish('update_payment_method', data, form);
+      const data = await act(action, {payment_method: result.setupIntent.payment_method}, form, true);
+      if (data) await finish(action, data, form);
     };
 
     // The payment dialog.
@@ -838,6 +862,11 @@
       }
     };
 
+    const onToggle = (event) => {
+      const list = event.target;
+      if (list.matches && list.matches('details[data-load]') && list.open) loadList(list);
+    };
+
     const onClose = (event) => {
       const dialog = event.target;
       if (dialog.opener && dialog.opener.isConnected) dialog.opener.focus();
@@ -854,6 +883,7 @@
     root.addEventListener('change', onChange);
     root.addEventListener('input', onInput);
     root.addEventListener('close', onClose, true);
+    root.addEventListener('toggle', onToggle, true);
     // Before anything else, even the site's first event: the link's token leaves the
     // address bar (and so history, bookmarks and any Referer) as soon as the script runs.
     state.arrived = takeToken();

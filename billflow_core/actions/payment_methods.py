@@ -1,0 +1,97 @@
+"""Several saved cards: add one (confirmed with Stripe.js, as a new card is), make one the
+default, remove one.
+
+The default is the card every renewal is charged to: the customer's, and the subscriptions'
+own where checkout saved one there. A card a live subscription still needs (the default
+while other cards exist, a subscription's own card, or the last card while something renews)
+is not removed: the customer makes another the default first, or is told the subscription
+needs a card.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..billing.rules import check_feature
+from ..billing.subscription_facts import ENDED, own_card_id
+from ..errors import Conflict, NotFound
+from .cards import spread_default
+from .context import ActionContext
+
+__all__ = ["add_payment_method", "remove_payment_method", "set_default_payment_method"]
+
+
+def _own_card(context: ActionContext, payment_method_id: Any) -> Any:
+    """One of this customer's own saved cards; anyone else's is unknown."""
+    if (
+        isinstance(payment_method_id, str)
+        and payment_method_id.startswith("pm_")
+        and len(payment_method_id) <= 255
+    ):
+        found = context.gateway.payment_method(payment_method_id)
+        owner = getattr(found, "customer", None)
+        owner_id = owner if isinstance(owner, str) or owner is None else owner.id
+        if found is not None and owner_id == context.customer_id and found.type == "card":
+            return found
+    raise NotFound("No such card.", code="payment_method_not_found", field="payment_method")
+
+
+def _default_id(context: ActionContext) -> str | None:
+    customer = context.customer or context.gateway.customer(context.customer_id)
+    default = getattr(getattr(customer, "invoice_settings", None), "default_payment_method", None)
+    return default if isinstance(default, str) or default is None else default.id
+
+
+def add_payment_method(context: ActionContext, payment_method_id: Any) -> Any:
+    """After the page confirmed a new card's setup (which attached it): the card becomes the
+    default where the customer has none, else it waits in the list. Returns the customer."""
+    check_feature(context.settings, "add_payment_method")
+    card = _own_card(context, payment_method_id)
+    if _default_id(context) is None:
+        return spread_default(context, card.id)
+    return context.customer
+
+
+def set_default_payment_method(context: ActionContext, payment_method_id: Any) -> Any:
+    """Make a saved card the one every renewal is charged to. Returns the customer."""
+    check_feature(context.settings, "set_default_payment_method")
+    card = _own_card(context, payment_method_id)
+    return spread_default(context, card.id)
+
+
+def remove_payment_method(context: ActionContext, payment_method_id: Any) -> Any:
+    """Detach a saved card the customer's subscriptions do not need. Returns the card."""
+    check_feature(context.settings, "remove_payment_method")
+    card = _own_card(context, payment_method_id)
+    renewing = [s for s in context.subscriptions.values() if _renews(s)]
+    if any(own_card_id(s) == card.id for s in renewing):
+        raise Conflict(
+            "A subscription is charged to this card: make another card the default first.",
+            code="payment_method_in_use",
+            field="payment_method",
+        )
+    if renewing and card.id == _default_id(context):
+        others = [c for c in context.gateway.cards(context.customer_id) if c.id != card.id]
+        raise Conflict(
+            "Make another card the default before you remove this one."
+            if others
+            else "Your subscription needs a card: add another before you remove this one.",
+            code="payment_method_is_default" if others else "payment_method_needed",
+            field="payment_method",
+        )
+    was_default = card.id == _default_id(context)
+    detached = context.gateway.detach_card(card.id, key=context.key(f"detach:{card.id}"))
+    if was_default:  # Stripe cleared the customer's default: the page shows them without
+        context.customer = context.gateway.customer(context.customer_id) or context.customer
+    return detached
+
+
+def _renews(subscription: Any) -> bool:
+    """Whether the subscription will charge a card again (not ended, not cancelled at the
+    period end, charged automatically)."""
+    return (
+        subscription.status not in ENDED
+        and not subscription.cancel_at_period_end
+        and getattr(subscription, "collection_method", "charge_automatically")
+        == "charge_automatically"
+    )
