@@ -127,6 +127,26 @@ class BillflowSettings(BaseSiteSetting):
     coupons = models.BooleanField(default=_default("coupons"))
     coupons_on_resubscribe = models.BooleanField(default=_default("coupons_on_resubscribe"))
     update_payment_method = models.BooleanField(default=_default("update_payment_method"))
+    payment_methods = models.BooleanField(
+        default=_default("payment_methods"),
+        help_text="Customers keep several cards: add one, choose the default, remove one.",
+    )
+    pay_invoices = models.BooleanField(
+        default=_default("pay_invoices"),
+        help_text='"Pay now" on an open or past-due invoice.',
+    )
+    billing_details = models.BooleanField(
+        default=_default("billing_details"),
+        help_text="Customers edit the name, email, address and phone on their invoices.",
+    )
+    change_billing_email = models.BooleanField(
+        default=_default("change_billing_email"),
+        help_text="Customers known by their email may change it too (change their login "
+        "to match). Needs billing details on; not with email sign-in.",
+    )
+    tax_ids = models.BooleanField(
+        default=_default("tax_ids"), help_text="Customers add and remove VAT and other tax IDs."
+    )
     show_all_invoices = models.BooleanField(
         default=_default("show_all_invoices"),
         help_text="Every invoice of the customer, not only the viewed subscription's.",
@@ -214,7 +234,17 @@ class BillflowSettings(BaseSiteSetting):
             heading="Cancelling and coming back",
         ),
         MultiFieldPanel(
-            ["coupons", "coupons_on_resubscribe", "update_payment_method", "show_all_invoices"],
+            [
+                "coupons",
+                "coupons_on_resubscribe",
+                "update_payment_method",
+                "payment_methods",
+                "pay_invoices",
+                "show_all_invoices",
+                "billing_details",
+                "change_billing_email",
+                "tax_ids",
+            ],
             heading="Coupons, cards and invoices",
         ),
         MultiFieldPanel(
