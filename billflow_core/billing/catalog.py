@@ -3,8 +3,10 @@
 A *service* is the set of plans a customer may move between: the prices of products whose
 `sb_service` metadata share a value (as hosted Billflow reads it), or exactly the price ids
 a site lists. Quantity changes are on for a product with `sb_quantity_enabled=true`; its
-`unit_label` names the unit, and `sb_quantity_min` / `sb_quantity_max` bound it (1 and
-10,000 when unset).
+`unit_label` names one unit, `sb_unit_label_plural` several ("seat", "seats"), and
+`sb_quantity_min` / `sb_quantity_max` bound it (1 and 10,000 when unset). A language whose
+plurals have more forms takes `sb_unit_label_<form>` with CLDR's form names (`few`, `many`,
+`two`, `zero`), and any of them may be given per language (`sb_unit_label_plural_fr`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ __all__ = ["Catalog", "CatalogCache", "OfferTerms", "Plan", "QuantityRule"]
 SERVICE_KEY = "sb_service"
 QUANTITY_ENABLED_KEY = "sb_quantity_enabled"
 QUANTITY_MIN_KEY = "sb_quantity_min"
+UNIT_FORM_PREFIX = "sb_unit_label_"
 QUANTITY_MAX_KEY = "sb_quantity_max"
 DEFAULT_MAX_QUANTITY = 10_000
 
@@ -50,6 +53,9 @@ class QuantityRule:
     minimum: int
     maximum: int
     unit_label: str | None
+    # The unit's other forms from the product's metadata, by CLDR plural form ("other",
+    # "few"…), optionally with a language ("other_fr"): ((form, label), …).
+    unit_forms: tuple[tuple[str, str], ...] = ()
 
     def allows(self, quantity: int) -> bool:
         return self.minimum <= quantity <= self.maximum
@@ -198,7 +204,20 @@ def _quantity_rule(product: Any) -> QuantityRule | None:
         log.warning("product %s: %s > %s; quantity changes are off", product.id,
                     QUANTITY_MIN_KEY, QUANTITY_MAX_KEY)  # fmt: skip
         return None
-    return QuantityRule(minimum, maximum, product.unit_label)
+    return QuantityRule(minimum, maximum, product.unit_label, _unit_forms(metadata))
+
+
+def _unit_forms(metadata: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The unit's plural forms the product's metadata names (`sb_unit_label_plural` is
+    CLDR's "other")."""
+    forms = {}
+    for key, value in metadata.items():
+        if not key.startswith(UNIT_FORM_PREFIX) or not value.strip():
+            continue
+        form = key[len(UNIT_FORM_PREFIX) :].lower()
+        form = "other" + form[len("plural") :] if form.startswith("plural") else form
+        forms[form.replace("-", "_")] = value.strip()
+    return tuple(sorted(forms.items()))
 
 
 def _bound(product: Any, metadata: dict[str, str], key: str, default: int) -> int:

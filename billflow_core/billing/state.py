@@ -100,6 +100,7 @@ class SubscriptionView:
     card: Card | None = None
     scheduled_change: PlannedChange | None = None  # a downgrade at the period end
     awaiting_payment: PlannedChange | None = None  # a change held until paid
+    unit_forms: tuple[tuple[str, str], ...] = ()  # the unit's plural forms (catalog.py)
 
     @property
     def has_ended(self) -> bool:
@@ -268,6 +269,7 @@ def _view(
         card=_charged_card(subscription, customer_card),
         scheduled_change=_scheduled_change(catalog, subscription),
         awaiting_payment=_held_change(catalog, subscription, item),
+        unit_forms=plan.quantity.unit_forms if plan and plan.quantity else (),
     )
 
 

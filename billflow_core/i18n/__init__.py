@@ -24,6 +24,7 @@ from .formatting import (
     format_percent,
     format_price,
     minor_unit_digits,
+    plural_category,
 )
 from .languages import (
     LANGUAGES,
@@ -52,5 +53,6 @@ __all__ = [
     "minor_unit_digits",
     "negotiate",
     "parse_accept_language",
+    "plural_category",
     "translator",
 ]

@@ -73,6 +73,12 @@ def format_date(epoch_seconds: int, language: str, *, tz: dt.tzinfo = dt.UTC) ->
     return dates.format_date(day, format="medium", locale=babel_locale(language))
 
 
+def plural_category(n: int | float | Decimal, language: str) -> str:
+    """CLDR's plural category of `n` in `language`: "one" for 1 in English, "few" for 3 in
+    Arabic, "other" for 3 in English, always "other" in Japanese and Chinese."""
+    return str(babel_locale(language).plural_form(n))
+
+
 def format_number(n: int | float | Decimal, language: str) -> str:
     """`n` with `language`'s digit grouping and decimal mark (`1,234.5`, `1.234,5`)."""
     return numbers.format_decimal(n, locale=babel_locale(language))

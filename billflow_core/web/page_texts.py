@@ -56,9 +56,18 @@ class PageTexts:
         """A recurring price: "$29.00 per month", "$90.00 every 3 months"."""
         return self.speech.price(amount, currency, interval, count)
 
-    def units(self, quantity: int, unit_label: str | None) -> str:
-        """A quantity as the catalog writes it ("3 seats"), with the product's unit label."""
-        unit = unit_label or self.speech.t("subscription.unit_default")
+    def units(
+        self, quantity: int, unit_label: str | None, forms: tuple[tuple[str, str], ...] = ()
+    ) -> str:
+        """A quantity with its unit in the form the language's plural rules ask ("1 seat",
+        "3 seats"): the product's own form for this language or any, else its `unit_label`
+        for one and an English plural of it for more; the catalog's unit without a label."""
+        form = self.speech.plural(quantity)
+        if unit_label is None and not forms:
+            key = "subscription.unit_default_one" if form == "one" else "subscription.unit_default"
+            unit = self.speech.t(key)
+        else:
+            unit = unit_form(form, self.speech.language, unit_label, dict(forms))
         return self.speech.t(
             "subscription.quantity", quantity=self.speech.number(quantity), unit=unit
         )
@@ -141,7 +150,7 @@ class PageTexts:
             if change is not None:
                 plan = self._plan(change.plan, sub)
                 if action == "change_quantity":
-                    plan = self.units(change.quantity, sub.unit_label)
+                    plan = self.units(change.quantity, sub.unit_label, sub.unit_forms)
                 return t("plans.done_on", plan=plan, date=date(change.at))
         if action == "pause" and pending and sub is not None and sub.paused_until:
             return t("pause.done_until", date=date(sub.paused_until))
@@ -169,7 +178,7 @@ class PageTexts:
         if scheduled is not None:
             plan = self._plan(scheduled.plan, sub)
             if scheduled.quantity != sub.quantity:  # fewer units: say how many
-                units = self.units(scheduled.quantity, sub.unit_label)
+                units = self.units(scheduled.quantity, sub.unit_label, sub.unit_forms)
                 plan = units if scheduled.price_id == sub.price_id else f"{plan} ({units})"
             text = t("subscription.scheduled_change", plan=plan, date=date(scheduled.at))
             lines.append(Step(text, pending=True))
@@ -221,3 +230,31 @@ def preview_now(preview: ChangePreview, speech: Speech) -> str:
     if preview.proration < 0:
         return speech.t("preview.next_invoice_credit", amount=proration)
     return speech.t("preview.no_proration")
+
+
+def unit_form(form: str, language: str, unit_label: str | None, forms: dict[str, str]) -> str:
+    """The unit for CLDR plural `form` in `language`, from the forms a product names."""
+    base = language.split("-")[0].lower()
+    for key in (f"{form}_{language.lower().replace('-', '_')}", f"{form}_{base}", form):
+        if key in forms:
+            return forms[key]
+    if form == "one" and unit_label:
+        return unit_label
+    for key in (f"other_{base}", "other"):
+        if key in forms:
+            return forms[key]
+    return english_plural(unit_label) if unit_label else next(iter(forms.values()))
+
+
+def english_plural(word: str) -> str:
+    """A unit label's English plural, for a product that names none ("seat" → "seats",
+    "entry" → "entries", "box" → "boxes", "class" → "classes"). A label ending in a single
+    "s" is taken as plural already ("credits"), one not ending in a letter as it is."""
+    lower = word.lower()
+    if not lower[-1:].isalpha() or (lower.endswith("s") and not lower.endswith("ss")):
+        return word
+    if lower.endswith(("ss", "x", "z", "ch", "sh")):
+        return word + "es"
+    if lower.endswith("y") and lower[-2:-1] not in ("a", "e", "i", "o", "u", ""):
+        return word[:-1] + "ies"
+    return word + "s"

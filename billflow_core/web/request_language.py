@@ -64,6 +64,10 @@ class Speech:
     def number(self, value: float) -> str:
         return i18n.format_number(value, self.language)
 
+    def plural(self, value: float) -> str:
+        """The CLDR plural category of `value` here ("one", "few", "other"…)."""
+        return i18n.plural_category(value, self.language)
+
     def price(self, amount: int, currency: str, interval: str, count: int) -> str:
         """A recurring price: "$29.00 per month", "$90.00 every 3 months"."""
         key = (amount, currency, interval, count)
