@@ -41,6 +41,12 @@ class InvoiceView:
     subscription: str | None
     hosted_invoice_url: str | None
     invoice_pdf: str | None
+    # What it bills, for the row to say: its first line's price and period (a renewal's
+    # month), and the invoice's own description, else that line's.
+    price_id: str | None = None
+    description: str | None = None
+    period_start: int | None = None
+    period_end: int | None = None
 
 
 @dataclass(frozen=True)
@@ -109,4 +115,31 @@ def _view(invoice: Any) -> InvoiceView:
         subscription=subscription_of(invoice),
         hosted_invoice_url=invoice.hosted_invoice_url,
         invoice_pdf=invoice.invoice_pdf,
+        **_billed(invoice),
     )
+
+
+def _billed(invoice: Any) -> dict[str, Any]:
+    """The price, description and period of the invoice's first line that is not a
+    proration (a renewal's one line; a change's new plan), from the lines the list sends."""
+    lines = getattr(getattr(invoice, "lines", None), "data", None) or []
+    line = next((item for item in lines if not _is_proration(item)), lines[0] if lines else None)
+    if line is None:
+        return {"description": invoice.description}
+    details = getattr(getattr(line, "pricing", None), "price_details", None)
+    price = getattr(details, "price", None)
+    period = getattr(line, "period", None)
+    return {
+        "price_id": price if isinstance(price, str) or price is None else price.id,
+        "description": invoice.description or line.description,
+        "period_start": getattr(period, "start", None),
+        "period_end": getattr(period, "end", None),
+    }
+
+
+def _is_proration(line: Any) -> bool:
+    parent = getattr(line, "parent", None)
+    for kind in ("subscription_item_details", "invoice_item_details"):
+        if getattr(getattr(parent, kind, None), "proration", False):
+            return True
+    return False

@@ -249,7 +249,7 @@ def _invoices(api: PortalAPI, request: Request, proven: Visitor | None, _: str) 
         starting_after=request.param("starting_after") or None,
     )
     speech = api.speech(request)
-    html = api.renderer.invoices(page, speech)
+    html = api.renderer.invoices(page, speech, portal.catalog.get())
     return json_response({**invoices_json(page), "html": html, "language": speech.language})
 
 

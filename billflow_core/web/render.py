@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+
+from babel import dates as babel_dates
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +29,8 @@ from jinja2 import (
     pass_context,
 )
 
+from .. import i18n
+from ..i18n.languages import babel_locale
 from ..actions import ACTIONS
 from ..actions.previews import ChangePreview
 from ..billing.billing_details import countries
@@ -130,9 +134,16 @@ class PageRenderer:
         sub = next((s for s in state.subscriptions if s.id == subscription_id), None)
         return PageTexts(speech, self.settings).done(action, sub)
 
-    def invoices(self, page: InvoicePage, speech: Speech) -> str:
-        """One page of invoices, as list items."""
-        return self._render("billflow/invoice_rows.html", speech, page=page)
+    def invoices(self, page: InvoicePage, speech: Speech, catalog: Catalog | None = None) -> str:
+        """One page of invoices, as list items: each names the plan it bills (from the
+        catalog), else its description, and the period it covers."""
+        return self._render(
+            "billflow/invoice_rows.html",
+            speech,
+            page=page,
+            plan_name=lambda price: _plan_name(catalog, price),
+            period=lambda start, end: i18n_period(start, end, speech.language),
+        )
 
     def cards(
         self, cards: Sequence[SavedCard], speech: Speech, *, settings: PortalSettings | None = None
@@ -226,6 +237,23 @@ def _pause_window(settings: PortalSettings, now: int) -> _Window:
     latest = dt.datetime.fromtimestamp(now + settings.pause_max_days * _DAY, dt.UTC).date()
     start = int(dt.datetime.combine(latest, dt.time(), dt.UTC).timestamp())
     return _Window((today + dt.timedelta(days=1)).isoformat(), latest.isoformat(), start)
+
+
+def _plan_name(catalog: Catalog | None, price: str | None) -> str | None:
+    plan = catalog.plan(price) if catalog is not None and price else None
+    return plan.name if plan is not None else None
+
+
+def i18n_period(start: int | None, end: int | None, language: str) -> str:
+    """A billed period as the language writes a range of days ("Jan 4 – Feb 4, 2027"),
+    from its start to its end day, as Stripe's own invoices write it."""
+    if not start or not end or end <= start:
+        return ""
+    first = dt.datetime.fromtimestamp(start, dt.UTC).date()
+    last = dt.datetime.fromtimestamp(end, dt.UTC).date()
+    if first == last:
+        return i18n.format_date(start, language)
+    return str(babel_dates.format_interval(first, last, "yMMMd", locale=babel_locale(language)))
 
 
 @functools.cache

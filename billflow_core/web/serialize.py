@@ -162,6 +162,10 @@ def invoices_json(page: InvoicePage) -> dict[str, Any]:
                 "subscription": i.subscription,
                 "hosted_invoice_url": i.hosted_invoice_url,
                 "invoice_pdf": i.invoice_pdf,
+                "price": i.price_id,
+                "description": i.description,
+                "period_start": i.period_start,
+                "period_end": i.period_end,
             }
             for i in page.invoices
         ],

@@ -30,7 +30,8 @@ def test_a_japanese_browser_gets_the_page_in_japanese(portal_site: Site, browse:
     team = page.get_by_role("article", name="Team")
     expect(team).to_contain_text(i18n.format_price(2900, "usd", "month", 1, "ja"))
     expect(team).to_contain_text(re.compile(r"\d{4}/\d{2}/\d{2}に更新"))
-    expect(team.get_by_role("listitem").first).to_contain_text(JA.t("invoices.status.paid"))
+    history = page.get_by_role("region", name=JA.t("invoices.title"))
+    expect(history.get_by_role("listitem").first).to_contain_text(JA.t("invoices.status.paid"))
 
     # An error the server sends by code is shown in Japanese, next to the field: Stripe kept
     # answering 429 past every retry.

@@ -42,20 +42,27 @@ def test_the_customer_sees_their_subscriptions_card_and_invoices(
     expect(page.get_by_text("Visa ending in 4242")).to_be_visible()
     expect(page.get_by_text("Expires 12/2034")).to_be_visible()
 
-    invoices = team.get_by_role("group", name="Invoices").get_by_role("listitem")
-    expect(invoices.first).to_contain_text("$29.00")
+    # One history for the customer, the newest first, each row naming what it bills; a
+    # filter shows one subscription's. A year of monthly invoices for each: the first few
+    # show, "more" shows the rest of what the first request brought (24, both
+    # subscriptions'), then asks for the next page.
+    history = page.get_by_role("region", name="Invoices")
+    invoices = history.get_by_role("listitem")
+    expect(invoices.first).to_contain_text(re.compile(r"Team|Seats"))
     expect(invoices.first).to_contain_text("Paid")
-    first_link = team.get_by_role("link", name=re.compile("^View invoice"))
+    first_link = history.get_by_role("link", name=re.compile("^View invoice"))
     expect(first_link.first).to_have_attribute("href", re.compile(r"/invoices/in_"))
-    # A year of monthly invoices: the first few show; "more" shows the rest of what the
-    # first request brought (both subscriptions' invoices in one page of 24), then asks for
-    # this subscription's next page.
     expect(invoices.filter(visible=True)).to_have_count(6)
-    team.get_by_role("button", name="Show more invoices").click()
-    expect(invoices.filter(visible=True)).to_have_count(12)
-    team.get_by_role("button", name="Show more invoices").click()
-    expect(invoices.filter(visible=True)).to_have_count(13)
-    expect(team.get_by_role("button", name="Show more invoices")).to_be_hidden()
+    history.get_by_label("Show").select_option(label="Team")
+    expect(invoices.filter(has_text="Seats")).to_have_count(0)
+    expect(invoices.first).to_contain_text("$29.00")
+    expect(invoices.first).to_contain_text(re.compile(r"\w+ \d+(, \d{4})?\s–\s\w+ \d+, \d{4}"))
+    expect(invoices.filter(visible=True)).to_have_count(6)
+    history.get_by_role("button", name="Show more invoices").click()
+    expect(invoices.filter(visible=True)).to_have_count(13)  # Team's whole year, one page
+    expect(history.get_by_role("button", name="Show more invoices")).to_be_hidden()
+    history.get_by_label("Show").select_option(label="All subscriptions")
+    expect(invoices.filter(has_text="Seats").first).to_be_visible()
     assert events(page)[:2] == ["pre_load", "post_load"]
 
 
@@ -73,8 +80,8 @@ def test_the_page_asks_for_its_portal_and_its_invoices_at_once(
     page.on("response", lambda r: seen.append(f"answer {r.url.split('/api/')[-1]}")
             if "/api/" in r.url else None)  # fmt: skip
     page.goto(site.page())
-    team = subscription(page, "Team")
-    expect(team.get_by_role("group", name="Invoices").get_by_role("listitem").first).to_be_visible()
+    history = page.get_by_role("region", name="Invoices")
+    expect(history.get_by_role("listitem").first).to_be_visible()
     asked = [entry for entry in seen if entry.startswith("ask ")]
     assert {"ask portal", "ask invoices"} <= set(asked), seen
     assert seen.index("ask invoices") < seen.index("answer portal"), seen
@@ -432,7 +439,7 @@ def test_a_held_downgrade_says_when_it_takes_effect_and_can_be_undone(
 
 
 def test_more_invoices_are_fetched_a_page_at_a_time(portal_site: Site, browse: Browse) -> None:
-    site = portal_site(show_all_invoices=True)
+    site = portal_site()
     page = open_portal(browse, site)
     invoices = page.get_by_role("region", name="Invoices")
     rows = invoices.get_by_role("listitem")

@@ -170,6 +170,10 @@ INVOICE = closed_object(
         "subscription": null(STRING),
         "hosted_invoice_url": null(STRING),
         "invoice_pdf": null(STRING),
+        "price": {**null(STRING), "description": "The price its first line bills."},
+        "description": {**null(STRING), "description": "The invoice's, else that line's."},
+        "period_start": null(EPOCH),
+        "period_end": null(EPOCH),
     }
 )
 

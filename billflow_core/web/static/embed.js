@@ -247,7 +247,8 @@
         if (list) list.open = true;  // its toggle loads it again
       });
       body.setAttribute('aria-busy', 'false');
-      allInvoices([...body.querySelectorAll('[data-invoices]')], invoicesAsked);
+      const history = body.querySelector('[data-invoices]');
+      if (history) invoices(history, false, invoicesAsked);
     };
 
     const focusOn = (sub) => {
@@ -429,48 +430,36 @@
 
     const planOf = (price) => (state.loaded.productData || []).find((p) => p.price_id === price);
 
-    // -- invoices: after the portal, which need not wait for them
-    const invoices = async (section, more) => {
+    // -- invoices: one history, after the portal, which need not wait for them. Its first
+    // page is the one asked with the portal; a filter or "more" asks again.
+    const invoices = async (section, more, asked) => {
       const rows = section.querySelector('[data-rows]');
       const query = new URLSearchParams();
       if (section.dataset.invoices) query.set('subscription', section.dataset.invoices);
       if (more) query.set('starting_after', section.dataset.last);
+      const mine = (section.asking = (section.asking || 0) + 1);
+      rows.setAttribute('aria-busy', 'true');
       try {
-        const data = await call('GET', `/api/invoices?${query}`);
+        const data = await (asked || call('GET', `/api/invoices?${query}`));
+        if (mine !== section.asking) return;  // a newer filter is on its way
+        if (!more) rows.replaceChildren();
         rows.insertAdjacentHTML('beforeend', data.html);
-        const last = data.invoices[data.invoices.length - 1];
-        if (last) section.dataset.last = last.id;
+        if (rows.lastElementChild) section.dataset.last = rows.lastElementChild.dataset.invoice;
         section.dataset.hasMore = data.has_more ? '1' : '';
-        section.querySelector('[data-none]').hidden = rows.children.length > 0;
+        section.querySelector('[data-none]').hidden = rows.children.length > 0 || data.has_more;
         folded(section);
       } catch (error) {
-        showError(section, error, 'invoices');
+        if (mine === section.asking) showError(section, error, 'invoices');
       }
-      rows.setAttribute('aria-busy', 'false');
+      if (mine === section.asking) rows.setAttribute('aria-busy', 'false');
     };
 
-    // Every list's first page from one request (one Stripe request, however many
-    // subscriptions), each row put in its subscription's list.
-    const allInvoices = async (sections, asked) => {
-      if (!sections.length) return;
-      try {
-        const data = await (asked || call('GET', '/api/invoices'));
-        const found = document.createElement('template');
-        found.innerHTML = data.html;
-        const rows = [...found.content.children];
-        sections.forEach((section) => {
-          const mine = section.dataset.invoices;
-          const list = section.querySelector('[data-rows]');
-          list.append(...rows.filter((row) => !mine || row.dataset.subscription === mine));
-          if (list.lastElementChild) section.dataset.last = list.lastElementChild.dataset.invoice;
-          section.dataset.hasMore = data.has_more ? '1' : '';
-          section.querySelector('[data-none]').hidden = list.children.length > 0 || data.has_more;
-          folded(section);
-        });
-      } catch (error) {
-        sections.forEach((section) => showError(section, error, 'invoices'));
-      }
-      sections.forEach((s) => s.querySelector('[data-rows]').setAttribute('aria-busy', 'false'));
+    const filterInvoices = (select) => {
+      const section = select.closest('[data-invoices]');
+      section.dataset.invoices = select.value;
+      delete section.dataset.open;
+      clearErrors(section);
+      invoices(section, false);
     };
 
     // The first few invoices show; "more" shows the rest of the page, then asks for the next.
@@ -844,6 +833,7 @@
 
     const onChange = (event) => {
       const field = event.target, form = field.form;
+      if (field.matches('[data-filter]')) { filterInvoices(field); return; }
       if (!form) return;
       if (field.name === 'interval') switchInterval(form);
       if (field.name === 'price') tell('select_plan', {price_id: field.value, plan: planOf(field.value)});
