@@ -14,12 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-
-from babel import dates as babel_dates
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from babel import dates as babel_dates
 from jinja2 import (
     ChoiceLoader,
     Environment,
@@ -30,7 +29,6 @@ from jinja2 import (
 )
 
 from .. import i18n
-from ..i18n.languages import babel_locale
 from ..actions import ACTIONS
 from ..actions.previews import ChangePreview
 from ..billing.billing_details import countries
@@ -38,6 +36,7 @@ from ..billing.catalog import Catalog, Plan
 from ..billing.invoices import InvoicePage
 from ..billing.state import PortalState, SubscriptionView
 from ..billing.wallet import SavedCard, TaxIdView
+from ..i18n.languages import babel_locale
 from ..settings import PortalSettings
 from ..stripe.tax_id_types import TAX_ID_TYPES
 from .page_texts import PageTexts, preview_now, status_kind
