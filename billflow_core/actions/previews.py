@@ -26,6 +26,8 @@ class PreviewLine:
     description: str | None
     amount: int  # minor units; negative for a credit
     proration: bool
+    price: str | None = None  # the price the line bills, to name its plan
+    quantity: int | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def preview_change(context: ActionContext, payload: Mapping[str, Any]) -> Change
         {"items": [change], "proration_behavior": behavior},
     )
     lines = tuple(
-        PreviewLine(line.description, line.amount, _is_proration(line))
+        PreviewLine(line.description, line.amount, _is_proration(line), *_priced(line))
         for line in invoice.lines.data
     )
     return ChangePreview(
@@ -102,6 +104,13 @@ def preview_change(context: ActionContext, payload: Mapping[str, Any]) -> Change
         price=new_price,
         quantity=new_quantity,
     )
+
+
+def _priced(line: Any) -> tuple[str | None, int | None]:
+    details = getattr(getattr(line, "pricing", None), "price_details", None)
+    price = getattr(details, "price", None)
+    price_id = price if isinstance(price, str) or price is None else price.id
+    return price_id, getattr(line, "quantity", None)
 
 
 def _is_proration(line: Any) -> bool:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..actions import ACTIONS
 from ..actions.previews import ChangePreview
-from ..billing.catalog import OfferTerms, Plan
+from ..billing.catalog import Catalog, OfferTerms, Plan
 from ..billing.state import Card, Discount, SubscriptionView
 from ..settings import PortalSettings
 from .request_language import Speech
@@ -230,6 +230,41 @@ def preview_now(preview: ChangePreview, speech: Speech) -> str:
     if preview.proration < 0:
         return speech.t("preview.next_invoice_credit", amount=proration)
     return speech.t("preview.no_proration")
+
+
+def preview_lines(
+    preview: ChangePreview, catalog: Catalog, speech: Speech
+) -> list[tuple[str, str]]:
+    """The change's invoice as lines a customer reads: "Unused time on Team  −$14.50",
+    "Remaining time on Business  $39.50" (a quantity change names the units of each)."""
+    rows = []
+    for line in preview.lines:
+        plan = catalog.plan(line.price) if line.price else None
+        name = plan.name if plan is not None else (line.description or "")
+        if plan is not None and plan.quantity is not None and line.quantity:
+            units = PageTexts(speech, PortalSettings()).units(
+                line.quantity, plan.quantity.unit_label, plan.quantity.unit_forms
+            )
+            name = f"{name} ({units})"
+        if line.proration:
+            key = "preview.unused_time" if line.amount < 0 else "preview.remaining_time"
+            name = speech.t(key, plan=name)
+        rows.append((name, speech.money(line.amount, preview.currency)))
+    return rows
+
+
+def preview_total(preview: ChangePreview, speech: Speech) -> tuple[str, str] | None:
+    """The line under them: what is due today (or credited), or what the next invoice
+    gains where the site does not invoice changes at once."""
+    if preview.takes_effect_at or not preview.lines:
+        return None
+    if not preview.due_now:
+        return speech.t("preview.on_next_invoice"), speech.money(
+            preview.proration, preview.currency
+        )
+    if preview.amount_due <= 0 and preview.proration < 0:
+        return speech.t("preview.credited"), speech.money(-preview.proration, preview.currency)
+    return speech.t("preview.due_today"), speech.money(max(preview.amount_due, 0), preview.currency)
 
 
 def unit_form(form: str, language: str, unit_label: str | None, forms: dict[str, str]) -> str:

@@ -131,7 +131,7 @@ def test_a_card_that_needs_authentication_is_confirmed_in_the_page(
     page.get_by_role("article", name="Team").get_by_role("button", name="Change plan").click()
     change = page.get_by_role("dialog", name="Change plan")
     change.get_by_role("radio", name=re.compile("^Business")).check()
-    expect(change).to_contain_text("You will be charged $50.00 today")
+    expect(change.get_by_role("row", name=re.compile("^Due today"))).to_contain_text("$50.00")
     change.get_by_role("button", name="Change plan").click()
     challenge = page.get_by_role("dialog", name="3D Secure 2 Test Page")
     expect(challenge).to_be_visible()

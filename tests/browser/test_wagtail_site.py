@@ -65,7 +65,7 @@ def test_a_django_user_signs_in_and_changes_plan_on_the_wagtail_page(
     team.get_by_role("button", name="Change plan").click()
     dialog = page.get_by_role("dialog", name="Change plan")
     dialog.get_by_role("radio", name=re.compile("^Business")).check()
-    expect(dialog).to_contain_text("then $79.00 per month.")
+    expect(dialog).to_contain_text("Then $79.00 per month")
     dialog.get_by_role("button", name="Change plan").click()
     expect(page.get_by_role("status")).to_have_text("Your plan has been changed.")
 

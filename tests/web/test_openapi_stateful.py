@@ -150,7 +150,8 @@ def mailbox() -> Iterator[Mailbox]:
 @pytest.fixture(scope="module")
 def live(serve_module: Callable[..., LiveAPI], mailbox: Mailbox) -> LiveAPI:
     # Every action the demo account can take, and limits a few hundred requests stay under.
-    live = serve_module(coupons=True, show_all_invoices=True, smtp=mailbox.address,
+    live = serve_module(coupons=True, show_all_invoices=True, billing_details=True,
+                        tax_ids=True, smtp=mailbox.address,
                         retention_offer=RetentionOffer("WELCOME20", ("too_expensive",)),
                         action_rate_limit=1000, preview_rate_limit=1000, **SIGN_IN)  # fmt: skip
     # The links name the first subscription listed, the newest. The demo's two were made in
