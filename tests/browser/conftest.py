@@ -110,12 +110,23 @@ def browse(browser: Browser) -> Iterator[Callable[..., Page]]:
     errors: list[str] = []
 
     def open_page(
-        *, locale: str = "en-US", width: int = 1024, height: int = 800, axe: bool = False
+        *,
+        locale: str = "en-US",
+        width: int = 1024,
+        height: int = 800,
+        axe: bool = False,
+        dark: bool = False,
+        reduced_motion: bool = False,
     ) -> Page:
         """`axe`: the context bypasses the page's Content-Security-Policy, so axe-core's
-        script may be added (`accessibility_problems`)."""
+        script may be added (`accessibility_problems`). `dark`, `reduced_motion`: the
+        visitor's system asks for a dark page, or for less motion."""
         context = browser.new_context(
-            locale=locale, viewport={"width": width, "height": height}, bypass_csp=axe
+            locale=locale,
+            viewport={"width": width, "height": height},
+            bypass_csp=axe,
+            color_scheme="dark" if dark else "light",
+            reduced_motion="reduce" if reduced_motion else "no-preference",
         )
         context.set_default_timeout(5_000)
         contexts.append(context)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import pytest
 from playwright.sync_api import Page, expect
 from portal_site import PortalSite
 
@@ -101,3 +102,26 @@ def test_the_sites_own_texts_win_over_the_catalog(portal_site: Site, browse: Bro
     japanese.goto(site.page())
     expect(japanese.get_by_role("heading", name="ご契約")).to_be_visible()
     expect(japanese.get_by_role("button", name=JA.t("action.cancel")).first).to_be_visible()
+
+
+@pytest.mark.parametrize(("locale", "text"), [("ja-JP", "請求"), ("zh-CN", "账单")])
+def test_japanese_and_chinese_are_drawn_with_real_glyphs(
+    portal_site: Site, browse: Browse, locale: str, text: str
+) -> None:
+    """A missing font draws every character as the same empty box: two different
+    characters drawn alike would mean the page is unreadable."""
+    site = portal_site()
+    page = browse(locale=locale)
+    page.goto(site.page())
+    expect(page.locator(".bf-body[aria-busy='false']")).to_be_visible()
+    drawn = []
+    for character in text:
+        page.evaluate(
+            """(c) => { const s = document.createElement('span'); s.id = 'glyph';
+            s.style.cssText = 'font-size:48px;position:fixed;top:0;left:0;background:#fff';
+            s.textContent = c; document.querySelector('.bf').append(s); }""",
+            character,
+        )
+        drawn.append(page.locator("#glyph").screenshot())
+        page.evaluate("() => document.getElementById('glyph').remove()")
+    assert drawn[0] != drawn[1]

@@ -5,6 +5,7 @@ opens)."""
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ from typing import Any
 
 import requests
 
+from billflow_core import i18n
 from billflow_core.web.static_files import served, source
 
 BUDGET = 13.5 * 1024  # the target: script and stylesheet together, as served, gzipped
@@ -56,3 +58,17 @@ def test_the_api_serves_both_with_their_types(serve: Callable[..., Any]) -> None
         assert answer.status_code == 200
         assert answer.headers["Content-Type"].startswith(kind)
         assert answer.content == served(name)[0]
+
+
+def test_the_scripts_words_for_an_unreachable_server_are_the_catalogs() -> None:
+    """Before the server sent any words, the script says the network failed from its own
+    table: the same texts as the catalogs, in every language they ship."""
+    script = source("embed.js").decode()
+    table = script[
+        script.index("const OFFLINE = {") : script.index("};", script.index("const OFFLINE"))
+    ]
+    for language in i18n.LANGUAGES:
+        texts = i18n.catalog(language)
+        key = f'"{language}"' if "-" in language else language
+        row = f"{key}: {json.dumps([texts['error.network'], texts['portal.retry']], ensure_ascii=False)}"
+        assert row in table, language

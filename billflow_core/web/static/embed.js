@@ -9,9 +9,31 @@
   const me = document.currentScript;
   const HERE = me && me.src ? me.src.replace(/\/embed\.js([?#].*)?$/, '') : '';
   const SHOWN = 6;  // invoices shown before "more" (keep in step with portal.css)
-  const SETTINGS = ['email', 'customerId', 'hash', 'subscriptionId', 'api', 'debug', 'page'];
+  const SETTINGS = ['email', 'customerId', 'hash', 'subscriptionId', 'api', 'debug', 'page', 'theme'];
   const BY_STATUS = {400: 'error.bad_input', 403: 'error.forbidden', 404: 'error.not_found',
     409: 'error.conflict', 429: 'error.rate_limited'};
+
+  // What the page says when the portal's server cannot be reached before it sent any words:
+  // the catalogs' `error.network` and `portal.retry`, in each language they ship
+  // (tests/web/test_page_assets.py keeps the two alike).
+  const OFFLINE = {
+    en: ["We couldn't reach the server. Check your connection and try again.", "Try again"],
+    de: ["Der Server ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.", "Erneut versuchen"],
+    fr: ["Impossible de joindre le serveur. Vérifiez votre connexion et réessayez.", "Réessayer"],
+    es: ["No hemos podido conectar con el servidor. Comprueba tu conexión e inténtalo de nuevo.", "Reintentar"],
+    it: ["Impossibile raggiungere il server. Controlla la connessione e riprova.", "Riprova"],
+    nl: ["De server is niet bereikbaar. Controleer je verbinding en probeer het opnieuw.", "Opnieuw proberen"],
+    "pt-BR": ["Não foi possível acessar o servidor. Verifique sua conexão e tente novamente.", "Tentar novamente"],
+    ja: ["サーバーに接続できませんでした。接続を確認して、もう一度お試しください。", "再試行"],
+    "zh-Hans": ["无法连接服务器。请检查网络连接后重试。", "重试"],
+    ar: ["تعذّر الوصول إلى الخادم. تحقق من اتصالك وحاول مرة أخرى.", "إعادة المحاولة"],
+  };
+  // In the language the server would have answered in: the browser's, as Accept-Language.
+  const offline = () => {
+    const asked = [...(navigator.languages || []), navigator.language, 'en'];
+    const found = asked.map((l) => String(l)).find((l) => OFFLINE[l] || OFFLINE[l.split('-')[0]]);
+    return OFFLINE[found] || OFFLINE[found.split('-')[0]];
+  };
 
   const snake = (s) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
   const truthy = (value) => value === true || value === 'true';
@@ -73,6 +95,7 @@
     root.innerHTML = '<div class="bf"><div class="bf-body" aria-busy="true"></div>' +
       '<p class="bf-status" role="status" aria-live="polite"></p></div>';
     const frame = root.firstChild, body = frame.firstChild, status = frame.lastChild;
+    if (settings.theme === 'light' || settings.theme === 'dark') frame.dataset.theme = settings.theme;
 
     const state = {
       messages: {}, actions: {}, config: {}, loaded: {}, stripeInfo: {},
@@ -256,13 +279,24 @@
       if (target) target.focus();
     };
 
+    // The portal could not load: why, in the customer's language, and a way to try again
+    // where trying again can help (the network, or Stripe or the server for a moment).
     const failed = (error) => {
       body.setAttribute('aria-busy', 'false');
       const alert = document.createElement('p');
       alert.className = 'bf-error';
       alert.setAttribute('role', 'alert');
-      alert.textContent = error.text || error.message;
+      const words = offline();
+      alert.textContent = error.code === 'network' && !state.messages['error.network'] ? words[0]
+        : error.text || error.message;
       body.replaceChildren(alert);
+      if (error.again) {
+        const again = document.createElement('button');
+        Object.assign(again, {type: 'button', className: 'bf-button'});
+        again.dataset.retry = '';
+        again.textContent = say('portal.retry') || words[1];
+        body.append(again);
+      }
       tell('error', {action: 'load', code: error.code, message: alert.textContent});
     };
 
@@ -558,6 +592,8 @@
     const run = async (action, origin) => {
       if (state.busy) return;
       setBusy(true);
+      const pressed = origin.matches('button') ? origin : origin.querySelector('[type=submit]');
+      if (pressed) pressed.dataset.pending = '';
       try {
         if (origin.querySelector && origin.querySelector('[data-card-element]') && action !== 'pay') {
           return await saveCard(origin, action);
@@ -566,6 +602,7 @@
         const data = await act(action, payloadOf(action, origin), origin);
         if (data) await finish(action, data, origin);
       } finally {
+        if (pressed) delete pressed.dataset.pending;
         setBusy(false);
       }
       return undefined;
@@ -813,7 +850,8 @@
       if (button.matches('[data-close]')) { button.closest('dialog').close(); return; }
       if (state.busy) { event.preventDefault(); return; }
       const d = button.dataset;
-      if (d.signOut !== undefined) signOut();
+      if (d.retry !== undefined) { body.setAttribute('aria-busy', 'true'); body.replaceChildren(); load(); }
+      else if (d.signOut !== undefined) signOut();
       else if (d.signInAgain !== undefined) askAgain(button);
       else if (d.step) step(button);
       else if (d.more !== undefined) more(button);
