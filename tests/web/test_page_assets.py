@@ -70,5 +70,6 @@ def test_the_scripts_words_for_an_unreachable_server_are_the_catalogs() -> None:
     for language in i18n.LANGUAGES:
         texts = i18n.catalog(language)
         key = f'"{language}"' if "-" in language else language
-        row = f"{key}: {json.dumps([texts['error.network'], texts['portal.retry']], ensure_ascii=False)}"
+        words = [texts["error.network"], texts["portal.retry"]]
+        row = f"{key}: {json.dumps(words, ensure_ascii=False)}"
         assert row in table, language
