@@ -37,6 +37,8 @@ DEMO_OPTIONS: Mapping[str, Any] = {
     "BILLFLOW_COUPONS_ON_RESUBSCRIBE": True,
     "BILLFLOW_PLAN_PICKER": True,
     "BILLFLOW_RETENTION_OFFER": '{"coupon": "WELCOME20", "reasons": ["too_expensive"]}',
+    "BILLFLOW_BILLING_DETAILS": True,
+    "BILLFLOW_TAX_IDS": True,
 }
 
 # Email sign-in on the `/billing` page; the environment's BILLFLOW_* options still win.
