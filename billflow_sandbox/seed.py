@@ -14,12 +14,15 @@ DEMO_SERVICE = "billflow-demo"
 DEMO_EMAIL = "ada@example.com"
 _YEAR = 365 * 86400
 
-# (name, monthly amount in cents, yearly amount in cents, description)
+# (name, monthly amount in cents, yearly amount in cents, description, marketing features)
 _TIERS = (
-    ("Starter", 900, 9000, "For one person getting going."),
-    ("Team", 2900, 29000, "For small teams that ship together."),
-    ("Business", 7900, 79000, "For companies that need more."),
-)
+    ("Starter", 900, 9000, "For one person getting going.",
+     ("1 project", "Email support")),
+    ("Team", 2900, 29000, "For small teams that ship together.",
+     ("10 projects", "Shared dashboards", "Priority email support")),
+    ("Business", 7900, 79000, "For companies that need more.",
+     ("Unlimited projects", "Single sign-on", "A named account manager")),
+)  # fmt: skip
 
 
 def seed(client: stripe.StripeClient, name: str) -> JSON:
@@ -37,11 +40,12 @@ def _demo(client: stripe.StripeClient) -> JSON:
     changes on, a coupon with a promotion code, and a customer with a year of history."""
     v1 = client.v1
     ids: JSON = {"service": DEMO_SERVICE, "prices": {}, "products": {}}
-    for position, (tier, monthly, yearly, description) in enumerate(_TIERS):
+    for position, (tier, monthly, yearly, description, features) in enumerate(_TIERS):
         product = v1.products.create(
             {
                 "name": tier,
                 "description": description,
+                "marketing_features": [{"name": feature} for feature in features],
                 "metadata": {"sb_service": DEMO_SERVICE, "sb_tier": str(position + 1)},
             }
         )

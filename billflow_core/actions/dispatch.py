@@ -78,7 +78,9 @@ def _run_subscribe(
     context: ActionContext, payload: Mapping[str, Any], visitor: Visitor, _: int
 ) -> Any:
     email = visitor.identity if identity_kind(visitor.identity) == "email" else None
-    return subscribe(context, email, payload.get("price"), payload.get("coupon"))
+    return subscribe(
+        context, email, payload.get("price"), payload.get("coupon"), payload.get("quantity")
+    )
 
 
 # How each action of the table runs, with its payload's fields already checked.

@@ -12,6 +12,8 @@ from ..billing.rules import (
     check_not_subscribed,
     check_resubscribe,
     check_subscribe,
+    check_subscribe_quantity,
+    trial_days,
 )
 from ..errors import NotFound
 from ..stripe.gateway import SUBSCRIPTION_EXPAND
@@ -83,7 +85,13 @@ def _waiting_first_payment(context: ActionContext, price_id: Any) -> Any | None:
     return None
 
 
-def subscribe(context: ActionContext, email: str | None, price_id: Any, code: Any = None) -> Any:
+def subscribe(
+    context: ActionContext,
+    email: str | None,
+    price_id: Any,
+    code: Any = None,
+    quantity: Any = None,
+) -> Any:
     """Subscribe from the plan picker. A context without a customer is someone who is not
     one yet: a customer with `email` is made first. The first invoice waits for the page to
     confirm its payment with Stripe.js (`default_incomplete`): the answer is the new
@@ -94,6 +102,7 @@ def subscribe(context: ActionContext, email: str | None, price_id: Any, code: An
     others = [SubscriptionFacts.of(s) for s in context.subscriptions.values() if s["items"].data]
     currency = getattr(context.customer, "currency", None)  # None for someone new
     plan = check_subscribe(context.settings, context.catalog, others, price_id, code, currency)
+    units = check_subscribe_quantity(plan, quantity)
     discounts: list[sp.SubscriptionCreateParamsDiscount] = []
     typed: dict[str, str] = {}  # the code, named so that a later one replaces it
     if code not in (None, ""):
@@ -107,19 +116,19 @@ def subscribe(context: ActionContext, email: str | None, price_id: Any, code: An
             email, key=context.gateway.idempotency_key(email, context.action_key, "customer")
         )
         context.customer_id = context.customer.id
-    minimum = plan.quantity.minimum if plan.quantity is not None else 1
+    params: sp.SubscriptionCreateParams = {
+        "customer": context.customer_id,
+        "items": [{"price": plan.price_id, "quantity": units}],
+        "discounts": discounts,
+        "metadata": typed,
+        "payment_behavior": "default_incomplete",
+        "payment_settings": {"save_default_payment_method": "on_subscription"},
+        "expand": list(SUBSCRIPTION_EXPAND),
+    }
+    trial = trial_days(context.catalog, others, plan)
+    if trial:  # a first time with this service: the price's trial, nothing to pay today
+        params["trial_period_days"] = trial
     with code_refusals(context, code):
-        created = context.gateway.create_subscription(
-            {
-                "customer": context.customer_id,
-                "items": [{"price": plan.price_id, "quantity": minimum}],
-                "discounts": discounts,
-                "metadata": typed,
-                "payment_behavior": "default_incomplete",
-                "payment_settings": {"save_default_payment_method": "on_subscription"},
-                "expand": list(SUBSCRIPTION_EXPAND),
-            },
-            key=context.key("subscribe"),
-        )
+        created = context.gateway.create_subscription(params, key=context.key("subscribe"))
     context.subscriptions[created.id] = created
     return created

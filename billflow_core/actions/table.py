@@ -83,7 +83,8 @@ ACTIONS: Mapping[str, ActionSpec] = MappingProxyType(
             _spec("accept_retention_offer", "subscription reason", "subscription reason",
                   option="retention_offer", done="offer.done",
                   refused="This site makes no retention offer."),
-            _spec("subscribe", "price coupon", "price", nullable=frozenset({"coupon"}),
+            _spec("subscribe", "price coupon quantity", "price",
+                  nullable=frozenset({"coupon", "quantity"}),
                   done="subscribe.done", event="create_subscription",
                   pre_event="pre_subscribe"),
             # A new card's setup, for the card form of either option (`check_feature`).

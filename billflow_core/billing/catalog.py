@@ -76,6 +76,8 @@ class Plan:
     interval_count: int
     service: str | None
     quantity: QuantityRule | None  # None: quantity changes are off for this product
+    features: tuple[str, ...] = ()  # the product's `marketing_features`, as Stripe lists them
+    trial_days: int | None = None  # the price's `recurring.trial_period_days`
 
     @property
     def daily_amount(self) -> float:
@@ -168,10 +170,18 @@ def build_catalog(prices: Iterable[Any], settings: PortalSettings) -> Catalog:
                 interval_count=price.recurring.interval_count,
                 service=service,
                 quantity=_quantity_rule(product),
+                features=_features(product),
+                trial_days=getattr(price.recurring, "trial_period_days", None) or None,
             )
         )
     plans.sort(key=lambda p: (p.service or "", p.daily_amount, p.interval, p.price_id))
     return Catalog(tuple(plans))
+
+
+def _features(product: Any) -> tuple[str, ...]:
+    """What the product's pricing table lists: Stripe's `marketing_features` names."""
+    found = getattr(product, "marketing_features", None) or ()
+    return tuple(str(f.name) for f in found if getattr(f, "name", None))
 
 
 def _offerable(price: Any) -> bool:

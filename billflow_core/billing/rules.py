@@ -35,10 +35,12 @@ __all__ = [
     "check_resume",
     "check_same_currency",
     "check_subscribe",
+    "check_subscribe_quantity",
     "check_undo_cancel",
     "check_undo_downgrade",
     "is_downgrade",
     "picker_plans",
+    "trial_days",
 ]
 
 MAX_COMMENT = 500
@@ -319,6 +321,41 @@ def picker_plans(
             continue
         offered.append(plan)
     return tuple(offered)
+
+
+def check_subscribe_quantity(plan: Plan, quantity: Any) -> int:
+    """How many units someone subscribes to: their choice within the plan's bounds where
+    customers choose it (its minimum when they did not say), else one."""
+    if plan.quantity is None:
+        if quantity not in (None, 1):
+            raise BadInput("This plan is not sold by quantity.", code="quantity_disabled",
+                           field="quantity")  # fmt: skip
+        return 1
+    if quantity is None:
+        return plan.quantity.minimum
+    if not isinstance(quantity, int) or isinstance(quantity, bool):
+        raise BadInput("Quantity must be a whole number.", code="quantity_invalid",
+                       field="quantity")  # fmt: skip
+    if not plan.quantity.allows(quantity):
+        raise BadInput(
+            f"Choose a quantity between {plan.quantity.minimum} and {plan.quantity.maximum}.",
+            code="quantity_out_of_bounds",
+            field="quantity",
+        )
+    return quantity
+
+
+def trial_days(catalog: Catalog, others: list[SubscriptionFacts], plan: Plan) -> int | None:
+    """The free trial subscribing to `plan` starts: its price's, for an identity that never
+    subscribed to its service (ended and unpaid subscriptions count: one trial each)."""
+    if not plan.trial_days:
+        return None
+    for other in others:
+        theirs = catalog.plan(other.price_id)
+        same = theirs is not None and theirs.service == plan.service
+        if same or other.price_id == plan.price_id:
+            return None
+    return plan.trial_days
 
 
 def check_subscribe(

@@ -20,7 +20,7 @@ from .billing_details import BillingDetails, details_of
 from .catalog import Catalog, CatalogCache, Plan
 from .customer_ids import CustomerIds, customer_and_subscriptions, identity_kind
 from .pauses import pauses_in_year
-from .rules import SubscriptionFacts, picker_plans
+from .rules import SubscriptionFacts, picker_plans, trial_days
 from .subscription_facts import ENDED
 
 __all__ = [
@@ -119,6 +119,7 @@ class PortalState:
     subscriptions: tuple[SubscriptionView, ...]
     plans: tuple[Plan, ...]  # what the plan picker offers (empty when it is not shown)
     details: BillingDetails | None = None  # what goes on their invoices
+    trials: tuple[tuple[str, int], ...] = ()  # (price id, days) a picker plan's trial gives
 
     @property
     def is_customer(self) -> bool:
@@ -172,7 +173,10 @@ def build_state(
     is counted back from it, as the pause action counts it)."""
     now = int(time.time()) if now is None else now
     if customer is None:
-        return PortalState(identity, None, None, None, (), _picker(settings, catalog, []))
+        plans = _picker(settings, catalog, [])
+        return PortalState(
+            identity, None, None, None, (), plans, trials=_trials(catalog, [], plans)
+        )
     # A subscription without items has nothing the portal can show or change.
     every = [s for s in subscriptions if s["items"].data]
     shown = [s for s in every if only_subscription in (None, s.id)]
@@ -185,8 +189,9 @@ def build_state(
         name=customer.name,
         card=card,
         subscriptions=views,
-        plans=_picker(settings, catalog, every, getattr(customer, "currency", None)),
+        plans=(plans := _picker(settings, catalog, every, getattr(customer, "currency", None))),
         details=details_of(customer),
+        trials=_trials(catalog, every, plans),
     )
 
 
@@ -199,6 +204,15 @@ def _picker(
     """The plans the picker offers, by the same rules `subscribe` enforces."""
     others = [SubscriptionFacts.of(s) for s in subscriptions]
     return picker_plans(settings, catalog, others, currency)
+
+
+def _trials(
+    catalog: Catalog, subscriptions: list[Any], plans: tuple[Plan, ...]
+) -> tuple[tuple[str, int], ...]:
+    """The picker's plans that would start a free trial, with its days."""
+    others = [SubscriptionFacts.of(s) for s in subscriptions]
+    found = ((plan.price_id, trial_days(catalog, others, plan)) for plan in plans)
+    return tuple((price, days) for price, days in found if days)
 
 
 def _card(payment_method: Any) -> Card | None:

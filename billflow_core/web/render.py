@@ -199,6 +199,7 @@ class PageRenderer:
             next_step=page.next_step,
             actions_of=offered_actions,
             intervals=_intervals,
+            yearly_saving=lambda plans: _yearly_saving(plans, speech),
             interval_keys=_INTERVAL_KEYS,
             countries=_countries(speech.language),
             country_name=lambda code: _country_names(speech.language).get(code, code),
@@ -216,6 +217,20 @@ def offered_actions(sub: SubscriptionView) -> list[tuple[str, str]]:
         for spec in ACTIONS.values()
         if spec.offered is not None and spec.name in sub.allowed
     ]
+
+
+def _yearly_saving(plans: Iterable[Plan], speech: Speech) -> str:
+    """The most a year saves over twelve months of the same product ("17 %" as the language
+    writes a percent), or "" when no product has both."""
+    monthly = {(p.product_id, p.currency): p.amount for p in plans
+               if p.interval == "month" and p.interval_count == 1}  # fmt: skip
+    best = 0.0
+    for plan in plans:
+        month = monthly.get((plan.product_id, plan.currency))
+        if plan.interval == "year" and plan.interval_count == 1 and month:
+            best = max(best, 1 - plan.amount / (12 * month))
+    whole = int(best * 100 + 0.5)
+    return i18n.format_percent(whole, speech.language) if whole >= 1 else ""
 
 
 def _intervals(plans: Iterable[Plan]) -> list[str]:

@@ -26,7 +26,7 @@ _SCRIPT_KEYS = frozenset(
     {*(spec.done for spec in ACTIONS.values() if spec.done),
      "payment.succeeded", "preview.loading", "card.loading",
      "card.authenticating", "signin.signed_in_as", "signin.sign_out", "signin.signed_out",
-     "signin.sent", "signin.retry_at"}
+     "signin.sent", "signin.retry_at", "plans.subscribe_today", "plans.start_trial"}
 )  # fmt: skip
 
 

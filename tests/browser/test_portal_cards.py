@@ -340,3 +340,62 @@ def test_a_card_error_the_portal_has_no_text_for_shows_stripes_message(
     enter_card(pay, VISA)
     pay.get_by_role("button", name="Pay $29.00").click()
     expect(pay.get_by_role("alert").last).to_have_text(said)
+
+
+def test_the_picker_is_a_pricing_table_that_says_what_today_costs(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = browse(width=1280)
+    page.goto(site.page(**{"as": NEWCOMER}))
+    picker = page.get_by_role("region", name="Choose a plan")
+    subscribe = picker.locator("[data-subscribe]")
+    expect(subscribe).to_have_text("Subscribe")
+    # A year of Team costs 290.00 against 12 × 29.00: the switch says what it saves.
+    expect(picker.get_by_text("Save 17%")).to_be_visible()
+    team = picker.locator(".bf-plan", has_text="Team").filter(visible=True)
+    expect(team).to_contain_text("Shared dashboards")  # the product's marketing features
+    team.get_by_role("radio").check()
+    expect(subscribe).to_have_text("Subscribe — $29.00 today")
+
+    # Seats are an add-on apart from the tiers, bought by the number the customer picks.
+    addons = picker.get_by_role("group", name="Add-ons")
+    addons.get_by_role("radio", name=re.compile("^Seats")).check()
+    quantity = picker.get_by_role("spinbutton", name="Quantity")
+    expect(quantity).to_have_value("1")
+    expect(subscribe).to_have_text("Subscribe — $8.00 today")
+    quantity.fill("4")
+    expect(subscribe).to_have_text("Subscribe — $32.00 today")
+    subscribe.click()
+    pay = page.get_by_role("dialog", name="Complete payment")
+    expect(pay).to_contain_text("$32.00")
+    _, subscription = newcomer(site)
+    assert subscription["items"].data[0].quantity == 4
+
+
+def test_a_trial_is_offered_as_such_and_started_without_a_payment(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    client = site.sandbox.client()
+    product = client.v1.products.create(
+        {"name": "Pro", "metadata": {"sb_service": site.ids["service"]}}
+    )
+    client.v1.prices.create(
+        {"product": product.id, "currency": "usd", "unit_amount": 4900,
+         "recurring": {"interval": "month", "trial_period_days": 14}}
+    )  # fmt: skip
+    site.portal.catalog.invalidate()
+    page = browse()
+    page.goto(site.page(**{"as": NEWCOMER}))
+    picker = page.get_by_role("region", name="Choose a plan")
+    pro = picker.locator(".bf-plan", has_text=re.compile(r"^\s*Pro\b"))
+    expect(pro).to_contain_text("14-day free trial")
+    pro.get_by_role("radio").check()
+    subscribe = picker.locator("[data-subscribe]")
+    expect(subscribe).to_have_text("Start the 14-day free trial")
+    subscribe.click()
+    article = page.get_by_role("article", name="Pro")
+    expect(article).to_contain_text(re.compile(r"Trial ends on \w+ \d+, \d{4}"))
+    _, subscription = newcomer(site)
+    assert subscription.status == "trialing"

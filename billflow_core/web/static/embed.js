@@ -774,6 +774,34 @@
       });
     };
 
+    // The plan picker: an add-on asks how many; the button says what today costs.
+    const money = (minor, currency) => {
+      const format = new Intl.NumberFormat(frame.lang || undefined, {style: 'currency', currency});
+      return format.format(minor / 10 ** format.resolvedOptions().maximumFractionDigits);
+    };
+    const priced = (form) => {
+      const button = form.querySelector('[data-subscribe]');
+      const chosen = form.querySelector('input[name=price]:checked');
+      const box = form.querySelector('[data-quantity]');
+      if (!button) return;
+      button.dataset.label = button.dataset.label || button.textContent;
+      if (box) {
+        const field = box.querySelector('input');
+        box.hidden = !(chosen && chosen.dataset.unit);
+        if (!box.hidden && (field.min !== chosen.dataset.min || field.max !== chosen.dataset.max)) {
+          Object.assign(field, {min: chosen.dataset.min, max: chosen.dataset.max, value: chosen.dataset.min});
+        }
+        if (box.hidden) field.value = '';
+      }
+      const count = box && !box.hidden ? Number(box.querySelector('input').value) : 1;
+      let today = chosen && chosen.dataset.today;
+      if (chosen && chosen.dataset.unit && Number.isInteger(count) && count > 0) {
+        today = money(Number(chosen.dataset.unit) * count, chosen.dataset.currency.toUpperCase());
+      }
+      button.textContent = !chosen ? button.dataset.label : chosen.dataset.trial
+        ? say('plans.start_trial', {days: chosen.dataset.trial}) : say('plans.subscribe_today', {amount: today});
+    };
+
     // The cancel dialog.
     const showOffers = (form, reason) => {
       form.querySelectorAll('[data-offer]').forEach((offer) => {
@@ -875,6 +903,7 @@
       if (!form) return;
       if (field.name === 'interval') switchInterval(form);
       if (field.name === 'price') tell('select_plan', {price_id: field.value, plan: planOf(field.value)});
+      if (field.name === 'price' || field.name === 'interval') priced(form);
       if (field.name === 'reason') showOffers(form, field.value);
       if (form.hasAttribute('data-preview') && field.name === 'price') {
         forgetPreview(form);
@@ -885,6 +914,7 @@
     // Each keystroke in a quantity: the preview of the number before it is no longer true.
     const onInput = (event) => {
       const field = event.target, form = field.form;
+      if (form && field.name === 'quantity' && form.querySelector('[data-subscribe]')) priced(form);
       if (form && form.hasAttribute('data-preview') && field.name === 'quantity') {
         quantityChanged(form, field);
       }

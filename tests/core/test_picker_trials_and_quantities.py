@@ -1,0 +1,116 @@
+"""The plan picker's free trials (a price's `trial_period_days`, once per identity and
+service) and add-ons bought by the quantity the customer chooses, against the sandbox."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import stripe
+from refusal import assert_refused
+
+from billflow_core import user_hash
+from billflow_core.errors import BadInput
+from billflow_core.portal import Portal, Visitor
+from billflow_core.settings import PortalSettings
+from billflow_sandbox import Sandbox
+from billflow_sandbox.seed import DEMO_EMAIL, DEMO_SERVICE
+
+SECRET = "picker-trials-secret-0123456789"
+NEWCOMER = "grace@example.com"
+DAY = 86400
+_keys = itertools.count()
+
+
+def _portal(sandbox: Sandbox, **options: Any) -> Portal:
+    return Portal(
+        PortalSettings(plan_picker=True, **options),
+        secret_key=SECRET,
+        stripe_api_key=sandbox.secret_key,
+        stripe_api_base=sandbox.url,
+    )
+
+
+def _visitor(portal: Portal, email: str) -> Visitor:
+    return portal.visitor(email, user_hash(SECRET, email))
+
+
+def _subscribe(portal: Portal, visitor: Visitor, **payload: Any) -> Any:
+    return portal.act(visitor, "subscribe", payload, idempotency_key=f"pick-{next(_keys):06d}")
+
+
+def _trial_price(client: stripe.StripeClient) -> str:
+    """A Pro tier of the demo's service whose monthly price starts with two weeks free."""
+    product = client.v1.products.create(
+        {"name": "Pro", "metadata": {"sb_service": DEMO_SERVICE},
+         "marketing_features": [{"name": "Everything in Team"}, {"name": "Audit log"}]}
+    )  # fmt: skip
+    price = client.v1.prices.create(
+        {"product": product.id, "currency": "usd", "unit_amount": 4900,
+         "recurring": {"interval": "month", "trial_period_days": 14}}
+    )  # fmt: skip
+    return str(price.id)
+
+
+def test_someone_new_starts_the_prices_trial_and_pays_nothing_today(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    pro = _trial_price(stripe_client)
+    portal = _portal(stripe_sandbox)
+    grace = _visitor(portal, NEWCOMER)
+    offered = portal.state(grace)
+    assert dict(offered.trials) == {pro: 14}
+    (plan,) = [p for p in offered.plans if p.price_id == pro]
+    assert plan.features == ("Everything in Team", "Audit log")
+
+    done = _subscribe(portal, grace, price=pro)
+
+    assert done.confirmation is None  # nothing to pay before the trial ends
+    (view,) = done.state.subscriptions
+    assert view.status == "trialing"
+    created = stripe_client.v1.subscriptions.retrieve(view.id)
+    assert created.trial_end is not None and created.trial_start is not None
+    assert created.trial_end - created.trial_start == 14 * DAY
+
+
+def test_an_identity_that_had_the_service_gets_no_second_trial(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    pro = _trial_price(stripe_client)
+    for subscription in demo["subscriptions"]:
+        stripe_client.v1.subscriptions.cancel(subscription)  # ended: it still counts
+    portal = _portal(stripe_sandbox, change_plan_on_resubscribe=True)
+    ada = _visitor(portal, DEMO_EMAIL)
+    assert dict(portal.state(ada).trials) == {}
+
+    done = _subscribe(portal, ada, price=pro)
+
+    created = next(v for v in done.state.subscriptions if v.price_id == pro)
+    assert created.status != "trialing"
+    assert stripe_client.v1.subscriptions.retrieve(created.id).trial_end is None
+
+
+def test_an_add_on_is_bought_by_the_quantity_chosen_within_its_bounds(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    portal = _portal(stripe_sandbox)
+    grace = _visitor(portal, NEWCOMER)
+    seats = demo["prices"]["seats_monthly"]
+    team = demo["prices"]["team_monthly"]
+    for payload, code in (
+        ({"price": seats, "quantity": 51}, "quantity_out_of_bounds"),
+        ({"price": seats, "quantity": 0}, "quantity_out_of_bounds"),
+        ({"price": team, "quantity": 3}, "quantity_disabled"),
+    ):
+        assert_refused(stripe_sandbox, BadInput, code,
+                       lambda p=payload: _subscribe(portal, grace, **p))  # fmt: skip
+
+    done = _subscribe(portal, grace, price=seats, quantity=7)
+
+    (view,) = done.state.subscriptions
+    assert view.quantity == 7
+    assert done.confirmation is not None and done.confirmation.kind == "payment"
+    invoice = stripe_client.v1.invoices.retrieve(
+        stripe_client.v1.subscriptions.retrieve(view.id).latest_invoice
+    )
+    assert invoice.amount_due == 7 * 800
