@@ -121,6 +121,20 @@ def _billing_links() -> JSON:
             {"price": "$response.body#/billingData/picker/0"},
             "`subscribe` to the first plan the picker offers (none while `picker` is empty).",
         ),
+        "update_billing_details": _act_link(
+            "update_billing_details",
+            {"name": "$response.body#/billingData/customer/details/name"},
+            "`update_billing_details` with the name the invoices carry now (403 where "
+            "`billing_details` is off).",
+        ),
+        "payment_methods": {
+            "operationId": "listPaymentMethods",
+            "description": "The customer's saved cards (403 where `payment_methods` is off).",
+        },
+        "tax_ids": {
+            "operationId": "listTaxIds",
+            "description": "The customer's tax IDs (403 where `tax_ids` is off).",
+        },
     }
     for action in ACTIONS:
         fields = TABLE[action].fields
@@ -174,7 +188,34 @@ def _preview_links() -> JSON:
     }
 
 
+_CARD_LINKS: JSON = {
+    "set_default_payment_method": _act_link(
+        "set_default_payment_method",
+        {"payment_method": "$response.body#/payment_methods/0/id"},
+        "Make the first card listed (the default) the default: it stays so.",
+    ),
+    "remove_payment_method": _act_link(
+        "remove_payment_method",
+        {"payment_method": "$response.body#/payment_methods/0/id"},
+        "Remove the first card listed: refused (409) while a subscription renews on it.",
+    ),
+}
+
+_TAX_ID_LINKS: JSON = {
+    "remove_tax_id": _act_link(
+        "remove_tax_id",
+        {"tax_id": "$response.body#/tax_ids/0/id"},
+        "Remove the first tax ID listed.",
+    ),
+}
+
 _INVOICE_LINKS: JSON = {
+    "pay": _act_link(
+        "pay_invoice",
+        {"invoice": "$response.body#/invoices/0/id"},
+        "Pay the newest invoice: 409 `invoice_not_open` once it is paid; where the card "
+        "needs the customer, `confirmation` holds its payment.",
+    ),
     "next_page": {
         "operationId": "listInvoices",
         "parameters": {
@@ -184,7 +225,7 @@ _INVOICE_LINKS: JSON = {
         "description": "The next page, where `has_more` says there is one, for the same "
         f"subscription: after the page's last invoice (a full page holds {PAGE_SIZE}; drafts "
         "are left out, so one may hold fewer, and then goes on after its own last).",
-    }
+    },
 }
 
 _SESSION_LINKS: JSON = {
@@ -289,7 +330,7 @@ def _paths() -> JSON:
             "get": _operation(
                 "listPaymentMethods",
                 "The customer's saved cards, the default first",
-                _json("The saved cards", ref("PaymentMethodList")),
+                _linked(_json("The saved cards", ref("PaymentMethodList")), _CARD_LINKS),
                 _READ,
                 description="403 `feature_disabled` where `payment_methods` is off.",
                 security=_IDENTIFIED,
@@ -299,7 +340,7 @@ def _paths() -> JSON:
             "get": _operation(
                 "listTaxIds",
                 "The customer's tax IDs",
-                _json("The tax IDs", ref("TaxIdList")),
+                _linked(_json("The tax IDs", ref("TaxIdList")), _TAX_ID_LINKS),
                 _READ,
                 description="403 `feature_disabled` where `tax_ids` is off.",
                 security=_IDENTIFIED,
