@@ -42,6 +42,7 @@ def test_a_user_signs_in_cancels_with_a_reason_and_undoes_it(
     dialog = page.get_by_role("dialog", name="Cancel your subscription")
     dialog.get_by_role("radio", name="It's too expensive").check()
     dialog.get_by_role("textbox", name=re.compile("Anything else")).fill("Budget cuts.")
+    dialog.get_by_role("button", name="Continue").click()
     dialog.get_by_role("button", name="Cancel subscription").click()
     expect(page.get_by_role("status")).to_contain_text("Your subscription will end on")
     stored = stripe_sandbox.client().v1.subscriptions.retrieve(ids["subscriptions"][0])

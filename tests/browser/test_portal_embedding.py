@@ -126,6 +126,7 @@ def test_with_events_off_the_sites_handler_is_never_called(
     ).click()
     dialog = page.get_by_role("dialog", name="Cancel your subscription")
     dialog.get_by_role("radio", name="Another reason").check()
+    dialog.get_by_role("button", name="Continue").click()
     dialog.get_by_role("button", name="Cancel subscription").click()
     expect(page.get_by_role("status")).to_contain_text("Your subscription will end on")
     assert events(page) == []

@@ -40,6 +40,7 @@ def test_a_japanese_browser_gets_the_page_in_japanese(portal_site: Site, browse:
     dialog = page.get_by_role("dialog", name=JA.t("cancel.title"))
     site.sandbox.fault("POST /v1/subscriptions/{id}", "429", times=5)
     dialog.get_by_role("radio", name=JA.t("cancel.reason.unused")).check()
+    dialog.get_by_role("button", name=JA.t("portal.continue")).click()
     dialog.get_by_role("button", name=JA.t("cancel.confirm")).click()
     expect(dialog.get_by_role("alert")).to_have_text(JA.t("error.stripe_unavailable"))
 

@@ -186,9 +186,12 @@ def test_cancel_with_a_reason_then_undo(portal_site: Site, browse: Browse) -> No
     opener = subscription(page, "Team").get_by_role("button", name="Cancel subscription")
     opener.click()
     dialog = page.get_by_role("dialog", name="Cancel your subscription")
-    expect(dialog).to_contain_text("We will miss you, Ada.")
     dialog.get_by_role("radio", name="I don't use it enough").check()
     dialog.get_by_role("textbox", name=re.compile("Anything else")).fill("Busy year.")
+    dialog.get_by_role("button", name="Continue").click()
+    # The last step says what cancelling means, with the site's own words, then confirms.
+    expect(dialog.get_by_text("We will miss you, Ada.")).to_be_visible()
+    expect(dialog.get_by_text(re.compile("Your subscription stays active until"))).to_be_visible()
     dialog.get_by_role("button", name="Cancel subscription").click()
 
     ends = period_end(site, site.team)
@@ -238,8 +241,12 @@ def test_the_retention_offer_is_taken_instead_of_cancelling(
     dialog = page.get_by_role("dialog", name="Cancel your subscription")
     offer = dialog.get_by_role("button", name="Accept the offer")
     dialog.get_by_role("radio", name="I don't use it enough").check()
-    expect(offer).to_be_hidden()
+    dialog.get_by_role("button", name="Continue").click()
+    expect(offer).to_be_hidden()  # not for this reason: straight to the confirmation
+    dialog.get_by_role("button", name="Back").click()
     dialog.get_by_role("radio", name="It's too expensive").check()
+    dialog.get_by_role("button", name="Continue").click()
+    expect(dialog.get_by_role("button", name="Cancel subscription")).to_be_hidden()
     offer.click()
 
     expect(page.get_by_role("status")).to_have_text(
@@ -323,6 +330,7 @@ def test_dropdown_mode_offers_the_same_actions_in_a_select(
 
     dialog = page.get_by_role("dialog", name="Cancel your subscription")
     dialog.get_by_role("radio", name="Another reason").check()
+    dialog.get_by_role("button", name="Continue").click()
     dialog.get_by_role("button", name="Cancel subscription").click()
     expect(page.get_by_role("status")).to_contain_text("Your subscription will end on")
     assert site.subscription(site.team).cancel_at_period_end is True
@@ -339,6 +347,7 @@ def test_the_status_line_leaves_by_itself_and_never_takes_a_click(
     team.get_by_role("button", name="Cancel subscription").click()
     dialog = page.get_by_role("dialog", name="Cancel your subscription")
     dialog.get_by_role("radio", name="Another reason").check()
+    dialog.get_by_role("button", name="Continue").click()
     dialog.get_by_role("button", name="Cancel subscription").click()
     page.clock.run_for(100)
     status = page.get_by_role("status")
@@ -368,6 +377,7 @@ def test_a_pre_cancel_handler_that_throws_stops_the_cancellation(
     dialog = page.get_by_role("dialog", name="Cancel your subscription")
     dialog.get_by_role("radio", name="Another reason").check()
     site.sandbox.reset()
+    dialog.get_by_role("button", name="Continue").click()
     dialog.get_by_role("button", name="Cancel subscription").click()
 
     expect(dialog.get_by_role("alert")).to_have_text("The site stopped this action.")

@@ -24,6 +24,7 @@ def test_a_cancellation_now_still_says_it_is_canceled(portal_site: Site, browse:
     subscription(page, "Team").get_by_role("button", name="Cancel subscription").click()
     dialog = page.get_by_role("dialog", name="Cancel your subscription")
     dialog.get_by_role("radio", name="Another reason").check()
+    dialog.get_by_role("button", name="Continue").click()
     dialog.get_by_role("button", name="Cancel subscription").click()
 
     expect(page.get_by_role("status")).to_have_text("Your subscription has been canceled.")
@@ -39,6 +40,7 @@ def test_the_offer_says_what_it_is_worth_and_is_made_once(
     subscription(page, "Team").get_by_role("button", name="Cancel subscription").click()
     dialog = page.get_by_role("dialog", name="Cancel your subscription")
     dialog.get_by_role("radio", name="It's too expensive").check()
+    dialog.get_by_role("button", name="Continue").click()
     expect(dialog.get_by_text("Stay and get 20% off for 3 months")).to_be_visible()
     dialog.get_by_role("button", name="Accept the offer").click()
     expect(page.get_by_role("status")).to_have_text(
@@ -49,6 +51,7 @@ def test_the_offer_says_what_it_is_worth_and_is_made_once(
     subscription(page, "Team").get_by_role("button", name="Cancel subscription").click()
     dialog = page.get_by_role("dialog", name="Cancel your subscription")
     dialog.get_by_role("radio", name="It's too expensive").check()
+    dialog.get_by_role("button", name="Continue").click()
     expect(dialog.get_by_role("button", name="Accept the offer")).to_have_count(0)
     expect(dialog.get_by_role("button", name="Cancel subscription")).to_be_visible()
 
@@ -65,6 +68,7 @@ def test_no_offer_of_a_discount_the_subscription_already_has(
     team.get_by_role("button", name="Cancel subscription").click()
     dialog = page.get_by_role("dialog", name="Cancel your subscription")
     dialog.get_by_role("radio", name="It's too expensive").check()
+    dialog.get_by_role("button", name="Continue").click()
     expect(dialog.get_by_role("button", name="Accept the offer")).to_have_count(0)
     expect(dialog).not_to_contain_text("Stay and get")
     # The seats subscription does not hold it: its dialog makes the offer.
@@ -72,6 +76,7 @@ def test_no_offer_of_a_discount_the_subscription_already_has(
     subscription(page, "Seats").get_by_role("button", name="Cancel subscription").click()
     seats = page.get_by_role("dialog", name="Cancel your subscription").filter(visible=True)
     seats.get_by_role("radio", name="It's too expensive").check()
+    seats.get_by_role("button", name="Continue").click()
     expect(seats.get_by_role("button", name="Accept the offer")).to_be_visible()
 
 

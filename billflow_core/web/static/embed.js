@@ -695,7 +695,7 @@
       const form = dialog.querySelector('form');
       form.reset();
       form.querySelectorAll('[data-preview-out], [data-error]').forEach((n) => { n.textContent = ''; });
-      form.querySelectorAll('[data-offer]').forEach((n) => { n.hidden = true; });
+      if (shownStep(form)) stepTo(form, 'reason');
       if (form.hasAttribute('data-preview')) forgetPreview(form);
       switchInterval(form);
       dialog.opener = opener;
@@ -802,11 +802,22 @@
         ? say('plans.start_trial', {days: chosen.dataset.trial}) : say('plans.subscribe_today', {amount: today});
     };
 
-    // The cancel dialog.
-    const showOffers = (form, reason) => {
-      form.querySelectorAll('[data-offer]').forEach((offer) => {
-        offer.hidden = !offer.dataset.offer.split(' ').includes(reason);
-      });
+    // The cancel dialog, in steps: the reason, the offer that reason brings up, the
+    // confirmation. Each step shows alone, its first control focused.
+    const stepTo = (form, name) => {
+      form.querySelectorAll('[data-stage]').forEach((step) => { step.hidden = step.dataset.stage !== name; });
+      const first = form.querySelector(`[data-stage="${name}"] input, [data-stage="${name}"] button`);
+      if (first) first.focus();
+    };
+    const shownStep = (form) => {
+      const step = form.querySelector('[data-stage]:not([hidden])');
+      return step ? step.dataset.stage : null;
+    };
+    const nextStep = (form) => {
+      const reason = form.elements.reason ? form.elements.reason.value : '';
+      const offer = form.querySelector('[data-stage="offer"]');
+      const offered = offer && offer.dataset.offer.split(' ').includes(reason);
+      stepTo(form, shownStep(form) === 'reason' && offered ? 'offer' : 'confirm');
     };
 
     // The quantity dialog: a step is typed, as by hand.
@@ -882,6 +893,8 @@
       else if (d.signOut !== undefined) signOut();
       else if (d.signInAgain !== undefined) askAgain(button);
       else if (d.step) step(button);
+      else if (d.next !== undefined) nextStep(button.form);
+      else if (d.back !== undefined) stepTo(button.form, 'reason');
       else if (d.more !== undefined) more(button);
       else if (d.go !== undefined) go(button);
       else if (d.open) open(d.open, button);
@@ -894,6 +907,8 @@
       if (form.hasAttribute('data-sign-in')) { event.preventDefault(); if (!state.busy) askLink(form); return; }
       if (!form.dataset.action) return;
       event.preventDefault();
+      const shown = shownStep(form);
+      if (shown && shown !== 'confirm') { nextStep(form); return; }  // Enter moves on
       run(form.dataset.action, form);
     };
 
@@ -904,7 +919,6 @@
       if (field.name === 'interval') switchInterval(form);
       if (field.name === 'price') tell('select_plan', {price_id: field.value, plan: planOf(field.value)});
       if (field.name === 'price' || field.name === 'interval') priced(form);
-      if (field.name === 'reason') showOffers(form, field.value);
       if (form.hasAttribute('data-preview') && field.name === 'price') {
         forgetPreview(form);
         previewSoon(form, field, 0);
