@@ -210,7 +210,7 @@ def test_a_payment_left_waiting_is_completed_later_from_the_subscription(
 
     team = page.get_by_role("article", name="Team")
     expect(team).to_contain_text("Your subscription starts once the first payment goes through.")
-    team.get_by_role("button", name="Complete payment").click()
+    team.get_by_role("button", name="Pay $29.00").click()  # it names what it asks
     enter_card(pay, VISA)
     pay.get_by_role("button", name="Pay $29.00").click()
 
@@ -399,3 +399,21 @@ def test_a_trial_is_offered_as_such_and_started_without_a_payment(
     expect(article).to_contain_text(re.compile(r"Trial ends on \w+ \d+, \d{4}"))
     _, subscription = newcomer(site)
     assert subscription.status == "trialing"
+
+
+def test_saving_a_card_leaves_the_customer_where_they_were(
+    portal_site: Site, browse: Browse
+) -> None:
+    site = portal_site()
+    page = browse(width=360, height=700)
+    page.goto(site.page())
+    section = page.get_by_role("region", name="Payment method")
+    section.scroll_into_view_if_needed()
+    dialog = open_card_form(page)
+    enter_card(dialog, MASTERCARD)
+    dialog.get_by_role("button", name="Save card").click()
+    expect(page.get_by_role("status")).to_have_text("Your card has been saved.")
+    title = section.get_by_role("heading", name="Payment method")
+    expect(title).to_be_focused()  # not the page's first heading, at its top
+    assert page.evaluate("window.scrollY") > 500
+    expect(title).to_be_in_viewport()

@@ -274,9 +274,12 @@
       if (history) invoices(history, false, invoicesAsked);
     };
 
-    const focusOn = (sub) => {
-      const target = (sub && body.querySelector(`[data-sub="${sub}"] h3`)) || body.querySelector('h2');
-      if (target) target.focus();
+    // After a re-render, focus goes back where the customer was: their subscription, else
+    // the section they acted in (the page does not jump to its top).
+    const focusOn = (sub, section) => {
+      const target = (sub && body.querySelector(`[data-sub="${sub}"] h3`)) ||
+        (section && document.getElementById(section)) || body.querySelector('h2');
+      if (target) target.focus({preventScroll: Boolean(section) && !sub});
     };
 
     // The portal could not load: why, in the customer's language, and a way to try again
@@ -576,8 +579,9 @@
       if (dialog && dialog.open) dialog.close();
       const scope = origin.closest('[data-sub]');
       const sub = scope && scope.dataset.sub;
+      const section = origin.closest('section[aria-labelledby]');
       show(data);
-      focusOn(sub);
+      focusOn(sub, section && section.getAttribute('aria-labelledby'));
       const confirmation = data.confirmation;
       if (!confirmation || confirmation.kind !== 'payment') {
         tell(spec(action).event, data.response);
