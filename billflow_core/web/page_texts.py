@@ -166,9 +166,9 @@ class PageTexts:
             ended = sub.ended_at or sub.canceled_at
             return [Step(t("subscription.ended_on", date=date(ended)))] if ended else []
         lines = []
-        if sub.status == "incomplete":
+        if sub.status == "incomplete" and not sub.payment_secret:
             lines.append(Step(t("subscription.incomplete_notice"), pending=True))
-        elif sub.status == "past_due":
+        elif sub.status == "past_due" and not sub.payment_secret:  # else its notice says so
             lines.append(Step(t("subscription.past_due_notice"), pending=True))
         held = sub.awaiting_payment
         if held is not None:

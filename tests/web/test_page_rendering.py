@@ -99,7 +99,7 @@ def test_a_subscription_charged_to_another_card_than_the_customers_names_it(
 
 
 def test_a_payment_owed_now_outranks_a_cancellation_to_come_in_the_badge() -> None:
-    """Past due and set to end: the red "Past due" badge stays, and the line names the end
+    """Past due and set to end: the red "Payment failed" badge stays, and the line names the end
     without promising that no more payments are taken (the open invoice is retried)."""
     settings = PortalSettings()
     renderer = PageRenderer(settings)
@@ -117,7 +117,7 @@ def test_a_payment_owed_now_outranks_a_cancellation_to_come_in_the_badge() -> No
     html = renderer.portal(state, Catalog(()), speech, now=ends - 86400)
     articles = {part.split('"', 1)[0]: part for part in html.split('data-sub="')[1:]}
 
-    assert 'bf-badge-past_due">Past due<' in articles["sub_owing"]
+    assert 'bf-badge-past_due">Payment failed<' in articles["sub_owing"]
     assert "Cancels on Jan 1, 2027<" in articles["sub_owing"]
     assert "no more payments" not in articles["sub_owing"]
     assert 'bf-badge-canceling">Cancels on Jan 1, 2027<' in articles["sub_paying"]
