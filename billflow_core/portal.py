@@ -46,7 +46,7 @@ from .actions.dispatch import (
 from .actions.locks import HOLD, WAIT, account_lock
 from .actions.previews import ChangePreview, preview_change
 from .actions.resume import Interrupted
-from .billing.catalog import CatalogCache
+from .billing.catalog import CatalogCache, service_of
 from .billing.customer_ids import CustomerIds, checked_kind, customer_id_of
 from .billing.customers import email_is_known
 from .billing.invoices import InvoicePage, check_invoice_query, list_invoices
@@ -515,6 +515,12 @@ class Portal:
         """Their tax IDs (one Stripe request once their customer id is remembered)."""
         check_feature(self.settings, "add_tax_id")
         return list_tax_ids(self.gateway, self._customer_id(visitor))
+
+    def services(self) -> list[str]:
+        """Every service the Stripe account's active products belong to (`sb_service`), by
+        name, for an admin to choose from: one read of the prices, not cached."""
+        found = {service_of(price.product) for price in self.gateway.active_prices()}
+        return sorted(service for service in found if service)
 
     def _customer_id(self, visitor: Visitor) -> str:
         found = customer_id_of(

@@ -25,7 +25,7 @@ from ..shared_cache import SharedVersion
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Catalog", "CatalogCache", "OfferTerms", "Plan", "QuantityRule"]
+__all__ = ["Catalog", "CatalogCache", "OfferTerms", "Plan", "QuantityRule", "service_of"]
 
 SERVICE_KEY = "sb_service"
 QUANTITY_ENABLED_KEY = "sb_quantity_enabled"
@@ -176,6 +176,11 @@ def build_catalog(prices: Iterable[Any], settings: PortalSettings) -> Catalog:
         )
     plans.sort(key=lambda p: (p.service or "", p.daily_amount, p.interval, p.price_id))
     return Catalog(tuple(plans))
+
+
+def service_of(product: Any) -> str | None:
+    """The service a Stripe product belongs to (its `sb_service` metadata), if any."""
+    return _metadata(product).get(SERVICE_KEY) or None
 
 
 def _features(product: Any) -> tuple[str, ...]:

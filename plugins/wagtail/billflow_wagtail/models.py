@@ -7,14 +7,17 @@ checks the options together, as the portal will, and names the one at fault.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from wagtail.admin.panels import MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList, TabbedInterface
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
 from billflow_core import PortalSettings, SettingsError
+
+from .forms import BillflowSettingsForm
 
 _DEFAULT = PortalSettings()
 _REASONS = ", ".join(_DEFAULT.cancellation_reasons)
@@ -63,8 +66,14 @@ class BillflowSettings(BaseSiteSetting):
     )
 
     # Changing plan and quantity.
-    change_plan = models.BooleanField(default=_default("change_plan"))
-    change_quantity = models.BooleanField(default=_default("change_quantity"))
+    change_plan = models.BooleanField(
+        default=_default("change_plan"),
+        help_text="Customers may move to another plan of their service.",
+    )
+    change_quantity = models.BooleanField(
+        default=_default("change_quantity"),
+        help_text="Customers may change the quantity of products sold by the unit (seats).",
+    )
     downgrade_at_period_end = models.BooleanField(
         default=_default("downgrade_at_period_end"),
         help_text="A move to a cheaper plan waits for the end of the paid period.",
@@ -77,6 +86,7 @@ class BillflowSettings(BaseSiteSetting):
             ("none", "No proration"),
         ],
         default=_default("proration_behavior"),
+        help_text="What a change within a paid period costs, and when it is billed.",
     )
     plan_picker = models.BooleanField(
         default=_default("plan_picker"),
@@ -84,7 +94,10 @@ class BillflowSettings(BaseSiteSetting):
     )
 
     # Cancelling, pausing, coming back.
-    cancel = models.BooleanField(default=_default("cancel"))
+    cancel = models.BooleanField(
+        default=_default("cancel"),
+        help_text="Customers may cancel their subscription here.",
+    )
     cancel_immediately = models.BooleanField(
         default=_default("cancel_immediately"),
         help_text="Cancel at once instead of at the end of the paid period.",
@@ -105,7 +118,10 @@ class BillflowSettings(BaseSiteSetting):
         blank=True,
         help_text="The reasons that bring the offer up, comma-separated.",
     )
-    pause_instead_of_cancel = models.BooleanField(default=_default("pause_instead_of_cancel"))
+    pause_instead_of_cancel = models.BooleanField(
+        default=_default("pause_instead_of_cancel"),
+        help_text="Offer a pause of payments instead of cancelling.",
+    )
     pause_behavior = models.CharField(
         max_length=32,
         choices=[
@@ -114,19 +130,38 @@ class BillflowSettings(BaseSiteSetting):
             ("mark_uncollectible", "Mark the invoices uncollectible"),
         ],
         default=_default("pause_behavior"),
+        help_text="What happens to the invoices of a paused subscription.",
     )
-    pause_max_days = models.PositiveIntegerField(default=_default("pause_max_days"))
+    pause_max_days = models.PositiveIntegerField(
+        default=_default("pause_max_days"), help_text="The longest pause, in days."
+    )
     pause_limit_per_year = models.PositiveIntegerField(
         default=_default("pause_limit_per_year"),
         help_text="How many times a subscription may be paused in any 365 days.",
     )
-    resubscribe = models.BooleanField(default=_default("resubscribe"))
-    change_plan_on_resubscribe = models.BooleanField(default=_default("change_plan_on_resubscribe"))
+    resubscribe = models.BooleanField(
+        default=_default("resubscribe"),
+        help_text="Customers whose subscription ended may start it again.",
+    )
+    change_plan_on_resubscribe = models.BooleanField(
+        default=_default("change_plan_on_resubscribe"),
+        help_text="Coming back, customers may pick another plan. Needs changing plan and "
+        "resubscribing on.",
+    )
 
     # Coupons, cards, invoices.
-    coupons = models.BooleanField(default=_default("coupons"))
-    coupons_on_resubscribe = models.BooleanField(default=_default("coupons_on_resubscribe"))
-    update_payment_method = models.BooleanField(default=_default("update_payment_method"))
+    coupons = models.BooleanField(
+        default=_default("coupons"),
+        help_text="Customers may enter a coupon or promotion code.",
+    )
+    coupons_on_resubscribe = models.BooleanField(
+        default=_default("coupons_on_resubscribe"),
+        help_text="A coupon when coming back. Needs coupons and resubscribing on.",
+    )
+    update_payment_method = models.BooleanField(
+        default=_default("update_payment_method"),
+        help_text="Customers may replace their card.",
+    )
     payment_methods = models.BooleanField(
         default=_default("payment_methods"),
         help_text="Customers keep several cards: add one, choose the default, remove one.",
@@ -153,12 +188,19 @@ class BillflowSettings(BaseSiteSetting):
     )
 
     # The page.
-    actions_dropdown = models.BooleanField(default=_default("actions_dropdown"))
+    actions_dropdown = models.BooleanField(
+        default=_default("actions_dropdown"),
+        help_text="Show a subscription's actions in a menu instead of buttons.",
+    )
     auto_translate = models.BooleanField(
         default=_default("auto_translate"),
         help_text="Speak the visitor's browser language when the portal has it.",
     )
-    default_language = models.CharField(max_length=16, default=_default("default_language"))
+    default_language = models.CharField(
+        max_length=16,
+        default=_default("default_language"),
+        help_text="The language spoken when the visitor's is not translated (en, fr, ja…).",
+    )
     translations = models.JSONField(
         default=dict,
         blank=True,
@@ -185,15 +227,21 @@ class BillflowSettings(BaseSiteSetting):
         help_text="The page with the portal, where sign-in links lead.",
     )
     sign_in_from_address = models.EmailField(blank=True, help_text="The emails' From.")
-    sign_in_link_lifetime = models.PositiveIntegerField(default=_default("sign_in_link_lifetime"))
+    sign_in_link_lifetime = models.PositiveIntegerField(
+        default=_default("sign_in_link_lifetime"),
+        help_text="Seconds a sign-in link works, once (60 to 86,400).",
+    )
     sign_in_session_lifetime = models.PositiveIntegerField(
-        default=_default("sign_in_session_lifetime")
+        default=_default("sign_in_session_lifetime"),
+        help_text="Seconds a signed-in visitor stays signed in (5 minutes to 30 days).",
     )
     sign_in_per_email_per_hour = models.PositiveIntegerField(
-        default=_default("sign_in_per_email_per_hour")
+        default=_default("sign_in_per_email_per_hour"),
+        help_text="Links one email address may ask for in an hour.",
     )
     sign_in_per_address_per_hour = models.PositiveIntegerField(
-        default=_default("sign_in_per_address_per_hour")
+        default=_default("sign_in_per_address_per_hour"),
+        help_text="Links one client address may ask for in an hour.",
     )
 
     # How often one visitor may call Stripe.
@@ -206,67 +254,93 @@ class BillflowSettings(BaseSiteSetting):
         help_text="Price previews one customer may ask for in a minute (then they wait).",
     )
 
-    panels = [
-        MultiFieldPanel(
-            ["identify_by", "require_hash", "require_expiring_hash", "hash_lifetime"],
-            heading="Customers",
-        ),
-        MultiFieldPanel(["service", "price_ids", "plan_picker"], heading="Plans"),
-        MultiFieldPanel(
-            ["change_plan", "change_quantity", "downgrade_at_period_end", "proration_behavior"],
-            heading="Changing plan",
-        ),
-        MultiFieldPanel(
-            [
-                "cancel",
-                "cancel_immediately",
-                "cancellation_reasons",
-                "cancel_confirmation_message",
-                "retention_offer_coupon",
-                "retention_offer_reasons",
-                "pause_instead_of_cancel",
-                "pause_behavior",
-                "pause_max_days",
-                "pause_limit_per_year",
-                "resubscribe",
-                "change_plan_on_resubscribe",
-            ],
-            heading="Cancelling and coming back",
-        ),
-        MultiFieldPanel(
-            [
-                "coupons",
-                "coupons_on_resubscribe",
-                "update_payment_method",
-                "payment_methods",
-                "pay_invoices",
-                "show_all_invoices",
-                "billing_details",
-                "change_billing_email",
-                "tax_ids",
-            ],
-            heading="Coupons, cards and invoices",
-        ),
-        MultiFieldPanel(
-            ["actions_dropdown", "auto_translate", "default_language", "translations"],
-            heading="The page",
-        ),
-        MultiFieldPanel(
-            [
-                "email_sign_in",
-                "company_name",
-                "sign_in_redirect_url",
-                "sign_in_from_address",
-                "sign_in_link_lifetime",
-                "sign_in_session_lifetime",
-                "sign_in_per_email_per_hour",
-                "sign_in_per_address_per_hour",
-            ],
-            heading="Email sign-in",
-        ),
-        MultiFieldPanel(["action_rate_limit", "preview_rate_limit"], heading="Rate limits"),
-        MultiFieldPanel(["events", "debug"], heading="For developers"),
-    ]
+    # One tab per part of the portal, as a site owner thinks of it.
+    edit_handler = TabbedInterface(
+        [
+            ObjectList(
+                [
+                    FieldPanel("service"),
+                    "price_ids",
+                    "plan_picker",
+                    "change_plan",
+                    "change_quantity",
+                    "downgrade_at_period_end",
+                    "proration_behavior",
+                ],
+                heading="Plans",
+            ),
+            ObjectList(
+                [
+                    "cancel",
+                    "cancel_immediately",
+                    "cancellation_reasons",
+                    "cancel_confirmation_message",
+                    MultiFieldPanel(
+                        ["retention_offer_coupon", "retention_offer_reasons"],
+                        heading="Retention offer",
+                    ),
+                    MultiFieldPanel(
+                        [
+                            "pause_instead_of_cancel",
+                            "pause_behavior",
+                            "pause_max_days",
+                            "pause_limit_per_year",
+                        ],
+                        heading="Pausing",
+                    ),
+                    "resubscribe",
+                    "change_plan_on_resubscribe",
+                ],
+                heading="Cancellation",
+            ),
+            ObjectList(
+                [
+                    "update_payment_method",
+                    "payment_methods",
+                    "pay_invoices",
+                    "coupons",
+                    "coupons_on_resubscribe",
+                    MultiFieldPanel(
+                        ["billing_details", "change_billing_email", "tax_ids"],
+                        heading="Billing details",
+                    ),
+                ],
+                heading="Payments",
+            ),
+            ObjectList(["show_all_invoices"], heading="Invoices"),
+            ObjectList(
+                ["auto_translate", "default_language", "translations", "actions_dropdown"],
+                heading="Languages",
+            ),
+            ObjectList(
+                [
+                    "identify_by",
+                    "require_hash",
+                    "require_expiring_hash",
+                    "hash_lifetime",
+                    "action_rate_limit",
+                    "preview_rate_limit",
+                    "events",
+                    "debug",
+                ],
+                heading="Security",
+            ),
+            ObjectList(
+                [
+                    "email_sign_in",
+                    "company_name",
+                    "sign_in_redirect_url",
+                    "sign_in_from_address",
+                    "sign_in_link_lifetime",
+                    "sign_in_session_lifetime",
+                    "sign_in_per_email_per_hour",
+                    "sign_in_per_address_per_hour",
+                ],
+                heading="Email sign-in",
+            ),
+        ],
+        base_form_class=BillflowSettingsForm,
+    )
 
     class Meta:
         verbose_name = "Billflow"
@@ -301,7 +375,26 @@ class BillflowSettings(BaseSiteSetting):
             self.portal_settings()
         except SettingsError as error:
             field = error.param if error.param in self._field_names() else None
-            raise ValidationError({field: str(error)} if field else str(error)) from None
+            message = self._in_plain_words(str(error))
+            raise ValidationError({field: message} if field else message) from None
+
+    @classmethod
+    def _in_plain_words(cls, message: str) -> str:
+        """The core's message with each option named as the form labels it:
+        "“Change plan on resubscribe” needs “Change plan” and “Resubscribe” on"."""
+        labels = {
+            f.name: str(f.verbose_name)
+            for f in cls._meta.get_fields()
+            if isinstance(f, models.Field) and f.name != "id"
+        }
+        for name in sorted(labels, key=len, reverse=True):
+            label = labels[name]
+            message = re.sub(
+                rf"(?<![\w“]){re.escape(name)}(?![\w”])",
+                f"“{label[:1].upper()}{label[1:]}”",
+                message,
+            )
+        return message[:1].upper() + message[1:]
 
     @classmethod
     def _field_names(cls) -> list[str]:
