@@ -58,6 +58,11 @@ def test_the_doctor_shows_the_sites_findings_to_those_who_may_change_its_setting
     text = page.content.decode()
     assert "Billflow doctor" in text and "test mode key" in text
     assert "BILLFLOW_STRIPE_WEBHOOK_SECRET is not set" in text
+    # In Wagtail's own status styles: an amber help block for the warning, a status tag
+    # for what is fine.
+    warning = text[: text.index("BILLFLOW_STRIPE_WEBHOOK_SECRET is not set")]
+    assert warning.rindex('class="help-block help-warning"') > warning.rindex("<li")
+    assert "w-status--primary" in text
     menu = editor.get("/admin/").content.decode()
     assert "/admin/billflow/doctor/" in menu
 

@@ -109,6 +109,9 @@ def test_the_example_site_runs_with_the_sandbox_and_shows_ada_her_portal(tmp_pat
             timeout=10,
         )  # fmt: skip
         assert page.url == f"{site}/billing/" and '"email":"ada@example.com"' in page.text
+        # The page's title heads it and the portal titles its own sections: the block adds
+        # no third heading between them.
+        assert page.text.count("<h1") == 1 and "<h2" not in page.text
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)

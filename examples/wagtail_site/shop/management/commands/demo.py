@@ -81,7 +81,9 @@ class Command(BaseCommand):
                 (
                     "billing_portal",
                     {
-                        "heading": "Your subscription",
+                        # The page's title heads it, the portal titles its sections: no
+                        # heading of the block's own between the two.
+                        "heading": "",
                         "intro": "<p>Change plan, update your card, read your invoices.</p>",
                         "options": {},
                     },
