@@ -122,3 +122,17 @@ def test_a_payment_owed_now_outranks_a_cancellation_to_come_in_the_badge() -> No
     assert "no more payments" not in articles["sub_owing"]
     assert 'bf-badge-canceling">Cancels on Jan 1, 2027<' in articles["sub_paying"]
     assert "Cancels on Jan 1, 2027: no more payments will be taken." in articles["sub_paying"]
+
+
+def test_each_subscription_has_one_primary_action(serve: Serve) -> None:
+    """Change plan for a plan with others beside it, change quantity for seats; a card
+    with neither (here, the site switched both off) has no primary button at all."""
+    live = serve()
+    html = portal_answer(live)["html"]
+    for article in html.split("<article")[1:]:
+        actions = article[article.index('class="bf-actions"') :].split("</div>")[0]
+        assert actions.count("bf-button bf-primary") == 1, actions
+    plain = serve(change_plan=False, change_quantity=False)
+    for article in portal_answer(plain)["html"].split("<article")[1:]:
+        actions = article[article.index('class="bf-actions"') :]
+        assert "bf-primary" not in actions.split("</div>")[0]
