@@ -47,7 +47,12 @@ from .actions.locks import HOLD, WAIT, account_lock
 from .actions.previews import ChangePreview, preview_change
 from .actions.resume import Interrupted
 from .billing.catalog import CatalogCache, service_of
-from .billing.customer_ids import CustomerIds, checked_kind, customer_id_of
+from .billing.customer_ids import (
+    CustomerIds,
+    checked_kind,
+    customer_and_subscriptions,
+    customer_id_of,
+)
 from .billing.customers import email_is_known
 from .billing.invoices import InvoicePage, check_invoice_query, list_invoices
 from .billing.promotion_codes import PromotionCodeCache
@@ -502,19 +507,31 @@ class Portal:
 
     @_within_deadline
     def cards(self, visitor: Visitor) -> list[SavedCard]:
-        """Their saved cards, the default first (two Stripe requests: the customer, for
-        which card is the default, and the cards)."""
+        """Their saved cards, the default first (two Stripe requests once their customer
+        id is remembered: the customer, checked to be still theirs, and the cards)."""
         check_feature(self.settings, "add_payment_method")
-        customer = self.gateway.customer(self._customer_id(visitor))
-        if customer is None:
-            raise NotFound("You are not a customer yet.", code="customer_not_found")
-        return list_cards(self.gateway, customer, now=self._now())
+        return list_cards(self.gateway, self._whole_account(visitor), now=self._now())
 
     @_within_deadline
     def tax_ids(self, visitor: Visitor) -> list[TaxIdView]:
-        """Their tax IDs (one Stripe request once their customer id is remembered)."""
+        """Their tax IDs (two Stripe requests once their customer id is remembered)."""
         check_feature(self.settings, "add_tax_id")
-        return list_tax_ids(self.gateway, self._customer_id(visitor))
+        return list_tax_ids(self.gateway, self._whole_account(visitor).id)
+
+    def _whole_account(self, visitor: Visitor) -> Any:
+        """The visitor's customer, read and checked to still be the identity's, for what
+        belongs to the account, which a page limited to one subscription does not show."""
+        if visitor.only_subscription is not None:
+            raise Forbidden(
+                "This page manages one subscription: the account's details are on its own page.",
+                code="subscription_page",
+            )
+        customer, _ = customer_and_subscriptions(
+            self.gateway, self.settings, visitor.identity, self._parts.customer_ids
+        )
+        if customer is None:
+            raise NotFound("You are not a customer yet.", code="customer_not_found")
+        return customer
 
     def services(self) -> list[str]:
         """Every service the Stripe account's active products belong to (`sb_service`), by

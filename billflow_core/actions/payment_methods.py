@@ -17,6 +17,7 @@ from ..billing.subscription_facts import ENDED, own_card_id
 from ..errors import Conflict, NotFound
 from .cards import spread_default
 from .context import ActionContext
+from .customer_details import check_whole_account
 
 __all__ = ["add_payment_method", "remove_payment_method", "set_default_payment_method"]
 
@@ -46,6 +47,7 @@ def add_payment_method(context: ActionContext, payment_method_id: Any) -> Any:
     """After the page confirmed a new card's setup (which attached it): the card becomes the
     default where the customer has none, else it waits in the list. Returns the customer."""
     check_feature(context.settings, "add_payment_method")
+    check_whole_account(context)
     card = _own_card(context, payment_method_id)
     if _default_id(context) is None:
         return spread_default(context, card.id)
@@ -55,6 +57,7 @@ def add_payment_method(context: ActionContext, payment_method_id: Any) -> Any:
 def set_default_payment_method(context: ActionContext, payment_method_id: Any) -> Any:
     """Make a saved card the one every renewal is charged to. Returns the customer."""
     check_feature(context.settings, "set_default_payment_method")
+    check_whole_account(context)
     card = _own_card(context, payment_method_id)
     return spread_default(context, card.id)
 
@@ -62,6 +65,7 @@ def set_default_payment_method(context: ActionContext, payment_method_id: Any) -
 def remove_payment_method(context: ActionContext, payment_method_id: Any) -> Any:
     """Detach a saved card the customer's subscriptions do not need. Returns the card."""
     check_feature(context.settings, "remove_payment_method")
+    check_whole_account(context)
     card = _own_card(context, payment_method_id)
     renewing = [s for s in context.subscriptions.values() if _renews(s)]
     if any(own_card_id(s) == card.id for s in renewing):

@@ -121,9 +121,14 @@ def countries(language: str) -> list[tuple[str, str]]:
     return sorted(found, key=lambda pair: pair[1])
 
 
+# Two-letter regions CLDR names that are not ISO 3166-1 countries: groupings, "Unknown",
+# and reserved codes for islands and territories Stripe does not take as a country.
+_NOT_COUNTRIES = _codes("EU EZ UN ZZ QO AC CP CQ DG EA IC TA XA XB")
+
+
 def _is_country(code: str) -> bool:
-    """A two-letter region CLDR names that is a country (not the EU, the UN or "Unknown")."""
-    return len(code) == 2 and code.isalpha() and code not in ("EU", "EZ", "UN", "ZZ", "QO")
+    """A two-letter region CLDR names that is an ISO 3166-1 country."""
+    return len(code) == 2 and code.isalpha() and code.isupper() and code not in _NOT_COUNTRIES
 
 
 def checked_details(payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -327,7 +327,7 @@ def check_subscribe_quantity(plan: Plan, quantity: Any) -> int:
     """How many units someone subscribes to: their choice within the plan's bounds where
     customers choose it (its minimum when they did not say), else one."""
     if plan.quantity is None:
-        if quantity not in (None, 1):
+        if quantity is not None and (type(quantity) is not int or quantity != 1):
             raise BadInput("This plan is not sold by quantity.", code="quantity_disabled",
                            field="quantity")  # fmt: skip
         return 1
@@ -352,8 +352,9 @@ def trial_days(catalog: Catalog, others: list[SubscriptionFacts], plan: Plan) ->
         return None
     for other in others:
         theirs = catalog.plan(other.price_id)
-        same = theirs is not None and theirs.service == plan.service
-        if same or other.price_id == plan.price_id:
+        # A price the catalog no longer offers (archived, or dropped from the site's
+        # list) may have been this service's: no second trial on that doubt.
+        if theirs is None or theirs.service == plan.service:
             return None
     return plan.trial_days
 

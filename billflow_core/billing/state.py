@@ -120,6 +120,7 @@ class PortalState:
     plans: tuple[Plan, ...]  # what the plan picker offers (empty when it is not shown)
     details: BillingDetails | None = None  # what goes on their invoices
     trials: tuple[tuple[str, int], ...] = ()  # (price id, days) a picker plan's trial gives
+    limited: bool = False  # a page limited to one subscription: no account-wide parts
 
     @property
     def is_customer(self) -> bool:
@@ -190,8 +191,11 @@ def build_state(
         card=card,
         subscriptions=views,
         plans=(plans := _picker(settings, catalog, every, getattr(customer, "currency", None))),
-        details=details_of(customer),
+        details=details_of(customer)
+        if settings.billing_details and not only_subscription
+        else None,
         trials=_trials(catalog, every, plans),
+        limited=only_subscription is not None,
     )
 
 

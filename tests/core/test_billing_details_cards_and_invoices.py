@@ -407,3 +407,42 @@ def test_someone_elses_invoice_is_unknown(
         "invoice_not_open",
         lambda: _act(other, owner, "pay_invoice", {"invoice": invoice}),
     )
+
+
+# -- what belongs to the account, not to one subscription -----------------------------------
+def test_an_email_another_customer_has_is_refused_even_where_emails_may_change(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    """Taking a victim's email would make the victim's portal open this customer's (or lock
+    both out): refused, whatever its case."""
+    stripe_client.v1.customers.create({"email": "victim@example.com"})
+    portal = _portal(stripe_sandbox, billing_details=True, change_billing_email=True)
+    visitor = _visitor(portal)
+    for taken in ("victim@example.com", "Victim@Example.com"):
+        assert_refused(stripe_sandbox, BadInput, "email_unavailable",
+                       lambda e=taken: _act(portal, visitor, "update_billing_details",
+                                            {"email": e}))  # fmt: skip
+
+
+def test_a_page_limited_to_one_subscription_leaves_the_account_alone(
+    stripe_sandbox: Sandbox, demo: dict[str, Any]
+) -> None:
+    portal = _portal(stripe_sandbox, billing_details=True, tax_ids=True)
+    team = demo["subscriptions"][0]
+    limited = portal.visitor(DEMO_EMAIL, user_hash(SECRET, DEMO_EMAIL), subscription=team)
+    asked = [
+        ("update_billing_details", {"name": "Mallory"}),
+        ("add_tax_id", {"type": "eu_vat", "value": "DE123456789"}),
+        ("remove_tax_id", {"tax_id": "txi_123"}),
+        ("add_payment_method", {"payment_method": "pm_123"}),
+        ("set_default_payment_method", {"payment_method": "pm_123"}),
+        ("remove_payment_method", {"payment_method": "pm_123"}),
+    ]
+    for action, payload in asked:
+        assert_refused(stripe_sandbox, Forbidden, "subscription_page",
+                       lambda a=action, p=payload: _act(portal, limited, a, p))  # fmt: skip
+    for read in (portal.cards, portal.tax_ids):
+        assert_refused(stripe_sandbox, Forbidden, "subscription_page",
+                       lambda r=read: r(limited))  # fmt: skip
+    state = portal.state(limited)
+    assert state.limited and state.details is None  # nor sent with the page

@@ -114,3 +114,26 @@ def test_an_add_on_is_bought_by_the_quantity_chosen_within_its_bounds(
         stripe_client.v1.subscriptions.retrieve(view.id).latest_invoice
     )
     assert invoice.amount_due == 7 * 800
+
+
+def test_a_subscription_on_a_price_no_longer_offered_still_counts_against_a_trial(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    """The catalog no longer knows an archived price, so it cannot say the service was
+    the same: the doubt goes against a second free trial."""
+    pro = _trial_price(stripe_client)
+    customer = stripe_client.v1.customers.create({"email": NEWCOMER})
+    old = stripe_client.v1.prices.create(
+        {"product": demo["products"]["team"], "currency": "usd", "unit_amount": 1900,
+         "recurring": {"interval": "month"}}
+    )  # fmt: skip
+    card = stripe_client.v1.payment_methods.attach("pm_card_visa", {"customer": customer.id})
+    earlier = stripe_client.v1.subscriptions.create(
+        {"customer": customer.id, "items": [{"price": old.id}],
+         "default_payment_method": card.id}
+    )  # fmt: skip
+    stripe_client.v1.subscriptions.cancel(earlier.id)
+    stripe_client.v1.prices.update(old.id, {"active": False})
+    portal = _portal(stripe_sandbox)
+    assert pro in [p.price_id for p in portal.state(_visitor(portal, NEWCOMER)).plans]
+    assert dict(portal.state(_visitor(portal, NEWCOMER)).trials) == {}
