@@ -149,6 +149,10 @@ def _subscription_of(payload: Mapping[str, Any], result: ActionResult) -> str | 
         return named
     if result.response.get("object") == "subscription":
         return str(result.response["id"])
+    if result.response.get("object") == "invoice":  # pay_invoice: the subscription it bills
+        details = (result.response.get("parent") or {}).get("subscription_details") or {}
+        found = details.get("subscription")
+        return found if isinstance(found, str) else None
     return None
 
 
@@ -174,6 +178,8 @@ def waiting_invoice(result: ActionResult) -> str | None:
     if any: its event waits for Stripe to report that invoice paid."""
     if result.confirmation is None or result.confirmation.kind != "payment":
         return None
+    if result.response.get("object") == "invoice":  # pay_invoice: that invoice itself
+        return str(result.response["id"])
     invoice = result.response.get("latest_invoice")
     if isinstance(invoice, Mapping):
         invoice = invoice.get("id")

@@ -55,6 +55,7 @@ EXPOSED: Mapping[str, Mapping[str, Rule]] = MappingProxyType(
         "invoice": {
             "id": None, "object": None, "status": None, "currency": None,
             "amount_due": None, "amount_paid": None,
+            "parent": {"subscription_details": {"subscription": REF}},
         },
         "subscription_schedule": {
             "id": None, "object": None, "status": None, "end_behavior": None,

@@ -20,11 +20,13 @@ __all__ = ["pay_invoice"]
 
 def pay_invoice(context: ActionContext, invoice_id: Any) -> Any:
     """Charge the customer's own open invoice. Returns the paid invoice, or the open one
-    whose payment the page must still confirm (`confirmation_secret`)."""
+    whose payment the page must still confirm (`confirmation_secret`); its event waits for
+    that payment (`events.waiting_invoice`). A retry of the same intent is answered from the
+    portal's answers; another intent on an invoice paid meanwhile is 409 `invoice_paid`."""
     check_feature(context.settings, "pay_invoice")
     invoice = _own_invoice(context, invoice_id)
-    if invoice.status == "paid":
-        return invoice  # a retry after the payment went through: nothing to do twice
+    if invoice.status == "paid":  # paid meanwhile (another tab): nothing to do, no event
+        raise Conflict("This invoice is paid.", code="invoice_paid", field="invoice")
     if invoice.status != "open":
         raise Conflict("This invoice is not open for payment.", code="invoice_not_open",
                        field="invoice")  # fmt: skip

@@ -260,3 +260,37 @@ def test_a_listener_that_fails_on_a_stripe_event_has_it_delivered_again(
     # Stripe retries the event the site answered 503: it is not taken as a duplicate.
     assert deliver(portal, "evt_retry_1", "customer.subscription.updated", team) == "ignored"
     assert [e.id for e in heard] == ["evt_retry_1", "evt_retry_1"]
+
+
+def test_an_invoice_paid_in_the_page_is_announced_once_stripe_says_it_is_paid(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    """`pay_invoice` on a card that fails hands the page the invoice's payment: its event
+    waits for that invoice, names the subscription it bills, and comes once."""
+    heard: list[PortalEvent] = []
+    portal = webhook_portal(stripe_sandbox, heard)
+    v1 = stripe_client.v1
+    failing = v1.payment_methods.attach(
+        "pm_card_chargeCustomerFail", {"customer": demo["customer"]}
+    )
+    v1.customers.update(demo["customer"],
+                        {"invoice_settings": {"default_payment_method": failing.id}})  # fmt: skip
+    seats = demo["subscriptions"][1]
+    item = v1.subscriptions.retrieve(seats)["items"].data[0]
+    owed = v1.subscriptions.update(
+        seats,
+        {"items": [{"id": item.id, "quantity": 5}], "proration_behavior": "always_invoice",
+         "payment_behavior": "allow_incomplete"},
+    )  # fmt: skip
+
+    held = portal.act(ada(portal), "pay_invoice", {"invoice": owed.latest_invoice},
+                      idempotency_key="intent-pay-1")  # fmt: skip
+    assert held.confirmation is not None and heard == []
+
+    card = v1.payment_methods.attach("pm_card_visa", {"customer": demo["customer"]})
+    invoice = v1.invoices.pay(owed.latest_invoice, {"payment_method": card.id})
+    deliver(portal, "evt_paid_2", "invoice.paid", invoice.to_dict())
+
+    (paid,) = [event for event in heard if event.type == "pay_invoice"]
+    assert paid.id == event_id(demo["customer"], "intent-pay-1", "pay_invoice")
+    assert paid.data["subscription_id"] == seats
