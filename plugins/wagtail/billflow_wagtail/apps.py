@@ -27,3 +27,8 @@ class BillflowWagtailConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
+        from .forms import BillflowSettingsForm
+        from .models import BillflowSettings
+
+        # Set here, not in models.py: the form asks the site's portal, which reads the model.
+        BillflowSettings.base_form_class = BillflowSettingsForm

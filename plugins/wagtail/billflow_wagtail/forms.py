@@ -13,6 +13,8 @@ from wagtail.admin.forms import WagtailAdminModelForm
 
 from billflow_core import BillflowError
 
+from .portals import BillflowNotConfigured, portal_for_site
+
 log = logging.getLogger(__name__)
 
 __all__ = ["BillflowSettingsForm", "account_services"]
@@ -20,8 +22,6 @@ __all__ = ["BillflowSettingsForm", "account_services"]
 
 def account_services(site: Any) -> list[str]:
     """The services of the site's Stripe account, by name."""
-    from .portals import portal_for_site  # the portals read this app's models
-
     return portal_for_site(site).services()
 
 
@@ -31,8 +31,6 @@ class BillflowSettingsForm(WagtailAdminModelForm):
         site = getattr(self.instance, "site", None)
         if site is None or "service" not in self.fields:
             return
-        from .portals import BillflowNotConfigured
-
         try:
             services = account_services(site)
         except (BillflowError, BillflowNotConfigured) as error:

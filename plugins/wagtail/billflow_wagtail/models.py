@@ -17,8 +17,6 @@ from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
 from billflow_core import PortalSettings, SettingsError
 
-from .forms import BillflowSettingsForm
-
 _DEFAULT = PortalSettings()
 _REASONS = ", ".join(_DEFAULT.cancellation_reasons)
 
@@ -339,8 +337,7 @@ class BillflowSettings(BaseSiteSetting):
                 heading="Email sign-in",
             ),
         ],
-        base_form_class=BillflowSettingsForm,
-    )
+    )  # its form: `forms.BillflowSettingsForm`, set when the app is ready (apps.py)
 
     class Meta:
         verbose_name = "Billflow"
