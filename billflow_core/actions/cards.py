@@ -26,11 +26,16 @@ def start_card_update(context: ActionContext) -> Any:
     return context.gateway.create_setup_intent(context.customer_id, key=context.key("setup"))
 
 
-def finish_card_update(context: ActionContext, payment_method_id: Any) -> Any:
+def finish_card_update(
+    context: ActionContext, payment_method_id: Any, setup_intent_id: Any = None
+) -> Any:
     """Make the card the page just confirmed (the `payment_method` of its succeeded setup
     intent) the customer's default, and the default of each subscription that named its own
     card, so every renewal uses it. Stripe refuses a card not attached to this customer,
-    which a card only is once its setup succeeded. Returns the updated customer."""
+    which a card only is once its setup succeeded. Where the site does not let customers
+    choose among saved cards (`payment_methods` off), the page must name the setup intent
+    that confirmed this card, so an older saved card cannot be made the default here.
+    Returns the updated customer."""
     check_feature(context.settings, "update_payment_method")
     if (
         not isinstance(payment_method_id, str)
@@ -38,6 +43,8 @@ def finish_card_update(context: ActionContext, payment_method_id: Any) -> Any:
         or len(payment_method_id) > 255
     ):
         raise BadInput("No such card.", code="payment_method_invalid", field="payment_method")
+    if setup_intent_id is not None or not context.settings.payment_methods:
+        _check_just_set_up(context, payment_method_id, setup_intent_id)
     try:
         customer = context.gateway.set_default_card(
             context.customer_id, payment_method_id, key=context.key("default")
@@ -51,6 +58,30 @@ def finish_card_update(context: ActionContext, payment_method_id: Any) -> Any:
     context.customer = customer
     _spread_to_subscriptions(context, payment_method_id)
     return customer
+
+
+def _check_just_set_up(
+    context: ActionContext, payment_method_id: str, setup_intent_id: Any
+) -> None:
+    """The card is the one this customer's succeeded setup intent confirmed."""
+    intent = None
+    if isinstance(setup_intent_id, str) and setup_intent_id.startswith("seti_"):
+        intent = context.gateway.setup_intent(setup_intent_id)
+    owner = getattr(intent, "customer", None)
+    owner_id = owner if isinstance(owner, str) or owner is None else owner.id
+    card = getattr(intent, "payment_method", None)
+    card_id = card if isinstance(card, str) or card is None else card.id
+    if (
+        intent is None
+        or owner_id != context.customer_id
+        or intent.status != "succeeded"
+        or card_id != payment_method_id
+    ):
+        raise BadInput(
+            "That card was not confirmed for this customer.",
+            code="payment_method_invalid",
+            field="setup_intent",
+        )
 
 
 def spread_default(context: ActionContext, payment_method_id: str) -> Any:

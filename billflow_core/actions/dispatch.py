@@ -109,7 +109,7 @@ RUNS: Mapping[str, Run] = MappingProxyType(
         "resume": lambda s, p, v, now: resume(s, p.get("subscription")),
         "setup_payment_method": lambda s, p, v, now: start_card_update(s),
         "update_payment_method": lambda s, p, v, now: finish_card_update(
-            s, p.get("payment_method")
+            s, p.get("payment_method"), p.get("setup_intent")
         ),
         "finish_payment": lambda s, p, v, now: finish_payment(s, p.get("subscription")),
         "update_billing_details": lambda s, p, v, now: update_billing_details(s, p),

@@ -90,7 +90,8 @@ ACTIONS: Mapping[str, ActionSpec] = MappingProxyType(
             # A new card's setup, for the card form of either option (`check_feature`).
             _spec("setup_payment_method", "",
                   refused="This site does not let customers change their card here."),
-            _spec("update_payment_method", "payment_method", "payment_method",
+            _spec("update_payment_method", "payment_method setup_intent", "payment_method",
+                  nullable=frozenset({"setup_intent"}),
                   option="update_payment_method", done="card.saved",
                   refused="This site does not let customers change their card here."),
             _spec("finish_payment", "subscription", "subscription"),

@@ -449,3 +449,39 @@ def test_a_page_limited_to_one_subscription_leaves_the_account_alone(
                        lambda r=read: r(limited))  # fmt: skip
     state = portal.state(limited)
     assert state.limited and state.details is None  # nor sent with the page
+
+
+def test_without_several_cards_only_a_card_just_set_up_becomes_the_default(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    """With `payment_methods` off, "update card" must not be a way to pick an older saved
+    card: the page names the setup intent that confirmed the new one."""
+    portal = _portal(stripe_sandbox, payment_methods=False)
+    visitor = _visitor(portal)
+    older = stripe_client.v1.payment_methods.attach("pm_card_amex", {"customer": demo["customer"]})
+    other = stripe_client.v1.customers.create({"email": "mallory@example.com"})
+    theirs = stripe_client.v1.setup_intents.create(
+        {"customer": other.id, "payment_method": "pm_card_visa", "confirm": True}
+    )
+    for payload in (
+        {"payment_method": older.id},
+        {"payment_method": older.id, "setup_intent": theirs.id},
+        {"payment_method": older.id, "setup_intent": "seti_missing"},
+    ):
+        assert_refused(
+            stripe_sandbox,
+            BadInput,
+            "payment_method_invalid",
+            lambda p=payload: _act(portal, visitor, "update_payment_method", p),
+        )
+    setup = _act(portal, visitor, "setup_payment_method", {})
+    assert setup.confirmation is not None
+    intent = setup.confirmation.client_secret.partition("_secret_")[0]
+    card = stripe_client.v1.setup_intents.confirm(intent, {"payment_method": "pm_card_mastercard"})
+    assert isinstance(card.payment_method, str)
+    assert_refused(stripe_sandbox, BadInput, "payment_method_invalid",
+                   lambda: _act(portal, visitor, "update_payment_method",
+                                {"payment_method": older.id, "setup_intent": intent}))  # fmt: skip
+    done = _act(portal, visitor, "update_payment_method",
+                {"payment_method": card.payment_method, "setup_intent": intent})  # fmt: skip
+    assert done.state.card is not None and done.state.card.brand == "mastercard"

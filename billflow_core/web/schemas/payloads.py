@@ -38,6 +38,9 @@ FIELDS: Mapping[str, JSON] = {
         "description": "One of the customer's saved cards, or the card of a setup intent "
         "that succeeded.",
     },
+    "setup_intent": {**STRING, "pattern": "^seti_", "maxLength": 255,
+                     "description": "The setup intent that confirmed the card (needed where "
+                     "`payment_methods` is off)."},
     "invoice": {**STRING, "pattern": "^in_", "maxLength": 255,
                 "description": "One of the customer's open invoices."},
     "tax_id": {**STRING, "pattern": "^txi_", "maxLength": 255,

@@ -748,7 +748,9 @@
         showError(form, stripeError(result.error), action);
         return;
       }
-      const data = await act(action, {payment_method: result.setupIntent.payment_method}, form, true);
+      const confirmed = {payment_method: result.setupIntent.payment_method};
+      if (action === 'update_payment_method') confirmed.setup_intent = result.setupIntent.id;
+      const data = await act(action, confirmed, form, true);
       if (data) await finish(action, data, form);
     };
 
