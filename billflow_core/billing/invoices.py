@@ -87,7 +87,7 @@ def list_invoices(
         limit=PAGE_SIZE,
         starting_after=starting_after,
     )
-    views = tuple(_view(invoice) for invoice in found.data if invoice.status != "draft")
+    views = tuple(_view(invoice, settings) for invoice in found.data if invoice.status != "draft")
     if subscription is None and not settings.show_all_invoices:
         # Every subscription's invoices in one request, for a page showing them by
         # subscription; one-off invoices only where the site shows them.
@@ -102,7 +102,9 @@ def subscription_of(invoice: Any) -> str | None:
     return found if isinstance(found, str) or found is None else str(found.id)
 
 
-def _view(invoice: Any) -> InvoiceView:
+def _view(invoice: Any, settings: PortalSettings) -> InvoiceView:
+    # Stripe's hosted page of an open invoice takes its payment: not where the site said no.
+    payable_elsewhere = invoice.status == "open" and not settings.pay_invoices
     return InvoiceView(
         id=invoice.id,
         number=invoice.number,
@@ -113,7 +115,7 @@ def _view(invoice: Any) -> InvoiceView:
         amount_paid=invoice.amount_paid,
         created=invoice.created,
         subscription=subscription_of(invoice),
-        hosted_invoice_url=invoice.hosted_invoice_url,
+        hosted_invoice_url=None if payable_elsewhere else invoice.hosted_invoice_url,
         invoice_pdf=invoice.invoice_pdf,
         **_billed(invoice),
     )

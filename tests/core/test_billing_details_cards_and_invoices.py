@@ -485,3 +485,19 @@ def test_without_several_cards_only_a_card_just_set_up_becomes_the_default(
     done = _act(portal, visitor, "update_payment_method",
                 {"payment_method": card.payment_method, "setup_intent": intent})  # fmt: skip
     assert done.state.card is not None and done.state.card.brand == "mastercard"
+
+
+def test_with_invoice_payments_off_an_open_invoice_links_to_no_page_that_takes_payment(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    """Stripe's hosted invoice page takes an open invoice's payment: with `pay_invoices`
+    off the portal does not link to it (its PDF stays), nor to paid ones' any less."""
+    _, invoice = _past_due(stripe_client, demo)
+    portal = _portal(stripe_sandbox, pay_invoices=False)
+    page = portal.invoices(_visitor(portal))
+    owed = next(view for view in page.invoices if view.id == invoice)
+    assert owed.status == "open" and owed.hosted_invoice_url is None
+    assert owed.invoice_pdf
+    assert all(view.hosted_invoice_url for view in page.invoices if view.status == "paid")
+    shown = _portal(stripe_sandbox).invoices(_visitor(portal))
+    assert next(v for v in shown.invoices if v.id == invoice).hosted_invoice_url
