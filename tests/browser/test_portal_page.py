@@ -456,14 +456,14 @@ def test_a_held_downgrade_says_when_it_takes_effect_and_can_be_undone(
     on = period_end(site, site.team)
     expect(page.get_by_role("status")).to_have_text(f"Your plan changes to Starter on {on}.")
     team = subscription(page, "Team")
-    expect(badge(team)).to_have_text(f"Changes on {on}")
-    line = team.get_by_text(f"Changes to Starter on {on}")
+    expect(badge(team)).to_have_text(f"Downgrades on {on}")
+    line = team.get_by_text(f"Downgrades to Starter on {on}")
     expect(line).to_be_visible()
     assert colour(line) == TEXT
     assert site.subscription(site.team)["items"].data[0].price.id == site.price("team_monthly")
     team.get_by_role("button", name="Keep current plan").click()
     expect(page.get_by_role("status")).to_have_text("You're keeping your current plan.")
-    expect(subscription(page, "Team")).not_to_contain_text("Changes to Starter")
+    expect(subscription(page, "Team")).not_to_contain_text("Downgrades to Starter")
 
 
 def test_more_invoices_are_fetched_a_page_at_a_time(portal_site: Site, browse: Browse) -> None:
