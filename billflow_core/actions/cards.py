@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from ..billing.expanded import id_of
 from ..billing.rules import (
     check_feature,
 )
@@ -67,15 +68,11 @@ def _check_just_set_up(
     intent = None
     if isinstance(setup_intent_id, str) and setup_intent_id.startswith("seti_"):
         intent = context.gateway.setup_intent(setup_intent_id)
-    owner = getattr(intent, "customer", None)
-    owner_id = owner if isinstance(owner, str) or owner is None else owner.id
-    card = getattr(intent, "payment_method", None)
-    card_id = card if isinstance(card, str) or card is None else card.id
     if (
         intent is None
-        or owner_id != context.customer_id
+        or id_of(intent.customer) != context.customer_id
         or intent.status != "succeeded"
-        or card_id != payment_method_id
+        or id_of(intent.payment_method) != payment_method_id
     ):
         raise BadInput(
             "That card was not confirmed for this customer.",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..billing.expanded import id_of
 from ..billing.invoices import subscription_of
 from ..billing.rules import check_feature
 from ..errors import BadInput, Conflict, NotFound, PaymentFailed
@@ -48,12 +49,10 @@ def _own_invoice(context: ActionContext, invoice_id: Any) -> Any:
     anyone else's is unknown."""
     if isinstance(invoice_id, str) and invoice_id.startswith("in_") and len(invoice_id) <= 255:
         invoice = context.gateway.invoice(invoice_id)
-        owner = getattr(invoice, "customer", None)
-        owner_id = owner if isinstance(owner, str) or owner is None else owner.id
         limited = context.only_subscription
         if (
             invoice is not None
-            and owner_id == context.customer_id
+            and id_of(invoice.customer) == context.customer_id
             and limited in (None, subscription_of(invoice))
         ):
             return invoice

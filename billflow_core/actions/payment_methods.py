@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..billing.expanded import id_of
 from ..billing.rules import check_feature
 from ..billing.subscription_facts import ENDED, own_card_id
 from ..errors import Conflict, NotFound
@@ -30,17 +31,17 @@ def _own_card(context: ActionContext, payment_method_id: Any) -> Any:
         and len(payment_method_id) <= 255
     ):
         found = context.gateway.payment_method(payment_method_id)
-        owner = getattr(found, "customer", None)
-        owner_id = owner if isinstance(owner, str) or owner is None else owner.id
-        if found is not None and owner_id == context.customer_id and found.type == "card":
+        owner = id_of(getattr(found, "customer", None))
+        if found is not None and owner == context.customer_id and found.type == "card":
             return found
     raise NotFound("No such card.", code="payment_method_not_found", field="payment_method")
 
 
 def _default_id(context: ActionContext) -> str | None:
     customer = context.customer or context.gateway.customer(context.customer_id)
-    default = getattr(getattr(customer, "invoice_settings", None), "default_payment_method", None)
-    return default if isinstance(default, str) or default is None else default.id
+    return id_of(
+        getattr(getattr(customer, "invoice_settings", None), "default_payment_method", None)
+    )
 
 
 def add_payment_method(context: ActionContext, payment_method_id: Any) -> Any:

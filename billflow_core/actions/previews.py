@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..billing.invoices import is_proration, line_price
 from ..billing.rules import change_timing, check_change_plan, check_change_quantity
 from ..errors import BadInput
 from .context import ActionContext
@@ -90,7 +91,13 @@ def preview_change(context: ActionContext, payload: Mapping[str, Any]) -> Change
         {"items": [change], "proration_behavior": behavior},
     )
     lines = tuple(
-        PreviewLine(line.description, line.amount, _is_proration(line), *_priced(line))
+        PreviewLine(
+            line.description,
+            line.amount,
+            is_proration(line),
+            line_price(line),
+            getattr(line, "quantity", None),
+        )
         for line in invoice.lines.data
     )
     return ChangePreview(
@@ -104,18 +111,3 @@ def preview_change(context: ActionContext, payload: Mapping[str, Any]) -> Change
         price=new_price,
         quantity=new_quantity,
     )
-
-
-def _priced(line: Any) -> tuple[str | None, int | None]:
-    details = getattr(getattr(line, "pricing", None), "price_details", None)
-    price = getattr(details, "price", None)
-    price_id = price if isinstance(price, str) or price is None else price.id
-    return price_id, getattr(line, "quantity", None)
-
-
-def _is_proration(line: Any) -> bool:
-    parent = getattr(line, "parent", None)
-    details = getattr(parent, "subscription_item_details", None) or getattr(
-        parent, "invoice_item_details", None
-    )
-    return bool(getattr(details, "proration", False))

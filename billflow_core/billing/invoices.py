@@ -14,11 +14,14 @@ from typing import Any
 from ..errors import BadInput
 from ..settings import PortalSettings
 from ..stripe.gateway import StripeGateway
+from .expanded import id_of
 
 __all__ = [
     "InvoicePage",
     "InvoiceView",
     "check_invoice_query",
+    "is_proration",
+    "line_price",
     "list_invoices",
     "subscription_of",
 ]
@@ -98,8 +101,7 @@ def list_invoices(
 def subscription_of(invoice: Any) -> str | None:
     """The id of the subscription that billed the invoice, None for a one-off invoice."""
     details = getattr(getattr(invoice, "parent", None), "subscription_details", None)
-    found = getattr(details, "subscription", None)
-    return found if isinstance(found, str) or found is None else str(found.id)
+    return id_of(getattr(details, "subscription", None))
 
 
 def _view(invoice: Any, settings: PortalSettings) -> InvoiceView:
@@ -125,21 +127,26 @@ def _billed(invoice: Any) -> dict[str, Any]:
     """The price, description and period of the invoice's first line that is not a
     proration (a renewal's one line; a change's new plan), from the lines the list sends."""
     lines = getattr(getattr(invoice, "lines", None), "data", None) or []
-    line = next((item for item in lines if not _is_proration(item)), lines[0] if lines else None)
+    line = next((item for item in lines if not is_proration(item)), lines[0] if lines else None)
     if line is None:
         return {"description": invoice.description}
-    details = getattr(getattr(line, "pricing", None), "price_details", None)
-    price = getattr(details, "price", None)
     period = getattr(line, "period", None)
     return {
-        "price_id": price if isinstance(price, str) or price is None else price.id,
+        "price_id": line_price(line),
         "description": invoice.description or line.description,
         "period_start": getattr(period, "start", None),
         "period_end": getattr(period, "end", None),
     }
 
 
-def _is_proration(line: Any) -> bool:
+def line_price(line: Any) -> str | None:
+    """The price an invoice line bills (`pricing.price_details.price`)."""
+    details = getattr(getattr(line, "pricing", None), "price_details", None)
+    return id_of(getattr(details, "price", None))
+
+
+def is_proration(line: Any) -> bool:
+    """Whether an invoice line is a proration (of a subscription item or invoice item)."""
     parent = getattr(line, "parent", None)
     for kind in ("subscription_item_details", "invoice_item_details"):
         if getattr(getattr(parent, kind, None), "proration", False):

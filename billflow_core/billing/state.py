@@ -174,12 +174,13 @@ def build_state(
     is counted back from it, as the pause action counts it)."""
     now = int(time.time()) if now is None else now
     if customer is None:
-        plans = _picker(settings, catalog, [])
+        plans = picker_plans(settings, catalog, [])
         return PortalState(
             identity, None, None, None, (), plans, trials=_trials(catalog, [], plans)
         )
     # A subscription without items has nothing the portal can show or change.
     every = [s for s in subscriptions if s["items"].data]
+    others = [SubscriptionFacts.of(s) for s in every]  # the picker's and the trials' rules
     shown = [s for s in every if only_subscription in (None, s.id)]
     shown.sort(key=lambda s: (s.created, s.id), reverse=True)  # newest first, as Stripe lists
     card = _card(getattr(customer.invoice_settings, "default_payment_method", None))
@@ -190,31 +191,21 @@ def build_state(
         name=customer.name,
         card=card,
         subscriptions=views,
-        plans=(plans := _picker(settings, catalog, every, getattr(customer, "currency", None))),
+        plans=(
+            plans := picker_plans(settings, catalog, others, getattr(customer, "currency", None))
+        ),
         details=details_of(customer)
         if settings.billing_details and not only_subscription
         else None,
-        trials=_trials(catalog, every, plans),
+        trials=_trials(catalog, others, plans),
         limited=only_subscription is not None,
     )
 
 
-def _picker(
-    settings: PortalSettings,
-    catalog: Catalog,
-    subscriptions: list[Any],
-    currency: str | None = None,
-) -> tuple[Plan, ...]:
-    """The plans the picker offers, by the same rules `subscribe` enforces."""
-    others = [SubscriptionFacts.of(s) for s in subscriptions]
-    return picker_plans(settings, catalog, others, currency)
-
-
 def _trials(
-    catalog: Catalog, subscriptions: list[Any], plans: tuple[Plan, ...]
+    catalog: Catalog, others: list[SubscriptionFacts], plans: tuple[Plan, ...]
 ) -> tuple[tuple[str, int], ...]:
     """The picker's plans that would start a free trial, with its days."""
-    others = [SubscriptionFacts.of(s) for s in subscriptions]
     found = ((plan.price_id, trial_days(catalog, others, plan)) for plan in plans)
     return tuple((price, days) for price, days in found if days)
 

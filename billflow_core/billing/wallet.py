@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..stripe.gateway import StripeGateway
+from .expanded import id_of
 
 __all__ = ["SavedCard", "TaxIdView", "list_cards", "list_tax_ids"]
 
@@ -39,8 +40,7 @@ class TaxIdView:
 def list_cards(gateway: StripeGateway, customer: Any, *, now: int) -> list[SavedCard]:
     """The customer's saved cards, the default first, then newest first."""
     settings = getattr(customer, "invoice_settings", None)
-    default = getattr(settings, "default_payment_method", None)
-    default_id = default if isinstance(default, str) or default is None else default.id
+    default_id = id_of(getattr(settings, "default_payment_method", None))
     today = dt.datetime.fromtimestamp(now, dt.UTC).date()
     cards = []
     for method in gateway.cards(customer.id):

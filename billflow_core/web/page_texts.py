@@ -72,6 +72,22 @@ class PageTexts:
             "subscription.quantity", quantity=self.speech.number(quantity), unit=unit
         )
 
+    def preview_lines(self, preview: ChangePreview, catalog: Catalog) -> list[tuple[str, str]]:
+        """The change's invoice as lines a customer reads: "Unused time on Team  −$14.50",
+        "Remaining time on Business  $39.50" (a quantity change names the units of each)."""
+        rows = []
+        for line in preview.lines:
+            plan = catalog.plan(line.price) if line.price else None
+            name = plan.name if plan is not None else (line.description or "")
+            if plan is not None and plan.quantity is not None and line.quantity:
+                rule = plan.quantity
+                name = f"{name} ({self.units(line.quantity, rule.unit_label, rule.unit_forms)})"
+            if line.proration:
+                key = "preview.unused_time" if line.amount < 0 else "preview.remaining_time"
+                name = self.speech.t(key, plan=name)
+            rows.append((name, self.speech.money(line.amount, preview.currency)))
+        return rows
+
     def discount(self, discount: Discount) -> str:
         if discount.name:
             text = discount.name
@@ -230,27 +246,6 @@ def preview_now(preview: ChangePreview, speech: Speech) -> str:
     if preview.proration < 0:
         return speech.t("preview.next_invoice_credit", amount=proration)
     return speech.t("preview.no_proration")
-
-
-def preview_lines(
-    preview: ChangePreview, catalog: Catalog, speech: Speech
-) -> list[tuple[str, str]]:
-    """The change's invoice as lines a customer reads: "Unused time on Team  −$14.50",
-    "Remaining time on Business  $39.50" (a quantity change names the units of each)."""
-    rows = []
-    for line in preview.lines:
-        plan = catalog.plan(line.price) if line.price else None
-        name = plan.name if plan is not None else (line.description or "")
-        if plan is not None and plan.quantity is not None and line.quantity:
-            units = PageTexts(speech, PortalSettings()).units(
-                line.quantity, plan.quantity.unit_label, plan.quantity.unit_forms
-            )
-            name = f"{name} ({units})"
-        if line.proration:
-            key = "preview.unused_time" if line.amount < 0 else "preview.remaining_time"
-            name = speech.t(key, plan=name)
-        rows.append((name, speech.money(line.amount, preview.currency)))
-    return rows
 
 
 def preview_total(preview: ChangePreview, speech: Speech) -> tuple[str, str] | None:

@@ -39,7 +39,7 @@ from ..billing.wallet import SavedCard, TaxIdView
 from ..i18n.languages import babel_locale
 from ..settings import PortalSettings
 from ..stripe.tax_id_types import TAX_ID_TYPES
-from .page_texts import PageTexts, preview_lines, preview_now, preview_total, status_kind
+from .page_texts import PageTexts, preview_now, preview_total, status_kind
 from .request_language import Speech
 
 __all__ = ["PageRenderer"]
@@ -122,7 +122,7 @@ class PageRenderer:
             speech,
             preview=preview,
             now=preview_now(preview, speech),
-            lines=preview_lines(preview, catalog, speech),
+            lines=PageTexts(speech, self.settings).preview_lines(preview, catalog),
             total=preview_total(preview, speech),
             then=then,
             then_line=then[:1].upper() + then[1:],

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from past_due import bill_on_a_failing_card
 from playwright.sync_api import Page, expect
 from portal_site import PortalSite
 from test_portal_cards import DECLINED, MASTERCARD, VISA, default_card, enter_card
@@ -157,24 +158,8 @@ def test_a_second_card_is_added_made_the_default_and_the_old_one_removed(
 
 
 def _past_due(site: PortalSite) -> str:
-    """The seats subscription billed now for two more seats on a card that fails."""
-    client = site.sandbox.client()
-    customer = site.ids["customer"]
-    failing = client.v1.payment_methods.attach("pm_card_chargeCustomerFail", {"customer": customer})
-    client.v1.customers.update(
-        customer, {"invoice_settings": {"default_payment_method": failing.id}}
-    )
-    item = client.v1.subscriptions.retrieve(site.seats)["items"].data[0]
-    updated = client.v1.subscriptions.update(
-        site.seats,
-        {
-            "items": [{"id": item.id, "quantity": 5}],
-            "proration_behavior": "always_invoice",
-            "payment_behavior": "allow_incomplete",
-        },
-    )
-    assert updated.status == "past_due"
-    return str(updated.latest_invoice)
+    """The seats subscription, its renewal failed: the open invoice's id."""
+    return bill_on_a_failing_card(site.sandbox.client(), site.ids["customer"], site.seats)
 
 
 @pytest.mark.parametrize(("locale", "width"), [("en-US", 1280), ("ar", 360)])

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 import stripe
+from past_due import bill_on_a_failing_card
 from refusal import assert_refused
 
 from billflow_core import user_hash
@@ -309,30 +310,9 @@ def test_someone_elses_card_is_unknown_to_every_card_action(
 
 # -- paying what is owed --------------------------------------------------------------------
 def _past_due(client: stripe.StripeClient, demo: dict[str, Any]) -> tuple[str, str]:
-    """The seats subscription, its card failing, billed now for two more seats: past due,
-    with its invoice open."""
-    failing = client.v1.payment_methods.attach(
-        "pm_card_chargeCustomerFail", {"customer": demo["customer"]}
-    )
-    client.v1.customers.update(
-        demo["customer"], {"invoice_settings": {"default_payment_method": failing.id}}
-    )
+    """The seats subscription, its renewal failed: past due, its invoice open."""
     seats = demo["subscriptions"][1]
-    updated = client.v1.subscriptions.update(
-        seats,
-        {
-            "items": [
-                {"id": client.v1.subscriptions.retrieve(seats)["items"].data[0].id, "quantity": 5}
-            ],
-            "proration_behavior": "always_invoice",
-            "payment_behavior": "allow_incomplete",
-            "expand": ["latest_invoice"],
-        },
-    )
-    assert updated.status == "past_due"
-    assert updated.latest_invoice is not None and not isinstance(updated.latest_invoice, str)
-    assert updated.latest_invoice.status == "open"
-    return seats, updated.latest_invoice.id
+    return seats, bill_on_a_failing_card(client, demo["customer"], seats)
 
 
 def test_an_open_invoice_paid_now_makes_its_subscription_active_again(

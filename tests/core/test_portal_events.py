@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import stripe
+from past_due import bill_on_a_failing_card
 
 from billflow_core import EventNotRecorded, MemoryAnswers, PortalEvent, user_hash
 from billflow_core.events import DATA_FIELDS, STRIPE_DATA_FIELDS, event_id
@@ -270,25 +271,15 @@ def test_an_invoice_paid_in_the_page_is_announced_once_stripe_says_it_is_paid(
     heard: list[PortalEvent] = []
     portal = webhook_portal(stripe_sandbox, heard)
     v1 = stripe_client.v1
-    failing = v1.payment_methods.attach(
-        "pm_card_chargeCustomerFail", {"customer": demo["customer"]}
-    )
-    v1.customers.update(demo["customer"],
-                        {"invoice_settings": {"default_payment_method": failing.id}})  # fmt: skip
     seats = demo["subscriptions"][1]
-    item = v1.subscriptions.retrieve(seats)["items"].data[0]
-    owed = v1.subscriptions.update(
-        seats,
-        {"items": [{"id": item.id, "quantity": 5}], "proration_behavior": "always_invoice",
-         "payment_behavior": "allow_incomplete"},
-    )  # fmt: skip
+    owed = bill_on_a_failing_card(stripe_client, demo["customer"], seats)
 
-    held = portal.act(ada(portal), "pay_invoice", {"invoice": owed.latest_invoice},
+    held = portal.act(ada(portal), "pay_invoice", {"invoice": owed},
                       idempotency_key="intent-pay-1")  # fmt: skip
     assert held.confirmation is not None and heard == []
 
     card = v1.payment_methods.attach("pm_card_visa", {"customer": demo["customer"]})
-    invoice = v1.invoices.pay(owed.latest_invoice, {"payment_method": card.id})
+    invoice = v1.invoices.pay(owed, {"payment_method": card.id})
     deliver(portal, "evt_paid_2", "invoice.paid", invoice.to_dict())
 
     (paid,) = [event for event in heard if event.type == "pay_invoice"]
