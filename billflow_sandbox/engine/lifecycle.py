@@ -52,6 +52,18 @@ def end_subscription(ctx: Context, sub: JSON, at: int) -> None:
     end_with_subscription(ctx, sub, at)
 
 
+def _trial_ends_without_card(ctx: Context, sub: JSON, at: int) -> bool:
+    """A trial over with no payment method to charge, whose `trial_settings` say to cancel
+    rather than send an invoice no card will pay."""
+    if sub["status"] != "trialing" or (sub["trial_end"] or 0) > at:
+        return False
+    if sub["trial_settings"]["end_behavior"]["missing_payment_method"] != "cancel":
+        return False
+    customer = ctx.state.get("customer", sub["customer"])
+    has_card = sub["default_payment_method"] or sub["default_source"]
+    return not (has_card or customer["invoice_settings"]["default_payment_method"])
+
+
 def next_due(sub: JSON, ctx: Context) -> int | None:
     """When this subscription next needs the clock's attention, if ever."""
     status = sub["status"]
@@ -92,6 +104,9 @@ def advance(ctx: Context, sub: JSON, at: int) -> None:
         return
     if sub["cancel_at"] and sub["cancel_at"] <= at:
         end_subscription(ctx, sub, sub["cancel_at"])
+        return
+    if _trial_ends_without_card(ctx, sub, at):
+        end_subscription(ctx, sub, sub["trial_end"])
         return
     renew(ctx, sub, at)
     emit_updated(ctx, sub, before)

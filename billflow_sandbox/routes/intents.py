@@ -8,15 +8,13 @@ from typing import Any, NotRequired
 
 from stripe import params as sp
 
-from .. import shapes
 from ..context import Context
-from ..engine.listing import merge_metadata
 from ..engine.payment_intents import attempt, card_error, payment_succeeded, requires_action
 from ..engine.payment_methods import attach, card_of, check_owner, resolve
+from ..engine.setup_intents import new_setup_intent, settle_pending
 from ..engine.testcards import BY_ID
 from ..errors import StripeError, card_declined, invalid
 from ..routing import Routes
-from ..state import random_token
 
 JSON = dict[str, Any]
 ROUTES = Routes()
@@ -61,18 +59,13 @@ def create_setup_intent(ctx: Context, params: JSON) -> JSON:
     customer = params.get("customer")
     if customer:
         ctx.state.get("customer", customer, param="customer")
-    intent_id = ctx.state.new_id("setup_intent")
-    intent = shapes.setup_intent(
-        id=intent_id,
-        created=ctx.now(customer),
-        client_secret=f"{intent_id}_secret_{random_token(24)}",
-        customer=customer,
+    intent = new_setup_intent(
+        ctx,
+        customer,
         usage=params.get("usage", "off_session"),
-        metadata=merge_metadata({}, params.get("metadata", {})),
+        metadata=params.get("metadata"),
         description=params.get("description"),
     )
-    ctx.state.put(intent)
-    ctx.emit("setup_intent.created", intent)
     if params.get("payment_method"):
         intent["payment_method"] = resolve(ctx, params["payment_method"], "payment_method")["id"]
         intent["status"] = "requires_confirmation"
@@ -137,6 +130,7 @@ def _setup_succeeded(ctx: Context, intent: JSON, pm: JSON) -> JSON:
     if intent["customer"]:
         attach(ctx, pm["id"], intent["customer"], param="payment_method")
     ctx.emit("setup_intent.succeeded", intent)
+    settle_pending(ctx, intent, pm["id"])
     return intent
 
 

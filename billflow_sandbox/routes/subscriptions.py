@@ -20,6 +20,7 @@ from ..engine.lifecycle import (
 from ..engine.listing import created_filter, merge_metadata, page, time_filter
 from ..engine.periods import add_interval
 from ..engine.prices import interval_of, require_price
+from ..engine.setup_intents import pending_setup_intent
 from ..engine.subscription_checks import (
     check_currency,
     check_payment_method,
@@ -56,8 +57,27 @@ _CREATE_IMPLEMENTED = frozenset(
     {"customer", "items", "default_payment_method", "payment_behavior", "payment_settings",
      "trial_period_days", "trial_end", "trial_from_plan", "discounts", "metadata",
      "cancel_at_period_end", "collection_method", "description", "off_session",
-     "proration_behavior"}
+     "proration_behavior", "trial_settings"}
 )  # fmt: skip
+# What a trial does at its end when the subscription has no payment method to charge.
+_TRIAL_ENDINGS = ("create_invoice", "cancel")
+
+
+def _missing_payment_method(params: JSON) -> str:
+    """`trial_settings.end_behavior.missing_payment_method`, checked: `pause` is refused as
+    not implemented rather than ignored."""
+    settings = params.get("trial_settings") or {}
+    behavior = (settings.get("end_behavior") or {}).get("missing_payment_method")
+    param = "trial_settings[end_behavior][missing_payment_method]"
+    if behavior is None:
+        return "create_invoice"
+    if behavior == "pause":
+        raise not_implemented(param, behavior)
+    if behavior not in _TRIAL_ENDINGS:
+        raise invalid(
+            f"Invalid {param}: must be one of create_invoice, pause or cancel.", param=param
+        )
+    return str(behavior)
 
 
 @ROUTES.route(
@@ -100,6 +120,7 @@ def create_subscription(ctx: Context, params: JSON) -> JSON:
     check_discount_list(ctx, [], [coupon for coupon, _ in discounts])
     now = ctx.now(customer["id"])
     trial_end = _trial_end(params, now, prices)
+    missing_payment_method = _missing_payment_method(params)
     behavior = params.get("payment_behavior", "allow_incomplete")
     pm_id = (
         params.get("default_payment_method")
@@ -141,6 +162,7 @@ def create_subscription(ctx: Context, params: JSON) -> JSON:
         save_default_payment_method=(params.get("payment_settings") or {}).get(
             "save_default_payment_method", "off"
         ),
+        missing_payment_method=missing_payment_method,
     )
     for price, quantity, spec in zip(prices, quantities, specs, strict=True):
         item = shapes.subscription_item(
@@ -169,6 +191,8 @@ def create_subscription(ctx: Context, params: JSON) -> JSON:
     )
     sub["latest_invoice"] = invoice["id"]
     finalize(ctx, invoice)
+    if behavior == "default_incomplete" and not pm_id and invoice["amount_due"] == 0:
+        sub["pending_setup_intent"] = pending_setup_intent(ctx, sub)["id"]
     outcome = collect(ctx, invoice, pm_id, try_now=behavior != "default_incomplete")
     if outcome == "requires_action" and behavior == "error_if_incomplete":
         raise AssertionError("refused above")  # pragma: no cover
