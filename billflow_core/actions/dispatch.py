@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from .. import exposed
-from ..billing.state import PortalState, build_state, identity_kind, payment_secret
+from ..billing.state import PortalState, build_state, card_secret, identity_kind, payment_secret
 from ..errors import BadInput
 from ..identity.visitors import Visitor
 from .cancelling import accept_retention_offer, cancel, undo_cancel
@@ -195,13 +195,19 @@ def _is_unicode(value: Any) -> bool:
 
 
 def confirmation_of(answer: Any) -> Confirmation | None:
-    """The Stripe.js step the answer still needs: a new card's setup, or a payment that
-    needs the customer (3-D Secure, or a first payment waiting for a card)."""
+    """The Stripe.js step the answer still needs: a new card's setup (one asked for, or the
+    card a new trial will be charged to), or a payment that needs the customer (3-D Secure,
+    or a first payment waiting for a card)."""
     kind = getattr(answer, "object", None)
     if kind == "setup_intent" and answer.status != "succeeded":
         return Confirmation("setup", answer.client_secret)
     if kind == "invoice" and answer.status == "open":
         held = getattr(answer, "confirmation_secret", None)
         return Confirmation("payment", held.client_secret) if held is not None else None
-    secret = payment_secret(answer) if kind == "subscription" else None
-    return Confirmation("payment", secret) if secret is not None else None
+    if kind != "subscription":
+        return None
+    secret = payment_secret(answer)
+    if secret is not None:
+        return Confirmation("payment", secret)
+    setup = card_secret(answer)
+    return Confirmation("setup", setup) if setup is not None else None

@@ -95,7 +95,9 @@ def subscribe(
     """Subscribe from the plan picker. A context without a customer is someone who is not
     one yet: a customer with `email` is made first. The first invoice waits for the page to
     confirm its payment with Stripe.js (`default_incomplete`): the answer is the new
-    subscription, its latest invoice carrying the `confirmation_secret`."""
+    subscription, its latest invoice carrying the `confirmation_secret`. A free trial for
+    a customer with no card asks nothing today; its `pending_setup_intent` is the card's
+    setup the page confirms instead."""
     waiting = _waiting_first_payment(context, price_id)
     if waiting is not None:
         return waiting
@@ -128,6 +130,9 @@ def subscribe(
     trial = trial_days(context.catalog, others, plan)
     if trial:  # a first time with this service: the price's trial, nothing to pay today
         params["trial_period_days"] = trial
+        # A customer who never gives a card is not sent an invoice no card will pay: the
+        # trial ends the subscription. The answer's `pending_setup_intent` asks for one.
+        params["trial_settings"] = {"end_behavior": {"missing_payment_method": "cancel"}}
     with code_refusals(context, code):
         created = context.gateway.create_subscription(params, key=context.key("subscribe"))
     context.subscriptions[created.id] = created

@@ -30,6 +30,7 @@ __all__ = [
     "PortalState",
     "SubscriptionView",
     "build_state",
+    "card_secret",
     "identity_kind",
     "load_state",
     "payment_secret",
@@ -101,6 +102,9 @@ class SubscriptionView:
     scheduled_change: PlannedChange | None = None  # a downgrade at the period end
     awaiting_payment: PlannedChange | None = None  # a change held until paid
     unit_forms: tuple[tuple[str, str], ...] = ()  # the unit's plural forms (catalog.py)
+    # The client secret of the card setup a trial with no card to charge waits on (its
+    # `pending_setup_intent`): without a card the trial ends the subscription.
+    card_secret: str | None = None
 
     @property
     def has_ended(self) -> bool:
@@ -248,6 +252,7 @@ def _view(
     product = price.product
     pause = subscription.pause_collection
     plan = catalog.plan(price.id)
+    card = _charged_card(subscription, customer_card)
     return SubscriptionView(
         id=subscription.id,
         status=subscription.status,
@@ -275,7 +280,8 @@ def _view(
         ),
         payment_secret=payment_secret(subscription),
         amount_due=_amount_due(subscription),
-        card=_charged_card(subscription, customer_card),
+        card=card,
+        card_secret=card_secret(subscription) if card is None else None,
         scheduled_change=_scheduled_change(catalog, subscription),
         awaiting_payment=_held_change(catalog, subscription, item),
         unit_forms=plan.quantity.unit_forms if plan and plan.quantity else (),
@@ -322,6 +328,17 @@ def payment_secret(subscription: Any) -> str | None:
     invoice = _waiting_invoice(subscription)
     secret = getattr(invoice, "confirmation_secret", None)
     return None if secret is None else str(secret.client_secret)
+
+
+def card_secret(subscription: Any) -> str | None:
+    """The client secret of the card setup the subscription still waits on, if any: an
+    ended one waits on nothing."""
+    if subscription.status in ENDED:
+        return None
+    intent = getattr(subscription, "pending_setup_intent", None)
+    if intent is None or isinstance(intent, str) or intent.status in ("succeeded", "canceled"):
+        return None
+    return str(intent.client_secret)
 
 
 def _amount_due(subscription: Any) -> int | None:

@@ -34,12 +34,14 @@ _APP_NAME = "Billflow"
 
 # What every read or write of a subscription expands, so the portal's state needs nothing
 # more: the coupons of its discounts, the payment its latest invoice may wait for, the
-# schedule that may govern it, and its own card (where checkout saved the customer's).
+# schedule that may govern it, its own card (where checkout saved the customer's), and
+# the card setup a trial with no card waits on.
 SUBSCRIPTION_EXPAND = (
     "discounts.source.coupon",
     "latest_invoice.confirmation_secret",
     "schedule",
     "default_payment_method",
+    "pending_setup_intent",
 )
 
 

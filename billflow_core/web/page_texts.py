@@ -170,6 +170,8 @@ class PageTexts:
                 return t("plans.done_on", plan=plan, date=date(change.at))
         if action == "pause" and pending and sub is not None and sub.paused_until:
             return t("pause.done_until", date=date(sub.paused_until))
+        if action == "subscribe" and sub is not None and sub.status == "trialing":
+            return t("subscribe.trial_done", date=date(sub.current_period_end))
         spec = ACTIONS.get(action)
         return t(spec.done) if spec is not None and spec.done else ""
 

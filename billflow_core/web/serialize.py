@@ -100,6 +100,7 @@ def _subscription(view: SubscriptionView, catalog: Catalog) -> dict[str, Any]:
         "payment_secret": view.payment_secret,
         "amount_due": view.amount_due,
         "card": _card(view.card),
+        "card_secret": view.card_secret,
         "scheduled_change": _planned(view.scheduled_change),
         "awaiting_payment": _planned(view.awaiting_payment),
     }

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, Request, Route, expect
 from portal_site import PortalSite
 
@@ -14,6 +15,7 @@ from billflow_core import i18n
 
 Site = Callable[..., PortalSite]
 Browse = Callable[..., Page]
+Axe = Callable[[Page], list[str]]
 
 VISA = "4242 4242 4242 4242"
 MASTERCARD = "5555 5555 5555 4444"
@@ -373,10 +375,8 @@ def test_the_picker_is_a_pricing_table_that_says_what_today_costs(
     assert subscription["items"].data[0].quantity == 4
 
 
-def test_a_trial_is_offered_as_such_and_started_without_a_payment(
-    portal_site: Site, browse: Browse
-) -> None:
-    site = portal_site()
+def _trial_plan(site: PortalSite) -> None:
+    """A Pro tier whose monthly price starts with two weeks free."""
     client = site.sandbox.client()
     product = client.v1.products.create(
         {"name": "Pro", "metadata": {"sb_service": site.ids["service"]}}
@@ -386,19 +386,54 @@ def test_a_trial_is_offered_as_such_and_started_without_a_payment(
          "recurring": {"interval": "month", "trial_period_days": 14}}
     )  # fmt: skip
     site.portal.catalog.invalidate()
-    page = browse()
+
+
+@pytest.mark.parametrize(
+    ("locale", "width"), [("en-US", 360), ("en-US", 1280), ("ar", 360), ("ar", 1280)]
+)
+def test_a_trial_starts_without_a_payment_and_asks_for_the_card_it_will_be_charged_to(
+    portal_site: Site, browse: Browse, accessibility_problems: Axe, locale: str, width: int
+) -> None:
+    language = "ar" if locale == "ar" else "en"
+    say = i18n.translator(language)
+    site = portal_site()
+    _trial_plan(site)
+    page = browse(locale=locale, width=width, axe=True)
     page.goto(site.page(**{"as": NEWCOMER}))
-    picker = page.get_by_role("region", name="Choose a plan")
+    picker = page.get_by_role("region", name=say.t("plans.title"))
     pro = picker.locator(".bf-plan", has_text=re.compile(r"^\s*Pro\b"))
-    expect(pro).to_contain_text("14-day free trial")
+    expect(pro).to_contain_text(say.t("plans.trial", days=14))
     pro.get_by_role("radio").check()
     subscribe = picker.locator("[data-subscribe]")
-    expect(subscribe).to_have_text("Start the 14-day free trial")
+    expect(subscribe).to_have_text(say.t("plans.start_trial", days=14))
     subscribe.click()
-    article = page.get_by_role("article", name="Pro")
-    expect(article).to_contain_text(re.compile(r"Trial ends on \w+ \d+, \d{4}"))
+
+    # Started: nothing paid; the card the trial will be charged to is asked at once.
+    dialog = page.get_by_role("dialog", name=say.t("trial.add_card"))
+    expect(dialog.get_by_label("Card number")).to_be_visible()
     _, subscription = newcomer(site)
     assert subscription.status == "trialing"
+    ends = i18n.format_date(subscription["items"].data[0].current_period_end, language)
+    expect(dialog).to_contain_text(say.t("trial.card_due", date=ends))
+    expect(page.get_by_role("status")).to_have_text(say.t("subscribe.trial_done", date=ends))
+    assert accessibility_problems(page) == [], "the trial's card dialog"
+
+    # Walked away from: the card says what happens without one, and asks again.
+    page.keyboard.press("Escape")
+    article = page.get_by_role("article", name="Pro")
+    expect(article).to_contain_text(say.t("subscription.trial_ends", date=ends))
+    expect(article.get_by_role("note")).to_contain_text(say.t("trial.card_notice", date=ends))
+    expect(article.locator(".bf-primary").filter(visible=True)).to_have_count(1)  # the card's
+    assert accessibility_problems(page) == [], "a trial with no card"
+    article.get_by_role("button", name=say.t("trial.add_card")).click()
+    enter_card(dialog, VISA)
+    dialog.get_by_role("button", name=say.t("card.save")).click()
+
+    expect(page.get_by_role("status")).to_have_text(say.t("card.saved"))
+    expect(article.get_by_role("note")).to_have_count(0)
+    customer, subscription = newcomer(site)
+    assert subscription.status == "trialing" and subscription.default_payment_method
+    assert customer.invoice_settings.default_payment_method == subscription.default_payment_method
 
 
 def test_saving_a_card_leaves_the_customer_where_they_were(

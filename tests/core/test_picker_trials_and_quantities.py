@@ -52,7 +52,7 @@ def _trial_price(client: stripe.StripeClient) -> str:
     return str(price.id)
 
 
-def test_someone_new_starts_the_prices_trial_and_pays_nothing_today(
+def test_someone_new_starts_the_prices_trial_pays_nothing_and_is_asked_for_a_card(
     stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
 ) -> None:
     pro = _trial_price(stripe_client)
@@ -65,12 +65,71 @@ def test_someone_new_starts_the_prices_trial_and_pays_nothing_today(
 
     done = _subscribe(portal, grace, price=pro)
 
-    assert done.confirmation is None  # nothing to pay before the trial ends
     (view,) = done.state.subscriptions
-    assert view.status == "trialing"
-    created = stripe_client.v1.subscriptions.retrieve(view.id)
+    assert view.status == "trialing" and view.payment_secret is None  # nothing to pay today
+    created = stripe_client.v1.subscriptions.retrieve(view.id, {"expand": ["pending_setup_intent"]})
     assert created.trial_end is not None and created.trial_start is not None
     assert created.trial_end - created.trial_start == 14 * DAY
+    assert created.trial_settings.end_behavior.missing_payment_method == "cancel"
+    setup = created.pending_setup_intent
+    assert isinstance(setup, stripe.SetupIntent) and setup.customer == created.customer
+    assert done.confirmation is not None and done.confirmation.kind == "setup"
+    assert done.confirmation.client_secret == setup.client_secret == view.card_secret
+
+    # The page confirms the setup with the card (Stripe.js); then `finish_payment`.
+    stripe_client.v1.setup_intents.confirm(setup.id, {"payment_method": "pm_card_visa"})
+    finished = portal.act(
+        grace, "finish_payment", {"subscription": view.id}, idempotency_key="trial-card-1"
+    )
+
+    (after,) = finished.state.subscriptions
+    assert after.card_secret is None and after.card is not None and after.card.last4 == "4242"
+    assert finished.state.card is not None  # the customer's default now: later renewals use it
+    customer = stripe_client.v1.customers.retrieve(str(created.customer))
+    card = stripe_client.v1.subscriptions.retrieve(view.id).default_payment_method
+    assert customer.invoice_settings.default_payment_method == card is not None
+
+
+def test_a_trial_nobody_gave_a_card_ends_instead_of_billing(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    pro = _trial_price(stripe_client)
+    started = stripe_client.v1.test_helpers.test_clocks.retrieve(demo["test_clock"]).frozen_time
+    clock = stripe_client.v1.test_helpers.test_clocks.create({"frozen_time": started})
+    customer = stripe_client.v1.customers.create({"email": NEWCOMER, "test_clock": clock.id})
+    portal = _portal(stripe_sandbox)
+    grace = _visitor(portal, NEWCOMER)
+    (view,) = _subscribe(portal, grace, price=pro).state.subscriptions
+    assert view.card_secret is not None
+
+    stripe_client.v1.test_helpers.test_clocks.advance(
+        clock.id, {"frozen_time": view.current_period_end + DAY}
+    )
+
+    ended = stripe_client.v1.subscriptions.retrieve(view.id)
+    assert ended.status == "canceled" and ended.ended_at == view.current_period_end
+    invoices = stripe_client.v1.invoices.list({"customer": customer.id})
+    assert [i.amount_due for i in invoices.data] == [0]  # the trial's; none left unpaid
+    (shown,) = portal.state(grace).subscriptions
+    assert shown.has_ended and shown.card_secret is None
+
+
+def test_a_trial_for_a_customer_with_a_card_asks_for_none(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    pro = _trial_price(stripe_client)
+    customer = stripe_client.v1.customers.create({"email": NEWCOMER})
+    card = stripe_client.v1.payment_methods.attach("pm_card_visa", {"customer": customer.id})
+    stripe_client.v1.customers.update(
+        customer.id, {"invoice_settings": {"default_payment_method": card.id}}
+    )
+    portal = _portal(stripe_sandbox)
+
+    done = _subscribe(portal, _visitor(portal, NEWCOMER), price=pro)
+
+    (view,) = done.state.subscriptions
+    assert done.confirmation is None and view.card_secret is None
+    assert view.status == "trialing" and view.card is not None
 
 
 def test_an_identity_that_had_the_service_gets_no_second_trial(

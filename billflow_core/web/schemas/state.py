@@ -140,6 +140,11 @@ SUBSCRIPTION = closed_object(
             "description": "The card its invoices are charged to: its own default payment "
             "method (a card saved at checkout), else the customer's default.",
         },
+        "card_secret": {
+            **null(STRING),
+            "description": "The client secret of the card setup a trial with no card waits "
+            "on (Stripe's `pending_setup_intent`); the trial ends the subscription without one.",
+        },
         "scheduled_change": {**or_null(_PLANNED), "description": "A downgrade at period end."},
         "awaiting_payment": {**or_null(_PLANNED), "description": "A change held until paid."},
     }

@@ -583,14 +583,16 @@
       show(data);
       focusOn(sub, section && section.getAttribute('aria-labelledby'));
       const confirmation = data.confirmation;
-      if (!confirmation || confirmation.kind !== 'payment') {
-        tell(spec(action).event, data.response);
-        announce(data.done || doneText(action));
-        return;
-      }
       const made = data.response && data.response.object === 'subscription' && data.response.id;
       const place = body.querySelector(`[data-sub="${made || sub}"] h3`) || body.querySelector('h2');
-      await pay(confirmation.client_secret, place, action, data.response, data.done);
+      if (confirmation && confirmation.kind === 'payment') {
+        await pay(confirmation.client_secret, place, action, data.response, data.done);
+        return;
+      }
+      tell(spec(action).event, data.response);
+      announce(data.done || doneText(action));
+      // A trial with no card: it started; the card it will be charged to is asked next.
+      if (confirmation && confirmation.kind === 'setup' && made) await trialCard(confirmation.client_secret, place);
     };
 
     const run = async (action, origin) => {
@@ -669,8 +671,19 @@
       return undefined;
     };
     const payNow = (button) => {
+      if (button.hasAttribute('data-setup')) return trialCard(button.dataset.pay, button);
       setBusy(true);
-      pay(button.dataset.pay, button).finally(() => setBusy(false));
+      return pay(button.dataset.pay, button).finally(() => setBusy(false));
+    };
+
+    // The card a trial will be charged to, saved through the setup Stripe made for it.
+    const trialCard = (secret, origin) => {
+      const scope = origin.closest('[data-sub]');
+      const dialog = scope && scope.querySelector('dialog[data-dialog="pay"]');
+      if (!dialog) return undefined;
+      state.paying = {secret, setup: true, action: 'update_payment_method', sub: scope.dataset.sub};
+      openDialog(dialog, origin);
+      return mountCard(dialog);
     };
 
     // Paid: the server makes a card checkout saved the customer's default where they have
@@ -756,8 +769,9 @@
 
     // The payment dialog.
     const payWithCard = async (form) => {
-      const result = await state.stripe.confirmCardPayment(state.paying.secret,
-        {payment_method: {card: state.card}});
+      const {secret, setup} = state.paying;
+      const confirm = setup ? 'confirmCardSetup' : 'confirmCardPayment';
+      const result = await state.stripe[confirm](secret, {payment_method: {card: state.card}});
       if (result.error) {
         showError(form, stripeError(result.error), 'payment');
         return;
