@@ -8,12 +8,13 @@ address no customer has, so it is refused unless the site says otherwise
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from ..billing.billing_details import checked_details
 from ..billing.rules import check_feature
-from ..errors import BadInput, Forbidden, NotFound
+from ..errors import BadInput, Conflict, Forbidden, NotFound
 from ..stripe.tax_id_types import TAX_ID_TYPES
 from .context import ActionContext
 
@@ -77,9 +78,22 @@ def add_tax_id(context: ActionContext, kind: Any, value: Any) -> Any:
         raise BadInput("Choose the kind of tax ID.", code="tax_id_type_invalid", field="type")
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_TAX_ID:
         raise BadInput("Enter the tax ID.", code="tax_id_invalid", field="value")
+    given = _plain_tax_id(value)
+    if any(
+        t.type == kind and _plain_tax_id(t.value) == given
+        for t in context.gateway.tax_ids(context.customer_id)
+    ):  # Stripe would keep a second copy, printed twice on every invoice
+        raise Conflict(
+            "This tax ID is already on your account.", code="tax_id_exists", field="value"
+        )
     return context.gateway.add_tax_id(
         context.customer_id, kind, value.strip(), key=context.key(f"tax_id:{kind}")
     )
+
+
+def _plain_tax_id(value: str) -> str:
+    """A tax ID as compared: "de 123.456.789" and "DE123456789" are one number."""
+    return re.sub(r"[\s.\-]", "", value).upper()
 
 
 def remove_tax_id(context: ActionContext, tax_id: Any) -> Any:

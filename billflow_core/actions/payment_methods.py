@@ -46,13 +46,38 @@ def _default_id(context: ActionContext) -> str | None:
 
 def add_payment_method(context: ActionContext, payment_method_id: Any) -> Any:
     """After the page confirmed a new card's setup (which attached it): the card becomes the
-    default where the customer has none, else it waits in the list. Returns the customer."""
+    default where the customer has none, else it waits in the list. A card already saved
+    (the same number and expiry: Stripe's `fingerprint`) is not kept twice: the new copy is
+    detached and the saved one stays. Returns the customer."""
     check_feature(context.settings, "add_payment_method")
     check_whole_account(context)
     card = _own_card(context, payment_method_id)
+    saved = _same_card(context, card)
+    if saved is not None:
+        context.gateway.detach_card(card.id, key=context.key(f"duplicate:{card.id}"))
+        card = saved
     if _default_id(context) is None:
         return spread_default(context, card.id)
-    return context.customer
+    return context.customer or context.gateway.customer(context.customer_id)
+
+
+def _same_card(context: ActionContext, card: Any) -> Any | None:
+    """Another saved card of the customer's with `card`'s number and expiry, if any."""
+    wanted = _card_key(card)
+    if wanted is None:
+        return None
+    for other in context.gateway.cards(context.customer_id):
+        if other.id != card.id and _card_key(other) == wanted:
+            return other
+    return None
+
+
+def _card_key(payment_method: Any) -> tuple[str, int, int] | None:
+    """What makes two saved cards one: Stripe's `fingerprint` of the number, and the expiry."""
+    details = getattr(payment_method, "card", None)
+    if details is None or not details.fingerprint:
+        return None
+    return (details.fingerprint, details.exp_month, details.exp_year)
 
 
 def set_default_payment_method(context: ActionContext, payment_method_id: Any) -> Any:

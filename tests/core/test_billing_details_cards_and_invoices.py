@@ -193,6 +193,13 @@ def test_tax_ids_are_added_checked_by_stripe_listed_and_removed(
     (listed,) = portal.tax_ids(visitor)
     assert (listed.type, listed.value, listed.country) == ("eu_vat", "DE123456789", "DE")
     assert listed.verification == "pending"
+    assert_refused(  # the same number again, as another hand writes it
+        stripe_sandbox,
+        Conflict,
+        "tax_id_exists",
+        lambda: _act(portal, visitor, "add_tax_id", {"type": "eu_vat", "value": "de 123.456.789"}),
+    )
+    assert [t.id for t in portal.tax_ids(visitor)] == [listed.id]
 
     assert_refused(
         stripe_sandbox,
@@ -271,6 +278,22 @@ def test_a_second_card_waits_in_the_list_until_it_is_made_the_default(
         "payment_method_needed",
         lambda: _act(portal, visitor, "remove_payment_method", {"payment_method": second}),
     )
+
+
+def test_a_card_saved_again_is_kept_once(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    portal = _portal(stripe_sandbox)
+    visitor = _visitor(portal)
+    (first,) = portal.cards(visitor)
+    test_card = "pm_card_visa" if first.brand == "visa" else "pm_card_mastercard"
+
+    again = _confirmed_card(portal, visitor, stripe_client, test_card)
+    assert again != first.id  # Stripe made a second payment method of the same card
+    _act(portal, visitor, "add_payment_method", {"payment_method": again})
+
+    assert [(c.id, c.is_default) for c in portal.cards(visitor)] == [(first.id, True)]
+    assert stripe_client.v1.payment_methods.retrieve(again).customer is None
 
 
 def test_a_card_a_subscription_is_charged_to_stays(
