@@ -30,6 +30,10 @@ PAGE_OVERRIDABLE = frozenset(
         "resubscribe",
         "coupons",
         "update_payment_method",
+        "payment_methods",
+        "pay_invoices",
+        "billing_details",
+        "tax_ids",
         "show_all_invoices",
         "actions_dropdown",
     }

@@ -16,6 +16,7 @@ from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfiel
 
 from billflow_sandbox import Sandbox
 from billflow_sandbox.seed import DEMO_EMAIL
+from billflow_wagtail.blocks import PageOptionsBlock
 from testsite.models import ContentPage
 
 SECRET = "wagtail-test-secret-0123456789"
@@ -59,10 +60,7 @@ def customer(db: None, django_user_model: Any) -> Client:
 
 def block_data(**fields: Any) -> dict[str, Any]:
     """The admin form's data for one Billing portal block."""
-    options = {name: "" for name in (
-        "plan_picker", "change_plan", "change_quantity", "cancel", "pause_instead_of_cancel",
-        "resubscribe", "coupons", "update_payment_method", "show_all_invoices",
-        "actions_dropdown")}  # fmt: skip
+    options = {name: "" for name in PageOptionsBlock.base_blocks}
     options.update(fields.pop("options", {}))
     return {
         "heading": fields.pop("heading", "Your subscription"),

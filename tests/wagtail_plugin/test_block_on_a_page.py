@@ -14,8 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from wagtail.models import Site
 from wagtail.test.utils.form_data import nested_form_data, streamfield
 
+from billflow_core.identity.page_options import PAGE_OVERRIDABLE
 from billflow_sandbox.seed import DEMO_EMAIL, DEMO_SERVICE
-from billflow_wagtail.blocks import BillingPortalBlock
+from billflow_wagtail.blocks import BillingPortalBlock, PageOptionsBlock
 from billflow_wagtail.models import BillflowSettings
 from testsite.models import ContentPage
 
@@ -101,6 +102,33 @@ def test_the_pages_own_options_are_signed_into_its_snippet_and_held_by_the_serve
     )
     assert "hash" not in found
     assert dropped.status_code == 403 and dropped.json()["error"]["code"] == "hash_missing"
+
+
+def test_an_editor_may_switch_every_option_a_page_may_set(
+    sandbox: dict[str, Any], publish: Callable[..., Any], customer: Client
+) -> None:
+    """The block has a switch for each option a page may differ by (the service has its
+    own field), the account's billing parts included."""
+    assert set(PageOptionsBlock.base_blocks) == PAGE_OVERRIDABLE - {"service"}
+    chosen = {"billing_details": "on", "tax_ids": "on", "pay_invoices": "off",
+              "payment_methods": "off"}  # fmt: skip
+    page = publish("Billing", options=chosen)
+    found = settings_in(customer.get(page.url).content.decode())
+    headers = {"HTTP_X_BILLFLOW_PAGE": found["page"]}
+    config = customer.get("/billflow/api/portal", **headers).json()["currentConfig"]
+    assert {name: config[name] for name in chosen} == {
+        name: switch == "on" for name, switch in chosen.items()
+    }
+    details = customer.get("/billflow/api/tax-ids", **headers)
+    assert details.status_code == 200  # off in the site's settings, on for this page
+    refused = customer.post(
+        "/billflow/api/actions/add_payment_method",
+        {"payment_method": "pm_123"},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="wagtail-cards-0001",
+        **headers,
+    )
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "feature_disabled"
 
 
 def test_an_unknown_service_is_refused_in_the_admin_and_nothing_is_published(

@@ -47,6 +47,10 @@ class PageOptionsBlock(blocks.StructBlock):
     resubscribe = _switch("Resubscribing")
     coupons = _switch("Coupons")
     update_payment_method = _switch("Updating the card")
+    payment_methods = _switch("Several saved cards", "Add, choose and remove saved cards")
+    pay_invoices = _switch("Paying open invoices", "A “Pay now” button on unpaid invoices")
+    billing_details = _switch("Billing details", "Name, address and phone on invoices")
+    tax_ids = _switch("Tax IDs", "VAT and other tax numbers on invoices")
     show_all_invoices = _switch("Every invoice", "Not only the viewed subscription's")
     actions_dropdown = _switch("Actions in a menu")
 
