@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import requests
 from playwright.sync_api import Page, expect
 
+from billflow_core import i18n
 from billflow_core.identity.signin import MemorySignInStore
 from billflow_demo.site import Demo, start_demo
 from billflow_sandbox.mailbox import Mail
@@ -200,3 +201,37 @@ def test_a_link_opened_in_a_signed_in_tab_replaces_its_session(demo: Demo, page:
         "This sign-in link has expired. Ask for a new one."
     )
     assert page.url == f"{demo.url}/billing" and _session_in(page, demo) == second
+
+
+@pytest.mark.parametrize(
+    ("locale", "width"), [("en-US", 360), ("en-US", 1280), ("ar", 360), ("ar", 1280)]
+)
+def test_each_state_of_the_sign_in_form_passes_axe(
+    demo: Demo,
+    browse: Callable[..., Page],
+    accessibility_problems: Callable[[Page], list[str]],
+    locale: str,
+    width: int,
+) -> None:
+    """axe-core finds nothing wrong with the form, an email it refuses, the link sent, and a
+    link that expired, in English and Arabic, on a phone and a wide screen."""
+    say = i18n.translator("ar" if locale == "ar" else "en")
+    page = browse(locale=locale, width=width, axe=True)
+    page.goto(f"{demo.url}/billing")
+    expect(page.get_by_role("heading", name=say.t("signin.title"))).to_be_visible()
+    assert accessibility_problems(page) == [], "the form"
+
+    field = page.get_by_label(say.t("signin.email_label"))
+    field.fill("not an email")
+    page.get_by_role("button", name=say.t("signin.submit")).click()
+    expect(page.get_by_role("alert")).to_have_text(say.t("error.email_invalid"))
+    assert accessibility_problems(page) == [], "an email refused"
+
+    field.fill(ADA)
+    page.get_by_role("button", name=say.t("signin.submit")).click()
+    expect(page.get_by_role("heading", name=say.t("signin.check_inbox"))).to_be_focused()
+    assert accessibility_problems(page) == [], "the link sent"
+
+    page.goto(demo.portal.sign_in.link(ADA, int(time.time()) - 1))
+    expect(page.get_by_role("alert")).to_have_text(say.t("error.link_expired"))
+    assert accessibility_problems(page) == [], "an expired link"

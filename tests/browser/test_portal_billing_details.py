@@ -21,6 +21,7 @@ Browse = Callable[..., Page]
 Axe = Callable[[Page], list[str]]
 EN = i18n.translator("en")
 AR = i18n.translator("ar")
+VIEWS = [("en-US", 360), ("en-US", 1280), ("ar", 360), ("ar", 1280)]
 
 
 def _no_overflow(page: Page) -> None:
@@ -28,7 +29,7 @@ def _no_overflow(page: Page) -> None:
     assert not wide, "the page scrolls sideways"
 
 
-@pytest.mark.parametrize(("locale", "width"), [("en-US", 360), ("en-US", 1280), ("ar", 360)])
+@pytest.mark.parametrize(("locale", "width"), VIEWS)
 def test_billing_details_are_edited_in_a_dialog_and_shown_as_saved(
     portal_site: Site, browse: Browse, accessibility_problems: Axe, locale: str, width: int
 ) -> None:
@@ -82,7 +83,7 @@ def test_the_email_a_customer_signs_in_with_is_not_a_field_of_the_form(
     expect(dialog).to_contain_text(EN.t("details.email_by_site"))
 
 
-@pytest.mark.parametrize(("locale", "width"), [("en-US", 1280), ("ar", 360)])
+@pytest.mark.parametrize(("locale", "width"), VIEWS)
 def test_tax_ids_load_when_their_list_opens_and_are_added_and_removed(
     portal_site: Site, browse: Browse, accessibility_problems: Axe, locale: str, width: int
 ) -> None:
@@ -116,7 +117,7 @@ def test_tax_ids_load_when_their_list_opens_and_are_added_and_removed(
     assert site.sandbox.client().v1.customers.tax_ids.list(site.ids["customer"]).data == []
 
 
-@pytest.mark.parametrize(("locale", "width"), [("en-US", 360), ("ar", 1280)])
+@pytest.mark.parametrize(("locale", "width"), VIEWS)
 def test_a_second_card_is_added_made_the_default_and_the_old_one_removed(
     portal_site: Site, browse: Browse, accessibility_problems: Axe, locale: str, width: int
 ) -> None:
@@ -162,7 +163,7 @@ def _past_due(site: PortalSite) -> str:
     return bill_on_a_failing_card(site.sandbox.client(), site.ids["customer"], site.seats)
 
 
-@pytest.mark.parametrize(("locale", "width"), [("en-US", 1280), ("ar", 360)])
+@pytest.mark.parametrize(("locale", "width"), VIEWS)
 def test_pay_now_pays_an_open_invoice_with_a_new_card_in_the_page(
     portal_site: Site, browse: Browse, accessibility_problems: Axe, locale: str, width: int
 ) -> None:
