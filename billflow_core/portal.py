@@ -507,31 +507,34 @@ class Portal:
 
     @_within_deadline
     def cards(self, visitor: Visitor) -> list[SavedCard]:
-        """Their saved cards, the default first (two Stripe requests once their customer
-        id is remembered: the customer, checked to be still theirs, and the cards)."""
+        """Their saved cards, the default first, each saying whether it may be removed (two
+        Stripe requests once their customer id is remembered: the customer with their
+        subscriptions, checked to be still theirs, and the cards)."""
         check_feature(self.settings, "add_payment_method")
-        return list_cards(self.gateway, self._whole_account(visitor), now=self._now())
+        customer, subscriptions = self._account(visitor)
+        return list_cards(self.gateway, customer, subscriptions, now=self._now())
 
     @_within_deadline
     def tax_ids(self, visitor: Visitor) -> list[TaxIdView]:
         """Their tax IDs (two Stripe requests once their customer id is remembered)."""
         check_feature(self.settings, "add_tax_id")
-        return list_tax_ids(self.gateway, self._whole_account(visitor).id)
+        return list_tax_ids(self.gateway, self._account(visitor)[0].id)
 
-    def _whole_account(self, visitor: Visitor) -> Any:
-        """The visitor's customer, read and checked to still be the identity's, for what
-        belongs to the account, which a page limited to one subscription does not show."""
+    def _account(self, visitor: Visitor) -> tuple[Any, list[Any]]:
+        """The visitor's customer and subscriptions, read and checked to still be the
+        identity's, for what belongs to the account, which a page limited to one
+        subscription does not show."""
         if visitor.only_subscription is not None:
             raise Forbidden(
                 "This page manages one subscription: the account's details are on its own page.",
                 code="subscription_page",
             )
-        customer, _ = customer_and_subscriptions(
+        customer, subscriptions = customer_and_subscriptions(
             self.gateway, self.settings, visitor.identity, self._parts.customer_ids
         )
         if customer is None:
             raise NotFound("You are not a customer yet.", code="customer_not_found")
-        return customer
+        return customer, list(subscriptions)
 
     def services(self) -> list[str]:
         """Every service the Stripe account's active products belong to (`sb_service`), by

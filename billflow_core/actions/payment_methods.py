@@ -14,13 +14,21 @@ from typing import Any
 
 from ..billing.expanded import id_of
 from ..billing.rules import check_feature
-from ..billing.subscription_facts import ENDED, own_card_id
+from ..billing.wallet import removal_refusal
 from ..errors import Conflict, NotFound
 from .cards import spread_default
 from .context import ActionContext
 from .customer_details import check_whole_account
 
 __all__ = ["add_payment_method", "remove_payment_method", "set_default_payment_method"]
+
+_REFUSALS = {
+    "payment_method_in_use": "A subscription is charged to this card: make another card the "
+    "default first.",
+    "payment_method_is_default": "Make another card the default before you remove this one.",
+    "payment_method_needed": "Your subscription needs a card: add another before you remove "
+    "this one.",
+}
 
 
 def _own_card(context: ActionContext, payment_method_id: Any) -> Any:
@@ -93,35 +101,14 @@ def remove_payment_method(context: ActionContext, payment_method_id: Any) -> Any
     check_feature(context.settings, "remove_payment_method")
     check_whole_account(context)
     card = _own_card(context, payment_method_id)
-    renewing = [s for s in context.subscriptions.values() if _renews(s)]
-    if any(own_card_id(s) == card.id for s in renewing):
-        raise Conflict(
-            "A subscription is charged to this card: make another card the default first.",
-            code="payment_method_in_use",
-            field="payment_method",
-        )
-    if renewing and card.id == _default_id(context):
-        others = [c for c in context.gateway.cards(context.customer_id) if c.id != card.id]
-        raise Conflict(
-            "Make another card the default before you remove this one."
-            if others
-            else "Your subscription needs a card: add another before you remove this one.",
-            code="payment_method_is_default" if others else "payment_method_needed",
-            field="payment_method",
-        )
+    saved = context.gateway.cards(context.customer_id)
+    refusal = removal_refusal(
+        card.id, _default_id(context), context.subscriptions.values(), len(saved)
+    )
+    if refusal is not None:
+        raise Conflict(_REFUSALS[refusal], code=refusal, field="payment_method")
     was_default = card.id == _default_id(context)
     detached = context.gateway.detach_card(card.id, key=context.key(f"detach:{card.id}"))
     if was_default:  # Stripe cleared the customer's default: the page shows them without
         context.customer = context.gateway.customer(context.customer_id) or context.customer
     return detached
-
-
-def _renews(subscription: Any) -> bool:
-    """Whether the subscription will charge a card again (not ended, not cancelled at the
-    period end, charged automatically)."""
-    return (
-        subscription.status not in ENDED
-        and not subscription.cancel_at_period_end
-        and getattr(subscription, "collection_method", "charge_automatically")
-        == "charge_automatically"
-    )

@@ -131,6 +131,7 @@ def test_a_second_card_is_added_made_the_default_and_the_old_one_removed(
     rows = cards.locator("[data-card]")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(say.t("cards.default"))
+    expect(rows.first.get_by_role("button")).to_have_count(0)  # the one card renewals need
     assert accessibility_problems(page) == []
 
     cards.get_by_role("button", name=say.t("cards.add")).click()
@@ -149,9 +150,9 @@ def test_a_second_card_is_added_made_the_default_and_the_old_one_removed(
     expect(rows.first).to_contain_text(say.t("cards.default"))
     assert default_card(site)[1] == "4444"
 
+    # The default, while subscriptions renew on it, offers no Remove the server would refuse.
     refused = rows.first.get_by_role("button", name=say.t("cards.remove_label", last4="4444"))
-    refused.click()
-    expect(cards.get_by_role("alert").first).to_have_text(say.t("error.payment_method_is_default"))
+    expect(refused).to_have_count(0)
     rows.nth(1).get_by_role("button", name=say.t("cards.remove_label", last4="4242")).click()
     expect(rows).to_have_count(1)
     _no_overflow(page)

@@ -253,9 +253,10 @@ def test_a_second_card_waits_in_the_list_until_it_is_made_the_default(
 
     second = _confirmed_card(portal, visitor, stripe_client, "pm_card_mastercard")
     _act(portal, visitor, "add_payment_method", {"payment_method": second})
-    assert [(c.id, c.is_default) for c in portal.cards(visitor)] == [
-        (first.id, True),
-        (second, False),
+    # The list says what removing would be refused: the default, while things renew.
+    assert [(c.id, c.is_default, c.removable) for c in portal.cards(visitor)] == [
+        (first.id, True, False),
+        (second, False, True),
     ]
 
     made = _act(portal, visitor, "set_default_payment_method", {"payment_method": second})
@@ -271,7 +272,7 @@ def test_a_second_card_waits_in_the_list_until_it_is_made_the_default(
         lambda: _act(portal, visitor, "remove_payment_method", {"payment_method": second}),
     )
     _act(portal, visitor, "remove_payment_method", {"payment_method": first.id})
-    assert [c.id for c in portal.cards(visitor)] == [second]
+    assert [(c.id, c.removable) for c in portal.cards(visitor)] == [(second, False)]
     assert_refused(
         stripe_sandbox,
         Conflict,

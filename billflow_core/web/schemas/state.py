@@ -91,6 +91,11 @@ SAVED_CARD = closed_object(
         "is_default": BOOLEAN,
         "expired": BOOLEAN,
         "expires_soon": {**BOOLEAN, "description": "It expires within 60 days."},
+        "removable": {
+            **BOOLEAN,
+            "description": "false: `remove_payment_method` would refuse it (a renewing "
+            "subscription's own card, or the default while something renews).",
+        },
     }
 )
 
