@@ -154,6 +154,22 @@ class PageTexts:
             duration = t("offer.once")
         return t("offer.worth", discount=discount, duration=duration)
 
+    def offer_price(self, terms: OfferTerms, sub: SubscriptionView) -> str:
+        """What the offer makes the subscription cost, beside what it costs now ("That's
+        $23.20 per month instead of $29.00"); empty where that cannot be said (no price,
+        or an amount off in another currency)."""
+        if sub.amount is None:
+            return ""
+        now = sub.amount * sub.quantity
+        if terms.percent_off is not None:
+            offered = round(now * (100 - terms.percent_off) / 100)
+        elif terms.amount_off is not None and terms.currency == sub.currency:
+            offered = max(0, now - terms.amount_off)
+        else:
+            return ""
+        new = self.recurring(offered, sub.currency, sub.interval, sub.interval_count)
+        return self.speech.t("offer.price", new=new, old=self.speech.money(now, sub.currency))
+
     def done(self, action: str, sub: SubscriptionView | None) -> str:
         """What the page says once `action` is done: what happened, with its date when it
         happens later (a cancellation at the period end is not a cancellation now)."""

@@ -195,6 +195,7 @@ class PageRenderer:
             status_text=page.status,
             status_kind=status_kind,
             offer_text=page.offer,
+            offer_price=page.offer_price,
             reason_text=page.reason,
             next_step=page.next_step,
             actions_of=offered_actions,

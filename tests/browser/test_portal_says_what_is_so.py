@@ -42,6 +42,8 @@ def test_the_offer_says_what_it_is_worth_and_is_made_once(
     dialog.get_by_role("radio", name="It's too expensive").check()
     dialog.get_by_role("button", name="Continue").click()
     expect(dialog.get_by_text("Stay and get 20% off for 3 months")).to_be_visible()
+    # And in money: 20% off Team's $29.00.
+    expect(dialog.get_by_text("That's $23.20 per month instead of $29.00.")).to_be_visible()
     dialog.get_by_role("button", name="Accept the offer").click()
     expect(page.get_by_role("status")).to_have_text(
         "The offer has been applied. Thank you for staying!"
