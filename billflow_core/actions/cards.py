@@ -65,20 +65,32 @@ def _check_just_set_up(
     context: ActionContext, payment_method_id: str, setup_intent_id: Any
 ) -> None:
     """The card is the one this customer's succeeded setup intent confirmed."""
+    if _just_set_up(context, setup_intent_id) != payment_method_id:
+        raise BadInput(
+            "That card was not confirmed for this customer.",
+            code="payment_method_invalid",
+            field="setup_intent",
+        )
+
+
+def _just_set_up(context: ActionContext, setup_intent_id: Any) -> str:
+    """The card this customer's succeeded setup intent confirmed."""
     intent = None
     if isinstance(setup_intent_id, str) and setup_intent_id.startswith("seti_"):
         intent = context.gateway.setup_intent(setup_intent_id)
+    card = None if intent is None else id_of(intent.payment_method)
     if (
         intent is None
+        or card is None
         or id_of(intent.customer) != context.customer_id
         or intent.status != "succeeded"
-        or id_of(intent.payment_method) != payment_method_id
     ):
         raise BadInput(
             "That card was not confirmed for this customer.",
             code="payment_method_invalid",
             field="setup_intent",
         )
+    return card
 
 
 def spread_default(context: ActionContext, payment_method_id: str) -> Any:
@@ -102,16 +114,21 @@ def _spread_to_subscriptions(context: ActionContext, payment_method_id: str) -> 
             )
 
 
-def finish_payment(context: ActionContext, subscription_id: Any) -> Any:
+def finish_payment(
+    context: ActionContext, subscription_id: Any, setup_intent_id: Any = None
+) -> Any:
     """After the page confirmed a subscription's payment: a card checkout saved to the
     subscription (`save_default_payment_method`) becomes the customer's default where they
     have none, so the card section names it and later subscriptions are charged to it.
-    Stripe saves it to the subscription alone. One write at most, once the payment went
-    through: the customer has a default afterwards, so a retry or a second call writes
-    nothing. Returns the subscription, as it is now."""
+    Stripe saves it to the subscription alone. After the card setup a trial asked for
+    (`setup_intent`, the customer's own and succeeded), that card becomes the default
+    where there is none, whether or not Stripe saved it to the subscription. One write at
+    most, once the payment went through: the customer has a default afterwards, so a retry
+    or a second call writes nothing. Returns the subscription, as it is now."""
     subscription, facts = context.facts(subscription_id)
-    own = own_card_id(subscription)
-    if own is None or not _is_card(subscription.default_payment_method):
+    set_up = setup_intent_id is not None
+    own = _just_set_up(context, setup_intent_id) if set_up else own_card_id(subscription)
+    if own is None or not (set_up or _is_card(subscription.default_payment_method)):
         return subscription  # a bank debit or a method staff set is not the page's to spread
     if facts.status not in LIVE and not _first_invoice_paid(subscription):
         return subscription

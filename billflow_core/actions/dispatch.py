@@ -111,7 +111,9 @@ RUNS: Mapping[str, Run] = MappingProxyType(
         "update_payment_method": lambda s, p, v, now: finish_card_update(
             s, p.get("payment_method"), p.get("setup_intent")
         ),
-        "finish_payment": lambda s, p, v, now: finish_payment(s, p.get("subscription")),
+        "finish_payment": lambda s, p, v, now: finish_payment(
+            s, p.get("subscription"), p.get("setup_intent")
+        ),
         "update_billing_details": lambda s, p, v, now: update_billing_details(s, p),
         "add_tax_id": lambda s, p, v, now: add_tax_id(s, p.get("type"), p.get("value")),
         "remove_tax_id": lambda s, p, v, now: remove_tax_id(s, p.get("tax_id")),
@@ -147,7 +149,7 @@ def run_action(
     )
     log.debug("%s done for %s", action, context.customer_id)
     shown = exposed.view(answer.to_dict(for_json=True))
-    return ActionResult(action, shown, state, confirmation_of(answer))
+    return ActionResult(action, shown, state, confirmation_of(answer, action))
 
 
 def checked_key(key: Any) -> str:
@@ -194,10 +196,11 @@ def _is_unicode(value: Any) -> bool:
     return True
 
 
-def confirmation_of(answer: Any) -> Confirmation | None:
+def confirmation_of(answer: Any, action: str = "") -> Confirmation | None:
     """The Stripe.js step the answer still needs: a new card's setup (one asked for, or the
-    card a new trial will be charged to), or a payment that needs the customer (3-D Secure,
-    or a first payment waiting for a card)."""
+    card a trial just subscribed to will be charged to), or a payment that needs the
+    customer (3-D Secure, or a first payment waiting for a card). Other actions on a trial
+    without a card leave asking for it to the subscription's notice."""
     kind = getattr(answer, "object", None)
     if kind == "setup_intent" and answer.status != "succeeded":
         return Confirmation("setup", answer.client_secret)
@@ -209,5 +212,5 @@ def confirmation_of(answer: Any) -> Confirmation | None:
     secret = payment_secret(answer)
     if secret is not None:
         return Confirmation("payment", secret)
-    setup = card_secret(answer)
+    setup = card_secret(answer) if action == "subscribe" else None
     return Confirmation("setup", setup) if setup is not None else None

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..billing.expanded import id_of
 from ..billing.rules import check_feature
+from ..billing.subscription_facts import own_card_id
 from ..billing.wallet import removal_refusal
 from ..errors import Conflict, NotFound
 from .cards import spread_default
@@ -55,15 +56,20 @@ def _default_id(context: ActionContext) -> str | None:
 def add_payment_method(context: ActionContext, payment_method_id: Any) -> Any:
     """After the page confirmed a new card's setup (which attached it): the card becomes the
     default where the customer has none, else it waits in the list. A card already saved
-    (the same number and expiry: Stripe's `fingerprint`) is not kept twice: the new copy is
-    detached and the saved one stays. Returns the customer."""
+    (the same number and expiry: Stripe's `fingerprint`) is not kept twice: of the two
+    copies, one nothing is charged to (not the default, no subscription's own) is detached;
+    where both are in use, both stay. Returns the customer."""
     check_feature(context.settings, "add_payment_method")
     check_whole_account(context)
     card = _own_card(context, payment_method_id)
     saved = _same_card(context, card)
     if saved is not None:
-        context.gateway.detach_card(card.id, key=context.key(f"duplicate:{card.id}"))
-        card = saved
+        used = {_default_id(context)} | {own_card_id(s) for s in context.subscriptions.values()}
+        spare = card if card.id not in used else saved if saved.id not in used else None
+        if spare is not None:
+            context.gateway.detach_card(spare.id, key=context.key(f"duplicate:{spare.id}"))
+            card = saved if spare is card else card
+            context.customer = context.gateway.customer(context.customer_id) or context.customer
     if _default_id(context) is None:
         return spread_default(context, card.id)
     return context.customer or context.gateway.customer(context.customer_id)

@@ -331,9 +331,12 @@ def payment_secret(subscription: Any) -> str | None:
 
 
 def card_secret(subscription: Any) -> str | None:
-    """The client secret of the card setup the subscription still waits on, if any: an
-    ended one waits on nothing."""
-    if subscription.status in ENDED:
+    """The client secret of the card setup a trial still waits on, if any. Only a trial
+    ends for want of a card (`trial_settings`): one cancelled at its end, or a subscription
+    free today for another reason (a full discount), asks for none."""
+    if subscription.status != "trialing" or subscription.cancel_at_period_end:
+        return None
+    if getattr(subscription, "cancel_at", None):
         return None
     intent = getattr(subscription, "pending_setup_intent", None)
     if intent is None or isinstance(intent, str) or intent.status in ("succeeded", "canceled"):

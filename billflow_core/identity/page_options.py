@@ -71,4 +71,5 @@ _FIELDS = tuple(PortalSettings.__dataclass_fields__)
 _DEPENDS = {
     "change_plan_on_resubscribe": ("change_plan", "resubscribe"),
     "coupons_on_resubscribe": ("coupons", "resubscribe"),
+    "change_billing_email": ("billing_details",),
 }

@@ -297,6 +297,22 @@ def test_a_card_saved_again_is_kept_once(
     assert stripe_client.v1.payment_methods.retrieve(again).customer is None
 
 
+def test_of_two_copies_of_a_card_the_one_in_use_stays_whichever_is_named(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    portal = _portal(stripe_sandbox)
+    visitor = _visitor(portal)
+    (first,) = portal.cards(visitor)
+    test_card = "pm_card_visa" if first.brand == "visa" else "pm_card_mastercard"
+    spare = _confirmed_card(portal, visitor, stripe_client, test_card)  # not added: a copy
+
+    done = _act(portal, visitor, "add_payment_method", {"payment_method": first.id})
+
+    assert [(c.id, c.is_default) for c in portal.cards(visitor)] == [(first.id, True)]
+    assert stripe_client.v1.payment_methods.retrieve(spare).customer is None
+    assert done.state.card is not None and done.state.card.last4 == first.last4
+
+
 def test_a_card_a_subscription_is_charged_to_stays(
     stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
 ) -> None:

@@ -76,10 +76,27 @@ def test_someone_new_starts_the_prices_trial_pays_nothing_and_is_asked_for_a_car
     assert done.confirmation is not None and done.confirmation.kind == "setup"
     assert done.confirmation.client_secret == setup.client_secret == view.card_secret
 
-    # The page confirms the setup with the card (Stripe.js); then `finish_payment`.
+    # Another customer's setup is not this trial's card.
+    other = stripe_client.v1.customers.create({"email": "mallory@example.com"})
+    theirs = stripe_client.v1.setup_intents.create(
+        {"customer": other.id, "payment_method": "pm_card_visa", "confirm": True}
+    )
+    assert_refused(
+        stripe_sandbox,
+        BadInput,
+        "payment_method_invalid",
+        lambda: portal.act(grace, "finish_payment",
+                           {"subscription": view.id, "setup_intent": theirs.id},
+                           idempotency_key="trial-card-0"),
+    )  # fmt: skip
+
+    # The page confirms the setup with the card (Stripe.js); then `finish_payment` names it.
     stripe_client.v1.setup_intents.confirm(setup.id, {"payment_method": "pm_card_visa"})
     finished = portal.act(
-        grace, "finish_payment", {"subscription": view.id}, idempotency_key="trial-card-1"
+        grace,
+        "finish_payment",
+        {"subscription": view.id, "setup_intent": setup.id},
+        idempotency_key="trial-card-1",
     )
 
     (after,) = finished.state.subscriptions
@@ -88,6 +105,24 @@ def test_someone_new_starts_the_prices_trial_pays_nothing_and_is_asked_for_a_car
     customer = stripe_client.v1.customers.retrieve(str(created.customer))
     card = stripe_client.v1.subscriptions.retrieve(view.id).default_payment_method
     assert customer.invoice_settings.default_payment_method == card is not None
+
+
+def test_only_subscribing_asks_for_the_trials_card_and_a_cancelled_trial_asks_for_none(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+) -> None:
+    pro = _trial_price(stripe_client)
+    portal = _portal(stripe_sandbox, change_plan=True)
+    grace = _visitor(portal, NEWCOMER)
+    (view,) = _subscribe(portal, grace, price=pro).state.subscriptions
+
+    cancelled = portal.act(
+        grace, "cancel", {"subscription": view.id, "reason": "unused"},
+        idempotency_key="trial-cancel-1",
+    )  # fmt: skip
+
+    assert cancelled.confirmation is None
+    (after,) = cancelled.state.subscriptions
+    assert after.cancel_at is not None and after.card_secret is None  # ends anyway: no card
 
 
 def test_a_trial_nobody_gave_a_card_ends_instead_of_billing(

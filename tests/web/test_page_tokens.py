@@ -152,6 +152,9 @@ def test_a_page_turning_an_option_off_turns_off_what_the_site_built_on_it(
     live = serve(coupons=True, coupons_on_resubscribe=True)
     page = live.portal.with_overrides({"coupons": False})
     assert (page.settings.coupons, page.settings.coupons_on_resubscribe) == (False, False)
+    details = serve(billing_details=True, change_billing_email=True).portal
+    quiet = details.with_overrides({"billing_details": False}).settings
+    assert (quiet.billing_details, quiet.change_billing_email) == (False, False)
     signed = live.portal.page_token("ada@example.com", overrides={"resubscribe": False})
     headers = _page(signed)
     answer = requests.get(f"{live.url}/billflow/api/portal", headers=headers, timeout=10)

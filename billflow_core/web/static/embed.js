@@ -689,17 +689,19 @@
     // Paid: the server makes a card checkout saved the customer's default where they have
     // none, and answers with the portal as it now is (what a reload would have asked for).
     const paid = async () => {
-      const {action, response, done, sub} = state.paying;
+      const {action, response, done, sub, setupIntent} = state.paying;
       state.paying = null;
-      await settle(sub);
+      await settle(sub, setupIntent);
       if (response) tell(spec(action).event, response);
       announce(done || doneText(action));
     };
 
-    const settle = async (sub) => {
+    // A trial's card names the setup that saved it: the server makes it the default.
+    const settle = async (sub, setupIntent) => {
       if (!sub) { await load(true); return; }
+      const asked = setupIntent ? {subscription: sub, setup_intent: setupIntent} : {subscription: sub};
       try {
-        show(await call('POST', '/api/actions/finish_payment', {subscription: sub}, uuid()));
+        show(await call('POST', '/api/actions/finish_payment', asked, uuid()));
       } catch (error) {
         log('finishing the payment failed', error);
         await load(true);
@@ -776,6 +778,7 @@
         showError(form, stripeError(result.error), 'payment');
         return;
       }
+      if (setup) state.paying.setupIntent = result.setupIntent.id;
       form.closest('dialog').close();
       await paid();
     };
