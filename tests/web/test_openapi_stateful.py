@@ -278,14 +278,15 @@ def test_following_the_links_over_the_live_api_gets_documented_answers_only(
         f"{sum(followed.values())} links followed, {len(followed)} of them:\n{table}"
     )
     print(f"\n{summary}")  # noqa: T201 - what the run did, with -s
-    # The seeded run makes some 800 scenarios and 4,400 steps, follows 35 kinds of link, and
-    # 7 actions go through; the bounds leave room for the sandbox's random ids alone.
-    assert len(scenarios) >= SCENARIOS and steps >= 2000, summary
+    # Runs differ with the sandbox's random ids: seen, 344 to 829 scenarios, 1,896 to 4,455
+    # steps, 31 to 35 kinds of link followed, 4 to 7 actions that went through. The bounds
+    # sit below the least of those.
+    assert len(scenarios) >= SCENARIOS and steps >= 1000, summary
     assert not [key for key in answers if key[1] >= 500], summary
     # Not vacuous: most links were followed, and what they asked for went through.
-    assert len(followed) >= 28 and sum(followed.values()) >= steps // 6, summary
+    assert len(followed) >= 25 and sum(followed.values()) >= steps // 6, summary
     linked_ok = {label for (label, status, linked) in answers if linked and status == 200}
     paths = ("/api/portal", "/api/invoices", "/api/preview", "/api/session")
     assert {label.split()[1] for label in linked_ok} >= {DEFAULT_PREFIX + p for p in paths}, summary
     actions_ok = {label for (label, status, _) in answers if status == 200 and ACT in label}
-    assert len(actions_ok & linked_ok) >= 5 and len(actions_ok) >= 5, summary
+    assert len(actions_ok & linked_ok) >= 3 and len(actions_ok) >= 4, summary
