@@ -125,6 +125,7 @@ def error_response(error: BillflowError) -> Response:
 STATIC_FILES = {
     "embed.js": "application/javascript; charset=utf-8",
     "portal.css": "text/css; charset=utf-8",
+    "embed.d.ts": "application/typescript; charset=utf-8",  # the script's API, typed
 }
 
 

@@ -26,16 +26,19 @@
   const STATES = ['StripeElement--empty', 'StripeElement--complete', 'StripeElement--invalid'];
   let ids = 0;
 
-  const style = document.createElement('style');
-  style.textContent = '.sbx{display:flex;flex-wrap:wrap;gap:.5em}' +
+  // A constructed stylesheet, not a <style> element: a page's Content-Security-Policy that
+  // allows Stripe.js (script-src, frame-src, connect-src, as Stripe documents it) needs no
+  // style-src for it, as Stripe's own card fields, drawn in its frames, need none.
+  const style = new CSSStyleSheet();
+  style.replaceSync('.sbx{display:flex;flex-wrap:wrap;gap:.5em}' +
     '.sbx label{display:flex;flex-direction:column;flex:1 1 6em;font-size:.8em}' +
     '.sbx label:first-child{flex:3 1 12em}' +
     '.sbx input{font:inherit;font-size:1rem;padding:.4em;border:1px solid #aab;border-radius:4px;min-width:0}' +
     '.sbx input[aria-invalid=true]{border-color:#df1b41;color:#df1b41}' +
     '.sbx-msg{flex-basis:100%;color:#df1b41;font-size:.85em}' +
     '.sbx-3ds{border:0;border-radius:8px;padding:1.5em;max-width:26em;font:16px system-ui,sans-serif}' +
-    '.sbx-3ds::backdrop{background:rgba(0,0,0,.5)}.sbx-3ds button{font:inherit;padding:.5em 1.2em}';
-  document.head.appendChild(style);
+    '.sbx-3ds::backdrop{background:rgba(0,0,0,.5)}.sbx-3ds button{font:inherit;padding:.5em 1.2em}');
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, style];
 
   const integration = (message) => Object.assign(new Error(message), {name: 'IntegrationError'});
 

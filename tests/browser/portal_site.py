@@ -3,8 +3,11 @@ behind them, served by one WSGI app on loopback, with the sandbox as Stripe.
 
 `/` is a page made with `embed_snippet` for the demo customer (or `?as=` someone else,
 `?only=` one subscription); `/hosted` is the snippet hosted Billflow documents, with
-`window.billflowSettings` and only our script tag. Both record the events the script sends
-to `handleResponse` in `window.billflowEvents`; one named in `window.stopAt` throws.
+`window.billflowSettings` and only our script tag; `/app` has the script and an empty
+`<div id="app">` for a test to call `Billflow.mount` on, as a single-page app does;
+`/strict` is the snippet alone under docs/embedding.md's Content-Security-Policy. Each but
+the last records the events the script sends to `handleResponse` in `window.billflowEvents`; one
+named in `window.stopAt` throws.
 """
 
 from __future__ import annotations
@@ -107,18 +110,34 @@ def open_site(sandbox: Sandbox, ids: dict[str, Any], options: dict[str, Any]) ->
         stripe_js_url=f"{sandbox.url}/v3/",
     )
     api = PortalAPI(portal, template_dirs=template_dirs)
-    server = start_server(make_wsgi_app(api, fallback=_host(portal)))
+    server = start_server(make_wsgi_app(api, fallback=_host(portal, sandbox.url)))
     return PortalSite(f"http://127.0.0.1:{server.server_address[1]}", portal, sandbox, ids, server)
 
 
-def _host(portal: Portal) -> Any:
+def strict_policy(stripe: str) -> str:
+    """docs/embedding.md's Content-Security-Policy for a page with the portal, with the
+    sandbox's origin where Stripe's are (Stripe.js, its frames and its API)."""
+    return (
+        f"default-src 'self'; script-src 'self' {stripe}; style-src 'self'; "
+        f"connect-src 'self' {stripe}; frame-src {stripe}; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'"
+    )
+
+
+def _host(portal: Portal, stripe: str) -> Any:
     def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
         identity = query.get("as", DEMO_EMAIL)
         path = environ.get("PATH_INFO", "/")
-        if path == "/":
+        headers = [("Content-Type", "text/html; charset=utf-8")]
+        if path == "/strict":  # the snippet alone, under the documented policy
+            body = str(embed_snippet(portal, identity))
+            headers.append(("Content-Security-Policy", strict_policy(stripe)))
+        elif path == "/":
             snippet = embed_snippet(portal, identity, subscription=query.get("only"))
             body = RECORDER + str(snippet)
+        elif path == "/app":
+            body = RECORDER + '<div id="app"></div><script src="/billflow/embed.js"></script>'
         elif path == "/hosted":
             body = _hosted(identity, query.get("only"), query.get("var", "billflowSettings"))
             if "inject" in query:  # markup a visitor left in the page (a comment, a profile)
@@ -126,7 +145,7 @@ def _host(portal: Portal) -> Any:
         else:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found"]
-        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        start_response("200 OK", headers)
         return [PAGE.format(body=body).encode()]
 
     return app

@@ -51,9 +51,11 @@ def test_the_script_imports_nothing_and_names_no_stripe_address() -> None:
     assert "js.stripe.com" not in script
 
 
-def test_the_api_serves_both_with_their_types(serve: Callable[..., Any]) -> None:
+def test_the_api_serves_each_with_its_type(serve: Callable[..., Any]) -> None:
     live = serve()
-    for name, kind in (("embed.js", "application/javascript"), ("portal.css", "text/css")):
+    kinds = (("embed.js", "application/javascript"), ("portal.css", "text/css"),
+             ("embed.d.ts", "application/typescript"))  # fmt: skip
+    for name, kind in kinds:
         answer = requests.get(f"{live.url}/billflow/{name}", timeout=10)
         assert answer.status_code == 200
         assert answer.headers["Content-Type"].startswith(kind)

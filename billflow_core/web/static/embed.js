@@ -61,24 +61,26 @@
   };
   // Identity goes to the script's own origin or the page's; another only when the site's own
   // window.billflowSettings names it (markup in the page, which sanitizers let through, can't).
-  const mayIdentify = (root, api) => {
+  // Settings given to Billflow.mount are the site's own code too.
+  const mayIdentify = (root, api, given) => {
     const origin = originOf(api);
     if (origin && (origin === location.origin || (HERE && origin === originOf(HERE)))) return true;
+    if (given && given.api) return originOf(given.api) === origin;
     const site = window.billflowSettings && window.billflowSettings.api;
     return Boolean(site) && root === document.getElementById('billflow-embed') &&
       originOf(site) === origin;
   };
 
-  // -- a mount: one portal, all it remembers in `state`
-  const mount = (root) => {
-    if (root.billflow) return;
-    const settings = settingsOf(root);
+  // -- a mount: one portal, all it remembers in `state`; `given`: Billflow.mount's settings
+  const mount = (root, given) => {
+    if (root.billflow) return root.billflow;
+    const settings = Object.assign(settingsOf(root), given);
     const api = (settings.api || HERE || '/billflow').replace(/\/$/, '');
     // Nor a sign-in link's token, a session or the site's options: such a portal stays empty.
-    if (!mayIdentify(root, api)) {
+    if (!mayIdentify(root, api, given)) {
       console.warn(`Billflow: not mounted, ${api} is neither this page's nor the script's origin`);
       root.billflow = {refused: api};
-      return;
+      return root.billflow;
     }
     const identity = settings.email || settings.customer_id || '';
     // The site's own login (Outseta, Memberstack, Clerk, or a `token` function of the site's):
@@ -91,7 +93,6 @@
     };
     const loginToken = typeof settings.token === 'function' ? settings.token
       : LOGINS[settings.auth] || null;
-    root.billflow = {reload: () => load()};
     root.innerHTML = '<div class="bf"><div class="bf-body" aria-busy="true"></div>' +
       '<p class="bf-status" role="status" aria-live="polite"></p></div>';
     const frame = root.firstChild, body = frame.firstChild, status = frame.lastChild;
@@ -100,7 +101,7 @@
     const state = {
       messages: {}, actions: {}, config: {}, loaded: {}, stripeInfo: {},
       debug: truthy(settings.debug),
-      busy: false, keys: new Map(),
+      busy: false, keys: new Map(), gone: false,
       signedIn: null, lapsed: false, arrived: null, refused: null, bar: null,  // email sign-in
       stripe: null, stripeLoading: null, card: null, paying: null,
       previewing: 0, timer: null,
@@ -137,6 +138,7 @@
         if (settings.subscription_id) headers['X-Billflow-Subscription'] = settings.subscription_id;
       }
       if (state.signedIn) headers['X-Billflow-Session'] = state.signedIn.session;
+      if (settings.language) headers['Accept-Language'] = settings.language;
       if (payload) headers['Content-Type'] = 'application/json';
       if (key) headers['Idempotency-Key'] = key;
       return headers;
@@ -187,6 +189,7 @@
 
     // -- the site's events: a handler may stop a pre_ event, never the portal
     const emit = (event, response) => {
+      if (state.gone) return undefined;  // unmounted: the site hears no more of it
       log('event', event, response);
       const handle = settings.handleResponse;
       const on = settings.events !== false && state.config.events !== false;
@@ -253,6 +256,7 @@
 
     // `invoicesAsked`: the first page of invoices, asked while the portal loaded.
     const show = (data, invoicesAsked) => {
+      if (state.gone) return;  // an answer that arrived after unmount()
       if (data.messages) state.messages = data.messages;
       if (data.actions) state.actions = data.actions;
       if (data.currentConfig) state.config = data.currentConfig;
@@ -973,22 +977,36 @@
       forget();
       state.lapsed = true;
     }
-    root.addEventListener('click', onClick);
-    root.addEventListener('submit', onSubmit);
-    root.addEventListener('change', onChange);
-    root.addEventListener('input', onInput);
-    root.addEventListener('close', onClose, true);
-    root.addEventListener('toggle', onToggle, true);
+    const listeners = [['click', onClick], ['submit', onSubmit], ['change', onChange],
+      ['input', onInput], ['close', onClose, true], ['toggle', onToggle, true]];
+    listeners.forEach(([type, listener, capture]) => root.addEventListener(type, listener, capture));
+
+    // Gone without a trace: no listener, timer, card field, dialog or bar left behind, and
+    // an answer still on its way is dropped.
+    const unmount = () => {
+      if (root.billflow !== mounted) return;
+      state.gone = true;
+      listeners.forEach(([type, listener, capture]) => root.removeEventListener(type, listener, capture));
+      clearTimeout(statusTimer);
+      clearTimeout(state.timer);
+      if (state.card) state.card.destroy();
+      state.card = null;
+      root.querySelectorAll('dialog[open]').forEach((dialog) => dialog.close());
+      root.replaceChildren();
+      delete root.billflow;
+    };
+    const mounted = {reload: () => load(), unmount};
+    root.billflow = mounted;
     // Before anything else, even the site's first event: the link's token leaves the
     // address bar (and so history, bookmarks and any Referer) as soon as the script runs.
     state.arrived = takeToken();
     if (identity) state.arrived = null;  // the site already says who this is
     load();
+    return mounted;
   };
 
   // -- every portal in the page, and their stylesheet
-  const start = () => {
-    document.querySelectorAll('#billflow-embed, [data-billflow]').forEach(mount);
+  const stylesheet = () => {
     if (!document.querySelector('link[data-billflow-css]') && HERE) {
       const link = document.createElement('link');
       Object.assign(link, {rel: 'stylesheet', href: `${HERE}/portal.css`});
@@ -996,6 +1014,47 @@
       document.head.append(link);
     }
   };
+  const start = () => {
+    document.querySelectorAll('#billflow-embed, [data-billflow]').forEach((root) => mount(root));
+    stylesheet();
+  };
+
+  // -- the script's API, for pages that show and hide the portal (single-page apps):
+  // Billflow.mount(element, settings) gives a handle to update(settings) (another identity
+  // or hash after sign-in, another language) and unmount() it.
+  const mountOn = (element, settings) => {
+    if (!element || element.nodeType !== 1) {
+      console.error('Billflow.mount: the first argument must be the element to show the portal in.');
+      return null;
+    }
+    if (element.billflow) {
+      console.error('Billflow.mount: this element already shows a portal. Call unmount() on ' +
+        'the handle mount() returned first, or update() it with the new settings.');
+      return null;
+    }
+    stylesheet();
+    let given = Object.assign({}, settings);
+    let inner = mount(element, given);
+    if (inner.refused) { delete element.billflow; return null; }
+    const live = () => element.billflow === inner;
+    const handle = {
+      update: (next) => {
+        if (!live()) {
+          console.error('Billflow: update() on a portal that was unmounted; mount() it again.');
+          return handle;
+        }
+        given = Object.assign({}, given, next);
+        inner.unmount();
+        inner = mount(element, given);
+        if (inner.refused) delete element.billflow;
+        return handle;
+      },
+      unmount: () => { if (live()) inner.unmount(); },
+      reload: () => (live() ? inner.reload() : Promise.resolve()),
+    };
+    return handle;
+  };
+  window.Billflow = Object.freeze({mount: mountOn});
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
   else start();
 })();
