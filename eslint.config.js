@@ -15,7 +15,8 @@ const rules = {
 
 module.exports = [
   // Not ours: virtualenvs, installed packages, build output.
-  {ignores: ['.venv*/', 'venv/', '.tox/', 'node_modules/', 'build/', 'dist/', '*.egg-info/']},
+  {ignores: ['.venv*/', 'venv/', '.tox/', '**/node_modules/', 'build/', '**/dist/', '**/.next/',
+    '*.egg-info/']},
   {linterOptions: {reportUnusedDisableDirectives: 'error'}},
   {
     files: ['billflow_core/**/static/*.js', 'billflow_sandbox/static/*.js', 'tests/**/*.js'],
@@ -31,6 +32,18 @@ module.exports = [
   {
     files: ['eslint.config.js'],
     languageOptions: {ecmaVersion: 2022, sourceType: 'commonjs', globals: globals.node},
+    rules,
+  },
+  // The framework samples: ES modules, for the browser (built by Vite or Next.js) or for
+  // Node.js (their backends, Next.js's route handlers, the build configuration).
+  {
+    files: ['examples/react/**/*.js', 'examples/vue/**/*.js'],
+    languageOptions: {ecmaVersion: 2022, sourceType: 'module', globals: globals.browser},
+    rules,
+  },
+  {
+    files: ['examples/sample-backend/*.mjs', 'examples/*/vite.config.js', 'examples/nextjs/**/*.{js,mjs}'],
+    languageOptions: {ecmaVersion: 2022, sourceType: 'module', globals: {...globals.node, ...globals.browser}},
     rules,
   },
 ];
