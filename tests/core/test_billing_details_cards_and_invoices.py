@@ -281,35 +281,23 @@ def test_a_second_card_waits_in_the_list_until_it_is_made_the_default(
     )
 
 
-def test_a_card_saved_again_is_kept_once(
-    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
+@pytest.mark.parametrize("named", ["the new copy", "the card in use"])
+def test_a_card_saved_twice_is_kept_once_the_copy_in_use_staying(
+    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any], named: str
 ) -> None:
+    """Whichever copy the page names, the one nothing is charged to is detached."""
     portal = _portal(stripe_sandbox)
     visitor = _visitor(portal)
     (first,) = portal.cards(visitor)
     test_card = "pm_card_visa" if first.brand == "visa" else "pm_card_mastercard"
+    copy = _confirmed_card(portal, visitor, stripe_client, test_card)
+    assert copy != first.id  # Stripe made a second payment method of the same card
 
-    again = _confirmed_card(portal, visitor, stripe_client, test_card)
-    assert again != first.id  # Stripe made a second payment method of the same card
-    _act(portal, visitor, "add_payment_method", {"payment_method": again})
-
-    assert [(c.id, c.is_default) for c in portal.cards(visitor)] == [(first.id, True)]
-    assert stripe_client.v1.payment_methods.retrieve(again).customer is None
-
-
-def test_of_two_copies_of_a_card_the_one_in_use_stays_whichever_is_named(
-    stripe_sandbox: Sandbox, stripe_client: stripe.StripeClient, demo: dict[str, Any]
-) -> None:
-    portal = _portal(stripe_sandbox)
-    visitor = _visitor(portal)
-    (first,) = portal.cards(visitor)
-    test_card = "pm_card_visa" if first.brand == "visa" else "pm_card_mastercard"
-    spare = _confirmed_card(portal, visitor, stripe_client, test_card)  # not added: a copy
-
-    done = _act(portal, visitor, "add_payment_method", {"payment_method": first.id})
+    done = _act(portal, visitor, "add_payment_method",
+                {"payment_method": copy if named == "the new copy" else first.id})  # fmt: skip
 
     assert [(c.id, c.is_default) for c in portal.cards(visitor)] == [(first.id, True)]
-    assert stripe_client.v1.payment_methods.retrieve(spare).customer is None
+    assert stripe_client.v1.payment_methods.retrieve(copy).customer is None
     assert done.state.card is not None and done.state.card.last4 == first.last4
 
 
