@@ -33,18 +33,23 @@ class SMTPMailer:
         password: str | None = None,
         starttls: bool = False,
         timeout: float = 10.0,
+        tls_context: ssl.SSLContext | None = None,
     ) -> None:
+        """`tls_context`: how STARTTLS checks the server (by default the system's trusted
+        certificates, with its host name); a relay with a private certificate authority
+        gives one that trusts it (`BILLFLOW_SMTP_CA_FILE`)."""
         self.host = host
         self.port = port
         self._username = username
         self._password = password
         self.starttls = starttls
         self.timeout = timeout
+        self._tls_context = tls_context
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> SMTPMailer | None:
-        """The mailer `BILLFLOW_SMTP_HOST`, `_PORT`, `_USERNAME`, `_PASSWORD` and `_STARTTLS`
-        describe, or None without a host. Raises `SettingsError`."""
+        """The mailer `BILLFLOW_SMTP_HOST`, `_PORT`, `_USERNAME`, `_PASSWORD`, `_STARTTLS`
+        and `_CA_FILE` describe, or None without a host. Raises `SettingsError`."""
         host = config.get("BILLFLOW_SMTP_HOST")
         if not host:
             return None
@@ -57,18 +62,27 @@ class SMTPMailer:
         starttls = str(config.get("BILLFLOW_SMTP_STARTTLS") or "").lower() in {
             "1", "true", "yes", "on"
         }  # fmt: skip
+        ca_file = config.get("BILLFLOW_SMTP_CA_FILE") or None
+        try:
+            context = ssl.create_default_context(cafile=ca_file) if ca_file else None
+        except (OSError, ssl.SSLError) as error:
+            raise SettingsError(
+                f"BILLFLOW_SMTP_CA_FILE: {ca_file} is not a readable PEM file ({error})",
+                param="BILLFLOW_SMTP_CA_FILE",
+            ) from None
         return cls(
             str(host),
             port,
             username=config.get("BILLFLOW_SMTP_USERNAME") or None,
             password=config.get("BILLFLOW_SMTP_PASSWORD") or None,
             starttls=starttls,
+            tls_context=context,
         )
 
     def send(self, message: EmailMessage) -> None:
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             if self.starttls:
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=self._tls_context or ssl.create_default_context())
             if self._username:
                 smtp.login(self._username, self._password or "")
             smtp.send_message(message)

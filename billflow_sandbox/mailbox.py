@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -54,7 +55,13 @@ class Mailbox:
         port: int = 0,
         *,
         on_mail: Callable[[Mail], None] | None = None,
+        tls_context: ssl.SSLContext | None = None,
+        logins: Mapping[str, str] | None = None,
     ) -> None:
+        """`tls_context`: offer STARTTLS with it, and take no mail before it. `logins`: the
+        user names and passwords AUTH accepts (over TLS where it is offered); with them,
+        no mail is taken before a login. Either way the server behaves as a relay a site's
+        mail provider runs, so a mailer that skips a step is refused."""
         try:
             from aiosmtpd.controller import Controller
         except ImportError:
@@ -67,8 +74,27 @@ class Mailbox:
         self._lock = threading.Condition()
         self._messages: list[Mail] = []
         self._controller: Any = None
+        self._tls = tls_context
+        self._logins = dict(logins) if logins is not None else None
+        self.logins_used: list[str] = []  # each user name that logged in, in order
         self.host = host
         self.port = port
+
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> Any:
+        """aiosmtpd's authenticator: a user name and password of `logins`."""
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        if not isinstance(auth_data, LoginPassword) or self._logins is None:
+            return AuthResult(success=False, handled=False)
+        user = auth_data.login.decode("utf-8", "replace")
+        password = auth_data.password.decode("utf-8", "replace")
+        if self._logins.get(user) != password:
+            return AuthResult(success=False, handled=False)
+        with self._lock:
+            self.logins_used.append(user)
+        return AuthResult(success=True)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         """aiosmtpd's hook: keep the message, answer 250."""
@@ -85,7 +111,13 @@ class Mailbox:
         host, port = self._wanted
         if port == 0:
             port = _free_port(host)
-        self._controller = self._controller_class(self, hostname=host, port=port)
+        options: dict[str, Any] = {}
+        if self._tls is not None:
+            options.update(tls_context=self._tls, require_starttls=True)
+        if self._logins is not None:
+            options.update(authenticator=self._authenticate, auth_required=True,
+                           auth_require_tls=self._tls is not None)  # fmt: skip
+        self._controller = self._controller_class(self, hostname=host, port=port, **options)
         self._controller.start()
         self.host, self.port = host, port
         return self
