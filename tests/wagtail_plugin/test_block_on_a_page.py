@@ -9,8 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connection
+from django.db.migrations.writer import MigrationWriter
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from wagtail.fields import StreamField
 from wagtail.models import Site
 from wagtail.test.utils.form_data import nested_form_data, streamfield
 
@@ -155,6 +157,21 @@ def test_the_block_keeps_host_migrations_stable_and_previews_in_the_chooser(
     shown = preview.content.decode()
     assert "Your subscription" in shown and "Visa ending in 4242" in shown  # an illustration
     assert "data-billflow-settings" not in shown  # never an editor's own portal
+
+
+def test_a_host_migration_names_the_block_by_its_path_and_nothing_of_its_fields() -> None:
+    """What Django's migration writer writes for a StreamField holding the block (Wagtail's
+    `block_lookup` form): the block by its own path, so a release that changes its fields
+    changes no host project's migrations."""
+    alone = StreamField([("billing_portal", BillingPortalBlock())])
+    written, _ = MigrationWriter.serialize(alone)
+    assert written == (
+        "wagtail.fields.StreamField([('billing_portal', 0)], block_lookup={0: "
+        "('billflow_wagtail.blocks.BillingPortalBlock', (), {})})"
+    )
+    page_body, _ = MigrationWriter.serialize(ContentPage._meta.get_field("body"))
+    assert "('billflow_wagtail.blocks.BillingPortalBlock', (), {})" in page_body
+    assert "PageOptionsBlock" not in page_body and "ChoiceBlock" not in page_body
 
 
 def test_a_page_with_two_portals_reads_its_sites_settings_once(
