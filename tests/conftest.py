@@ -78,5 +78,14 @@ def django_db_modify_db_settings(request: pytest.FixtureRequest) -> None:
         with contextlib.suppress(AttributeError):
             del connections["default"]
         assert connections["default"].vendor == "postgresql"
+    else:
+        # A file, as a development site's SQLite is: its connections wait for one another's
+        # locks, where an in-memory database shared by threads refuses them at once.
+        from django.conf import settings
+
+        folder = request.getfixturevalue("tmp_path_factory").mktemp("sqlite")
+        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(
+            folder / "testsite.sqlite3"
+        )
     # pytest-django's own suffixes for parallel runs, on the settings as they now are.
     request.getfixturevalue("django_db_modify_db_settings_parallel_suffix")

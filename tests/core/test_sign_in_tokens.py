@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 
 import pytest
+from single_use import assert_one_sign_in_per_link
 
 from billflow_core.errors import BadInput, Forbidden
 from billflow_core.identity.signin import FULL, MemorySignInStore, SignIn, TooMany, check_email
@@ -155,6 +156,10 @@ def test_a_link_works_once_when_many_open_it_at_the_same_moment() -> None:
     with ThreadPoolExecutor(16) as pool:
         outcomes = sorted(pool.map(lambda _: exchange(), range(16)))
     assert outcomes == ["link_used"] * 15 + ["ok"]
+
+
+def test_a_link_opened_twice_at_once_signs_in_once_with_the_interleaving_forced() -> None:
+    assert_one_sign_in_per_link(MemorySignInStore())
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ import pytest
 import redis
 from cache_contract import check_shared_cache
 from flask import Flask
+from single_use import assert_one_sign_in_per_link
 
 from billflow_core import user_hash
 from billflow_flask import BillflowConfigError
@@ -182,6 +183,11 @@ def test_the_redis_cache_keeps_the_shared_cache_contract(redis_url: str) -> None
 
     check_shared_cache([RedisCache(redis_client(redis_url)) for _ in range(8)], ttl=0.3,
                        outlive=outlive)  # fmt: skip
+
+
+def test_a_link_opened_twice_at_once_signs_in_once_on_redis(redis_url: str) -> None:
+    """With the check-then-mark interleaving forced (tests/support/single_use.py)."""
+    assert_one_sign_in_per_link(RedisSignInStore(redis_client(redis_url)), now=time.time())
 
 
 def test_a_mark_is_set_once_across_threads_and_expires(redis_url: str) -> None:

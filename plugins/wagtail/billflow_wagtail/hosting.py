@@ -71,11 +71,12 @@ class DatabaseSignInStore:
         for _ in range(3):  # another server may make or renew the row between two steps
             now = timezone.now()
             live = SignInCount.objects.filter(key=key, expires_at__gt=now)
-            if live.update(count=F("count") + 1):
-                found = live.first()
-                if found is not None:
-                    return found.count
-                continue
+            # The update locks the row until the transaction ends, so the count read back
+            # is this request's own, not one another request made a moment later.
+            with transaction.atomic():
+                found = live.first() if live.update(count=F("count") + 1) else None
+            if found is not None:
+                return found.count
             SignInCount.objects.filter(key=key, expires_at__lte=now).delete()
             SignInCount.objects.filter(expires_at__lte=now - _seconds(3600)).delete()
             try:
