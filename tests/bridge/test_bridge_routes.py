@@ -59,6 +59,14 @@ def test_a_hash_needs_the_api_key(client: FlaskClient, headers: dict[str, str], 
     assert API_KEY not in answer.get_data(as_text=True)
 
 
+def test_a_body_over_4_kib_is_refused_as_json(client: FlaskClient) -> None:
+    """A hash asks for one email: a large body is refused, and only 4 KiB of it is read."""
+    answer = client.post("/v1/hash", data=b'{"email": "' + b"a" * 1_000_000 + b'"}',
+                         content_type="application/json", headers=bearer(API_KEY))  # fmt: skip
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["code"] == "body_too_large"
+
+
 def test_without_an_api_key_configured_no_hash_is_minted(make_bridge: Any) -> None:
     app, _ = make_bridge(BILLFLOW_BRIDGE_API_KEY="")
 

@@ -474,3 +474,20 @@ def test_the_extensions_modules_import_one_another_without_a_cycle() -> None:
         if graph.chain_exists(first, second) and graph.chain_exists(second, first)
     ]
     assert cycles == []
+
+
+def test_an_apps_own_smaller_body_limit_is_kept_and_refused_as_the_portal_refuses(
+    sandbox: dict[str, Any], stripe_sandbox: Sandbox
+) -> None:
+    """An app's `MAX_CONTENT_LENGTH` below the portal's 64 KiB wins, and a body over it gets
+    the portal's JSON refusal (the page reads `error.code`), not Flask's HTML page."""
+    app, _ = session_app(stripe_sandbox)
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    client = app.test_client()
+    over = client.post("/billflow/api/actions/cancel", data=b"{" + b" " * 2048 + b"}",
+                       content_type="application/json")  # fmt: skip
+    assert over.status_code == 413
+    assert over.get_json()["error"]["code"] == "body_too_large"
+    under = client.post("/billflow/api/actions/cancel", data=b"{}",
+                        content_type="application/json")  # fmt: skip
+    assert under.status_code != 413 and under.get_json()["error"]["code"] != "body_too_large"

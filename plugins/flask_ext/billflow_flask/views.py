@@ -6,6 +6,7 @@ it."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from billflow_core.web import Request
 from billflow_core.web.http import MAX_BODY, body_too_large
@@ -27,10 +28,12 @@ def _ready() -> None:
 
 @blueprint.route("/<path:route>", methods=_METHODS)
 def portal_api(route: str) -> Response:
-    body = request.stream.read(MAX_BODY + 1)  # never more, whatever the app allows
+    try:
+        body = request.stream.read(MAX_BODY + 1)  # never more, whatever the app allows
+    except RequestEntityTooLarge:  # over the app's own MAX_CONTENT_LENGTH, where smaller
+        return _too_large()
     if len(body) > MAX_BODY or (request.content_length or 0) > MAX_BODY:
-        too_large = body_too_large()
-        return Response(too_large.body, status=too_large.status, headers=list(too_large.headers))
+        return _too_large()
     answer = state().api.handle(
         Request(
             method="GET" if request.method == "HEAD" else request.method,
@@ -42,3 +45,10 @@ def portal_api(route: str) -> Response:
         )
     )
     return Response(answer.body, status=answer.status, headers=list(answer.headers))
+
+
+def _too_large() -> Response:
+    """413 `body_too_large` as the portal's API says it (JSON the page reads), not Flask's
+    HTML page."""
+    refused = body_too_large()
+    return Response(refused.body, status=refused.status, headers=list(refused.headers))

@@ -99,7 +99,8 @@ def _json(status: int, payload: Any) -> Response:
 
 
 def _body() -> dict[str, Any]:
-    raw = request.get_data(cache=False)
+    # Never more than the limit is read, however much is sent.
+    raw = request.stream.read(_MAX_BODY + 1)
     if len(raw) > _MAX_BODY:
         raise BadInput("The request body is too large.", code="body_too_large")
     try:
