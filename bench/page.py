@@ -1,6 +1,7 @@
 """What the page costs the customer: the script's and stylesheet's size as served (minified)
 and gzipped (target: 13.5 KB together at most), and the time from the host page's load to
-the portal being visible and usable in Chromium (median of runs), against the demo site with
+the portal being visible and usable in Chromium (median of runs), and how much the page's
+layout shifts until the invoices are in (Core Web Vitals' CLS), against the demo site with
 the sandbox behind it.
 
     python bench/page.py [--runs 15] [--latency 0.0]
@@ -22,6 +23,17 @@ from playwright.sync_api import sync_playwright
 from billflow_core.web.static_files import served, source
 from billflow_demo.site import start_demo
 
+# Layout shifts the browser reports, added up as Core Web Vitals' CLS does for one page.
+RECORD_SHIFTS = """
+window.billflowShifts = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (!entry.hadRecentInput) window.billflowShifts.push(entry.value);
+  }
+}).observe({type: 'layout-shift', buffered: true});
+"""
+SETTLED = ("() => document.querySelector('.bf-invoice') && [...document.querySelectorAll("
+           "'[data-rows]')].every((rows) => rows.getAttribute('aria-busy') === 'false')")
 # What every page with the portal downloads (embed.d.ts is for developers, never fetched).
 DOWNLOADED = ("embed.js", "portal.css")
 # The portal's body once the state has loaded, with an action a customer can press.
@@ -59,17 +71,20 @@ def main() -> None:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, args=ARGS)
-            timings = []
+            timings, shifts = [], []
             for run in range(args.runs + 1):
                 context = browser.new_context()  # a cold cache each run, as a first visit
                 page = context.new_page()
+                page.add_init_script(RECORD_SHIFTS)
                 started = time.perf_counter()
                 page.goto(demo.url + "/", wait_until="load")
                 loaded = time.perf_counter()
                 page.wait_for_selector(USABLE, timeout=15_000)
                 usable = time.perf_counter()
+                page.wait_for_function(SETTLED, timeout=15_000)  # the invoices are in too
                 if run:  # the first run warms the catalog cache, as a live site's is
                     timings.append((loaded - started, usable - loaded, usable - started))
+                    shifts.append(sum(page.evaluate("() => window.billflowShifts")))
                 context.close()
             browser.close()
     finally:
@@ -78,6 +93,9 @@ def main() -> None:
         values = [t[index] * 1000 for t in timings]
         print(f"{label:<22} median {statistics.median(values):7.1f} ms   "
               f"max {max(values):7.1f} ms   ({len(values)} runs)")  # fmt: skip
+    # Core Web Vitals call under 0.1 good; the portal's own part should be near nothing.
+    print(f"{'layout shift (CLS)':<22} median {statistics.median(shifts):7.4f}      "
+          f"max {max(shifts):7.4f}      (the page's, until the invoices are in)")  # fmt: skip
 
 
 if __name__ == "__main__":

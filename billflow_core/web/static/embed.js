@@ -490,7 +490,10 @@
         section.querySelector('[data-none]').hidden = rows.children.length > 0 || data.has_more;
         folded(section);
       } catch (error) {
-        if (mine === section.asking) showError(section, error, 'invoices');
+        if (mine === section.asking) {
+          if (!more) section.querySelector('[data-more]').hidden = true;  // none to show more of
+          showError(section, error, 'invoices');
+        }
       }
       if (mine === section.asking) rows.setAttribute('aria-busy', 'false');
     };
