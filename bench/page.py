@@ -32,8 +32,10 @@ new PerformanceObserver((list) => {
   }
 }).observe({type: 'layout-shift', buffered: true});
 """
-SETTLED = ("() => document.querySelector('.bf-invoice') && [...document.querySelectorAll("
-           "'[data-rows]')].every((rows) => rows.getAttribute('aria-busy') === 'false')")
+SETTLED = (
+    "() => document.querySelector('.bf-invoice') && [...document.querySelectorAll("
+    "'[data-rows]')].every((rows) => rows.getAttribute('aria-busy') === 'false')"
+)
 # What every page with the portal downloads (embed.d.ts is for developers, never fetched).
 DOWNLOADED = ("embed.js", "portal.css")
 # The portal's body once the state has loaded, with an action a customer can press.

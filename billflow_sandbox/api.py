@@ -47,6 +47,7 @@ class Response:
     drop: bool = False
     delay: float = 0.0
     read: frozenset[str] = frozenset()  # the top-level parameters the handler read
+    held: Any = None  # the held fault whose release the answer waits for
 
 
 def _json_response(status: int, body: JSON, headers: dict[str, str] | None = None) -> Response:
@@ -186,6 +187,7 @@ class Api:
                 path,
             )
             response.delay += delay
+            response.held = fault if fault is not None and fault.release is not None else None
             response.headers["Request-Id"] = request_id
             # The request was carried out; only its answer is lost on the way back.
             response.drop = fault is not None and fault.kind == "drop_answer"
@@ -202,6 +204,7 @@ class Api:
                     fault=fault.kind if fault is not None else None,
                     reads_only=route.reads_only,
                     read=response.read,
+                    delay=response.delay,
                 )
             )
             return response
@@ -359,11 +362,14 @@ class Api:
         idempotency_key: str | None,
         request_id: str,
     ) -> Response:
+        delay = self.controls.latency  # refusals take Stripe's time too
         self.controls.record(
-            LoggedRequest(method, path, route_name, error.status, params, idempotency_key)
+            LoggedRequest(
+                method, path, route_name, error.status, params, idempotency_key, delay=delay
+            )
         )
         response = _json_response(
             error.status, _error_body(error, request_id), {"Request-Id": request_id}
         )
-        response.delay = self.controls.latency  # refusals take Stripe's time too
+        response.delay = delay
         return response

@@ -15,12 +15,18 @@ FAULT_KINDS: tuple[str, ...] = ("500", "429", "drop", "drop_answer", "slow")
 @dataclass
 class Fault:
     """`pattern` is matched (shell-style) against `METHOD /path` and the route's name, so
-    `POST /v1/subscriptions/*` and `POST /v1/subscriptions/{id}` both work."""
+    `POST /v1/subscriptions/*` and `POST /v1/subscriptions/{id}` both work.
+
+    A held "slow" fault waits for `release` instead of a number of seconds, and sets
+    `answered` once its answer went out (or met a client that had stopped waiting): a test
+    orders events by them, never by sleeping."""
 
     pattern: str
     kind: FaultKind
     remaining: int
     seconds: float = 0.0
+    release: threading.Event | None = None
+    answered: threading.Event = field(default_factory=threading.Event)
 
     def matches(self, route_name: str, method: str, path: str) -> bool:
         return fnmatch.fnmatchcase(route_name, self.pattern) or fnmatch.fnmatchcase(
@@ -45,6 +51,7 @@ class LoggedRequest:
     # handler ran). The sandbox refuses a request carrying one it did not read, so on a
     # successful request this is every parameter it carried.
     read: frozenset[str] = frozenset()
+    delay: float = 0.0  # the seconds its answer was held back (latency and a slow fault)
 
     @property
     def is_write(self) -> bool:
@@ -68,12 +75,17 @@ class Controls:
     log: list[LoggedRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add_fault(self, pattern: str, kind: str, *, times: int = 1, seconds: float = 0.0) -> Fault:
+    def add_fault(
+        self, pattern: str, kind: str, *, times: int = 1, seconds: float = 0.0, hold: bool = False
+    ) -> Fault:
         if kind not in FAULT_KINDS:
             raise ValueError(f"fault kind must be one of {', '.join(FAULT_KINDS)}, not {kind!r}")
         if times < 1:
             raise ValueError("times must be at least 1")
-        fault = Fault(pattern, kind, times, seconds)  # type: ignore[arg-type]
+        if hold and kind != "slow":
+            raise ValueError("only a slow fault is held")
+        release = threading.Event() if hold else None
+        fault = Fault(pattern, kind, times, seconds, release)  # type: ignore[arg-type]
         with self.lock:
             self.faults.append(fault)
         return fault

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .api import API_VERSION, Api, Response
-from .controls import Controls, LoggedRequest
+from .controls import Controls, Fault, LoggedRequest
 from .hosted_pages import page_for
 from .routes import all_routes
 from .state import State, random_token
@@ -89,7 +89,10 @@ class _Handler(BaseHTTPRequestHandler):
             )
         else:
             response = page_for(sandbox.state, self.command, parts.path)
-        if response.delay:
+        held = response.held
+        if held is not None:  # a held slow fault: until the test releases it (a minute at most)
+            held.release.wait(60)
+        elif response.delay:
             time.sleep(response.delay)
         if response.drop:
             self.close_connection = True
@@ -102,6 +105,9 @@ class _Handler(BaseHTTPRequestHandler):
             # The client stopped waiting (a `slow` fault beyond its timeout): as with Stripe,
             # the request was still carried out; only the answer is lost.
             self.close_connection = True
+        finally:
+            if held is not None:
+                held.answered.set()
 
     def _write(self, response: Response) -> None:
         self.send_response(response.status)
@@ -289,12 +295,16 @@ class Sandbox:
             raise ValueError("latency must be zero or more seconds")
         self.controls.latency = seconds
 
-    def fault(self, pattern: str, kind: str, *, times: int = 1, seconds: float = 0.0) -> None:
+    def fault(
+        self, pattern: str, kind: str, *, times: int = 1, seconds: float = 0.0, hold: bool = False
+    ) -> Fault:
         """Answer the next `times` requests matching `pattern` with a fault: "500", "429",
         "drop" (close the connection before acting), "drop_answer" (act, then close the
         connection unanswered: the lost answer a retry must not repeat) or "slow" (act,
-        then wait `seconds` before answering). A "429" names `seconds` in `Retry-After`."""
-        self.controls.add_fault(pattern, kind, times=times, seconds=seconds)
+        then wait `seconds` before answering; with `hold`, wait until the returned fault's
+        `release` is set, and its `answered` says when the answer went). A "429" names
+        `seconds` in `Retry-After`."""
+        return self.controls.add_fault(pattern, kind, times=times, seconds=seconds, hold=hold)
 
     @property
     def requests(self) -> list[LoggedRequest]:

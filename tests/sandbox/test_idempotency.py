@@ -127,12 +127,17 @@ def test_retry_after_a_lost_answer_replays_instead_of_creating_again(
 ) -> None:
     # The first answer comes too late for the client: the customer exists, the client
     # doesn't know, and its retry must be answered from the stored result.
+    # The first answer is held until the client has its customer from the retry: later than
+    # the client's second, however busy the machine; the retry is answered within it.
     impatient = stripe_sandbox.client(
-        max_network_retries=1, http_client=stripe.RequestsClient(timeout=0.2)
+        max_network_retries=1, http_client=stripe.RequestsClient(timeout=1.0)
     )
-    stripe_sandbox.fault("POST /v1/customers", "slow", seconds=0.6)
+    held = stripe_sandbox.fault("POST /v1/customers", "slow", hold=True)
 
     customer = impatient.v1.customers.create({"email": "ada@example.com"})
+    assert held.release is not None and not held.answered.is_set()
+    held.release.set()
+    assert held.answered.wait(10)
 
     assert replayed(customer)
     assert [w.route for w in stripe_sandbox.writes()] == ["POST /v1/customers"]
