@@ -289,3 +289,34 @@ def test_a_session_is_bound_to_the_page_token_it_was_made_on(live: LiveAPI) -> N
         )
         assert cancel.status_code == 403 and _error(cancel) == "session_expired"
     assert len(live.sandbox.writes()) == before
+
+
+def test_a_customer_and_a_stranger_get_the_same_answer_in_the_same_time(
+    serve: Callable[..., LiveAPI], smtp_mailbox: Mailbox
+) -> None:
+    """Whether an address is a customer's is never in the answer, nor in how long it takes:
+    the lookup and the mail happen after the answer. Timed as distributions, asked in
+    alternation and compared pair by pair, so a machine's drift falls on both alike: a leak
+    (the mail sent before answering) makes nearly every customer's answer the slower one."""
+    live = serve(smtp=smtp_mailbox.address, sign_in_per_email_per_hour=1000,
+                 sign_in_per_address_per_hour=1000, **SIGN_IN)  # fmt: skip
+    session = requests.Session()
+    answers: dict[str, list[tuple[int, str]]] = {"customer": [], "stranger": []}
+    took: dict[str, list[float]] = {"customer": [], "stranger": []}
+    turns = 60
+    for turn in range(turns):
+        for who, address in (("customer", DEMO_EMAIL), ("stranger", f"nobody{turn}@example.org")):
+            started = time.perf_counter()
+            answer = session.post(f"{live.url}/billflow/api/login-link",
+                                  json={"email": address}, timeout=10)  # fmt: skip
+            took[who].append(time.perf_counter() - started)
+            answers[who].append((answer.status_code, answer.text))
+    assert set(answers["customer"]) == set(answers["stranger"])
+    assert len(set(answers["customer"])) == 1 and answers["customer"][0][0] == 202
+
+    # How often the customer's answer was the slower of its pair: 0.5 when the two are
+    # alike (0.2 and 0.8 are 4.6 standard deviations away at 60 pairs); a leak makes it 1.
+    slower = sum(c > s for c, s in zip(took["customer"], took["stranger"], strict=True)) / turns
+    assert 0.2 < slower < 0.8, (slower, took)
+    live.portal.sign_in.wait()
+    assert len(smtp_mailbox.wait_for(DEMO_EMAIL, count=turns)) == turns  # all sent after
