@@ -93,7 +93,6 @@ def test_a_mounted_portal_updates_and_unmounts_without_leftovers(
     expect(app.locator("*")).to_have_count(0)
     expect(page.locator("dialog")).to_have_count(0)
     assert _listeners(page, "#app") == []
-    page.wait_for_timeout(100)  # what was due at once has run
     assert page.evaluate("window.pendingTimers.size") == 0
     heard = page.evaluate("window.billflowEvents.length")
 

@@ -205,12 +205,13 @@
     // -- showing: errors by their cause, the rest on the status line
     // The status line says what happened, then leaves: eight seconds, longer for a long
     // sentence (the page itself shows the new state; this only tells it).
-    let statusTimer = 0;
+    let statusTimer = 0, saying = 0;
     const announce = (text) => {
       clearTimeout(statusTimer);
+      clearTimeout(saying);
       status.textContent = '';
       if (!text) return;
-      setTimeout(() => { status.textContent = text; }, 30);
+      saying = setTimeout(() => { status.textContent = text; }, 30);
       statusTimer = setTimeout(() => { status.textContent = ''; }, Math.max(8000, text.length * 80));
     };
     // Where an error shows: the nearest form or section around the node that has a place
@@ -991,6 +992,7 @@
       state.gone = true;
       listeners.forEach(([type, listener, capture]) => root.removeEventListener(type, listener, capture));
       clearTimeout(statusTimer);
+      clearTimeout(saying);
       clearTimeout(state.timer);
       if (state.card) state.card.destroy();
       state.card = null;
