@@ -63,6 +63,12 @@ class SMTPMailer:
             "1", "true", "yes", "on"
         }  # fmt: skip
         ca_file = config.get("BILLFLOW_SMTP_CA_FILE") or None
+        if ca_file and not starttls:
+            raise SettingsError(
+                "BILLFLOW_SMTP_CA_FILE is for the STARTTLS check: set BILLFLOW_SMTP_STARTTLS "
+                "to true too, or the password goes unencrypted",
+                param="BILLFLOW_SMTP_CA_FILE",
+            )
         try:
             context = ssl.create_default_context(cafile=ca_file) if ca_file else None
         except (OSError, ssl.SSLError) as error:

@@ -74,6 +74,7 @@ class Controls:
     faults: list[Fault] = field(default_factory=list)
     log: list[LoggedRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    holds: list[Fault] = field(default_factory=list)  # held slow faults not yet let go
 
     def add_fault(
         self, pattern: str, kind: str, *, times: int = 1, seconds: float = 0.0, hold: bool = False
@@ -82,13 +83,24 @@ class Controls:
             raise ValueError(f"fault kind must be one of {', '.join(FAULT_KINDS)}, not {kind!r}")
         if times < 1:
             raise ValueError("times must be at least 1")
-        if hold and kind != "slow":
-            raise ValueError("only a slow fault is held")
+        if hold and (kind != "slow" or times != 1):
+            raise ValueError("only a slow fault of one request is held")
         release = threading.Event() if hold else None
         fault = Fault(pattern, kind, times, seconds, release)  # type: ignore[arg-type]
         with self.lock:
             self.faults.append(fault)
+            if release is not None:
+                self.holds.append(fault)
         return fault
+
+    def release_holds(self) -> None:
+        """Let every held answer go (a reset, or the sandbox stopping): no request thread
+        waits on a test that has ended."""
+        with self.lock:
+            holds, self.holds = self.holds, []
+        for fault in holds:
+            if fault.release is not None:
+                fault.release.set()
 
     def take_fault(self, route_name: str, method: str, path: str) -> Fault | None:
         with self.lock:
@@ -110,6 +122,7 @@ class Controls:
             return Counter(entry.route for entry in self.log)
 
     def reset(self) -> None:
+        self.release_holds()
         with self.lock:
             self.latency = 0.0
             self.faults.clear()

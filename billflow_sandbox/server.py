@@ -92,7 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
         held = response.held
         if held is not None:  # a held slow fault: until the test releases it (a minute at most)
             held.release.wait(60)
-        elif response.delay:
+        if response.delay:  # the latency, held or not (the log says so)
             time.sleep(response.delay)
         if response.drop:
             self.close_connection = True
@@ -247,6 +247,7 @@ class Sandbox:
 
     def stop(self) -> None:
         """Stop serving and delivering webhooks, and save the state file if there is one."""
+        self.controls.release_holds()
         self.deliverer.stop()
         if self._server is not None:
             self._server.shutdown()

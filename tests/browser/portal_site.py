@@ -101,8 +101,10 @@ class PortalSite:
 def open_site(sandbox: Sandbox, ids: dict[str, Any], options: dict[str, Any]) -> PortalSite:
     """Serve a site embedding a portal with `options` (as a Wagtail settings row names them)."""
     template_dirs = options.pop("template_dirs", ())
+    mailer = options.pop("mailer", None)  # for email sign-in
     portal = Portal(
         PortalSettings.from_mapping(options, prefix=None),
+        mailer=mailer,
         secret_key=SECRET,
         stripe_api_key=sandbox.secret_key,
         stripe_api_base=sandbox.url,

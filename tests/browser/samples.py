@@ -145,12 +145,18 @@ def serve(built: Built, sandbox: Sandbox) -> Iterator[Running]:
         else:
             env["STATIC_DIR"] = str(built.output)
             command = ["node", str(EXAMPLES / "sample-backend" / "server.mjs")]
-        process = subprocess.Popen(command, cwd=built.folder, env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+        said = open(Path(folder) / "server.log", "w+b")  # noqa: SIM115 - closed below
+        process = subprocess.Popen(command, cwd=built.folder, env=env, stdout=said,
+                                   stderr=subprocess.STDOUT)  # fmt: skip
         try:
-            _wait_for(origin + "/", process)
+            try:
+                _wait_for(origin + "/", process)
+            except RuntimeError as failed:
+                said.seek(0)
+                raise RuntimeError(f"{failed}: {said.read().decode(errors='replace')}") from None
             yield Running(origin, bridge_url, api_key)
         finally:
+            said.close()
             process.terminate()
             process.wait(timeout=10)
             bridge.shutdown()

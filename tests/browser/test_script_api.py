@@ -4,6 +4,7 @@ second portal on one element, and leaving no listener, timer or dialog behind.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,8 @@ from playwright.sync_api import Page, expect
 from portal_site import SECRET, PortalSite
 
 from billflow_core import i18n, user_hash
+from billflow_core.mail import SMTPMailer
+from billflow_sandbox.mailbox import Mailbox
 from billflow_sandbox.seed import DEMO_EMAIL
 
 Site = Callable[..., PortalSite]
@@ -27,6 +30,14 @@ window.setTimeout = (fn, ms, ...rest) => {
   return id;
 };
 window.clearTimeout = (id) => { window.pendingTimers.delete(id); stop(id); };
+"""
+# How many Stripe instances the page makes (each adds a frame of Stripe's that stays).
+COUNT_STRIPES = """
+let made = 0, real = null;
+Object.defineProperty(window, 'Stripe', {configurable: true,
+  get: () => real && ((...args) => { made += 1; return real(...args); }),
+  set: (value) => { real = value; }});
+window.stripesMade = () => made;
 """
 
 
@@ -55,6 +66,7 @@ def test_a_mounted_portal_updates_and_unmounts_without_leftovers(
     site = portal_site()
     page = browse(width=1280)
     page.add_init_script(COUNT_TIMERS)
+    page.add_init_script(COUNT_STRIPES)
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(site.page("/app"))
@@ -102,6 +114,10 @@ def test_a_mounted_portal_updates_and_unmounts_without_leftovers(
     expect(app.locator("article.bf-sub")).to_have_count(2)
     expect(app.locator(".bf")).to_have_count(1)
     expect(page.locator("link[data-billflow-css]")).to_have_count(1)
+    app.get_by_role("button", name="Update payment method").click()
+    expect(card).to_be_visible()
+    assert page.evaluate("window.stripesMade()") == 1  # the first mount's, shared
+    expect(page.locator("script[src*='/v3/']")).to_have_count(1)
     page.wait_for_function(f"window.billflowEvents.length > {heard}")  # the new one's own
 
 
@@ -142,3 +158,29 @@ def test_an_answer_that_arrives_after_unmount_is_dropped(portal_site: Site, brow
     assert answered, "the portal was asked for"
     assert page.evaluate("window.billflowEvents") == ["pre_load"]  # no post_load
     expect(page.locator("#app *")).to_have_count(0)
+
+
+def test_a_sign_in_link_survives_a_mount_undone_and_made_again_at_once(
+    portal_site: Site, browse: Browse, smtp_mailbox: Mailbox
+) -> None:
+    """A framework may mount, unmount and mount again in one go (React's StrictMode does):
+    the link's single use is exchanged once and the second mount shows its portal."""
+    site = portal_site(email_sign_in=True, company_name="Acme",
+                       sign_in_from_address="billing@acme.example",
+                       sign_in_redirect_url="http://127.0.0.1/app",
+                       mailer=SMTPMailer(*smtp_mailbox.address))  # fmt: skip
+    link = site.portal.sign_in.link(DEMO_EMAIL, int(time.time()) + 600)
+    token = link.split("billflow_token=", 1)[1]
+    page = browse()
+    exchanged: list[str] = []
+    page.on("request", lambda r: exchanged.append(r.url) if "/api/session" in r.url else None)
+    page.goto(site.page("/app", billflow_token=token))
+
+    page.evaluate(
+        "() => { const el = document.getElementById('app');"
+        " Billflow.mount(el, {}).unmount(); window.handle = Billflow.mount(el, {}); }"
+    )
+
+    expect(page.locator("article.bf-sub")).to_have_count(2)
+    assert "billflow_token" not in page.url
+    assert len(exchanged) == 1

@@ -104,7 +104,8 @@ def test_without_starttls_the_relay_takes_nothing(
     relay: Mailbox, certificate: tuple[Path, Path]
 ) -> None:
     with pytest.raises(smtplib.SMTPException):
-        _mailer(relay, certificate[0], BILLFLOW_SMTP_STARTTLS="").send(_message())
+        _mailer(relay, certificate[0], BILLFLOW_SMTP_STARTTLS="",
+                BILLFLOW_SMTP_CA_FILE="").send(_message())  # fmt: skip
     assert relay.messages == [] and relay.logins_used == []
 
 
@@ -128,10 +129,15 @@ def test_a_certificate_the_mailer_does_not_trust_is_refused(
     assert relay.messages == [] and relay.logins_used == []
 
 
-def test_an_unreadable_ca_file_is_a_settings_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("starttls", ["true", ""])
+def test_an_unreadable_ca_file_or_one_without_starttls_is_a_settings_error(
+    tmp_path: Path, certificate: tuple[Path, Path], starttls: str
+) -> None:
+    """A CA file is for checking STARTTLS: without it the password would go unencrypted."""
+    ca_file = tmp_path / "missing.pem" if starttls else certificate[0]
     with pytest.raises(SettingsError) as refused:
         SMTPMailer.from_config(
-            {"BILLFLOW_SMTP_HOST": "mail.example.com",
-             "BILLFLOW_SMTP_CA_FILE": str(tmp_path / "missing.pem")}
+            {"BILLFLOW_SMTP_HOST": "mail.example.com", "BILLFLOW_SMTP_STARTTLS": starttls,
+             "BILLFLOW_SMTP_CA_FILE": str(ca_file)}
         )  # fmt: skip
     assert refused.value.param == "BILLFLOW_SMTP_CA_FILE"

@@ -152,6 +152,17 @@ def test_slow_answer_beyond_the_client_timeout_is_a_connection_error(
     assert impatient.v1.customers.list().data == []
 
 
+def test_a_hold_is_for_one_slow_request_and_a_reset_lets_it_go(stripe_sandbox: Sandbox) -> None:
+    for kind, times in (("500", 1), ("slow", 2)):
+        with pytest.raises(ValueError, match="held"):
+            stripe_sandbox.fault("GET /v1/customers", kind, times=times, hold=True)
+    held = stripe_sandbox.fault("GET /v1/customers", "slow", hold=True)
+    with pytest.raises(stripe.APIConnectionError):
+        _impatient(stripe_sandbox).v1.customers.list()
+    stripe_sandbox.reset()  # a test that ends without releasing it leaves no thread waiting
+    assert held.answered.wait(10)
+
+
 def test_answer_to_a_client_that_gave_up_is_dropped_quietly(
     stripe_sandbox: Sandbox, capfd: pytest.CaptureFixture[str]
 ) -> None:

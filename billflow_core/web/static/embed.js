@@ -35,6 +35,28 @@
     return OFFLINE[found] || OFFLINE[found.split('-')[0]];
   };
 
+  // The sign-in link's token, taken out of the address bar so it is not bookmarked,
+  // shared or sent on as a Referer; and its exchange for a session, which a portal mounted
+  // again while it is under way (a framework's quick unmount and mount) waits for too.
+  const takeToken = () => {
+    const url = new URL(location.href);
+    const token = url.searchParams.get('billflow_token');
+    if (!token) return null;
+    url.searchParams.delete('billflow_token');
+    try { history.replaceState(history.state, '', url.href); } catch { /* sandboxed */ }
+    return token;
+  };
+  let arrived = null;  // {token, exchange}: the link this page was opened with
+  const arrival = () => {
+    const token = takeToken();
+    if (token) arrived = {token, exchange: null};
+    return arrived;
+  };
+
+  // Stripe.js and its instances, for every portal in the page (see loadStripe).
+  let stripeScript = null;
+  const stripes = new Map();
+
   const snake = (s) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
   const truthy = (value) => value === true || value === 'true';
   const uuid = () => (crypto.randomUUID ? crypto.randomUUID()
@@ -103,7 +125,7 @@
       debug: truthy(settings.debug),
       busy: false, keys: new Map(), gone: false,
       signedIn: null, lapsed: false, arrived: null, refused: null, bar: null,  // email sign-in
-      stripe: null, stripeLoading: null, card: null, paying: null,
+      stripe: null, card: null, paying: null,
       previewing: 0, timer: null,
     };
 
@@ -145,6 +167,8 @@
     };
 
     const call = async (method, path, payload, key, again) => {
+      // Unmounted: nothing more is asked (no session exchanged, no payment finished).
+      if (state.gone) throw problem('unmounted');
       if (loginToken && path !== '/api/token-session') await vouch();
       const headers = headersFor(payload, key);
       log('request', method, api + path, payload || '');
@@ -207,6 +231,7 @@
     // sentence (the page itself shows the new state; this only tells it).
     let statusTimer = 0, saying = 0;
     const announce = (text) => {
+      if (state.gone) return;
       clearTimeout(statusTimer);
       clearTimeout(saying);
       status.textContent = '';
@@ -344,17 +369,6 @@
       state.bar.replaceChildren(who, out);
     };
 
-    // The sign-in link's token, taken out of the address bar so it is not bookmarked,
-    // shared or sent on as a Referer.
-    const takeToken = () => {
-      const url = new URL(location.href);
-      const token = url.searchParams.get('billflow_token');
-      if (!token) return null;
-      url.searchParams.delete('billflow_token');
-      try { history.replaceState(history.state, '', url.href); } catch { /* sandboxed */ }
-      return token;
-    };
-
     // The email form, with why the visitor is there (a link refused, a session ended).
     // False where the site does not offer email sign-in.
     const askEmail = async (why) => {
@@ -376,15 +390,19 @@
     // True once there is a session to load the portal with. A new link replaces the
     // session the tab had; a refused one leaves it, and says why once the portal shows.
     const signIn = async () => {
-      const token = state.arrived;
+      const link = state.arrived;
       let why = state.lapsed ? {code: 'session_expired'} : null;
       state.arrived = null;
       state.lapsed = false;
-      if (token) {
+      if (link) {
         try {
-          remember(await call('POST', '/api/session', {token}));
+          link.exchange = link.exchange || call('POST', '/api/session', {token: link.token});
+          const made = await link.exchange;
+          if (arrived === link) arrived = null;  // spent: a later mount starts from the session
+          remember(made);
           return true;
         } catch (error) {
+          if (arrived === link) arrived = null;
           if (state.signedIn) { state.refused = error; return true; }
           why = error;
         }
@@ -622,24 +640,27 @@
       return undefined;
     };
 
-    // -- cards and payments: Stripe.js loads only when a card form opens
-    const loadStripe = () => {
-      if (state.stripe) return Promise.resolve(state.stripe);
-      if (!state.stripeInfo.publishable_key) return Promise.reject(problem('card_unavailable'));
-      state.stripeLoading = state.stripeLoading || new Promise((resolve, reject) => {
-        const ready = () => {
-          state.stripe = window.Stripe(state.stripeInfo.publishable_key,
-            {locale: (frame.lang || 'auto').replace('zh-Hans', 'zh')});
-          resolve(state.stripe);
-        };
-        if (window.Stripe) { ready(); return; }
+    // -- cards and payments: Stripe.js loads only when a card form opens, once per page;
+    // one Stripe instance per key and language, shared by every mount (each instance adds
+    // a frame of Stripe's to the page that nothing takes away).
+    const loadStripe = async () => {
+      if (state.stripe) return state.stripe;
+      const {publishable_key: key, js_url: url} = state.stripeInfo;
+      if (!key) throw problem('card_unavailable');
+      stripeScript = stripeScript || new Promise((resolve, reject) => {
+        if (window.Stripe) { resolve(); return; }
         const script = document.createElement('script');
-        script.src = state.stripeInfo.js_url;
-        script.onload = ready;
-        script.onerror = () => { state.stripeLoading = null; reject(problem('network')); };
+        script.src = url;
+        script.onload = resolve;
+        script.onerror = () => { stripeScript = null; reject(problem('network')); };
         document.head.append(script);
       });
-      return state.stripeLoading;
+      await stripeScript;
+      const locale = (frame.lang || 'auto').replace('zh-Hans', 'zh');
+      const name = `${key} ${locale}`;
+      if (!stripes.has(name)) stripes.set(name, window.Stripe(key, {locale}));
+      state.stripe = stripes.get(name);
+      return state.stripe;
     };
 
     // Stripe's reason, in the customer's language: the catalog's text for its decline code
@@ -658,6 +679,7 @@
       try {
         await loadStripe();
         const found = await state.stripe.retrievePaymentIntent(secret);
+        if (state.gone) return undefined;  // no 3-D Secure over a page the app moved on to
         if (found.error) throw stripeError(found.error);
         const intent = found.paymentIntent;
         state.paying = {secret, action: action || 'payment', response, done,
@@ -742,6 +764,7 @@
       try {
         if (!state.stripe) place.textContent = say('card.loading');
         await loadStripe();
+        if (state.gone) return;  // unmounted while Stripe.js loaded
         place.textContent = '';
         state.card = state.card || state.stripe.elements().create('card');
         state.card.unmount();
@@ -1004,7 +1027,7 @@
     root.billflow = mounted;
     // Before anything else, even the site's first event: the link's token leaves the
     // address bar (and so history, bookmarks and any Referer) as soon as the script runs.
-    state.arrived = takeToken();
+    state.arrived = arrival();
     if (identity) state.arrived = null;  // the site already says who this is
     load();
     return mounted;

@@ -6,14 +6,16 @@ import {loadBillflow} from './billflow.js';
 export default function Portal({me, onEvent}) {
   const element = useRef(null);
   const handle = useRef(null);
+  const latest = useRef(me);  // who is signed in when the script arrives, not at first render
+  latest.current = me;
 
   useEffect(() => {
     let cancelled = false;
     loadBillflow(me.billflow).then((Billflow) => {
       if (cancelled) return;
       handle.current = Billflow.mount(element.current, {
-        email: me.email,
-        hash: me.hash,
+        email: latest.current.email,
+        hash: latest.current.hash,
         handleResponse: ({event}) => onEvent(event),
       });
     });

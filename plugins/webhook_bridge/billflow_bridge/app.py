@@ -35,8 +35,8 @@ __all__ = ["create_app"]
 # What the portal script sends besides a plain request: its identity, page and session
 # headers and the action's Idempotency-Key.
 _CORS_HEADERS = (
-    "content-type, idempotency-key, x-billflow-identity, x-billflow-hash, x-billflow-page, "
-    "x-billflow-session, x-billflow-subscription"
+    "accept-language, content-type, idempotency-key, x-billflow-identity, x-billflow-hash, "
+    "x-billflow-page, x-billflow-session, x-billflow-subscription"
 )
 
 

@@ -21,14 +21,16 @@ function loadBillflow(base) {
 export default function Portal({me}) {
   const element = useRef(null);
   const handle = useRef(null);
+  const latest = useRef(me);  // who is signed in when the script arrives, not at first render
+  latest.current = me;
 
   useEffect(() => {
     let cancelled = false;
     loadBillflow(me.billflow).then((Billflow) => {
       if (cancelled) return;
       handle.current = Billflow.mount(element.current, {
-        email: me.email,
-        hash: me.hash,
+        email: latest.current.email,
+        hash: latest.current.hash,
         handleResponse: ({event}) => window.billflowSampleEvents.push(event),
       });
     });
