@@ -66,6 +66,7 @@ HOST_NAMES: Mapping[str, str] = {
     "BILLFLOW_SMTP_USERNAME": "its user, if it asks for one",
     "BILLFLOW_SMTP_PASSWORD": "its password",
     "BILLFLOW_SMTP_STARTTLS": "true to upgrade the connection with STARTTLS",
+    "BILLFLOW_SMTP_CA_FILE": "a PEM file of the authority a private relay's certificate is from",
     "BILLFLOW_URL_PREFIX": "where the portal's API is served (/billflow)",
     "BILLFLOW_FRAME_ANCESTORS": "the origins that may frame the portal's pages",
     "BILLFLOW_VERIFIED_EMAIL": "how the plugin learns that the user's email is verified",
